@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     testTimeout: 120_000,
     hookTimeout: 600_000,
+    // Under CI, also write a JSON report so .ci/run can print a plain "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', ['json', {outputFile: '.ci-results.json'}]] : ['default'],
     projects: [
       {test: {name: 'unit', include: ['test/unit/**/*.test.ts']}},
       {
