@@ -1,0 +1,119 @@
+import {execa} from 'execa'
+
+import {CliError} from '../errors.js'
+
+export interface ToolResult {
+  stdout: string
+  stderr: string
+  exitCode: number
+}
+
+/** Runs helm with an argument array (never a shell string). */
+export type HelmRunner = (args: string[], options?: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number}) => Promise<ToolResult>
+
+export interface HelmTool {
+  /** The binary as found (flag, ELIFE_K8S_HELM, or "helm" on PATH). */
+  path: string
+  /** e.g. "v3.20.2+g8fb76d6" */
+  version: string
+  run: HelmRunner
+  /** --kubeconfig/--kube-context so helm acts on the same cluster as we do. */
+  clusterArgs: string[]
+}
+
+export interface HelmLocation {
+  /** --helm-binary */
+  flag?: string
+  env?: NodeJS.ProcessEnv
+}
+
+export function helmPath(location: HelmLocation): {path: string; from: string} {
+  const env = location.env ?? process.env
+  if (location.flag) return {path: location.flag, from: '--helm-binary'}
+  if (env.ELIFE_K8S_HELM) return {path: env.ELIFE_K8S_HELM, from: 'ELIFE_K8S_HELM'}
+  return {path: 'helm', from: 'PATH'}
+}
+
+export function execaRunner(file: string, baseEnv: NodeJS.ProcessEnv = process.env): HelmRunner {
+  return async (args, options = {}) => {
+    try {
+      const result = await execa(file, args, {
+        reject: false,
+        env: {...baseEnv, ...options.env},
+        extendEnv: false,
+        cwd: options.cwd,
+        timeout: options.timeoutMs,
+        stdin: 'ignore',
+      })
+      if (result.failed && result.exitCode === undefined) {
+        // Spawning failed (ENOENT, EACCES) or the timeout killed it.
+        throw Object.assign(new Error(result.shortMessage ?? result.message), {code: (result as {code?: string}).code, timedOut: result.timedOut})
+      }
+      return {stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1}
+    } catch (error) {
+      const code = (error as {code?: string}).code
+      if (code === 'ENOENT') {
+        throw new CliError('tool-failed', `helm binary "${file}" was not found`, {
+          hint: 'install helm 3, or point --helm-binary (or ELIFE_K8S_HELM) at it',
+          cause: error,
+        })
+      }
+      if (code === 'EACCES') {
+        throw new CliError('tool-failed', `helm binary "${file}" cannot be executed (permission denied)`, {hint: 'chmod +x it, or point --helm-binary at another helm 3', cause: error})
+      }
+      if ((error as {timedOut?: boolean}).timedOut) {
+        throw new CliError('tool-failed', `helm ${args[0] ?? ''} did not finish within ${Math.round((options.timeoutMs ?? 0) / 1000)}s`, {
+          hint: 'check `elife-k8s helm history` for the release state before retrying',
+          cause: error,
+        })
+      }
+      throw error
+    }
+  }
+}
+
+/** The major version from `helm version --short` ("v3.20.2+g8fb76d6"). */
+export function parseHelmVersion(output: string): {version: string; major: number} | undefined {
+  const match = /v(\d+)\.(\d+)\.(\d+)\S*/.exec(output.trim())
+  if (!match) return undefined
+  return {version: match[0], major: Number(match[1])}
+}
+
+/**
+ * Finds helm and checks it is helm 3: helm 2 speaks to Tiller and stores releases elsewhere,
+ * helm 4 writes release records helm-operator cannot read, so acting with either on a helm 3
+ * release would do harm. Fails with one tool-failed line otherwise.
+ */
+export async function resolveHelm(location: HelmLocation & {kubeconfig?: string; context?: string; runnerFor?: (file: string) => HelmRunner}): Promise<HelmTool> {
+  const {path, from} = helmPath(location)
+  const run = (location.runnerFor ?? ((file) => execaRunner(file, location.env)))(path)
+  const result = await run(['version', '--short'], {timeoutMs: 30_000})
+  const parsed = parseHelmVersion(result.stdout)
+  if (result.exitCode !== 0 || !parsed) {
+    const said = (result.stderr || result.stdout).trim().split('\n')[0] ?? ''
+    throw new CliError('tool-failed', `\`${path} version --short\` (helm from ${from}) failed${said ? `: ${said}` : ''}`, {
+      hint: 'point --helm-binary (or ELIFE_K8S_HELM) at a working helm 3',
+    })
+  }
+  if (parsed.major !== 3) {
+    throw new CliError('tool-failed', `helm at ${path} (from ${from}) is ${parsed.version}, but elife-k8s drives helm 3 (the release format helm-operator and Flux v2 use)`, {
+      hint: 'point --helm-binary (or ELIFE_K8S_HELM) at a helm v3.x binary',
+    })
+  }
+  const clusterArgs: string[] = []
+  if (location.kubeconfig) clusterArgs.push('--kubeconfig', location.kubeconfig)
+  if (location.context) clusterArgs.push('--kube-context', location.context)
+  return {path, version: parsed.version, run, clusterArgs}
+}
+
+/** helm's own error line ("Error: UPGRADE FAILED: ..."), without the noise around it. */
+export function helmErrorLine(result: ToolResult): string {
+  const lines = result.stderr.split('\n').map((l) => l.trim()).filter(Boolean)
+  const error = lines.find((l) => l.startsWith('Error:')) ?? lines.at(-1) ?? `exit code ${result.exitCode}`
+  return error.replace(/^Error:\s*/, '')
+}
+
+/** helm's refusal when the latest revision is pending-* (helm.sh/helm/v3/pkg/action errPending). */
+export function isPendingLockError(result: ToolResult): boolean {
+  return /another operation \(install\/upgrade\/rollback\) is in progress/.test(result.stderr)
+}

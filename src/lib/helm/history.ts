@@ -1,0 +1,36 @@
+import type {CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+
+import {CliError} from '../errors.js'
+import {findOwners, ownerKey} from './owners.js'
+import {type RevisionRow, revisionRow} from './release.js'
+import {checkReleaseName, namespacesWithRelease, readHistory, type ReleaseHistory} from './store.js'
+
+/**
+ * Every revision of a release, or one clear error: not a valid name, not in this namespace (and
+ * where it is instead), or known to a HelmRelease but with no revision recorded by helm.
+ */
+export async function loadHistory(core: CoreV1Api, custom: CustomObjectsApi, release: string, namespace: string): Promise<ReleaseHistory> {
+  checkReleaseName(release)
+  const history = await readHistory(core, release, namespace)
+  if (history) return history
+  const owners = await findOwners(custom, namespace).catch(() => undefined)
+  const owner = owners?.owners.get(ownerKey(namespace, release))
+  if (owner) {
+    throw new CliError('not-found', `release "${release}" in ${namespace} has no history: HelmRelease ${owner.namespace}/${owner.name} (${owner.apiVersion}) manages it, but helm has recorded no revision of it`, {
+      hint: `it was never installed or was uninstalled; check the ${owner.controller === 'helm-operator' ? 'helm-operator' : 'helm-controller'} logs for why`,
+    })
+  }
+  const elsewhere = await namespacesWithRelease(core, release, namespace)
+  if (elsewhere.length > 0) {
+    throw new CliError('not-found', `release "${release}" not found in namespace "${namespace}"; it exists in ${elsewhere.join(', ')}`, {
+      hint: `rerun with -n ${elsewhere[0]}`,
+    })
+  }
+  throw new CliError('not-found', `release "${release}" not found in namespace "${namespace}"`, {
+    hint: 'see `elife-k8s helm list -A` for the releases that exist',
+  })
+}
+
+export function historyRows(history: ReleaseHistory): RevisionRow[] {
+  return history.revisions.map(({record}) => revisionRow(record))
+}

@@ -1,0 +1,142 @@
+import {gunzipSync, gzipSync} from 'node:zlib'
+
+import {CliError} from '../errors.js'
+
+/**
+ * Helm 3 keeps one record per release revision, named `sh.helm.release.v1.<name>.v<revision>`,
+ * in a Secret (the default driver) or a ConfigMap (HELM_DRIVER=configmap) in the release's
+ * namespace, labelled owner=helm, name=<release>, status=<status>, version=<revision>.
+ * These are the fields of that record we read (helm.sh/helm/v3/pkg/release.Release).
+ */
+export interface ReleaseRecord {
+  name: string
+  namespace: string
+  version: number
+  info?: {
+    first_deployed?: string
+    last_deployed?: string
+    deleted?: string
+    description?: string
+    status?: string
+    notes?: string
+  }
+  chart?: {metadata?: {name?: string; version?: string; appVersion?: string}}
+  /** The user-supplied values of this revision: may hold secrets. */
+  config?: Record<string, unknown>
+  manifest?: string
+  [key: string]: unknown
+}
+
+export type StorageDriver = 'secret' | 'configmap'
+
+/** Statuses helm writes (helm.sh/helm/v3/pkg/release/status.go). */
+export const pendingStatuses = ['pending-install', 'pending-upgrade', 'pending-rollback'] as const
+export type ReleaseStatus = 'unknown' | 'deployed' | 'uninstalled' | 'superseded' | 'failed' | 'uninstalling' | (typeof pendingStatuses)[number]
+
+export function isPending(status: string): boolean {
+  return (pendingStatuses as readonly string[]).includes(status)
+}
+
+/** A release needs a human when its latest revision failed or is stuck mid-operation. */
+export function isStuckStatus(status: string): boolean {
+  return status === 'failed' || status === 'uninstalling' || isPending(status)
+}
+
+export function recordName(release: string, revision: number): string {
+  return `sh.helm.release.v1.${release}.v${revision}`
+}
+
+const gzipMagic = Buffer.from([0x1f, 0x8b, 0x08])
+
+/**
+ * Decodes helm's payload: base64 of gzip of JSON (helm.sh/helm/v3/pkg/storage/driver/util.go
+ * decodeRelease). For a Secret, `data.release` holds that base64 text base64-encoded once more by
+ * Kubernetes; for a ConfigMap, `data.release` is helm's base64 text itself.
+ */
+export function decodeRelease(data: string, driver: StorageDriver): ReleaseRecord {
+  const helmBase64 = driver === 'secret' ? Buffer.from(data, 'base64').toString('latin1') : data
+  let bytes = Buffer.from(helmBase64, 'base64')
+  // Old helm 3 betas wrote plain JSON; helm checks the gzip magic the same way.
+  if (bytes.subarray(0, 3).equals(gzipMagic)) bytes = gunzipSync(bytes)
+  return JSON.parse(bytes.toString('utf8')) as ReleaseRecord
+}
+
+/** The inverse of decodeRelease, for writing a record back exactly as helm would read it. */
+export function encodeRelease(record: ReleaseRecord, driver: StorageDriver): string {
+  const helmBase64 = gzipSync(Buffer.from(JSON.stringify(record)), {level: 9}).toString('base64')
+  return driver === 'secret' ? Buffer.from(helmBase64, 'latin1').toString('base64') : helmBase64
+}
+
+/** What the labels of a record say, read without decoding its payload. */
+export interface RecordLabels {
+  release: string
+  namespace: string
+  revision: number
+  status: string
+  /** The Secret/ConfigMap name. */
+  objectName: string
+  driver: StorageDriver
+}
+
+interface LabelledObject {
+  metadata?: {name?: string; namespace?: string; labels?: Record<string, string>}
+}
+
+export function recordLabels(object: LabelledObject, driver: StorageDriver): RecordLabels | undefined {
+  const labels = object.metadata?.labels ?? {}
+  const revision = Number.parseInt(labels.version ?? '', 10)
+  if (labels.owner !== 'helm' || !labels.name || !Number.isFinite(revision)) return undefined
+  return {
+    release: labels.name,
+    namespace: object.metadata?.namespace ?? '',
+    revision,
+    status: labels.status ?? 'unknown',
+    objectName: object.metadata?.name ?? recordName(labels.name, revision),
+    driver,
+  }
+}
+
+/** One revision as `helm history` shows it. */
+export interface RevisionRow {
+  revision: number
+  status: string
+  chart: string
+  appVersion: string
+  /** RFC 3339 time of last deployment of this revision (helm's `updated`). */
+  updated: string
+  description: string
+}
+
+export function chartLabel(record: ReleaseRecord): string {
+  const meta = record.chart?.metadata
+  if (!meta?.name) return 'MISSING'
+  return meta.version ? `${meta.name}-${meta.version}` : meta.name
+}
+
+export function revisionRow(record: ReleaseRecord): RevisionRow {
+  return {
+    revision: record.version,
+    status: record.info?.status ?? 'unknown',
+    chart: chartLabel(record),
+    appVersion: record.chart?.metadata?.appVersion ?? '',
+    updated: record.info?.last_deployed ?? '',
+    description: record.info?.description ?? '',
+  }
+}
+
+export function decodeOrExplain(data: string | undefined, labels: RecordLabels): ReleaseRecord {
+  const where = `${labels.driver === 'secret' ? 'Secret' : 'ConfigMap'} ${labels.objectName} in ${labels.namespace}`
+  if (!data) {
+    throw new CliError('unexpected', `helm release record ${where} has no data.release`, {
+      hint: 'it was not written by helm 3, or was edited by hand; compare with `helm history`',
+    })
+  }
+  try {
+    return decodeRelease(data, labels.driver)
+  } catch (error) {
+    throw new CliError('unexpected', `helm release record ${where} cannot be decoded (${error instanceof Error ? error.message : String(error)})`, {
+      hint: 'it was not written by helm 3, or was edited by hand; compare with `helm history`',
+      cause: error,
+    })
+  }
+}

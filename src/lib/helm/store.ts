@@ -1,0 +1,151 @@
+import type {CoreV1Api, V1ConfigMap, V1Secret} from '@kubernetes/client-node'
+
+import {CliError} from '../errors.js'
+import {httpStatus} from '../kube/errors.js'
+import {pagedList} from '../kube/list.js'
+import {decodeOrExplain, type RecordLabels, recordLabels, type ReleaseRecord, type StorageDriver} from './release.js'
+
+/** Helm's own rule for release names (helm.sh/helm/v3/pkg/chartutil ValidateReleaseName). */
+const releaseNamePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
+export function checkReleaseName(name: string): void {
+  if (name.length > 53 || !releaseNamePattern.test(name)) {
+    throw new CliError('usage', `"${name}" is not a valid helm release name`, {
+      hint: 'release names are lower-case letters, digits, "-" and ".", at most 53 characters (see `elife-k8s helm list -A`)',
+    })
+  }
+}
+
+interface Candidate {
+  labels: RecordLabels
+  /** The still-encoded payload of the newest revision seen so far. */
+  data?: string
+}
+
+export interface ListRecordsOptions {
+  /** A namespace, or undefined for all namespaces. */
+  namespace?: string
+  /** Records per page. Release records can be up to 1 MiB each, so pages stay modest. */
+  pageSize?: number
+  onProgress?: (recordsSeen: number) => void
+  onRestart?: (attempt: number) => void
+}
+
+export interface LatestRecords {
+  records: Array<{labels: RecordLabels; record: ReleaseRecord}>
+  /** How many revision records were looked at (all revisions of all releases). */
+  recordsSeen: number
+  /** Set when the ConfigMap driver could not be read (RBAC); Secrets were still read. */
+  configMapsSkipped?: string
+}
+
+const helmSelector = 'owner=helm'
+
+/**
+ * The latest revision of every release, the way `helm list -a` finds them, but decoding only
+ * those: records are listed page by page with owner=helm, their labels (name, version, status)
+ * pick the newest revision of each release, and only the payload of that one is kept (still
+ * encoded) and finally decoded. Older revisions are dropped as each page is read, so memory
+ * stays at one page plus one compressed payload per release.
+ */
+export async function listLatestRecords(core: CoreV1Api, options: ListRecordsOptions = {}): Promise<LatestRecords> {
+  const {namespace} = options
+  const limit = options.pageSize ?? 200
+  let secretCount = 0
+  const keep = (acc: Map<string, Candidate>, labels: RecordLabels | undefined, data: string | undefined) => {
+    if (!labels) return
+    const key = `${labels.driver}/${labels.namespace}/${labels.release}`
+    const current = acc.get(key)
+    if (!current || labels.revision > current.labels.revision) acc.set(key, {labels, data})
+  }
+  const latestSecrets = await pagedList<V1Secret, Map<string, Candidate>>({
+    fetchPage: (token) =>
+      namespace
+        ? core.listNamespacedSecret({namespace, labelSelector: helmSelector, limit, _continue: token})
+        : core.listSecretForAllNamespaces({labelSelector: helmSelector, limit, _continue: token}),
+    init: () => {
+      secretCount = 0
+      return new Map()
+    },
+    add(acc, secrets) {
+      secretCount += secrets.length
+      for (const secret of secrets) keep(acc, recordLabels(secret, 'secret'), secret.data?.release)
+    },
+    onProgress: options.onProgress,
+    onRestart: options.onRestart,
+  })
+  let configMapsSkipped: string | undefined
+  let latestConfigMaps = new Map<string, Candidate>()
+  let configMapCount = 0
+  try {
+    latestConfigMaps = await pagedList<V1ConfigMap, Map<string, Candidate>>({
+      fetchPage: (token) =>
+        namespace
+          ? core.listNamespacedConfigMap({namespace, labelSelector: helmSelector, limit, _continue: token})
+          : core.listConfigMapForAllNamespaces({labelSelector: helmSelector, limit, _continue: token}),
+      init: () => {
+        configMapCount = 0
+        return new Map()
+      },
+      add(acc, configMaps) {
+        configMapCount += configMaps.length
+        for (const configMap of configMaps) keep(acc, recordLabels(configMap, 'configmap'), configMap.data?.release)
+      },
+      onRestart: options.onRestart,
+    })
+  } catch (error) {
+    // The ConfigMap driver is rare; a user allowed to read helm's Secrets but not ConfigMaps
+    // still gets the Secret-backed releases, with a note.
+    if (httpStatus(error) !== 403) throw error
+    configMapsSkipped = 'not allowed to list ConfigMaps, so releases stored with HELM_DRIVER=configmap are not shown'
+  }
+  const records: LatestRecords['records'] = []
+  for (const candidate of [...latestSecrets.values(), ...latestConfigMaps.values()]) {
+    records.push({labels: candidate.labels, record: decodeOrExplain(candidate.data, candidate.labels)})
+  }
+  return {records, recordsSeen: secretCount + configMapCount, configMapsSkipped}
+}
+
+export interface ReleaseHistory {
+  release: string
+  namespace: string
+  driver: StorageDriver
+  /** Every revision, oldest first, with the labels of the object that stores it. */
+  revisions: Array<{labels: RecordLabels; record: ReleaseRecord; resourceVersion?: string}>
+}
+
+/** Every revision of one release in one namespace (both drivers; Secrets win if both exist). */
+export async function readHistory(core: CoreV1Api, release: string, namespace: string): Promise<ReleaseHistory | undefined> {
+  const labelSelector = `${helmSelector},name=${release}`
+  const secrets = await core.listNamespacedSecret({namespace, labelSelector})
+  let driver: StorageDriver = 'secret'
+  let objects: Array<V1Secret | V1ConfigMap> = secrets.items
+  if (objects.length === 0) {
+    try {
+      objects = (await core.listNamespacedConfigMap({namespace, labelSelector})).items
+      driver = 'configmap'
+    } catch (error) {
+      if (httpStatus(error) !== 403) throw error
+    }
+  }
+  const revisions: ReleaseHistory['revisions'] = []
+  for (const object of objects) {
+    const labels = recordLabels(object, driver)
+    if (!labels) continue
+    revisions.push({labels, record: decodeOrExplain(object.data?.release, labels), resourceVersion: object.metadata?.resourceVersion})
+  }
+  if (revisions.length === 0) return undefined
+  revisions.sort((a, b) => a.labels.revision - b.labels.revision)
+  return {release, namespace, driver, revisions}
+}
+
+/** Namespaces (other than `except`) that hold records of a release with this name. */
+export async function namespacesWithRelease(core: CoreV1Api, release: string, except: string): Promise<string[]> {
+  try {
+    const found = await core.listSecretForAllNamespaces({labelSelector: `${helmSelector},name=${release}`, limit: 100})
+    return [...new Set(found.items.map((s) => s.metadata?.namespace ?? '').filter((ns) => ns && ns !== except))].sort()
+  } catch {
+    // Only a hint for the error message: a user who may not list cluster-wide just gets none.
+    return []
+  }
+}
