@@ -1,0 +1,65 @@
+import type {EKSClient} from '@aws-sdk/client-eks'
+import {parseDocument} from 'yaml'
+
+import {CliError} from '../errors.js'
+import {parseRoleArn} from './arn.js'
+import {describeCluster, type EksCluster} from './cluster.js'
+import {type Authenticator, type KubeconfigEntries, kubeconfigEntries} from './kubeconfig-entries.js'
+import {chooseKubeconfigFile, type MergePlan, planKubeconfigMerge, readKubeconfigText, writeKubeconfigAtomic} from './kubeconfig-file.js'
+
+export interface UpdateKubeconfigOptions {
+  /** An EKS client for the cluster's region (and profile); tests hand one pointed at moto. */
+  eks: EKSClient
+  clusterName: string
+  region: string
+  roleArn?: string
+  profile?: string
+  contextAlias?: string
+  userAlias?: string
+  authenticator: Authenticator
+  /** How kubectl calls elife-k8s (see elifeK8sExecCommand). */
+  elifeK8sCommand: string
+  /** --kubeconfig; else KUBECONFIG / ~/.kube/config from `env`. */
+  kubeconfig?: string
+  env: NodeJS.ProcessEnv
+}
+
+export interface KubeconfigUpdatePlan {
+  cluster: EksCluster
+  entries: KubeconfigEntries
+  merge: MergePlan
+}
+
+/** Reads the cluster and computes the whole new file; changes nothing. */
+export async function planKubeconfigUpdate(options: UpdateKubeconfigOptions): Promise<KubeconfigUpdatePlan> {
+  if (options.roleArn) parseRoleArn(options.roleArn)
+  const cluster = await describeCluster(options.eks, options.clusterName, {region: options.region, profile: options.profile})
+  const entries = kubeconfigEntries({
+    cluster,
+    roleArn: options.roleArn,
+    profile: options.profile,
+    contextAlias: options.contextAlias,
+    userAlias: options.userAlias,
+    authenticator: options.authenticator,
+    elifeK8sCommand: options.elifeK8sCommand,
+  })
+  const file = chooseKubeconfigFile({kubeconfig: options.kubeconfig, env: options.env, clusterArn: cluster.arn})
+  const merge = planKubeconfigMerge(file, readKubeconfigText(file), entries)
+  return {cluster, entries, merge}
+}
+
+/** Writes the planned file, then reads it back and confirms the context is there and current. */
+export function applyKubeconfigUpdate(plan: KubeconfigUpdatePlan): void {
+  const {merge, entries} = plan
+  writeKubeconfigAtomic(merge.file, merge.after, merge.before)
+  const written = parseDocument(readKubeconfigText(merge.file) ?? '').toJS() as {
+    'current-context'?: string
+    contexts?: Array<{name?: string; context?: {cluster?: string; user?: string}}>
+  } | null
+  const context = written?.contexts?.find((c) => c?.name === entries.context.name)
+  if (written?.['current-context'] !== entries.context.name || context?.context?.user !== entries.user.name) {
+    throw new CliError('conflict', `kubeconfig ${merge.file} does not hold context "${entries.context.name}" after writing it`, {
+      hint: 'another program may be editing the file; run the command again',
+    })
+  }
+}
