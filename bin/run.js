@@ -1,4 +1,21 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// package.json supports Node >= 20.19; the AWS SDK's "will require node >= 22" notice would
+// otherwise reach kubectl's terminal from every token kubectl asks for.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
-await execute({dir: import.meta.url})
+// kubectl runs `elife-k8s token` before its requests: answer it without loading oclif (and, from
+// the token cache, without the AWS SDK). Whatever the fast path leaves (--help, bad flags,
+// unexpected failures) falls through to the full command below.
+async function tokenFastPath() {
+  try {
+    const {runTokenFast} = await import('../dist/lib/eks/token-fast.js')
+    return await runTokenFast(process.argv.slice(3), process.env)
+  } catch {
+    return false
+  }
+}
+
+if (!(process.argv[2] === 'token' && (await tokenFastPath()))) {
+  const {execute} = await import('@oclif/core')
+  await execute({dir: import.meta.url})
+}
