@@ -1,0 +1,237 @@
+import type {V1DaemonSet, V1DaemonSetUpdateStrategy} from '@kubernetes/client-node'
+
+import {CliError} from '../errors.js'
+import {isConflict, toCliError} from '../kube/errors.js'
+import {configDataKey, configHash, setMetricsBindAddress} from './config.js'
+import type {EksKubeProxyInfo} from './eks.js'
+import {
+  configHashAnnotation,
+  configMapName,
+  containerName,
+  daemonSetName,
+  eksManagedFields,
+  type KubeProxyClients,
+  type KubeProxyState,
+  kubeProxyImage,
+  podsByNode,
+  readKubeProxyState,
+  rolloutComplete,
+  savedStrategyAnnotation,
+  where,
+} from './state.js'
+import {parseImage, parseVersion, skewAgainstApiServer, validateImageTag, withTag} from './version.js'
+
+export interface FixOptions {
+  bindAddress: string
+  /** --image TAG: the tag to run (registry, account, region kept). */
+  imageTag?: string
+  eks?: EksKubeProxyInfo
+}
+
+/** What `fix` will change. Pure data, printed under --dry-run and returned under --json. */
+export interface FixPlan {
+  namespace: string
+  metricsBindAddress: {from: string; to: string; changed: boolean}
+  image: {from: string; to: string; changed: boolean; why?: string}
+  /** Whether the pods must be restarted (one node at a time) and why. */
+  restart: {needed: boolean; why?: string; nodes: string[]}
+  /** The ConfigMap text after the edit (kube-proxy's config holds no secrets). */
+  updatedConfig: string
+}
+
+function refuseManaged(state: KubeProxyState, eks?: EksKubeProxyInfo): void {
+  const managed = eksManagedFields(state)
+  const byEks = eks && !eks.skipped && eks.managedAddon
+  if (managed.length === 0 && !byEks) return
+  const evidence = managed.length > 0 ? `${managed.join(' and ')} have fields managed by "eks"` : `DescribeAddon lists kube-proxy on cluster ${(eks as {cluster: string}).cluster}`
+  throw new CliError('conflict', `kube-proxy in ${state.namespace} is an EKS managed add-on (${evidence}); editing it by hand stops EKS managing it and EKS may overwrite the change`, {
+    hint: 'change it through the add-on: `aws eks describe-addon-configuration --addon-name kube-proxy --addon-version <version>` shows what it accepts, then `aws eks update-addon --configuration-values …`',
+  })
+}
+
+/** Decides what to change. Pure: all inputs are in `state` and `options`. */
+export function planFix(state: KubeProxyState, options: FixOptions): FixPlan {
+  refuseManaged(state, options.eks)
+  const edit = setMetricsBindAddress(state.configText, options.bindAddress, where(state.namespace, 'configmap', configMapName))
+  const currentImage = kubeProxyImage(state.daemonSet)
+  if (!currentImage) throw new CliError('conflict', `${where(state.namespace, 'daemonset', daemonSetName)} has no "${containerName}" container image`, {hint: 'inspect it with `kubectl -n kube-system get ds kube-proxy -o yaml`'})
+  const apiServer = parseVersion(state.apiServerVersion)
+  const current = parseVersion(parseImage(currentImage).tag)
+  const currentSkew = current && apiServer ? skewAgainstApiServer(current, apiServer) : undefined
+
+  let targetImage = currentImage
+  let why: string | undefined
+  if (options.imageTag) {
+    const wanted = validateImageTag(options.imageTag)
+    const verdict = apiServer ? skewAgainstApiServer(wanted, apiServer) : undefined
+    if (verdict && !verdict.ok) throw new CliError('usage', `--image ${options.imageTag}: ${verdict.reason}`, {hint: `pick a kube-proxy tag for Kubernetes ${apiServer!.major}.${apiServer!.minor} or up to 3 minors older`})
+    targetImage = withTag(currentImage, options.imageTag)
+    why = '--image'
+  } else if (currentSkew && !currentSkew.ok) {
+    const recommended = options.eks && !options.eks.skipped ? options.eks.recommendedVersion : undefined
+    if (!recommended) {
+      throw new CliError('check-failed', `the kube-proxy image ${currentImage} breaks the version-skew policy (${currentSkew.reason}) and no replacement tag is known; nothing was changed`, {
+        hint: `pass --image with the EKS kube-proxy tag for ${apiServer!.major}.${apiServer!.minor} (\`aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version ${apiServer!.major}.${apiServer!.minor}\`), or --eks-cluster NAME --region REGION to look it up`,
+      })
+    }
+    targetImage = withTag(currentImage, recommended)
+    why = `version skew (${currentSkew.reason}); EKS recommends ${recommended}`
+  }
+
+  const rows = podsByNode(state)
+  const changedAt = state.configChangedAt
+  const staleNodes = rows.filter((row) => !row.current || (changedAt && row.createdAt && row.createdAt.getTime() < changedAt.getTime())).map((row) => row.node)
+  const unfinished = state.daemonSet.metadata?.annotations?.[savedStrategyAnnotation] !== undefined
+  let restartWhy: string | undefined
+  if (edit.changed) restartWhy = 'kube-proxy reads its config only at start'
+  else if (targetImage !== currentImage) restartWhy = 'new image'
+  else if (staleNodes.length > 0) restartWhy = `pods on ${staleNodes.length} node${staleNodes.length === 1 ? '' : 's'} still run an older config or template`
+  else if (unfinished) restartWhy = 'an earlier restart did not finish'
+  else if (!rolloutComplete(state.daemonSet)) restartWhy = 'the DaemonSet rollout is not complete'
+  return {
+    namespace: state.namespace,
+    metricsBindAddress: {from: edit.current, to: options.bindAddress, changed: edit.changed},
+    image: {from: currentImage, to: targetImage, changed: targetImage !== currentImage, why},
+    restart: {needed: restartWhy !== undefined, why: restartWhy, nodes: rows.map((row) => row.node)},
+    updatedConfig: edit.updated,
+  }
+}
+
+export interface ApplyHooks {
+  onNodeDone?: (node: string, pod: string, done: number, total: number) => void
+  onProgress?: (message: string) => void
+  /** The API server could not be reached for a moment; we keep waiting. */
+  onRetry?: (message: string) => void
+}
+
+export interface FixOutcome {
+  nodesDone: string[]
+  nodesPending: string[]
+}
+
+/** Updates the ConfigMap's `config` key only, against the resourceVersion that was read. */
+export async function writeConfig(clients: KubeProxyClients, state: KubeProxyState, plan: FixPlan): Promise<void> {
+  if (!plan.metricsBindAddress.changed) return
+  const body = {...state.configMap, data: {...state.configMap.data, [configDataKey]: plan.updatedConfig}}
+  try {
+    await clients.core.replaceNamespacedConfigMap({name: configMapName, namespace: state.namespace, body})
+  } catch (error) {
+    if (isConflict(error)) {
+      throw new CliError('conflict', `${where(state.namespace, 'configmap', configMapName)} changed while we were editing it; nothing was changed`, {hint: 'run the command again', cause: error})
+    }
+    throw error
+  }
+}
+
+/**
+ * Makes the DaemonSet controller restart kube-proxy one node at a time: the pod template gets
+ * the new config's digest (and the new image), and the update strategy is set to RollingUpdate
+ * with maxUnavailable 1 and maxSurge 0 until the restart ends (the original is saved in an
+ * annotation and restored by `finishRestart`). The controller then deletes one old pod, waits
+ * for its replacement to be Ready, and only then moves to the next node - and keeps doing so
+ * even if this process or the API server goes away mid-way.
+ */
+export async function startRestart(clients: KubeProxyClients, state: KubeProxyState, plan: FixPlan): Promise<void> {
+  let daemonSet = state.daemonSet
+  for (let attempt = 1; ; attempt++) {
+    const body = restartBody(daemonSet, plan)
+    try {
+      await clients.apps.replaceNamespacedDaemonSet({name: daemonSetName, namespace: state.namespace, body})
+      return
+    } catch (error) {
+      // The edits are idempotent, so on 409 they are made again on the fresh object.
+      if (!isConflict(error) || attempt >= 3) throw error
+      daemonSet = await clients.apps.readNamespacedDaemonSet({name: daemonSetName, namespace: state.namespace})
+    }
+  }
+}
+
+const oneAtATime: V1DaemonSetUpdateStrategy = {type: 'RollingUpdate', rollingUpdate: {maxUnavailable: 1, maxSurge: 0}}
+
+function restartBody(daemonSet: V1DaemonSet, plan: FixPlan): V1DaemonSet {
+  const body = structuredClone(daemonSet)
+  const annotations = (body.metadata!.annotations ??= {})
+  if (annotations[savedStrategyAnnotation] === undefined) annotations[savedStrategyAnnotation] = JSON.stringify(daemonSet.spec?.updateStrategy ?? {})
+  body.spec!.updateStrategy = oneAtATime
+  const template = body.spec!.template
+  const templateAnnotations = (template.metadata!.annotations ??= {})
+  const hash = configHash(plan.updatedConfig)
+  if (templateAnnotations[configHashAnnotation] === hash && !plan.image.changed) {
+    // Same config digest and image, yet pods are stale (the config was edited by hand before):
+    // change the template the way `kubectl rollout restart` does.
+    templateAnnotations['kubectl.kubernetes.io/restartedAt'] = new Date().toISOString()
+  }
+  templateAnnotations[configHashAnnotation] = hash
+  const container = template.spec!.containers.find((c) => c.name === containerName) ?? template.spec!.containers[0]
+  container.image = plan.image.to
+  return body
+}
+
+/** Puts the DaemonSet's own update strategy back and drops the saved copy. */
+export async function finishRestart(clients: KubeProxyClients, namespace: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const daemonSet = await clients.apps.readNamespacedDaemonSet({name: daemonSetName, namespace})
+    const saved = daemonSet.metadata?.annotations?.[savedStrategyAnnotation]
+    if (saved === undefined) return
+    const body = structuredClone(daemonSet)
+    delete body.metadata!.annotations![savedStrategyAnnotation]
+    const strategy = JSON.parse(saved) as V1DaemonSetUpdateStrategy
+    body.spec!.updateStrategy = Object.keys(strategy).length > 0 ? strategy : undefined
+    try {
+      await clients.apps.replaceNamespacedDaemonSet({name: daemonSetName, namespace, body})
+      return
+    } catch (error) {
+      if (!isConflict(error) || attempt >= 3) throw error
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function isTransient(error: unknown): boolean {
+  const cli = toCliError(error, {verb: 'watch'})
+  if (cli instanceof CliError) return cli.kind === 'unreachable' || /answered 5\d\d/.test(cli.message)
+  return false
+}
+
+/**
+ * Follows the restart node by node until every node runs a Ready pod of the current template
+ * and the controller reports the rollout complete, or the timeout passes. Short API outages
+ * (an API server restart) are waited out: the controller carries on meanwhile.
+ */
+export async function waitForRestart(clients: KubeProxyClients, namespace: string, options: {timeoutMs: number; pollMs?: number} & ApplyHooks): Promise<FixOutcome> {
+  const deadline = Date.now() + options.timeoutMs
+  const reported = new Set<string>()
+  let last: FixOutcome = {nodesDone: [], nodesPending: []}
+  let outage = false
+  for (;;) {
+    try {
+      const state = await readKubeProxyState(clients, namespace)
+      if (outage) options.onRetry?.('the API server answers again')
+      outage = false
+      const rows = podsByNode(state)
+      const desired = state.daemonSet.status?.desiredNumberScheduled ?? rows.length
+      const done = rows.filter((row) => row.current && row.ready)
+      for (const row of done) {
+        if (reported.has(row.node)) continue
+        reported.add(row.node)
+        options.onNodeDone?.(row.node, row.pod ?? '?', reported.size, desired)
+      }
+      const nodes = new Set([...state.nodes.map((n) => n.metadata?.name ?? ''), ...rows.map((r) => r.node)])
+      const eligible = [...nodes].filter((node) => rows.some((r) => r.node === node) || done.some((d) => d.node === node))
+      last = {nodesDone: done.map((r) => r.node), nodesPending: eligible.filter((node) => !done.some((d) => d.node === node))}
+      if (rolloutComplete(state.daemonSet) && done.length >= desired) return last
+      options.onProgress?.(`kube-proxy restarted on ${done.length}/${desired} nodes…`)
+    } catch (error) {
+      if (!isTransient(error)) throw error
+      if (!outage) options.onRetry?.('the API server is not answering; waiting (the DaemonSet controller carries on)')
+      outage = true
+    }
+    if (Date.now() > deadline) {
+      throw new CliError('check-failed', `kube-proxy restart did not finish in ${Math.round(options.timeoutMs / 1000)}s: done on ${last.nodesDone.length} node${last.nodesDone.length === 1 ? '' : 's'} (${last.nodesDone.join(', ') || 'none'}), not yet on ${last.nodesPending.join(', ') || 'none'}`, {
+        hint: 'the DaemonSet controller keeps going one node at a time; check `kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide`, then run `elife-k8s kube-proxy fix` again to finish',
+      })
+    }
+    await sleep(options.pollMs ?? 500)
+  }
+}
