@@ -1,0 +1,72 @@
+"""moto's server (PyPI moto[server]) playing EKS and STS for elife-k8s's tests, with two additions.
+
+Run: python3 eks-moto-server.py  -> prints "PORT <n>" once it listens on 127.0.0.1 (port chosen by
+the kernel, so parallel test files never collide).
+
+1. POST /_elife-test/eks/cluster {"name", "region", "account"?, "status"?, "endpoint"?,
+   "certificateAuthorityData"?} edits moto's own EKS cluster model. moto creates every cluster
+   ACTIVE with a made-up endpoint and CA, and its API cannot change either, so this is the way
+   to get a CREATING/DELETING/FAILED cluster, or one whose endpoint and CA are a real local API
+   server's; DescribeCluster then answers through moto's normal code with these values.
+2. moto's STS finds the caller's access key only in an Authorization header; a presigned URL
+   (which is what an EKS token is) carries it in X-Amz-Credential, so moto would answer every
+   token with its default user. When a request has X-Amz-Credential and no Authorization, the
+   credential is copied into an Authorization header so GetCallerIdentity names the real caller
+   (e.g. the assumed role and its session), as AWS STS does.
+"""
+import json
+import sys
+from urllib.parse import parse_qs
+
+from moto.eks.models import eks_backends
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+CONTROL_PATH = "/_elife-test/eks/cluster"
+DEFAULT_ACCOUNT = "123456789012"
+
+moto_app = DomainDispatcherApplication(create_backend_app)
+
+
+def respond(start_response, status, body):
+    payload = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def edit_cluster(environ, start_response):
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+    backend = eks_backends[spec.get("account", DEFAULT_ACCOUNT)][spec["region"]]
+    cluster = backend.clusters.get(spec["name"])
+    if cluster is None:
+        return respond(start_response, "404 Not Found", {"error": f"no cluster {spec['name']}"})
+    if "status" in spec:
+        cluster.status = spec["status"]
+    if "endpoint" in spec:
+        cluster.endpoint = spec["endpoint"]
+    if "certificateAuthorityData" in spec:
+        cluster.certificate_authority = {"data": spec["certificateAuthorityData"]}
+    return respond(start_response, "200 OK", {"name": cluster.name, "status": cluster.status, "endpoint": cluster.endpoint})
+
+
+def app(environ, start_response):
+    if environ.get("PATH_INFO") == CONTROL_PATH and environ.get("REQUEST_METHOD") == "POST":
+        return edit_cluster(environ, start_response)
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if "X-Amz-Credential" in query and "HTTP_AUTHORIZATION" not in environ:
+        credential = query["X-Amz-Credential"][0]
+        signed = query.get("X-Amz-SignedHeaders", ["host"])[0]
+        signature = query.get("X-Amz-Signature", [""])[0]
+        environ["HTTP_AUTHORIZATION"] = f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders={signed}, Signature={signature}"
+    return moto_app(environ, start_response)
+
+
+if __name__ == "__main__":
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    print(f"PORT {server.server_port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
