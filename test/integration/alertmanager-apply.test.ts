@@ -1,0 +1,189 @@
+import {randomBytes} from 'node:crypto'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {CoreV1Api, KubeConfig, type V1Secret, Watch} from '@kubernetes/client-node'
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+
+import {ExitCode} from '../../src/lib/errors.js'
+import {repoRoot, runCli, type RunResult} from '../helpers/cli.js'
+
+// End to end against the real local cluster: the built CLI in its own process; the Secret is
+// read back through the API and watched while the CLI runs.
+const injected = inject as unknown as (key: string) => string | undefined
+const kubeconfig = injected('kubeconfig') ?? process.env.ELIFE_K8S_TEST_KUBECONFIG!
+const viewerKubeconfig = injected('viewerKubeconfig') ?? path.join(path.dirname(kubeconfig), 'kubeconfig-viewer')
+
+const suffix = randomBytes(4).toString('hex')
+const namespace = `am-test-${suffix}`
+const secretName = 'alertmanager-prometheus-operator'
+// Test webhook URLs: every run's stdout and stderr is scanned for them.
+const slackUrl = `https://hooks.slack.com/services/T0${suffix}/B0${suffix}/slackSecret${suffix}`
+const opsUrl = `https://ops.example.org/hooks/opsSecret${suffix}?token=tok${suffix}`
+const secretsToHide = [slackUrl, opsUrl, `slackSecret${suffix}`, `opsSecret${suffix}`, `tok${suffix}`]
+
+const templateFile = path.join(repoRoot, 'test/fixtures/alertmanager/alertmanager-secret.yaml-template')
+const template = readFileSync(templateFile, 'utf8')
+const rendered = template.replace('${SLACK_WEBHOOK_URL}', slackUrl).replace('${OPS_WEBHOOK_URL}', opsUrl)
+const oldConfig = 'route:\n  receiver: old\nreceivers:\n  - name: old\n    webhook_configs:\n      - url: https://old.example.org/hook\n'
+
+const kc = new KubeConfig()
+kc.loadFromFile(kubeconfig)
+const core = kc.makeApiClient(CoreV1Api)
+const tmp = mkdtempSync(path.join(tmpdir(), 'am-test-'))
+const valuesFile = path.join(tmp, 'alertmanager.env')
+writeFileSync(valuesFile, `# test values\nSLACK_WEBHOOK_URL=${slackUrl}\nOPS_WEBHOOK_URL="${opsUrl}"\n`)
+
+const runs: RunResult[] = []
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}, asUser = kubeconfig): Promise<RunResult> {
+  const result = await runCli(['alertmanager', 'apply', '--kubeconfig', asUser, ...args], {env})
+  runs.push(result)
+  for (const secret of secretsToHide) {
+    expect(result.stdout, 'stdout leaks a webhook URL').not.toContain(secret)
+    expect(result.stderr, 'stderr leaks a webhook URL').not.toContain(secret)
+  }
+  return result
+}
+
+async function readSecret(name = secretName): Promise<V1Secret | undefined> {
+  try {
+    return await core.readNamespacedSecret({name, namespace})
+  } catch {
+    return undefined
+  }
+}
+
+function config(secret: V1Secret | undefined): string | undefined {
+  const data = secret?.data?.['alertmanager.yaml']
+  return data === undefined ? undefined : Buffer.from(data, 'base64').toString('utf8')
+}
+
+/** Every event on the namespace's secrets while `fn` runs. */
+async function watchSecrets<T>(fn: () => Promise<T>): Promise<{result: T; events: string[]}> {
+  const events: string[] = []
+  const watch = new Watch(kc)
+  const request = await watch.watch(`/api/v1/namespaces/${namespace}/secrets`, {}, (type, object: V1Secret) => events.push(`${type} ${object.metadata?.name}`), () => {})
+  try {
+    const result = await fn()
+    // let the last events arrive
+    const rv = (await readSecret())?.metadata?.resourceVersion
+    for (let i = 0; i < 50 && !events.some((e) => e.startsWith('MODIFIED') || e.startsWith('ADDED')) && rv; i++) await new Promise((r) => setTimeout(r, 100))
+    return {result, events}
+  } finally {
+    request.abort()
+  }
+}
+
+function errorLines(result: RunResult): string[] {
+  return result.stderr.split('\n').filter((line) => line.startsWith('error:'))
+}
+
+beforeAll(async () => {
+  await core.createNamespace({body: {metadata: {name: namespace}}})
+})
+
+afterAll(async () => {
+  await core.deleteNamespace({name: namespace}).catch(() => {})
+  expect(runs.length).toBeGreaterThan(10)
+})
+
+describe('alertmanager apply', () => {
+  it('creates the secret when it is missing, from --values-file (dotenv)', async () => {
+    const result = await cli(['-n', namespace, '--template', templateFile, '--values-file', valuesFile, '--yes'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toContain(`secret "${secretName}" in ${namespace} now holds the new alertmanager.yaml`)
+    expect(config(await readSecret())).toBe(rendered)
+    expect((await readSecret(`${secretName}-previous`))?.metadata?.annotations?.['alertmanager.elife-k8s.elifesciences.org/previous-state']).toBe('absent')
+    // nothing earlier to restore: refused, nothing changed
+    const rv = (await readSecret())?.metadata?.resourceVersion
+    const rollback = await cli(['-n', namespace, '--rollback', '--yes'])
+    expect(rollback.exitCode).toBe(ExitCode.CONFLICT)
+    expect(errorLines(rollback)).toHaveLength(1)
+    expect((await readSecret())?.metadata?.resourceVersion).toBe(rv)
+  })
+
+  it('replaces the config in place (no DELETED event), keeps labels, annotations and other keys, and --rollback restores it exactly', async () => {
+    // the runbook's state: a secret made by `kubectl create secret generic --from-file`, plus extras
+    const existing = await readSecret()
+    await core.replaceNamespacedSecret({
+      name: secretName,
+      namespace,
+      body: {
+        ...existing,
+        metadata: {...existing!.metadata, labels: {team: 'platform'}, annotations: {'example.org/owner': 'ops'}},
+        data: {'alertmanager.yaml': Buffer.from(oldConfig).toString('base64'), 'extra.tmpl': Buffer.from('{{ define "x" }}x{{ end }}').toString('base64')},
+      },
+    })
+    const before = await readSecret()
+
+    const dry = await cli(['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--set', `OPS_WEBHOOK_URL=${opsUrl}`, '--dry-run'])
+    expect(dry.exitCode, dry.stderr).toBe(0)
+    expect(dry.stdout).toContain('secret values redacted')
+    expect(dry.stdout).toContain('+   slack_api_url: https://hooks.slack.com/…redacted')
+    expect(dry.stdout).toContain('-   - name: old')
+    expect(dry.stdout).toContain('dry run: would replace alertmanager.yaml')
+    expect((await readSecret())?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion)
+
+    // no terminal and no --yes: refused, nothing changed
+    const unconfirmed = await cli(['-n', namespace, '--template', templateFile, '--values-file', valuesFile])
+    expect(unconfirmed.exitCode).toBe(ExitCode.ABORTED)
+    expect((await readSecret())?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion)
+
+    const {result, events} = await watchSecrets(() => cli(['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--yes'], {OPS_WEBHOOK_URL: opsUrl}))
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stderr).toContain('SLACK_WEBHOOK_URL from --set, OPS_WEBHOOK_URL from the environment')
+    expect(events.filter((e) => e.startsWith('DELETED'))).toEqual([])
+    expect(events).toContain(`MODIFIED ${secretName}`)
+    const after = await readSecret()
+    expect(config(after)).toBe(rendered)
+    expect(after?.metadata?.uid).toBe(before?.metadata?.uid)
+    expect(after?.metadata?.labels).toEqual({team: 'platform'})
+    expect(after?.metadata?.annotations).toEqual({'example.org/owner': 'ops'})
+    expect(after?.data?.['extra.tmpl']).toBe(before?.data?.['extra.tmpl'])
+    expect(config(await readSecret(`${secretName}-previous`))).toBe(oldConfig)
+
+    // applying the same again changes nothing
+    const again = await cli(['-n', namespace, '--template', templateFile, '--values-file', valuesFile, '--yes'])
+    expect(again.stdout).toContain('nothing to change')
+    expect((await readSecret())?.metadata?.resourceVersion).toBe(after?.metadata?.resourceVersion)
+
+    const back = await watchSecrets(() => cli(['-n', namespace, '--rollback', '--yes']))
+    expect(back.result.exitCode, back.result.stderr).toBe(0)
+    expect(back.events.filter((e) => e.startsWith('DELETED'))).toEqual([])
+    const restored = await readSecret()
+    expect(restored?.data).toEqual(before?.data)
+    expect(restored?.metadata?.labels).toEqual({team: 'platform'})
+    expect(restored?.metadata?.annotations).toEqual({'example.org/owner': 'ops'})
+    // a second rollback undoes the first
+    const forward = await cli(['-n', namespace, '--rollback', '--yes', '--json'])
+    expect(forward.exitCode, forward.stderr).toBe(0)
+    expect(JSON.parse(forward.stdout)).toMatchObject({mode: 'rollback', changed: true, secret: secretName, namespace})
+    expect(config(await readSecret())).toBe(rendered)
+  })
+
+  it('refuses bad input with one line and changes nothing', async () => {
+    const rv = (await readSecret())?.metadata?.resourceVersion
+    const badTemplate = path.join(tmp, 'bad.yaml-template')
+    writeFileSync(badTemplate, 'route:\n  receiver: missing\nreceivers:\n  - name: slack\n    slack_configs:\n      - api_url: ${SLACK_WEBHOOK_URL}\n')
+    const cases: Array<[string, string[], number, string, string?]> = [
+      ['template missing', ['-n', namespace, '--template', path.join(tmp, 'nope.yaml'), '--yes'], ExitCode.USAGE, 'template'],
+      ['placeholder unresolved', ['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--yes'], ExitCode.USAGE, 'placeholder ${OPS_WEBHOOK_URL} has no value'],
+      ['not a URL', ['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=slackSecret${suffix}`, '--set', `OPS_WEBHOOK_URL=${opsUrl}`, '--yes'], ExitCode.USAGE, 'global.slack_api_url must be an http(s) URL'],
+      ['invalid config', ['-n', namespace, '--template', badTemplate, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--yes'], ExitCode.CHECK_FAILED, 'is not valid for Alertmanager'],
+      ['namespace missing', ['-n', `${namespace}-nope`, '--template', templateFile, '--values-file', valuesFile, '--yes'], ExitCode.NOT_FOUND, `namespace "${namespace}-nope" does not exist`],
+      ['secret missing (rollback)', ['-n', namespace, '--secret', 'no-such-secret', '--rollback', '--yes'], ExitCode.NOT_FOUND, 'secret "no-such-secret" does not exist'],
+      ['forbidden user', ['-n', namespace, '--template', templateFile, '--values-file', valuesFile, '--yes'], ExitCode.FORBIDDEN, 'forbidden', viewerKubeconfig],
+    ]
+    for (const [name, args, code, text, asUser] of cases) {
+      const result = await cli(args, {}, asUser)
+      expect(result.exitCode, `${name}: ${result.stderr}`).toBe(code)
+      const lines = errorLines(result)
+      expect(lines, name).toHaveLength(1)
+      expect(lines[0], name).toContain(text)
+      expect(result.stderr, name).not.toMatch(/\n\s+at /)
+    }
+    expect(runs.at(-4)!.stderr).toContain('✗ undefined receiver "missing" used in route')
+    expect((await readSecret())?.metadata?.resourceVersion).toBe(rv)
+  })
+})
