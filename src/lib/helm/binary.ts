@@ -9,7 +9,7 @@ export interface ToolResult {
 }
 
 /** Runs helm with an argument array (never a shell string). */
-export type HelmRunner = (args: string[], options?: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number}) => Promise<ToolResult>
+export type HelmRunner = (args: string[], options?: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string}) => Promise<ToolResult>
 
 export interface HelmTool {
   /** The binary as found (flag, ELIFE_K8S_HELM, or "helm" on PATH). */
@@ -43,7 +43,8 @@ export function execaRunner(file: string, baseEnv: NodeJS.ProcessEnv = process.e
         extendEnv: false,
         cwd: options.cwd,
         timeout: options.timeoutMs,
-        stdin: 'ignore',
+        // Values go to helm on stdin (`-f -`) so they never touch the disk.
+        ...(options.input === undefined ? {stdin: 'ignore' as const} : {input: options.input}),
       })
       if (result.failed && result.exitCode === undefined) {
         // Spawning failed (ENOENT, EACCES) or the timeout killed it.

@@ -1,0 +1,149 @@
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {ExitCode} from '../../src/lib/errors.js'
+import {cli, createHelmRelease, createNamespace, deleteNamespace, helm, helmHistory, installHelmReleaseCrds, kubeconfig, prepareCharts, viewerKubeconfig} from './helm-support.js'
+
+// `helm list` and `helm history` read straight from the API server, compared with what the real
+// helm 3 says about the same releases, installed for real from the local test charts.
+let chart: string
+let ns: string
+let cmNs: string
+
+interface HelmListEntry {
+  name: string
+  namespace: string
+  revision: string
+  status: string
+  chart: string
+  app_version: string
+}
+
+interface OurRow {
+  name: string
+  namespace: string
+  revision: number
+  status: string
+  chart: string
+  appVersion: string
+  stuck: boolean
+  storage: string
+  owner?: {controller: string; apiVersion: string; namespace: string; name: string}
+}
+
+const key = (r: {name: string; namespace: string; revision: string | number; status: string; chart: string; app_version?: string; appVersion?: string}) =>
+  [r.namespace, r.name, String(r.revision), r.status, r.chart, r.app_version ?? r.appVersion].join(' ')
+
+beforeAll(async () => {
+  await installHelmReleaseCrds()
+  chart = await prepareCharts()
+  ns = await createNamespace('helm-list')
+  cmNs = await createNamespace('helm-list-cm')
+  // deployed, with history
+  expect((await helm(['install', 'journal', chart, '-n', ns])).exitCode).toBe(0)
+  expect((await helm(['upgrade', 'journal', chart, '-n', ns, '--set', 'replicas=2'])).exitCode).toBe(0)
+  // a failed upgrade: the API server rejects the ConfigMap key
+  expect((await helm(['install', 'reviewer', chart, '-n', ns])).exitCode).toBe(0)
+  const failed = await helm(['upgrade', 'reviewer', chart, '-n', ns, '--set', 'broken=true'])
+  expect(failed.exitCode).not.toBe(0)
+  // a release owned by a Flux v2 HelmRelease (release name = HelmRelease name)
+  expect((await helm(['install', 'podinfo', chart, '-n', ns])).exitCode).toBe(0)
+  // stored with the ConfigMap driver
+  expect((await helm(['install', 'search', chart, '-n', cmNs], {HELM_DRIVER: 'configmap'})).exitCode).toBe(0)
+  // helm-operator would name the release <namespace>-journal; eLife's HelmReleases set releaseName.
+  await createHelmRelease('helm.fluxcd.io/v1', ns, 'journal', {releaseName: 'journal', chart: {git: 'file:///nowhere', path: 'charts/journal', ref: 'master'}})
+  await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo', {chart: {spec: {chart: 'podinfo', sourceRef: {kind: 'HelmRepository', name: 'podinfo'}}}})
+  // a HelmRelease whose release helm never recorded (default name <ns>-ghost)
+  await createHelmRelease('helm.fluxcd.io/v1', ns, 'ghost', {chart: {repository: 'http://127.0.0.1:1/', name: 'ghost', version: '1.0.0'}})
+})
+
+afterAll(async () => {
+  await deleteNamespace(ns)
+  await deleteNamespace(cmNs)
+})
+
+describe('helm list', () => {
+  it('agrees with `helm list -A -o json` on names, namespaces, revisions, statuses and charts', async () => {
+    const ours = await cli(['helm', 'list', '-A', '--json', '--kubeconfig', kubeconfig])
+    expect(ours.exitCode, ours.stderr).toBe(0)
+    const rows = (JSON.parse(ours.stdout) as {releases: OurRow[]}).releases
+    // helm with its default (Secret) driver; -a so pending/superseded releases are listed too
+    const all = JSON.parse((await helm(['list', '-A', '-a', '-o', 'json'])).stdout) as HelmListEntry[]
+    expect(rows.filter((r) => r.storage === 'secret').map(key).sort()).toEqual(all.map(key).sort())
+    // and plain `helm list -A` (deployed and failed only) is the same rows, filtered
+    const plain = JSON.parse((await helm(['list', '-A', '-o', 'json'])).stdout) as HelmListEntry[]
+    expect(rows.filter((r) => r.storage === 'secret' && ['deployed', 'failed'].includes(r.status)).map(key).sort()).toEqual(plain.map(key).sort())
+    // the ConfigMap driver, compared with helm using that driver
+    const cm = JSON.parse((await helm(['list', '-A', '-a', '-o', 'json'], {HELM_DRIVER: 'configmap'})).stdout) as HelmListEntry[]
+    expect(rows.filter((r) => r.storage === 'configmap').map(key).sort()).toEqual(cm.map(key).sort())
+    expect(rows.some((r) => r.namespace === cmNs && r.name === 'search')).toBe(true)
+  })
+
+  it('marks the failed release as stuck and names the HelmRelease owners of both generations', async () => {
+    const ours = await cli(['helm', 'list', '-n', ns, '--json', '--kubeconfig', kubeconfig])
+    expect(ours.exitCode, ours.stderr).toBe(0)
+    const rows = (JSON.parse(ours.stdout) as {releases: OurRow[]}).releases
+    const byName = Object.fromEntries(rows.map((r) => [r.name, r]))
+    expect(byName.reviewer).toMatchObject({status: 'failed', revision: 2, stuck: true})
+    expect(byName.journal).toMatchObject({status: 'deployed', revision: 2, stuck: false, owner: {controller: 'helm-operator', apiVersion: 'helm.fluxcd.io/v1', namespace: ns, name: 'journal'}})
+    expect(byName.podinfo).toMatchObject({owner: {controller: 'flux-v2', apiVersion: 'helm.toolkit.fluxcd.io/v2', namespace: ns, name: 'podinfo'}})
+    expect(byName.reviewer?.owner).toBeUndefined()
+  })
+
+  it('--stuck shows only the failed one; the table says so', async () => {
+    const ours = await cli(['helm', 'list', '-n', ns, '--stuck', '--kubeconfig', kubeconfig])
+    expect(ours.exitCode, ours.stderr).toBe(0)
+    expect(ours.stdout).toMatch(/reviewer\s+2\s+failed\s+elife-app-0\.1\.0/)
+    expect(ours.stdout).not.toContain('journal')
+    const table = await cli(['helm', 'list', '-n', ns, '--kubeconfig', kubeconfig])
+    expect(table.stdout).toMatch(/journal .* helm-operator .*\/journal/)
+    expect(table.stdout).toContain('1 failed or stuck')
+  })
+
+  it('a forbidden user gets one line and exit 4', async () => {
+    const result = await cli(['helm', 'list', '-n', 'stg', '--kubeconfig', viewerKubeconfig])
+    expect(result.exitCode).toBe(ExitCode.FORBIDDEN)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(/^error: cannot list helm release records .*forbidden/)
+  })
+})
+
+describe('helm history', () => {
+  it('agrees with `helm history -o json`', async () => {
+    const ours = await cli(['helm', 'history', 'reviewer', '-n', ns, '--json', '--kubeconfig', kubeconfig])
+    expect(ours.exitCode, ours.stderr).toBe(0)
+    const revisions = (JSON.parse(ours.stdout) as {revisions: Array<{revision: number; status: string; chart: string; appVersion: string; description: string}>}).revisions
+    const theirs = await helmHistory('reviewer', ns)
+    expect(revisions.map((r) => [r.revision, r.status, r.chart, r.appVersion, r.description])).toEqual(theirs.map((r) => [r.revision, r.status, r.chart, r.app_version, r.description]))
+    expect(revisions.at(-1)?.description).toMatch(/Upgrade "reviewer" failed/)
+  })
+
+  it('reads ConfigMap-stored releases too', async () => {
+    const ours = await cli(['helm', 'history', 'search', '-n', cmNs, '--json', '--kubeconfig', kubeconfig])
+    expect(ours.exitCode, ours.stderr).toBe(0)
+    expect(JSON.parse(ours.stdout)).toMatchObject({storage: 'configmap', revisions: [{revision: 1, status: 'deployed'}]})
+  })
+
+  it.each([
+    ['an unknown release', ['nope'], () => ns, ExitCode.NOT_FOUND, /^error: release "nope" not found in namespace "helm-list-\w+"; see `elife-k8s helm list -A`/],
+    ['the wrong namespace', ['journal'], () => cmNs, ExitCode.NOT_FOUND, /^error: release "journal" not found in namespace "helm-list-cm-\w+"; it exists in (\S+, )*helm-list-\w+(, \S+)*; rerun with -n /],
+    ['an invalid name', ['Bad_Name'], () => ns, ExitCode.USAGE, /^error: "Bad_Name" is not a valid helm release name/],
+  ])('%s: one clear line', async (_what, args, namespace, exitCode, message) => {
+    const result = await cli(['helm', 'history', ...args, '-n', namespace(), '--kubeconfig', kubeconfig])
+    expect(result.exitCode).toBe(exitCode)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(message)
+  })
+
+  it('a HelmRelease whose release has no history says so', async () => {
+    const result = await cli(['helm', 'history', `${ns}-ghost`, '-n', ns, '--kubeconfig', kubeconfig])
+    expect(result.exitCode).toBe(ExitCode.NOT_FOUND)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(new RegExp(`^error: release "${ns}-ghost" in ${ns} has no history: HelmRelease ${ns}/ghost \\(helm.fluxcd.io/v1\\) manages it`))
+  })
+
+  it('a forbidden user gets one line and exit 4', async () => {
+    const result = await cli(['helm', 'history', 'journal', '-n', 'stg', '--kubeconfig', viewerKubeconfig])
+    expect(result.exitCode).toBe(ExitCode.FORBIDDEN)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  })
+})

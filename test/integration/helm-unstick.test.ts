@@ -1,0 +1,221 @@
+import {chmodSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {ExitCode} from '../../src/lib/errors.js'
+import {decodeRelease} from '../../src/lib/helm/release.js'
+import {readHistory} from '../../src/lib/helm/store.js'
+import {unlockPendingRevision} from '../../src/lib/helm/unstick.js'
+import {
+  cli,
+  clients,
+  createHelmRelease,
+  createNamespace,
+  deleteNamespace,
+  getHelmRelease,
+  helm,
+  helmHistory,
+  helmStatus,
+  installHelmReleaseCrds,
+  killHelmMidUpgrade,
+  kubeconfig,
+  prepareCharts,
+  snapshot,
+  viewerKubeconfig,
+} from './helm-support.js'
+
+// Stuck states made for real with helm 3 against the local API server (a manifest the server
+// rejects, helm killed with SIGKILL mid-upgrade, a first install that failed), then `helm
+// unstick` run as a user would, and `helm status` asked whether it agrees.
+let chart: string
+let ns: string
+const unstick = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(['helm', 'unstick', ...args, '--kubeconfig', kubeconfig], env)
+
+beforeAll(async () => {
+  await installHelmReleaseCrds()
+  chart = await prepareCharts()
+  ns = await createNamespace('helm-unstick')
+})
+
+afterAll(async () => {
+  await deleteNamespace(ns)
+})
+
+async function installDeployed(release: string): Promise<void> {
+  const result = await helm(['install', release, chart, '-n', ns])
+  expect(result.exitCode, result.stderr).toBe(0)
+}
+
+async function failUpgrade(release: string): Promise<void> {
+  const result = await helm(['upgrade', release, chart, '-n', ns, '--set', 'broken=true'])
+  expect(result.exitCode).not.toBe(0)
+  expect(result.stderr).toMatch(/UPGRADE FAILED/)
+  expect((await helmStatus(release, ns)).status).toBe('failed')
+}
+
+describe('helm unstick', () => {
+  it('a failed upgrade: rolls back to the last deployed revision, helm agrees, helm-operator is nudged', async () => {
+    await installDeployed('journal')
+    await failUpgrade('journal')
+    await createHelmRelease('helm.fluxcd.io/v1', ns, 'journal', {releaseName: 'journal', chart: {git: 'file:///nowhere', path: 'charts/journal', ref: 'master'}})
+
+    // --dry-run prints the plan and changes nothing
+    const before = await snapshot(ns)
+    const dry = await unstick(['journal', '-n', ns, '--dry-run'])
+    expect(dry.exitCode, dry.stderr).toBe(0)
+    expect(dry.stdout).toContain('revision 2 (elife-app-0.1.0) failed: Upgrade "journal" failed')
+    expect(dry.stdout).toContain('1. roll release "journal" in')
+    expect(dry.stdout).toContain('back to revision 1')
+    expect(dry.stdout).toContain(`2. ask helm-operator to reconcile HelmRelease ${ns}/journal`)
+    expect(await snapshot(ns)).toEqual(before)
+
+    // no terminal and no --yes: aborted, nothing changed
+    const asked = await unstick(['journal', '-n', ns])
+    expect(asked.exitCode).toBe(ExitCode.ABORTED)
+    expect(asked.stderr.trim().split('\n').at(-1)).toMatch(/^error: not confirmed: roll release "journal"/)
+    expect(await snapshot(ns)).toEqual(before)
+
+    const done = await unstick(['journal', '-n', ns, '--yes', '--json'])
+    expect(done.exitCode, done.stderr).toBe(0)
+    const result = JSON.parse(done.stdout) as {releases: Array<{outcome: string; result: {now: {status: string; revision: number}}}>}
+    expect(result.releases[0]).toMatchObject({outcome: 'done', result: {now: {status: 'deployed', revision: 3}}})
+    expect(await helmStatus('journal', ns)).toEqual({status: 'deployed', version: 3})
+    expect((await helmHistory('journal', ns)).at(-1)?.description).toBe('Rollback to 1')
+    const hr = await getHelmRelease('helm.fluxcd.io/v1', ns, 'journal')
+    expect(hr.metadata.annotations?.['elife-k8s.elifesciences.org/reconcile-requested-at']).toBeTruthy()
+
+    // a second run finds nothing to do
+    const again = await unstick(['journal', '-n', ns, '--yes'])
+    expect(again.exitCode).toBe(0)
+    expect(again.stdout).toContain('is deployed at revision 3; nothing to unstick')
+  })
+
+  it('a pending-upgrade left by a killed helm: refused while it may be running, then rolled back; Flux v2 is nudged', async () => {
+    await installDeployed('podinfo')
+    await killHelmMidUpgrade('podinfo', ns, chart)
+    expect((await helmHistory('podinfo', ns)).at(-1)?.status).toBe('pending-upgrade')
+    // helm itself is locked out
+    const locked = await helm(['upgrade', 'podinfo', chart, '-n', ns])
+    expect(locked.stderr).toMatch(/another operation \(install\/upgrade\/rollback\) is in progress/)
+    await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo', {chart: {spec: {chart: 'podinfo', sourceRef: {kind: 'HelmRepository', name: 'podinfo'}}}})
+
+    // just killed: within the default --pending-timeout helm may still be working; refuse
+    const before = await snapshot(ns)
+    const young = await unstick(['podinfo', '-n', ns, '--yes'])
+    expect(young.exitCode).toBe(ExitCode.CONFLICT)
+    expect(young.stderr.trim().split('\n')).toHaveLength(1)
+    expect(young.stderr).toMatch(/has been pending-upgrade for only \d+s: helm \(or its controller\) may still be working on it; wait .* --pending-timeout/)
+    expect(await snapshot(ns)).toEqual(before)
+
+    const done = await unstick(['podinfo', '-n', ns, '--yes', '--pending-timeout', '0s'])
+    expect(done.exitCode, done.stderr).toBe(0)
+    expect(done.stdout).toMatch(/is now deployed at revision 3/)
+    expect(await helmStatus('podinfo', ns)).toEqual({status: 'deployed', version: 3})
+    const hr = await getHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo')
+    expect(hr.metadata.annotations?.['reconcile.fluxcd.io/requestedAt']).toBeTruthy()
+    // and helm can upgrade it again
+    expect((await helm(['upgrade', 'podinfo', chart, '-n', ns])).exitCode).toBe(0)
+  })
+
+  it('a first install that failed: refused without --uninstall, removed with it', async () => {
+    const install = await helm(['install', 'search', chart, '-n', ns, '--set', 'broken=true'])
+    expect(install.exitCode).not.toBe(0)
+    expect((await helmStatus('search', ns)).status).toBe('failed')
+
+    const before = await snapshot(ns)
+    const refused = await unstick(['search', '-n', ns, '--yes'])
+    expect(refused.exitCode).toBe(ExitCode.CONFLICT)
+    expect(refused.stderr.trim()).toBe(`error: release "search" in ${ns} has no deployed revision to roll back to; rerun with --uninstall to remove it (its controller can then install it afresh)`)
+    expect(await snapshot(ns)).toEqual(before)
+
+    const removed = await unstick(['search', '-n', ns, '--yes', '--uninstall'])
+    expect(removed.exitCode, removed.stderr).toBe(0)
+    expect(removed.stdout).toContain(`release "search" in ${ns} is now uninstalled`)
+    expect((await helmStatus('search', ns)).error).toMatch(/release: not found/)
+  })
+
+  it('the endorsed fix for a pending lock: backs the record up, marks it failed, and helm can act again', async () => {
+    await installDeployed('lax')
+    await killHelmMidUpgrade('lax', ns, chart)
+    const {core} = clients()
+    const history = (await readHistory(core, 'lax', ns))!
+    const outcome = await unlockPendingRevision(core, history, 2)
+    expect(outcome).toMatchObject({action: 'unlock', ok: true, backup: {kind: 'Secret', namespace: ns}})
+    // helm reads the record we rewrote, and agrees it is failed now
+    expect((await helmHistory('lax', ns)).map((r) => r.status)).toEqual(['deployed', 'failed'])
+    // the backup is the record exactly as helm wrote it, still pending-upgrade, and helm does not see it
+    const backup = await core.readNamespacedSecret({name: outcome.backup!.name, namespace: ns})
+    expect(backup.metadata?.labels).toMatchObject({'app.kubernetes.io/managed-by': 'elife-k8s', 'elife-k8s.elifesciences.org/backup-of': 'lax'})
+    expect(backup.metadata?.labels?.owner).toBeUndefined()
+    expect(decodeRelease(backup.data!.release!, 'secret').info?.status).toBe('pending-upgrade')
+    // the lock is gone: helm upgrades again
+    const upgrade = await helm(['upgrade', 'lax', chart, '-n', ns])
+    expect(upgrade.exitCode, upgrade.stderr).toBe(0)
+    expect((await helmStatus('lax', ns)).status).toBe('deployed')
+  })
+
+  it('--all -n NS unsticks every failed release there', async () => {
+    await installDeployed('a-one')
+    await installDeployed('a-two')
+    await failUpgrade('a-one')
+    await failUpgrade('a-two')
+    const plan = await unstick(['--all', '-n', ns, '--dry-run'])
+    expect(plan.exitCode, plan.stderr).toBe(0)
+    expect(plan.stdout).toMatch(/a-one: revision 2/)
+    expect(plan.stdout).toMatch(/a-two: revision 2/)
+    const done = await unstick(['--all', '-n', ns, '--yes'])
+    expect(done.exitCode, done.stderr).toBe(0)
+    expect((await helmStatus('a-one', ns)).status).toBe('deployed')
+    expect((await helmStatus('a-two', ns)).status).toBe('deployed')
+  })
+})
+
+describe('helm unstick: bad input changes nothing', () => {
+  let stuckNs: string
+  beforeAll(async () => {
+    stuckNs = await createNamespace('helm-unstick-bad')
+    expect((await helm(['install', 'broken', chart, '-n', stuckNs])).exitCode).toBe(0)
+    expect((await helm(['upgrade', 'broken', chart, '-n', stuckNs, '--set', 'broken=true'])).exitCode).not.toBe(0)
+  })
+  afterAll(async () => {
+    await deleteNamespace(stuckNs)
+  })
+
+  const fakeHelm = (version: string): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fake-helm-'))
+    const file = path.join(dir, 'helm')
+    writeFileSync(file, `#!/bin/sh\n# a stand-in for another helm major version: it only answers \`helm version --short\`\necho "${version}"\n`)
+    chmodSync(file, 0o755)
+    return file
+  }
+
+  it.each([
+    ['an unknown release', ['nope', '-n', 'NS'], {}, ExitCode.NOT_FOUND, /^error: release "nope" not found in namespace "helm-unstick-bad-\w+"/],
+    ['the wrong namespace', ['broken', '-n', 'stg'], {}, ExitCode.NOT_FOUND, /^error: release "broken" not found in namespace "stg"; it exists in helm-unstick-bad-\w+; rerun with -n/],
+    ['helm missing', ['broken', '-n', 'NS', '--helm-binary', '/nonexistent/helm'], {}, ExitCode.TOOL_FAILED, /^error: helm binary "\/nonexistent\/helm" was not found; install helm 3/],
+    ['helm 2', ['broken', '-n', 'NS'], {ELIFE_K8S_HELM: fakeHelm('Client: v2.17.0+ga690bad')}, ExitCode.TOOL_FAILED, /^error: helm at .* \(from ELIFE_K8S_HELM\) is v2.17.0\+ga690bad, but elife-k8s drives helm 3/],
+    ['helm 4', ['broken', '-n', 'NS'], {ELIFE_K8S_HELM: fakeHelm('v4.0.0+g1234567')}, ExitCode.TOOL_FAILED, /^error: helm at .* is v4.0.0\+g1234567, but elife-k8s drives helm 3/],
+    ['a bad --to-revision', ['broken', '-n', 'NS', '--to-revision', '7'], {}, ExitCode.USAGE, /^error: release "broken" in helm-unstick-bad-\w+ has no revision 7; its revisions are 1, 2/],
+    ['--to-revision of a failed revision', ['broken', '-n', 'NS', '--to-revision', '2'], {}, ExitCode.USAGE, /stuck revision itself/],
+  ] as const)('%s: one clear line, nothing changed', async (_what, args, env, exitCode, message) => {
+    const before = await snapshot(stuckNs)
+    const resolved = args.map((a) => (a === 'NS' ? stuckNs : a))
+    const result = await unstick([...resolved, '--yes'], env as NodeJS.ProcessEnv)
+    expect(result.exitCode).toBe(exitCode)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(message)
+    expect(await snapshot(stuckNs)).toEqual(before)
+    expect((await helmStatus('broken', stuckNs)).status).toBe('failed')
+  })
+
+  it('a forbidden user: one line, exit 4, nothing changed', async () => {
+    const before = await snapshot(stuckNs)
+    const result = await cli(['helm', 'unstick', 'broken', '-n', stuckNs, '--yes', '--kubeconfig', viewerKubeconfig])
+    expect(result.exitCode).toBe(ExitCode.FORBIDDEN)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(result.stderr).toMatch(/^error: cannot read helm release "broken" in helm-unstick-bad-\w+: .*forbidden/)
+    expect(await snapshot(stuckNs)).toEqual(before)
+  })
+})
