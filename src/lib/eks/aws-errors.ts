@@ -45,15 +45,19 @@ export function toAwsCliError(err: unknown, action: AwsAction): CliError {
   const name = (err as {name?: string})?.name ?? ''
   const message = err instanceof Error ? firstLine(err.message) : String(err)
   const profileHint = action.profile ? ` (profile "${action.profile}")` : ''
-  if (noCredentials.has(name)) {
-    return new CliError('forbidden', `cannot ${action.what}: no AWS credentials found${profileHint}`, {
-      hint: 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile, or run `aws sso login`',
+  // By name from AWS; by message from the credential providers (credential_process, SSO cache).
+  const expiredAt = (err as {expiredAt?: unknown})?.expiredAt
+  if (expiredAt instanceof Date || expiredCredentials.has(name) || /\bexpired\b/i.test(message)) {
+    const detail = expiredAt instanceof Date ? `at ${expiredAt.toISOString()}` : expiredCredentials.has(name) ? name : message
+    return new CliError('forbidden', `cannot ${action.what}: the AWS credentials${profileHint} have expired (${detail})`, {
+      hint: 'refresh them (`aws sso login`, a new session token) and retry',
       cause: err,
     })
   }
-  if (expiredCredentials.has(name)) {
-    return new CliError('forbidden', `cannot ${action.what}: the AWS credentials${profileHint} have expired (${name})`, {
-      hint: 'refresh them (`aws sso login`, a new session token) and retry',
+  if (noCredentials.has(name)) {
+    const detail = /could not load credentials from any providers/i.test(message) ? '' : ` (${message})`
+    return new CliError('forbidden', `cannot ${action.what}: no AWS credentials found${profileHint}${detail}`, {
+      hint: 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile, or run `aws sso login`',
       cause: err,
     })
   }
@@ -63,7 +67,17 @@ export function toAwsCliError(err: unknown, action: AwsAction): CliError {
       cause: err,
     })
   }
-  if (accessDenied.has(name) || (err as {$metadata?: {httpStatusCode?: number}})?.$metadata?.httpStatusCode === 403) {
+  const httpStatusCode = (err as {$metadata?: {httpStatusCode?: number}})?.$metadata?.httpStatusCode
+  // A 401/403 whose body was not the service's own error format (a proxy, or moto answering a
+  // JSON service in XML): the status is all there is to go on.
+  const unreadable = name === 'SyntaxError' || /Deserialization error/i.test(err instanceof Error ? err.message : '')
+  if (unreadable && (httpStatusCode === 401 || httpStatusCode === 403)) {
+    return new CliError('forbidden', `cannot ${action.what}: AWS refused the request (HTTP ${httpStatusCode}, with an error body the SDK could not read)`, {
+      hint: 'check the credentials and their IAM permissions; `aws sts get-caller-identity` shows who you are',
+      cause: err,
+    })
+  }
+  if (accessDenied.has(name) || httpStatusCode === 403) {
     return new CliError('forbidden', `cannot ${action.what}: access denied (${message})`, {
       hint: 'the IAM identity needs the permission named above; `aws sts get-caller-identity` shows who you are',
       cause: err,

@@ -1,13 +1,13 @@
 import {userInfo} from 'node:os'
 
 import {Sha256} from '@aws-crypto/sha256-js'
-import {fromNodeProviderChain} from '@aws-sdk/credential-providers'
 import {SignatureV4} from '@smithy/signature-v4'
 import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy/types'
 
 import {CliError} from '../errors.js'
 import {parseRoleArn} from './arn.js'
 import {toAwsCliError} from './aws-errors.js'
+import {awsCredentials} from './credentials.js'
 import {type ExecCredential, execCredential, execCredentialApiVersion} from './exec-credential.js'
 import {type TokenFlags, readCachedToken, tokenCacheFile, tokenCacheKey, writeCachedToken} from './token-cache.js'
 import {clusterIdHeader, encodeToken} from './token-format.js'
@@ -116,7 +116,7 @@ export interface TokenCollaborators {
 
 /** The credentials a token is signed with: the standard chain, then AssumeRole when --role-arn. */
 export async function signingCredentials(flags: TokenFlags, region: string, collaborators: TokenCollaborators = {}): Promise<AwsCredentialIdentity> {
-  const base = (collaborators.baseCredentials ?? ((profile) => fromNodeProviderChain({profile})))(flags.profile)
+  const base = (collaborators.baseCredentials ?? awsCredentials)(flags.profile)
   if (!flags.roleArn) {
     try {
       return await base()
