@@ -1,0 +1,485 @@
+import {readFileSync, statSync} from 'node:fs'
+
+import {type CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type V1ContainerState, type V1Pod} from '@kubernetes/client-node'
+
+import {CliError, isCliError} from '../errors.js'
+import {httpStatus, isNotFound, toCliError} from '../kube/errors.js'
+import {type CaptureProgress, type CaptureResult, remoteFailure, runCapture, type StopReason} from './capture.js'
+import {openSession, type RemoteEnd, type SessionTarget} from './channel.js'
+import type {PcapSink} from './sink.js'
+import {
+  type CaptureOptions, ephemeralContainerSpec, helperPodName, PRIVILEGED_SCRIPT, privilegedPodSpec, randomSuffix, type SniffMode,
+  tcpdumpArgs, UPLOAD_SCRIPT, ustarSingleFile,
+} from './specs.js'
+import {checkPodRunning, chooseContainer} from './target.js'
+
+export interface SniffOptions {
+  namespace: string
+  pod: string
+  container?: string
+  mode: SniffMode
+  image: string
+  capture: CaptureOptions
+  durationMs?: number
+  /** upload mode: the static tcpdump to copy in, and where. */
+  tcpdumpBinary?: string
+  uploadDir: string
+  /** privileged mode: where the helper pod runs (default: the target's namespace). */
+  helperNamespace?: string
+  /** How long the debug container or helper pod may take to start (image pull included). */
+  startTimeoutMs: number
+  dryRun: boolean
+}
+
+/** What sniff leaves behind or removed, for the final line and --json. */
+export interface SniffHelper {
+  kind: 'ephemeral-container' | 'helper-pod' | 'uploaded-binary'
+  name: string
+  namespace: string
+  node?: string
+  /** What is true about it now. */
+  state: string
+}
+
+export interface SniffResult {
+  namespace: string
+  pod: string
+  container: string
+  /** Why that container (no -c: the app container, not a sidecar). */
+  containerReason: string
+  mode: SniffMode
+  image?: string
+  command: string[]
+  dryRun: boolean
+  helper: SniffHelper
+  output?: string
+  packets: number
+  bytes: number
+  stoppedBy?: StopReason
+  droppedPartialBytes: number
+}
+
+export interface SniffSteps {
+  action(msg: string): void
+  success(msg: string): void
+  waiting(msg: string): void
+  warning(msg: string): void
+  progress(msg: string): void
+  done(): void
+}
+
+export interface SniffDeps {
+  core: CoreV1Api
+  /** The kubeconfig the exec/attach WebSocket connects with (normally the same as core's). */
+  streamKc: KubeConfig
+  steps: SniffSteps
+  /** Asks before the change (adding the container, creating the pod, copying the binary). */
+  confirm(action: string): Promise<void>
+  /** Built once the plan is confirmed, so a refused plan creates no file and starts no viewer. */
+  openSink(): PcapSink
+  signal?: AbortSignal
+  onProgress?(progress: CaptureProgress): void
+  pollIntervalMs?: number
+  stopGraceMs?: number
+  /** For error lines naming the cluster. */
+  server?: string
+  context?: string
+}
+
+const pullFailures = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable', 'SignatureValidationFailed'])
+const startFailures = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError', 'StartError', 'ContainerCannotRun'])
+
+/**
+ * Reads a container state the kubelet reported for the debug container or helper pod: `running`,
+ * still starting (undefined), or the one-line error it amounts to. Pure, tested on plain states.
+ */
+export function classifyStart(state: V1ContainerState | undefined, what: string, image: string): 'running' | CliError | undefined {
+  if (state?.running) return 'running'
+  const waiting = state?.waiting
+  if (waiting?.reason && pullFailures.has(waiting.reason)) {
+    return new CliError('tool-failed', `image ${image} cannot be pulled for ${what}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`, {
+      hint: 'check the image name and that the node can reach its registry, or pass another --image',
+    })
+  }
+  if (waiting?.reason && startFailures.has(waiting.reason)) {
+    return startError(`${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`, what, image)
+  }
+  const terminated = state?.terminated
+  if (terminated) {
+    const end: RemoteEnd = {exitCode: terminated.exitCode, stderr: terminated.message ?? '', failure: terminated.exitCode === 0 ? undefined : terminated.reason}
+    if (terminated.exitCode === 127 || /executable file not found/.test(terminated.message ?? '')) return startError(terminated.message ?? 'exit code 127', what, image)
+    return remoteFailure(end, what) ?? new CliError('tool-failed', `${what} ended before the capture started (${terminated.reason ?? 'exit ' + terminated.exitCode})`)
+  }
+  return undefined
+}
+
+function startError(detail: string, what: string, image: string): CliError {
+  if (/executable file not found|not found in \$PATH|exit code 127/.test(detail)) {
+    const missing = /"sh"/.test(detail) ? 'sh' : 'tcpdump'
+    return new CliError('tool-failed', `${missing} is missing in image ${image} (${what}): ${detail}`, {
+      hint: 'use an --image that has sh and tcpdump (the default is fine)',
+    })
+  }
+  return new CliError('tool-failed', `${what} cannot start: ${detail}`, {hint: 'see `kubectl describe pod` for the kubelet\'s events'})
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, {once: true})
+  })
+}
+
+function interrupted(what: string): CliError {
+  return new CliError('aborted', `interrupted while waiting for ${what}`, {hint: 'nothing was captured'})
+}
+
+function api(deps: SniffDeps, verb: string, target: string, err: unknown): unknown {
+  return toCliError(err, {verb, target, server: deps.server, context: deps.context})
+}
+
+/** The capture: plan, confirm, act, stream, clean up. */
+export async function sniff(options: SniffOptions, deps: SniffDeps): Promise<SniffResult> {
+  const {core, steps} = deps
+  const {namespace} = options
+  const podRef = `pod "${options.pod}" in ${namespace}`
+  let pod: V1Pod
+  try {
+    pod = await core.readNamespacedPod({name: options.pod, namespace})
+  } catch (error) {
+    if (isNotFound(error)) {
+      throw new CliError('not-found', `pod "${options.pod}" not found in namespace ${namespace}`, {hint: `list the pods with \`kubectl get pods -n ${namespace}\``})
+    }
+    throw api(deps, 'get pod', `"${options.pod}" in ${namespace}`, error)
+  }
+  const chosen = chooseContainer(pod, options.container)
+  checkPodRunning(pod, chosen.name)
+  steps.action(`sniffing container "${chosen.name}" of ${podRef} (${chosen.reason})`)
+
+  const base = {namespace, pod: options.pod, container: chosen.name, containerReason: chosen.reason, mode: options.mode, dryRun: options.dryRun}
+  switch (options.mode) {
+    case 'ephemeral':
+      return sniffEphemeral(options, deps, pod, base)
+    case 'upload':
+      return sniffUpload(options, deps, base)
+    case 'privileged':
+      return sniffPrivileged(options, deps, pod, base)
+  }
+}
+
+type Base = Pick<SniffResult, 'namespace' | 'pod' | 'container' | 'containerReason' | 'mode' | 'dryRun'>
+
+function describeStop(capture: CaptureResult): string {
+  return {count: 'the packet count was reached', duration: 'the duration ran out', interrupted: 'interrupted', 'remote-ended': 'tcpdump ended', 'reader-gone': 'the reader went away'}[capture.stoppedBy]
+}
+
+async function capture(options: SniffOptions, deps: SniffDeps, kind: 'exec' | 'attach', target: SessionTarget, command: string[], where: string, sendStart: boolean, sink: PcapSink) {
+  deps.steps.action(`capturing into ${sink.description}${options.capture.filter ? ` (filter: ${options.capture.filter})` : ''}; Ctrl-C stops`)
+  try {
+    return await runCapture({
+      open: (onStdout) => openSession(deps.streamKc, kind, target, command, onStdout),
+      onOpen: (session) => {
+        if (sendStart) session.write('start\n')
+      },
+      sink,
+      count: options.capture.count,
+      durationMs: options.durationMs,
+      signal: deps.signal,
+      onProgress: deps.onProgress,
+      stopGraceMs: deps.stopGraceMs,
+      where,
+    })
+  } catch (error) {
+    if (isCliError(error)) throw error
+    // A refused WebSocket upgrade: "Unexpected server response: 403" and the like.
+    const message = error instanceof Error ? error.message : String(error)
+    const code = /Unexpected server response: (\d+)/.exec(message)?.[1]
+    if (code === '403' || code === '401') {
+      throw new CliError('forbidden', `cannot ${kind} into ${where}: the API server answered ${code}`, {hint: `this needs the \`create\` verb on pods/${kind}; use a context that has it`})
+    }
+    throw new CliError('unreachable', `cannot ${kind} into ${where}: ${message}`, {hint: 'check that the API server can reach the node\'s kubelet (and retry)', cause: error})
+  }
+}
+
+async function sniffEphemeral(options: SniffOptions, deps: SniffDeps, pod: V1Pod, base: Base): Promise<SniffResult> {
+  const {core, steps} = deps
+  const {namespace} = options
+  const name = `sniff-${randomSuffix()}`
+  const spec = ephemeralContainerSpec({name, image: options.image, targetContainer: base.container, ...options.capture})
+  const where = `debug container "${name}" of pod "${options.pod}" in ${namespace}`
+  const result: SniffResult = {
+    ...base, image: options.image, command: spec.command ?? [], packets: 0, bytes: 0, droppedPartialBytes: 0,
+    helper: {kind: 'ephemeral-container', name, namespace, node: pod.spec?.nodeName, state: 'not added'},
+  }
+  const patch = (dryRun: boolean) =>
+    core.patchNamespacedPodEphemeralcontainers(
+      {name: options.pod, namespace, body: {spec: {ephemeralContainers: [spec]}}, dryRun: dryRun ? 'All' : undefined, fieldManager: 'elife-k8s-sniff'},
+      // client-node 1.x sends JSON Patch unless told otherwise; a strategic merge patch adds our
+      // container to the list (merge key: name), as kubectl debug does.
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    )
+  const refused = (error: unknown) => {
+    const status = httpStatus(error)
+    const apiMessage = (parseBody(error)?.message ?? (error instanceof Error ? error.message : String(error))).replace(/\s+/g, ' ')
+    if (status === 403 && /PodSecurity/.test(apiMessage)) {
+      return new CliError('forbidden', `PodSecurity in namespace ${namespace} does not allow sniff's debug container in pod "${options.pod}": ${apiMessage}`, {
+        hint: 'tcpdump needs root with NET_RAW/NET_ADMIN; use --mode privileged with --helper-namespace set to a namespace that allows privileged pods, or ask an admin',
+      })
+    }
+    if (status === 403) {
+      return new CliError('forbidden', `not allowed to add an ephemeral container to pod "${options.pod}" in ${namespace}: ${apiMessage}`, {
+        hint: 'this needs the `patch` verb on pods/ephemeralcontainers; use a context that has it, or --mode upload',
+      })
+    }
+    if (status === 422 || status === 400 || status === 404) {
+      return new CliError('forbidden', `the cluster does not accept ephemeral containers in pod "${options.pod}" in ${namespace}: ${apiMessage}`, {
+        hint: 'use --mode upload or --mode privileged instead',
+      })
+    }
+    return api(deps, 'add an ephemeral container to pod', `"${options.pod}" in ${namespace}`, error)
+  }
+
+  if (options.dryRun) {
+    try {
+      await patch(true)
+    } catch (error) {
+      throw refused(error)
+    }
+    result.helper.state = 'would be added (the API server accepted it in a dry run)'
+    return result
+  }
+  await deps.confirm(`add debug container "${name}" (${options.image}, tcpdump as root with NET_RAW/NET_ADMIN) to ${`pod "${options.pod}" in ${namespace}`}; ephemeral containers cannot be removed: it stays in the pod's spec, stopped, until the pod is replaced`)
+  const sink = deps.openSink()
+  try {
+    try {
+      await patch(false)
+    } catch (error) {
+      throw refused(error)
+    }
+    result.helper.state = 'added'
+    steps.success(`added debug container "${name}" (image ${options.image}) targeting "${base.container}"`)
+    await waitForStart(deps, options, `debug container "${name}"`, async () => {
+      const current = await core.readNamespacedPod({name: options.pod, namespace})
+      return current.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state
+    })
+    result.helper.state = 'running'
+    const captured = await capture(options, deps, 'attach', {namespace, pod: options.pod, container: name}, [], where, true, sink)
+    Object.assign(result, {packets: captured.packets, bytes: captured.bytes, stoppedBy: captured.stoppedBy, droppedPartialBytes: captured.droppedPartialBytes, output: sink.description})
+    steps.done()
+    steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
+    // Attach carries no exit code: read the one the kubelet reports for the container.
+    const ended = await waitForTermination(deps, async () => {
+      const current = await core.readNamespacedPod({name: options.pod, namespace})
+      return current.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state
+    })
+    if (ended?.terminated) {
+      result.helper.state = `stopped (exit code ${ended.terminated.exitCode})`
+      if (captured.packets === 0 && ended.terminated.exitCode !== 0) {
+        const failure = classifyStart(ended, where, options.image)
+        if (failure instanceof CliError) throw failure
+      }
+    } else {
+      result.helper.state = 'still running (its stdin is closed, so tcpdump should stop at once; check with kubectl describe pod)'
+    }
+    return result
+  } finally {
+    await sink.close()
+  }
+}
+
+async function sniffUpload(options: SniffOptions, deps: SniffDeps, base: Base): Promise<SniffResult> {
+  const {namespace} = options
+  if (!options.tcpdumpBinary) {
+    throw new CliError('usage', '--mode upload needs --tcpdump-binary PATH (a statically linked tcpdump for the node\'s CPU architecture)', {hint: 'or use the default --mode ephemeral'})
+  }
+  let binary: Buffer
+  try {
+    if (!statSync(options.tcpdumpBinary).isFile()) throw new Error('not a regular file')
+    binary = readFileSync(options.tcpdumpBinary)
+  } catch (error) {
+    throw new CliError('usage', `cannot read --tcpdump-binary ${options.tcpdumpBinary}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  const fileName = `sniff-tcpdump-${randomSuffix()}`
+  const remotePath = `${options.uploadDir.replace(/\/+$/, '')}/${fileName}`
+  const command = ['sh', '-c', UPLOAD_SCRIPT, 'sniff', remotePath, ...tcpdumpArgs(options.capture)]
+  const target = {namespace, pod: options.pod, container: base.container}
+  const where = `container "${base.container}" of pod "${options.pod}" in ${namespace}`
+  const result: SniffResult = {
+    ...base, command, packets: 0, bytes: 0, droppedPartialBytes: 0,
+    helper: {kind: 'uploaded-binary', name: remotePath, namespace, state: 'not copied'},
+  }
+  if (options.dryRun) {
+    result.helper.state = `would be copied (${binary.length} bytes) and run`
+    return result
+  }
+  await deps.confirm(`copy ${options.tcpdumpBinary} (${binary.length} bytes) to ${remotePath} in ${where} and run it`)
+  const sink = deps.openSink()
+  let copied = false
+  try {
+    // kubectl cp's way in: a tar archive on the stdin of `tar xf -` in the container.
+    const untar = await openSession(deps.streamKc, 'exec', target, ['tar', 'xf', '-', '-C', options.uploadDir], () => {})
+    untar.write(ustarSingleFile(fileName, binary))
+    untar.closeStdin()
+    const untarred = await untar.ended
+    copied = true
+    if (untarred.exitCode !== 0) {
+      copied = false
+      const detail = untarred.failure ?? untarred.stderr.trim().split('\n').at(-1) ?? `exit code ${untarred.exitCode}`
+      const missing = /"(tar|sh)": executable file not found|tar: not found/.exec(detail)
+      throw new CliError('tool-failed', `cannot copy tcpdump into ${where}: ${missing ? `the container has no ${missing[1] ?? 'tar'}` : detail}`, {
+        hint: missing ? 'upload mode needs tar and sh in the container (as kubectl cp does); use --mode ephemeral' : `check that ${options.uploadDir} is writable (--upload-dir)`,
+      })
+    }
+    result.helper.state = 'copied'
+    deps.steps.success(`copied tcpdump to ${remotePath} in container "${base.container}"`)
+    const captured = await capture(options, deps, 'exec', target, command, where, false, sink)
+    Object.assign(result, {packets: captured.packets, bytes: captured.bytes, stoppedBy: captured.stoppedBy, droppedPartialBytes: captured.droppedPartialBytes, output: sink.description})
+    deps.steps.done()
+    deps.steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
+    return result
+  } finally {
+    await sink.close()
+    if (copied) {
+      const removed = await openSession(deps.streamKc, 'exec', target, ['rm', '-f', remotePath], () => {})
+        .then((session) => session.ended)
+        .catch(() => undefined)
+      result.helper.state = removed?.exitCode === 0 ? 'removed (tcpdump stopped when its stdin closed)' : `left behind at ${remotePath}; remove it with kubectl exec`
+    }
+  }
+}
+
+async function sniffPrivileged(options: SniffOptions, deps: SniffDeps, pod: V1Pod, base: Base): Promise<SniffResult> {
+  const {core, steps} = deps
+  const nodeName = pod.spec?.nodeName
+  const containerId = pod.status?.containerStatuses?.find((s) => s.name === base.container)?.containerID?.replace(/^[a-z-]+:\/\//, '')
+  if (!nodeName || !containerId) {
+    throw new CliError('conflict', `container "${base.container}" of pod "${options.pod}" in ${options.namespace} has no ${nodeName ? 'container ID' : 'node'} yet`, {hint: 'wait until it runs, or use --mode ephemeral'})
+  }
+  const helperNamespace = options.helperNamespace ?? options.namespace
+  const name = helperPodName(options.pod, randomSuffix())
+  const lifetimeSeconds = Math.ceil((options.durationMs ?? 12 * 3600 * 1000) / 1000) + 600
+  const podSpec = privilegedPodSpec({name, namespace: helperNamespace, nodeName, image: options.image, targetPod: options.pod, lifetimeSeconds})
+  const command = ['sh', '-c', PRIVILEGED_SCRIPT, 'sniff', containerId, ...tcpdumpArgs(options.capture)]
+  const where = `helper pod "${name}" in ${helperNamespace} on node ${nodeName}`
+  const result: SniffResult = {
+    ...base, image: options.image, command, packets: 0, bytes: 0, droppedPartialBytes: 0,
+    helper: {kind: 'helper-pod', name, namespace: helperNamespace, node: nodeName, state: 'not created'},
+  }
+  const create = (dryRun: boolean) => core.createNamespacedPod({namespace: helperNamespace, body: podSpec, dryRun: dryRun ? 'All' : undefined, fieldManager: 'elife-k8s-sniff'})
+  const refused = (error: unknown) => {
+    const apiMessage = (parseBody(error)?.message ?? '').replace(/\s+/g, ' ')
+    if (httpStatus(error) === 403 && /PodSecurity/.test(apiMessage)) {
+      return new CliError('forbidden', `PodSecurity in namespace ${helperNamespace} does not allow sniff's privileged helper pod: ${apiMessage}`, {
+        hint: 'pass --helper-namespace with a namespace that allows privileged pods (e.g. kube-system), or use --mode ephemeral',
+      })
+    }
+    return api(deps, 'create helper pod', `"${name}" in ${helperNamespace}`, error)
+  }
+  if (options.dryRun) {
+    try {
+      await create(true)
+    } catch (error) {
+      throw refused(error)
+    }
+    result.helper.state = 'would be created (the API server accepted it in a dry run)'
+    return result
+  }
+  await deps.confirm(`create privileged pod "${name}" (hostPID, hostNetwork, image ${options.image}) in ${helperNamespace} on node ${nodeName}; it is deleted when the capture ends`)
+  const sink = deps.openSink()
+  let created = false
+  try {
+    try {
+      await create(false)
+    } catch (error) {
+      throw refused(error)
+    }
+    created = true
+    result.helper.state = 'created'
+    steps.success(`created helper pod "${name}" on node ${nodeName}`)
+    await waitForStart(deps, options, `helper pod "${name}"`, async () => {
+      const current = await core.readNamespacedPod({name, namespace: helperNamespace})
+      if (current.status?.phase === 'Failed' || current.status?.phase === 'Succeeded') {
+        return {terminated: {exitCode: -1, reason: `pod ${current.status.phase}${current.status.reason ? `: ${current.status.reason}` : ''}`, message: current.status.message}}
+      }
+      return current.status?.containerStatuses?.find((s) => s.name === 'sniff')?.state
+    })
+    const captured = await capture(options, deps, 'exec', {namespace: helperNamespace, pod: name, container: 'sniff'}, command, where, false, sink)
+    Object.assign(result, {packets: captured.packets, bytes: captured.bytes, stoppedBy: captured.stoppedBy, droppedPartialBytes: captured.droppedPartialBytes, output: sink.description})
+    steps.done()
+    steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
+    return result
+  } finally {
+    await sink.close()
+    if (created) result.helper.state = await deleteHelper(core, name, helperNamespace)
+  }
+}
+
+/** Deletes the helper pod; the state line says whether that worked. */
+async function deleteHelper(core: CoreV1Api, name: string, namespace: string): Promise<string> {
+  try {
+    await core.deleteNamespacedPod({name, namespace, gracePeriodSeconds: 0})
+    return 'deleted'
+  } catch (error) {
+    if (isNotFound(error)) return 'deleted'
+    return `NOT deleted (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); delete it with: kubectl delete pod -n ${namespace} ${name}`
+  }
+}
+
+async function waitForStart(deps: SniffDeps, options: SniffOptions, what: string, read: () => Promise<V1ContainerState | undefined>): Promise<void> {
+  const deadline = Date.now() + options.startTimeoutMs
+  let last: V1ContainerState | undefined
+  for (;;) {
+    if (deps.signal?.aborted) throw interrupted(`${what} to start`)
+    try {
+      last = await read()
+    } catch (error) {
+      throw api(deps, 'read the status of', what, error)
+    }
+    const verdict = classifyStart(last, `${what} in ${options.namespace}`, options.image)
+    if (verdict === 'running') {
+      deps.steps.done()
+      return
+    }
+    if (verdict instanceof CliError) throw verdict
+    if (Date.now() > deadline) {
+      throw new CliError('tool-failed', `${what} did not start within ${Math.round(options.startTimeoutMs / 1000)}s (${last?.waiting?.reason ?? 'no status from the kubelet yet'})`, {
+        hint: 'see `kubectl describe pod` for the kubelet\'s events, or raise --start-timeout',
+      })
+    }
+    deps.steps.progress(`waiting for ${what} to start (${last?.waiting?.reason ?? 'no status yet'})…`)
+    await sleep(deps.pollIntervalMs ?? 1000, deps.signal)
+  }
+}
+
+/** After the capture: a few seconds for the kubelet to report the container stopped. */
+async function waitForTermination(deps: SniffDeps, read: () => Promise<V1ContainerState | undefined>): Promise<V1ContainerState | undefined> {
+  let state: V1ContainerState | undefined
+  for (let attempt = 0; attempt < 10; attempt++) {
+    try {
+      state = await read()
+    } catch {
+      return state
+    }
+    if (state?.terminated) return state
+    await sleep(deps.pollIntervalMs ?? 1000)
+  }
+  return state
+}
+
+function parseBody(error: unknown): {message?: string} | undefined {
+  const body = (error as {body?: unknown})?.body
+  if (body && typeof body === 'object') return body as {message?: string}
+  if (typeof body === 'string') {
+    try {
+      return JSON.parse(body) as {message?: string}
+    } catch {
+      return {message: body}
+    }
+  }
+  return undefined
+}
