@@ -1,0 +1,85 @@
+import {CustomObjectsApi} from '@kubernetes/client-node'
+import {Args, Flags} from '@oclif/core'
+import {stringify as stringifyYaml} from 'yaml'
+
+import {BaseCommand, CliError} from '../../base-command.js'
+import {ExitCode} from '../../lib/errors.js'
+import {resolveHelm} from '../../lib/helm/binary.js'
+import {debugHelmRelease, type DebugResult, type LoadedHelmRelease, loadHelmReleaseFromCluster, loadHelmReleaseFromFile} from '../../lib/helm/debug.js'
+
+export default class HelmDebug extends BaseCommand<typeof HelmDebug> {
+  static override summary = 'Render a HelmRelease\'s chart with its values, and show what helm complains about.'
+
+  static override description = `Replaces the runbook's "If helm lint is happy but operator is complaining" recipe in one step: takes the values and the chart source from a helm-operator HelmRelease (the object in the cluster, or --file with the YAML from the GitOps repo), fetches the chart (git clone of spec.chart.git at spec.chart.ref, or helm pull from spec.chart.repository), runs \`helm dependency update\` (git charts, as helm-operator does) and \`helm template --debug\`, and shows helm's error with the template line and the values it refers to.
+
+Values are composed as helm-operator does (valuesFrom ConfigMaps/Secrets/chart files/URLs in order, then spec.values), passed to helm on stdin (never written to disk), and never printed in full: keys are shown, and string values whose key or shape looks secret (passwords, tokens, keys, long random strings) are replaced by <redacted: N chars>.`
+
+  static override examples = [
+    {description: 'Debug the reviewer HelmRelease as it is in the cluster', command: '<%= config.bin %> <%= command.id %> libero-reviewer -n prod'},
+    {description: 'Debug the version in your GitOps checkout before pushing it', command: '<%= config.bin %> <%= command.id %> libero-reviewer -n prod --file releases/prod/libero-reviewer.yaml'},
+    {description: 'Also list every values key passed to helm', command: '<%= config.bin %> <%= command.id %> libero-reviewer -n prod --show-values'},
+  ]
+
+  static override args = {
+    helmrelease: Args.string({description: 'The HelmRelease object\'s name (not the helm release name).', required: true}),
+  }
+
+  static override flags = {
+    file: Flags.string({char: 'f', description: 'Read the HelmRelease from this YAML file instead of the cluster.'}),
+    'show-values': Flags.boolean({description: 'Print the values passed to helm (secret-looking strings redacted).', default: false}),
+    'helm-binary': Flags.string({description: 'The helm 3 binary to use (default: $ELIFE_K8S_HELM, else helm on PATH).'}),
+  }
+
+  public async run(): Promise<DebugResult> {
+    const {flags, args} = this
+    const helm = await resolveHelm({flag: flags['helm-binary']})
+    let loaded: LoadedHelmRelease
+    if (flags.file) {
+      loaded = loadHelmReleaseFromFile(flags.file, args.helmrelease)
+    } else {
+      const namespace = this.namespace
+      loaded = await this.callApi({verb: 'get HelmRelease', target: `"${args.helmrelease}" in ${namespace}`}, () =>
+        loadHelmReleaseFromCluster(this.kube.api(CustomObjectsApi), args.helmrelease, namespace),
+      )
+    }
+    const hr = `HelmRelease ${loaded.object.metadata?.namespace ?? this.namespace}/${loaded.object.metadata?.name}`
+    const result = await this.callApi({verb: 'read values of', target: hr}, () =>
+      debugHelmRelease(loaded, {
+        helm,
+        // valuesFrom may point at ConfigMaps and Secrets: only then is the cluster needed.
+        core: () => this.kube.core,
+        onStep: (text) => this.steps.action(text),
+        onDone: (text) => this.steps.success(text),
+      }),
+    )
+    this.log(`${hr} → release "${result.release}" in ${result.namespace}`)
+    this.log(`chart: ${result.chart.kind === 'git' ? `${result.chart.url} @ ${result.chart.ref}, path ${result.chart.path}` : `${result.chart.name} ${result.chart.version} from ${result.chart.url}`}`)
+    this.log(`values: ${result.valuesSources.map((s) => `${s.from} (${s.skipped ?? `${s.keys} keys`})`).join(', ')}`)
+    if (flags['show-values']) {
+      this.log('values passed to helm (string values that look secret are redacted):')
+      this.log(stringifyYaml(result.values).trimEnd().replace(/^/gm, '  '))
+    }
+
+    if (!result.dependencyUpdate.ok) {
+      throw new CliError('check-failed', `helm dependency update failed for ${hr}: ${result.dependencyUpdate.error}`, {hint: 'check the chart\'s dependencies (Chart.yaml) and their repositories'})
+    }
+    if (result.template.ok) {
+      const kinds = Object.entries(result.template.kinds ?? {}).map(([k, n]) => `${n} ${k}`).join(', ')
+      this.log(`✔ helm template --debug renders ${result.template.manifests} manifests (${kinds}): the chart and values are fine; look at the controller's logs or the cluster for the failure`)
+      return result
+    }
+    this.log('')
+    this.log(`✗ helm template failed: ${result.template.error}`)
+    const {culprit} = result
+    if (culprit?.template) this.log(`  at ${culprit.template}:${culprit.line}${culprit.source ? `:  ${culprit.source}` : ''}`)
+    if (culprit && culprit.values.length > 0) {
+      this.log('  values it refers to (as passed to helm; secret-looking strings redacted):')
+      for (const v of culprit.values) this.log(`    ${v.path}: ${v.set ? `${JSON.stringify(v.value)}${v.from === 'chart default' ? ' (chart default)' : ''}` : '(not set)'}`)
+    }
+    if (this.jsonEnabled()) {
+      process.exitCode = ExitCode.CHECK_FAILED
+      return result
+    }
+    throw new CliError('check-failed', `the chart of ${hr} does not render with its values`, {hint: 'fix the values (or the chart) named above; rerun with --show-values to see all values keys'})
+  }
+}

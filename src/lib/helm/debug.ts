@@ -1,0 +1,358 @@
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import type {CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+import {execa} from 'execa'
+import {parseAllDocuments, parse as parseYaml, stringify as stringifyYaml} from 'yaml'
+
+import {CliError} from '../errors.js'
+import {isNotFound} from '../kube/errors.js'
+import {helmErrorLine, type HelmTool} from './binary.js'
+import {helmReleaseApis, type HelmReleaseObject, managedRelease} from './owners.js'
+import {mergeValues, redactValues, valueAt, valuePaths, valuePathsIn} from './values.js'
+
+export interface LoadedHelmRelease {
+  object: HelmReleaseObject
+  apiVersion: string
+  /** Where it came from: the cluster, or a file from the GitOps repo. */
+  from: {kind: 'cluster'} | {kind: 'file'; path: string}
+}
+
+function groupOf(apiVersion: string | undefined): string {
+  return (apiVersion ?? '').split('/')[0] ?? ''
+}
+
+/** The HelmRelease object from the cluster: helm-operator's first, then Flux v2's. */
+export async function loadHelmReleaseFromCluster(custom: CustomObjectsApi, name: string, namespace: string): Promise<LoadedHelmRelease> {
+  for (const api of helmReleaseApis) {
+    for (const version of api.versions) {
+      try {
+        const object = (await custom.getNamespacedCustomObject({group: api.group, version, namespace, plural: 'helmreleases', name})) as HelmReleaseObject
+        return {object, apiVersion: `${api.group}/${version}`, from: {kind: 'cluster'}}
+      } catch (error) {
+        // 404 is both "no such object" and "no such CRD/version": try the next.
+        if (!isNotFound(error)) throw error
+      }
+    }
+  }
+  throw new CliError('not-found', `HelmRelease "${name}" not found in namespace "${namespace}" (looked for helm.fluxcd.io/v1 and helm.toolkit.fluxcd.io)`, {
+    hint: 'check the name and -n, or pass --file with the HelmRelease YAML from the GitOps repo',
+  })
+}
+
+/** The HelmRelease named `name` in a YAML file (one or many documents). */
+export function loadHelmReleaseFromFile(file: string, name: string): LoadedHelmRelease {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new CliError('usage', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {hint: 'check the --file path', cause: error})
+  }
+  const docs = parseAllDocuments(text)
+  const objects: HelmReleaseObject[] = []
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      throw new CliError('usage', `${file} is not valid YAML: ${doc.errors[0]?.message.split('\n')[0]}`, {hint: 'fix the file (or try `yamllint` on it)'})
+    }
+    const object = doc.toJS() as HelmReleaseObject | null
+    if (object?.kind === 'HelmRelease' && helmReleaseApis.some((a) => a.group === groupOf(object.apiVersion))) objects.push(object)
+  }
+  const found = objects.find((o) => o.metadata?.name === name) ?? (objects.length === 1 ? objects[0] : undefined)
+  if (!found) {
+    throw new CliError('usage', objects.length === 0 ? `${file} has no HelmRelease in it` : `${file} has no HelmRelease named "${name}" (it has ${objects.map((o) => o.metadata?.name).join(', ')})`, {
+      hint: 'pass the file that holds this HelmRelease',
+    })
+  }
+  return {object: found, apiVersion: found.apiVersion ?? '', from: {kind: 'file', path: file}}
+}
+
+export type ChartSource =
+  | {kind: 'git'; url: string; ref: string; path: string; skipDepUpdate: boolean}
+  | {kind: 'repository'; url: string; name: string; version: string}
+
+/** helm-operator's two chart sources (pkg/release/release.go prepareChart). */
+export function chartSource(loaded: LoadedHelmRelease): ChartSource {
+  const hr = loaded.object
+  const name = `HelmRelease ${hr.metadata?.namespace ?? ''}/${hr.metadata?.name ?? ''}`.replace(' /', ' ')
+  if (groupOf(loaded.apiVersion) !== 'helm.fluxcd.io') {
+    throw new CliError('usage', `${name} is a Flux v2 HelmRelease (${loaded.apiVersion}); debug reads helm-operator (helm.fluxcd.io/v1) chart sources only`, {
+      hint: 'for Flux v2, fetch the chart named in spec.chart.spec and run `helm template` on it with the HelmRelease values',
+    })
+  }
+  const chart = (hr.spec?.chart ?? {}) as Record<string, unknown>
+  const str = (v: unknown) => (typeof v === 'string' ? v : '')
+  if (str(chart.git) && str(chart.path)) {
+    return {kind: 'git', url: str(chart.git), ref: str(chart.ref) || 'master', path: str(chart.path), skipDepUpdate: chart.skipDepUpdate === true}
+  }
+  if (str(chart.repository) && str(chart.name) && str(chart.version)) {
+    return {kind: 'repository', url: str(chart.repository), name: str(chart.name), version: str(chart.version)}
+  }
+  throw new CliError('usage', `${name} has no chart source helm-operator understands`, {
+    hint: 'spec.chart needs git + path (and ref), or repository + name + version',
+  })
+}
+
+export interface ValuesSource {
+  from: string
+  keys: number
+  skipped?: string
+}
+
+interface ValuesFromEntry {
+  configMapKeyRef?: {name?: string; key?: string; namespace?: string; optional?: boolean}
+  secretKeyRef?: {name?: string; key?: string; namespace?: string; optional?: boolean}
+  externalSourceRef?: {url?: string; optional?: boolean}
+  chartFileRef?: {path?: string; optional?: boolean}
+}
+
+function parseValuesText(text: string, from: string): Record<string, unknown> {
+  const parsed = parseYaml(text) as unknown
+  if (parsed === null || parsed === undefined) return {}
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliError('usage', `values from ${from} are not a YAML map`, {hint: 'fix that source'})
+  return parsed as Record<string, unknown>
+}
+
+/**
+ * The values helm-operator would pass (pkg/release/values.go composeValues): each valuesFrom
+ * source merged in order, then spec.values on top. Secret sources are read with the user's own
+ * RBAC; an optional source that is missing is skipped, as helm-operator does.
+ */
+export async function composeValues(hr: HelmReleaseObject, chartDir: string, coreApi: (() => CoreV1Api) | undefined): Promise<{values: Record<string, unknown>; sources: ValuesSource[]}> {
+  let values: Record<string, unknown> = {}
+  const sources: ValuesSource[] = []
+  const hrNamespace = hr.metadata?.namespace ?? 'default'
+  for (const entry of ((hr.spec?.valuesFrom ?? []) as ValuesFromEntry[])) {
+    let text: string | undefined
+    let from = 'valuesFrom entry'
+    let optional = false
+    try {
+      if (entry.configMapKeyRef || entry.secretKeyRef) {
+        const ref = (entry.configMapKeyRef ?? entry.secretKeyRef)!
+        const kind = entry.configMapKeyRef ? 'ConfigMap' : 'Secret'
+        const key = ref.key || 'values.yaml'
+        const namespace = ref.namespace || hrNamespace
+        from = `${kind} ${namespace}/${ref.name}[${key}]`
+        optional = ref.optional === true
+        if (!coreApi) throw new CliError('usage', `cannot read ${from} without cluster access`)
+        const core = coreApi()
+        if (kind === 'ConfigMap') {
+          text = (await core.readNamespacedConfigMap({name: ref.name ?? '', namespace})).data?.[key]
+        } else {
+          const data = (await core.readNamespacedSecret({name: ref.name ?? '', namespace})).data?.[key]
+          text = data === undefined ? undefined : Buffer.from(data, 'base64').toString('utf8')
+        }
+      } else if (entry.chartFileRef) {
+        from = `chart file ${entry.chartFileRef.path}`
+        optional = entry.chartFileRef.optional === true
+        const file = path.resolve(chartDir, entry.chartFileRef.path ?? '')
+        if (!file.startsWith(path.resolve(chartDir))) throw new CliError('usage', `chartFileRef ${entry.chartFileRef.path} points outside the chart`)
+        text = existsSync(file) ? readFileSync(file, 'utf8') : undefined
+      } else if (entry.externalSourceRef) {
+        from = `URL ${entry.externalSourceRef.url}`
+        optional = entry.externalSourceRef.optional === true
+        const response = await fetch(entry.externalSourceRef.url ?? '', {signal: AbortSignal.timeout(15_000)})
+        text = response.ok ? await response.text() : undefined
+      }
+    } catch (error) {
+      if (!isNotFound(error) && !(error instanceof TypeError)) throw error
+      text = undefined
+    }
+    if (text === undefined) {
+      if (optional) {
+        sources.push({from, keys: 0, skipped: 'optional and not found'})
+        continue
+      }
+      throw new CliError('not-found', `values source ${from} of HelmRelease ${hrNamespace}/${hr.metadata?.name} was not found`, {
+        hint: 'helm-operator fails the same way; create it, or mark it optional',
+      })
+    }
+    const more = parseValuesText(text, from)
+    sources.push({from, keys: valuePaths(more).length})
+    values = mergeValues(values, more)
+  }
+  const inline = (hr.spec?.values ?? {}) as Record<string, unknown>
+  sources.push({from: 'spec.values', keys: valuePaths(inline).length})
+  values = mergeValues(values, inline)
+  return {values, sources}
+}
+
+export interface Culprit {
+  /** e.g. "elife-app/templates/configmap.yaml" */
+  template?: string
+  line?: number
+  /** The template line itself (templates are code, not values: safe to show). */
+  source?: string
+  /** The values that line (or helm's message) refers to, as we passed them, redacted. */
+  values: Array<{path: string; value: unknown; set: boolean; from?: 'HelmRelease' | 'chart default'}>
+}
+
+export interface DebugResult {
+  helmRelease: {apiVersion: string; namespace: string; name: string; from: string}
+  release: string
+  namespace: string
+  chart: ChartSource
+  valuesSources: ValuesSource[]
+  /** Every values path passed to helm (keys only). */
+  valuePaths: string[]
+  /** The values passed to helm, string values that look secret redacted. */
+  values: unknown
+  dependencyUpdate: {ran: boolean; ok: boolean; error?: string}
+  template: {ran: boolean; ok: boolean; error?: string; manifests?: number; kinds?: Record<string, number>}
+  culprit?: Culprit
+  ok: boolean
+}
+
+export interface DebugDeps {
+  helm: HelmTool
+  /** Cluster access, asked for only when a valuesFrom entry names a ConfigMap or Secret. */
+  core?: () => CoreV1Api
+  /** git is a tool we drive, never re-implement (runs with an argument array). */
+  git?: (args: string[], cwd?: string) => Promise<{exitCode: number; stderr: string}>
+  onStep?: (text: string) => void
+  onDone?: (text: string) => void
+}
+
+const defaultGit: NonNullable<DebugDeps['git']> = async (args, cwd) => {
+  try {
+    const result = await execa('git', args, {cwd, reject: false, stdin: 'ignore', env: {GIT_TERMINAL_PROMPT: '0'}})
+    return {exitCode: result.exitCode ?? 1, stderr: String(result.stderr ?? '')}
+  } catch (error) {
+    if ((error as {code?: string}).code === 'ENOENT') throw new CliError('tool-failed', 'git was not found on PATH', {hint: 'install git to fetch charts from a git source'})
+    throw error
+  }
+}
+
+/** Fetches the chart into `workDir` and returns the chart's directory. */
+async function fetchChart(source: ChartSource, workDir: string, deps: DebugDeps, helmEnv: NodeJS.ProcessEnv): Promise<string> {
+  if (source.kind === 'git') {
+    const git = deps.git ?? defaultGit
+    const checkout = path.join(workDir, 'git')
+    deps.onStep?.(`cloning ${source.url} at ${source.ref}`)
+    // A branch or tag clones shallow; a commit needs the full history and a checkout.
+    let result = await git(['clone', '--quiet', '--depth', '1', '--branch', source.ref, source.url, checkout])
+    if (result.exitCode !== 0) {
+      rmSync(checkout, {recursive: true, force: true})
+      result = await git(['clone', '--quiet', '--no-checkout', source.url, checkout])
+      if (result.exitCode === 0) result = await git(['checkout', '--quiet', source.ref], checkout)
+    }
+    if (result.exitCode !== 0) {
+      throw new CliError('tool-failed', `git could not fetch ${source.url} at ${source.ref}: ${result.stderr.trim().split('\n').pop() ?? ''}`, {
+        hint: 'check spec.chart.git and spec.chart.ref, and that you can clone it yourself',
+      })
+    }
+    const chartDir = path.resolve(checkout, source.path)
+    if (!chartDir.startsWith(checkout) || !existsSync(path.join(chartDir, 'Chart.yaml'))) {
+      throw new CliError('not-found', `${source.url} at ${source.ref} has no chart at ${source.path}`, {hint: 'check spec.chart.path'})
+    }
+    return chartDir
+  }
+  deps.onStep?.(`pulling chart ${source.name} ${source.version} from ${source.url}`)
+  const untar = path.join(workDir, 'repo')
+  const result = await deps.helm.run(['pull', source.name, '--repo', source.url, '--version', source.version, '--untar', '--untardir', untar], {env: helmEnv, timeoutMs: 120_000})
+  if (result.exitCode !== 0) {
+    throw new CliError('tool-failed', `helm could not pull chart ${source.name} ${source.version} from ${source.url}: ${helmErrorLine(result)}`, {
+      hint: 'check spec.chart.repository, name and version',
+    })
+  }
+  return path.join(untar, source.name)
+}
+
+/**
+ * The runbook's recipe for "helm lint is happy but operator is complaining", in one step: the
+ * HelmRelease's values and chart, `helm dependency update`, `helm template --debug`, and, when
+ * helm fails, its error next to the values it was looking at.
+ */
+export async function debugHelmRelease(loaded: LoadedHelmRelease, deps: DebugDeps): Promise<DebugResult> {
+  const hr = loaded.object
+  const source = chartSource(loaded)
+  const {release, namespace} = managedRelease('helm-operator', hr)
+  const workDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-helm-debug-'))
+  const helmEnv: NodeJS.ProcessEnv = {}
+  try {
+    const chartDir = await fetchChart(source, workDir, deps, helmEnv)
+    deps.onDone?.(`chart fetched (${path.basename(chartDir)})`)
+    const {values, sources} = await composeValues(hr, chartDir, deps.core)
+    const result: DebugResult = {
+      helmRelease: {apiVersion: loaded.apiVersion, namespace: hr.metadata?.namespace ?? '', name: hr.metadata?.name ?? '', from: loaded.from.kind === 'file' ? loaded.from.path : 'cluster'},
+      release,
+      namespace,
+      chart: source,
+      valuesSources: sources,
+      valuePaths: valuePaths(values),
+      values: redactValues(values),
+      dependencyUpdate: {ran: false, ok: true},
+      template: {ran: false, ok: false},
+      ok: false,
+    }
+
+    // helm-operator updates dependencies of git charts only (a packaged chart carries its own);
+    // so does the runbook's recipe.
+    if (source.kind === 'git' && !source.skipDepUpdate) {
+      deps.onStep?.('helm dependency update')
+      const dep = await deps.helm.run(['dependency', 'update', chartDir], {env: helmEnv, timeoutMs: 300_000})
+      result.dependencyUpdate = {ran: true, ok: dep.exitCode === 0, error: dep.exitCode === 0 ? undefined : helmErrorLine(dep)}
+      if (dep.exitCode !== 0) return result
+      deps.onDone?.('dependencies updated')
+    }
+
+    deps.onStep?.('helm template --debug')
+    // Values reach helm on stdin (`-f -`): they never touch the disk.
+    const rendered = await deps.helm.run(['template', release, chartDir, '--namespace', namespace, '--debug', '-f', '-'], {env: helmEnv, input: stringifyYaml(values), timeoutMs: 300_000})
+    if (rendered.exitCode === 0) {
+      const kinds: Record<string, number> = {}
+      let manifests = 0
+      for (const doc of parseAllDocuments(rendered.stdout)) {
+        const kind = (doc.toJS() as {kind?: string} | null)?.kind
+        if (!kind) continue
+        manifests++
+        kinds[kind] = (kinds[kind] ?? 0) + 1
+      }
+      result.template = {ran: true, ok: true, manifests, kinds}
+      result.ok = true
+      return result
+    }
+    const error = helmErrorLine(rendered)
+    result.template = {ran: true, ok: false, error}
+    result.culprit = findCulprit(error, chartDir, values)
+    return result
+  } finally {
+    rmSync(workDir, {recursive: true, force: true})
+  }
+}
+
+/**
+ * Which template line helm stopped at and which values it refers to. helm names the place as
+ * `(chart/templates/x.yaml:LINE:COL)` for execution errors and `template: chart/templates/x.yaml:LINE:`
+ * for parse errors; subcharts appear as `chart/charts/sub/templates/...`.
+ */
+export function findCulprit(error: string, chartDir: string, values: Record<string, unknown>): Culprit {
+  const place = /\(([^():\s]+\.(?:ya?ml|tpl|txt)):(\d+)(?::\d+)?\)/.exec(error) ?? /template: ([^:\s]+\.(?:ya?ml|tpl|txt)):(\d+)/.exec(error)
+  const culprit: Culprit = {values: []}
+  const paths = new Set(valuePathsIn(error))
+  if (place) {
+    culprit.template = place[1]
+    culprit.line = Number(place[2])
+    // helm names the file from the chart's own name; the chart directory holds it below that.
+    const relative = (place[1] ?? '').split('/').slice(1).join('/')
+    const file = path.join(chartDir, relative)
+    if (existsSync(file)) {
+      culprit.source = readFileSync(file, 'utf8').split('\n')[(culprit.line ?? 1) - 1]?.trim()
+      for (const p of valuePathsIn(culprit.source ?? '')) paths.add(p)
+    }
+  }
+  let defaults: unknown = {}
+  try {
+    defaults = parseYaml(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8')) ?? {}
+  } catch {
+    // no values.yaml: no defaults to show
+  }
+  for (const p of paths) {
+    const value = valueAt(values, p)
+    const fallback = valueAt(defaults, p)
+    const leaf = p.split('.').pop()
+    if (value !== undefined) culprit.values.push({path: p, value: redactValues(value, leaf), set: true, from: 'HelmRelease'})
+    else culprit.values.push({path: p, value: fallback === undefined ? undefined : redactValues(fallback, leaf), set: fallback !== undefined, from: fallback === undefined ? undefined : 'chart default'})
+  }
+  return culprit
+}

@@ -1,0 +1,135 @@
+import {execFileSync} from 'node:child_process'
+import {cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {stringify} from 'yaml'
+
+import {ExitCode} from '../../src/lib/errors.js'
+import {cli, clients, createHelmRelease, createNamespace, deleteNamespace, helm, helmEnv, installHelmReleaseCrds, kubeconfig, prepareCharts, repoRoot} from './helm-support.js'
+
+// `helm debug` fetches the chart the way helm-operator does, from a real git repository (a local
+// bare repository over file://, cloned by the real git) and from a real chart repository (index.yaml
+// and a .tgz made by `helm package`/`helm repo index`, served over HTTP by a tiny server in this
+// test), and renders it with the real helm.
+let ns: string
+let gitUrl: string
+let repoUrl: string
+let server: Server
+let work: string
+
+const debug = (args: string[]) => cli(['helm', 'debug', ...args, '--kubeconfig', kubeconfig], helmEnv)
+
+function helmReleaseYaml(name: string, spec: Record<string, unknown>): string {
+  return stringify({apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', metadata: {name, namespace: ns}, spec})
+}
+
+beforeAll(async () => {
+  await installHelmReleaseCrds()
+  ns = await createNamespace('helm-debug')
+  work = mkdtempSync(path.join(tmpdir(), 'elife-k8s-debug-'))
+
+  // A GitOps-style repository holding the charts, as a bare repository reachable over file://.
+  const checkout = path.join(work, 'checkout')
+  mkdirSync(path.join(checkout, 'charts'), {recursive: true})
+  cpSync(path.join(repoRoot, 'test/fixtures/charts'), path.join(checkout, 'charts'), {recursive: true})
+  const git = (args: string[], cwd = checkout) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', ...args], {cwd, stdio: 'pipe'})
+  git(['init', '--quiet', '-b', 'master'])
+  git(['add', '.'])
+  git(['commit', '--quiet', '-m', 'charts'])
+  git(['clone', '--quiet', '--bare', checkout, path.join(work, 'charts.git')], work)
+  gitUrl = `file://${path.join(work, 'charts.git')}`
+
+  // A chart repository: `helm package` + `helm repo index`, served over HTTP.
+  const chart = await prepareCharts()
+  const repoDir = path.join(work, 'repo')
+  mkdirSync(repoDir)
+  expect((await helm(['package', chart, '--destination', repoDir])).exitCode).toBe(0)
+  server = createServer((req, res) => {
+    const file = path.join(repoDir, path.basename(req.url ?? '/'))
+    if (!existsSync(file)) {
+      res.writeHead(404).end()
+      return
+    }
+    res.writeHead(200)
+    createReadStream(file).pipe(res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  repoUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  expect((await helm(['repo', 'index', repoDir, '--url', repoUrl])).exitCode).toBe(0)
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve))
+  await deleteNamespace(ns)
+})
+
+describe('helm debug', () => {
+  it('git chart from a --file HelmRelease: renders, dependencies updated', async () => {
+    const file = path.join(work, 'ok.yaml')
+    writeFileSync(file, `---\n${helmReleaseYaml('journal', {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}, values: {replicas: 3}})}`)
+    const result = await debug(['journal', '-n', ns, '--file', file, '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const parsed = JSON.parse(result.stdout)
+    expect(parsed).toMatchObject({
+      ok: true,
+      release: 'journal--stg',
+      chart: {kind: 'git', url: gitUrl, ref: 'master', path: 'charts/elife-app'},
+      dependencyUpdate: {ran: true, ok: true},
+      template: {ran: true, ok: true, kinds: {ConfigMap: 1, Deployment: 1}},
+    })
+  })
+
+  it('shows helm\'s error with the template line and the values it refers to, secrets redacted', async () => {
+    const file = path.join(work, 'broken.yaml')
+    writeFileSync(file, helmReleaseYaml('journal', {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}, values: {image: {tag: null}, database: {password: 'hunter2-correct-horse'}}}))
+    const result = await debug(['journal', '-n', ns, '--file', file, '--show-values'])
+    expect(result.exitCode).toBe(ExitCode.CHECK_FAILED)
+    expect(result.stdout).toContain('✗ helm template failed: execution error at (elife-app/templates/configmap.yaml:10:')
+    expect(result.stdout).toContain('image.tag is required')
+    expect(result.stdout).toContain('at elife-app/templates/configmap.yaml:10:  image: {{ printf')
+    expect(result.stdout).toContain('    image.tag: null\n')
+    expect(result.stdout).toContain('    image.repository: "elifesciences/journal" (chart default)\n')
+    expect(result.stdout).toContain('password: "<redacted: 21 chars>"')
+    expect(result.stdout + result.stderr).not.toContain('hunter2')
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: the chart of HelmRelease helm-debug-\w+\/journal does not render with its values; fix the values/)
+  })
+
+  it('chart repository source, HelmRelease from the cluster, values from a Secret', async () => {
+    const {core} = clients()
+    await core.createNamespacedSecret({namespace: ns, body: {metadata: {name: 'search-values'}, stringData: {'values.yaml': stringify({config: {environment: 'prod'}, image: {tag: 'from-secret'}})}}})
+    await createHelmRelease('helm.fluxcd.io/v1', ns, 'search', {
+      chart: {repository: `${repoUrl}/`, name: 'elife-app', version: '0.1.0'},
+      valuesFrom: [{secretKeyRef: {name: 'search-values'}}],
+      values: {replicas: 2},
+    })
+    const result = await debug(['search', '-n', ns, '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const parsed = JSON.parse(result.stdout)
+    expect(parsed).toMatchObject({
+      ok: true,
+      release: `${ns}-search`,
+      chart: {kind: 'repository', name: 'elife-app', version: '0.1.0'},
+      valuesSources: [{from: `Secret ${ns}/search-values[values.yaml]`, keys: 2}, {from: 'spec.values', keys: 1}],
+      values: {config: {environment: 'prod'}, image: {tag: 'from-secret'}, replicas: 2},
+      dependencyUpdate: {ran: false},
+      template: {ok: true, manifests: 2},
+    })
+  })
+
+  it.each([
+    ['a HelmRelease that does not exist', ['nope'], ExitCode.NOT_FOUND, /^error: HelmRelease "nope" not found in namespace "helm-debug-\w+"/],
+    ['a Flux v2 HelmRelease (not supported yet)', ['podinfo'], ExitCode.USAGE, /is a Flux v2 HelmRelease \(helm.toolkit.fluxcd.io\/v2\); debug reads helm-operator/],
+    ['a chart version that is not in the repository', ['gone'], ExitCode.TOOL_FAILED, /^error: helm could not pull chart elife-app 9.9.9 from/],
+  ])('%s: one clear line', async (_what, args, exitCode, message) => {
+    await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo', {chart: {spec: {chart: 'podinfo'}}}).catch(() => undefined)
+    await createHelmRelease('helm.fluxcd.io/v1', ns, 'gone', {chart: {repository: `${repoUrl}/`, name: 'elife-app', version: '9.9.9'}}).catch(() => undefined)
+    const result = await debug([...args, '-n', ns])
+    expect(result.exitCode).toBe(exitCode)
+    expect(result.stderr.split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1)
+    expect(result.stderr.split('\n').find((l) => l.startsWith('error:'))).toMatch(message)
+  })
+})
