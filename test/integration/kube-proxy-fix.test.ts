@@ -1,0 +1,237 @@
+import {spawn} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {AppsV1Api, CoreV1Api, KubeConfig, type V1ConfigMap, type V1DaemonSet, type V1Pod, Watch} from '@kubernetes/client-node'
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+
+import {ExitCode} from '../../src/lib/errors.js'
+import {repoRoot, runCli, runTool, type RunResult} from '../helpers/cli.js'
+
+// End to end on the real local cluster: kube-controller-manager's DaemonSet controller and kwok's
+// fake kubelets replace the kube-proxy pods; the test watches them while the built CLI runs.
+const injected = inject as unknown as (key: string) => string | undefined
+const kubeconfig = injected('kubeconfig') ?? process.env.ELIFE_K8S_TEST_KUBECONFIG!
+const viewerKubeconfig = injected('viewerKubeconfig') ?? path.join(path.dirname(kubeconfig), 'kubeconfig-viewer')
+const binDir = injected('binDir') ?? process.env.ELIFE_K8S_TEST_BIN ?? path.join(path.dirname(kubeconfig), 'bin')
+
+function clients(file: string) {
+  const kc = new KubeConfig()
+  kc.loadFromFile(file)
+  return {kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api)}
+}
+
+function fix(file: string, args: string[]): Promise<RunResult> {
+  return runCli(['kube-proxy', 'fix', '--kubeconfig', file, ...args], {timeoutMs: 300_000})
+}
+
+function linesExceptMetrics(text: string): string[] {
+  return text.split('\n').filter((line) => !line.startsWith('metricsBindAddress:'))
+}
+
+/**
+ * Watches kube-proxy pods and checks, at every event, that at most one node lacks a Ready
+ * kube-proxy pod: no node is without kube-proxy for longer than one replacement.
+ */
+async function watchKubeProxyPods(kc: KubeConfig, nodes: string[]) {
+  const readyPods = new Map<string, Set<string>>(nodes.map((n) => [n, new Set()]))
+  const violations: string[] = []
+  const gaps: string[] = []
+  let started = false
+  const watch = new Watch(kc)
+  const request = await watch.watch('/api/v1/namespaces/kube-system/pods', {labelSelector: 'k8s-app=kube-proxy'}, (type, pod: V1Pod) => {
+    const node = pod.spec?.nodeName
+    if (!node || !readyPods.has(node)) return
+    const ready = type !== 'DELETED' && !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Running' && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+    const set = readyPods.get(node)!
+    const had = set.size > 0
+    if (ready) set.add(pod.metadata!.name!)
+    else set.delete(pod.metadata!.name!)
+    if (!started) return
+    if (had && set.size === 0) gaps.push(node)
+    const without = [...readyPods].filter(([, pods]) => pods.size === 0).map(([n]) => n)
+    if (without.length > 1) violations.push(`${type} ${pod.metadata?.name}: no Ready kube-proxy on ${without.join(', ')}`)
+  }, () => {})
+  // the initial ADDED events describe the current state; only changes after this count
+  await new Promise((r) => setTimeout(r, 1000))
+  started = true
+  return {violations, gaps, stop: () => request.abort()}
+}
+
+describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
+  const {kc, core, apps} = clients(kubeconfig)
+  let originalConfigMap: V1ConfigMap
+  let originalDaemonSet: V1DaemonSet
+
+  beforeAll(async () => {
+    originalConfigMap = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
+    originalDaemonSet = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
+    // start from the EKS default (localhost metrics), whatever an earlier run left
+    const config = originalConfigMap.data!.config.replace(/^metricsBindAddress: .*$/m, 'metricsBindAddress: 127.0.0.1:10249')
+    await core.replaceNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system', body: {...originalConfigMap, data: {...originalConfigMap.data, config}}})
+  })
+
+  afterAll(async () => {
+    const cm = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
+    await core.replaceNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system', body: {...cm, data: originalConfigMap.data}})
+    const ds = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
+    await apps.replaceNamespacedDaemonSet({
+      name: 'kube-proxy',
+      namespace: 'kube-system',
+      body: {...ds, metadata: {...ds.metadata, annotations: originalDaemonSet.metadata?.annotations}, spec: {...ds.spec!, template: originalDaemonSet.spec!.template, updateStrategy: originalDaemonSet.spec!.updateStrategy}},
+    })
+  })
+
+  it('--check reports each finding and exits 6 while metrics are on localhost; --dry-run changes nothing', async () => {
+    const check = await fix(kubeconfig, ['--check'])
+    expect(check.exitCode, check.stderr).toBe(ExitCode.CHECK_FAILED)
+    expect(check.stderr).toContain('✗ metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249')
+    expect(check.stderr).toMatch(/✔ kube-proxy v1\.\d+\.\d+\S* vs API server v1\.35\.\d+/)
+    expect(check.stderr).toContain('◎ EKS recommended version not compared')
+    const before = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
+    const dry = await fix(kubeconfig, ['--dry-run'])
+    expect(dry.exitCode, dry.stderr).toBe(0)
+    expect(dry.stdout).toContain('set metricsBindAddress 127.0.0.1:10249 → 0.0.0.0:10249')
+    expect(dry.stdout).toContain('restart kube-proxy one node at a time on')
+    expect((await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})).metadata?.resourceVersion).toBe(before.metadata?.resourceVersion)
+    // without AWS credentials the EKS comparison is skipped, not failed
+    const noAws = await runCli(['kube-proxy', 'fix', '--kubeconfig', kubeconfig, '--check', '--eks-cluster', 'elife-prod', '--region', 'us-east-1'], {
+      env: {AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true'},
+    })
+    expect(noAws.stderr).toContain('◎ EKS recommended version not compared: no AWS credentials')
+  })
+
+  it('restarts one node at a time and changes only the metricsBindAddress line', async () => {
+    const before = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
+    const nodes = (await core.listNode()).items.map((n) => n.metadata!.name!)
+    const watcher = await watchKubeProxyPods(kc, nodes)
+    let result: RunResult
+    try {
+      result = await fix(kubeconfig, ['--yes'])
+    } finally {
+      watcher.stop()
+    }
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stdout).toContain('now serves metrics on 0.0.0.0:10249')
+    expect(watcher.violations).toEqual([])
+    // every node went through exactly one replacement
+    expect([...watcher.gaps].sort()).toEqual([...nodes].sort())
+    const after = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
+    expect(linesExceptMetrics(after.data!.config)).toEqual(linesExceptMetrics(before.data!.config))
+    expect(after.data!.config.length).toBe(before.data!.config.length - 2)
+    expect(after.data!.config).toContain('\nmetricsBindAddress: 0.0.0.0:10249\n')
+    expect(after.metadata?.labels).toEqual(before.metadata?.labels)
+    expect(Object.keys(after.data!)).toEqual(Object.keys(before.data!))
+    // what kubectl sees: the strategy is back, every pod up to date and ready
+    const {stdout} = await runTool(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, '-n', 'kube-system', 'get', 'ds', 'kube-proxy', '-o', 'jsonpath={.spec.updateStrategy.rollingUpdate.maxUnavailable} {.status.updatedNumberScheduled}/{.status.numberReady}/{.status.desiredNumberScheduled}'])
+    expect(stdout).toBe(`${originalDaemonSet.spec?.updateStrategy?.rollingUpdate?.maxUnavailable} ${nodes.length}/${nodes.length}/${nodes.length}`)
+    const check = await fix(kubeconfig, ['--check'])
+    expect(check.exitCode, check.stderr).toBe(0)
+    const again = await fix(kubeconfig, ['--yes'])
+    expect(again.stdout).toContain('is already fixed')
+  })
+})
+
+describe('kube-proxy fix refuses bad input with one line, changing nothing', () => {
+  const {core, apps} = clients(kubeconfig)
+  const namespace = `kp-test-${randomBytes(4).toString('hex')}`
+  const config = 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmetricsBindAddress: 127.0.0.1:10249\n'
+
+  beforeAll(async () => {
+    await core.createNamespace({body: {metadata: {name: namespace}}})
+    const ds = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
+    // a copy of kube-system's DaemonSet that matches no node, so it runs no pods
+    await apps.createNamespacedDaemonSet({
+      namespace,
+      body: {metadata: {name: 'kube-proxy', labels: ds.metadata?.labels}, spec: {...ds.spec!, template: {...ds.spec!.template, spec: {...ds.spec!.template.spec!, nodeSelector: {'elife-k8s-test/no-such-node': 'true'}}}}},
+    })
+  })
+
+  afterAll(async () => {
+    await core.deleteNamespace({name: namespace}).catch(() => {})
+  })
+
+  async function expectRefusal(args: string[], code: number, text: string, file = kubeconfig) {
+    const cm = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace}).catch(() => undefined)
+    const result = await fix(file, ['-n', namespace, '--yes', ...args])
+    expect(result.exitCode, result.stderr).toBe(code)
+    const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toContain(text)
+    expect(result.stderr).not.toMatch(/\n\s+at /)
+    const after = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace}).catch(() => undefined)
+    expect(after?.metadata?.resourceVersion).toBe(cm?.metadata?.resourceVersion)
+  }
+
+  it('ConfigMap missing, in an unexpected shape, EKS-managed; forbidden user; bad flags', async () => {
+    await expectRefusal([], ExitCode.NOT_FOUND, `configmap "kube-proxy-config" in ${namespace} does not exist`)
+    await core.createNamespacedConfigMap({namespace, body: {metadata: {name: 'kube-proxy-config'}, data: {other: config}}})
+    await expectRefusal([], ExitCode.CONFLICT, 'has no "config" key')
+    const cm = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace})
+    await core.replaceNamespacedConfigMap({name: 'kube-proxy-config', namespace, body: {...cm, data: {config: 'kind: KubeletConfiguration\n'}}})
+    await expectRefusal([], ExitCode.CONFLICT, 'is not in the shape EKS creates')
+    const shaped = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace})
+    await core.replaceNamespacedConfigMap({name: 'kube-proxy-config', namespace, body: {...shaped, data: {config}}})
+    await expectRefusal(['--bind-address', 'everywhere'], ExitCode.USAGE, '--bind-address "everywhere" is not IP:port')
+    await expectRefusal(['--image', '602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/kube-proxy:v1.35.0'], ExitCode.USAGE, 'is not a tag')
+    await expectRefusal(['--image', 'v1.36.0-eksbuild.1'], ExitCode.USAGE, 'must not be newer than kube-apiserver')
+    await expectRefusal([], ExitCode.FORBIDDEN, 'forbidden', viewerKubeconfig)
+    // what EKS does to an add-on's objects: server-side apply under the field manager "eks"
+    const apply = await runTool(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, '-n', namespace, 'label', 'configmap', 'kube-proxy-config', 'eks.amazonaws.com/component=kube-proxy', '--field-manager=eks'])
+    expect(apply.exitCode, apply.stderr).toBe(0)
+    await expectRefusal([], ExitCode.CONFLICT, 'is an EKS managed add-on')
+  })
+})
+
+describe('kube-proxy fix survives an API server restart (own cluster instance)', () => {
+  // Restarting the shared cluster's API server would break the other test files running
+  // against it, so this test starts its own cluster from the same harness and fixtures.
+  const dir = mkdtempSync(path.join(tmpdir(), 'kp-fault-'))
+  let harness: {up: (o: object) => Promise<{kubeconfig: string}>; down: (o: object) => Promise<unknown>; restartApiServer: (o: object) => Promise<unknown>}
+  let ownKubeconfig: string
+
+  beforeAll(async () => {
+    harness = await import(path.join(repoRoot, 'scripts/cluster/harness.mjs'))
+    ownKubeconfig = (await harness.up({dir, quiet: true})).kubeconfig
+  }, 600_000)
+
+  afterAll(async () => {
+    await harness?.down({dir, quiet: true})
+  }, 120_000)
+
+  it('a rerun after the restart converges with nothing lost', async () => {
+    const {core, apps} = clients(ownKubeconfig)
+    const before = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
+    const dsBefore = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'kube-proxy', 'fix', '--kubeconfig', ownKubeconfig, '--yes', '--timeout', '120'], {env: {...process.env, NO_COLOR: '1'}})
+    let stderr = ''
+    let restarted: Promise<unknown> | undefined
+    child.stdout.resume()
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      // the restart is under way (first node done): take the API server away
+      if (!restarted && stderr.includes('(1/')) restarted = harness.restartApiServer({dir, quiet: true})
+    })
+    const firstExit = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
+    expect(restarted, stderr).toBeDefined()
+    await restarted
+    // the first run either rode out the outage or stopped with one clear line; a rerun finishes
+    expect([0, ExitCode.UNREACHABLE, ExitCode.CHECK_FAILED], stderr).toContain(firstExit)
+    const rerun = await fix(ownKubeconfig, ['--yes'])
+    expect(rerun.exitCode, rerun.stderr).toBe(0)
+    const check = await fix(ownKubeconfig, ['--check'])
+    expect(check.exitCode, check.stderr).toBe(0)
+    const after = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
+    expect(linesExceptMetrics(after.data!.config)).toEqual(linesExceptMetrics(before.data!.config))
+    expect(after.data!.config).toContain('\nmetricsBindAddress: 0.0.0.0:10249\n')
+    const dsAfter = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
+    expect(dsAfter.spec?.updateStrategy).toEqual(dsBefore.spec?.updateStrategy)
+    expect(dsAfter.metadata?.labels).toEqual(dsBefore.metadata?.labels)
+    expect(dsAfter.spec?.template.spec?.volumes).toEqual(dsBefore.spec?.template.spec?.volumes)
+    expect(dsAfter.spec?.template.spec?.containers[0].image).toBe(dsBefore.spec?.template.spec?.containers[0].image)
+    expect(Object.keys(dsAfter.metadata?.annotations ?? {}).filter((k) => k.includes('elife-k8s'))).toEqual([])
+    expect(dsAfter.status?.updatedNumberScheduled).toBe(dsAfter.status?.desiredNumberScheduled)
+  })
+})
