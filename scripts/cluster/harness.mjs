@@ -749,6 +749,13 @@ async function waitForFixtures(state, applied, {timeoutMs, log}) {
   const deadline = Date.now() + timeoutMs
   let lastReport = 0
   for (;;) {
+    // Fail fast, with the reason, if a process the fixtures depend on has died.
+    for (const name of ['kube-controller-manager', 'kube-scheduler', 'kwok']) {
+      if (!isOurProcess(readPid(state.stateDir, name), state.stateDir)) {
+        const file = path.join(state.stateDir, 'logs', `${name}.log`)
+        throw new Error(`${name} is not running; last lines of ${file}:\n${logTail(file)}`)
+      }
+    }
     problems = []
     const nodes = (await apiGet(state, '/api/v1/nodes')).items
     for (const name of nodeNames) {
