@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// Benchmark for `elife-k8s token` against `aws eks get-token` for the same cluster, in one run
+// (issue 3). Targets: with a warm cache at most 0.1x aws-cli's wall time, with a cold cache at
+// most 0.5x. kubectl runs this command before its requests, so process start-up is what counts.
+//
+//   npm run build && node bench/token.mjs [--runs 10] [--json]
+//
+// moto (test/setup/eks-moto-server.py, PyPI moto[server]) plays STS on a loopback port, so a
+// --role-arn AssumeRole is a real local HTTP round trip for both tools. Every command runs
+// through the same bash wrapper (the cold runs first delete the token cache), so the wrapper's
+// cost is the same on both sides, and the commands take turns run by run (so a busy machine slows
+// all of them alike); medians of wall time, CPU time (user+sys) and peak RSS are reported. The environment is the one this script is started with, minus
+// every AWS_* variable and with a throwaway HOME: NODE_EXTRA_CA_CERTS, if set, is kept, because
+// kubectl passes it on too (Node reads that bundle at start-up; see the last lines of output).
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import {median, round} from './lib.mjs'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '10'}, json: {type: 'boolean', default: false}}})
+const runs = Number(opts.runs)
+const cluster = 'kubernetes-aws--flux-prod'
+const role = 'arn:aws:iam::123456789012:role/kubernetes-aws--flux-prod--AmazonEKSUserRole'
+
+const moto = spawn('python3', [path.join(root, 'test/setup/eks-moto-server.py')], {stdio: ['ignore', 'pipe', 'ignore']})
+const port = await new Promise((resolve, reject) => {
+  let out = ''
+  moto.stdout.on('data', (chunk) => {
+    out += chunk
+    const match = /PORT (\d+)/.exec(out)
+    if (match) resolve(Number(match[1]))
+  })
+  moto.on('exit', (code) => reject(new Error(`moto exited (${code})`)))
+})
+
+const home = mkdtempSync(path.join(tmpdir(), 'elife-k8s-bench-token-'))
+const cacheHome = path.join(home, '.cache')
+mkdirSync(path.join(home, '.aws'))
+writeFileSync(path.join(home, '.aws', 'config'), '')
+const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_') && name !== 'KUBECONFIG'))
+Object.assign(env, {
+  HOME: home,
+  XDG_CACHE_HOME: cacheHome,
+  AWS_CONFIG_FILE: path.join(home, '.aws', 'config'),
+  AWS_SHARED_CREDENTIALS_FILE: path.join(home, '.aws', 'credentials'),
+  AWS_ACCESS_KEY_ID: 'AKIAELIFEK8SBENCH001',
+  AWS_SECRET_ACCESS_KEY: 'benchSecretAccessKeyNotRealAtAll000000000',
+  AWS_REGION: 'us-east-1',
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_ENDPOINT_URL_EKS: `http://127.0.0.1:${port}`,
+  AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${port}`,
+})
+
+const ours = `${process.execPath} ${path.join(root, 'bin/run.js')} token --cluster ${cluster} --region us-east-1`
+const aws = `aws eks get-token --cluster-name ${cluster} --region us-east-1`
+const clearCache = `rm -rf ${cacheHome}/elife-k8s; `
+
+const timeFile = path.join(home, 'time')
+
+/** One run through bash and GNU time: wall ms, CPU ms (user+sys of the timed command), peak RSS KB. */
+function runOnce(shell, runEnv) {
+  const started = process.hrtime.bigint()
+  const result = spawnSync('bash', ['-c', shell.replace('{time}', `/usr/bin/time -f '%U %S %M' -o ${timeFile}`)], {env: runEnv, stdio: ['ignore', 'ignore', 'pipe']})
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
+  if (result.status !== 0) throw new Error(`${shell} failed: ${result.stderr}`)
+  const [user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number)
+  return {wallMs, cpuMs: (user + sys) * 1000, rssKb: rss}
+}
+
+/** Runs the commands in turns, `runs` times each after one warm-up round; medians per command. */
+function interleaved(commands, runEnv = env) {
+  const samples = commands.map(() => [])
+  for (let i = 0; i <= runs; i++) {
+    commands.forEach(({shell}, c) => {
+      const sample = runOnce(shell, runEnv)
+      if (i > 0) samples[c].push(sample)
+    })
+  }
+  return Object.fromEntries(commands.map(({label}, c) => [label, {
+    wallMs: round(median(samples[c].map((s) => s.wallMs))),
+    cpuMs: round(median(samples[c].map((s) => s.cpuMs))),
+    peakRssMb: round(Math.max(...samples[c].map((s) => s.rssKb)) / 1024),
+  }]))
+}
+
+function ratios(ours, peer) {
+  return {wall: round(ours.wallMs / peer.wallMs, 3), cpu: round(ours.cpuMs / peer.cpuMs, 3), rss: round(ours.peakRssMb / peer.peakRssMb, 3)}
+}
+
+const results = {}
+try {
+  const created = spawnSync('aws', ['eks', 'create-cluster', '--name', cluster, '--role-arn', 'arn:aws:iam::123456789012:role/eks', '--resources-vpc-config', 'subnetIds=subnet-1'], {env, encoding: 'utf8'})
+  if (created.status !== 0) throw new Error(`create-cluster failed: ${created.stderr}`)
+
+  for (const [variant, extra] of [['no role', ''], ['--role-arn', ` --role-arn ${role}`]]) {
+    // The warm command's cache is filled by the cold one just before it, in every round.
+    const m = interleaved([
+      {label: 'aws', shell: `{time} ${aws}${extra}`},
+      {label: 'cold', shell: `${clearCache}{time} ${ours}${extra}`},
+      {label: 'warm', shell: `{time} ${ours}${extra}`},
+      {label: 'node', shell: `{time} ${process.execPath} -e 0`},
+    ])
+    results[variant] = {...m, cold: {...m.cold, ratio: ratios(m.cold, m.aws)}, warm: {...m.warm, ratio: ratios(m.warm, m.aws)}}
+  }
+  // Node itself reads NODE_EXTRA_CA_CERTS eagerly at start-up; show the warm path without it too.
+  if (env.NODE_EXTRA_CA_CERTS) {
+    const {NODE_EXTRA_CA_CERTS: _bundle, ...without} = env
+    const m = interleaved([{label: 'aws', shell: `{time} ${aws}`}, {label: 'warm', shell: `{time} ${ours}`}, {label: 'node', shell: `{time} ${process.execPath} -e 0`}], without)
+    results['no role, without NODE_EXTRA_CA_CERTS'] = {...m, warm: {...m.warm, ratio: ratios(m.warm, m.aws)}}
+  }
+} finally {
+  moto.kill('SIGTERM')
+  rmSync(home, {recursive: true, force: true})
+}
+
+if (opts.json) {
+  console.log(JSON.stringify(results, null, 2))
+} else {
+  const line = (name, r) => `  ${name.padEnd(22)} wall ${String(r.wallMs).padStart(7)} ms   cpu ${String(r.cpuMs).padStart(6)} ms   peak ${String(r.peakRssMb).padStart(5)} MB`
+  for (const [variant, r] of Object.entries(results)) {
+    console.log(`── ${variant} (${runs} runs each, medians)`)
+    console.log(line('aws eks get-token', r.aws))
+    if (r.cold) console.log(`${line('elife-k8s token, cold', r.cold)}   ratio wall ${r.cold.ratio.wall}x (target ≤ 0.5x: ${r.cold.ratio.wall <= 0.5 ? 'met' : 'MISSED'}), cpu ${r.cold.ratio.cpu}x, memory ${r.cold.ratio.rss}x`)
+    console.log(`${line('elife-k8s token, warm', r.warm)}   ratio wall ${r.warm.ratio.wall}x (target ≤ 0.1x: ${r.warm.ratio.wall <= 0.1 ? 'met' : 'MISSED'}), cpu ${r.warm.ratio.cpu}x, memory ${r.warm.ratio.rss}x`)
+    console.log(line('node -e 0 (floor)', r.node))
+  }
+}
+mkdirSync(path.join(root, 'bench/results'), {recursive: true})
+writeFileSync(path.join(root, 'bench/results/token.json'), `${JSON.stringify({runs, date: new Date().toISOString(), results}, null, 2)}\n`)
