@@ -1,0 +1,42 @@
+import {execFile} from 'node:child_process'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+
+export interface RunResult {
+  stdout: string
+  stderr: string
+  exitCode: number
+}
+
+/**
+ * Runs the built CLI as a user would (a separate process, bin/run.js, the built manifest), so
+ * tests see the real stdout, stderr and exit code. Colour is off unless a test asks for it.
+ */
+export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number} = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [path.join(repoRoot, 'bin/run.js'), ...args],
+      {env: {...process.env, NO_COLOR: '1', ...options.env}, maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000},
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0
+        if (code === undefined) reject(error)
+        else resolve({stdout, stderr, exitCode: code})
+      },
+    )
+    if (options.input !== undefined) child.stdin?.end(options.input)
+    else child.stdin?.end()
+  })
+}
+
+/** Runs a peer tool (kubectl, helm, aws) and returns its stdout; fails the test on a non-zero exit. */
+export function runTool(file: string, args: string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, {env: {...process.env, ...options.env}, maxBuffer: 256 * 1024 * 1024}, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') reject(error)
+      else resolve({stdout, stderr, exitCode: error ? (error.code as number) : 0})
+    })
+  })
+}
