@@ -12,8 +12,8 @@ import {repoRoot, runCli, type RunResult} from '../helpers/cli.js'
 // End to end against the real local cluster: the built CLI in its own process; the Secret is
 // read back through the API and watched while the CLI runs.
 const injected = inject as unknown as (key: string) => string | undefined
-const kubeconfig = injected('kubeconfig') ?? process.env.ELIFE_K8S_TEST_KUBECONFIG!
-const viewerKubeconfig = injected('viewerKubeconfig') ?? path.join(path.dirname(kubeconfig), 'kubeconfig-viewer')
+const kubeconfig = injected('kubeconfig') || process.env.ELIFE_K8S_TEST_KUBECONFIG!
+const viewerKubeconfig = injected('viewerKubeconfig') || path.join(path.dirname(kubeconfig), 'kubeconfig-viewer')
 
 const suffix = randomBytes(4).toString('hex')
 const namespace = `am-test-${suffix}`

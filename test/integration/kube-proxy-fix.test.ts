@@ -13,9 +13,9 @@ import {repoRoot, runCli, runTool, type RunResult} from '../helpers/cli.js'
 // End to end on the real local cluster: kube-controller-manager's DaemonSet controller and kwok's
 // fake kubelets replace the kube-proxy pods; the test watches them while the built CLI runs.
 const injected = inject as unknown as (key: string) => string | undefined
-const kubeconfig = injected('kubeconfig') ?? process.env.ELIFE_K8S_TEST_KUBECONFIG!
-const viewerKubeconfig = injected('viewerKubeconfig') ?? path.join(path.dirname(kubeconfig), 'kubeconfig-viewer')
-const binDir = injected('binDir') ?? process.env.ELIFE_K8S_TEST_BIN ?? path.join(path.dirname(kubeconfig), 'bin')
+const kubeconfig = injected('kubeconfig') || process.env.ELIFE_K8S_TEST_KUBECONFIG!
+const viewerKubeconfig = injected('viewerKubeconfig') || path.join(path.dirname(kubeconfig), 'kubeconfig-viewer')
+const binDir = injected('binDir') || process.env.ELIFE_K8S_TEST_BIN || path.join(path.dirname(kubeconfig), 'bin')
 
 function clients(file: string) {
   const kc = new KubeConfig()
