@@ -27,7 +27,7 @@ const runs = Number(opts.runs)
 const cluster = 'kubernetes-aws--flux-prod'
 const role = 'arn:aws:iam::123456789012:role/kubernetes-aws--flux-prod--AmazonEKSUserRole'
 
-const moto = spawn('python3', [path.join(root, 'test/setup/eks-moto-server.py')], {stdio: ['ignore', 'pipe', 'ignore']})
+const moto = spawn('python3', [path.join(root, 'test/setup/eks-moto-server.py')], {stdio: ['pipe', 'pipe', 'ignore']})
 const port = await new Promise((resolve, reject) => {
   let out = ''
   moto.stdout.on('data', (chunk) => {

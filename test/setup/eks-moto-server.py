@@ -1,7 +1,8 @@
 """moto's server (PyPI moto[server]) playing EKS and STS for elife-k8s's tests, with two additions.
 
 Run: python3 eks-moto-server.py  -> prints "PORT <n>" once it listens on 127.0.0.1 (port chosen by
-the kernel, so parallel test files never collide).
+the kernel, so parallel test files never collide). It exits when its stdin closes, so a test run
+that dies without stopping it does not leave it behind.
 
 1. POST /_elife-test/eks/cluster {"name", "region", "account"?, "status"?, "endpoint"?,
    "certificateAuthorityData"?} edits moto's own EKS cluster model. moto creates every cluster
@@ -16,6 +17,7 @@ the kernel, so parallel test files never collide).
 """
 import json
 import sys
+import threading
 from urllib.parse import parse_qs
 
 from moto.eks.models import eks_backends
@@ -64,6 +66,12 @@ def app(environ, start_response):
 
 if __name__ == "__main__":
     server = make_server("127.0.0.1", 0, app, threaded=True)
+
+    def stop_when_parent_goes():
+        sys.stdin.read()
+        server.shutdown()
+
+    threading.Thread(target=stop_when_parent_goes, daemon=True).start()
     print(f"PORT {server.server_port}", flush=True)
     try:
         server.serve_forever()

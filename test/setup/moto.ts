@@ -35,7 +35,7 @@ export interface Moto {
 
 /** Starts test/setup/eks-moto-server.py (moto[server] with two test additions) and waits for its port. */
 export async function startMoto(): Promise<Moto> {
-  const child: ChildProcess = spawn('python3', [launcher], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, PYTHONUNBUFFERED: '1'}})
+  const child: ChildProcess = spawn('python3', [launcher], {stdio: ['pipe', 'pipe', 'pipe'], env: {...process.env, PYTHONUNBUFFERED: '1'}})
   let stderr = ''
   child.stderr?.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4000)
