@@ -66,14 +66,15 @@ describe('helm list', () => {
     const ours = await cli(['helm', 'list', '-A', '--json', '--kubeconfig', kubeconfig])
     expect(ours.exitCode, ours.stderr).toBe(0)
     const rows = (JSON.parse(ours.stdout) as {releases: OurRow[]}).releases
-    // helm with its default (Secret) driver; -a so pending/superseded releases are listed too
-    const all = JSON.parse((await helm(['list', '-A', '-a', '-o', 'json'])).stdout) as HelmListEntry[]
+    // helm with its default (Secret) driver; -a so pending releases are listed too, --max 0 for
+    // all of them (helm stops at 256 by default)
+    const all = JSON.parse((await helm(['list', '-A', '-a', '--max', '0', '-o', 'json'])).stdout) as HelmListEntry[]
     expect(rows.filter((r) => r.storage === 'secret').map(key).sort()).toEqual(all.map(key).sort())
     // and plain `helm list -A` (deployed and failed only) is the same rows, filtered
-    const plain = JSON.parse((await helm(['list', '-A', '-o', 'json'])).stdout) as HelmListEntry[]
+    const plain = JSON.parse((await helm(['list', '-A', '--max', '0', '-o', 'json'])).stdout) as HelmListEntry[]
     expect(rows.filter((r) => r.storage === 'secret' && ['deployed', 'failed'].includes(r.status)).map(key).sort()).toEqual(plain.map(key).sort())
     // the ConfigMap driver, compared with helm using that driver
-    const cm = JSON.parse((await helm(['list', '-A', '-a', '-o', 'json'], {HELM_DRIVER: 'configmap'})).stdout) as HelmListEntry[]
+    const cm = JSON.parse((await helm(['list', '-A', '-a', '--max', '0', '-o', 'json'], {HELM_DRIVER: 'configmap'})).stdout) as HelmListEntry[]
     expect(rows.filter((r) => r.storage === 'configmap').map(key).sort()).toEqual(cm.map(key).sort())
     expect(rows.some((r) => r.namespace === cmNs && r.name === 'search')).toBe(true)
   })

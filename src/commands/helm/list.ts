@@ -2,10 +2,8 @@ import {CustomObjectsApi} from '@kubernetes/client-node'
 import {Flags} from '@oclif/core'
 
 import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
-import {plural, shortTime, statusColor} from '../../lib/helm/format.js'
 import {listReleases, type ReleaseRow} from '../../lib/helm/list.js'
-import {describeOwner} from '../../lib/helm/owners.js'
-import type {Column} from '../../lib/render/table.js'
+import {listEmptyLine, listSummaryLine, releaseColumns} from '../../lib/helm/rows.js'
 
 export interface HelmListResult {
   /** What was listed, e.g. "all namespaces" or `namespace "adm"`. */
@@ -59,27 +57,12 @@ Unlike plain \`helm list\`, releases stuck in pending-install/pending-upgrade/pe
     }
     for (const note of listed.notes) this.steps.warning(note)
     if (result.releases.length === 0) {
-      this.log(flags.stuck ? `No failed or pending helm releases in ${scope}.` : `No helm releases in ${scope}.`)
+      this.log(listEmptyLine(scope, flags.stuck))
       return result
     }
-    this.table(result.releases, columns(Boolean(namespace)))
+    this.table(result.releases, releaseColumns(Boolean(namespace)))
     this.log('')
-    const stuckLine = result.stuck > 0 ? `; ${result.stuck} failed or stuck (see \`elife-k8s helm unstick\`)` : '; none failed or stuck'
-    this.log(`${plural(result.releases.length, 'release')} in ${scope}${flags.stuck ? '' : stuckLine}`)
+    this.log(listSummaryLine(result.releases, scope, flags.stuck))
     return result
   }
-}
-
-function columns(oneNamespace: boolean): ReadonlyArray<Column<ReleaseRow>> {
-  const all: Array<Column<ReleaseRow>> = [
-    {header: 'namespace', value: (r) => r.namespace},
-    {header: 'name', value: (r) => r.name},
-    {header: 'revision', value: (r) => r.revision, align: 'right'},
-    {header: 'status', value: (r) => r.status, color: (r, c) => statusColor(r.status, c)},
-    {header: 'chart', value: (r) => r.chart},
-    {header: 'app version', value: (r) => r.appVersion || '-'},
-    {header: 'updated', value: (r) => shortTime(r.updated)},
-    {header: 'owner', value: (r) => describeOwner(r.owner), color: (r, c) => (r.owner ? undefined : c.dim)},
-  ]
-  return oneNamespace ? all.slice(1) : all
 }

@@ -1,49 +1,10 @@
 import type {CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
 
-import {findOwners, ownerKey, type OwnerIndex, type OwnerRef} from './owners.js'
-import {chartLabel, isStuckStatus, type RecordLabels, type ReleaseRecord, type StorageDriver} from './release.js'
+export {releaseColumns, releaseRow, type ReleaseRow, sortReleaseRows} from './rows.js'
+
+import {findOwners, type OwnerIndex} from './owners.js'
+import {releaseRow, type ReleaseRow, sortReleaseRows} from './rows.js'
 import {listLatestRecords, type ListRecordsOptions} from './store.js'
-
-/** One release, at its latest revision. */
-export interface ReleaseRow {
-  namespace: string
-  name: string
-  revision: number
-  status: string
-  chart: string
-  appVersion: string
-  /** RFC 3339 time the latest revision was deployed (or attempted). */
-  updated: string
-  /** Where helm keeps its records. */
-  storage: StorageDriver
-  /** The HelmRelease managing it, if any. */
-  owner?: Omit<OwnerRef, 'kind'> & {kind: 'HelmRelease'}
-  /** Failed or pending-*: needs a human (see `elife-k8s helm unstick`). */
-  stuck: boolean
-}
-
-export function releaseRow(labels: RecordLabels, record: ReleaseRecord, owners?: OwnerIndex['owners']): ReleaseRow {
-  // The payload is the truth; labels are what helm selects by and agree with it unless edited.
-  const status = record.info?.status ?? labels.status
-  const owner = owners?.get(ownerKey(labels.namespace, labels.release))
-  return {
-    namespace: labels.namespace,
-    name: record.name ?? labels.release,
-    revision: record.version ?? labels.revision,
-    status,
-    chart: chartLabel(record),
-    appVersion: record.chart?.metadata?.appVersion ?? '',
-    updated: record.info?.last_deployed ?? '',
-    storage: labels.driver,
-    owner: owner ? {controller: owner.controller, apiVersion: owner.apiVersion, kind: 'HelmRelease', namespace: owner.namespace, name: owner.name} : undefined,
-    stuck: isStuckStatus(status),
-  }
-}
-
-/** helm's order: by name, then namespace. */
-export function sortReleaseRows(rows: ReleaseRow[]): ReleaseRow[] {
-  return rows.sort((a, b) => a.name.localeCompare(b.name) || a.namespace.localeCompare(b.namespace))
-}
 
 export interface ListReleasesOptions extends ListRecordsOptions {
   stuckOnly?: boolean

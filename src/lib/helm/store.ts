@@ -1,4 +1,4 @@
-import type {CoreV1Api, V1ConfigMap, V1Secret} from '@kubernetes/client-node'
+import {type CoreV1Api, setHeaderOptions, type V1ConfigMap, type V1Secret} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
 import {httpStatus} from '../kube/errors.js'
@@ -42,11 +42,13 @@ export interface LatestRecords {
 const helmSelector = 'owner=helm'
 
 /**
- * The latest revision of every release, the way `helm list -a` finds them, but decoding only
- * those: records are listed page by page with owner=helm, their labels (name, version, status)
- * pick the newest revision of each release, and only the payload of that one is kept (still
- * encoded) and finally decoded. Older revisions are dropped as each page is read, so memory
- * stays at one page plus one compressed payload per release.
+ * The latest revision of every release, the way `helm list -a` finds them, but fetching and
+ * decoding only those. helm lists every record of every release with its payload and decodes them
+ * all; here the labels (name, version, status) of all records are listed first, metadata only and
+ * page by page, to find the latest revision of each release, and only payloads of records that
+ * can be a latest one (status other than superseded) are then fetched, page by page, keeping just
+ * the latest's payload (still encoded) until it is decoded at the end. Memory stays at one page
+ * plus one compressed payload per release.
  */
 export async function listLatestRecords(core: CoreV1Api, options: ListRecordsOptions = {}): Promise<LatestRecords> {
   const {namespace} = options
@@ -58,22 +60,56 @@ export async function listLatestRecords(core: CoreV1Api, options: ListRecordsOpt
     const current = acc.get(key)
     if (!current || labels.revision > current.labels.revision) acc.set(key, {labels, data})
   }
+  // Pass 1: labels only (PartialObjectMetadataList), so the payloads of the thousands of old
+  // revisions never cross the wire: this finds the latest revision of every release.
+  const metadataOnly = setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json')
   const latestSecrets = await pagedList<V1Secret, Map<string, Candidate>>({
-    fetchPage: (token) =>
-      namespace
-        ? core.listNamespacedSecret({namespace, labelSelector: helmSelector, limit, _continue: token})
-        : core.listSecretForAllNamespaces({labelSelector: helmSelector, limit, _continue: token}),
+    fetchPage: async (token) => {
+      const page = namespace
+        ? await core.listNamespacedSecret({namespace, labelSelector: helmSelector, limit: 500, _continue: token}, metadataOnly)
+        : await core.listSecretForAllNamespaces({labelSelector: helmSelector, limit: 500, _continue: token}, metadataOnly)
+      // An empty PartialObjectMetadataList comes back with "items": null.
+      return {items: page.items ?? [], metadata: page.metadata}
+    },
     init: () => {
       secretCount = 0
       return new Map()
     },
     add(acc, secrets) {
       secretCount += secrets.length
-      for (const secret of secrets) keep(acc, recordLabels(secret, 'secret'), secret.data?.release)
+      for (const secret of secrets) keep(acc, recordLabels(secret, 'secret'), undefined)
     },
     onProgress: options.onProgress,
     onRestart: options.onRestart,
   })
+  // Pass 2: the payloads, of records that can be a latest revision. helm marks every revision it
+  // replaces superseded, so the latest of a release is (almost) never superseded.
+  const current = `${helmSelector},status!=superseded`
+  await pagedList<V1Secret, undefined>({
+    fetchPage: (token) =>
+      namespace
+        ? core.listNamespacedSecret({namespace, labelSelector: current, limit, _continue: token})
+        : core.listSecretForAllNamespaces({labelSelector: current, limit, _continue: token}),
+    init: () => undefined,
+    add(_acc, secrets) {
+      for (const secret of secrets) {
+        const labels = recordLabels(secret, 'secret')
+        if (!labels) continue
+        const key = `secret/${labels.namespace}/${labels.release}`
+        const known = latestSecrets.get(key)
+        // The latest pass 1 found, or one written since: keep its payload.
+        if (!known || labels.revision >= known.labels.revision) latestSecrets.set(key, {labels, data: secret.data?.release ?? ''})
+      }
+    },
+    onRestart: options.onRestart,
+  })
+  // Pass 3: the odd release whose latest record is superseded (edited by hand, or a rollback
+  // that failed half-way) is read one by one.
+  for (const candidate of latestSecrets.values()) {
+    if (candidate.data !== undefined) continue
+    const secret = await core.readNamespacedSecret({name: candidate.labels.objectName, namespace: candidate.labels.namespace})
+    candidate.data = secret.data?.release
+  }
   let configMapsSkipped: string | undefined
   let latestConfigMaps = new Map<string, Candidate>()
   let configMapCount = 0

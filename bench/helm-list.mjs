@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// Benchmark for `elife-k8s helm list -A` against the runbook's `helm list --all-namespaces`, on the
+// same local cluster in one run: 300 releases with 10 revisions each (3,000 release Secrets).
+// Target (issue 4): at least 3x faster, with peak memory no higher than helm's.
+//
+//   npm run build && node bench/helm-list.mjs [--releases 300] [--revisions 10] [--runs 5] [--keep]
+//
+// Seeding is realistic but fast: real helm installs one release of the test chart and upgrades it
+// to 10 revisions (so every record is one helm wrote, payload and labels alike); those 10 release
+// Secrets are then cloned through the API under 300 release names in 6 namespaces, each clone's
+// payload decoded and re-encoded with its own name, namespace and revision, and the status of the
+// last revision set to deployed (every 10th release: failed). Installing 300 x 10 revisions with
+// helm itself would take most of an hour on this machine and measure nothing more.
+import {execFileSync} from 'node:child_process'
+import {cpSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+import {gunzipSync, gzipSync} from 'node:zlib'
+
+import * as k8s from '@kubernetes/client-node'
+
+import {compare, measure, printComparison} from './lib.mjs'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const {values: opts} = parseArgs({options: {releases: {type: 'string', default: '300'}, revisions: {type: 'string', default: '10'}, runs: {type: 'string', default: '5'}, keep: {type: 'boolean', default: false}}})
+const releases = Number(opts.releases)
+const revisions = Number(opts.revisions)
+const runs = Number(opts.runs)
+const perNamespace = 50
+
+const kubeconfig = process.env.ELIFE_K8S_TEST_KUBECONFIG ?? path.join(root, '.cluster/kubeconfig')
+const binDir = process.env.ELIFE_K8S_TEST_BIN ?? path.join(root, '.cluster/bin')
+const helmBin = path.join(binDir, 'helm')
+const kc = new k8s.KubeConfig()
+kc.loadFromFile(kubeconfig)
+const core = kc.makeApiClient(k8s.CoreV1Api)
+const helmHome = mkdtempSync(path.join(tmpdir(), 'elife-k8s-bench-helm-'))
+const env = {...process.env, KUBECONFIG: kubeconfig, NO_COLOR: '1', HELM_CACHE_HOME: path.join(helmHome, 'cache'), HELM_CONFIG_HOME: path.join(helmHome, 'config'), HELM_DATA_HOME: path.join(helmHome, 'data')}
+const helm = (args) => execFileSync(helmBin, args, {env, stdio: ['ignore', 'pipe', 'pipe']}).toString()
+
+const namespaces = Array.from({length: Math.ceil(releases / perNamespace)}, (_, i) => `bench-helm-${i}`)
+
+async function pool(items, concurrency, fn) {
+  let next = 0
+  await Promise.all(Array.from({length: concurrency}, async () => {
+    while (next < items.length) await fn(items[next++])
+  }))
+}
+
+const decode = (data) => JSON.parse(gunzipSync(Buffer.from(Buffer.from(data, 'base64').toString('latin1'), 'base64')).toString('utf8'))
+const encode = (record) => Buffer.from(gzipSync(Buffer.from(JSON.stringify(record))).toString('base64'), 'latin1').toString('base64')
+
+async function countRecords() {
+  let total = 0
+  for (const namespace of namespaces) {
+    let token
+    do {
+      const page = await core.listNamespacedSecret({namespace, labelSelector: 'owner=helm', limit: 500, _continue: token})
+      total += page.items.length
+      token = page.metadata?._continue
+    } while (token)
+  }
+  return total
+}
+
+async function seed() {
+  for (const name of namespaces) await core.createNamespace({body: {metadata: {name, labels: {'elife-k8s/bench': 'true'}}}}).catch((e) => (e.code === 409 ? undefined : Promise.reject(e)))
+  const have = await countRecords()
+  if (have >= releases * revisions) {
+    process.stderr.write(`► ${have} release records already seeded\n`)
+    return
+  }
+  // 1. Real helm writes a real 10-revision history of one release.
+  const charts = mkdtempSync(path.join(tmpdir(), 'elife-k8s-bench-charts-'))
+  cpSync(path.join(root, 'test/fixtures/charts'), charts, {recursive: true})
+  const chart = path.join(charts, 'elife-app')
+  helm(['dependency', 'update', chart])
+  const template = namespaces[0]
+  process.stderr.write(`► helm install + ${revisions - 1} upgrades of the template release in ${template}\n`)
+  helm(['upgrade', '--install', 'template', chart, '-n', template, '--set', 'replicas=1'])
+  for (let r = 2; r <= revisions; r++) helm(['upgrade', 'template', chart, '-n', template, '--set', `replicas=${r}`, '--set', `config.environment=rev-${r}`])
+  const real = (await core.listNamespacedSecret({namespace: template, labelSelector: 'owner=helm,name=template'})).items.sort((a, b) => Number(a.metadata.labels.version) - Number(b.metadata.labels.version))
+  const payloads = real.map((s) => decode(s.data.release))
+
+  // 2. Clone those records through the API under 300 release names.
+  const wanted = []
+  for (let i = 0; i < releases; i++) for (let r = 1; r <= revisions; r++) wanted.push({i, r})
+  process.stderr.write(`► cloning ${wanted.length} release Secrets through the API\n`)
+  let done = 0
+  await pool(wanted, 32, async ({i, r}) => {
+    const namespace = namespaces[Math.floor(i / perNamespace)]
+    const name = `app-${String(i).padStart(3, '0')}`
+    const last = r === revisions
+    const status = last ? (i % 10 === 9 ? 'failed' : 'deployed') : 'superseded'
+    const record = {...payloads[r - 1], name, namespace, version: r, info: {...payloads[r - 1].info, status}}
+    const body = {
+      metadata: {name: `sh.helm.release.v1.${name}.v${r}`, namespace, labels: {owner: 'helm', name, status, version: String(r), modifiedAt: String(Math.floor(Date.now() / 1000))}},
+      type: 'helm.sh/release.v1',
+      data: {release: encode(record)},
+    }
+    await core.createNamespacedSecret({namespace, body}).catch((e) => (e.code === 409 ? undefined : Promise.reject(e)))
+    if (++done % 500 === 0) process.stderr.write(`  ${done}/${wanted.length}\n`)
+  })
+  // The template release itself is not part of the 300.
+  helm(['uninstall', 'template', '-n', template])
+}
+
+await seed()
+const ours = measure({label: 'elife-k8s helm list -A', argv: [process.execPath, path.join(root, 'bin/run.js'), 'helm', 'list', '-A'], runs, env})
+const peer = measure({label: 'helm list -A', argv: [helmBin, 'list', '-A'], runs, env})
+const c = compare(ours, peer)
+const records = await countRecords()
+printComparison(`helm list -A: ${releases} releases x ${revisions} revisions (${records} release Secrets in bench namespaces)`, c)
+const speedup = Math.round((peer.wallMs / ours.wallMs) * 10) / 10
+console.log(`  speed-up ${speedup}x (target >= 3x): ${speedup >= 3 ? 'met' : 'NOT met'}; peak memory ratio ${c.peakRssMb.ratio} (target <= 1): ${c.peakRssMb.ratio <= 1 ? 'met' : 'NOT met'}`)
+mkdirSync(path.join(root, 'bench/results'), {recursive: true})
+writeFileSync(path.join(root, 'bench/results/helm-list.json'), JSON.stringify({releases, revisions, records, ...c, speedup, walls: {ours: ours.walls, peer: peer.walls}}, null, 2))
+
+if (!opts.keep) {
+  process.stderr.write('► deleting the bench namespaces\n')
+  for (const name of namespaces) await core.deleteNamespace({name}).catch(() => undefined)
+}
