@@ -42,8 +42,8 @@ Modes:
                        until the pod is replaced. A namespace enforcing PodSecurity "baseline" or
                        "restricted" refuses it.
   upload               ksniff's default: copies a static tcpdump (--tcpdump-binary) into the
-                       container with tar, as kubectl cp does, runs it there and removes it after.
-                       Needs tar and sh in the container, and root or NET_RAW to capture.
+                       container over exec (sh + head -c), runs it there and removes it after.
+                       Needs sh in the container, and root or NET_RAW to capture.
   privileged           runs a short-lived privileged pod (hostPID, hostNetwork) on the target's
                        node, finds a process of the target container by its container ID in
                        /proc/*/cgroup and runs tcpdump inside that process's network namespace

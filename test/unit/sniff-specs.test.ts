@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {
-  EPHEMERAL_SCRIPT, ephemeralContainerSpec, helperPodName, privilegedPodSpec, tcpdumpArgs, UPLOAD_SCRIPT, ustarSingleFile,
+  COPY_SCRIPT, EPHEMERAL_SCRIPT, ephemeralContainerSpec, helperPodName, privilegedPodSpec, tcpdumpArgs, UPLOAD_SCRIPT,
 } from '../../src/lib/sniff/specs.js'
 
 const work = mkdtempSync(join(tmpdir(), 'sniff-specs-'))
@@ -36,15 +36,17 @@ describe('specs', () => {
     expect(name).toMatch(/^sniff-a+-bcdfg$/)
   })
 
-  it('the upload archive is one file that the system tar extracts byte for byte, executable', () => {
+  it('the upload copy takes exactly the binary\'s bytes, without waiting for stdin to close, and makes it executable', async () => {
     const content = Buffer.from('#!/bin/sh\necho static tcpdump\n'.repeat(40))
-    const archive = join(work, 'upload.tar')
-    writeFileSync(archive, ustarSingleFile('sniff-tcpdump-abcde', content))
-    const out = join(work, 'extract')
-    execFileSync('mkdir', ['-p', out])
-    execFileSync('tar', ['xf', archive, '-C', out])
-    expect(readFileSync(join(out, 'sniff-tcpdump-abcde')).equals(content)).toBe(true)
-    expect(execFileSync(join(out, 'sniff-tcpdump-abcde')).toString()).toContain('static tcpdump')
+    const target = join(work, 'sniff-tcpdump-abcde')
+    const child = spawn('sh', ['-c', COPY_SCRIPT, 'sniff-copy', String(content.length), target], {stdio: ['pipe', 'inherit', 'inherit']})
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    child.stdin.write(content)
+    // stdin stays open, as it does through a kubelet that never propagates the close.
+    expect(await exit).toBe(0)
+    child.stdin.destroy()
+    expect(readFileSync(target).equals(content)).toBe(true)
+    expect(execFileSync(target).toString()).toContain('static tcpdump')
   })
 })
 

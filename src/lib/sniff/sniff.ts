@@ -9,7 +9,7 @@ import {openSession, type RemoteEnd, type SessionTarget} from './channel.js'
 import type {PcapSink} from './sink.js'
 import {
   type CaptureOptions, ephemeralContainerSpec, helperPodName, PRIVILEGED_SCRIPT, privilegedPodSpec, randomSuffix, type SniffMode,
-  tcpdumpArgs, UPLOAD_SCRIPT, ustarSingleFile,
+  tcpdumpArgs, UPLOAD_SCRIPT, COPY_SCRIPT,
 } from './specs.js'
 import {checkPodRunning, chooseContainer} from './target.js'
 
@@ -321,18 +321,15 @@ async function sniffUpload(options: SniffOptions, deps: SniffDeps, base: Base): 
   const sink = deps.openSink()
   let copied = false
   try {
-    // kubectl cp's way in: a tar archive on the stdin of `tar xf -` in the container.
-    const untar = await openSession(deps.streamKc, 'exec', target, ['tar', 'xf', '-', '-C', options.uploadDir], () => {})
-    untar.write(ustarSingleFile(fileName, binary))
-    untar.closeStdin()
-    const untarred = await untar.ended
+    const copy = await openSession(deps.streamKc, 'exec', target, ['sh', '-c', COPY_SCRIPT, 'sniff-copy', String(binary.length), remotePath], () => {})
+    copy.write(binary)
+    const copiedEnd = await copy.ended
     copied = true
-    if (untarred.exitCode !== 0) {
-      copied = false
-      const detail = untarred.failure ?? untarred.stderr.trim().split('\n').at(-1) ?? `exit code ${untarred.exitCode}`
-      const missing = /"(tar|sh)": executable file not found|tar: not found/.exec(detail)
-      throw new CliError('tool-failed', `cannot copy tcpdump into ${where}: ${missing ? `the container has no ${missing[1] ?? 'tar'}` : detail}`, {
-        hint: missing ? 'upload mode needs tar and sh in the container (as kubectl cp does); use --mode ephemeral' : `check that ${options.uploadDir} is writable (--upload-dir)`,
+    if (copiedEnd.exitCode !== 0) {
+      const detail = copiedEnd.failure ?? (copiedEnd.stderr.trim().split('\n').at(-1) || `exit code ${copiedEnd.exitCode ?? 'unknown'}`)
+      const noShell = /"sh": executable file not found|no such file or directory/i.test(detail)
+      throw new CliError('tool-failed', `cannot copy tcpdump into ${where}: ${noShell ? 'the container has no sh' : detail}`, {
+        hint: noShell ? 'upload mode needs sh in the container (distroless images have none); use --mode ephemeral' : `check that ${options.uploadDir} is writable (--upload-dir)`,
       })
     }
     result.helper.state = 'copied'
@@ -348,7 +345,7 @@ async function sniffUpload(options: SniffOptions, deps: SniffDeps, base: Base): 
       const removed = await openSession(deps.streamKc, 'exec', target, ['rm', '-f', remotePath], () => {})
         .then((session) => session.ended)
         .catch(() => undefined)
-      result.helper.state = removed?.exitCode === 0 ? 'removed (tcpdump stopped when its stdin closed)' : `left behind at ${remotePath}; remove it with kubectl exec`
+      result.helper.state = removed?.exitCode === 0 ? 'removed' : `left behind at ${remotePath}; remove it with kubectl exec`
     }
   }
 }

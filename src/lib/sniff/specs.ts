@@ -182,27 +182,10 @@ export function helperPodName(targetPod: string, suffix: string): string {
 }
 
 /**
- * A one-file POSIX ustar archive, the format `tar xf -` in the container reads (kubectl cp sends
- * the same). Written here rather than pulling in a tar library for one file.
+ * Upload mode's copy: `head -c SIZE` reads exactly the binary's bytes from stdin and exits, then
+ * chmod makes it executable. Unlike kubectl cp's `tar xf -`, it does not wait for stdin to reach
+ * EOF, which never comes on the v4 protocol (no half-close: closing stdin closes the whole socket,
+ * status included) nor through kubelets that do not propagate the close. $1 size, $2 path.
  */
-export function ustarSingleFile(name: string, content: Buffer, mode = 0o755, mtime = Math.floor(Date.now() / 1000)): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`)
-  const header = Buffer.alloc(512, 0)
-  const field = (value: string, offset: number, length: number) => header.write(value, offset, length, 'ascii')
-  const octal = (value: number, length: number) => value.toString(8).padStart(length - 1, '0') + '\0'
-  field(name, 0, 100)
-  field(octal(mode, 8), 100, 8)
-  field(octal(0, 8), 108, 8)
-  field(octal(0, 8), 116, 8)
-  field(octal(content.length, 12), 124, 12)
-  field(octal(mtime, 12), 136, 12)
-  field('        ', 148, 8)
-  field('0', 156, 1)
-  field('ustar\0', 257, 6)
-  field('00', 263, 2)
-  let sum = 0
-  for (const byte of header) sum += byte
-  field(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8)
-  const padding = Buffer.alloc((512 - (content.length % 512)) % 512, 0)
-  return Buffer.concat([header, content, padding, Buffer.alloc(1024, 0)])
-}
+export const COPY_SCRIPT = `umask 077
+head -c "$1" > "$2" && chmod 700 "$2"`
