@@ -15,19 +15,7 @@ async function tokenFastPath() {
   }
 }
 
-// `helm list` likewise skips oclif's command loading and @kubernetes/client-node (whose import
-// alone outweighs `helm list`); anything it does not handle falls through to the full command.
-async function helmListFastPath() {
-  try {
-    const {runHelmListFast} = await import('../dist/lib/helm/list-fast.js')
-    return await runHelmListFast(process.argv.slice(4), process.env)
-  } catch {
-    return false
-  }
-}
-
-const fast = process.argv[2] === 'token' ? await tokenFastPath() : process.argv[2] === 'helm' && process.argv[3] === 'list' ? await helmListFastPath() : false
-if (!fast) {
+if (!(process.argv[2] === 'token' && (await tokenFastPath()))) {
   const {execute} = await import('@oclif/core')
   await execute({dir: import.meta.url})
 }

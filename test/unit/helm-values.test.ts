@@ -1,6 +1,5 @@
 import {describe, expect, it} from 'vitest'
 
-import {parseFastFlags} from '../../src/lib/helm/list-fast.js'
 import {looksSecretValue, mergeValues, redactValues, valueAt, valuePaths, valuePathsIn} from '../../src/lib/helm/values.js'
 
 describe('values shown by helm debug', () => {
@@ -23,15 +22,5 @@ describe('values shown by helm debug', () => {
     expect(valueAt({a: {b: {c: 5}}}, 'a.b.c')).toBe(5)
     expect(valuePaths({a: {b: 1, c: {}}, d: 'x'})).toEqual(['a.b', 'a.c', 'd'])
     expect(valuePathsIn('image: {{ printf "%s:%s" .Values.image.repository (required "image.tag is required" .Values.image.tag) }}')).toEqual(['image.repository', 'image.tag'])
-  })
-})
-
-describe('helm list fast path flags', () => {
-  it('takes the plain flags and declines anything else', () => {
-    expect(parseFastFlags(['-A', '--json'])).toMatchObject({allNamespaces: true, json: true})
-    expect(parseFastFlags(['-n', 'adm', '--stuck', '--kubeconfig=/k', '--context', 'c'])).toMatchObject({namespace: 'adm', stuck: true, kubeconfig: '/k', context: 'c'})
-    expect(parseFastFlags(['--help'])).toBeUndefined()
-    expect(parseFastFlags(['-n'])).toBeUndefined()
-    expect(parseFastFlags(['--debug'])).toBeUndefined()
   })
 })

@@ -1,6 +1,6 @@
 /**
  * Which helm release each kind of HelmRelease manages, and how owners are named: pure, with no
- * Kubernetes client, so the fast `helm list` path can use it without loading one.
+ * Kubernetes client (owners.ts does the listing).
  */
 export type Controller = 'helm-operator' | 'flux-v2'
 

@@ -3,8 +3,7 @@ import {shortTime, statusColor} from './format.js'
 import {describeOwner, type OwnerRef, ownerKey} from './owner-names.js'
 import {chartLabel, isStuckStatus, type RecordLabels, type ReleaseRecord, type StorageDriver} from './release.js'
 
-// Rows of `helm list` and how they are shown: pure, with no Kubernetes client, so the fast path
-// (list-fast.ts) renders exactly what the command does.
+// Rows of `helm list` and how they are shown: pure, with no Kubernetes client.
 
 /** One release, at its latest revision. */
 export interface ReleaseRow {
