@@ -1,0 +1,80 @@
+import {ApiextensionsV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+import {Flags} from '@oclif/core'
+
+import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
+import {CliError} from '../../lib/errors.js'
+import {fluxFlags} from '../../lib/flux/flags.js'
+import {detectGeneration, type FluxGeneration} from '../../lib/flux/generation.js'
+import {withFluxd} from '../../lib/flux/v1.js'
+import {type ReconcileResult, reconcileToolkit} from '../../lib/flux/v2.js'
+
+export interface FluxSyncResult {
+  generation: FluxGeneration
+  /** Flux v1: the repository and the revision fluxd applied. */
+  v1?: {gitUrl: string; branch: string; revision: string; pod: string}
+  /** Flux v2: each object's reconcile request and its Ready condition after it was handled. */
+  v2?: ReconcileResult[]
+}
+
+export default class FluxSync extends BaseCommand<typeof FluxSync> {
+  static override summary = 'Make Flux sync with Git now and wait until it has, as `fluxctl sync` does.'
+
+  static override description = `Replaces \`fluxctl sync\` from the runbook's "Observing flux state".
+
+Flux v1: through a port-forward to the flux pod (label app=flux) in --k8s-fwd-ns, checks the Git repository is ready, starts a sync job (POST /api/flux/v9/update-manifests), waits for the job to resolve the branch's HEAD, then until fluxd has applied it (GET /api/flux/v6/sync?ref=…).
+Flux v2: sets reconcile.fluxcd.io/requestedAt on every GitRepository, Kustomization and HelmRelease in -n (default flux-system) or -A, waits until each controller reports it handled the request (status.lastHandledReconcileAt), and reports each object's Ready condition; exit code 6 if any is not Ready.
+
+This asks Flux to do what it does every few minutes anyway, so it does not ask for confirmation.`
+
+  static override examples = [
+    {description: 'Sync flux v1 in namespace flux', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Flux v2, every namespace', command: '<%= config.bin %> <%= command.id %> --generation v2 -A'},
+  ]
+
+  static override flags = {
+    ...fluxFlags,
+    'all-namespaces': allNamespacesFlag,
+    timeout: Flags.integer({description: 'Seconds to wait for Flux to finish.', default: 120}),
+  }
+
+  public async run(): Promise<FluxSyncResult> {
+    const {flags} = this
+    const forwardNamespace = flags['k8s-fwd-ns']
+    const detected = await this.callApi({verb: 'look for', target: `Flux in ${forwardNamespace}`}, () =>
+      detectGeneration({core: this.kube.core, extensions: this.kube.api(ApiextensionsV1Api)}, {forwardNamespace, forced: flags.generation === 'auto' ? undefined : flags.generation}),
+    )
+    if (detected.generation === 'v1') {
+      const {result, pod} = await this.callApi({verb: 'port-forward to', target: `the flux pod in ${forwardNamespace}`}, () =>
+        withFluxd(this.kube.kc, this.kube.core, forwardNamespace, flags['fluxd-port'], async (fluxd, pod) => {
+          this.steps.action(`asking fluxd (pod ${pod} in ${forwardNamespace}) to sync`)
+          const result = await fluxd.sync({timeoutMs: flags.timeout * 1000, onProgress: (message) => this.steps.action(message)})
+          return {result, pod}
+        }),
+      )
+      this.steps.done()
+      this.log(`fluxd in ${forwardNamespace} has applied ${result.branch} at ${result.revision.slice(0, 12)} from ${result.gitUrl}`)
+      return {generation: 'v1', v1: {...result, pod}}
+    }
+    const namespace = flags['all-namespaces'] ? undefined : (this.flags.namespace ?? 'flux-system')
+    this.steps.action(`requesting a reconcile of Flux v2 objects ${namespace ? `in ${namespace}` : 'in all namespaces'}`)
+    const results = await this.callApi({verb: 'reconcile', target: `Flux v2 objects ${namespace ? `in ${namespace}` : 'in all namespaces'}`}, () =>
+      reconcileToolkit(this.kube.api(CustomObjectsApi), detected.served, namespace, {
+        timeoutMs: flags.timeout * 1000,
+        onProgress: (message) => this.steps.progress(message),
+        onHandled: (r) => (r.ready === 'True' ? this.steps.success(`${r.kind} ${r.namespace}/${r.name} reconciled: Ready${r.revision ? ` at ${r.revision}` : ''}`) : this.steps.failure(`${r.kind} ${r.namespace}/${r.name} reconciled: not Ready (${r.reason ?? r.ready}${r.message ? `: ${r.message}` : ''})`)),
+      }),
+    )
+    this.steps.done()
+    for (const r of results.filter((r) => !r.handled)) this.steps.waiting(`${r.kind} ${r.namespace}/${r.name} is suspended: not reconciled`)
+    const notReady = results.filter((r) => r.handled && r.ready !== 'True')
+    if (notReady.length > 0) {
+      if (this.jsonEnabled()) {
+        process.exitCode = 6
+        return {generation: 'v2', v2: results}
+      }
+      throw new CliError('check-failed', `Flux v2 reconciled ${results.filter((r) => r.handled).length} objects; ${notReady.length} not Ready: ${notReady.map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ')}`, {hint: 'see each object\'s message above, or `elife-k8s flux workloads --generation v2`'})
+    }
+    this.log(`Flux v2 reconciled ${results.filter((r) => r.handled).length} object${results.length === 1 ? '' : 's'}; all Ready`)
+    return {generation: 'v2', v2: results}
+  }
+}

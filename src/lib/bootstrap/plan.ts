@@ -1,0 +1,455 @@
+import {readFileSync} from 'node:fs'
+
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  type CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+  VersionApi,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node'
+import {parseAllDocuments} from 'yaml'
+
+import {CliError} from '../errors.js'
+import {helmErrorLine, type HelmTool} from '../helm/binary.js'
+import {isNotFound} from '../kube/errors.js'
+import {finishRestart, planFix, startRestart, waitForRestart, writeConfig} from '../kube-proxy/fix.js'
+import {type KubeProxyClients, readKubeProxyState} from '../kube-proxy/state.js'
+import {withFluxd} from '../flux/v1.js'
+import {bundledHelmOperatorCrds} from './helm-operator-crds.js'
+import {fluxValues, helmOperatorValues, setValuesToObject, valueDifferences, valuesInclude} from './values.js'
+
+/** The runbook's bootstrap, in its order. */
+export const stepIds = ['kubeconfig', 'crds', 'namespace', 'flux', 'helm-operator', 'deploy-key', 'psp', 'kube-proxy'] as const
+export type StepId = (typeof stepIds)[number]
+
+/**
+ * done: nothing to do; todo: the action would change something; n/a: does not apply here (reason
+ * says why); manual: something only a person can do (add the deploy key on GitHub).
+ */
+export type StepState = 'done' | 'todo' | 'n/a' | 'manual'
+
+export interface StepCheck {
+  state: StepState
+  /** Why: what was found, or what the action will change. */
+  reason: string
+  /** Extra lines for the plan (value differences, the deploy key). */
+  details?: string[]
+}
+
+/** The cluster as the steps see it; reloaded after the kubeconfig step changes the context. */
+export interface ClusterAccess {
+  kc: KubeConfig
+  core: CoreV1Api
+  api<T>(apiClass: new (...args: never[]) => T): T
+}
+
+export interface KubeconfigStepDeps {
+  /** Plans the EKS kubeconfig entries (lib/eks planKubeconfigUpdate); undefined without --cluster. */
+  plan?: () => Promise<{file: string; context: string; changes: Record<string, string>; currentBefore?: string; apply: () => void}>
+}
+
+export interface BootstrapOptions {
+  gitUrl?: string
+  fluxNamespace: string
+  chartRepo: string
+  fluxChartVersion?: string
+  helmOperatorChartVersion?: string
+  /** --crds: a file path or http(s) URL; undefined: the bundled CRD. */
+  crdsSource?: string
+  kubeProxyBindAddress: string
+  timeoutMs: number
+}
+
+export interface BootstrapContext {
+  options: BootstrapOptions
+  cluster(): ClusterAccess
+  /** Called after the kubeconfig step wrote a new current context. */
+  reloadCluster(): void
+  helm(): Promise<HelmTool>
+  kubeconfig: KubeconfigStepDeps
+  onProgress(message: string): void
+}
+
+export interface BootstrapStep {
+  id: StepId
+  /** The runbook step, in its words. */
+  description: string
+  check(ctx: BootstrapContext): Promise<StepCheck>
+  /** Makes the change; returns what is true now. Only called when check says todo. */
+  apply(ctx: BootstrapContext): Promise<string>
+}
+
+// ---------------------------------------------------------------------------------------------
+// kubeconfig
+
+const kubeconfigStep: BootstrapStep = {
+  id: 'kubeconfig',
+  description: 'kubeconfig entries for the EKS cluster (aws eks update-kubeconfig --name … --role …)',
+  async check(ctx) {
+    if (!ctx.kubeconfig.plan) return {state: 'n/a', reason: 'no --cluster given: using the current kubeconfig context'}
+    const plan = await ctx.kubeconfig.plan()
+    const changed = Object.entries(plan.changes).filter(([, change]) => change !== 'unchanged')
+    if (changed.length === 0 && plan.currentBefore === plan.context) return {state: 'done', reason: `context "${plan.context}" is in ${plan.file} and current`}
+    const what = changed.map(([entry, change]) => `${entry} ${change === 'added' ? 'to add' : 'to update'}`)
+    if (plan.currentBefore !== plan.context) what.push(`make "${plan.context}" current`)
+    return {state: 'todo', reason: `${plan.file}: ${what.join(', ')}`}
+  },
+  async apply(ctx) {
+    const plan = await ctx.kubeconfig.plan!()
+    plan.apply()
+    ctx.reloadCluster()
+    return `context "${plan.context}" is current in ${plan.file}`
+  },
+}
+
+// ---------------------------------------------------------------------------------------------
+// helm-operator CRDs
+
+async function loadCrds(source: string | undefined): Promise<{from: string; crds: V1CustomResourceDefinition[]}> {
+  let text: string
+  let from: string
+  if (!source) {
+    text = bundledHelmOperatorCrds
+    from = 'the bundled helm.fluxcd.io CRD'
+  } else if (/^https?:\/\//.test(source)) {
+    from = source
+    try {
+      const response = await fetch(source, {signal: AbortSignal.timeout(30_000)})
+      if (!response.ok) throw new Error(`HTTP ${response.status}`)
+      text = await response.text()
+    } catch (error) {
+      throw new CliError('unreachable', `cannot download the helm-operator CRDs from ${source}: ${(error as Error).message}`, {hint: 'pass --crds with a local copy of the file, or leave --crds out to use the bundled CRD'})
+    }
+  } else {
+    from = source
+    try {
+      text = readFileSync(source, 'utf8')
+    } catch (error) {
+      throw new CliError('usage', `cannot read --crds ${source}: ${(error as Error).message}`, {hint: 'pass a readable YAML file or an http(s) URL'})
+    }
+  }
+  const crds: V1CustomResourceDefinition[] = []
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new CliError('usage', `--crds ${from} is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, {hint: 'pass the helm-operator crds.yaml'})
+    const object = doc.toJS() as V1CustomResourceDefinition | null
+    if (!object) continue
+    if (object.kind !== 'CustomResourceDefinition') throw new CliError('usage', `--crds ${from} holds a ${object.kind ?? 'document without kind'}, not only CustomResourceDefinitions`, {hint: 'pass the helm-operator crds.yaml'})
+    crds.push(object)
+  }
+  if (crds.length === 0) throw new CliError('usage', `--crds ${from} holds no CustomResourceDefinition`, {hint: 'pass the helm-operator crds.yaml'})
+  return {from, crds}
+}
+
+function crdMatches(actual: V1CustomResourceDefinition, wanted: V1CustomResourceDefinition): boolean {
+  const established = actual.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+  const versions = (crd: V1CustomResourceDefinition) => crd.spec.versions.map((v) => `${v.name}:${v.served}:${v.storage}`).sort().join(',')
+  return Boolean(established) && actual.spec.group === wanted.spec.group && actual.spec.names.kind === wanted.spec.names.kind && actual.spec.scope === wanted.spec.scope && versions(actual) === versions(wanted)
+}
+
+const crdsStep: BootstrapStep = {
+  id: 'crds',
+  description: 'helm-operator CRDs (kubectl apply -f …/helm-operator/master/deploy/crds.yaml)',
+  async check(ctx) {
+    const {from, crds} = await loadCrds(ctx.options.crdsSource)
+    const extensions = ctx.cluster().api(ApiextensionsV1Api)
+    const missing: string[] = []
+    for (const crd of crds) {
+      try {
+        const actual = await extensions.readCustomResourceDefinition({name: crd.metadata!.name!})
+        if (!crdMatches(actual, crd)) missing.push(`${crd.metadata!.name} (differs)`)
+      } catch (error) {
+        if (!isNotFound(error)) throw error
+        missing.push(`${crd.metadata!.name} (missing)`)
+      }
+    }
+    const names = crds.map((c) => c.metadata!.name).join(', ')
+    if (missing.length === 0) return {state: 'done', reason: `${names} installed and established`}
+    return {state: 'todo', reason: `apply ${missing.join(', ')} from ${from}`}
+  },
+  async apply(ctx) {
+    const {crds} = await loadCrds(ctx.options.crdsSource)
+    const extensions = ctx.cluster().api(ApiextensionsV1Api)
+    for (const crd of crds) {
+      // Server-side apply: creates or updates, idempotent, and owns only the fields in the file.
+      await extensions.patchCustomResourceDefinition({name: crd.metadata!.name!, body: crd, fieldManager: 'elife-k8s', force: true}, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply))
+    }
+    const deadline = Date.now() + ctx.options.timeoutMs
+    for (const crd of crds) {
+      for (;;) {
+        const actual = await extensions.readCustomResourceDefinition({name: crd.metadata!.name!})
+        if (actual.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break
+        if (Date.now() > deadline) throw new CliError('check-failed', `CRD ${crd.metadata!.name} was applied but is not Established`, {hint: 'see `kubectl get crd ' + crd.metadata!.name + ' -o yaml` (status.conditions)'})
+        ctx.onProgress(`waiting for CRD ${crd.metadata!.name} to be established…`)
+        await sleep(250)
+      }
+    }
+    return `${crds.map((c) => c.metadata!.name).join(', ')} applied and established`
+  },
+}
+
+// ---------------------------------------------------------------------------------------------
+// namespace
+
+const namespaceStep: BootstrapStep = {
+  id: 'namespace',
+  description: 'namespace for flux (kubectl create namespace flux)',
+  async check(ctx) {
+    const name = ctx.options.fluxNamespace
+    try {
+      const ns = await ctx.cluster().core.readNamespace({name})
+      if (ns.status?.phase === 'Terminating') throw new CliError('conflict', `namespace ${name} is being deleted`, {hint: 'wait until it is gone, then run bootstrap again'})
+      return {state: 'done', reason: `namespace ${name} exists`}
+    } catch (error) {
+      if (!isNotFound(error)) throw error
+      return {state: 'todo', reason: `create namespace ${name}`}
+    }
+  },
+  async apply(ctx) {
+    await ctx.cluster().core.createNamespace({body: {metadata: {name: ctx.options.fluxNamespace}}})
+    return `namespace ${ctx.options.fluxNamespace} created`
+  },
+}
+
+// ---------------------------------------------------------------------------------------------
+// charts
+
+interface ChartSpec {
+  release: string
+  chart: string
+  version?: string
+  values: Array<[string, string]>
+}
+
+function chartSpec(ctx: BootstrapContext, id: 'flux' | 'helm-operator'): ChartSpec {
+  if (id === 'flux') {
+    if (!ctx.options.gitUrl) throw new CliError('usage', 'the flux step needs --git-url (the repository flux syncs, e.g. git@github.com:elifesciences/elife-flux-cluster)', {hint: 'pass --git-url, or --skip flux'})
+    return {release: 'flux', chart: 'flux', version: ctx.options.fluxChartVersion, values: fluxValues(ctx.options.gitUrl)}
+  }
+  return {release: 'helm-operator', chart: 'helm-operator', version: ctx.options.helmOperatorChartVersion, values: helmOperatorValues()}
+}
+
+interface HelmListEntry {
+  name: string
+  namespace: string
+  status: string
+  chart: string
+  revision: string
+}
+
+async function readRelease(ctx: BootstrapContext, release: string): Promise<{entry?: HelmListEntry; values?: unknown}> {
+  const helm = await ctx.helm()
+  const ns = ctx.options.fluxNamespace
+  const list = await helm.run([...helm.clusterArgs, 'list', '-n', ns, '-a', '-o', 'json', '--filter', `^${release}$`], {timeoutMs: 60_000})
+  if (list.exitCode !== 0) throw new CliError('tool-failed', `helm list -n ${ns} failed: ${helmErrorLine(list)}`, {hint: 'check helm reaches the cluster with the same kubeconfig'})
+  const entry = (JSON.parse(list.stdout || '[]') as HelmListEntry[]).find((r) => r.name === release)
+  if (!entry) return {}
+  const values = await helm.run([...helm.clusterArgs, 'get', 'values', release, '-n', ns, '-o', 'json'], {timeoutMs: 60_000})
+  if (values.exitCode !== 0) throw new CliError('tool-failed', `helm get values ${release} -n ${ns} failed: ${helmErrorLine(values)}`, {hint: 'check the release with `elife-k8s helm history`'})
+  return {entry, values: JSON.parse(values.stdout || 'null') ?? {}}
+}
+
+function chartStep(id: 'flux' | 'helm-operator', description: string): BootstrapStep {
+  return {
+    id,
+    description,
+    async check(ctx) {
+      const spec = chartSpec(ctx, id)
+      const ns = ctx.options.fluxNamespace
+      let release: Awaited<ReturnType<typeof readRelease>>
+      try {
+        await ctx.cluster().core.readNamespace({name: ns})
+        release = await readRelease(ctx, spec.release)
+      } catch (error) {
+        if (!isNotFound(error)) throw error
+        release = {}
+      }
+      const wanted = setValuesToObject(spec.values)
+      const from = `${spec.chart}${spec.version ? ` ${spec.version}` : ''} from ${ctx.options.chartRepo}`
+      if (!release.entry) return {state: 'todo', reason: `install release ${spec.release} in ${ns} (${from})`}
+      const problems: string[] = []
+      if (release.entry.status !== 'deployed') problems.push(`release is ${release.entry.status}`)
+      if (spec.version && release.entry.chart !== `${spec.chart}-${spec.version}`) problems.push(`chart ${release.entry.chart} → ${spec.chart}-${spec.version}`)
+      const differences = valuesInclude(release.values, wanted) ? [] : valueDifferences(release.values, wanted)
+      if (problems.length === 0 && differences.length === 0) return {state: 'done', reason: `release ${spec.release} in ${ns} is deployed (${release.entry.chart}, revision ${release.entry.revision}) with the runbook's values`}
+      return {state: 'todo', reason: `upgrade release ${spec.release} in ${ns}: ${[...problems, differences.length > 0 ? `${differences.length} value(s) differ` : ''].filter(Boolean).join('; ')}`, details: differences}
+    },
+    async apply(ctx) {
+      const spec = chartSpec(ctx, id)
+      const helm = await ctx.helm()
+      const ns = ctx.options.fluxNamespace
+      // The runbook's `helm upgrade -i <release> fluxcd/<chart> --set …`, with the repository given
+      // by URL (--repo) so no `helm repo add` is left behind and a mirror can stand in.
+      const args = [...helm.clusterArgs, 'upgrade', '-i', spec.release, spec.chart, '--repo', ctx.options.chartRepo, '--namespace', ns, '--wait', '--timeout', `${Math.ceil(ctx.options.timeoutMs / 1000)}s`]
+      if (spec.version) args.push('--version', spec.version)
+      for (const [key, value] of spec.values) args.push('--set', `${key}=${value}`)
+      ctx.onProgress(`helm upgrade -i ${spec.release} (waiting for its pods to be Ready)…`)
+      const result = await helm.run(args, {timeoutMs: ctx.options.timeoutMs + 30_000})
+      if (result.exitCode !== 0) {
+        throw new CliError('tool-failed', `helm upgrade -i ${spec.release} -n ${ns} failed: ${helmErrorLine(result)}`, {hint: `see \`elife-k8s helm history ${spec.release} -n ${ns}\`; run bootstrap again once fixed (it resumes at this step)`})
+      }
+      const after = await readRelease(ctx, spec.release)
+      return `release ${spec.release} in ${ns} is ${after.entry?.status ?? 'unknown'} (${after.entry?.chart ?? '?'}, revision ${after.entry?.revision ?? '?'})`
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// deploy key
+
+const deployKeyStep: BootstrapStep = {
+  id: 'deploy-key',
+  description: 'flux\'s deploy key for the Git repository (fluxctl identity --k8s-fwd-ns flux)',
+  async check(ctx) {
+    const ns = ctx.options.fluxNamespace
+    const todo = 'add it to the Git repository as a deploy key WITH write access (GitHub: Settings → Deploy keys → Add deploy key → Allow write access)'
+    try {
+      const {kc, core} = ctx.cluster()
+      const key = await withFluxd(kc, core, ns, 3030, async (fluxd) => (await fluxd.identity()).key)
+      return {state: 'manual', reason: `flux's public key is below; ${todo}`, details: [key]}
+    } catch (error) {
+      const said = error instanceof CliError ? error.message : (error as Error).message
+      return {state: 'manual', reason: `flux's key cannot be read yet (${said}); once flux runs, \`elife-k8s flux identity --k8s-fwd-ns ${ns}\` prints it: ${todo}`}
+    }
+  },
+  async apply() {
+    return 'nothing to change in the cluster'
+  },
+}
+
+// ---------------------------------------------------------------------------------------------
+// PodSecurityPolicy
+
+/** What the AWS docs tell you to delete (eks.privileged and its role and binding). */
+const eksPrivileged = {policy: 'eks.privileged', clusterRole: 'eks:podsecuritypolicy:privileged', binding: 'eks:podsecuritypolicy:authenticated'}
+/** What releases/kube-system/podsecuritypolicy.yaml puts in place first (runbook step 4). */
+const baseline = {policy: 'baseline', clusterRole: 'podsecuritypolicy:baseline', binding: 'podsecuritypolicy:authenticated'}
+
+/**
+ * Whether policy/v1beta1 podsecuritypolicies is served: a list of one answers 404 where the API
+ * is gone (Kubernetes 1.25+).
+ */
+async function pspServed(ctx: BootstrapContext): Promise<{served: boolean; version: string}> {
+  const version = (await ctx.cluster().api(VersionApi).getCode()).gitVersion
+  try {
+    await ctx.cluster().api(CustomObjectsApi).listClusterCustomObject({group: 'policy', version: 'v1beta1', plural: 'podsecuritypolicies', limit: 1})
+    return {served: true, version}
+  } catch (error) {
+    if (isNotFound(error)) return {served: false, version}
+    throw error
+  }
+}
+
+async function exists(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read()
+    return true
+  } catch (error) {
+    if (isNotFound(error)) return false
+    throw error
+  }
+}
+
+const pspStep: BootstrapStep = {
+  id: 'psp',
+  description: 'remove EKS\'s privileged PodSecurityPolicy once the baseline policy, role and binding are in place',
+  async check(ctx) {
+    const {served, version} = await pspServed(ctx)
+    if (!served) {
+      return {state: 'n/a', reason: `the PodSecurityPolicy API (policy/v1beta1 podsecuritypolicies) is not served by this cluster (Kubernetes ${version}; it was removed in 1.25, and Pod Security Admission replaces it): there is no privileged policy to remove`}
+    }
+    const custom = ctx.cluster().api(CustomObjectsApi)
+    const rbac = ctx.cluster().api(RbacAuthorizationV1Api)
+    const privileged = await exists(() => custom.getClusterCustomObject({group: 'policy', version: 'v1beta1', plural: 'podsecuritypolicies', name: eksPrivileged.policy}))
+    const privilegedRole = await exists(() => rbac.readClusterRole({name: eksPrivileged.clusterRole}))
+    const privilegedBinding = await exists(() => rbac.readClusterRoleBinding({name: eksPrivileged.binding}))
+    if (!privileged && !privilegedRole && !privilegedBinding) return {state: 'done', reason: `${eksPrivileged.policy} and its role and binding are gone`}
+    const missing: string[] = []
+    if (!(await exists(() => custom.getClusterCustomObject({group: 'policy', version: 'v1beta1', plural: 'podsecuritypolicies', name: baseline.policy})))) missing.push(`podsecuritypolicy ${baseline.policy}`)
+    if (!(await exists(() => rbac.readClusterRole({name: baseline.clusterRole})))) missing.push(`clusterrole ${baseline.clusterRole}`)
+    if (!(await exists(() => rbac.readClusterRoleBinding({name: baseline.binding})))) missing.push(`clusterrolebinding ${baseline.binding}`)
+    if (missing.length > 0) {
+      throw new CliError('check-failed', `EKS's privileged PodSecurityPolicy cannot be removed yet: ${missing.join(', ')} missing (removing it first would stop every new pod from being admitted)`, {
+        hint: 'apply releases/kube-system/podsecuritypolicy.yaml from the flux repository first (or let flux do it), then run bootstrap again',
+      })
+    }
+    return {state: 'todo', reason: `delete podsecuritypolicy ${eksPrivileged.policy}, clusterrole ${eksPrivileged.clusterRole}, clusterrolebinding ${eksPrivileged.binding} (baseline policy, role and binding are in place)`}
+  },
+  async apply(ctx) {
+    const custom = ctx.cluster().api(CustomObjectsApi)
+    const rbac = ctx.cluster().api(RbacAuthorizationV1Api)
+    const ignoreMissing = async (fn: () => Promise<unknown>) => {
+      try {
+        await fn()
+      } catch (error) {
+        if (!isNotFound(error)) throw error
+      }
+    }
+    await ignoreMissing(() => rbac.deleteClusterRoleBinding({name: eksPrivileged.binding}))
+    await ignoreMissing(() => rbac.deleteClusterRole({name: eksPrivileged.clusterRole}))
+    await ignoreMissing(() => custom.deleteClusterCustomObject({group: 'policy', version: 'v1beta1', plural: 'podsecuritypolicies', name: eksPrivileged.policy}))
+    return `${eksPrivileged.policy} removed; pods are admitted under ${baseline.policy}`
+  },
+}
+
+// ---------------------------------------------------------------------------------------------
+// kube-proxy (the kube-proxy fix library)
+
+function kubeProxyClients(ctx: BootstrapContext): KubeProxyClients {
+  return {core: ctx.cluster().core, apps: ctx.cluster().api(AppsV1Api), version: ctx.cluster().api(VersionApi)}
+}
+
+const kubeProxyStep: BootstrapStep = {
+  id: 'kube-proxy',
+  description: 'kube-proxy metrics for Prometheus (metricsBindAddress 0.0.0.0:10249, pods restarted)',
+  async check(ctx) {
+    const state = await readKubeProxyState(kubeProxyClients(ctx), 'kube-system')
+    const plan = planFix(state, {bindAddress: ctx.options.kubeProxyBindAddress})
+    const changes: string[] = []
+    if (plan.metricsBindAddress.changed) changes.push(`metricsBindAddress ${plan.metricsBindAddress.from} → ${plan.metricsBindAddress.to}`)
+    if (plan.image.changed) changes.push(`image ${plan.image.from} → ${plan.image.to} (${plan.image.why})`)
+    if (plan.restart.needed) changes.push(`restart kube-proxy one node at a time (${plan.restart.why})`)
+    if (changes.length === 0) return {state: 'done', reason: `kube-proxy serves metrics on ${plan.metricsBindAddress.to}; every pod current and Ready`}
+    return {state: 'todo', reason: changes.join('; ')}
+  },
+  async apply(ctx) {
+    const clients = kubeProxyClients(ctx)
+    const state = await readKubeProxyState(clients, 'kube-system')
+    const plan = planFix(state, {bindAddress: ctx.options.kubeProxyBindAddress})
+    await writeConfig(clients, state, plan)
+    if (plan.restart.needed || plan.image.changed) {
+      await startRestart(clients, state, plan)
+      const outcome = await waitForRestart(clients, 'kube-system', {timeoutMs: ctx.options.timeoutMs, onProgress: ctx.onProgress})
+      await finishRestart(clients, 'kube-system')
+      return `kube-proxy serves metrics on ${plan.metricsBindAddress.to}, restarted on ${outcome.nodesDone.length} nodes`
+    }
+    return `kube-proxy serves metrics on ${plan.metricsBindAddress.to}`
+  },
+}
+
+export const bootstrapSteps: readonly BootstrapStep[] = [
+  kubeconfigStep,
+  crdsStep,
+  namespaceStep,
+  chartStep('flux', 'flux chart with the runbook\'s values (helm upgrade -i flux fluxcd/flux --set git.url=… …)'),
+  chartStep('helm-operator', 'helm-operator chart with the runbook\'s values (helm upgrade -i helm-operator fluxcd/helm-operator --set …)'),
+  deployKeyStep,
+  pspStep,
+  kubeProxyStep,
+]
+
+/** --only / --skip: the steps to consider, in the runbook's order; unknown names are a usage error. */
+export function selectSteps(only: string[] | undefined, skip: string[] | undefined): {selected: StepId[]; skipped: StepId[]} {
+  const known = new Set<string>(stepIds)
+  for (const name of [...(only ?? []), ...(skip ?? [])]) {
+    if (!known.has(name)) throw new CliError('usage', `unknown bootstrap step "${name}"`, {hint: `steps are: ${stepIds.join(', ')}`})
+  }
+  const selected = stepIds.filter((id) => (!only || only.length === 0 || only.includes(id)) && !(skip ?? []).includes(id))
+  return {selected, skipped: stepIds.filter((id) => !selected.includes(id))}
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
