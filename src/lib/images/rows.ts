@@ -79,12 +79,13 @@ export function imageMatcher(pattern: string | undefined): (image: string) => bo
   return (image) => re.test(image)
 }
 
+/** Byte order, as `LC_ALL=C sort` and Go sort: the same on every machine whatever its locale. */
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
 export function compareContainerRows(a: ContainerRow, b: ContainerRow): number {
-  return (
-    a.namespace.localeCompare(b.namespace) ||
-    a.pod.localeCompare(b.pod) ||
-    kindOrder[a.kind] - kindOrder[b.kind]
-  )
+  return byCodeUnit(a.namespace, b.namespace) || byCodeUnit(a.pod, b.pod) || kindOrder[a.kind] - kindOrder[b.kind]
 }
 
 /** Sorts by namespace and pod; within a pod keeps spec order (stable sort). */
@@ -106,7 +107,7 @@ export function groupByImage(rows: readonly ContainerRow[]): ImageRow[] {
   }
   return [...byImage.entries()]
     .map(([image, e]) => ({image, pods: e.pods.size, containers: e.containers, namespaces: [...e.namespaces].sort()}))
-    .sort((a, b) => a.image.localeCompare(b.image))
+    .sort((a, b) => byCodeUnit(a.image, b.image))
 }
 
 export function summarize(rows: readonly ContainerRow[]): ImagesSummary {
