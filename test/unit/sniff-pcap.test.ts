@@ -86,3 +86,13 @@ describe('PcapFramer', () => {
     expect(framer.globalHeader).toMatchObject({littleEndian: false, nanoseconds: true, linkType: 1})
   })
 })
+
+describe('readExitStatus', () => {
+  it('reads the kubelet\'s NonZeroExitCode status and the "exit status N" of simpler kubelets', async () => {
+    const {readExitStatus} = await import('../../src/lib/sniff/channel.js')
+    expect(readExitStatus({status: 'Success'})).toEqual({exitCode: 0})
+    expect(readExitStatus({status: 'Failure', reason: 'NonZeroExitCode', details: {causes: [{reason: 'ExitCode', message: '127'}]}})).toEqual({exitCode: 127})
+    expect(readExitStatus({status: 'Failure', message: 'Internal error occurred: error executing command in container: cmd wait: sh -c ...: exit status 3'})).toEqual({exitCode: 3})
+    expect(readExitStatus({status: 'Failure', message: 'exec: "tar": executable file not found in $PATH'})).toEqual({failure: 'exec: "tar": executable file not found in $PATH'})
+  })
+})

@@ -43,6 +43,10 @@ export function readExitStatus(status: V1Status): Pick<RemoteEnd, 'exitCode' | '
   if (status.status === 'Success') return {exitCode: 0}
   const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode')
   if (status.reason === 'NonZeroExitCode' && cause?.message && /^\d+$/.test(cause.message)) return {exitCode: Number(cause.message)}
+  // Some kubelet implementations (kwok among them) report a process's exit as a generic failure
+  // whose message ends with Go's "exit status N"; that is still an exit code, not a runtime error.
+  const exited = /exit status (\d+)$/.exec(status.message ?? '')
+  if (exited) return {exitCode: Number(exited[1])}
   return {failure: status.message ?? status.reason ?? 'the remote command failed'}
 }
 
