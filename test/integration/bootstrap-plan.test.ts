@@ -1,0 +1,196 @@
+// `elife-k8s bootstrap` against the local cluster, with the real helm installing test charts named
+// flux and helm-operator from a local chart repository (index.yaml + `helm package` archives over
+// HTTP, as a mirror of the archived charts.fluxcd.io would serve them). Each test bootstraps into
+// its own namespace; the CRD step applies a CRD of a test-only group (--crds), since
+// helmreleases.helm.fluxcd.io is shared by other tests. kube-proxy lives in the shared kube-system,
+// so runs that change things skip it; its state is only read (dry run).
+import {execFileSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+
+import {repoRoot, runTool} from '../helpers/cli.js'
+import {privateCli} from '../setup/fluxd-server.js'
+
+const kubeconfig = inject('kubeconfig')
+const binDir = inject('binDir') || path.join(repoRoot, '.cluster/bin')
+const helm = path.join(binDir, 'helm')
+const kubectl = path.join(binDir, 'kubectl')
+const suffix = Math.random().toString(36).slice(2, 8)
+const group = `bootstrap-${suffix}.test.elifesciences.org`
+const crdName = `helmreleases.${group}`
+const gitUrl = 'git@github.com:elifesciences/elife-flux-cluster'
+
+let repoDir: string
+let server: Server
+let chartRepo: string
+let crdsFile: string
+let cli: Awaited<ReturnType<typeof privateCli>>
+const namespaces: string[] = []
+
+const env = {KUBECONFIG: kubeconfig, ELIFE_K8S_HELM: helm, HELM_CACHE_HOME: '', HELM_CONFIG_HOME: '', HELM_DATA_HOME: ''}
+
+function bootstrap(args: string[]) {
+  return cli.run(['bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', gitUrl, '--timeout', '120', ...args], {env, timeoutMs: 300_000})
+}
+
+async function kubectlJson(args: string[]): Promise<unknown> {
+  const result = await runTool(kubectl, ['--kubeconfig', kubeconfig, ...args, '-o', 'json'])
+  expect(result.exitCode, result.stderr).toBe(0)
+  return JSON.parse(result.stdout)
+}
+
+/** Everything bootstrap may touch in the namespace, with the fields that change on a write. */
+async function clusterState(namespace: string): Promise<string> {
+  const objects = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'get', 'deploy,secret,configmap,serviceaccount,service', '-n', namespace, '--ignore-not-found', '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}@{.metadata.resourceVersion}{"\\n"}{end}'])
+  const crd = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'get', 'crd', crdName, '--ignore-not-found', '-o', 'jsonpath={.metadata.resourceVersion}'])
+  const ns = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'get', 'namespace', namespace, '--ignore-not-found', '-o', 'jsonpath={.metadata.resourceVersion}'])
+  return `${objects.stdout}\ncrd@${crd.stdout}\nns@${ns.stdout}`
+}
+
+function newNamespace(): string {
+  const name = `bootstrap-${suffix}-${namespaces.length}`
+  namespaces.push(name)
+  return name
+}
+
+beforeAll(async () => {
+  cli = await privateCli(['bootstrap'])
+  repoDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-charts-'))
+  execFileSync(helm, ['package', path.join(repoRoot, 'test/fixtures/charts/flux'), path.join(repoRoot, 'test/fixtures/charts/helm-operator'), '-d', repoDir])
+  server = createServer((req, res) => {
+    try {
+      const body = readFileSync(path.join(repoDir, path.basename(new URL(req.url ?? '/', 'http://x').pathname)))
+      res.writeHead(200)
+      res.end(body)
+    } catch {
+      res.writeHead(404)
+      res.end()
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  chartRepo = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  execFileSync(helm, ['repo', 'index', repoDir, '--url', chartRepo])
+  crdsFile = path.join(repoDir, 'crds.yaml')
+  const crd = readFileSync(path.join(repoRoot, 'test/fixtures/crds/helm.fluxcd.io_helmreleases.yaml'), 'utf8')
+    .replaceAll('helmreleases.helm.fluxcd.io', crdName)
+    .replace('group: helm.fluxcd.io', `group: ${group}`)
+    .replace('shortNames: [hr, hrs]', 'shortNames: []')
+  writeFileSync(crdsFile, crd)
+})
+
+afterAll(async () => {
+  for (const ns of namespaces) {
+    for (const release of ['flux', 'helm-operator']) await runTool(helm, ['--kubeconfig', kubeconfig, 'uninstall', release, '-n', ns, '--ignore-not-found'])
+    await runTool(kubectl, ['--kubeconfig', kubeconfig, 'delete', 'namespace', ns, '--ignore-not-found', '--wait=false'])
+  }
+  await runTool(kubectl, ['--kubeconfig', kubeconfig, 'delete', 'crd', crdName, '--ignore-not-found'])
+  server?.close()
+  cli?.cleanup()
+  if (repoDir) rmSync(repoDir, {recursive: true, force: true})
+})
+
+describe('bootstrap', () => {
+  it('--dry-run prints every step\'s state and changes nothing; PSP is not applicable on 1.25+', async () => {
+    const ns = newNamespace()
+    const before = await clusterState(ns)
+    const result = await bootstrap(['--flux-namespace', ns, '--dry-run', '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    const json = JSON.parse(result.stdout) as {dryRun: boolean; steps: Array<{id: string; before: {state: string; reason: string}}>}
+    expect(json.dryRun).toBe(true)
+    const state = Object.fromEntries(json.steps.map((s) => [s.id, s.before.state]))
+    expect(state).toMatchObject({kubeconfig: 'n/a', crds: 'todo', namespace: 'todo', flux: 'todo', 'helm-operator': 'todo', 'deploy-key': 'manual', psp: 'n/a'})
+    expect(['done', 'todo']).toContain(state['kube-proxy'])
+    const psp = json.steps.find((s) => s.id === 'psp')!
+    expect(psp.before.reason).toMatch(/policy\/v1beta1 podsecuritypolicies\) is not served by this cluster \(Kubernetes v1\.3\d[^;]*; it was removed in 1\.25/)
+    expect(await clusterState(ns)).toBe(before)
+    // Human output: one line per step with its state.
+    const human = await bootstrap(['--flux-namespace', ns, '--dry-run', '--skip', 'kube-proxy'])
+    expect(human.exitCode, human.stderr).toBe(0)
+    expect(human.stderr).toMatch(/\[7\/8\] psp: not applicable/)
+    expect(human.stderr).toMatch(/\[3\/8\] namespace: to do - create namespace/)
+    expect(human.stdout).toMatch(/dry run: 4 steps to do \(crds, namespace, flux, helm-operator\); nothing was changed/)
+    expect(await clusterState(ns)).toBe(before)
+  })
+
+  it('installs with the runbook\'s values through helm; a second run changes nothing', async () => {
+    const ns = newNamespace()
+    const first = await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--yes', '--json'])
+    expect(first.exitCode, first.stderr).toBe(0)
+    expect((JSON.parse(first.stdout) as {changed: string[]}).changed).toEqual(['crds', 'namespace', 'flux', 'helm-operator'])
+
+    // What helm itself says about the releases: the runbook's values, deployed.
+    const fluxValues = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'get', 'values', 'flux', '-n', ns, '-o', 'json'])).stdout)
+    expect(fluxValues).toEqual({git: {url: gitUrl}, syncGarbageCollection: {enabled: true}, prometheus: {serviceMonitor: {create: true, namespace: 'adm'}}})
+    const operatorValues = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'get', 'values', 'helm-operator', '-n', ns, '-o', 'json'])).stdout)
+    expect(operatorValues).toEqual({
+      git: {ssh: {secretName: 'flux-git-deploy'}},
+      helm: {versions: 'v3'},
+      statusUpdateInterval: '90s',
+      resources: {limits: {memory: '1Gi'}, requests: {memory: '500Mi', cpu: '400m'}},
+      prometheus: {serviceMonitor: {create: true, namespace: 'adm'}},
+    })
+    const list = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-n', ns, '-o', 'json'])).stdout) as Array<{name: string; status: string; chart: string}>
+    expect(list.map((r) => `${r.name} ${r.status} ${r.chart}`).sort()).toEqual(['flux deployed flux-1.13.3', 'helm-operator deployed helm-operator-1.4.4'])
+    const crd = (await kubectlJson(['get', 'crd', crdName])) as {status: {conditions: Array<{type: string; status: string}>}}
+    expect(crd.status.conditions).toContainEqual(expect.objectContaining({type: 'Established', status: 'True'}))
+    const operator = (await kubectlJson(['get', 'deploy', 'helm-operator', '-n', ns])) as {spec: {template: {spec: {containers: Array<{resources: unknown}>}}}}
+    expect(operator.spec.template.spec.containers[0].resources).toEqual({limits: {memory: '1Gi'}, requests: {cpu: '400m', memory: '500Mi'}})
+
+    const before = await clusterState(ns)
+    const second = await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--json'])
+    expect(second.exitCode, second.stderr).toBe(0)
+    const json = JSON.parse(second.stdout) as {changed: string[]; steps: Array<{id: string; before: {state: string}}>}
+    expect(json.changed).toEqual([])
+    expect(json.steps.filter((s) => s.before.state === 'todo')).toEqual([])
+    expect(await clusterState(ns)).toBe(before)
+    const revisions = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'history', 'flux', '-n', ns, '-o', 'json'])).stdout) as unknown[]
+    expect(revisions).toHaveLength(1)
+  })
+
+  it('a run stopped after each step resumes: the rest is done by the next run, nothing twice', async () => {
+    const order = ['crds', 'namespace', 'flux', 'helm-operator']
+    for (let stop = 1; stop <= order.length; stop++) {
+      const ns = newNamespace()
+      // Stands for an interruption after step N: only the first N steps ran.
+      const partial = await bootstrap(['--flux-namespace', ns, '--only', order.slice(0, stop).join(','), '--yes', '--json'])
+      expect(partial.exitCode, partial.stderr).toBe(0)
+      const resumed = await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--yes', '--json'])
+      expect(resumed.exitCode, resumed.stderr).toBe(0)
+      const changed = (JSON.parse(resumed.stdout) as {changed: string[]}).changed
+      // The CRD is cluster-wide: once the first run applied it, later namespaces find it done.
+      expect(changed).toEqual(order.slice(stop).filter((s) => s !== 'crds'))
+      const list = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-n', ns, '-o', 'json'])).stdout) as Array<{name: string; revision: string}>
+      expect(list.map((r) => `${r.name}@${r.revision}`).sort()).toEqual(['flux@1', 'helm-operator@1'])
+    }
+  })
+
+  it('a helm release changed by hand is put back to the runbook\'s values', async () => {
+    const ns = newNamespace()
+    expect((await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'])).exitCode).toBe(0)
+    await runTool(helm, ['--kubeconfig', kubeconfig, 'upgrade', 'helm-operator', path.join(repoRoot, 'test/fixtures/charts/helm-operator'), '-n', ns, '--reuse-values', '--set', 'statusUpdateInterval=5m'])
+    const dry = await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--dry-run'])
+    expect(dry.stderr).toMatch(/helm-operator: to do - upgrade release helm-operator .*1 value\(s\) differ/)
+    expect(dry.stderr).toContain('statusUpdateInterval: "5m" → "90s"')
+    const fix = await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--yes', '--json'])
+    expect((JSON.parse(fix.stdout) as {changed: string[]}).changed).toEqual(['helm-operator'])
+  })
+
+  it('bad input: unknown step, no --git-url, no terminal to confirm on', async () => {
+    const unknown = await bootstrap(['--only', 'flux,nope', '--dry-run'])
+    expect(unknown.exitCode).toBe(2)
+    expect(unknown.stderr).toMatch(/^error: unknown bootstrap step "nope"; steps are: kubeconfig, crds/m)
+    const noGit = await cli.run(['bootstrap', '--chart-repo', chartRepo, '--only', 'flux', '--dry-run', '--flux-namespace', 'flux'], {env})
+    expect(noGit.exitCode).toBe(2)
+    expect(noGit.stderr).toMatch(/the flux step needs --git-url/)
+    const ns = newNamespace()
+    const before = await clusterState(ns)
+    const noTty = await bootstrap(['--flux-namespace', ns, '--only', 'namespace'])
+    expect(noTty.exitCode).toBe(8)
+    expect(await clusterState(ns)).toBe(before)
+  })
+})
