@@ -76,9 +76,14 @@ export async function executeUnstick(clients: UnstickClients, helm: HelmTool, pr
       hooks.onDone?.(outcome.detail)
       continue
     }
-    if (step.action === 'rollback') {
-      const args = helmArgs(['rollback', release, String(step.toRevision), '--timeout', '5m0s'])
+    if (step.action === 'rollback' || step.action === 'uninstall') {
+      const [args, done, what] =
+        step.action === 'rollback'
+          ? [helmArgs(['rollback', release, String(step.toRevision), '--timeout', '5m0s']), `rolled back to revision ${step.toRevision}`, `helm rollback ${release} ${step.toRevision}`]
+          : [helmArgs(['uninstall', release, '--timeout', '5m0s']), 'uninstalled', `helm uninstall ${release}`]
       let result = await helm.run(args, {env, timeoutMs: 6 * 60_000})
+      // helm refuses while a killed operation's pending record holds its lock: back the record
+      // up, mark it failed (helm/helm#7653), and ask helm once more.
       if (result.exitCode !== 0 && step.unlockIfRefused !== undefined && isPendingLockError(result)) {
         hooks.onWarning?.(`helm refused: ${helmErrorLine(result)}`)
         const unlock = await unlockPendingRevision(clients.core, history, step.unlockIfRefused)
@@ -88,30 +93,11 @@ export async function executeUnstick(clients: UnstickClients, helm: HelmTool, pr
       }
       if (result.exitCode !== 0) {
         failed = true
-        outcomes.push({action: 'rollback', ok: false, detail: `helm rollback ${release} ${step.toRevision} failed: ${helmErrorLine(result)}`})
+        outcomes.push({action: step.action, ok: false, detail: `${what} failed: ${helmErrorLine(result)}`})
         break
       }
-      outcomes.push({action: 'rollback', ok: true, detail: `rolled back to revision ${step.toRevision}`})
-      hooks.onDone?.(`helm rolled ${release} back to revision ${step.toRevision}`)
-      continue
-    }
-    if (step.action === 'uninstall') {
-      const args = helmArgs(['uninstall', release, '--timeout', '5m0s'])
-      let result = await helm.run(args, {env, timeoutMs: 6 * 60_000})
-      if (result.exitCode !== 0 && step.unlockIfRefused !== undefined && isPendingLockError(result)) {
-        hooks.onWarning?.(`helm refused: ${helmErrorLine(result)}`)
-        const unlock = await unlockPendingRevision(clients.core, history, step.unlockIfRefused)
-        outcomes.push(unlock)
-        hooks.onDone?.(unlock.detail)
-        result = await helm.run(args, {env, timeoutMs: 6 * 60_000})
-      }
-      if (result.exitCode !== 0) {
-        failed = true
-        outcomes.push({action: 'uninstall', ok: false, detail: `helm uninstall ${release} failed: ${helmErrorLine(result)}`})
-        break
-      }
-      outcomes.push({action: 'uninstall', ok: true, detail: 'uninstalled'})
-      hooks.onDone?.(`helm uninstalled ${release}`)
+      outcomes.push({action: step.action, ok: true, detail: done})
+      hooks.onDone?.(step.action === 'rollback' ? `helm rolled ${release} back to revision ${step.toRevision}` : `helm uninstalled ${release}`)
       continue
     }
     // Nudge last, and only after helm succeeded: a controller reconciling a still-stuck release

@@ -12,6 +12,7 @@ import {
   tcpdumpArgs, UPLOAD_SCRIPT, COPY_SCRIPT,
 } from './specs.js'
 import {checkPodRunning, chooseContainer} from './target.js'
+import type {StepLogger} from '../render/log.js'
 
 export interface SniffOptions {
   namespace: string
@@ -59,14 +60,8 @@ export interface SniffResult {
   droppedPartialBytes: number
 }
 
-export interface SniffSteps {
-  action(msg: string): void
-  success(msg: string): void
-  waiting(msg: string): void
-  warning(msg: string): void
-  progress(msg: string): void
-  done(): void
-}
+/** The step lines sniff draws: the shared step logger's, minus failure (errors are thrown). */
+export type SniffSteps = Omit<StepLogger, 'failure'>
 
 export interface SniffDeps {
   core: CoreV1Api
