@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {allNamespacesFlag, BaseCommand} from '../base-command.js'
-import {collectContainerRows} from '../lib/images/collect.js'
+import {collectContainerRows, podLister} from '../lib/images/collect.js'
 import {type ContainerRow, groupByImage, type ImageRow, type ImagesSummary, summarize} from '../lib/images/rows.js'
 import type {Column} from '../lib/render/table.js'
 
@@ -41,7 +41,7 @@ The default view has one row per image, with how many pods and containers run it
     const namespace = flags['all-namespaces'] ? undefined : this.namespace
     const scope = namespace ? `namespace "${namespace}"` : 'all namespaces'
     const rows = await this.callApi({verb: 'list pods', target: namespace ? `in namespace "${namespace}"` : 'in all namespaces'}, () =>
-      collectContainerRows(this.kube.core, {
+      collectContainerRows(podLister(this.kube.kc), {
         namespace,
         labelSelector: flags.selector,
         imagePattern: flags.image,

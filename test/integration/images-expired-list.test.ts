@@ -6,7 +6,7 @@ import {CoreV1Api, KubeConfig} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {down, up} from '../../scripts/cluster/harness.mjs'
-import {collectContainerRows} from '../../src/lib/images/collect.js'
+import {collectContainerRows, type PodLister, podLister} from '../../src/lib/images/collect.js'
 
 // A real 410 Gone in the middle of a paged list. Since Kubernetes 1.34 the API server answers
 // continue requests from snapshots in its watch cache, which survive an etcd compaction; this
@@ -16,6 +16,7 @@ import {collectContainerRows} from '../../src/lib/images/collect.js'
 describe('images when the pod list expires mid-way (410 Gone)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-410-'))
   let core: CoreV1Api
+  let listPods: PodLister
   let etcdUrl: string
 
   beforeAll(async () => {
@@ -23,6 +24,7 @@ describe('images when the pod list expires mid-way (410 Gone)', () => {
     const kc = new KubeConfig()
     kc.loadFromFile(cluster.kubeconfig)
     core = kc.makeApiClient(CoreV1Api)
+    listPods = podLister(kc)
     const state = JSON.parse(readFileSync(path.join(cluster.stateDir, 'cluster.json'), 'utf8')) as {ports: {etcdClient: number}}
     etcdUrl = `http://127.0.0.1:${state.ports.etcdClient}`
   })
@@ -42,29 +44,24 @@ describe('images when the pod list expires mid-way (410 Gone)', () => {
   it('starts the list over and returns exactly what a clean list returns, not a half list', async () => {
     let calls = 0
     let sawGone = false
-    // The real client, with etcd compacted right after the first page has been served.
-    const compactingCore = new Proxy(core, {
-      get(target, prop, receiver) {
-        if (prop !== 'listPodForAllNamespaces') return Reflect.get(target, prop, receiver)
-        return async (params: Parameters<CoreV1Api['listPodForAllNamespaces']>[0]) => {
-          calls++
-          try {
-            const page = await target.listPodForAllNamespaces(params)
-            if (calls === 1) await compactEtcd()
-            return page
-          } catch (error) {
-            if ((error as {code?: number}).code === 410) sawGone = true
-            throw error
-          }
-        }
-      },
-    })
+    // The real lister, with etcd compacted right after the first page has been served.
+    const compacting: PodLister = async (request) => {
+      calls++
+      try {
+        const page = await listPods(request)
+        if (calls === 1) await compactEtcd()
+        return page
+      } catch (error) {
+        if ((error as {code?: number}).code === 410) sawGone = true
+        throw error
+      }
+    }
     const restarts: number[] = []
-    const rows = await collectContainerRows(compactingCore, {pageSize: 5, onRestart: (n) => restarts.push(n)})
+    const rows = await collectContainerRows(compacting, {pageSize: 5, onRestart: (n) => restarts.push(n)})
     expect(sawGone).toBe(true)
     expect(restarts).toEqual([1])
 
-    const clean = await collectContainerRows(core, {pageSize: 500})
+    const clean = await collectContainerRows(listPods, {pageSize: 500})
     expect(rows).toEqual(clean)
     expect(rows.length).toBeGreaterThan(5)
   })

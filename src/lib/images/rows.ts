@@ -1,4 +1,30 @@
-import type {V1ContainerStatus, V1Pod} from '@kubernetes/client-node'
+
+/** The fields of a pod (as the API server sends it) that rows are made of. */
+export interface PodLike {
+  metadata?: {namespace?: string; name?: string}
+  spec?: {
+    nodeName?: string
+    initContainers?: ContainerSpecLike[]
+    containers?: ContainerSpecLike[]
+    ephemeralContainers?: ContainerSpecLike[]
+  }
+  status?: {
+    phase?: string
+    initContainerStatuses?: ContainerStatusLike[]
+    containerStatuses?: ContainerStatusLike[]
+    ephemeralContainerStatuses?: ContainerStatusLike[]
+  }
+}
+
+interface ContainerSpecLike {
+  name: string
+  image?: string
+}
+
+interface ContainerStatusLike {
+  name: string
+  imageID?: string
+}
 
 export type ContainerKind = 'init' | 'container' | 'ephemeral'
 
@@ -42,20 +68,20 @@ export function digestFromImageID(imageID: string | undefined): string {
   return /^[a-z0-9]+:[a-f0-9]+$/i.test(ref) ? ref : ''
 }
 
-function statusByName(statuses: V1ContainerStatus[] | undefined): Map<string, V1ContainerStatus> {
-  const byName = new Map<string, V1ContainerStatus>()
+function statusByName(statuses: ContainerStatusLike[] | undefined): Map<string, ContainerStatusLike> {
+  const byName = new Map<string, ContainerStatusLike>()
   for (const s of statuses ?? []) byName.set(s.name, s)
   return byName
 }
 
 /** The containers of one pod, init containers first, in spec order, as kubectl lists them. */
-export function containerRows(pod: V1Pod): ContainerRow[] {
+export function containerRows(pod: PodLike): ContainerRow[] {
   const namespace = pod.metadata?.namespace ?? ''
   const name = pod.metadata?.name ?? ''
   const phase = pod.status?.phase ?? 'Unknown'
   const node = pod.spec?.nodeName ?? ''
   const rows: ContainerRow[] = []
-  const push = (kind: ContainerKind, containers: Array<{name: string; image?: string}> | undefined, statuses: V1ContainerStatus[] | undefined) => {
+  const push = (kind: ContainerKind, containers: ContainerSpecLike[] | undefined, statuses: ContainerStatusLike[] | undefined) => {
     if (!containers) return
     const byName = statusByName(statuses)
     for (const c of containers) {
