@@ -1,0 +1,80 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {type Component, components, parseSince, streamComponentLogs} from '../lib/logs/logs.js'
+
+export interface LogsResult {
+  component: Component
+  namespace: string
+  /** The pods read, in order (more than one when following across a restart). */
+  pods: string[]
+}
+
+export default class Logs extends BaseCommand<typeof Logs> {
+  static override summary = 'Stream the logs of helm-operator or flux, found by label, following across pod restarts.'
+
+  static override description = `Replaces \`kubectl -n flux logs helm-operator-<hash> --follow\` from the runbook's "Debugging": no need to look up the pod's hash-suffixed name first.
+
+The pod is found by its chart's labels (app=helm-operator or app=flux, and release=<--release> if given) in -n (default flux); a Running pod is preferred, the newest first. With -f the log is followed, and when the pod goes away (deleted, evicted, replaced by a rollout) the command says so on stderr, waits for the Deployment's new pod and follows that one from its start. Log lines go to stdout unchanged; messages about pods go to stderr.`
+
+  static override examples = [
+    {description: 'Follow helm-operator, across restarts', command: '<%= config.bin %> <%= command.id %> helm-operator -f'},
+    {description: 'The last 10 minutes of fluxd', command: '<%= config.bin %> <%= command.id %> flux --since 10m'},
+    {description: 'Another installation', command: '<%= config.bin %> <%= command.id %> helm-operator -n flux-test --release helm-operator-test -f'},
+  ]
+
+  static override enableJsonFlag = false
+
+  static override args = {
+    component: Args.string({description: 'What to read the logs of.', options: Object.keys(components), required: true}),
+  }
+
+  static override flags = {
+    follow: Flags.boolean({char: 'f', description: 'Keep streaming new lines, and move to the new pod when the pod is replaced.', default: false}),
+    since: Flags.string({description: 'Only lines newer than this (e.g. 30s, 10m, 2h).'}),
+    tail: Flags.integer({description: 'Only the last N lines (of the first pod).'}),
+    timestamps: Flags.boolean({description: 'Prefix each line with its timestamp.', default: false}),
+    release: Flags.string({description: 'The release label of the pod (when several installations share a namespace).'}),
+    container: Flags.string({char: 'c', description: 'Container (default: the component\'s main container).'}),
+  }
+
+  /** The runbook's components live in flux. */
+  protected override get namespace(): string {
+    return this.flags.namespace ?? 'flux'
+  }
+
+  public async run(): Promise<LogsResult> {
+    const {flags} = this
+    const component = this.args.component as Component
+    const sinceSeconds = flags.since ? parseSince(flags.since) : undefined
+    const namespace = this.namespace
+    const abort = new AbortController()
+    const stop = () => abort.abort()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    try {
+      const {pods} = await this.callApi({verb: 'read logs of', target: `${component} in ${namespace}`}, () =>
+        streamComponentLogs(this.kube.kc, this.kube.core, process.stdout, {
+          namespace,
+          component,
+          release: flags.release,
+          container: flags.container,
+          follow: flags.follow,
+          sinceSeconds,
+          tailLines: flags.tail,
+          timestamps: flags.timestamps,
+          signal: abort.signal,
+          onPod: ({pod, container, replaced}) => {
+            if (replaced) this.steps.warning(`pod ${replaced} went away; following the new pod ${pod} (container ${container}) from its start`)
+            else if (flags.follow) this.steps.action(`following pod ${pod} (container ${container}) in ${namespace}`)
+          },
+          onWaiting: (message) => this.steps.waiting(message),
+        }),
+      )
+      return {component, namespace, pods}
+    } finally {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+    }
+  }
+}
