@@ -136,8 +136,9 @@ describe('bootstrap', () => {
     })
     const list = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-n', ns, '-o', 'json'])).stdout) as Array<{name: string; status: string; chart: string}>
     expect(list.map((r) => `${r.name} ${r.status} ${r.chart}`).sort()).toEqual(['flux deployed flux-1.13.3', 'helm-operator deployed helm-operator-1.4.4'])
-    const crd = (await kubectlJson(['get', 'crd', crdName])) as {status: {conditions: Array<{type: string; status: string}>}}
+    const crd = (await kubectlJson(['get', 'crd', crdName])) as {spec: {versions: Array<{name: string; schema: {openAPIV3Schema: Record<string, unknown>}}>}; status: {conditions: Array<{type: string; status: string}>}}
     expect(crd.status.conditions).toContainEqual(expect.objectContaining({type: 'Established', status: 'True'}))
+    expect(crd.spec.versions[0].schema.openAPIV3Schema).toEqual({type: 'object', 'x-kubernetes-preserve-unknown-fields': true})
     const operator = (await kubectlJson(['get', 'deploy', 'helm-operator', '-n', ns])) as {spec: {template: {spec: {containers: Array<{resources: unknown}>}}}}
     expect(operator.spec.template.spec.containers[0].resources).toEqual({limits: {memory: '1Gi'}, requests: {cpu: '400m', memory: '500Mi'}})
 
