@@ -114,6 +114,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected table<Row>(rows: readonly Row[], columns: ReadonlyArray<Column<Row>>): void {
+    // Under --json the result object is the output; do not lay out a table nobody sees.
+    if (this.jsonEnabled()) return
     this.log(renderTable(rows, columns, this.stdoutChalk))
   }
 

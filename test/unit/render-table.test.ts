@@ -1,0 +1,37 @@
+import {Chalk} from 'chalk'
+import {describe, expect, it} from 'vitest'
+
+import {renderTable} from '../../src/lib/render/table.js'
+
+const plain = new Chalk({level: 0})
+const columns = [
+  {header: 'name', value: (r: {name: string; n: number}) => r.name},
+  {header: 'count', value: (r: {name: string; n: number}) => r.n, align: 'right' as const},
+]
+
+describe('renderTable', () => {
+  it('lays out kubectl-style columns with no trailing blanks', () => {
+    expect(renderTable([{name: 'journal', n: 3}, {name: 'a', n: 12}], columns, plain).split('\n')).toEqual(['NAME      COUNT', 'journal       3', 'a            12'])
+  })
+
+  it('keeps one set of column widths across the chunks it renders large tables in', () => {
+    const rows = Array.from({length: 1000}, (_, i) => ({name: i === 999 ? 'the-longest-name-at-the-end' : `pod-${i}`, n: i}))
+    const lines = renderTable(rows, columns, plain).split('\n')
+    expect(lines).toHaveLength(1001)
+    expect(lines[0]).toBe(`NAME${' '.repeat('the-longest-name-at-the-end'.length - 4)}   COUNT`)
+    // Every count ends in the same column, whichever chunk its row was rendered in.
+    expect(new Set(lines.map((l) => l.length))).toEqual(new Set([lines[0].length]))
+    expect(lines[1]).toBe(`pod-0${' '.repeat(lines[0].length - 6)}0`)
+  })
+
+  it('renders only the header for no rows', () => {
+    expect(renderTable([], columns, plain)).toBe('NAME   COUNT')
+  })
+
+  it('colours cells without shifting columns', () => {
+    const colored = new Chalk({level: 1})
+    const text = renderTable([{name: 'x', n: 1}], [{...columns[0], color: (_r: unknown, c: typeof colored) => c.red}, columns[1]], colored)
+    expect(text).toContain('\u001B[31mx\u001B[39m')
+    expect(text.replace(/\u001B\[\d+m/g, '').split('\n')).toEqual(['NAME   COUNT', 'x          1'])
+  })
+})
