@@ -55,25 +55,30 @@ async function pool(items, concurrency, fn) {
   }))
 }
 
-async function countPods(namespaces) {
-  let running = 0
+async function countPods() {
+  // remainingItemCount is only given for lists without selectors, so count the bench namespaces'
+  // pods with limit=1, and the ones not Running yet with a field selector (a shrinking list),
+  // instead of listing 10,000 pods on every poll.
   let total = 0
-  for (const namespace of namespaces) {
+  let notRunning = 0
+  for (const ns of (await core.listNamespace({labelSelector: 'elife-k8s/bench=true'})).items) {
+    const page = await core.listNamespacedPod({namespace: ns.metadata.name, limit: 1})
+    total += page.items.length + (page.metadata?.remainingItemCount ?? 0)
     let token
     do {
-      const page = await core.listNamespacedPod({namespace, limit: 500, _continue: token})
-      total += page.items.length
-      running += page.items.filter((p) => p.status?.phase === 'Running').length
-      token = page.metadata?._continue
+      const waiting = await core.listNamespacedPod({namespace: ns.metadata.name, fieldSelector: 'status.phase!=Running', limit: 500, _continue: token})
+      notRunning += waiting.items.length
+      token = waiting.metadata?._continue
     } while (token)
   }
-  return {running, total}
+  return {total, running: total - notRunning}
 }
 
 async function seed(total) {
   const namespaces = Array.from({length: Math.ceil(total / perNamespace)}, (_, i) => `bench-${i}`)
   for (const name of namespaces) await core.createNamespace({body: {metadata: {name, labels: {'elife-k8s/bench': 'true'}}}}).catch((e) => (e.code === 409 ? undefined : Promise.reject(e)))
-  const {total: have} = await countPods(namespaces)
+  const {total: have} = await countPods()
+  if (have > total) throw new Error(`${have} bench pods are already there, more than the ${total} wanted: delete the bench-* namespaces first (kubectl delete ns -l elife-k8s/bench=true)`)
   const wanted = []
   for (let i = have; i < total; i++) wanted.push(i)
   process.stderr.write(`► seeding ${wanted.length} pods (${have} already there)\n`)
@@ -81,12 +86,12 @@ async function seed(total) {
     const namespace = namespaces[Math.floor(i / perNamespace)]
     await core.createNamespacedPod({namespace, body: benchPod(namespace, i)}).catch((e) => (e.code === 409 ? undefined : Promise.reject(e)))
   })
-  const deadline = Date.now() + 10 * 60_000
+  const deadline = Date.now() + 30 * 60_000
   for (;;) {
-    const {running, total: seen} = await countPods(namespaces)
+    const {running, total: seen} = await countPods()
     process.stderr.write(`◎ ${running}/${seen} bench pods Running\n`)
     if (running >= total || Date.now() > deadline) break
-    await new Promise((r) => setTimeout(r, 5000))
+    await new Promise((r) => setTimeout(r, 15_000))
   }
   return namespaces
 }
