@@ -4,13 +4,14 @@
 // its own namespace; the CRD step applies a CRD of a test-only group (--crds), since
 // helmreleases.helm.fluxcd.io is shared by other tests. kube-proxy lives in the shared kube-system,
 // so runs that change things skip it; its state is only read (dry run).
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
+import {CoreV1Api, KubeConfig} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {repoRoot, runTool} from '../helpers/cli.js'
@@ -50,6 +51,12 @@ async function clusterState(namespace: string): Promise<string> {
   const crd = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'get', 'crd', crdName, '--ignore-not-found', '-o', 'jsonpath={.metadata.resourceVersion}'])
   const ns = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'get', 'namespace', namespace, '--ignore-not-found', '-o', 'jsonpath={.metadata.resourceVersion}'])
   return `${objects.stdout}\ncrd@${crd.stdout}\nns@${ns.stdout}`
+}
+
+function core(): CoreV1Api {
+  const kc = new KubeConfig()
+  kc.loadFromFile(kubeconfig)
+  return kc.makeApiClient(CoreV1Api)
 }
 
 function newNamespace(): string {
@@ -168,6 +175,37 @@ describe('bootstrap', () => {
       const list = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-n', ns, '-o', 'json'])).stdout) as Array<{name: string; revision: string}>
       expect(list.map((r) => `${r.name}@${r.revision}`).sort()).toEqual(['flux@1', 'helm-operator@1'])
     }
+  })
+
+  it('Ctrl-C while helm installs the flux chart (SIGINT to the whole process group): the next run resumes and finishes', async () => {
+    const ns = newNamespace()
+    const child = spawn(process.execPath, [path.join(cli.dir, 'bin/run.js'), 'bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', gitUrl, '--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'], {env: {...process.env, ...env, NO_COLOR: '1'}, detached: true})
+    let stderr = ''
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))))
+    for (let i = 0; !stderr.includes('[4/8] flux: install release'); i++) {
+      if (i > 600) throw new Error(`bootstrap never reached the flux step: ${stderr}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    // Until helm has written the release record (pending-install): interrupted mid-install.
+    for (let i = 0; ; i++) {
+      const records = await core().listNamespacedSecret({namespace: ns, labelSelector: 'owner=helm,name=flux'})
+      if (records.items.length > 0) break
+      if (i > 600) throw new Error(`helm never wrote the flux release record: ${stderr}`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    process.kill(-child.pid!, 'SIGINT')
+    expect(await exited).not.toBe(0)
+    expect(stderr).not.toContain('✔ [4/8]')
+    // helm, interrupted too, marked its install failed; the next `helm upgrade -i` replaces it.
+    const interrupted = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-a', '-n', ns, '-o', 'json'])).stdout) as Array<{name: string; status: string}>
+    expect(interrupted.map((r) => `${r.name} ${r.status}`)).toEqual(['flux failed'])
+    const resumed = await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--yes', '--json'])
+    expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0)
+    const json = JSON.parse(resumed.stdout) as {changed: string[]}
+    expect(json.changed).toEqual(['flux', 'helm-operator'])
+    const list = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-n', ns, '-o', 'json'])).stdout) as Array<{name: string; status: string}>
+    expect(list.map((r) => `${r.name} ${r.status}`).sort()).toEqual(['flux deployed', 'helm-operator deployed'])
   })
 
   it('a helm release changed by hand is put back to the runbook\'s values', async () => {

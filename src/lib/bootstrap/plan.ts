@@ -271,6 +271,12 @@ function chartStep(id: 'flux' | 'helm-operator', description: string): Bootstrap
       const wanted = setValuesToObject(spec.values)
       const from = `${spec.chart}${spec.version ? ` ${spec.version}` : ''} from ${ctx.options.chartRepo}`
       if (!release.entry) return {state: 'todo', reason: `install release ${spec.release} in ${ns} (${from})`}
+      if (release.entry.status.startsWith('pending-')) {
+        // A helm killed mid-operation leaves this lock behind; helm refuses every later upgrade.
+        throw new CliError('conflict', `release ${spec.release} in ${ns} is ${release.entry.status} (revision ${release.entry.revision}): a helm operation was interrupted, or is still running`, {
+          hint: `if no helm is running on it, \`elife-k8s helm unstick ${spec.release} -n ${ns}\` clears it; then run bootstrap again (it resumes at this step)`,
+        })
+      }
       const problems: string[] = []
       if (release.entry.status !== 'deployed') problems.push(`release is ${release.entry.status}`)
       if (spec.version && release.entry.chart !== `${spec.chart}-${spec.version}`) problems.push(`chart ${release.entry.chart} → ${spec.chart}-${spec.version}`)
