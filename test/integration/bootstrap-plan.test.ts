@@ -11,11 +11,11 @@ import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {CoreV1Api, KubeConfig} from '@kubernetes/client-node'
+import {AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {repoRoot, runTool} from '../helpers/cli.js'
-import {privateCli} from '../setup/fluxd-server.js'
+import {privateCli, startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
 
 const kubeconfig = inject('kubeconfig')
 const binDir = inject('binDir') || path.join(repoRoot, '.cluster/bin')
@@ -206,6 +206,44 @@ describe('bootstrap', () => {
     expect(json.changed).toEqual(['flux', 'helm-operator'])
     const list = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-n', ns, '-o', 'json'])).stdout) as Array<{name: string; status: string}>
     expect(list.map((r) => `${r.name} ${r.status}`).sort()).toEqual(['flux deployed', 'helm-operator deployed'])
+  })
+
+  it('deploy-key prints flux\'s public key as fluxctl identity does (fluxd test server through a real port-forward), changing nothing', async () => {
+    const ns = newNamespace()
+    expect((await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'])).exitCode).toBe(0)
+    const keyDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-bootstrap-key-'))
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'flux-git-deploy', '-f', path.join(keyDir, 'identity')])
+    const fluxd = await startFluxd({privateKeyPath: path.join(keyDir, 'identity'), gitUrl, headRevision: '0'.repeat(40), workloads: []})
+    const node = await startForwardingNode({kubeconfig, target: {host: '127.0.0.1', port: fluxd.port}})
+    try {
+      // Move the chart's flux pod onto the node whose "kubelet" forwards to the fluxd test server
+      // (a change to the Deployment, not to the helm values, so the chart steps stay done).
+      const kc = new KubeConfig()
+      kc.loadFromFile(kubeconfig)
+      await kc.makeApiClient(AppsV1Api).patchNamespacedDeployment(
+        {name: 'flux', namespace: ns, body: {spec: {template: {spec: {nodeSelector: {'kubernetes.io/hostname': node.name}, tolerations: [{key: node.taint.key, operator: 'Exists'}]}}}}},
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      )
+      for (let i = 0; ; i++) {
+        const pods = await core().listNamespacedPod({namespace: ns, labelSelector: 'app=flux'})
+        if (pods.items.length === 1 && pods.items[0].spec?.nodeName === node.name && pods.items[0].status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break
+        if (i > 600) throw new Error('flux pod did not move to the forwarding node')
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      const before = await clusterState(ns)
+      const result = await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy'])
+      expect(result.exitCode, result.stderr).toBe(0)
+      const derived = execFileSync('ssh-keygen', ['-y', '-f', path.join(keyDir, 'identity')], {encoding: 'utf8'}).trim()
+      expect(result.stdout.split('\n')[0]).toBe(derived)
+      expect(result.stdout).toMatch(/the deploy key above must be on the Git repository with write access/)
+      expect(result.stderr).toMatch(/\[6\/8\] deploy-key: manual - flux's public key is below; add it to the Git repository as a deploy key WITH write access/)
+      expect(fluxd.requests).toContain('POST /api/flux/v9/git-repo-config')
+      expect(await clusterState(ns)).toBe(before)
+    } finally {
+      await node.stop()
+      await fluxd.stop()
+      rmSync(keyDir, {recursive: true, force: true})
+    }
   })
 
   it('a helm release changed by hand is put back to the runbook\'s values', async () => {
