@@ -23,7 +23,7 @@ describe('bootstrap values', () => {
 
   it('compares a release\'s values with the wanted ones, extra values allowed', () => {
     const wanted = setValuesToObject(helmOperatorValues())
-    const actual = {...structuredClone(wanted), image: {tag: '1.4.4'}}
+    const actual: Record<string, unknown> = {...structuredClone(wanted), image: {tag: '1.4.4'}}
     expect(valuesInclude(actual, wanted)).toBe(true)
     actual.statusUpdateInterval = '5m'
     delete (actual.resources as {limits?: unknown}).limits

@@ -62,6 +62,8 @@ export interface BootstrapOptions {
   /** --crds: a file path or http(s) URL; undefined: the bundled CRD. */
   crdsSource?: string
   kubeProxyBindAddress: string
+  /** kube-proxy's namespace (kube-system on EKS). */
+  kubeProxyNamespace: string
   timeoutMs: number
 }
 
@@ -413,7 +415,7 @@ const kubeProxyStep: BootstrapStep = {
   id: 'kube-proxy',
   description: 'kube-proxy metrics for Prometheus (metricsBindAddress 0.0.0.0:10249, pods restarted)',
   async check(ctx) {
-    const state = await readKubeProxyState(kubeProxyClients(ctx), 'kube-system')
+    const state = await readKubeProxyState(kubeProxyClients(ctx), ctx.options.kubeProxyNamespace)
     const plan = planFix(state, {bindAddress: ctx.options.kubeProxyBindAddress})
     const changes: string[] = []
     if (plan.metricsBindAddress.changed) changes.push(`metricsBindAddress ${plan.metricsBindAddress.from} → ${plan.metricsBindAddress.to}`)
@@ -424,13 +426,13 @@ const kubeProxyStep: BootstrapStep = {
   },
   async apply(ctx) {
     const clients = kubeProxyClients(ctx)
-    const state = await readKubeProxyState(clients, 'kube-system')
+    const state = await readKubeProxyState(clients, ctx.options.kubeProxyNamespace)
     const plan = planFix(state, {bindAddress: ctx.options.kubeProxyBindAddress})
     await writeConfig(clients, state, plan)
     if (plan.restart.needed || plan.image.changed) {
       await startRestart(clients, state, plan)
-      const outcome = await waitForRestart(clients, 'kube-system', {timeoutMs: ctx.options.timeoutMs, onProgress: ctx.onProgress})
-      await finishRestart(clients, 'kube-system')
+      const outcome = await waitForRestart(clients, ctx.options.kubeProxyNamespace, {timeoutMs: ctx.options.timeoutMs, onProgress: ctx.onProgress})
+      await finishRestart(clients, ctx.options.kubeProxyNamespace)
       return `kube-proxy serves metrics on ${plan.metricsBindAddress.to}, restarted on ${outcome.nodesDone.length} nodes`
     }
     return `kube-proxy serves metrics on ${plan.metricsBindAddress.to}`
