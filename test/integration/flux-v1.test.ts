@@ -124,8 +124,15 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
   })
 
   it('sync runs a sync job and waits until fluxd has applied the revision', async () => {
+    const dry = await cli.run(['flux', 'sync', '--k8s-fwd-ns', namespace, '--dry-run'], {env: env()})
+    expect(dry.exitCode, dry.stderr).toBe(0)
+    expect(dry.stdout.trim()).toBe(`dry run: would ask fluxd in ${namespace} to sync master of ${gitUrl} (repository ready); nothing was asked`)
+    const unconfirmed = await cli.run(['flux', 'sync', '--k8s-fwd-ns', namespace], {env: env()})
+    expect(unconfirmed.exitCode).toBe(8)
+    expect(fluxd.requests.filter((r) => r.includes('update-manifests'))).toEqual([])
+
     const start = fluxd.requests.length
-    const result = await cli.run(['flux', 'sync', '--k8s-fwd-ns', namespace], {env: env()})
+    const result = await cli.run(['flux', 'sync', '--k8s-fwd-ns', namespace, '--yes'], {env: env()})
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stdout.trim()).toBe(`fluxd in ${namespace} has applied master at ${headRevision.slice(0, 12)} from ${gitUrl}`)
     const seen = fluxd.requests.slice(start).map((r) => r.replace(/id=[\w-]+/, 'id=ID'))
@@ -141,7 +148,7 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
   })
 
   it('no flux pod, or none Ready: one line, exit 3', async () => {
-    const missing = await cli.run(['flux', 'sync', '--k8s-fwd-ns', `nowhere-${suffix}`, '--generation', 'v1'], {env: env()})
+    const missing = await cli.run(['flux', 'sync', '--k8s-fwd-ns', `nowhere-${suffix}`, '--generation', 'v1', '--yes'], {env: env()})
     expect(missing.exitCode).toBe(3)
     expect(missing.stderr.trim()).toBe(`error: no flux pod (label app=flux) in namespace nowhere-${suffix}; pass --k8s-fwd-ns (or FLUX_FORWARD_NAMESPACE) naming the namespace flux runs in, or --generation v2 for Flux v2`)
     await fluxDeployment(unreadyNamespace, false)

@@ -118,9 +118,17 @@ afterAll(async () => {
 
 describe('flux (v2, reconcile annotations)', () => {
   it('sync annotates every GitRepository, Kustomization and HelmRelease and reports Ready once each is handled', async () => {
+    const dry = await cli.run(['flux', 'sync', '-n', namespace, '--dry-run'], {env})
+    expect(dry.exitCode, dry.stderr).toBe(0)
+    expect(dry.stdout.trim()).toBe(`dry run: would set reconcile.fluxcd.io/requestedAt on 3 objects: GitRepository ${namespace}/flux-system, Kustomization ${namespace}/flux-system, HelmRelease ${namespace}/journal; nothing was changed`)
+    const unconfirmed = await cli.run(['flux', 'sync', '-n', namespace], {env})
+    expect(unconfirmed.exitCode).toBe(8)
+    const untouched = (await custom.getNamespacedCustomObject({group: kinds[0].group, version: kinds[0].version, namespace, plural: kinds[0].plural, name: 'flux-system'})) as {metadata: {annotations?: Record<string, string>}}
+    expect(untouched.metadata.annotations?.['reconcile.fluxcd.io/requestedAt']).toBeUndefined()
+
     const stop = playController(() => ({status: 'True', reason: 'ReconciliationSucceeded', message: 'Applied revision: main@sha1:0a1b2c3d'}))
     // No fluxd pod in FLUX_FORWARD_NAMESPACE, toolkit CRDs present: detected as Flux v2.
-    const result = await cli.run(['flux', 'sync', '-n', namespace, '--json'], {env})
+    const result = await cli.run(['flux', 'sync', '-n', namespace, '--json', '--yes'], {env})
     const handled = await stop()
     expect(result.exitCode, result.stderr).toBe(0)
     const json = JSON.parse(result.stdout) as {generation: string; v2: Array<{kind: string; name: string; handled: boolean; ready: string; requestedAt: string; suspended: boolean}>}
@@ -144,7 +152,7 @@ describe('flux (v2, reconcile annotations)', () => {
 
   it('sync exits 6 naming what is not Ready after the reconcile', async () => {
     const stop = playController((name) => (name === 'journal' ? {status: 'False', reason: 'UpgradeFailed', message: 'Helm upgrade failed: timed out waiting for the condition'} : {status: 'True', reason: 'Succeeded', message: 'ok'}))
-    const result = await cli.run(['flux', 'sync', '--generation', 'v2', '-n', namespace], {env})
+    const result = await cli.run(['flux', 'sync', '--generation', 'v2', '-n', namespace, '--yes'], {env})
     await stop()
     expect(result.exitCode).toBe(6)
     expect(result.stderr).toContain(`✗ HelmRelease ${namespace}/journal reconciled: not Ready (UpgradeFailed: Helm upgrade failed: timed out waiting for the condition)`)
