@@ -362,30 +362,56 @@ async function exists(read: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+export interface PspFacts {
+  served: boolean
+  /** The API server's gitVersion. */
+  version: string
+  privileged: {policy: boolean; clusterRole: boolean; binding: boolean}
+  baseline: {policy: boolean; clusterRole: boolean; binding: boolean}
+}
+
+/**
+ * Runbook step 4, decided on what was read: not applicable without the PSP API; done once EKS's
+ * privileged policy, role and binding are gone; refused while baseline's are not all in place
+ * (deleting eks.privileged first would stop every new pod from being admitted).
+ */
+export function decidePsp(facts: PspFacts): StepCheck {
+  if (!facts.served) {
+    return {state: 'n/a', reason: `the PodSecurityPolicy API (policy/v1beta1 podsecuritypolicies) is not served by this cluster (Kubernetes ${facts.version}; it was removed in 1.25, and Pod Security Admission replaces it): there is no privileged policy to remove`}
+  }
+  const {privileged, baseline: base} = facts
+  if (!privileged.policy && !privileged.clusterRole && !privileged.binding) return {state: 'done', reason: `${eksPrivileged.policy} and its role and binding are gone`}
+  const missing: string[] = []
+  if (!base.policy) missing.push(`podsecuritypolicy ${baseline.policy}`)
+  if (!base.clusterRole) missing.push(`clusterrole ${baseline.clusterRole}`)
+  if (!base.binding) missing.push(`clusterrolebinding ${baseline.binding}`)
+  if (missing.length > 0) {
+    throw new CliError('check-failed', `EKS's privileged PodSecurityPolicy cannot be removed yet: ${missing.join(', ')} missing (removing it first would stop every new pod from being admitted)`, {
+      hint: 'apply releases/kube-system/podsecuritypolicy.yaml from the flux repository first (or let flux do it), then run bootstrap again',
+    })
+  }
+  const present = [privileged.policy ? `podsecuritypolicy ${eksPrivileged.policy}` : '', privileged.clusterRole ? `clusterrole ${eksPrivileged.clusterRole}` : '', privileged.binding ? `clusterrolebinding ${eksPrivileged.binding}` : ''].filter(Boolean)
+  return {state: 'todo', reason: `delete ${present.join(', ')} (baseline policy, role and binding are in place)`}
+}
+
 const pspStep: BootstrapStep = {
   id: 'psp',
   description: 'remove EKS\'s privileged PodSecurityPolicy once the baseline policy, role and binding are in place',
   async check(ctx) {
     const {served, version} = await pspServed(ctx)
-    if (!served) {
-      return {state: 'n/a', reason: `the PodSecurityPolicy API (policy/v1beta1 podsecuritypolicies) is not served by this cluster (Kubernetes ${version}; it was removed in 1.25, and Pod Security Admission replaces it): there is no privileged policy to remove`}
-    }
+    const none = {policy: false, clusterRole: false, binding: false}
+    if (!served) return decidePsp({served, version, privileged: none, baseline: none})
     const custom = ctx.cluster().api(CustomObjectsApi)
     const rbac = ctx.cluster().api(RbacAuthorizationV1Api)
-    const privileged = await exists(() => custom.getClusterCustomObject({group: 'policy', version: 'v1beta1', plural: 'podsecuritypolicies', name: eksPrivileged.policy}))
-    const privilegedRole = await exists(() => rbac.readClusterRole({name: eksPrivileged.clusterRole}))
-    const privilegedBinding = await exists(() => rbac.readClusterRoleBinding({name: eksPrivileged.binding}))
-    if (!privileged && !privilegedRole && !privilegedBinding) return {state: 'done', reason: `${eksPrivileged.policy} and its role and binding are gone`}
-    const missing: string[] = []
-    if (!(await exists(() => custom.getClusterCustomObject({group: 'policy', version: 'v1beta1', plural: 'podsecuritypolicies', name: baseline.policy})))) missing.push(`podsecuritypolicy ${baseline.policy}`)
-    if (!(await exists(() => rbac.readClusterRole({name: baseline.clusterRole})))) missing.push(`clusterrole ${baseline.clusterRole}`)
-    if (!(await exists(() => rbac.readClusterRoleBinding({name: baseline.binding})))) missing.push(`clusterrolebinding ${baseline.binding}`)
-    if (missing.length > 0) {
-      throw new CliError('check-failed', `EKS's privileged PodSecurityPolicy cannot be removed yet: ${missing.join(', ')} missing (removing it first would stop every new pod from being admitted)`, {
-        hint: 'apply releases/kube-system/podsecuritypolicy.yaml from the flux repository first (or let flux do it), then run bootstrap again',
-      })
-    }
-    return {state: 'todo', reason: `delete podsecuritypolicy ${eksPrivileged.policy}, clusterrole ${eksPrivileged.clusterRole}, clusterrolebinding ${eksPrivileged.binding} (baseline policy, role and binding are in place)`}
+    const psp = (name: string) => exists(() => custom.getClusterCustomObject({group: 'policy', version: 'v1beta1', plural: 'podsecuritypolicies', name}))
+    const role = (name: string) => exists(() => rbac.readClusterRole({name}))
+    const binding = (name: string) => exists(() => rbac.readClusterRoleBinding({name}))
+    return decidePsp({
+      served,
+      version,
+      privileged: {policy: await psp(eksPrivileged.policy), clusterRole: await role(eksPrivileged.clusterRole), binding: await binding(eksPrivileged.binding)},
+      baseline: {policy: await psp(baseline.policy), clusterRole: await role(baseline.clusterRole), binding: await binding(baseline.binding)},
+    })
   },
   async apply(ctx) {
     const custom = ctx.cluster().api(CustomObjectsApi)
