@@ -69,6 +69,16 @@ export async function installHelmReleaseCrds(): Promise<void> {
   if (applied.exitCode !== 0) throw new Error(`kubectl apply CRDs failed: ${applied.stderr}`)
   const ready = await kubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', 'crd/helmreleases.helm.fluxcd.io', 'crd/helmreleases.helm.toolkit.fluxcd.io'])
   if (ready.exitCode !== 0) throw new Error(`CRDs not established: ${ready.stderr}`)
+  // Established stays True while an updated CRD's storage re-initializes (other test files apply
+  // their own versions of these CRDs); lists answer 429 "storage is (re)initializing" meanwhile.
+  for (const resource of ['helmreleases.helm.fluxcd.io', 'helmreleases.helm.toolkit.fluxcd.io']) {
+    for (let attempt = 0; ; attempt++) {
+      const listed = await kubectl(['get', resource, '-A', '-o', 'name'])
+      if (listed.exitCode === 0) break
+      if (attempt >= 60) throw new Error(`${resource} is not served: ${listed.stderr}`)
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+  }
 }
 
 export function randomSuffix(): string {
