@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
+import {jsonLines, type LogLineSource} from '../lib/logs/json-lines.js'
 import {type Component, components, parseSince, streamComponentLogs} from '../lib/logs/logs.js'
 
 export interface LogsResult {
@@ -15,15 +16,14 @@ export default class Logs extends BaseCommand<typeof Logs> {
 
   static override description = `Replaces \`kubectl -n flux logs helm-operator-<hash> --follow\` from the runbook's "Debugging": no need to look up the pod's hash-suffixed name first.
 
-The pod is found by its chart's labels (app=helm-operator or app=flux, and release=<--release> if given) in -n (default flux); a Running pod is preferred, the newest first. With -f the log is followed, and when the pod goes away (deleted, evicted, replaced by a rollout) the command says so on stderr, waits for the Deployment's new pod and follows that one from its start. Log lines go to stdout unchanged; messages about pods go to stderr.`
+The pod is found by its chart's labels (app=helm-operator or app=flux, and release=<--release> if given) in -n (default flux); a Running pod is preferred, the newest first. With -f the log is followed, and when the pod goes away (deleted, evicted, replaced by a rollout) the command says so on stderr, waits for the Deployment's new pod and follows that one from its start. Log lines go to stdout unchanged; messages about pods go to stderr. With --json, each log line is a JSON object of its own ({"pod", "container", "line"}, and "time" with --timestamps), one per line, so the stream can be read with jq as it comes.`
 
   static override examples = [
     {description: 'Follow helm-operator, across restarts', command: '<%= config.bin %> <%= command.id %> helm-operator -f'},
     {description: 'The last 10 minutes of fluxd', command: '<%= config.bin %> <%= command.id %> flux --since 10m'},
+    {description: 'Errors only, as JSON lines', command: '<%= config.bin %> <%= command.id %> helm-operator --since 1h --json | jq -r \'select(.line | test("error")) | .line\''},
     {description: 'Another installation', command: '<%= config.bin %> <%= command.id %> helm-operator -n flux-test --release helm-operator-test -f'},
   ]
-
-  static override enableJsonFlag = false
 
   static override args = {
     component: Args.string({description: 'What to read the logs of.', options: Object.keys(components), required: true}),
@@ -43,18 +43,24 @@ The pod is found by its chart's labels (app=helm-operator or app=flux, and relea
     return this.flags.namespace ?? 'flux'
   }
 
-  public async run(): Promise<LogsResult> {
+  // Under --json the output is the stream of JSON lines itself, so there is no result object to
+  // print at the end (a final object would break line-by-line readers).
+  public async run(): Promise<LogsResult | undefined> {
     const {flags} = this
     const component = this.args.component as Component
     const sinceSeconds = flags.since ? parseSince(flags.since) : undefined
     const namespace = this.namespace
+    const json = this.jsonEnabled()
+    let current: LogLineSource = {pod: '', container: ''}
+    const sink = json ? jsonLines(() => current, flags.timestamps) : undefined
+    sink?.pipe(process.stdout)
     const abort = new AbortController()
     const stop = () => abort.abort()
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
     try {
       const {pods} = await this.callApi({verb: 'read logs of', target: `${component} in ${namespace}`}, () =>
-        streamComponentLogs(this.kube.kc, this.kube.core, process.stdout, {
+        streamComponentLogs(this.kube.kc, this.kube.core, sink ?? process.stdout, {
           namespace,
           component,
           release: flags.release,
@@ -65,13 +71,15 @@ The pod is found by its chart's labels (app=helm-operator or app=flux, and relea
           timestamps: flags.timestamps,
           signal: abort.signal,
           onPod: ({pod, container, replaced}) => {
+            current = {pod, container}
             if (replaced) this.steps.warning(`pod ${replaced} went away; following the new pod ${pod} (container ${container}) from its start`)
             else if (flags.follow) this.steps.action(`following pod ${pod} (container ${container}) in ${namespace}`)
           },
           onWaiting: (message) => this.steps.waiting(message),
         }),
       )
-      return {component, namespace, pods}
+      if (sink) await new Promise<void>((resolve) => sink.end(resolve))
+      return json ? undefined : {component, namespace, pods}
     } finally {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)

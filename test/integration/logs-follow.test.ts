@@ -65,6 +65,18 @@ afterAll(async () => {
 })
 
 describe('logs', () => {
+  it('--json gives one JSON object per log line, naming the pod and container', async () => {
+    const [pod] = await runningPods('app=helm-operator')
+    const expected = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'logs', '-n', namespace, pod, '-c', 'flux-helm-operator', '--timestamps'])
+    const result = await cli.run(['logs', 'helm-operator', '-n', namespace, '--json', '--timestamps'], {env})
+    expect(result.exitCode, result.stderr).toBe(0)
+    const objects = result.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as {pod: string; container: string; time: string; line: string})
+    const lines = expected.stdout.trimEnd().split('\n')
+    expect(objects).toHaveLength(lines.length)
+    expect(objects.map((o) => `${o.time} ${o.line}`)).toEqual(lines)
+    expect(new Set(objects.map((o) => `${o.pod}/${o.container}`))).toEqual(new Set([`${pod}/flux-helm-operator`]))
+  })
+
   it('finds the pod by label and prints what kubectl logs prints for it (also with --since and --timestamps)', async () => {
     const [pod] = await runningPods('app=helm-operator')
     for (const [ours, theirs] of [
