@@ -176,6 +176,19 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
     expect(statSync(output).mode & 0o777).toBe(0o600)
   })
 
+  it('-o - streams the pcap to stdout byte for byte, with progress on stderr only', async () => {
+    const binary = fakeTcpdump('stdout', fixture, false)
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '-o', '-', '--yes'], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    const chunks: Buffer[] = []
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => chunks.push(d))
+    child.stderr.on('data', (d: Buffer) => (stderr += d))
+    const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+    expect(exit, stderr).toBe(0)
+    expect(Buffer.concat(chunks).equals(fixture)).toBe(true)
+    expect(readdirSync(uploadDir)).toEqual([])
+  })
+
   it('Ctrl-C mid-packet: exit 0, the file is the header and the whole packets, the binary removed', async () => {
     const binary = fakeTcpdump('cut', fixture.subarray(0, fixtureEnds[6] + 30), true)
     const output = path.join(work, 'ctrl-c-capture.pcap')
