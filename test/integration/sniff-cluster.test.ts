@@ -19,7 +19,8 @@ import {repoRoot, runCli, runTool} from '../helpers/cli.js'
 const kubeconfig = inject('kubeconfig')
 const viewerKubeconfig = inject('viewerKubeconfig')
 const kubectl = path.join(inject('binDir'), 'kubectl')
-const fixture = readFileSync(fileURLToPath(new URL('../fixtures/pcap/http.pcap', import.meta.url)))
+const fixturePath = fileURLToPath(new URL('../fixtures/pcap/http.pcap', import.meta.url))
+const fixture = readFileSync(fixturePath)
 
 function recordEnds(file: Buffer): number[] {
   expect(file.readUInt32LE(0)).toBe(0xa1b2c3d4)
@@ -186,6 +187,19 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
     const exit = await new Promise<number | null>((resolve) => child.on('exit', resolve))
     expect(exit, stderr).toBe(0)
     expect(Buffer.concat(chunks).equals(fixture)).toBe(true)
+    expect(readdirSync(uploadDir)).toEqual([])
+  })
+
+  it('with no -o, streams into the real tshark, which prints the same packets it reads from the pcap file', async () => {
+    // tshark (Debian's package, installed by .ci/run) is the viewer when there is no display.
+    const binary = fakeTcpdump('viewer', fixture, false)
+    const env = {...process.env, DISPLAY: '', WAYLAND_DISPLAY: ''}
+    const result = await runCli(['sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '--yes'], {env})
+    expect(result.exitCode, result.stderr).toBe(0)
+    const fromFile = await runTool('tshark', ['-r', fixturePath])
+    const summaries = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => /^\d+\s+\d+\.\d{6}\s/.test(l))
+    expect(summaries(fromFile.stdout)).toHaveLength(11)
+    expect(summaries(result.stdout)).toEqual(summaries(fromFile.stdout))
     expect(readdirSync(uploadDir)).toEqual([])
   })
 
