@@ -120,12 +120,55 @@ describe('helm debug', () => {
     })
   })
 
+  it('Flux v2: chart from the HelmRepository the HelmRelease names, values from a Secret key at a targetPath', async () => {
+    const {core, custom} = clients()
+    await custom.createNamespacedCustomObject({group: 'source.toolkit.fluxcd.io', version: 'v1', namespace: ns, plural: 'helmrepositories', body: {apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository', metadata: {name: 'elife'}, spec: {url: `${repoUrl}/`, interval: '10m'}}})
+    await core.createNamespacedSecret({namespace: ns, body: {metadata: {name: 'recommendations-tag'}, stringData: {tag: 'from-target-path'}}})
+    await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'recommendations', {
+      interval: '5m',
+      chart: {spec: {chart: 'elife-app', version: '0.1.x', sourceRef: {kind: 'HelmRepository', name: 'elife'}}},
+      valuesFrom: [{kind: 'Secret', name: 'recommendations-tag', valuesKey: 'tag', targetPath: 'image.tag'}],
+      values: {replicas: 4},
+    })
+    const result = await debug(['recommendations', '-n', ns, '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: true,
+      // Flux v2 names the release after the HelmRelease, in its namespace.
+      release: 'recommendations',
+      namespace: ns,
+      chart: {kind: 'repository', name: 'elife-app', version: '0.1.x'},
+      valuesSources: [{from: `Secret ${ns}/recommendations-tag[tag]`, keys: 1}, {from: 'spec.values', keys: 1}],
+      values: {image: {tag: 'from-target-path'}, replicas: 4},
+      template: {ok: true, manifests: 2},
+    })
+  })
+
+  it('Flux v2: chart from the GitRepository the HelmRelease names, at its branch', async () => {
+    const {custom} = clients()
+    await custom.createNamespacedCustomObject({group: 'source.toolkit.fluxcd.io', version: 'v1', namespace: ns, plural: 'gitrepositories', body: {apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', metadata: {name: 'charts'}, spec: {url: gitUrl, ref: {branch: 'master'}, interval: '1m'}}})
+    await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'annotations', {
+      interval: '5m',
+      targetNamespace: 'stg',
+      chart: {spec: {chart: 'charts/elife-app', sourceRef: {kind: 'GitRepository', name: 'charts'}}},
+    })
+    const result = await debug(['annotations', '-n', ns, '--json'])
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: true,
+      release: 'stg-annotations',
+      chart: {kind: 'git', url: gitUrl, ref: 'master', path: 'charts/elife-app'},
+      dependencyUpdate: {ran: true, ok: true},
+      template: {ok: true},
+    })
+  })
+
   it.each([
     ['a HelmRelease that does not exist', ['nope'], ExitCode.NOT_FOUND, /^error: HelmRelease "nope" not found in namespace "helm-debug-\w+"/],
-    ['a Flux v2 HelmRelease (not supported yet)', ['podinfo'], ExitCode.USAGE, /is a Flux v2 HelmRelease \(helm.toolkit.fluxcd.io\/v2\); debug reads helm-operator/],
+    ['a Flux v2 HelmRelease whose HelmRepository does not exist', ['podinfo'], ExitCode.NOT_FOUND, /^error: HelmRepository helm-debug-\w+\/podinfo, the chart source of HelmRelease helm-debug-\w+\/podinfo, was not found/],
     ['a chart version that is not in the repository', ['gone'], ExitCode.TOOL_FAILED, /^error: helm could not pull chart elife-app 9.9.9 from/],
   ])('%s: one clear line', async (_what, args, exitCode, message) => {
-    await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo', {chart: {spec: {chart: 'podinfo'}}}).catch(() => undefined)
+    await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo', {chart: {spec: {chart: 'podinfo', sourceRef: {kind: 'HelmRepository', name: 'podinfo'}}}}).catch(() => undefined)
     await createHelmRelease('helm.fluxcd.io/v1', ns, 'gone', {chart: {repository: `${repoUrl}/`, name: 'elife-app', version: '9.9.9'}}).catch(() => undefined)
     const result = await debug([...args, '-n', ns])
     expect(result.exitCode).toBe(exitCode)

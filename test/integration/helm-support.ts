@@ -63,15 +63,15 @@ export async function prepareCharts(): Promise<string> {
   return path.join(dir, 'elife-app')
 }
 
-/** Applies both HelmRelease CRDs (idempotent) and waits until they are served. */
+/** Applies the HelmRelease CRDs of both generations and Flux v2's chart source CRDs (idempotent), and waits until they are served. */
 export async function installHelmReleaseCrds(): Promise<void> {
   const applied = await kubectl(['apply', '-f', path.join(repoRoot, 'test/fixtures/crds')])
   if (applied.exitCode !== 0) throw new Error(`kubectl apply CRDs failed: ${applied.stderr}`)
-  const ready = await kubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', 'crd/helmreleases.helm.fluxcd.io', 'crd/helmreleases.helm.toolkit.fluxcd.io'])
+  const ready = await kubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', 'crd/helmreleases.helm.fluxcd.io', 'crd/helmreleases.helm.toolkit.fluxcd.io', 'crd/helmrepositories.source.toolkit.fluxcd.io', 'crd/gitrepositories.source.toolkit.fluxcd.io'])
   if (ready.exitCode !== 0) throw new Error(`CRDs not established: ${ready.stderr}`)
   // Established stays True while an updated CRD's storage re-initializes (other test files apply
   // their own versions of these CRDs); lists answer 429 "storage is (re)initializing" meanwhile.
-  for (const resource of ['helmreleases.helm.fluxcd.io', 'helmreleases.helm.toolkit.fluxcd.io']) {
+  for (const resource of ['helmreleases.helm.fluxcd.io', 'helmreleases.helm.toolkit.fluxcd.io', 'helmrepositories.source.toolkit.fluxcd.io', 'gitrepositories.source.toolkit.fluxcd.io']) {
     for (let attempt = 0; ; attempt++) {
       const listed = await kubectl(['get', resource, '-A', '-o', 'name'])
       if (listed.exitCode === 0) break

@@ -10,9 +10,9 @@ import {debugHelmRelease, type DebugResult, type LoadedHelmRelease, loadHelmRele
 export default class HelmDebug extends BaseCommand<typeof HelmDebug> {
   static override summary = 'Render a HelmRelease\'s chart with its values, and show what helm complains about.'
 
-  static override description = `Replaces the runbook's "If helm lint is happy but operator is complaining" recipe in one step: takes the values and the chart source from a helm-operator HelmRelease (the object in the cluster, or --file with the YAML from the GitOps repo), fetches the chart (git clone of spec.chart.git at spec.chart.ref, or helm pull from spec.chart.repository), runs \`helm dependency update\` (git charts, as helm-operator does) and \`helm template --debug\`, and shows helm's error with the template line and the values it refers to.
+  static override description = `Replaces the runbook's "If helm lint is happy but operator is complaining" recipe in one step: takes the values and the chart source from a HelmRelease (the object in the cluster, or --file with the YAML from the GitOps repo), fetches the chart (helm-operator: git clone of spec.chart.git at spec.chart.ref, or helm pull from spec.chart.repository; Flux v2: the HelmRepository or GitRepository that spec.chart.spec.sourceRef names, read from the cluster), runs \`helm dependency update\` (git charts, as helm-operator does) and \`helm template --debug\`, and shows helm's error with the template line and the values it refers to.
 
-Values are composed as helm-operator does (valuesFrom ConfigMaps/Secrets/chart files/URLs in order, then spec.values), passed to helm on stdin (never written to disk), and never printed in full: keys are shown, and string values whose key or shape looks secret (passwords, tokens, keys, long random strings) are replaced by <redacted: N chars>.`
+Values are composed as the controller does (valuesFrom ConfigMaps/Secrets — with Flux v2's valuesKey and targetPath — chart files and URLs in order, then spec.values), passed to helm on stdin (never written to disk), and never printed in full: keys are shown, and string values whose key or shape looks secret (passwords, tokens, keys, long random strings) are replaced by <redacted: N chars>.`
 
   static override examples = [
     {description: 'Debug the reviewer HelmRelease as it is in the cluster', command: '<%= config.bin %> <%= command.id %> libero-reviewer -n prod'},
@@ -46,14 +46,16 @@ Values are composed as helm-operator does (valuesFrom ConfigMaps/Secrets/chart f
     const result = await this.callApi({verb: 'read values of', target: hr}, () =>
       debugHelmRelease(loaded, {
         helm,
-        // valuesFrom may point at ConfigMaps and Secrets: only then is the cluster needed.
+        // valuesFrom may point at ConfigMaps and Secrets, and a Flux v2 chart at a source object:
+        // only then is the cluster needed.
         core: () => this.kube.core,
+        custom: () => this.kube.api(CustomObjectsApi),
         onStep: (text) => this.steps.action(text),
         onDone: (text) => this.steps.success(text),
       }),
     )
     this.log(`${hr} → release "${result.release}" in ${result.namespace}`)
-    this.log(`chart: ${result.chart.kind === 'git' ? `${result.chart.url} @ ${result.chart.ref}, path ${result.chart.path}` : `${result.chart.name} ${result.chart.version} from ${result.chart.url}`}`)
+    this.log(`chart: ${result.chart.kind === 'git' ? `${result.chart.url} @ ${result.chart.ref}, path ${result.chart.path}` : `${result.chart.name} ${result.chart.version || '(latest)'} from ${result.chart.url}`}`)
     this.log(`values: ${result.valuesSources.map((s) => `${s.from} (${s.skipped ?? `${s.keys} keys`})`).join(', ')}`)
     if (flags['show-values']) {
       this.log('values passed to helm (string values that look secret are redacted):')

@@ -9,7 +9,7 @@ import {parseAllDocuments, parse as parseYaml, stringify as stringifyYaml} from 
 import {CliError} from '../errors.js'
 import {isNotFound} from '../kube/errors.js'
 import {helmErrorLine, type HelmTool} from './binary.js'
-import {helmReleaseApis, type HelmReleaseObject, managedRelease} from './owners.js'
+import {type Controller, helmReleaseApis, type HelmReleaseObject, managedRelease} from './owners.js'
 import {mergeValues, redactValues, valueAt, valuePaths, valuePathsIn} from './values.js'
 
 export interface LoadedHelmRelease {
@@ -71,17 +71,27 @@ export type ChartSource =
   | {kind: 'git'; url: string; ref: string; path: string; skipDepUpdate: boolean}
   | {kind: 'repository'; url: string; name: string; version: string}
 
-/** helm-operator's two chart sources (pkg/release/release.go prepareChart). */
-export function chartSource(loaded: LoadedHelmRelease): ChartSource {
+function helmReleaseName(hr: HelmReleaseObject): string {
+  return `HelmRelease ${hr.metadata?.namespace ?? ''}/${hr.metadata?.name ?? ''}`.replace(' /', ' ')
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '')
+
+/** Which controller reads this HelmRelease: helm-operator (helm.fluxcd.io) or Flux v2. */
+export function controllerOf(loaded: LoadedHelmRelease): Controller {
+  return groupOf(loaded.apiVersion) === 'helm.fluxcd.io' ? 'helm-operator' : 'flux-v2'
+}
+
+/**
+ * Where the chart comes from. helm-operator's two sources are in the HelmRelease itself
+ * (pkg/release/release.go prepareChart); Flux v2's spec.chart.spec names a HelmRepository or
+ * GitRepository object (source.toolkit.fluxcd.io), read from the cluster.
+ */
+export async function chartSource(loaded: LoadedHelmRelease, custom?: () => CustomObjectsApi): Promise<ChartSource> {
   const hr = loaded.object
-  const name = `HelmRelease ${hr.metadata?.namespace ?? ''}/${hr.metadata?.name ?? ''}`.replace(' /', ' ')
-  if (groupOf(loaded.apiVersion) !== 'helm.fluxcd.io') {
-    throw new CliError('usage', `${name} is a Flux v2 HelmRelease (${loaded.apiVersion}); debug reads helm-operator (helm.fluxcd.io/v1) chart sources only`, {
-      hint: 'for Flux v2, fetch the chart named in spec.chart.spec and run `helm template` on it with the HelmRelease values',
-    })
-  }
+  const name = helmReleaseName(hr)
+  if (controllerOf(loaded) === 'flux-v2') return fluxV2ChartSource(hr, name, custom)
   const chart = (hr.spec?.chart ?? {}) as Record<string, unknown>
-  const str = (v: unknown) => (typeof v === 'string' ? v : '')
   if (str(chart.git) && str(chart.path)) {
     return {kind: 'git', url: str(chart.git), ref: str(chart.ref) || 'master', path: str(chart.path), skipDepUpdate: chart.skipDepUpdate === true}
   }
@@ -93,6 +103,49 @@ export function chartSource(loaded: LoadedHelmRelease): ChartSource {
   })
 }
 
+interface SourceObject {
+  spec?: {url?: string; type?: string; ref?: {branch?: string; tag?: string; commit?: string; name?: string; semver?: string}}
+}
+
+async function fluxV2ChartSource(hr: HelmReleaseObject, name: string, custom: (() => CustomObjectsApi) | undefined): Promise<ChartSource> {
+  const chartSpec = ((hr.spec?.chart as Record<string, unknown> | undefined)?.spec ?? {}) as {chart?: string; version?: string; sourceRef?: {kind?: string; name?: string; namespace?: string}}
+  const ref = chartSpec.sourceRef ?? {}
+  if (!chartSpec.chart || !ref.kind || !ref.name) {
+    throw new CliError('usage', `${name} has no spec.chart.spec with chart and sourceRef`, {
+      hint: 'HelmReleases that use spec.chartRef (OCIRepository/HelmChart) are not read by debug yet; run `helm template` on the chart by hand',
+    })
+  }
+  if (ref.kind !== 'HelmRepository' && ref.kind !== 'GitRepository') {
+    throw new CliError('usage', `${name} takes its chart from a ${ref.kind}; debug reads HelmRepository and GitRepository sources`, {hint: 'fetch the chart by hand and run `helm template` on it'})
+  }
+  const namespace = ref.namespace || hr.metadata?.namespace || 'default'
+  if (!custom) throw new CliError('usage', `${name} names its chart source ${ref.kind} ${namespace}/${ref.name}, which only the cluster has`, {hint: 'run without --file against the cluster'})
+  const plural = ref.kind === 'HelmRepository' ? 'helmrepositories' : 'gitrepositories'
+  let source: SourceObject | undefined
+  for (const version of ['v1', 'v1beta2']) {
+    try {
+      source = (await custom().getNamespacedCustomObject({group: 'source.toolkit.fluxcd.io', version, namespace, plural, name: ref.name})) as SourceObject
+      break
+    } catch (error) {
+      // 404 is both "no such object" and "no such version": try the next.
+      if (!isNotFound(error)) throw error
+    }
+  }
+  const url = str(source?.spec?.url)
+  if (!source || !url) {
+    throw new CliError('not-found', `${ref.kind} ${namespace}/${ref.name}, the chart source of ${name}, was not found (or has no spec.url)`, {
+      hint: `check spec.chart.spec.sourceRef, e.g. \`kubectl get ${plural}.source.toolkit.fluxcd.io -n ${namespace}\``,
+    })
+  }
+  if (ref.kind === 'GitRepository') {
+    const gitRef = source.spec?.ref ?? {}
+    return {kind: 'git', url, ref: gitRef.commit || gitRef.tag || gitRef.name || gitRef.branch || 'master', path: chartSpec.chart, skipDepUpdate: false}
+  }
+  // helm pull takes a version constraint ("1.2.x", ">=1.0"); "*" or none means the latest.
+  const version = chartSpec.version && chartSpec.version !== '*' ? chartSpec.version : ''
+  return {kind: 'repository', url, name: chartSpec.chart, version}
+}
+
 export interface ValuesSource {
   from: string
   keys: number
@@ -100,6 +153,12 @@ export interface ValuesSource {
 }
 
 interface ValuesFromEntry {
+  /** Flux v2: {kind, name, valuesKey, targetPath, optional} in the HelmRelease's namespace. */
+  kind?: string
+  name?: string
+  valuesKey?: string
+  targetPath?: string
+  optional?: boolean
   configMapKeyRef?: {name?: string; key?: string; namespace?: string; optional?: boolean}
   secretKeyRef?: {name?: string; key?: string; namespace?: string; optional?: boolean}
   externalSourceRef?: {url?: string; optional?: boolean}
@@ -127,7 +186,21 @@ export async function composeValues(hr: HelmReleaseObject, chartDir: string, cor
     let from = 'valuesFrom entry'
     let optional = false
     try {
-      if (entry.configMapKeyRef || entry.secretKeyRef) {
+      if (entry.kind === 'ConfigMap' || entry.kind === 'Secret') {
+        const key = entry.valuesKey || 'values.yaml'
+        from = `${entry.kind} ${hrNamespace}/${entry.name}[${key}]`
+        optional = entry.optional === true
+        if (!coreApi) throw new CliError('usage', `cannot read ${from} without cluster access`)
+        const core = coreApi()
+        if (entry.kind === 'ConfigMap') {
+          text = (await core.readNamespacedConfigMap({name: entry.name ?? '', namespace: hrNamespace})).data?.[key]
+        } else {
+          const data = (await core.readNamespacedSecret({name: entry.name ?? '', namespace: hrNamespace})).data?.[key]
+          text = data === undefined ? undefined : Buffer.from(data, 'base64').toString('utf8')
+        }
+        // targetPath puts the whole value at one path instead of merging it as a values file.
+        if (text !== undefined && entry.targetPath) text = stringifyYaml(setAtPath({}, entry.targetPath, text))
+      } else if (entry.configMapKeyRef || entry.secretKeyRef) {
         const ref = (entry.configMapKeyRef ?? entry.secretKeyRef)!
         const kind = entry.configMapKeyRef ? 'ConfigMap' : 'Secret'
         const key = ref.key || 'values.yaml'
@@ -177,6 +250,18 @@ export async function composeValues(hr: HelmReleaseObject, chartDir: string, cor
   return {values, sources}
 }
 
+/** `a.b.c` = value, as Flux v2's targetPath (helm's --set-string path syntax, dots only). */
+function setAtPath(target: Record<string, unknown>, dotted: string, value: string): Record<string, unknown> {
+  const keys = dotted.split('.')
+  let node = target
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {}
+    node = node[key] as Record<string, unknown>
+  }
+  node[keys.at(-1) ?? dotted] = value
+  return target
+}
+
 export interface Culprit {
   /** e.g. "elife-app/templates/configmap.yaml" */
   template?: string
@@ -205,6 +290,8 @@ export interface DebugResult {
 
 export interface DebugDeps {
   helm: HelmTool
+  /** Cluster access for Flux v2 chart sources (HelmRepository/GitRepository objects). */
+  custom?: () => CustomObjectsApi
   /** Cluster access, asked for only when a valuesFrom entry names a ConfigMap or Secret. */
   core?: () => CoreV1Api
   /** git is a tool we drive, never re-implement (runs with an argument array). */
@@ -249,7 +336,11 @@ async function fetchChart(source: ChartSource, workDir: string, deps: DebugDeps,
   }
   deps.onStep?.(`pulling chart ${source.name} ${source.version} from ${source.url}`)
   const untar = path.join(workDir, 'repo')
-  const result = await deps.helm.run(['pull', source.name, '--repo', source.url, '--version', source.version, '--untar', '--untardir', untar], {env: helmEnv, timeoutMs: 120_000})
+  // An OCI HelmRepository holds charts as oci://host/path/<chart>; a classic one has an index.
+  const oci = source.url.startsWith('oci://')
+  const pull = oci ? ['pull', `${source.url.replace(/\/+$/, '')}/${source.name}`] : ['pull', source.name, '--repo', source.url]
+  if (source.version) pull.push('--version', source.version)
+  const result = await deps.helm.run([...pull, '--untar', '--untardir', untar], {env: helmEnv, timeoutMs: 120_000})
   if (result.exitCode !== 0) {
     throw new CliError('tool-failed', `helm could not pull chart ${source.name} ${source.version} from ${source.url}: ${helmErrorLine(result)}`, {
       hint: 'check spec.chart.repository, name and version',
@@ -265,8 +356,8 @@ async function fetchChart(source: ChartSource, workDir: string, deps: DebugDeps,
  */
 export async function debugHelmRelease(loaded: LoadedHelmRelease, deps: DebugDeps): Promise<DebugResult> {
   const hr = loaded.object
-  const source = chartSource(loaded)
-  const {release, namespace} = managedRelease('helm-operator', hr)
+  const source = await chartSource(loaded, deps.custom)
+  const {release, namespace} = managedRelease(controllerOf(loaded), hr)
   const workDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-helm-debug-'))
   const helmEnv: NodeJS.ProcessEnv = {}
   try {
