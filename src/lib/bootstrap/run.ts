@@ -16,13 +16,15 @@ export interface RunHooks {
   onDone?(step: BootstrapStep, result: string, index: number, total: number): void
 }
 
+const leftOut = (step: BootstrapStep): StepReport => ({id: step.id, description: step.description, before: {state: 'skipped', reason: 'left out by --only/--skip'}, changed: false})
+
 /** Checks every selected step; changes nothing. */
 export async function checkAll(ctx: BootstrapContext, selected: StepId[], hooks: RunHooks = {}): Promise<StepReport[]> {
   const reports: StepReport[] = []
   const total = bootstrapSteps.length
   for (const [index, step] of bootstrapSteps.entries()) {
     if (!selected.includes(step.id)) {
-      reports.push({id: step.id, description: step.description, before: {state: 'skipped', reason: 'left out by --only/--skip'}, changed: false})
+      reports.push(leftOut(step))
       continue
     }
     const check = await step.check(ctx)
@@ -42,7 +44,7 @@ export async function runAll(ctx: BootstrapContext, selected: StepId[], hooks: R
   const total = bootstrapSteps.length
   for (const [index, step] of bootstrapSteps.entries()) {
     if (!selected.includes(step.id)) {
-      reports.push({id: step.id, description: step.description, before: {state: 'skipped', reason: 'left out by --only/--skip'}, changed: false})
+      reports.push(leftOut(step))
       continue
     }
     const check = await step.check(ctx)

@@ -4,21 +4,15 @@ import {parseDocument} from 'yaml'
 import {CliError} from '../errors.js'
 import {parseRoleArn} from './arn.js'
 import {describeCluster, type EksCluster} from './cluster.js'
-import {type Authenticator, type KubeconfigEntries, kubeconfigEntries} from './kubeconfig-entries.js'
+import {type EntryOptions, type KubeconfigEntries, kubeconfigEntries} from './kubeconfig-entries.js'
 import {chooseKubeconfigFile, type MergePlan, planKubeconfigMerge, readKubeconfigText, writeKubeconfigAtomic} from './kubeconfig-file.js'
 
-export interface UpdateKubeconfigOptions {
+/** The entry options (role, profile, aliases, authenticator), with the cluster still to be read. */
+export interface UpdateKubeconfigOptions extends Omit<EntryOptions, 'cluster'> {
   /** An EKS client for the cluster's region (and profile); tests hand one pointed at moto. */
   eks: EKSClient
   clusterName: string
   region: string
-  roleArn?: string
-  profile?: string
-  contextAlias?: string
-  userAlias?: string
-  authenticator: Authenticator
-  /** How kubectl calls elife-k8s (see elifeK8sExecCommand). */
-  elifeK8sCommand: string
   /** --kubeconfig; else KUBECONFIG / ~/.kube/config from `env`. */
   kubeconfig?: string
   env: NodeJS.ProcessEnv
@@ -34,16 +28,9 @@ export interface KubeconfigUpdatePlan {
 export async function planKubeconfigUpdate(options: UpdateKubeconfigOptions): Promise<KubeconfigUpdatePlan> {
   if (options.roleArn) parseRoleArn(options.roleArn)
   const cluster = await describeCluster(options.eks, options.clusterName, {region: options.region, profile: options.profile})
-  const entries = kubeconfigEntries({
-    cluster,
-    roleArn: options.roleArn,
-    profile: options.profile,
-    contextAlias: options.contextAlias,
-    userAlias: options.userAlias,
-    authenticator: options.authenticator,
-    elifeK8sCommand: options.elifeK8sCommand,
-  })
-  const file = chooseKubeconfigFile({kubeconfig: options.kubeconfig, env: options.env, clusterArn: cluster.arn})
+  const {eks: _eks, clusterName: _name, region: _region, kubeconfig, env, ...entryOptions} = options
+  const entries = kubeconfigEntries({...entryOptions, cluster})
+  const file = chooseKubeconfigFile({kubeconfig, env, clusterArn: cluster.arn})
   const merge = planKubeconfigMerge(file, readKubeconfigText(file), entries)
   return {cluster, entries, merge}
 }
