@@ -31,12 +31,13 @@ export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; input?
   })
 }
 
-/** Runs a peer tool (kubectl, helm, aws) and returns its stdout; fails the test on a non-zero exit. */
-export function runTool(file: string, args: string[], options: {env?: NodeJS.ProcessEnv} = {}): Promise<RunResult> {
+/** Runs a peer tool (kubectl, helm, aws, tshark) with stdin closed (or fed `input`); rejects only when it cannot start. */
+export function runTool(file: string, args: string[], options: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number} = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, {env: {...process.env, ...options.env}, maxBuffer: 256 * 1024 * 1024}, (error, stdout, stderr) => {
+    const child = execFile(file, args, {env: {...process.env, NO_COLOR: '1', ...options.env}, maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 240_000}, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') reject(error)
       else resolve({stdout, stderr, exitCode: error ? (error.code as number) : 0})
     })
+    child.stdin?.end(options.input ?? '')
   })
 }

@@ -5,28 +5,22 @@ import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
-import {repoRoot, runTool} from '../helpers/cli.js'
-import {privateCli} from '../setup/fluxd-server.js'
+import {repoRoot, runCli, runTool} from '../helpers/cli.js'
 
 const kubeconfig = inject('kubeconfig')
 const kubectl = path.join(inject('binDir') || path.join(repoRoot, '.cluster/bin'), 'kubectl')
 const namespace = `bootstrap-kp-${Math.random().toString(36).slice(2, 8)}`
-let cli: Awaited<ReturnType<typeof privateCli>>
-const k = (args: string[]) => runTool(kubectl, ['--kubeconfig', kubeconfig, ...args])
+const k = (args: string[], input?: string) => runTool(kubectl, ['--kubeconfig', kubeconfig, ...args], {input})
 
 async function copyFromKubeSystem(kind: string, name: string): Promise<void> {
   const object = JSON.parse((await k(['get', kind, name, '-n', 'kube-system', '-o', 'json'])).stdout) as {metadata: Record<string, unknown>; status?: unknown}
   object.metadata = {name, namespace, labels: object.metadata.labels, annotations: {}}
   delete object.status
-  const file = path.join(cli.dir, `${kind}-${name}.json`)
-  const {writeFileSync} = await import('node:fs')
-  writeFileSync(file, JSON.stringify(object))
-  const created = await k(['create', '-f', file])
+  const created = await k(['create', '-f', '-'], JSON.stringify(object))
   expect(created.exitCode, created.stderr).toBe(0)
 }
 
 beforeAll(async () => {
-  cli = await privateCli(['bootstrap'])
   expect((await k(['create', 'namespace', namespace])).exitCode).toBe(0)
   await copyFromKubeSystem('serviceaccount', 'kube-proxy')
   await copyFromKubeSystem('configmap', 'kube-proxy')
@@ -37,18 +31,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await k(['delete', 'namespace', namespace, '--wait=false'])
-  cli?.cleanup()
 })
 
 describe('bootstrap kube-proxy step', () => {
   it('sets metricsBindAddress 0.0.0.0:10249 and restarts kube-proxy; the next run finds it done', async () => {
     const env = {KUBECONFIG: kubeconfig}
-    const dry = await cli.run(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--dry-run'], {env})
+    const dry = await runCli(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--dry-run'], {env})
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(dry.stderr).toMatch(/\[8\/8\] kube-proxy: to do - metricsBindAddress 127\.0\.0\.1:10249 → 0\.0\.0\.0:10249; restart kube-proxy one node at a time/)
     const podsBefore = (await k(['get', 'pods', '-n', namespace, '-l', 'k8s-app=kube-proxy', '-o', 'jsonpath={.items[*].metadata.uid}'])).stdout.split(' ')
 
-    const run = await cli.run(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--yes', '--json'], {env, timeoutMs: 300_000})
+    const run = await runCli(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--yes', '--json'], {env, timeoutMs: 300_000})
     expect(run.exitCode, run.stderr).toBe(0)
     expect(JSON.parse(run.stdout).changed).toEqual(['kube-proxy'])
     const config = (await k(['get', 'configmap', 'kube-proxy-config', '-n', namespace, '-o', 'jsonpath={.data.config}'])).stdout
@@ -56,7 +49,7 @@ describe('bootstrap kube-proxy step', () => {
     const podsAfter = (await k(['get', 'pods', '-n', namespace, '-l', 'k8s-app=kube-proxy', '-o', 'jsonpath={.items[*].metadata.uid}'])).stdout.split(' ')
     expect(podsAfter.filter((uid) => podsBefore.includes(uid))).toEqual([])
 
-    const again = await cli.run(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--json'], {env})
+    const again = await runCli(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--json'], {env})
     expect(again.exitCode, again.stderr).toBe(0)
     expect(JSON.parse(again.stdout)).toMatchObject({changed: [], steps: expect.arrayContaining([expect.objectContaining({id: 'kube-proxy', before: expect.objectContaining({state: 'done'})})])})
     // kube-system was not touched.

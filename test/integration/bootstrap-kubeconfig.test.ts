@@ -6,23 +6,20 @@ import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {privateCli} from '../setup/fluxd-server.js'
 import {awsSandbox, fakeSecretAccessKey, type Moto, motoAccount, startMoto} from '../setup/moto.js'
+import {runCli} from '../helpers/cli.js'
 
 const clusterName = `kubernetes-aws--flux-test-${Math.random().toString(36).slice(2, 6)}`
 const roleArn = `arn:aws:iam::${motoAccount}:role/kubernetes-aws--flux-test--AmazonEKSUserRole`
 let moto: Moto
-let cli: Awaited<ReturnType<typeof privateCli>>
 
 beforeAll(async () => {
   moto = await startMoto()
   await moto.createCluster(clusterName)
-  cli = await privateCli(['bootstrap', 'kubeconfig'])
 })
 
 afterAll(async () => {
   await moto?.stop()
-  cli?.cleanup()
 })
 
 describe('bootstrap kubeconfig step', () => {
@@ -32,23 +29,23 @@ describe('bootstrap kubeconfig step', () => {
     const peerFile = path.join(sandbox.home, 'kubeconfig-config')
     const args = ['--cluster', clusterName, '--region', 'us-east-1', '--role-arn', roleArn]
 
-    const dry = await cli.run(['bootstrap', ...args, '--only', 'kubeconfig', '--dry-run', '--json'], {env: {...sandbox.env, KUBECONFIG: ourFile}})
+    const dry = await runCli(['bootstrap', ...args, '--only', 'kubeconfig', '--dry-run', '--json'], {env: {...sandbox.env, KUBECONFIG: ourFile}})
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(JSON.parse(dry.stdout).steps[0]).toMatchObject({id: 'kubeconfig', before: {state: 'todo'}})
     expect(() => statSync(ourFile)).toThrow()
 
-    const run = await cli.run(['bootstrap', ...args, '--only', 'kubeconfig', '--yes'], {env: {...sandbox.env, KUBECONFIG: ourFile}})
+    const run = await runCli(['bootstrap', ...args, '--only', 'kubeconfig', '--yes'], {env: {...sandbox.env, KUBECONFIG: ourFile}})
     expect(run.exitCode, run.stderr).toBe(0)
     expect(run.stderr).toMatch(/\[1\/8\] kubeconfig: context ".*" is current in /)
     expect(run.stderr + run.stdout).not.toContain(fakeSecretAccessKey)
-    const peer = await cli.run(['kubeconfig', ...args], {env: {...sandbox.env, KUBECONFIG: peerFile}})
+    const peer = await runCli(['kubeconfig', ...args], {env: {...sandbox.env, KUBECONFIG: peerFile}})
     expect(peer.exitCode, peer.stderr).toBe(0)
     expect(readFileSync(ourFile, 'utf8')).toBe(readFileSync(peerFile, 'utf8'))
     expect(statSync(ourFile).mode & 0o777).toBe(0o600)
 
     const before = readFileSync(ourFile, 'utf8')
     const mtime = statSync(ourFile).mtimeMs
-    const again = await cli.run(['bootstrap', ...args, '--only', 'kubeconfig', '--json'], {env: {...sandbox.env, KUBECONFIG: ourFile}})
+    const again = await runCli(['bootstrap', ...args, '--only', 'kubeconfig', '--json'], {env: {...sandbox.env, KUBECONFIG: ourFile}})
     expect(again.exitCode, again.stderr).toBe(0)
     const json = JSON.parse(again.stdout)
     expect(json.changed).toEqual([])
@@ -60,7 +57,7 @@ describe('bootstrap kubeconfig step', () => {
   it('an unknown cluster is one line with the EKS library\'s exit code, nothing written', async () => {
     const sandbox = awsSandbox(moto)
     const file = path.join(sandbox.home, 'config')
-    const result = await cli.run(['bootstrap', '--cluster', 'no-such-cluster', '--region', 'us-east-1', '--only', 'kubeconfig', '--yes'], {env: {...sandbox.env, KUBECONFIG: file}})
+    const result = await runCli(['bootstrap', '--cluster', 'no-such-cluster', '--region', 'us-east-1', '--only', 'kubeconfig', '--yes'], {env: {...sandbox.env, KUBECONFIG: file}})
     expect(result.exitCode).toBe(3)
     expect(result.stderr.trim().split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1)
     expect(result.stderr).toContain('no-such-cluster')

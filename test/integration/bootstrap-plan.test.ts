@@ -14,8 +14,8 @@ import path from 'node:path'
 import {AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
-import {repoRoot, runTool} from '../helpers/cli.js'
-import {privateCli, startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
+import {repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
 
 const kubeconfig = inject('kubeconfig')
 const binDir = inject('binDir') || path.join(repoRoot, '.cluster/bin')
@@ -30,13 +30,12 @@ let repoDir: string
 let server: Server
 let chartRepo: string
 let crdsFile: string
-let cli: Awaited<ReturnType<typeof privateCli>>
 const namespaces: string[] = []
 
 const env = {KUBECONFIG: kubeconfig, ELIFE_K8S_HELM: helm, HELM_CACHE_HOME: '', HELM_CONFIG_HOME: '', HELM_DATA_HOME: ''}
 
 function bootstrap(args: string[]) {
-  return cli.run(['bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', gitUrl, '--timeout', '120', ...args], {env, timeoutMs: 300_000})
+  return runCli(['bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', gitUrl, '--timeout', '120', ...args], {env, timeoutMs: 300_000})
 }
 
 async function kubectlJson(args: string[]): Promise<unknown> {
@@ -66,7 +65,6 @@ function newNamespace(): string {
 }
 
 beforeAll(async () => {
-  cli = await privateCli(['bootstrap'])
   repoDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-charts-'))
   execFileSync(helm, ['package', path.join(repoRoot, 'test/fixtures/charts/flux'), path.join(repoRoot, 'test/fixtures/charts/helm-operator'), '-d', repoDir])
   server = createServer((req, res) => {
@@ -97,7 +95,6 @@ afterAll(async () => {
   }
   await runTool(kubectl, ['--kubeconfig', kubeconfig, 'delete', 'crd', crdName, '--ignore-not-found'])
   server?.close()
-  cli?.cleanup()
   if (repoDir) rmSync(repoDir, {recursive: true, force: true})
 })
 
@@ -179,7 +176,7 @@ describe('bootstrap', () => {
 
   it('Ctrl-C while helm installs the flux chart (SIGINT to the whole process group): the next run resumes and finishes', async () => {
     const ns = newNamespace()
-    const child = spawn(process.execPath, [path.join(cli.dir, 'bin/run.js'), 'bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', gitUrl, '--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'], {env: {...process.env, ...env, NO_COLOR: '1'}, detached: true})
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', gitUrl, '--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'], {env: {...process.env, ...env, NO_COLOR: '1'}, detached: true})
     let stderr = ''
     child.stderr.on('data', (chunk) => (stderr += chunk))
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))))
@@ -261,7 +258,7 @@ describe('bootstrap', () => {
     const unknown = await bootstrap(['--only', 'flux,nope', '--dry-run'])
     expect(unknown.exitCode).toBe(2)
     expect(unknown.stderr).toMatch(/^error: unknown bootstrap step "nope"; steps are: kubeconfig, crds/m)
-    const noGit = await cli.run(['bootstrap', '--chart-repo', chartRepo, '--only', 'flux', '--dry-run', '--flux-namespace', 'flux'], {env})
+    const noGit = await runCli(['bootstrap', '--chart-repo', chartRepo, '--only', 'flux', '--dry-run', '--flux-namespace', 'flux'], {env})
     expect(noGit.exitCode).toBe(2)
     expect(noGit.stderr).toMatch(/the flux step needs --git-url/)
     const ns = newNamespace()

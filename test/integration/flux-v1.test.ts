@@ -10,7 +10,8 @@ import path from 'node:path'
 import {AppsV1Api, CoreV1Api, KubeConfig} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
-import {type FluxdServer, type ForwardingNode, privateCli, startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
+import {type FluxdServer, type ForwardingNode, startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
+import {runCli} from '../helpers/cli.js'
 
 const kubeconfig = inject('kubeconfig')
 const suffix = Math.random().toString(36).slice(2, 8)
@@ -22,7 +23,6 @@ const gitUrl = 'git@github.com:elifesciences/elife-flux-cluster'
 let keyDir: string
 let fluxd: FluxdServer
 let node: ForwardingNode
-let cli: Awaited<ReturnType<typeof privateCli>>
 const kc = new KubeConfig()
 let core: CoreV1Api
 
@@ -81,33 +81,31 @@ beforeAll(async () => {
   })
   node = await startForwardingNode({kubeconfig, target: {host: '127.0.0.1', port: fluxd.port}})
   await fluxDeployment(namespace)
-  cli = await privateCli(['flux/identity', 'flux/workloads', 'flux/sync'])
 })
 
 afterAll(async () => {
   for (const ns of [namespace, unreadyNamespace]) await core?.deleteNamespace({name: ns}).catch(() => undefined)
   await node?.stop()
   await fluxd?.stop()
-  cli?.cleanup()
   if (keyDir) rmSync(keyDir, {recursive: true, force: true})
 })
 
 describe('flux (v1, fluxd over a real port-forward)', () => {
   it('identity prints the public key ssh-keygen derives from the private key', async () => {
     const derived = execFileSync('ssh-keygen', ['-y', '-f', path.join(keyDir, 'identity')], {encoding: 'utf8'}).trim()
-    const result = await cli.run(['flux', 'identity', '--k8s-fwd-ns', namespace], {env: env()})
+    const result = await runCli(['flux', 'identity', '--k8s-fwd-ns', namespace], {env: env()})
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stdout.trim()).toBe(derived)
     expect(result.stderr).toMatch(/add it to the Git repository as a deploy key with write access/)
     // FLUX_FORWARD_NAMESPACE is read as fluxctl reads it.
-    const viaEnv = await cli.run(['flux', 'identity', '--json'], {env: {...env(), FLUX_FORWARD_NAMESPACE: namespace}})
+    const viaEnv = await runCli(['flux', 'identity', '--json'], {env: {...env(), FLUX_FORWARD_NAMESPACE: namespace}})
     expect(viaEnv.exitCode, viaEnv.stderr).toBe(0)
     expect(JSON.parse(viaEnv.stdout)).toMatchObject({generation: 'v1', keys: [{key: derived}]})
     expect(fluxd.requests).toContain('POST /api/flux/v9/git-repo-config')
   })
 
   it('workloads lists fluxd\'s workloads like fluxctl list-workloads', async () => {
-    const all = await cli.run(['flux', 'workloads', '-A', '--k8s-fwd-ns', namespace, '--json'], {env: env()})
+    const all = await runCli(['flux', 'workloads', '-A', '--k8s-fwd-ns', namespace, '--json'], {env: env()})
     expect(all.exitCode, all.stderr).toBe(0)
     expect(JSON.parse(all.stdout).workloads).toEqual([
       {workload: 'adm:helmrelease/prometheus-operator', container: '', image: '', release: 'ready', policy: ''},
@@ -116,7 +114,7 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
       {workload: 'stg:deployment/journal', container: 'journal', image: 'elifesciences/journal:9bd2f01', release: 'ready', policy: 'locked'},
     ])
     expect(fluxd.requests).toContain('GET /api/flux/v11/services?namespace=&services=')
-    const one = await cli.run(['flux', 'workloads', '-n', 'stg', '--k8s-fwd-ns', namespace], {env: env()})
+    const one = await runCli(['flux', 'workloads', '-n', 'stg', '--k8s-fwd-ns', namespace], {env: env()})
     expect(one.exitCode, one.stderr).toBe(0)
     expect(one.stdout).toMatch(/WORKLOAD\s+CONTAINER\s+IMAGE\s+RELEASE\s+POLICY/)
     expect(one.stdout).toMatch(/stg:deployment\/journal\s+journal\s+elifesciences\/journal:9bd2f01\s+ready\s+locked/)
@@ -124,15 +122,15 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
   })
 
   it('sync runs a sync job and waits until fluxd has applied the revision', async () => {
-    const dry = await cli.run(['flux', 'sync', '--k8s-fwd-ns', namespace, '--dry-run'], {env: env()})
+    const dry = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace, '--dry-run'], {env: env()})
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(dry.stdout.trim()).toBe(`dry run: would ask fluxd in ${namespace} to sync master of ${gitUrl} (repository ready); nothing was asked`)
-    const unconfirmed = await cli.run(['flux', 'sync', '--k8s-fwd-ns', namespace], {env: env()})
+    const unconfirmed = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace], {env: env()})
     expect(unconfirmed.exitCode).toBe(8)
     expect(fluxd.requests.filter((r) => r.includes('update-manifests'))).toEqual([])
 
     const start = fluxd.requests.length
-    const result = await cli.run(['flux', 'sync', '--k8s-fwd-ns', namespace, '--yes'], {env: env()})
+    const result = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace, '--yes'], {env: env()})
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stdout.trim()).toBe(`fluxd in ${namespace} has applied master at ${headRevision.slice(0, 12)} from ${gitUrl}`)
     const seen = fluxd.requests.slice(start).map((r) => r.replace(/id=[\w-]+/, 'id=ID'))
@@ -148,11 +146,11 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
   })
 
   it('no flux pod, or none Ready: one line, exit 3', async () => {
-    const missing = await cli.run(['flux', 'sync', '--k8s-fwd-ns', `nowhere-${suffix}`, '--generation', 'v1', '--yes'], {env: env()})
+    const missing = await runCli(['flux', 'sync', '--k8s-fwd-ns', `nowhere-${suffix}`, '--generation', 'v1', '--yes'], {env: env()})
     expect(missing.exitCode).toBe(3)
     expect(missing.stderr.trim()).toBe(`error: no flux pod (label app=flux) in namespace nowhere-${suffix}; pass --k8s-fwd-ns (or FLUX_FORWARD_NAMESPACE) naming the namespace flux runs in, or --generation v2 for Flux v2`)
     await fluxDeployment(unreadyNamespace, false)
-    const unready = await cli.run(['flux', 'identity', '--k8s-fwd-ns', unreadyNamespace], {env: env()})
+    const unready = await runCli(['flux', 'identity', '--k8s-fwd-ns', unreadyNamespace], {env: env()})
     expect(unready.exitCode).toBe(3)
     expect(unready.stderr).toMatch(/^error: no Running and Ready flux pod \(label app=flux\) in namespace flux-v1-bad-\w+ \(flux-\w+-\w+ Pending\)/)
   })

@@ -5,8 +5,8 @@
 // subresource, as source-controller/kustomize-controller/helm-controller do.
 import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {runCli} from '../helpers/cli.js'
 
-import {privateCli} from '../setup/fluxd-server.js'
 
 const kubeconfig = inject('kubeconfig')
 const suffix = Math.random().toString(36).slice(2, 8)
@@ -15,7 +15,6 @@ const kc = new KubeConfig()
 let core: CoreV1Api
 let custom: CustomObjectsApi
 let extensions: ApiextensionsV1Api
-let cli: Awaited<ReturnType<typeof privateCli>>
 const createdCrds: string[] = []
 const publicKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBoK4kmxc8x1oVW0JqJbEYtFZDoZnJxXnKq3lJfR7s8p flux-system'
 
@@ -107,28 +106,26 @@ beforeAll(async () => {
   await create(kinds[1], 'flux-system', {interval: '10m', path: './clusters/prod', prune: true, sourceRef: {kind: 'GitRepository', name: 'flux-system'}})
   await create(kinds[2], 'journal', {interval: '5m', chart: {spec: {chart: './charts/journal', sourceRef: {kind: 'GitRepository', name: 'flux-system'}}}})
   await create(kinds[2], 'paused', {suspend: true, interval: '5m', chart: {spec: {chart: './charts/paused', sourceRef: {kind: 'GitRepository', name: 'flux-system'}}}})
-  cli = await privateCli(['flux/identity', 'flux/workloads', 'flux/sync'])
 })
 
 afterAll(async () => {
   await core?.deleteNamespace({name: namespace}).catch(() => undefined)
   for (const name of createdCrds) await extensions.deleteCustomResourceDefinition({name}).catch(() => undefined)
-  cli?.cleanup()
 })
 
 describe('flux (v2, reconcile annotations)', () => {
   it('sync annotates every GitRepository, Kustomization and HelmRelease and reports Ready once each is handled', async () => {
-    const dry = await cli.run(['flux', 'sync', '-n', namespace, '--dry-run'], {env})
+    const dry = await runCli(['flux', 'sync', '-n', namespace, '--dry-run'], {env})
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(dry.stdout.trim()).toBe(`dry run: would set reconcile.fluxcd.io/requestedAt on 3 objects: GitRepository ${namespace}/flux-system, Kustomization ${namespace}/flux-system, HelmRelease ${namespace}/journal; nothing was changed`)
-    const unconfirmed = await cli.run(['flux', 'sync', '-n', namespace], {env})
+    const unconfirmed = await runCli(['flux', 'sync', '-n', namespace], {env})
     expect(unconfirmed.exitCode).toBe(8)
     const untouched = (await custom.getNamespacedCustomObject({group: kinds[0].group, version: kinds[0].version, namespace, plural: kinds[0].plural, name: 'flux-system'})) as {metadata: {annotations?: Record<string, string>}}
     expect(untouched.metadata.annotations?.['reconcile.fluxcd.io/requestedAt']).toBeUndefined()
 
     const stop = playController(() => ({status: 'True', reason: 'ReconciliationSucceeded', message: 'Applied revision: main@sha1:0a1b2c3d'}))
     // No fluxd pod in FLUX_FORWARD_NAMESPACE, toolkit CRDs present: detected as Flux v2.
-    const result = await cli.run(['flux', 'sync', '-n', namespace, '--json', '--yes'], {env})
+    const result = await runCli(['flux', 'sync', '-n', namespace, '--json', '--yes'], {env})
     const handled = await stop()
     expect(result.exitCode, result.stderr).toBe(0)
     const json = JSON.parse(result.stdout) as {generation: string; v2: Array<{kind: string; name: string; handled: boolean; ready: string; requestedAt: string; suspended: boolean}>}
@@ -152,7 +149,7 @@ describe('flux (v2, reconcile annotations)', () => {
 
   it('sync exits 6 naming what is not Ready after the reconcile', async () => {
     const stop = playController((name) => (name === 'journal' ? {status: 'False', reason: 'UpgradeFailed', message: 'Helm upgrade failed: timed out waiting for the condition'} : {status: 'True', reason: 'Succeeded', message: 'ok'}))
-    const result = await cli.run(['flux', 'sync', '--generation', 'v2', '-n', namespace, '--yes'], {env})
+    const result = await runCli(['flux', 'sync', '--generation', 'v2', '-n', namespace, '--yes'], {env})
     await stop()
     expect(result.exitCode).toBe(6)
     expect(result.stderr).toContain(`✗ HelmRelease ${namespace}/journal reconciled: not Ready (UpgradeFailed: Helm upgrade failed: timed out waiting for the condition)`)
@@ -160,7 +157,7 @@ describe('flux (v2, reconcile annotations)', () => {
   })
 
   it('workloads lists the objects with Ready and revision; identity prints the GitRepository secret\'s identity.pub', async () => {
-    const workloads = await cli.run(['flux', 'workloads', '-n', namespace, '--json'], {env})
+    const workloads = await runCli(['flux', 'workloads', '-n', namespace, '--json'], {env})
     expect(workloads.exitCode, workloads.stderr).toBe(0)
     const objects = (JSON.parse(workloads.stdout) as {objects: Array<{kind: string; name: string; ready: string; revision?: string; suspended: boolean}>}).objects
     expect(objects.map((o) => `${o.kind}/${o.name} ${o.suspended ? 'suspended' : o.ready} ${o.revision ?? '-'}`)).toEqual([
@@ -169,7 +166,7 @@ describe('flux (v2, reconcile annotations)', () => {
       'HelmRelease/journal False main@sha1:0a1b2c3d',
       'HelmRelease/paused suspended -',
     ])
-    const identity = await cli.run(['flux', 'identity', '-n', namespace], {env})
+    const identity = await runCli(['flux', 'identity', '-n', namespace], {env})
     expect(identity.exitCode, identity.stderr).toBe(0)
     expect(identity.stdout.trim()).toBe(publicKey)
   })

@@ -1,39 +1,25 @@
-import {execFile, spawn} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {cpSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {CoreV1Api, CustomObjectsApi, KubeConfig} from '@kubernetes/client-node'
 import {inject} from 'vitest'
 
+import {repoRoot, runCli, type RunResult, runTool} from '../helpers/cli.js'
+
 /** Shared set-up for the helm integration tests: real helm, real API server, local charts. */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export {repoRoot}
+export type {RunResult}
 export const kubeconfig: string = inject('kubeconfig') ?? `${process.env.ELIFE_K8S_TEST_KUBECONFIG}`
 export const viewerKubeconfig: string = inject('viewerKubeconfig') ?? path.join(path.dirname(kubeconfig), 'kubeconfig-viewer')
 export const binDir: string = inject('binDir') ?? `${process.env.ELIFE_K8S_TEST_BIN}`
 export const helmBin = path.join(binDir, 'helm')
 export const kubectlBin = path.join(binDir, 'kubectl')
 
-export interface RunResult {
-  stdout: string
-  stderr: string
-  exitCode: number
-}
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(file, args, {env: {...process.env, NO_COLOR: '1', ...env}, maxBuffer: 256 * 1024 * 1024, timeout: 240_000}, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error)
-      else resolve({stdout, stderr, exitCode: error ? (error.code as number) : 0})
-    })
-    child.stdin?.end(input ?? '')
-  })
-}
-
 /** The built CLI in its own process, as a user runs it (stdin is not a terminal). */
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return run(process.execPath, [path.join(repoRoot, 'bin/run.js'), ...args], {ELIFE_K8S_HELM: helmBin, ...env})
+  return runCli(args, {env: {ELIFE_K8S_HELM: helmBin, ...env}, timeoutMs: 240_000})
 }
 
 /** The real helm, against the same cluster, with its caches in a scratch HOME. */
@@ -41,11 +27,11 @@ export const helmHome = mkdtempSync(path.join(tmpdir(), 'elife-k8s-helm-home-'))
 export const helmEnv = {HELM_CACHE_HOME: path.join(helmHome, 'cache'), HELM_CONFIG_HOME: path.join(helmHome, 'config'), HELM_DATA_HOME: path.join(helmHome, 'data')}
 
 export function helm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return run(helmBin, [...args, '--kubeconfig', kubeconfig], {...helmEnv, ...env})
+  return runTool(helmBin, [...args, '--kubeconfig', kubeconfig], {env: {...helmEnv, ...env}})
 }
 
 export function kubectl(args: string[], input?: string): Promise<RunResult> {
-  return run(kubectlBin, ['--kubeconfig', kubeconfig, ...args], {}, input)
+  return runTool(kubectlBin, ['--kubeconfig', kubeconfig, ...args], {input})
 }
 
 export function clients(): {core: CoreV1Api; custom: CustomObjectsApi; kc: KubeConfig} {

@@ -7,8 +7,7 @@ import path from 'node:path'
 import {AppsV1Api, CoreV1Api, KubeConfig} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
-import {repoRoot, runTool} from '../helpers/cli.js'
-import {privateCli} from '../setup/fluxd-server.js'
+import {repoRoot, runCli, runTool} from '../helpers/cli.js'
 
 const kubeconfig = inject('kubeconfig')
 const kubectl = path.join(inject('binDir') || path.join(repoRoot, '.cluster/bin'), 'kubectl')
@@ -16,7 +15,6 @@ const suffix = Math.random().toString(36).slice(2, 8)
 const namespace = `logs-${suffix}`
 const kc = new KubeConfig()
 let core: CoreV1Api
-let cli: Awaited<ReturnType<typeof privateCli>>
 const env = {KUBECONFIG: kubeconfig}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -56,19 +54,17 @@ beforeAll(async () => {
   await deployment('flux', 'flux', ['flux'])
   await deployment('flux-memcached', 'flux-memcached', ['memcached'])
   await waitFor('pods Running', async () => (await runningPods('app in (helm-operator,flux)')).length === 2)
-  cli = await privateCli(['logs'])
 })
 
 afterAll(async () => {
   await core?.deleteNamespace({name: namespace}).catch(() => undefined)
-  cli?.cleanup()
 })
 
 describe('logs', () => {
   it('--json gives one JSON object per log line, naming the pod and container', async () => {
     const [pod] = await runningPods('app=helm-operator')
     const expected = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'logs', '-n', namespace, pod, '-c', 'flux-helm-operator', '--timestamps'])
-    const result = await cli.run(['logs', 'helm-operator', '-n', namespace, '--json', '--timestamps'], {env})
+    const result = await runCli(['logs', 'helm-operator', '-n', namespace, '--json', '--timestamps'], {env})
     expect(result.exitCode, result.stderr).toBe(0)
     const objects = result.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as {pod: string; container: string; time: string; line: string})
     const lines = expected.stdout.trimEnd().split('\n')
@@ -86,17 +82,17 @@ describe('logs', () => {
       [['--timestamps', '--tail', '2'], ['--timestamps', '--tail=2']],
     ]) {
       const expected = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'logs', '-n', namespace, pod, '-c', 'flux-helm-operator', ...theirs])
-      const result = await cli.run(['logs', 'helm-operator', '-n', namespace, ...ours], {env})
+      const result = await runCli(['logs', 'helm-operator', '-n', namespace, ...ours], {env})
       expect(result.exitCode, result.stderr).toBe(0)
       expect(result.stdout).toBe(expected.stdout)
     }
-    const all = await cli.run(['logs', 'helm-operator', '-n', namespace], {env})
+    const all = await runCli(['logs', 'helm-operator', '-n', namespace], {env})
     expect(all.stdout).toMatch(/this container is simulated by kwok/)
   })
 
   it('-f follows across a pod restart: the new pod from the Deployment is found and followed, said on stderr', async () => {
     const [first] = await runningPods('app=flux')
-    const child = spawn(process.execPath, [path.join(cli.dir, 'bin/run.js'), 'logs', 'flux', '-n', namespace, '-f'], {env: {...process.env, ...env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'logs', 'flux', '-n', namespace, '-f'], {env: {...process.env, ...env, NO_COLOR: '1'}})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
@@ -121,13 +117,13 @@ describe('logs', () => {
   })
 
   it('bad input: no such pod (exit 3), bad --since (exit 2), unknown component (exit 2)', async () => {
-    const none = await cli.run(['logs', 'helm-operator', '-n', namespace, '--release', 'nope'], {env})
+    const none = await runCli(['logs', 'helm-operator', '-n', namespace, '--release', 'nope'], {env})
     expect(none.exitCode).toBe(3)
     expect(none.stderr.trim()).toBe(`error: no helm-operator pod (label app=helm-operator,release=nope) in namespace ${namespace}; check the namespace (-n; the runbook's is flux) and the release label (--release), e.g. \`kubectl get pods -A -l app=helm-operator,release=nope\``)
-    const since = await cli.run(['logs', 'flux', '-n', namespace, '--since', 'yesterday'], {env})
+    const since = await runCli(['logs', 'flux', '-n', namespace, '--since', 'yesterday'], {env})
     expect(since.exitCode).toBe(2)
     expect(since.stderr.trim()).toBe('error: --since "yesterday" is not a duration; use e.g. 30s, 10m, 2h or 1h30m')
-    const unknown = await cli.run(['logs', 'memcached', '-n', namespace], {env})
+    const unknown = await runCli(['logs', 'memcached', '-n', namespace], {env})
     expect(unknown.exitCode).toBe(2)
   })
 })

@@ -21,6 +21,7 @@
  *    extra node gets its own kwok, started with the cluster's kubelet-serving certificate (the API
  *    server verifies kubelets against the cluster CA).
  */
+import {setTimeout as sleep} from 'node:timers/promises'
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -176,7 +177,6 @@ async function freePort(): Promise<number> {
   return port
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * One extra fake node, played by its own kwok whose port-forward goes to `target`. Needs the
@@ -245,41 +245,4 @@ spec:
     await sleep(250)
   }
   return {name, taint, stop}
-}
-
-/**
- * A private copy of the built CLI (bin/, dist/, package.json, manifest; node_modules linked), so
- * that another engineer's `npm run build` (which starts with `rm -rf dist`) on this shared
- * checkout cannot pull the CLI away from under a running test. Runs like test/helpers/cli.ts.
- */
-export async function privateCli(commands: string[]): Promise<{run: (args: string[], options?: {env?: NodeJS.ProcessEnv; timeoutMs?: number}) => Promise<{stdout: string; stderr: string; exitCode: number}>; dir: string; cleanup: () => void}> {
-  const {cpSync, existsSync, mkdirSync, symlinkSync} = await import('node:fs')
-  const {execFile} = await import('node:child_process')
-  const dir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-cli-'))
-  for (let attempt = 1; ; attempt++) {
-    try {
-      rmSync(path.join(dir, 'dist'), {recursive: true, force: true})
-      for (const command of commands) if (!existsSync(path.join(repoRoot, 'dist/commands', `${command}.js`))) throw new Error(`dist/commands/${command}.js missing`)
-      cpSync(path.join(repoRoot, 'dist'), path.join(dir, 'dist'), {recursive: true})
-      for (const command of commands) if (!existsSync(path.join(dir, 'dist/commands', `${command}.js`))) throw new Error('copied mid-build')
-      break
-    } catch (error) {
-      if (attempt > 120) throw new Error(`no complete build in ${repoRoot}/dist (run npm run build): ${(error as Error).message}`)
-      await sleep(1000)
-    }
-  }
-  mkdirSync(path.join(dir, 'bin'), {recursive: true})
-  cpSync(path.join(repoRoot, 'bin'), path.join(dir, 'bin'), {recursive: true})
-  cpSync(path.join(repoRoot, 'package.json'), path.join(dir, 'package.json'))
-  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'))
-  const run = (args: string[], options: {env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}) =>
-    new Promise<{stdout: string; stderr: string; exitCode: number}>((resolve, reject) => {
-      const child = execFile(process.execPath, [path.join(dir, 'bin/run.js'), ...args], {env: {...process.env, NO_COLOR: '1', ...options.env}, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000}, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0
-        if (code === undefined) reject(error)
-        else resolve({stdout, stderr, exitCode: code})
-      })
-      child.stdin?.end()
-    })
-  return {run, dir, cleanup: () => rmSync(dir, {recursive: true, force: true})}
 }

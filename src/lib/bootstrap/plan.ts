@@ -1,3 +1,4 @@
+import {setTimeout as sleep} from 'node:timers/promises'
 import {readFileSync} from 'node:fs'
 
 import {
@@ -486,4 +487,3 @@ export function selectSteps(only: string[] | undefined, skip: string[] | undefin
   return {selected, skipped: stepIds.filter((id) => !selected.includes(id))}
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -60,10 +60,11 @@ export async function listLatestRecords(core: CoreV1Api, options: ListRecordsOpt
     const current = acc.get(key)
     if (!current || labels.revision > current.labels.revision) acc.set(key, {labels, data})
   }
+  // The three lists below are independent, so they go out together.
   // Pass 1: labels only (PartialObjectMetadataList), so the payloads of the thousands of old
   // revisions never cross the wire: this finds the latest revision of every release.
   const metadataOnly = setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json')
-  const latestSecrets = await pagedList<V1Secret, Map<string, Candidate>>({
+  const labelsPass = pagedList<V1Secret, Map<string, Candidate>>({
     fetchPage: async (token) => {
       const page = namespace
         ? await core.listNamespacedSecret({namespace, labelSelector: helmSelector, limit: 500, _continue: token}, metadataOnly)
@@ -85,55 +86,52 @@ export async function listLatestRecords(core: CoreV1Api, options: ListRecordsOpt
   // Pass 2: the payloads, of records that can be a latest revision. helm marks every revision it
   // replaces superseded, so the latest of a release is (almost) never superseded.
   const current = `${helmSelector},status!=superseded`
-  await pagedList<V1Secret, undefined>({
+  const payloadPass = pagedList<V1Secret, Map<string, Candidate>>({
     fetchPage: (token) =>
       namespace
         ? core.listNamespacedSecret({namespace, labelSelector: current, limit, _continue: token})
         : core.listSecretForAllNamespaces({labelSelector: current, limit, _continue: token}),
-    init: () => undefined,
-    add(_acc, secrets) {
-      for (const secret of secrets) {
-        const labels = recordLabels(secret, 'secret')
-        if (!labels) continue
-        const key = `secret/${labels.namespace}/${labels.release}`
-        const known = latestSecrets.get(key)
-        // The latest pass 1 found, or one written since: keep its payload.
-        if (!known || labels.revision >= known.labels.revision) latestSecrets.set(key, {labels, data: secret.data?.release ?? ''})
-      }
+    init: () => new Map(),
+    add(acc, secrets) {
+      for (const secret of secrets) keep(acc, recordLabels(secret, 'secret'), secret.data?.release ?? '')
     },
     onRestart: options.onRestart,
   })
+  let configMapsSkipped: string | undefined
+  let configMapCount = 0
+  const configMapPass = pagedList<V1ConfigMap, Map<string, Candidate>>({
+    fetchPage: (token) =>
+      namespace
+        ? core.listNamespacedConfigMap({namespace, labelSelector: helmSelector, limit, _continue: token})
+        : core.listConfigMapForAllNamespaces({labelSelector: helmSelector, limit, _continue: token}),
+    init: () => {
+      configMapCount = 0
+      return new Map()
+    },
+    add(acc, configMaps) {
+      configMapCount += configMaps.length
+      for (const configMap of configMaps) keep(acc, recordLabels(configMap, 'configmap'), configMap.data?.release)
+    },
+    onRestart: options.onRestart,
+  }).catch((error: unknown) => {
+    // The ConfigMap driver is rare; a user allowed to read helm's Secrets but not ConfigMaps
+    // still gets the Secret-backed releases, with a note.
+    if (httpStatus(error) !== 403) throw error
+    configMapsSkipped = 'not allowed to list ConfigMaps, so releases stored with HELM_DRIVER=configmap are not shown'
+    return new Map<string, Candidate>()
+  })
+  const [latestSecrets, payloads, latestConfigMaps] = await Promise.all([labelsPass, payloadPass, configMapPass])
+  // The latest revision pass 1 found, or one written since: take its payload from pass 2.
+  for (const [key, withPayload] of payloads) {
+    const known = latestSecrets.get(key)
+    if (!known || withPayload.labels.revision >= known.labels.revision) latestSecrets.set(key, withPayload)
+  }
   // Pass 3: the odd release whose latest record is superseded (edited by hand, or a rollback
   // that failed half-way) is read one by one.
   for (const candidate of latestSecrets.values()) {
     if (candidate.data !== undefined) continue
     const secret = await core.readNamespacedSecret({name: candidate.labels.objectName, namespace: candidate.labels.namespace})
     candidate.data = secret.data?.release
-  }
-  let configMapsSkipped: string | undefined
-  let latestConfigMaps = new Map<string, Candidate>()
-  let configMapCount = 0
-  try {
-    latestConfigMaps = await pagedList<V1ConfigMap, Map<string, Candidate>>({
-      fetchPage: (token) =>
-        namespace
-          ? core.listNamespacedConfigMap({namespace, labelSelector: helmSelector, limit, _continue: token})
-          : core.listConfigMapForAllNamespaces({labelSelector: helmSelector, limit, _continue: token}),
-      init: () => {
-        configMapCount = 0
-        return new Map()
-      },
-      add(acc, configMaps) {
-        configMapCount += configMaps.length
-        for (const configMap of configMaps) keep(acc, recordLabels(configMap, 'configmap'), configMap.data?.release)
-      },
-      onRestart: options.onRestart,
-    })
-  } catch (error) {
-    // The ConfigMap driver is rare; a user allowed to read helm's Secrets but not ConfigMaps
-    // still gets the Secret-backed releases, with a note.
-    if (httpStatus(error) !== 403) throw error
-    configMapsSkipped = 'not allowed to list ConfigMaps, so releases stored with HELM_DRIVER=configmap are not shown'
   }
   const records: LatestRecords['records'] = []
   for (const candidate of [...latestSecrets.values(), ...latestConfigMaps.values()]) {

@@ -1,3 +1,5 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+
 import type {V1DaemonSet, V1DaemonSetUpdateStrategy} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
@@ -186,7 +188,6 @@ export async function finishRestart(clients: KubeProxyClients, namespace: string
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function isTransient(error: unknown): boolean {
   const cli = toCliError(error, {verb: 'watch'})
