@@ -1,9 +1,9 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
-import {CoreV1Api, type KubeConfig} from '@kubernetes/client-node'
 import type {ChalkInstance} from 'chalk'
 
 import {CliError, ExitCode, isCliError} from './lib/errors.js'
-import {contextNamespace, loadKubeConfig, type LoadedKubeConfig} from './lib/kube/config.js'
+import {type KubeAccess, kubeAccess} from './lib/kube/clients.js'
+import {contextNamespace, loadKubeConfig} from './lib/kube/config.js'
 import {type ApiAction, toCliError} from './lib/kube/errors.js'
 import {createStepLogger, type StepLogger} from './lib/render/log.js'
 import {colorEnabled, makeChalk} from './lib/render/style.js'
@@ -18,12 +18,6 @@ export const allNamespacesFlag = Flags.boolean({
   description: 'Look in all namespaces (overrides --namespace).',
   default: false,
 })
-
-/** Cluster access as a command sees it: built on first use, never at start-up. */
-export interface KubeAccess extends LoadedKubeConfig {
-  core: CoreV1Api
-  api<T>(apiClass: new (...args: never[]) => T): T
-}
 
 /**
  * The one base command: the flags every command shares, lazy cluster clients, colour and the
@@ -45,7 +39,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
-  private kubeAccess?: KubeAccess
+  private access?: KubeAccess
   private stepLogger?: StepLogger
 
   public override async init(): Promise<void> {
@@ -63,23 +57,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Kubeconfig and API clients, loaded the first time a command needs the cluster. */
   protected get kube(): KubeAccess {
-    if (!this.kubeAccess) {
-      const loaded = loadKubeConfig({kubeconfig: this.flags.kubeconfig, context: this.flags.context})
-      const kc: KubeConfig = loaded.kc
-      const clients = new Map<unknown, unknown>()
-      const api = <A>(apiClass: new (...args: never[]) => A): A => {
-        if (!clients.has(apiClass)) clients.set(apiClass, kc.makeApiClient(apiClass as never))
-        return clients.get(apiClass) as A
-      }
-      this.kubeAccess = {
-        ...loaded,
-        api,
-        get core() {
-          return api(CoreV1Api)
-        },
-      }
+    if (!this.access) {
+      this.access = kubeAccess(loadKubeConfig({kubeconfig: this.flags.kubeconfig, context: this.flags.context}))
     }
-    return this.kubeAccess
+    return this.access
   }
 
   /** The namespace to act in: -n, else the context's namespace, else "default". */

@@ -1,5 +1,4 @@
 import {EKSClient} from '@aws-sdk/client-eks'
-import {CoreV1Api} from '@kubernetes/client-node'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
@@ -11,6 +10,7 @@ import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
 import {applyKubeconfigUpdate, planKubeconfigUpdate} from '../lib/eks/update-kubeconfig.js'
 import {type HelmTool, resolveHelm} from '../lib/helm/binary.js'
 import {toCliError} from '../lib/kube/errors.js'
+import {kubeAccess} from '../lib/kube/clients.js'
 import {loadKubeConfig} from '../lib/kube/config.js'
 import {confirm} from '../lib/render/confirm.js'
 
@@ -140,13 +140,8 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
     let contextOverride: string | undefined
     let helm: Promise<HelmTool> | undefined
     const load = (): ClusterAccess => {
-      const loaded = contextOverride ? loadKubeConfig({kubeconfig: flags.kubeconfig, context: contextOverride}) : this.kube
-      const clients = new Map<unknown, unknown>()
-      const api = <A>(apiClass: new (...args: never[]) => A): A => {
-        if (!clients.has(apiClass)) clients.set(apiClass, loaded.kc.makeApiClient(apiClass as never))
-        return clients.get(apiClass) as A
-      }
-      return {kc: loaded.kc, api, core: api(CoreV1Api)}
+      // After the kubeconfig step the plan goes on in the context it wrote.
+      return contextOverride ? kubeAccess(loadKubeConfig({kubeconfig: flags.kubeconfig, context: contextOverride})) : this.kube
     }
     const env = process.env
     return {
