@@ -21,7 +21,7 @@ import {gunzipSync, gzipSync} from 'node:zlib'
 
 import * as k8s from '@kubernetes/client-node'
 
-import {compare, measure, printComparison} from './lib.mjs'
+import {compare, measureInterleaved, printComparison} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opts} = parseArgs({options: {releases: {type: 'string', default: '300'}, revisions: {type: 'string', default: '10'}, runs: {type: 'string', default: '5'}, keep: {type: 'boolean', default: false}}})
@@ -108,8 +108,13 @@ async function seed() {
 }
 
 await seed()
-const ours = measure({label: 'elife-k8s helm list -A', argv: [process.execPath, path.join(root, 'bin/run.js'), 'helm', 'list', '-A'], runs, env})
-const peer = measure({label: 'helm list -A', argv: [helmBin, 'list', '-A'], runs, env})
+const [ours, peer] = measureInterleaved(
+  [
+    {label: 'elife-k8s helm list -A', argv: [process.execPath, path.join(root, 'bin/run.js'), 'helm', 'list', '-A']},
+    {label: 'helm list -A', argv: [helmBin, 'list', '-A']},
+  ],
+  {runs, env},
+)
 const c = compare(ours, peer)
 const records = await countRecords()
 printComparison(`helm list -A: ${releases} releases x ${revisions} revisions (${records} release Secrets in bench namespaces)`, c)

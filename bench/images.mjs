@@ -16,7 +16,7 @@ import {parseArgs} from 'node:util'
 import * as k8s from '@kubernetes/client-node'
 
 import {up} from '../scripts/cluster/harness.mjs'
-import {compare, measure, printComparison} from './lib.mjs'
+import {compare, measureInterleaved, printComparison} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opts} = parseArgs({options: {sizes: {type: 'string', default: '1000,10000'}, runs: {type: 'string', default: '5'}, keep: {type: 'boolean', default: false}}})
@@ -99,9 +99,14 @@ async function seed(total) {
 const results = []
 for (const size of sizes) {
   await seed(size)
-  const ours = measure({label: 'elife-k8s images --by pod -A', argv: [process.execPath, path.join(root, 'bin/run.js'), 'images', '--by', 'pod', '-A'], runs, env})
   const jsonpath = '{range .items[*]}{"\\n"}{.metadata.name}{":\\t"}{range .spec.containers[*]}{.image}{", "}{end}{end}'
-  const peer = measure({label: 'kubectl one-liner', shell: `{time} ${kubectl} get pods --all-namespaces -o=jsonpath='${jsonpath}' | sort | column -t`, runs, env})
+  const [ours, peer] = measureInterleaved(
+    [
+      {label: 'elife-k8s images --by pod -A', argv: [process.execPath, path.join(root, 'bin/run.js'), 'images', '--by', 'pod', '-A']},
+      {label: 'kubectl one-liner', shell: `{time} ${kubectl} get pods --all-namespaces -o=jsonpath='${jsonpath}' | sort | column -t`},
+    ],
+    {runs, env},
+  )
   const c = compare(ours, peer)
   printComparison(`${size} bench pods (+ the seeded cluster's own)`, c)
   results.push({pods: size, ...c})

@@ -8,30 +8,47 @@ import path from 'node:path'
 const gnuTime = '/usr/bin/time'
 
 /**
- * Runs `argv` (or a shell pipeline when `shell` is given, measuring the pipeline's wall time and
- * the peak RSS of its first command, wrapped in GNU time) `runs` times after one warm-up run.
+ * One run of `argv` (or of a shell pipeline, `{time}` marking where GNU time goes: the pipeline's
+ * wall time, and the CPU and peak RSS of the command it wraps): wall ms, CPU ms, peak RSS KB.
  */
-export function measure({label, argv, shell, runs = 5, env = process.env, warmup = 1}) {
+function runOnce({label, argv, shell}, env, timeFile) {
+  const format = ['-f', '%U %S %M', '-o', timeFile]
+  const started = process.hrtime.bigint()
+  const result = shell
+    ? spawnSync('bash', ['-o', 'pipefail', '-c', shell.replace('{time}', `${gnuTime} ${format.map((a) => `'${a}'`).join(' ')}`)], {env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30})
+    : spawnSync(gnuTime, [...format, ...argv], {env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30})
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
+  if (result.status !== 0) throw new Error(`${label} failed (exit ${result.status}): ${result.stderr?.toString().slice(0, 500)}`)
+  const [user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number)
+  return {wallMs, cpuMs: (user + sys) * 1000, rssKb}
+}
+
+/**
+ * Runs the commands in turns (a, b, a, b, ...), `runs` times each after `warmup` rounds, so that
+ * whatever else the machine does falls on both alike. Per command: the median wall and CPU time,
+ * the peak RSS over all runs, and every wall time.
+ */
+export function measureInterleaved(commands, {runs = 5, env = process.env, warmup = 1} = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-bench-'))
-  const timeFile = path.join(dir, 'time')
-  const walls = []
-  const rss = []
+  const samples = commands.map(() => [])
   try {
     for (let i = 0; i < warmup + runs; i++) {
-      const started = process.hrtime.bigint()
-      const result = shell
-        ? spawnSync('bash', ['-o', 'pipefail', '-c', shell.replace('{time}', `${gnuTime} -f %M -o ${timeFile}`)], {env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30})
-        : spawnSync(gnuTime, ['-f', '%M', '-o', timeFile, ...argv], {env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30})
-      const wallMs = Number(process.hrtime.bigint() - started) / 1e6
-      if (result.status !== 0) throw new Error(`${label} failed (exit ${result.status}): ${result.stderr?.toString().slice(0, 500)}`)
-      if (i < warmup) continue
-      walls.push(wallMs)
-      rss.push(Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()))
+      commands.forEach((command, c) => {
+        const sample = runOnce(command, command.env ?? env, path.join(dir, 'time'))
+        if (i >= warmup) samples[c].push(sample)
+      })
     }
   } finally {
     rmSync(dir, {recursive: true, force: true})
   }
-  return {label, runs, wallMs: median(walls), peakRssKb: Math.max(...rss), walls}
+  return commands.map(({label}, c) => ({
+    label,
+    runs,
+    wallMs: median(samples[c].map((s) => s.wallMs)),
+    cpuMs: median(samples[c].map((s) => s.cpuMs)),
+    peakRssKb: Math.max(...samples[c].map((s) => s.rssKb)),
+    walls: samples[c].map((s) => round(s.wallMs)),
+  }))
 }
 
 export function median(values) {

@@ -13,13 +13,13 @@
 // every AWS_* variable and with a throwaway HOME: NODE_EXTRA_CA_CERTS, if set, is kept, because
 // kubectl passes it on too (Node reads that bundle at start-up; see the last lines of output).
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import {median, round} from './lib.mjs'
+import {measureInterleaved, round} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '10'}, json: {type: 'boolean', default: false}}})
@@ -61,32 +61,11 @@ const ours = `${process.execPath} ${path.join(root, 'bin/run.js')} token --clust
 const aws = `aws eks get-token --cluster-name ${cluster} --region us-east-1`
 const clearCache = `rm -rf ${cacheHome}/elife-k8s; `
 
-const timeFile = path.join(home, 'time')
-
-/** One run through bash and GNU time: wall ms, CPU ms (user+sys of the timed command), peak RSS KB. */
-function runOnce(shell, runEnv) {
-  const started = process.hrtime.bigint()
-  const result = spawnSync('bash', ['-c', shell.replace('{time}', `/usr/bin/time -f '%U %S %M' -o ${timeFile}`)], {env: runEnv, stdio: ['ignore', 'ignore', 'pipe']})
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6
-  if (result.status !== 0) throw new Error(`${shell} failed: ${result.stderr}`)
-  const [user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number)
-  return {wallMs, cpuMs: (user + sys) * 1000, rssKb: rss}
-}
-
-/** Runs the commands in turns, `runs` times each after one warm-up round; medians per command. */
+/** The commands in turns (see measureInterleaved), keyed by label, in ms and MB. */
 function interleaved(commands, runEnv = env) {
-  const samples = commands.map(() => [])
-  for (let i = 0; i <= runs; i++) {
-    commands.forEach(({shell}, c) => {
-      const sample = runOnce(shell, runEnv)
-      if (i > 0) samples[c].push(sample)
-    })
-  }
-  return Object.fromEntries(commands.map(({label}, c) => [label, {
-    wallMs: round(median(samples[c].map((s) => s.wallMs))),
-    cpuMs: round(median(samples[c].map((s) => s.cpuMs))),
-    peakRssMb: round(Math.max(...samples[c].map((s) => s.rssKb)) / 1024),
-  }]))
+  return Object.fromEntries(
+    measureInterleaved(commands, {runs, env: runEnv}).map((m) => [m.label, {wallMs: round(m.wallMs), cpuMs: round(m.cpuMs), peakRssMb: round(m.peakRssKb / 1024)}]),
+  )
 }
 
 function ratios(ours, peer) {

@@ -116,6 +116,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const red = makeChalk(colorEnabled(process.stderr, process.env, this.flags?.['no-color'])).red
     process.stderr.write(`${red('error:')} ${message}\n`)
     if (debug) {
+      // dist/ is bundled; with source maps on, the trace (formatted on first read) names src/ lines.
+      process.setSourceMapsEnabled(true)
       process.stderr.write(`${err.stack ?? ''}\n`)
       if (cliError?.cause instanceof Error) process.stderr.write(`caused by: ${cliError.cause.stack ?? cliError.cause.message}\n`)
     } else if (!cliError && parseExit === undefined) {

@@ -14,14 +14,23 @@ describe('renderTable', () => {
     expect(renderTable([{name: 'journal', n: 3}, {name: 'a', n: 12}], columns, plain).split('\n')).toEqual(['NAME      COUNT', 'journal       3', 'a            12'])
   })
 
-  it('keeps one set of column widths across the chunks it renders large tables in', () => {
+  it('measures column widths over every row, however late the widest comes', () => {
     const rows = Array.from({length: 1000}, (_, i) => ({name: i === 999 ? 'the-longest-name-at-the-end' : `pod-${i}`, n: i}))
     const lines = renderTable(rows, columns, plain).split('\n')
     expect(lines).toHaveLength(1001)
     expect(lines[0]).toBe(`NAME${' '.repeat('the-longest-name-at-the-end'.length - 4)}   COUNT`)
-    // Every count ends in the same column, whichever chunk its row was rendered in.
+    // Every count ends in the same column.
     expect(new Set(lines.map((l) => l.length))).toEqual(new Set([lines[0].length]))
     expect(lines[1]).toBe(`pod-0${' '.repeat(lines[0].length - 6)}0`)
+  })
+
+  it('keeps one row on one line: line breaks and tabs inside a cell become spaces', () => {
+    const lines = renderTable([{name: 'upgrade failed:\n  timed out\twaiting', n: 1}, {name: 'b', n: 2}], columns, plain).split('\n')
+    expect(lines).toEqual(['NAME                                COUNT', 'upgrade failed: timed out waiting       1', 'b                                       2'])
+  })
+
+  it('counts wide East Asian characters as two columns', () => {
+    expect(renderTable([{name: '日本', n: 1}, {name: 'abcde', n: 2}], columns, plain).split('\n')).toEqual(['NAME    COUNT', '日本        1', 'abcde       2'])
   })
 
   it('renders only the header for no rows', () => {

@@ -40,7 +40,7 @@ Unlike plain \`helm list\`, releases stuck in pending-install/pending-upgrade/pe
     const namespace = flags['all-namespaces'] ? undefined : this.namespace
     const scope = namespace ? `namespace "${namespace}"` : 'all namespaces'
     const listed = await this.callApi({verb: 'list helm release records (Secrets with owner=helm)', target: namespace ? `in namespace "${namespace}"` : 'in all namespaces'}, () =>
-      listReleases(this.kube.core, this.kube.api(CustomObjectsApi), {
+      listReleases(this.kube.kc, this.kube.api(CustomObjectsApi), {
         namespace,
         stuckOnly: flags.stuck,
         onProgress: (seen) => this.steps.progress(`read ${seen.toLocaleString('en')} release records…`),

@@ -89,7 +89,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
       const namespace = flags['all-namespaces'] ? undefined : this.namespace
       const scope = namespace ? `in ${namespace}` : 'in all namespaces'
       const [latest, owners] = await this.callApi({verb: 'list helm release records', target: scope}, () =>
-        Promise.all([listLatestRecords(clients.core, {namespace}), findOwners(clients.custom, namespace)]),
+        Promise.all([listLatestRecords(this.kube.kc, {namespace}), findOwners(clients.custom, namespace)]),
       )
       const stuck = latest.records.filter(({record}) => ['failed', 'uninstalling', 'pending-install', 'pending-upgrade', 'pending-rollback'].includes(record.info?.status ?? ''))
       if (stuck.length === 0) {

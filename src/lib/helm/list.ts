@@ -1,4 +1,4 @@
-import type {CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+import type {CustomObjectsApi, KubeConfig} from '@kubernetes/client-node'
 
 export {releaseColumns, releaseRow, type ReleaseRow, sortReleaseRows} from './rows.js'
 
@@ -18,9 +18,9 @@ export interface ListReleasesResult {
   notes: string[]
 }
 
-export async function listReleases(core: CoreV1Api, custom: CustomObjectsApi, options: ListReleasesOptions = {}): Promise<ListReleasesResult> {
+export async function listReleases(kc: KubeConfig, custom: CustomObjectsApi, options: ListReleasesOptions = {}): Promise<ListReleasesResult> {
   const [latest, owners] = await Promise.all([
-    listLatestRecords(core, options),
+    listLatestRecords(kc, options),
     options.withOwners === false ? Promise.resolve<OwnerIndex>({owners: new Map(), notes: []}) : findOwners(custom, options.namespace),
   ])
   let releases = latest.records.map(({labels, record}) => releaseRow(labels, record, owners.owners))

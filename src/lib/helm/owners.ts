@@ -20,22 +20,30 @@ export interface OwnerIndex {
 export async function findOwners(custom: CustomObjectsApi, namespace?: string): Promise<OwnerIndex> {
   const owners: OwnerIndex['owners'] = new Map()
   const notes: string[] = []
-  for (const api of helmReleaseApis) {
-    for (const version of api.versions) {
-      const items = await listHelmReleases(custom, api.group, version, namespace, notes)
-      if (items === undefined) continue
-      for (const hr of items) {
-        const {namespace: releaseNamespace, release} = managedRelease(api.controller, hr)
-        owners.set(ownerKey(releaseNamespace, release), {
-          controller: api.controller,
-          apiVersion: `${api.group}/${version}`,
-          kind: 'HelmRelease',
-          namespace: hr.metadata?.namespace ?? '',
-          name: hr.metadata?.name ?? '',
-          object: hr,
-        })
+  // The two controllers' HelmReleases are looked up side by side; within one group, the served
+  // versions are tried newest first.
+  const found = await Promise.all(
+    helmReleaseApis.map(async (api) => {
+      for (const version of api.versions) {
+        const items = await listHelmReleases(custom, api.group, version, namespace, notes)
+        if (items !== undefined) return {api, version, items}
       }
-      break
+      return undefined
+    }),
+  )
+  for (const entry of found) {
+    if (!entry) continue
+    const {api, version, items} = entry
+    for (const hr of items) {
+      const {namespace: releaseNamespace, release} = managedRelease(api.controller, hr)
+      owners.set(ownerKey(releaseNamespace, release), {
+        controller: api.controller,
+        apiVersion: `${api.group}/${version}`,
+        kind: 'HelmRelease',
+        namespace: hr.metadata?.namespace ?? '',
+        name: hr.metadata?.name ?? '',
+        object: hr,
+      })
     }
   }
   return {owners, notes}

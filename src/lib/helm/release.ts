@@ -78,7 +78,7 @@ export interface RecordLabels {
   driver: StorageDriver
 }
 
-interface LabelledObject {
+export interface LabelledObject {
   metadata?: {name?: string; namespace?: string; labels?: Record<string, string>}
 }
 

@@ -1,9 +1,10 @@
-import {type CoreV1Api, setHeaderOptions, type V1ConfigMap, type V1Secret} from '@kubernetes/client-node'
+import type {CoreV1Api, KubeConfig, V1ConfigMap, V1Secret} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
 import {httpStatus} from '../kube/errors.js'
-import {pagedList} from '../kube/list.js'
-import {decodeOrExplain, type RecordLabels, recordLabels, type ReleaseRecord, type StorageDriver} from './release.js'
+import {type Page, pagedList} from '../kube/list.js'
+import {getJson} from '../kube/raw.js'
+import {decodeOrExplain, type LabelledObject, type RecordLabels, recordLabels, type ReleaseRecord, type StorageDriver} from './release.js'
 
 /** Helm's own rule for release names (helm.sh/helm/v3/pkg/chartutil ValidateReleaseName). */
 const releaseNamePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
@@ -27,6 +28,8 @@ export interface ListRecordsOptions {
   namespace?: string
   /** Records per page. Release records can be up to 1 MiB each, so pages stay modest. */
   pageSize?: number
+  /** Records per page when only their metadata is listed (default 5,000). */
+  metadataPageSize?: number
   onProgress?: (recordsSeen: number) => void
   onRestart?: (attempt: number) => void
 }
@@ -41,16 +44,37 @@ export interface LatestRecords {
 
 const helmSelector = 'owner=helm'
 
+/** A Secret or ConfigMap as the API server sends it (only the fields read here). */
+interface RawRecordObject extends LabelledObject {
+  data?: {release?: string}
+}
+
+interface RawList {
+  items: RawRecordObject[] | null
+  metadata?: {continue?: string}
+}
+
+/** Lists one kind of helm's record objects page by page, as plain JSON (see getJson). */
+function recordPages(kc: KubeConfig, resource: 'secrets' | 'configmaps', namespace: string | undefined, headers: Record<string, string> = {}) {
+  const apiPath = namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}` : `/api/v1/${resource}`
+  return async (labelSelector: string, limit: number, token: string | undefined): Promise<Page<RawRecordObject>> => {
+    const page = await getJson<RawList>(kc, apiPath, {labelSelector, limit, continue: token}, headers)
+    // An empty PartialObjectMetadataList comes back with "items": null.
+    return {items: page.items ?? [], metadata: {_continue: page.metadata?.continue}}
+  }
+}
+
 /**
  * The latest revision of every release, the way `helm list -a` finds them, but fetching and
  * decoding only those. helm lists every record of every release with its payload and decodes them
- * all; here the labels (name, version, status) of all records are listed first, metadata only and
- * page by page, to find the latest revision of each release, and only payloads of records that
- * can be a latest one (status other than superseded) are then fetched, page by page, keeping just
- * the latest's payload (still encoded) until it is decoded at the end. Memory stays at one page
- * plus one compressed payload per release.
+ * all; here the labels (name, version, status) of all records are listed first, metadata only, to
+ * find the latest revision of each release, and only payloads of records that can be a latest one
+ * (status other than superseded) are fetched, page by page, keeping just the latest's payload
+ * (still encoded) until it is decoded at the end. Memory stays at one page plus one compressed
+ * payload per release. The lists are read as plain JSON through client-node's connection set-up:
+ * its typed API would run each of thousands of objects through its ObjectSerializer first.
  */
-export async function listLatestRecords(core: CoreV1Api, options: ListRecordsOptions = {}): Promise<LatestRecords> {
+export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOptions = {}): Promise<LatestRecords> {
   const {namespace} = options
   const limit = options.pageSize ?? 200
   let secretCount = 0
@@ -62,16 +86,11 @@ export async function listLatestRecords(core: CoreV1Api, options: ListRecordsOpt
   }
   // The three lists below are independent, so they go out together.
   // Pass 1: labels only (PartialObjectMetadataList), so the payloads of the thousands of old
-  // revisions never cross the wire: this finds the latest revision of every release.
-  const metadataOnly = setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json')
-  const labelsPass = pagedList<V1Secret, Map<string, Candidate>>({
-    fetchPage: async (token) => {
-      const page = namespace
-        ? await core.listNamespacedSecret({namespace, labelSelector: helmSelector, limit: 500, _continue: token}, metadataOnly)
-        : await core.listSecretForAllNamespaces({labelSelector: helmSelector, limit: 500, _continue: token}, metadataOnly)
-      // An empty PartialObjectMetadataList comes back with "items": null.
-      return {items: page.items ?? [], metadata: page.metadata}
-    },
+  // revisions never cross the wire: this finds the latest revision of every release. A record's
+  // metadata is about 1 KB, so pages are large: each page is a round trip.
+  const metadataPage = recordPages(kc, 'secrets', namespace, {Accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json'})
+  const labelsPass = pagedList<RawRecordObject, Map<string, Candidate>>({
+    fetchPage: (token) => metadataPage(helmSelector, options.metadataPageSize ?? 5000, token),
     init: () => {
       secretCount = 0
       return new Map()
@@ -85,12 +104,9 @@ export async function listLatestRecords(core: CoreV1Api, options: ListRecordsOpt
   })
   // Pass 2: the payloads, of records that can be a latest revision. helm marks every revision it
   // replaces superseded, so the latest of a release is (almost) never superseded.
-  const current = `${helmSelector},status!=superseded`
-  const payloadPass = pagedList<V1Secret, Map<string, Candidate>>({
-    fetchPage: (token) =>
-      namespace
-        ? core.listNamespacedSecret({namespace, labelSelector: current, limit, _continue: token})
-        : core.listSecretForAllNamespaces({labelSelector: current, limit, _continue: token}),
+  const secretPage = recordPages(kc, 'secrets', namespace)
+  const payloadPass = pagedList<RawRecordObject, Map<string, Candidate>>({
+    fetchPage: (token) => secretPage(`${helmSelector},status!=superseded`, limit, token),
     init: () => new Map(),
     add(acc, secrets) {
       for (const secret of secrets) keep(acc, recordLabels(secret, 'secret'), secret.data?.release ?? '')
@@ -99,11 +115,9 @@ export async function listLatestRecords(core: CoreV1Api, options: ListRecordsOpt
   })
   let configMapsSkipped: string | undefined
   let configMapCount = 0
-  const configMapPass = pagedList<V1ConfigMap, Map<string, Candidate>>({
-    fetchPage: (token) =>
-      namespace
-        ? core.listNamespacedConfigMap({namespace, labelSelector: helmSelector, limit, _continue: token})
-        : core.listConfigMapForAllNamespaces({labelSelector: helmSelector, limit, _continue: token}),
+  const configMapPage = recordPages(kc, 'configmaps', namespace)
+  const configMapPass = pagedList<RawRecordObject, Map<string, Candidate>>({
+    fetchPage: (token) => configMapPage(helmSelector, limit, token),
     init: () => {
       configMapCount = 0
       return new Map()
@@ -130,7 +144,8 @@ export async function listLatestRecords(core: CoreV1Api, options: ListRecordsOpt
   // that failed half-way) is read one by one.
   for (const candidate of latestSecrets.values()) {
     if (candidate.data !== undefined) continue
-    const secret = await core.readNamespacedSecret({name: candidate.labels.objectName, namespace: candidate.labels.namespace})
+    const {objectName, namespace: recordNamespace} = candidate.labels
+    const secret = await getJson<RawRecordObject>(kc, `/api/v1/namespaces/${encodeURIComponent(recordNamespace)}/secrets/${encodeURIComponent(objectName)}`)
     candidate.data = secret.data?.release
   }
   const records: LatestRecords['records'] = []

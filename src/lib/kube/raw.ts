@@ -8,12 +8,17 @@ import fetch from 'node-fetch'
  * every object through ObjectSerializer, which on a 10,000-pod list costs more time and memory
  * than the request itself; list commands that read a few fields use this instead.
  */
-export async function getJson<T>(kc: KubeConfig, apiPath: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+export async function getJson<T>(
+  kc: KubeConfig,
+  apiPath: string,
+  query: Record<string, string | number | undefined> = {},
+  headers: Record<string, string> = {},
+): Promise<T> {
   const cluster = kc.getCurrentCluster()
   if (!cluster) throw new Error('the kubeconfig has no current cluster')
   const url = new URL(cluster.server.replace(/\/+$/, '') + apiPath)
   for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(key, String(value))
-  const init = await kc.applyToFetchOptions({})
+  const init = await kc.applyToFetchOptions({headers})
   const response = await fetch(url.toString(), {...init, method: 'GET'} as Parameters<typeof fetch>[1])
   const text = await response.text()
   if (!response.ok) {

@@ -1,4 +1,3 @@
-import Table from 'cli-table3'
 import type {ChalkInstance} from 'chalk'
 
 export interface Column<Row> {
@@ -9,62 +8,60 @@ export interface Column<Row> {
   color?: (row: Row, chalk: ChalkInstance) => ((s: string) => string) | undefined
 }
 
-/** Rows per cli-table3 call: its layout pass compares every cell with every earlier row. */
-const CHUNK_ROWS = 256
-
-const noBorders = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-  bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '',
-  right: '', 'right-mid': '', middle: '   ',
-}
+/** Between columns, as kubectl's printer (a tabwriter with padding 3). */
+const GAP = '   '
 
 /**
  * The one table renderer: kubectl's borderless look (upper-case headers, columns separated by
- * three spaces), so output reads like `kubectl get` and pipes cleanly into sort/awk/column.
+ * three spaces, no trailing blanks), so output reads like `kubectl get` and pipes cleanly into
+ * sort/awk/column. One row is one line: line breaks inside a cell (helm's failure descriptions
+ * have them) become spaces.
  *
- * cli-table3 lays a table out in time quadratic in its rows (each cell is checked against every
- * earlier row, for row spans), which takes half a minute at 30,000 rows. So column widths are
- * measured once over all rows, and the rows go through cli-table3 in fixed-width chunks.
+ * This was cli-table3 until the benchmarks measured it: it spends about 0.33 ms per row on layout
+ * this look never needs (per-cell option merging, ANSI-aware truncation, row spans), which was a
+ * sixth of `helm list` on 300 releases and 3.2 s of `images` on 10,000 pods. Widths are measured
+ * once here and each line is padded directly: 10,000 rows take a few milliseconds.
  */
 export function renderTable<Row>(rows: readonly Row[], columns: ReadonlyArray<Column<Row>>, chalk: ChalkInstance): string {
   const head = columns.map((c) => c.header.toUpperCase())
-  const cells = rows.map((row) => columns.map((c) => String(c.value(row))))
+  const cells = rows.map((row) => columns.map((c) => oneLine(String(c.value(row)))))
   const widths = head.map((h, i) => cells.reduce((max, r) => Math.max(max, displayWidth(r[i])), displayWidth(h)))
-  const makeTable = (withHead: boolean) =>
-    new Table({
-      head: withHead ? head : [],
-      chars: noBorders,
-      style: {head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true},
-      colAligns: columns.map((c) => c.align ?? 'left'),
-      colWidths: widths,
-      wordWrap: false,
-    })
-  const out: string[] = []
-  for (let start = 0; start === 0 || start < rows.length; start += CHUNK_ROWS) {
-    const table = makeTable(start === 0)
-    for (let i = start; i < Math.min(rows.length, start + CHUNK_ROWS); i++) {
-      table.push(
-        columns.map((c, j) => {
-          const paint = c.color?.(rows[i], chalk)
-          return paint ? paint(cells[i][j]) : cells[i][j]
-        }),
-      )
+  const last = columns.length - 1
+  const line = (texts: string[], paint: (j: number, text: string) => string) => {
+    let out = ''
+    for (let j = 0; j <= last; j++) {
+      const text = texts[j]
+      const pad = ' '.repeat(widths[j] - displayWidth(text))
+      if (j > 0) out += GAP
+      // Right-aligned cells pad on the left; the last column gets no trailing padding.
+      if (columns[j].align === 'right') out += pad + paint(j, text)
+      else out += paint(j, text) + (j === last ? '' : pad)
     }
-    const text = table.toString()
-    if (text) out.push(text)
+    return out.trimEnd()
   }
-  // cli-table3 pads the last column too; kubectl does not, and trailing blanks upset diff/grep.
-  return out
-    .join('\n')
-    .split('\n')
-    .map((line) => line.replace(/\s+$/, ''))
-    .join('\n')
+  const out = [line(head, (_j, text) => text)]
+  for (let i = 0; i < rows.length; i++) {
+    out.push(
+      line(cells[i], (j, text) => {
+        const paint = columns[j].color?.(rows[i], chalk)
+        return paint && text ? paint(text) : text
+      }),
+    )
+  }
+  return out.join('\n')
 }
+
+function oneLine(text: string): string {
+  return /[\r\n\t]/.test(text) ? text.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\t/g, ' ') : text
+}
+
+const wide = /[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u
 
 /** Terminal columns a plain (uncoloured) cell takes: wide East Asian characters count twice. */
 function displayWidth(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\u0000-\u10FF]*$/.test(text)) return text.length
   let width = 0
-  for (const ch of text) width += /[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u.test(ch) ? 2 : 1
+  for (const ch of text) width += wide.test(ch) ? 2 : 1
   return width
 }
