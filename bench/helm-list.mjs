@@ -3,7 +3,9 @@
 // same local cluster in one run: 300 releases with 10 revisions each (3,000 release Secrets).
 // Target (issue 4): at least 3x faster, with peak memory no higher than helm's.
 //
-//   npm run build && node bench/helm-list.mjs [--releases 300] [--revisions 10] [--runs 5] [--keep]
+//   npm run build && node bench/helm-list.mjs [--releases 300] [--revisions 10] [--runs 5] [--keep] [--node PATH]
+//
+// --node runs elife-k8s under another Node binary (e.g. 22 or 24, which keep compiled code).
 //
 // Seeding is realistic but fast: real helm installs one release of the test chart and upgrades it
 // to 10 revisions (so every record is one helm wrote, payload and labels alike); those 10 release
@@ -24,7 +26,7 @@ import * as k8s from '@kubernetes/client-node'
 import {compare, measureInterleaved, printComparison} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const {values: opts} = parseArgs({options: {releases: {type: 'string', default: '300'}, revisions: {type: 'string', default: '10'}, runs: {type: 'string', default: '5'}, keep: {type: 'boolean', default: false}}})
+const {values: opts} = parseArgs({options: {releases: {type: 'string', default: '300'}, revisions: {type: 'string', default: '10'}, runs: {type: 'string', default: '5'}, keep: {type: 'boolean', default: false}, node: {type: 'string', default: process.execPath}}})
 const releases = Number(opts.releases)
 const revisions = Number(opts.revisions)
 const runs = Number(opts.runs)
@@ -110,18 +112,19 @@ async function seed() {
 await seed()
 const [ours, peer] = measureInterleaved(
   [
-    {label: 'elife-k8s helm list -A', argv: [process.execPath, path.join(root, 'bin/run.js'), 'helm', 'list', '-A']},
+    {label: 'elife-k8s helm list -A', argv: [opts.node, path.join(root, 'bin/run.js'), 'helm', 'list', '-A']},
     {label: 'helm list -A', argv: [helmBin, 'list', '-A']},
   ],
   {runs, env},
 )
 const c = compare(ours, peer)
 const records = await countRecords()
-printComparison(`helm list -A: ${releases} releases x ${revisions} revisions (${records} release Secrets in bench namespaces)`, c)
+const nodeVersion = execFileSync(opts.node, ['--version']).toString().trim()
+printComparison(`helm list -A: ${releases} releases x ${revisions} revisions (${records} release Secrets in bench namespaces), Node ${nodeVersion}, ${runs} runs each in turns`, c)
 const speedup = Math.round((peer.wallMs / ours.wallMs) * 10) / 10
 console.log(`  speed-up ${speedup}x (target >= 3x): ${speedup >= 3 ? 'met' : 'NOT met'}; peak memory ratio ${c.peakRssMb.ratio} (target <= 1): ${c.peakRssMb.ratio <= 1 ? 'met' : 'NOT met'}`)
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
-writeFileSync(path.join(root, 'bench/results/helm-list.json'), JSON.stringify({releases, revisions, records, ...c, speedup, walls: {ours: ours.walls, peer: peer.walls}}, null, 2))
+writeFileSync(path.join(root, 'bench/results/helm-list.json'), JSON.stringify({releases, revisions, records, node: nodeVersion, ...c, speedup, walls: {ours: ours.walls, peer: peer.walls}}, null, 2))
 
 if (!opts.keep) {
   process.stderr.write('► deleting the bench namespaces\n')

@@ -3,7 +3,9 @@
 // (issue 3). Targets: with a warm cache at most 0.1x aws-cli's wall time, with a cold cache at
 // most 0.5x. kubectl runs this command before its requests, so process start-up is what counts.
 //
-//   npm run build && node bench/token.mjs [--runs 10] [--json]
+//   npm run build && node bench/token.mjs [--runs 10] [--json] [--node PATH]
+//
+// --node runs elife-k8s (and the `node -e 0` floor) under another Node binary, e.g. 22 or 24.
 //
 // moto (test/setup/eks-moto-server.py, PyPI moto[server]) plays STS on a loopback port, so a
 // --role-arn AssumeRole is a real local HTTP round trip for both tools. Every command runs
@@ -22,7 +24,7 @@ import {parseArgs} from 'node:util'
 import {measureInterleaved, round} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '10'}, json: {type: 'boolean', default: false}}})
+const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '10'}, json: {type: 'boolean', default: false}, node: {type: 'string', default: process.execPath}}})
 const runs = Number(opts.runs)
 const cluster = 'kubernetes-aws--flux-prod'
 const role = 'arn:aws:iam::123456789012:role/kubernetes-aws--flux-prod--AmazonEKSUserRole'
@@ -57,7 +59,9 @@ Object.assign(env, {
   AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${port}`,
 })
 
-const ours = `${process.execPath} ${path.join(root, 'bin/run.js')} token --cluster ${cluster} --region us-east-1`
+const nodeBin = opts.node
+const nodeVersion = spawnSync(nodeBin, ['--version'], {encoding: 'utf8'}).stdout.trim()
+const ours = `${nodeBin} ${path.join(root, 'bin/run.js')} token --cluster ${cluster} --region us-east-1`
 const aws = `aws eks get-token --cluster-name ${cluster} --region us-east-1`
 const clearCache = `rm -rf ${cacheHome}/elife-k8s; `
 
@@ -83,14 +87,14 @@ try {
       {label: 'aws', shell: `{time} ${aws}${extra}`},
       {label: 'cold', shell: `${clearCache}{time} ${ours}${extra}`},
       {label: 'warm', shell: `{time} ${ours}${extra}`},
-      {label: 'node', shell: `{time} ${process.execPath} -e 0`},
+      {label: 'node', shell: `{time} ${nodeBin} -e 0`},
     ])
     results[variant] = {...m, cold: {...m.cold, ratio: ratios(m.cold, m.aws)}, warm: {...m.warm, ratio: ratios(m.warm, m.aws)}}
   }
   // Node itself reads NODE_EXTRA_CA_CERTS eagerly at start-up; show the warm path without it too.
   if (env.NODE_EXTRA_CA_CERTS) {
     const {NODE_EXTRA_CA_CERTS: _bundle, ...without} = env
-    const m = interleaved([{label: 'aws', shell: `{time} ${aws}`}, {label: 'warm', shell: `{time} ${ours}`}, {label: 'node', shell: `{time} ${process.execPath} -e 0`}], without)
+    const m = interleaved([{label: 'aws', shell: `{time} ${aws}`}, {label: 'warm', shell: `{time} ${ours}`}, {label: 'node', shell: `{time} ${nodeBin} -e 0`}], without)
     results['no role, without NODE_EXTRA_CA_CERTS'] = {...m, warm: {...m.warm, ratio: ratios(m.warm, m.aws)}}
   }
 } finally {
@@ -103,7 +107,7 @@ if (opts.json) {
 } else {
   const line = (name, r) => `  ${name.padEnd(22)} wall ${String(r.wallMs).padStart(7)} ms   cpu ${String(r.cpuMs).padStart(6)} ms   peak ${String(r.peakRssMb).padStart(5)} MB`
   for (const [variant, r] of Object.entries(results)) {
-    console.log(`── ${variant} (${runs} runs each, medians)`)
+    console.log(`── ${variant}, Node ${nodeVersion} (${runs} runs each, medians)`)
     console.log(line('aws eks get-token', r.aws))
     if (r.cold) console.log(`${line('elife-k8s token, cold', r.cold)}   ratio wall ${r.cold.ratio.wall}x (target ≤ 0.5x: ${r.cold.ratio.wall <= 0.5 ? 'met' : 'MISSED'}), cpu ${r.cold.ratio.cpu}x, memory ${r.cold.ratio.rss}x`)
     console.log(`${line('elife-k8s token, warm', r.warm)}   ratio wall ${r.warm.ratio.wall}x (target ≤ 0.1x: ${r.warm.ratio.wall <= 0.1 ? 'met' : 'MISSED'}), cpu ${r.warm.ratio.cpu}x, memory ${r.warm.ratio.rss}x`)
@@ -111,4 +115,4 @@ if (opts.json) {
   }
 }
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
-writeFileSync(path.join(root, 'bench/results/token.json'), `${JSON.stringify({runs, date: new Date().toISOString(), results}, null, 2)}\n`)
+writeFileSync(path.join(root, 'bench/results/token.json'), `${JSON.stringify({runs, node: nodeVersion, date: new Date().toISOString(), results}, null, 2)}\n`)

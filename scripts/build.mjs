@@ -50,6 +50,9 @@ const result = await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
+  // ES module builds first (the AWS SDK ships both): an import() of a bundled CommonJS build
+  // would not see its named exports.
+  mainFields: ['module', 'main'],
   target: 'node20.19',
   external: ['@oclif/core'],
   alias: {'whatwg-url': './scripts/build-shims/whatwg-url.cjs'},
