@@ -6,6 +6,8 @@
 //   npm run build && node bench/helm-list.mjs [--releases 300] [--revisions 10] [--runs 5] [--keep] [--node PATH]
 //
 // --node runs elife-k8s under another Node binary (e.g. 22 or 24, which keep compiled code).
+// --wan RTT_MS,MBIT also measures both tools through a proxy (bench/wan-proxy.mjs) that gives the
+// local API server a remote's round-trip time and bandwidth, e.g. --wan 40,100.
 //
 // Seeding is realistic but fast: real helm installs one release of the test chart and upgrades it
 // to 10 revisions (so every record is one helm wrote, payload and labels alike); those 10 release
@@ -14,7 +16,7 @@
 // last revision set to deployed (every 10th release: failed). Installing 300 x 10 revisions with
 // helm itself would take most of an hour on this machine and measure nothing more.
 import {execFileSync} from 'node:child_process'
-import {cpSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -24,13 +26,20 @@ import {gunzipSync, gzipSync} from 'node:zlib'
 import * as k8s from '@kubernetes/client-node'
 
 import {compare, measureInterleaved, printComparison} from './lib.mjs'
+import {spawnWanProxy} from './wan-proxy.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const {values: opts} = parseArgs({options: {releases: {type: 'string', default: '300'}, revisions: {type: 'string', default: '10'}, runs: {type: 'string', default: '5'}, keep: {type: 'boolean', default: false}, node: {type: 'string', default: process.execPath}}})
+const {values: opts} = parseArgs({options: {releases: {type: 'string', default: '300'}, revisions: {type: 'string', default: '10'}, runs: {type: 'string', default: '5'}, keep: {type: 'boolean', default: false}, wan: {type: 'string'}, node: {type: 'string', default: process.execPath}}})
 const releases = Number(opts.releases)
 const revisions = Number(opts.revisions)
 const runs = Number(opts.runs)
 const perNamespace = 50
+
+function parseWan(text) {
+  const [rttMs, mbitPerSec] = text.split(',').map(Number)
+  if (!(rttMs >= 0 && mbitPerSec > 0)) throw new Error(`--wan wants RTT_MS,MBIT (e.g. 40,100), not "${text}"`)
+  return {rttMs, mbitPerSec}
+}
 
 const kubeconfig = process.env.ELIFE_K8S_TEST_KUBECONFIG ?? path.join(root, '.cluster/kubeconfig')
 const binDir = process.env.ELIFE_K8S_TEST_BIN ?? path.join(root, '.cluster/bin')
@@ -110,21 +119,40 @@ async function seed() {
 }
 
 await seed()
-const [ours, peer] = measureInterleaved(
-  [
-    {label: 'elife-k8s helm list -A', argv: [opts.node, path.join(root, 'bin/run.js'), 'helm', 'list', '-A']},
-    {label: 'helm list -A', argv: [helmBin, 'list', '-A']},
-  ],
-  {runs, env},
-)
-const c = compare(ours, peer)
 const records = await countRecords()
 const nodeVersion = execFileSync(opts.node, ['--version']).toString().trim()
-printComparison(`helm list -A: ${releases} releases x ${revisions} revisions (${records} release Secrets in bench namespaces), Node ${nodeVersion}, ${runs} runs each in turns`, c)
-const speedup = Math.round((peer.wallMs / ours.wallMs) * 10) / 10
-console.log(`  speed-up ${speedup}x (target >= 3x): ${speedup >= 3 ? 'met' : 'NOT met'}; peak memory ratio ${c.peakRssMb.ratio} (target <= 1): ${c.peakRssMb.ratio <= 1 ? 'met' : 'NOT met'}`)
+const scenarios = [{name: 'local API server (loopback)', kubeconfig}]
+const wan = opts.wan ? parseWan(opts.wan) : undefined
+let proxy
+if (wan) {
+  // The same cluster behind a slower path, as an admin's laptop sees EKS: both tools go through it.
+  const server = new URL(kc.getCurrentCluster().server)
+  proxy = await spawnWanProxy({targetPort: Number(server.port), ...wan})
+  const remote = path.join(helmHome, 'kubeconfig-wan')
+  writeFileSync(remote, readFileSync(kubeconfig, 'utf8').replace(server.origin, `https://127.0.0.1:${proxy.port}`), {mode: 0o600})
+  scenarios.push({name: `through a WAN-like link: ${wan.rttMs} ms round trip, ${wan.mbitPerSec} Mbit/s`, kubeconfig: remote})
+}
+const results = []
+try {
+  for (const scenario of scenarios) {
+    const [ours, peer] = measureInterleaved(
+      [
+        {label: 'elife-k8s helm list -A', argv: [opts.node, path.join(root, 'bin/run.js'), 'helm', 'list', '-A']},
+        {label: 'helm list -A', argv: [helmBin, 'list', '-A']},
+      ],
+      {runs, env: {...env, KUBECONFIG: scenario.kubeconfig}},
+    )
+    const c = compare(ours, peer)
+    printComparison(`helm list -A, ${scenario.name}: ${releases} releases x ${revisions} revisions (${records} release Secrets in bench namespaces), Node ${nodeVersion}, ${runs} runs each in turns`, c)
+    const speedup = Math.round((peer.wallMs / ours.wallMs) * 10) / 10
+    console.log(`  speed-up ${speedup}x (target >= 3x): ${speedup >= 3 ? 'met' : 'NOT met'}; peak memory ratio ${c.peakRssMb.ratio} (target <= 1): ${c.peakRssMb.ratio <= 1 ? 'met' : 'NOT met'}`)
+    results.push({scenario: scenario.name, ...c, speedup, walls: {ours: ours.walls, peer: peer.walls}})
+  }
+} finally {
+  proxy?.close()
+}
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
-writeFileSync(path.join(root, 'bench/results/helm-list.json'), JSON.stringify({releases, revisions, records, node: nodeVersion, ...c, speedup, walls: {ours: ours.walls, peer: peer.walls}}, null, 2))
+writeFileSync(path.join(root, 'bench/results/helm-list.json'), JSON.stringify({releases, revisions, records, node: nodeVersion, results}, null, 2))
 
 if (!opts.keep) {
   process.stderr.write('► deleting the bench namespaces\n')
