@@ -39,6 +39,10 @@ async function enableCompileCache() {
 
 if (!(process.argv[2] === 'token' && (await tokenFastPath()))) {
   await enableCompileCache()
-  const {execute} = await import('@oclif/core')
+  const {execute, settings} = await import('@oclif/core')
+  // bin/run.js always runs the built dist/ (bin/dev.js runs the TypeScript sources). Otherwise,
+  // under NODE_ENV=development or test, oclif would look for sources through tsconfig.json and
+  // register tsx on every start, and warn on Node 22+ when the paths do not map.
+  settings.enableAutoTranspile = false
   await execute({dir: import.meta.url})
 }

@@ -14,7 +14,7 @@ import path from 'node:path'
 import {AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
-import {repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
 import {startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
 
 const kubeconfig = inject('kubeconfig')
@@ -176,7 +176,7 @@ describe('bootstrap', () => {
 
   it('Ctrl-C while helm installs the flux chart (SIGINT to the whole process group): the next run resumes and finishes', async () => {
     const ns = newNamespace()
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', gitUrl, '--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'], {env: {...process.env, ...env, NO_COLOR: '1'}, detached: true})
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', gitUrl, '--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'], {env: childEnv(env), detached: true})
     let stderr = ''
     child.stderr.on('data', (chunk) => (stderr += chunk))
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))))

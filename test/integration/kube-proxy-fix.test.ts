@@ -8,7 +8,7 @@ import {AppsV1Api, CoreV1Api, KubeConfig, type V1ConfigMap, type V1DaemonSet, ty
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
-import {repoRoot, runCli, runTool, type RunResult} from '../helpers/cli.js'
+import {childEnv, repoRoot, runCli, runTool, type RunResult} from '../helpers/cli.js'
 
 // End to end on the real local cluster: kube-controller-manager's DaemonSet controller and kwok's
 // fake kubelets replace the kube-proxy pods; the test watches them while the built CLI runs.
@@ -205,7 +205,7 @@ describe('kube-proxy fix survives an API server restart (own cluster instance)',
     const {core, apps} = clients(ownKubeconfig)
     const before = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
     const dsBefore = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'kube-proxy', 'fix', '--kubeconfig', ownKubeconfig, '--yes', '--timeout', '120'], {env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'kube-proxy', 'fix', '--kubeconfig', ownKubeconfig, '--yes', '--timeout', '120'], {env: childEnv()})
     let stderr = ''
     let restarted: Promise<unknown> | undefined
     child.stdout.resume()

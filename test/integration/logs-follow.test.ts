@@ -7,7 +7,7 @@ import path from 'node:path'
 import {AppsV1Api, CoreV1Api, KubeConfig} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
-import {repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
 
 const kubeconfig = inject('kubeconfig')
 const kubectl = path.join(inject('binDir') || path.join(repoRoot, '.cluster/bin'), 'kubectl')
@@ -92,7 +92,7 @@ describe('logs', () => {
 
   it('-f follows across a pod restart: the new pod from the Deployment is found and followed, said on stderr', async () => {
     const [first] = await runningPods('app=flux')
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'logs', 'flux', '-n', namespace, '-f'], {env: {...process.env, ...env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'logs', 'flux', '-n', namespace, '-f'], {env: childEnv(env)})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))

@@ -8,7 +8,7 @@ import {CoreV1Api, KubeConfig, Watch, type V1Pod} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
-import {repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
 
 // The built CLI in its own process against the real local cluster. kwok plays the kubelets: its
 // exec runs the command on this machine, so upload mode really copies the (fake) tcpdump through
@@ -179,7 +179,7 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
 
   it('-o - streams the pcap to stdout byte for byte, with progress on stderr only', async () => {
     const binary = fakeTcpdump('stdout', fixture, false)
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '-o', '-', '--yes'], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '-o', '-', '--yes'], {stdio: ['ignore', 'pipe', 'pipe'], env: childEnv()})
     const chunks: Buffer[] = []
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => chunks.push(d))
@@ -193,7 +193,7 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
   it('with no -o, streams into the real tshark, which prints the same packets it reads from the pcap file', async () => {
     // tshark (Debian's package, installed by .ci/run) is the viewer when there is no display.
     const binary = fakeTcpdump('viewer', fixture, false)
-    const env = {...process.env, DISPLAY: '', WAYLAND_DISPLAY: ''}
+    const env = {DISPLAY: '', WAYLAND_DISPLAY: ''}
     const result = await runCli(['sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '--yes'], {env})
     expect(result.exitCode, result.stderr).toBe(0)
     const fromFile = await runTool('tshark', ['-r', fixturePath])
@@ -206,7 +206,7 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
   it('Ctrl-C mid-packet: exit 0, the file is the header and the whole packets, the binary removed', async () => {
     const binary = fakeTcpdump('cut', fixture.subarray(0, fixtureEnds[6] + 30), true)
     const output = path.join(work, 'ctrl-c-capture.pcap')
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '-o', output, '--yes'], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, NO_COLOR: '1'}})
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '-o', output, '--yes'], {stdio: ['ignore', 'pipe', 'pipe'], env: childEnv()})
     let stdout = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d))
     const exit = new Promise<number | null>((resolve) => child.on('exit', resolve))
