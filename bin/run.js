@@ -39,7 +39,8 @@ async function enableCompileCache() {
 
 if (!(process.argv[2] === 'token' && (await tokenFastPath()))) {
   await enableCompileCache()
-  const {execute, settings} = await import('@oclif/core')
+  // The subpaths, not @oclif/core's index, which loads all of oclif up front.
+  const [{execute}, {settings}] = await Promise.all([import('@oclif/core/execute'), import('@oclif/core/settings')])
   // bin/run.js always runs the built dist/ (bin/dev.js runs the TypeScript sources). Otherwise,
   // under NODE_ENV=development or test, oclif would look for sources through tsconfig.json and
   // register tsx on every start, and warn on Node 22+ when the paths do not map.

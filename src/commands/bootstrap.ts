@@ -1,5 +1,5 @@
 import {EKSClient} from '@aws-sdk/client-eks'
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
 import {type BootstrapContext, type ClusterAccess, selectSteps, stepIds, type StepCheck} from '../lib/bootstrap/plan.js'

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../base-command.js'
 import {collectContainerRows, podLister} from '../lib/images/collect.js'

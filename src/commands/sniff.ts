@@ -1,7 +1,8 @@
 import {accessSync, constants, statSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
 import {CliError} from '../lib/errors.js'

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../base-command.js'
 import {

@@ -1,5 +1,5 @@
 import {ApiextensionsV1Api, CustomObjectsApi} from '@kubernetes/client-node'
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
 import {CliError} from '../../lib/errors.js'

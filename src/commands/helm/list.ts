@@ -1,5 +1,5 @@
 import {CustomObjectsApi} from '@kubernetes/client-node'
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
 import {listReleases, type ReleaseRow} from '../../lib/helm/list.js'

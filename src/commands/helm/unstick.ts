@@ -1,5 +1,6 @@
 import {CustomObjectsApi} from '@kubernetes/client-node'
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand, CliError} from '../../base-command.js'
 import {resolveHelm} from '../../lib/helm/binary.js'

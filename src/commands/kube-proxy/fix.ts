@@ -1,6 +1,6 @@
 import {EKSClient} from '@aws-sdk/client-eks'
 import {AppsV1Api, VersionApi} from '@kubernetes/client-node'
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../base-command.js'
 import {CliError, ExitCode} from '../../lib/errors.js'
