@@ -4,8 +4,8 @@
 // Why bundle: start-up is most of what a short command costs. @kubernetes/client-node is 967 ES
 // modules (its generated models and APIs load whole, whichever class one imports); Node loads
 // them one file at a time, which costs ~0.5 s and ~120 MB before the first request. The same code
-// as a few bundled files loads in about a third of that. Every command stays its own entry point
-// (oclif's manifest names dist/commands/**), and code they share lands once in dist/chunks/.
+// as a few bundled files loads in about a third of that. Every command is its own bundle
+// (oclif's manifest names dist/commands/**).
 //
 // @oclif/core stays outside the bundle: its help and autocomplete plugins import it from
 // node_modules, and there must be one copy of it (bundled, it would also load more eagerly than
@@ -38,16 +38,31 @@ if (!opts['no-typecheck']) {
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--noEmit'], {cwd: root, stdio: 'inherit'})
 }
 
-rmSync(outdir, {recursive: true, force: true})
-const result = await build({
+/**
+ * @kubernetes/client-node's modules only declare things (classes, functions, constant maps); none
+ * changes anything when imported. The package does not say so ("sideEffects": false), and its
+ * index and gen/index re-export every generated API class and model, so without this a bundler
+ * keeps all of them (1.3 MB) in every command, even in those that use KubeConfig only.
+ */
+const clientNodeHasNoSideEffects = {
+  name: 'client-node-has-no-side-effects',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({filter: /.*/}, async (args) => {
+      if (args.pluginData === 'resolving') return undefined
+      const fromClientNode = args.path.startsWith('@kubernetes/client-node') || args.importer.includes('/node_modules/@kubernetes/client-node/')
+      if (!fromClientNode) return undefined
+      const resolved = await pluginBuild.resolve(args.path, {kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'resolving'})
+      if (resolved.errors.length > 0 || !resolved.path.includes('/node_modules/@kubernetes/client-node/')) return resolved
+      return {path: resolved.path, namespace: resolved.namespace, external: resolved.external, sideEffects: false}
+    })
+  },
+}
+
+const common = {
   absWorkingDir: root,
-  // Entry points: every command (oclif loads them by path) and the token fast path bin/run.js
-  // imports before oclif.
-  entryPoints: [...sources(path.join(root, 'src/commands')), path.join(root, 'src/lib/eks/token-fast.ts')],
   outbase: 'src',
   outdir,
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   // ES module builds first (the AWS SDK ships both): an import() of a bundled CommonJS build
@@ -56,7 +71,7 @@ const result = await build({
   target: 'node20.19',
   external: ['@oclif/core'],
   alias: {'whatwg-url': './scripts/build-shims/whatwg-url.cjs'},
-  chunkNames: 'chunks/[name]-[hash]',
+  plugins: [clientNodeHasNoSideEffects],
   // Some bundled dependencies are CommonJS and require() Node's built-ins.
   banner: {js: "import {createRequire as __elifeCreateRequire} from 'node:module'; const require = __elifeCreateRequire(import.meta.url);"},
   // Smaller files parse faster; names are kept so that errors and classes read as in the source.
@@ -67,5 +82,17 @@ const result = await build({
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: Boolean(process.env.ELIFE_K8S_BUILD_META),
-})
-if (result.metafile) writeFileSync(process.env.ELIFE_K8S_BUILD_META, JSON.stringify(result.metafile))
+}
+
+rmSync(outdir, {recursive: true, force: true})
+const results = await Promise.all([
+  // Every command is a bundle of its own (oclif loads them by path). Not shared chunks: esbuild
+  // splits by file, and every command reaches client-node's generated-code files through
+  // KubeConfig, so a shared chunk would give `helm list` all 1.3 MB of API classes that only
+  // other commands use. On their own, commands that read plain JSON load ~0.25 MB.
+  build({...common, entryPoints: sources(path.join(root, 'src/commands')), splitting: false}),
+  // The token fast path bin/run.js imports before oclif: small, with the AWS SDK in chunks it
+  // imports only when a token has to be signed.
+  build({...common, entryPoints: [path.join(root, 'src/lib/eks/token-fast.ts')], splitting: true, chunkNames: 'chunks/[name]-[hash]'}),
+])
+if (common.metafile) writeFileSync(process.env.ELIFE_K8S_BUILD_META, JSON.stringify(results.map((r) => r.metafile)))

@@ -1,3 +1,4 @@
+import {CoreV1Api} from '@kubernetes/client-node'
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
@@ -61,7 +62,7 @@ The pod is found by its chart's labels (app=helm-operator or app=flux, and relea
     process.once('SIGTERM', stop)
     try {
       const {pods} = await this.callApi({verb: 'read logs of', target: `${component} in ${namespace}`}, () =>
-        streamComponentLogs(this.kube.kc, this.kube.core, sink ?? process.stdout, {
+        streamComponentLogs(this.kube.kc, this.kube.api(CoreV1Api), sink ?? process.stdout, {
           namespace,
           component,
           release: flags.release,

@@ -1,3 +1,4 @@
+import {CoreV1Api} from '@kubernetes/client-node'
 import {accessSync, constants, statSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 
@@ -128,7 +129,7 @@ Default --image: ${DEFAULT_IMAGE} (has sh, tcpdump and nsenter).`
           dryRun: flags['dry-run'],
         },
         {
-          core: this.kube.core,
+          core: this.kube.api(CoreV1Api),
           streamKc: this.kube.kc,
           steps: this.steps,
           confirm: (action) => confirm({yes: flags.yes, action}),

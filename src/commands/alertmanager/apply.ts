@@ -1,3 +1,4 @@
+import {CoreV1Api} from '@kubernetes/client-node'
 import {readFileSync} from 'node:fs'
 
 import * as Flags from '@oclif/core/flags'
@@ -98,7 +99,7 @@ The rendered configuration is held in memory only, and webhook URLs are never pr
     for (const unused of check.unusedReceivers) this.steps.warning(`receiver "${unused}" is not used by any route`)
 
     const target = {namespace: this.namespace, secret: flags.secret}
-    const plan = await this.callApi({verb: 'get secret', target: `"${flags.secret}" in ${this.namespace}`}, () => planApply(this.kube.core, target, rendered.text, rendered.substituted))
+    const plan = await this.callApi({verb: 'get secret', target: `"${flags.secret}" in ${this.namespace}`}, () => planApply(this.kube.api(CoreV1Api), target, rendered.text, rendered.substituted))
     const base = {
       mode: 'apply' as const,
       receivers: check.receivers,
@@ -119,8 +120,8 @@ The rendered configuration is held in memory only, and webhook URLs are never pr
     }
     await confirm({yes: flags.yes, action: what})
     this.steps.action(`${plan.action === 'create' ? 'creating' : 'updating'} secret "${plan.secret}" in ${plan.namespace}`)
-    await this.callApi({verb: `${plan.action} secret`, target: `"${plan.secret}" in ${plan.namespace}`}, () => executeApply(this.kube.core, plan, rendered.text))
-    const live = await this.callApi({verb: 'get secret', target: `"${plan.secret}" in ${plan.namespace}`}, () => readConfig(this.kube.core, target))
+    await this.callApi({verb: `${plan.action} secret`, target: `"${plan.secret}" in ${plan.namespace}`}, () => executeApply(this.kube.api(CoreV1Api), plan, rendered.text))
+    const live = await this.callApi({verb: 'get secret', target: `"${plan.secret}" in ${plan.namespace}`}, () => readConfig(this.kube.api(CoreV1Api), target))
     if (live !== rendered.text) {
       throw new CliError('conflict', `secret "${plan.secret}" in ${plan.namespace} does not hold the new ${configKey} after the update (someone changed it meanwhile)`, {hint: 'run the command again'})
     }
@@ -131,7 +132,7 @@ The rendered configuration is held in memory only, and webhook URLs are never pr
   private async rollback(): Promise<AlertmanagerApplyResult> {
     const {flags} = this
     const target = {namespace: this.namespace, secret: flags.secret}
-    const plan = await this.callApi({verb: 'get secret', target: `"${flags.secret}" in ${this.namespace}`}, () => planRollback(this.kube.core, target))
+    const plan = await this.callApi({verb: 'get secret', target: `"${flags.secret}" in ${this.namespace}`}, () => planRollback(this.kube.api(CoreV1Api), target))
     const summary = {namespace: plan.namespace, secret: plan.secret, previousSecret: plan.previousSecret, action: plan.action, diff: plan.diff}
     const restored = plan.state.previousConfig === undefined ? undefined : checkAlertmanagerConfig(plan.state.previousConfig)
     const base = {mode: 'rollback' as const, receivers: restored?.receivers ?? [], unusedReceivers: restored?.unusedReceivers ?? [], placeholders: []}
@@ -149,8 +150,8 @@ The rendered configuration is held in memory only, and webhook URLs are never pr
     }
     await confirm({yes: flags.yes, action: what})
     this.steps.action(`restoring secret "${plan.secret}" in ${plan.namespace}`)
-    await this.callApi({verb: 'update secret', target: `"${plan.secret}" in ${plan.namespace}`}, () => executeRollback(this.kube.core, plan))
-    const live = await this.callApi({verb: 'get secret', target: `"${plan.secret}" in ${plan.namespace}`}, () => readConfig(this.kube.core, target))
+    await this.callApi({verb: 'update secret', target: `"${plan.secret}" in ${plan.namespace}`}, () => executeRollback(this.kube.api(CoreV1Api), plan))
+    const live = await this.callApi({verb: 'get secret', target: `"${plan.secret}" in ${plan.namespace}`}, () => readConfig(this.kube.api(CoreV1Api), target))
     if (live !== plan.state.previousConfig) {
       throw new CliError('conflict', `secret "${plan.secret}" in ${plan.namespace} does not hold the restored ${configKey} after the update (someone changed it meanwhile)`, {hint: 'run the command again'})
     }

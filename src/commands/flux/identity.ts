@@ -1,4 +1,4 @@
-import {ApiextensionsV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
 
 import {BaseCommand} from '../../base-command.js'
 import {CliError} from '../../lib/errors.js'
@@ -35,11 +35,11 @@ Add the key to the GitHub repository as a deploy key WITH write access (flux v1 
     const {flags} = this
     const forwardNamespace = flags['k8s-fwd-ns']
     const detected = await this.callApi({verb: 'look for', target: `Flux in ${forwardNamespace}`}, () =>
-      detectGeneration({core: this.kube.core, extensions: this.kube.api(ApiextensionsV1Api)}, {forwardNamespace, forced: flags.generation === 'auto' ? undefined : flags.generation}),
+      detectGeneration({core: this.kube.api(CoreV1Api), extensions: this.kube.api(ApiextensionsV1Api)}, {forwardNamespace, forced: flags.generation === 'auto' ? undefined : flags.generation}),
     )
     if (detected.generation === 'v1') {
       const {key, pod} = await this.callApi({verb: 'port-forward to', target: `the flux pod in ${forwardNamespace}`}, () =>
-        withFluxd(this.kube.kc, this.kube.core, forwardNamespace, flags['fluxd-port'], async (fluxd, pod) => ({key: (await fluxd.identity()).key, pod})),
+        withFluxd(this.kube.kc, this.kube.api(CoreV1Api), forwardNamespace, flags['fluxd-port'], async (fluxd, pod) => ({key: (await fluxd.identity()).key, pod})),
       )
       this.log(key)
       this.steps.success(`fluxd (pod ${pod} in ${forwardNamespace}) uses this key; add it to the Git repository as a deploy key with write access`)
@@ -47,7 +47,7 @@ Add the key to the GitHub repository as a deploy key WITH write access (flux v1 
     }
     const namespace = this.flags.namespace ?? 'flux-system'
     const identities = await this.callApi({verb: 'read', target: `GitRepository secrets in ${namespace}`}, () =>
-      toolkitIdentity(this.kube.api(CustomObjectsApi), this.kube.core, detected.served, namespace),
+      toolkitIdentity(this.kube.api(CustomObjectsApi), this.kube.api(CoreV1Api), detected.served, namespace),
     )
     if (identities.length === 0) {
       throw new CliError('not-found', `no GitRepository in ${namespace} has a secretRef Secret with identity.pub`, {hint: 'pass -n with the namespace of the GitRepository (flux-system by default), or check it uses an SSH URL'})

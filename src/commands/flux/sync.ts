@@ -1,4 +1,4 @@
-import {ApiextensionsV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
 import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
@@ -48,19 +48,19 @@ It only asks Flux to do now what it does every few minutes anyway; still, it ask
     const {flags} = this
     const forwardNamespace = flags['k8s-fwd-ns']
     const detected = await this.callApi({verb: 'look for', target: `Flux in ${forwardNamespace}`}, () =>
-      detectGeneration({core: this.kube.core, extensions: this.kube.api(ApiextensionsV1Api)}, {forwardNamespace, forced: flags.generation === 'auto' ? undefined : flags.generation}),
+      detectGeneration({core: this.kube.api(CoreV1Api), extensions: this.kube.api(ApiextensionsV1Api)}, {forwardNamespace, forced: flags.generation === 'auto' ? undefined : flags.generation}),
     )
     if (detected.generation === 'v1') {
       if (flags['dry-run']) {
         const config = await this.callApi({verb: 'port-forward to', target: `the flux pod in ${forwardNamespace}`}, () =>
-          withFluxd(this.kube.kc, this.kube.core, forwardNamespace, flags['fluxd-port'], (fluxd) => fluxd.gitRepoConfig()),
+          withFluxd(this.kube.kc, this.kube.api(CoreV1Api), forwardNamespace, flags['fluxd-port'], (fluxd) => fluxd.gitRepoConfig()),
         )
         this.log(`dry run: would ask fluxd in ${forwardNamespace} to sync ${config.remote.branch} of ${config.remote.url} (repository ${config.status}); nothing was asked`)
         return {generation: 'v1', dryRun: true, wouldSync: [`${config.remote.url}#${config.remote.branch}`]}
       }
       await confirm({yes: flags.yes, action: `ask fluxd in ${forwardNamespace} to sync with Git now`})
       const {result, pod} = await this.callApi({verb: 'port-forward to', target: `the flux pod in ${forwardNamespace}`}, () =>
-        withFluxd(this.kube.kc, this.kube.core, forwardNamespace, flags['fluxd-port'], async (fluxd, pod) => {
+        withFluxd(this.kube.kc, this.kube.api(CoreV1Api), forwardNamespace, flags['fluxd-port'], async (fluxd, pod) => {
           this.steps.action(`asking fluxd (pod ${pod} in ${forwardNamespace}) to sync`)
           const result = await fluxd.sync({timeoutMs: flags.timeout * 1000, onProgress: (message) => this.steps.action(message)})
           return {result, pod}

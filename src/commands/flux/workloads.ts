@@ -1,4 +1,4 @@
-import {ApiextensionsV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
 
 import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
 import {fluxFlags} from '../../lib/flux/flags.js'
@@ -43,12 +43,12 @@ Flux v2: lists GitRepositories, Kustomizations and HelmReleases with their Ready
     const {flags} = this
     const forwardNamespace = flags['k8s-fwd-ns']
     const detected = await this.callApi({verb: 'look for', target: `Flux in ${forwardNamespace}`}, () =>
-      detectGeneration({core: this.kube.core, extensions: this.kube.api(ApiextensionsV1Api)}, {forwardNamespace, forced: flags.generation === 'auto' ? undefined : flags.generation}),
+      detectGeneration({core: this.kube.api(CoreV1Api), extensions: this.kube.api(ApiextensionsV1Api)}, {forwardNamespace, forced: flags.generation === 'auto' ? undefined : flags.generation}),
     )
     if (detected.generation === 'v1') {
       const namespace = flags['all-namespaces'] ? '' : this.namespace
       const statuses = await this.callApi({verb: 'port-forward to', target: `the flux pod in ${forwardNamespace}`}, () =>
-        withFluxd(this.kube.kc, this.kube.core, forwardNamespace, flags['fluxd-port'], (fluxd) => fluxd.workloads(namespace)),
+        withFluxd(this.kube.kc, this.kube.api(CoreV1Api), forwardNamespace, flags['fluxd-port'], (fluxd) => fluxd.workloads(namespace)),
       )
       const rows: FluxWorkloadRow[] = []
       for (const status of [...statuses].sort((a, b) => a.ID.localeCompare(b.ID))) {

@@ -1,4 +1,4 @@
-import {CustomObjectsApi} from '@kubernetes/client-node'
+import {CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 import {stringify as stringifyYaml} from 'yaml'
@@ -49,7 +49,7 @@ Values are composed as the controller does (valuesFrom ConfigMaps/Secrets — wi
         helm,
         // valuesFrom may point at ConfigMaps and Secrets, and a Flux v2 chart at a source object:
         // only then is the cluster needed.
-        core: () => this.kube.core,
+        core: () => this.kube.api(CoreV1Api),
         custom: () => this.kube.api(CustomObjectsApi),
         onStep: (text) => this.steps.action(text),
         onDone: (text) => this.steps.success(text),

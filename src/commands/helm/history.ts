@@ -1,4 +1,4 @@
-import {CustomObjectsApi} from '@kubernetes/client-node'
+import {CoreV1Api} from '@kubernetes/client-node'
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
@@ -39,7 +39,7 @@ export default class HelmHistory extends BaseCommand<typeof HelmHistory> {
     const {release} = this.args
     const namespace = this.namespace
     const history = await this.callApi({verb: 'read helm release records', target: `of "${release}" in ${namespace}`}, () =>
-      loadHistory(this.kube.core, this.kube.api(CustomObjectsApi), release, namespace),
+      loadHistory(this.kube.api(CoreV1Api), this.kube.kc, release, namespace),
     )
     let revisions = historyRows(history)
     if (this.flags.max) revisions = revisions.slice(-this.flags.max)

@@ -1,4 +1,3 @@
-import {CustomObjectsApi} from '@kubernetes/client-node'
 import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
@@ -40,7 +39,7 @@ Unlike plain \`helm list\`, releases stuck in pending-install/pending-upgrade/pe
     const namespace = flags['all-namespaces'] ? undefined : this.namespace
     const scope = namespace ? `namespace "${namespace}"` : 'all namespaces'
     const listed = await this.callApi({verb: 'list helm release records (Secrets with owner=helm)', target: namespace ? `in namespace "${namespace}"` : 'in all namespaces'}, () =>
-      listReleases(this.kube.kc, this.kube.api(CustomObjectsApi), {
+      listReleases(this.kube.kc, {
         namespace,
         stuckOnly: flags.stuck,
         onProgress: (seen) => this.steps.progress(`read ${seen.toLocaleString('en')} release records…`),

@@ -1,4 +1,4 @@
-import {CustomObjectsApi} from '@kubernetes/client-node'
+import {CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
@@ -83,14 +83,14 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
       ? undefined
       : await resolveHelm({flag: flags['helm-binary'], kubeconfig: flags.kubeconfig, context: this.kube.context})
 
-    const clients = {core: this.kube.core, custom: this.kube.api(CustomObjectsApi)}
+    const clients = {kc: this.kube.kc, core: this.kube.api(CoreV1Api), custom: this.kube.api(CustomObjectsApi)}
     const planOptions = {toRevision: flags['to-revision'], uninstall: flags.uninstall, pendingTimeoutMs}
     const prepared: PreparedUnstick[] = []
     if (flags.all) {
       const namespace = flags['all-namespaces'] ? undefined : this.namespace
       const scope = namespace ? `in ${namespace}` : 'in all namespaces'
       const [latest, owners] = await this.callApi({verb: 'list helm release records', target: scope}, () =>
-        Promise.all([listLatestRecords(this.kube.kc, {namespace}), findOwners(clients.custom, namespace)]),
+        Promise.all([listLatestRecords(this.kube.kc, {namespace}), findOwners(clients.kc, namespace)]),
       )
       const stuck = latest.records.filter(({record}) => ['failed', 'uninstalling', 'pending-install', 'pending-upgrade', 'pending-rollback'].includes(record.info?.status ?? ''))
       if (stuck.length === 0) {

@@ -1,5 +1,5 @@
 import {EKSClient} from '@aws-sdk/client-eks'
-import {AppsV1Api, VersionApi} from '@kubernetes/client-node'
+import {AppsV1Api, CoreV1Api, VersionApi} from '@kubernetes/client-node'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../base-command.js'
@@ -62,7 +62,7 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
   }
 
   private get clients(): KubeProxyClients {
-    return {core: this.kube.core, apps: this.kube.api(AppsV1Api), version: this.kube.api(VersionApi)}
+    return {core: this.kube.api(CoreV1Api), apps: this.kube.api(AppsV1Api), version: this.kube.api(VersionApi)}
   }
 
   public async run(): Promise<KubeProxyFixResult> {

@@ -1,18 +1,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 import {readFileSync} from 'node:fs'
 
-import {
-  ApiextensionsV1Api,
-  AppsV1Api,
-  type CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-  setHeaderOptions,
-  VersionApi,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node'
+import {ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1CustomResourceDefinition, VersionApi} from '@kubernetes/client-node'
 import {parseAllDocuments} from 'yaml'
 
 import {CliError} from '../errors.js'
@@ -45,7 +34,6 @@ export interface StepCheck {
 /** The cluster as the steps see it; reloaded after the kubeconfig step changes the context. */
 export interface ClusterAccess {
   kc: KubeConfig
-  core: CoreV1Api
   api<T>(apiClass: new (...args: never[]) => T): T
 }
 
@@ -204,7 +192,7 @@ const namespaceStep: BootstrapStep = {
   async check(ctx) {
     const name = ctx.options.fluxNamespace
     try {
-      const ns = await ctx.cluster().core.readNamespace({name})
+      const ns = await ctx.cluster().api(CoreV1Api).readNamespace({name})
       if (ns.status?.phase === 'Terminating') throw new CliError('conflict', `namespace ${name} is being deleted`, {hint: 'wait until it is gone, then run bootstrap again'})
       return {state: 'done', reason: `namespace ${name} exists`}
     } catch (error) {
@@ -213,7 +201,7 @@ const namespaceStep: BootstrapStep = {
     }
   },
   async apply(ctx) {
-    await ctx.cluster().core.createNamespace({body: {metadata: {name: ctx.options.fluxNamespace}}})
+    await ctx.cluster().api(CoreV1Api).createNamespace({body: {metadata: {name: ctx.options.fluxNamespace}}})
     return `namespace ${ctx.options.fluxNamespace} created`
   },
 }
@@ -265,7 +253,7 @@ function chartStep(id: 'flux' | 'helm-operator', description: string): Bootstrap
       const ns = ctx.options.fluxNamespace
       let release: Awaited<ReturnType<typeof readRelease>>
       try {
-        await ctx.cluster().core.readNamespace({name: ns})
+        await ctx.cluster().api(CoreV1Api).readNamespace({name: ns})
         release = await readRelease(ctx, spec.release)
       } catch (error) {
         if (!isNotFound(error)) throw error
@@ -317,8 +305,8 @@ const deployKeyStep: BootstrapStep = {
     const ns = ctx.options.fluxNamespace
     const todo = 'add it to the Git repository as a deploy key WITH write access (GitHub: Settings → Deploy keys → Add deploy key → Allow write access)'
     try {
-      const {kc, core} = ctx.cluster()
-      const key = await withFluxd(kc, core, ns, 3030, async (fluxd) => (await fluxd.identity()).key)
+      const {kc, api} = ctx.cluster()
+      const key = await withFluxd(kc, api(CoreV1Api), ns, 3030, async (fluxd) => (await fluxd.identity()).key)
       return {state: 'manual', reason: `flux's public key is below; ${todo}`, details: [key]}
     } catch (error) {
       const said = error instanceof CliError ? error.message : (error as Error).message
@@ -435,7 +423,7 @@ const pspStep: BootstrapStep = {
 // kube-proxy (the kube-proxy fix library)
 
 function kubeProxyClients(ctx: BootstrapContext): KubeProxyClients {
-  return {core: ctx.cluster().core, apps: ctx.cluster().api(AppsV1Api), version: ctx.cluster().api(VersionApi)}
+  return {core: ctx.cluster().api(CoreV1Api), apps: ctx.cluster().api(AppsV1Api), version: ctx.cluster().api(VersionApi)}
 }
 
 const kubeProxyStep: BootstrapStep = {

@@ -1,4 +1,4 @@
-import type {CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+import type {CoreV1Api, KubeConfig} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
 import {findOwners, ownerKey} from './owners.js'
@@ -9,11 +9,11 @@ import {checkReleaseName, namespacesWithRelease, readHistory, type ReleaseHistor
  * Every revision of a release, or one clear error: not a valid name, not in this namespace (and
  * where it is instead), or known to a HelmRelease but with no revision recorded by helm.
  */
-export async function loadHistory(core: CoreV1Api, custom: CustomObjectsApi, release: string, namespace: string): Promise<ReleaseHistory> {
+export async function loadHistory(core: CoreV1Api, kc: KubeConfig, release: string, namespace: string): Promise<ReleaseHistory> {
   checkReleaseName(release)
   const history = await readHistory(core, release, namespace)
   if (history) return history
-  const owners = await findOwners(custom, namespace).catch(() => undefined)
+  const owners = await findOwners(kc, namespace).catch(() => undefined)
   const owner = owners?.owners.get(ownerKey(namespace, release))
   if (owner) {
     throw new CliError('not-found', `release "${release}" in ${namespace} has no history: HelmRelease ${owner.namespace}/${owner.name} (${owner.apiVersion}) manages it, but helm has recorded no revision of it`, {

@@ -1,4 +1,4 @@
-import type {CustomObjectsApi, KubeConfig} from '@kubernetes/client-node'
+import type {KubeConfig} from '@kubernetes/client-node'
 
 export {releaseColumns, releaseRow, type ReleaseRow, sortReleaseRows} from './rows.js'
 
@@ -18,10 +18,10 @@ export interface ListReleasesResult {
   notes: string[]
 }
 
-export async function listReleases(kc: KubeConfig, custom: CustomObjectsApi, options: ListReleasesOptions = {}): Promise<ListReleasesResult> {
+export async function listReleases(kc: KubeConfig, options: ListReleasesOptions = {}): Promise<ListReleasesResult> {
   const [latest, owners] = await Promise.all([
     listLatestRecords(kc, options),
-    options.withOwners === false ? Promise.resolve<OwnerIndex>({owners: new Map(), notes: []}) : findOwners(custom, options.namespace),
+    options.withOwners === false ? Promise.resolve<OwnerIndex>({owners: new Map(), notes: []}) : findOwners(kc, options.namespace),
   ])
   let releases = latest.records.map(({labels, record}) => releaseRow(labels, record, owners.owners))
   if (options.stuckOnly) releases = releases.filter((r) => r.stuck)

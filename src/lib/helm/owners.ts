@@ -1,6 +1,7 @@
-import type {CustomObjectsApi} from '@kubernetes/client-node'
+import type {KubeConfig} from '@kubernetes/client-node'
 
 import {httpStatus} from '../kube/errors.js'
+import {getJson} from '../kube/raw.js'
 import {helmReleaseApis, type HelmReleaseObject, managedRelease, type OwnerRef, ownerKey} from './owner-names.js'
 
 export {type Controller, describeOwner, helmReleaseApis, type HelmReleaseObject, managedRelease, type OwnerRef, ownerKey} from './owner-names.js'
@@ -17,7 +18,7 @@ export interface OwnerIndex {
  * falls back to the given namespace when RBAC says no. A missing CRD (404) means that controller
  * is not installed: no owners of that kind.
  */
-export async function findOwners(custom: CustomObjectsApi, namespace?: string): Promise<OwnerIndex> {
+export async function findOwners(kc: KubeConfig, namespace?: string): Promise<OwnerIndex> {
   const owners: OwnerIndex['owners'] = new Map()
   const notes: string[] = []
   // The two controllers' HelmReleases are looked up side by side; within one group, the served
@@ -25,7 +26,7 @@ export async function findOwners(custom: CustomObjectsApi, namespace?: string): 
   const found = await Promise.all(
     helmReleaseApis.map(async (api) => {
       for (const version of api.versions) {
-        const items = await listHelmReleases(custom, api.group, version, namespace, notes)
+        const items = await listHelmReleases(kc, api.group, version, namespace, notes)
         if (items !== undefined) return {api, version, items}
       }
       return undefined
@@ -50,14 +51,14 @@ export async function findOwners(custom: CustomObjectsApi, namespace?: string): 
 }
 
 async function listHelmReleases(
-  custom: CustomObjectsApi,
+  kc: KubeConfig,
   group: string,
   version: string,
   namespace: string | undefined,
   notes: string[],
 ): Promise<HelmReleaseObject[] | undefined> {
   try {
-    const list = (await custom.listClusterCustomObject({group, version, plural: 'helmreleases'})) as {items?: HelmReleaseObject[]}
+    const list = await getJson<{items?: HelmReleaseObject[]}>(kc, `/apis/${group}/${version}/helmreleases`)
     return list.items ?? []
   } catch (error) {
     const status = httpStatus(error)
@@ -69,7 +70,7 @@ async function listHelmReleases(
     return []
   }
   try {
-    const list = (await custom.listNamespacedCustomObject({group, version, namespace, plural: 'helmreleases'})) as {items?: HelmReleaseObject[]}
+    const list = await getJson<{items?: HelmReleaseObject[]}>(kc, `/apis/${group}/${version}/namespaces/${encodeURIComponent(namespace)}/helmreleases`)
     return list.items ?? []
   } catch (error) {
     const status = httpStatus(error)

@@ -1,4 +1,4 @@
-import {type CoreV1Api, type CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1ConfigMap, type V1Secret} from '@kubernetes/client-node'
+import {type CoreV1Api, type CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions, type V1ConfigMap, type V1Secret} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
 import {isConflict, isNotFound} from '../kube/errors.js'
@@ -10,6 +10,7 @@ import {readHistory, type ReleaseHistory} from './store.js'
 import {diagnose, type Plan, planUnstick, type PlanOptions, type Step} from './unstick-plan.js'
 
 export interface UnstickClients {
+  kc: KubeConfig
   core: CoreV1Api
   custom: CustomObjectsApi
 }
@@ -26,9 +27,9 @@ export async function prepareUnstick(
   target: {release: string; namespace: string; history?: ReleaseHistory},
   options: Omit<PlanOptions, 'owner'> & {now?: Date; owners?: Map<string, OwnerRef>},
 ): Promise<PreparedUnstick> {
-  const history = target.history ?? (await loadHistory(clients.core, clients.custom, target.release, target.namespace))
+  const history = target.history ?? (await loadHistory(clients.core, clients.kc, target.release, target.namespace))
   const rows = history.revisions.map(({record}) => revisionRow(record))
-  const owners = options.owners ?? (await findOwners(clients.custom, target.namespace)).owners
+  const owners = options.owners ?? (await findOwners(clients.kc, target.namespace)).owners
   const owner = owners.get(ownerKey(target.namespace, target.release))
   const diagnosis = diagnose(target.release, target.namespace, rows, options.now ?? new Date())
   const plan = planUnstick(diagnosis, rows, {...options, owner})

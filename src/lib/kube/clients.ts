@@ -1,10 +1,12 @@
-import {CoreV1Api} from '@kubernetes/client-node'
-
 import type {LoadedKubeConfig} from './config.js'
 
-/** A loaded kubeconfig with its API clients, each made on first use and then reused. */
+/**
+ * A loaded kubeconfig with its API clients, each made on first use and then reused. The API
+ * classes are passed in by the commands that use them (`api(CoreV1Api)`): nothing here imports
+ * one, so a command that reads plain JSON only (images, helm list) does not load client-node's
+ * generated API classes and models at all.
+ */
 export interface KubeAccess extends LoadedKubeConfig {
-  core: CoreV1Api
   api<T>(apiClass: new (...args: never[]) => T): T
 }
 
@@ -14,11 +16,5 @@ export function kubeAccess(loaded: LoadedKubeConfig): KubeAccess {
     if (!clients.has(apiClass)) clients.set(apiClass, loaded.kc.makeApiClient(apiClass as never))
     return clients.get(apiClass) as A
   }
-  return {
-    ...loaded,
-    api,
-    get core() {
-      return api(CoreV1Api)
-    },
-  }
+  return {...loaded, api}
 }

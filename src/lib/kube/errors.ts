@@ -1,4 +1,4 @@
-import {ApiException} from '@kubernetes/client-node'
+import {ApiException} from './client-core.js'
 
 import {CliError, isCliError} from '../errors.js'
 

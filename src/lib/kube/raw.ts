@@ -1,4 +1,4 @@
-import {ApiException, type KubeConfig} from '@kubernetes/client-node'
+import {ApiException, type KubeConfig} from './client-core.js'
 import fetch from 'node-fetch'
 
 /**
