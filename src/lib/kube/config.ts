@@ -2,7 +2,7 @@ import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 
-import {KubeConfig} from './client-core.js'
+import {KubeConfig} from '@kubernetes/client-node'
 import type {Cluster, Context, User} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'

@@ -1,4 +1,4 @@
-import {ApiException} from './client-core.js'
+import {ApiException} from '@kubernetes/client-node'
 
 import {CliError, isCliError} from '../errors.js'
 

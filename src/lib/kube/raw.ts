@@ -1,4 +1,4 @@
-import {ApiException, type KubeConfig} from './client-core.js'
+import {ApiException, type KubeConfig} from '@kubernetes/client-node'
 import fetch from 'node-fetch'
 
 /**
