@@ -1,6 +1,6 @@
 // Shared measuring for the benchmarks: run a command several times, take the median wall time
 // and the peak resident set size (GNU time's %M), and compare two tools as ratios.
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -76,4 +76,21 @@ export function printComparison(title, c) {
   console.log(`${title}`)
   console.log(`  wall time   ${c.ours}: ${c.wallMs.ours} ms   ${c.peer}: ${c.wallMs.peer} ms   ratio ${c.wallMs.ratio}x`)
   console.log(`  peak memory ${c.ours}: ${c.peakRssMb.ours} MB   ${c.peer}: ${c.peakRssMb.peer} MB   ratio ${c.peakRssMb.ratio}x`)
+}
+
+/**
+ * Starts a helper server (moto, the WAN proxy) that prints `PORT n` on stdout once it listens.
+ * Its stdin stays open: moto's launcher stops when it closes. Resolves to {child, port}.
+ */
+export function spawnServer(label, file, args, {stderr = 'ignore'} = {}) {
+  const child = spawn(file, args, {stdio: ['pipe', 'pipe', stderr]})
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      const match = /PORT (\d+)/.exec(out)
+      if (match) resolve({child, port: Number(match[1])})
+    })
+    child.on('exit', (code) => reject(new Error(`${label} exited (${code})`)))
+  })
 }

@@ -14,14 +14,14 @@
 // all of them alike); medians of wall time, CPU time (user+sys) and peak RSS are reported. The environment is the one this script is started with, minus
 // every AWS_* variable and with a throwaway HOME: NODE_EXTRA_CA_CERTS, if set, is kept, because
 // kubectl passes it on too (Node reads that bundle at start-up; see the last lines of output).
-import {spawn, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import {measureInterleaved, round} from './lib.mjs'
+import {measureInterleaved, round, spawnServer} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '10'}, json: {type: 'boolean', default: false}, node: {type: 'string', default: process.execPath}}})
@@ -29,16 +29,7 @@ const runs = Number(opts.runs)
 const cluster = 'kubernetes-aws--flux-prod'
 const role = 'arn:aws:iam::123456789012:role/kubernetes-aws--flux-prod--AmazonEKSUserRole'
 
-const moto = spawn('python3', [path.join(root, 'test/setup/eks-moto-server.py')], {stdio: ['pipe', 'pipe', 'ignore']})
-const port = await new Promise((resolve, reject) => {
-  let out = ''
-  moto.stdout.on('data', (chunk) => {
-    out += chunk
-    const match = /PORT (\d+)/.exec(out)
-    if (match) resolve(Number(match[1]))
-  })
-  moto.on('exit', (code) => reject(new Error(`moto exited (${code})`)))
-})
+const {child: moto, port} = await spawnServer('moto', 'python3', [path.join(root, 'test/setup/eks-moto-server.py')])
 
 const home = mkdtempSync(path.join(tmpdir(), 'elife-k8s-bench-token-'))
 const cacheHome = path.join(home, '.cache')

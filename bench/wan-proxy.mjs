@@ -7,6 +7,8 @@
 // bytes stay in order.
 import net from 'node:net'
 
+import {spawnServer} from './lib.mjs'
+
 export async function startWanProxy({targetHost = '127.0.0.1', targetPort, rttMs, mbitPerSec}) {
   const bytesPerMs = (mbitPerSec * 1e6) / 8 / 1000
   const oneWayMs = rttMs / 2
@@ -61,17 +63,7 @@ export async function startWanProxy({targetHost = '127.0.0.1', targetPort, rttMs
  * stall a proxy in their own event loop). Resolves to {port, close}.
  */
 export async function spawnWanProxy({targetPort, rttMs, mbitPerSec}) {
-  const {spawn} = await import('node:child_process')
-  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, String(targetPort), String(rttMs), String(mbitPerSec)], {stdio: ['ignore', 'pipe', 'inherit']})
-  const port = await new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (chunk) => {
-      out += chunk
-      const match = /PORT (\d+)/.exec(out)
-      if (match) resolve(Number(match[1]))
-    })
-    child.on('exit', (code) => reject(new Error(`the WAN proxy exited (${code})`)))
-  })
+  const {child, port} = await spawnServer('the WAN proxy', process.execPath, [new URL(import.meta.url).pathname, String(targetPort), String(rttMs), String(mbitPerSec)], {stderr: 'inherit'})
   return {port, close: () => child.kill('SIGTERM')}
 }
 

@@ -23,22 +23,11 @@ async function tokenFastPath() {
   }
 }
 
-/**
- * Node 22.1+ can keep V8's compiled code between runs (module.enableCompileCache): ~20 ms less per
- * command here. Kept in our own cache directory, not the shared temp directory Node defaults to.
- * No-op on Node 20; the token fast path does not gain from it and skips it.
- */
-async function enableCompileCache() {
-  const {default: module} = await import('node:module')
-  if (typeof module.enableCompileCache !== 'function') return
-  const [{homedir}, path] = await Promise.all([import('node:os'), import('node:path')])
-  const xdg = process.env.XDG_CACHE_HOME
-  const cacheHome = xdg && path.isAbsolute(xdg) ? xdg : path.join(process.env.HOME || homedir(), process.platform === 'darwin' ? 'Library/Caches' : '.cache')
-  module.enableCompileCache(path.join(cacheHome, 'elife-k8s', 'node-compile-cache'))
-}
-
 if (!(process.argv[2] === 'token' && (await tokenFastPath()))) {
-  await enableCompileCache()
+  // Node 22+ keeps compiled code in our cache directory (src/lib/compile-cache.ts); the token fast
+  // path above does not gain from it.
+  const {enableCompileCache} = await import('../dist/lib/compile-cache.js')
+  enableCompileCache()
   // The subpaths, not @oclif/core's index, which loads all of oclif up front.
   const [{execute}, {settings}] = await Promise.all([import('@oclif/core/execute'), import('@oclif/core/settings')])
   // bin/run.js always runs the built dist/ (bin/dev.js runs the TypeScript sources). Otherwise,

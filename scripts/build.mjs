@@ -91,8 +91,13 @@ const results = await Promise.all([
   // KubeConfig, so a shared chunk would give `helm list` all 1.3 MB of API classes that only
   // other commands use. On their own, commands that read plain JSON load ~0.25 MB.
   build({...common, entryPoints: sources(path.join(root, 'src/commands')), splitting: false}),
-  // The token fast path bin/run.js imports before oclif: small, with the AWS SDK in chunks it
-  // imports only when a token has to be signed.
-  build({...common, entryPoints: [path.join(root, 'src/lib/eks/token-fast.ts')], splitting: true, chunkNames: 'chunks/[name]-[hash]'}),
+  // What bin/run.js imports before oclif: the token fast path (small, with the AWS SDK in chunks
+  // it imports only when a token has to be signed) and the compile cache switch.
+  build({
+    ...common,
+    entryPoints: [path.join(root, 'src/lib/eks/token-fast.ts'), path.join(root, 'src/lib/compile-cache.ts')],
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+  }),
 ])
 if (common.metafile) writeFileSync(process.env.ELIFE_K8S_BUILD_META, JSON.stringify(results.map((r) => r.metafile)))

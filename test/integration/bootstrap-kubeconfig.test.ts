@@ -4,27 +4,18 @@
 import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
-import {awsSandbox, fakeSecretAccessKey, type Moto, motoAccount, startMoto} from '../setup/moto.js'
+import {awsSandbox, fakeSecretAccessKey, motoAccount, motoWithCluster} from '../setup/moto.js'
 import {runCli} from '../helpers/cli.js'
 
 const clusterName = `kubernetes-aws--flux-test-${Math.random().toString(36).slice(2, 6)}`
 const roleArn = `arn:aws:iam::${motoAccount}:role/kubernetes-aws--flux-test--AmazonEKSUserRole`
-let moto: Moto
-
-beforeAll(async () => {
-  moto = await startMoto()
-  await moto.createCluster(clusterName)
-})
-
-afterAll(async () => {
-  await moto?.stop()
-})
+const moto = motoWithCluster(clusterName)
 
 describe('bootstrap kubeconfig step', () => {
   it('writes the entries `elife-k8s kubeconfig` writes; a second run and --dry-run change nothing', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const ourFile = path.join(sandbox.home, 'bootstrap-config')
     const peerFile = path.join(sandbox.home, 'kubeconfig-config')
     const args = ['--cluster', clusterName, '--region', 'us-east-1', '--role-arn', roleArn]
@@ -55,7 +46,7 @@ describe('bootstrap kubeconfig step', () => {
   })
 
   it('an unknown cluster is one line with the EKS library\'s exit code, nothing written', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const file = path.join(sandbox.home, 'config')
     const result = await runCli(['bootstrap', '--cluster', 'no-such-cluster', '--region', 'us-east-1', '--only', 'kubeconfig', '--yes'], {env: {...sandbox.env, KUBECONFIG: file}})
     expect(result.exitCode).toBe(3)

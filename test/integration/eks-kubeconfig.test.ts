@@ -1,11 +1,11 @@
 import {readFileSync, statSync, writeFileSync, existsSync, mkdirSync} from 'node:fs'
 import path from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {repoRoot, runCli, runTool} from '../helpers/cli.js'
-import {type AwsSandbox, awsSandbox, fakeSecretAccessKey, type Moto, motoAccount, startMoto} from '../setup/moto.js'
+import {type AwsSandbox, awsSandbox, fakeSecretAccessKey, motoAccount, motoWithCluster} from '../setup/moto.js'
 
 // `elife-k8s kubeconfig` against moto's EKS, compared entry by entry with what
 // `aws eks update-kubeconfig` (aws-cli 1.45) writes for the same cluster.
@@ -23,16 +23,7 @@ interface Kubeconfig {
   [key: string]: unknown
 }
 
-let moto: Moto
-
-beforeAll(async () => {
-  moto = await startMoto()
-  await moto.createCluster(clusterName)
-})
-
-afterAll(async () => {
-  await moto?.stop()
-})
+const moto = motoWithCluster(clusterName)
 
 function readKubeconfig(file: string): Kubeconfig {
   return parse(readFileSync(file, 'utf8')) as Kubeconfig
@@ -56,7 +47,7 @@ async function bothWrite(sandbox: AwsSandbox, awsArgs: string[], ourArgs: string
 
 describe('elife-k8s kubeconfig compared with aws eks update-kubeconfig', () => {
   it('with --authenticator aws-cli writes the very file aws-cli writes', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const {aws, ours, ourText, awsText, ourFile} = await bothWrite(sandbox, [], ['--authenticator', 'aws-cli'])
     expect(ours).toEqual(aws)
     expect(ourText).toBe(awsText)
@@ -64,7 +55,7 @@ describe('elife-k8s kubeconfig compared with aws eks update-kubeconfig', () => {
   })
 
   it('by default writes the same cluster and context, and a user that runs elife-k8s token', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const {aws, ours, run, ourFile} = await bothWrite(sandbox, [], [])
     expect(ours.clusters).toEqual(aws.clusters)
     expect(ours.contexts).toEqual(aws.contexts)
@@ -82,7 +73,7 @@ describe('elife-k8s kubeconfig compared with aws eks update-kubeconfig', () => {
   })
 
   it('carries --role-arn, a profile as AWS_PROFILE, and the aliases as aws-cli does', async () => {
-    const sandbox = awsSandbox(moto, {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'elife'})
+    const sandbox = awsSandbox(moto.current, {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'elife'})
     sandbox.writeAwsFiles('[profile elife]\nregion = us-east-1\n', `[elife]\naws_access_key_id = AKIAPROFILEKEY000001\naws_secret_access_key = ${fakeSecretAccessKey}\n`)
     const args = ['--alias', 'prod', '--user-alias', 'prod-user']
     const {aws, ours} = await bothWrite(sandbox, ['--role-arn', userRole, ...args], ['--role-arn', userRole, ...args, '--authenticator', 'aws-cli'])
@@ -92,7 +83,7 @@ describe('elife-k8s kubeconfig compared with aws eks update-kubeconfig', () => {
   })
 
   it('names a role\'s user and context <role>@<cluster ARN>, so a second role no longer replaces the first', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const awsFile = path.join(sandbox.home, 'aws-config')
     const ourFile = path.join(sandbox.home, 'our-config')
     for (const role of [userRole, adminRole]) {
@@ -113,7 +104,7 @@ describe('elife-k8s kubeconfig compared with aws eks update-kubeconfig', () => {
   })
 
   it('merges into an existing file like aws-cli, but keeps its comments and formatting', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const seed = `# shared team kubeconfig
 apiVersion: v1
 clusters:
@@ -146,7 +137,7 @@ users:
   })
 
   it('writes into the KUBECONFIG file that already has the cluster, as aws-cli does', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const first = path.join(sandbox.home, 'first')
     const second = path.join(sandbox.home, 'second')
     writeFileSync(first, 'apiVersion: v1\nkind: Config\nclusters: []\n')
@@ -159,7 +150,7 @@ users:
   })
 
   it('--dry-run prints the entries and changes nothing; --json returns the result', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const dry = await runCli(['kubeconfig', '--cluster', clusterName, '--dry-run'], {env: sandbox.env})
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(existsSync(sandbox.kubeconfig)).toBe(false)

@@ -3,11 +3,11 @@ import {userInfo} from 'node:os'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {decodeToken} from '../../src/lib/eks/token-format.js'
 import {runCli, runTool} from '../helpers/cli.js'
-import {type AwsSandbox, awsSandbox, fakeAccessKeyId, fakeSecretAccessKey, type Moto, motoAccount, startMoto} from '../setup/moto.js'
+import {type AwsSandbox, awsSandbox, fakeAccessKeyId, fakeSecretAccessKey, motoAccount, motoWithCluster} from '../setup/moto.js'
 
 // `elife-k8s token` against moto's STS, compared with `aws eks get-token` (aws-cli 1.45) for the
 // same cluster and credentials. The byte-for-byte comparison with a frozen clock is in
@@ -22,16 +22,7 @@ interface ExecCredential {
   status: {expirationTimestamp: string; token: string}
 }
 
-let moto: Moto
-
-beforeAll(async () => {
-  moto = await startMoto()
-  await moto.createCluster(clusterName)
-})
-
-afterAll(async () => {
-  await moto?.stop()
-})
+const moto = motoWithCluster(clusterName)
 
 async function ourToken(sandbox: AwsSandbox, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ExecCredential> {
   const run = await runCli(['token', '--cluster', clusterName, ...args], {env: {...sandbox.env, ...env}})
@@ -65,7 +56,7 @@ function minutesAhead(timestamp: string): number {
 
 describe('elife-k8s token compared with aws eks get-token', () => {
   it('prints the same ExecCredential, around a token of the same structure', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const ours = await ourToken(sandbox)
     const aws = await awsToken(sandbox)
     expect(Object.keys(ours)).toEqual(Object.keys(aws))
@@ -78,7 +69,7 @@ describe('elife-k8s token compared with aws eks get-token', () => {
     }
     const ourUrl = decodeToken(ours.status.token)
     const awsUrl = decodeToken(aws.status.token)
-    expect(ourUrl.origin).toBe(moto.url)
+    expect(ourUrl.origin).toBe(moto.current.url)
     expect(ourUrl.origin + ourUrl.pathname).toBe(awsUrl.origin + awsUrl.pathname)
     expect([...ourUrl.searchParams.keys()]).toEqual([...awsUrl.searchParams.keys()])
     for (const name of ['Action', 'Version', 'X-Amz-Algorithm', 'X-Amz-Expires', 'X-Amz-SignedHeaders']) {
@@ -94,7 +85,7 @@ describe('elife-k8s token compared with aws eks get-token', () => {
   })
 
   it('--role-arn assumes the role through STS first, and the token is that role\'s session', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const ours = await ourToken(sandbox, ['--role-arn', userRole])
     const aws = await awsToken(sandbox, ['--role-arn', userRole])
     const ourUrl = decodeToken(ours.status.token)
@@ -106,7 +97,7 @@ describe('elife-k8s token compared with aws eks get-token', () => {
   })
 
   it('answers in the apiVersion kubectl asks for', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const v1 = await ourToken(sandbox, [], {KUBERNETES_EXEC_INFO: JSON.stringify({apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: {interactive: false}})})
     expect(v1.apiVersion).toBe('client.authentication.k8s.io/v1')
     // The same cached token, in the other apiVersion, with --json too.
@@ -118,7 +109,7 @@ describe('elife-k8s token compared with aws eks get-token', () => {
 
 describe('the token cache', () => {
   it('serves the same token again from a 0600 file, per cluster, role and profile', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const first = await ourToken(sandbox)
     const cacheDir = path.join(sandbox.home, '.cache', 'elife-k8s', 'eks-tokens')
     const [file] = readdirSync(cacheDir)
@@ -135,7 +126,7 @@ describe('the token cache', () => {
   })
 
   it('ignores and replaces a corrupt or foreign cache file, never trusting it', async () => {
-    const sandbox = awsSandbox(moto)
+    const sandbox = awsSandbox(moto.current)
     const first = await ourToken(sandbox)
     const cacheDir = path.join(sandbox.home, '.cache', 'elife-k8s', 'eks-tokens')
     const file = path.join(cacheDir, readdirSync(cacheDir)[0])

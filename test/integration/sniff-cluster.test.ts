@@ -2,13 +2,13 @@ import {spawn} from 'node:child_process'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {CoreV1Api, KubeConfig, Watch, type V1Pod} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {pcapFixture, pcapFixturePath, readPcap} from '../helpers/pcap.js'
 
 // The built CLI in its own process against the real local cluster. kwok plays the kubelets: its
 // exec runs the command on this machine, so upload mode really copies the (fake) tcpdump through
@@ -19,20 +19,9 @@ import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
 const kubeconfig = inject('kubeconfig')
 const viewerKubeconfig = inject('viewerKubeconfig')
 const kubectl = path.join(inject('binDir'), 'kubectl')
-const fixturePath = fileURLToPath(new URL('../fixtures/pcap/http.pcap', import.meta.url))
-const fixture = readFileSync(fixturePath)
-
-function recordEnds(file: Buffer): number[] {
-  expect(file.readUInt32LE(0)).toBe(0xa1b2c3d4)
-  const ends: number[] = []
-  let offset = 24
-  while (offset + 16 <= file.length && offset + 16 + file.readUInt32LE(offset + 8) <= file.length) {
-    offset += 16 + file.readUInt32LE(offset + 8)
-    ends.push(offset)
-  }
-  return ends
-}
-const fixtureEnds = recordEnds(fixture)
+const fixturePath = pcapFixturePath
+const fixture = pcapFixture
+const fixtureEnds = readPcap(fixture).ends
 
 const kc = new KubeConfig()
 kc.loadFromFile(kubeconfig)
@@ -172,7 +161,7 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
     const json = JSON.parse(result.stdout)
     expect(json).toMatchObject({packets: 11, bytes: fixture.length, stoppedBy: 'remote-ended', helper: {kind: 'uploaded-binary', state: 'removed'}})
     expect(readFileSync(output).equals(fixture)).toBe(true)
-    expect(recordEnds(readFileSync(output))).toHaveLength(11)
+    expect(readPcap(readFileSync(output))).toMatchObject({linkType: 276, records: 11, trailing: 0})
     expect(readdirSync(uploadDir)).toEqual([])
     expect(statSync(output).mode & 0o777).toBe(0o600)
   })

@@ -1,7 +1,6 @@
 import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1ContainerState, type V1Pod} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
@@ -11,6 +10,7 @@ import {fileSink} from '../../src/lib/sniff/sink.js'
 import {sniff, type SniffDeps, type SniffOptions} from '../../src/lib/sniff/sniff.js'
 import {EPHEMERAL_SCRIPT} from '../../src/lib/sniff/specs.js'
 import {runTool} from '../helpers/cli.js'
+import {pcapFixture, readPcap} from '../helpers/pcap.js'
 import {type ExecServer, runLocally, startExecServer, type StreamRequest} from '../setup/exec-server.js'
 
 // Ephemeral mode end to end. The pod, the ephemeral container sniff adds and every status read go
@@ -24,22 +24,8 @@ import {type ExecServer, runLocally, startExecServer, type StreamRequest} from '
 // `tcpdump` on PATH that writes the fixture pcap.
 const kubeconfig = inject('kubeconfig')
 const kubectl = path.join(inject('binDir'), 'kubectl')
-const fixture = readFileSync(fileURLToPath(new URL('../fixtures/pcap/http.pcap', import.meta.url)))
-
-/** An independent pcap reader (not sniff's framer): header check and whole-record boundaries. */
-function parsePcap(file: Buffer): {linkType: number; records: number; ends: number[]; trailing: number} {
-  expect(file.readUInt32LE(0)).toBe(0xa1b2c3d4)
-  const ends: number[] = []
-  let offset = 24
-  while (offset + 16 <= file.length) {
-    const end = offset + 16 + file.readUInt32LE(offset + 8)
-    if (end > file.length) break
-    ends.push(end)
-    offset = end
-  }
-  return {linkType: file.readUInt32LE(20), records: ends.length, ends, trailing: file.length - offset}
-}
-const fixtureEnds = parsePcap(fixture).ends
+const fixture = pcapFixture
+const fixtureEnds = readPcap(fixture).ends
 
 const kc = new KubeConfig()
 kc.loadFromFile(kubeconfig)
@@ -165,7 +151,7 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
 
     const written = readFileSync(output)
     expect(written.equals(fixture)).toBe(true)
-    expect(parsePcap(written)).toMatchObject({linkType: 276, records: 11, trailing: 0})
+    expect(readPcap(written)).toMatchObject({linkType: 276, records: 11, trailing: 0})
 
     // The attach sent the start line, then closed stdin; the script stopped the fake tcpdump.
     const attach = server.requests.at(-1)!
@@ -187,7 +173,7 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
     expect(result).toMatchObject({packets: 5, stoppedBy: 'interrupted'})
     const written = readFileSync(output)
     expect(written.equals(fixture.subarray(0, fixtureEnds[4]))).toBe(true)
-    expect(parsePcap(written)).toMatchObject({records: 5, trailing: 0})
+    expect(readPcap(written)).toMatchObject({records: 5, trailing: 0})
     const pid = Number(readFileSync(path.join(work, 'cut.pid'), 'utf8'))
     expect(() => process.kill(pid, 0)).toThrow()
   })

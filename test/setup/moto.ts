@@ -5,6 +5,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {CreateClusterCommand, EKSClient} from '@aws-sdk/client-eks'
+import {afterAll, beforeAll} from 'vitest'
 
 const launcher = path.join(path.dirname(fileURLToPath(import.meta.url)), 'eks-moto-server.py')
 
@@ -132,6 +133,27 @@ export function awsSandbox(moto: Pick<Moto, 'url'>, overrides: NodeJS.ProcessEnv
     writeAwsFiles(config, credentials) {
       writeFileSync(path.join(home, '.aws', 'config'), config)
       if (credentials !== undefined) writeFileSync(path.join(home, '.aws', 'credentials'), credentials)
+    },
+  }
+}
+
+/**
+ * moto with one EKS cluster for the tests of one file: started in beforeAll, stopped in afterAll.
+ * `current` is the running moto once the file's tests run.
+ */
+export function motoWithCluster(clusterName: string): {readonly current: Moto} {
+  let moto: Moto | undefined
+  beforeAll(async () => {
+    moto = await startMoto()
+    await moto.createCluster(clusterName)
+  })
+  afterAll(async () => {
+    await moto?.stop()
+  })
+  return {
+    get current() {
+      if (!moto) throw new Error('moto is not running yet: use it inside the tests')
+      return moto
     },
   }
 }

@@ -1,27 +1,12 @@
-import {readFileSync} from 'node:fs'
-import {fileURLToPath} from 'node:url'
-
 import {describe, expect, it} from 'vitest'
 
 import {PcapFramer, PcapStreamError} from '../../src/lib/sniff/pcap.js'
+import {pcapFixture, readPcap} from '../helpers/pcap.js'
 
-const fixture = readFileSync(fileURLToPath(new URL('../fixtures/pcap/http.pcap', import.meta.url)))
-
-/** An independent reader (not the framer under test): header fields and record boundaries. */
-function recordEnds(file: Buffer): number[] {
-  const ends: number[] = []
-  let offset = 24
-  while (offset + 16 <= file.length) {
-    const end = offset + 16 + file.readUInt32LE(offset + 8)
-    if (end > file.length) break
-    ends.push(end)
-    offset = end
-  }
-  return ends
-}
+const fixture = pcapFixture
 
 describe('PcapFramer', () => {
-  const ends = recordEnds(fixture)
+  const {ends} = readPcap(fixture)
 
   it('passes a whole capture through unchanged, whatever the chunking', () => {
     expect(ends).toHaveLength(11)

@@ -19,19 +19,8 @@ export interface RunHooks {
 const leftOut = (step: BootstrapStep): StepReport => ({id: step.id, description: step.description, before: {state: 'skipped', reason: 'left out by --only/--skip'}, changed: false})
 
 /** Checks every selected step; changes nothing. */
-export async function checkAll(ctx: BootstrapContext, selected: StepId[], hooks: RunHooks = {}): Promise<StepReport[]> {
-  const reports: StepReport[] = []
-  const total = bootstrapSteps.length
-  for (const [index, step] of bootstrapSteps.entries()) {
-    if (!selected.includes(step.id)) {
-      reports.push(leftOut(step))
-      continue
-    }
-    const check = await step.check(ctx)
-    hooks.onCheck?.(step, check, index + 1, total)
-    reports.push({id: step.id, description: step.description, before: check, changed: false})
-  }
-  return reports
+export function checkAll(ctx: BootstrapContext, selected: StepId[], hooks: RunHooks = {}): Promise<StepReport[]> {
+  return walk(ctx, selected, hooks, false)
 }
 
 /**
@@ -39,7 +28,12 @@ export async function checkAll(ctx: BootstrapContext, selected: StepId[], hooks:
  * interrupted (or a step someone did by hand) resumes where things are, and a step already done
  * is left alone.
  */
-export async function runAll(ctx: BootstrapContext, selected: StepId[], hooks: RunHooks = {}): Promise<StepReport[]> {
+export function runAll(ctx: BootstrapContext, selected: StepId[], hooks: RunHooks = {}): Promise<StepReport[]> {
+  return walk(ctx, selected, hooks, true)
+}
+
+/** Checks the selected steps in order and, when `apply`, acts on each one that is to do. */
+async function walk(ctx: BootstrapContext, selected: StepId[], hooks: RunHooks, apply: boolean): Promise<StepReport[]> {
   const reports: StepReport[] = []
   const total = bootstrapSteps.length
   for (const [index, step] of bootstrapSteps.entries()) {
@@ -48,7 +42,7 @@ export async function runAll(ctx: BootstrapContext, selected: StepId[], hooks: R
       continue
     }
     const check = await step.check(ctx)
-    if (check.state !== 'todo') {
+    if (!apply || check.state !== 'todo') {
       hooks.onCheck?.(step, check, index + 1, total)
       reports.push({id: step.id, description: step.description, before: check, changed: false})
       continue

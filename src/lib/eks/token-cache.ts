@@ -1,8 +1,9 @@
 // Loaded on the token fast path: node built-ins only, no SDK, no oclif.
 import {createHash, randomBytes} from 'node:crypto'
 import {closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
-import {homedir} from 'node:os'
 import path from 'node:path'
+
+import {cacheDir} from '../cache-dir.js'
 
 /** The flags of `elife-k8s token`. */
 export interface TokenFlags {
@@ -48,10 +49,7 @@ export function tokenCacheKey(flags: TokenFlags, env: NodeJS.ProcessEnv): string
 
 /** $XDG_CACHE_HOME/elife-k8s/eks-tokens (or the platform's cache directory). */
 export function tokenCacheDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
-  const xdg = env.XDG_CACHE_HOME
-  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'elife-k8s', 'eks-tokens')
-  const home = env.HOME || homedir()
-  return path.join(home, platform === 'darwin' ? path.join('Library', 'Caches') : '.cache', 'elife-k8s', 'eks-tokens')
+  return path.join(cacheDir(env, platform), 'eks-tokens')
 }
 
 export function tokenCacheFile(env: NodeJS.ProcessEnv, key: string): string {

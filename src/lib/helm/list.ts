@@ -2,14 +2,12 @@ import type {KubeConfig} from '@kubernetes/client-node'
 
 export {releaseColumns, releaseRow, type ReleaseRow, sortReleaseRows} from './rows.js'
 
-import {findOwners, type OwnerIndex} from './owners.js'
+import {findOwners} from './owners.js'
 import {releaseRow, type ReleaseRow, sortReleaseRows} from './rows.js'
 import {listLatestRecords, type ListRecordsOptions} from './store.js'
 
 export interface ListReleasesOptions extends ListRecordsOptions {
   stuckOnly?: boolean
-  /** Skip looking up HelmRelease owners (the benchmark compares raw listing too). */
-  withOwners?: boolean
 }
 
 export interface ListReleasesResult {
@@ -19,10 +17,7 @@ export interface ListReleasesResult {
 }
 
 export async function listReleases(kc: KubeConfig, options: ListReleasesOptions = {}): Promise<ListReleasesResult> {
-  const [latest, owners] = await Promise.all([
-    listLatestRecords(kc, options),
-    options.withOwners === false ? Promise.resolve<OwnerIndex>({owners: new Map(), notes: []}) : findOwners(kc, options.namespace),
-  ])
+  const [latest, owners] = await Promise.all([listLatestRecords(kc, options), findOwners(kc, options.namespace)])
   let releases = latest.records.map(({labels, record}) => releaseRow(labels, record, owners.owners))
   if (options.stuckOnly) releases = releases.filter((r) => r.stuck)
   const notes = [...owners.notes]

@@ -26,10 +26,6 @@ interface Candidate {
 export interface ListRecordsOptions {
   /** A namespace, or undefined for all namespaces. */
   namespace?: string
-  /** Records per page. Release records can be up to 1 MiB each, so pages stay modest. */
-  pageSize?: number
-  /** Records per page when only their metadata is listed (default 5,000). */
-  metadataPageSize?: number
   onProgress?: (recordsSeen: number) => void
   onRestart?: (attempt: number) => void
 }
@@ -43,6 +39,10 @@ export interface LatestRecords {
 }
 
 const helmSelector = 'owner=helm'
+/** Records per page with their payloads: a release record can be up to 1 MiB, so pages stay modest. */
+const payloadPageSize = 200
+/** Records per page when only their metadata (~1 KB each) is listed: each page is a round trip. */
+const metadataPageSize = 5000
 
 /** A Secret or ConfigMap as the API server sends it (only the fields read here). */
 interface RawRecordObject extends LabelledObject {
@@ -76,7 +76,6 @@ function recordPages(kc: KubeConfig, resource: 'secrets' | 'configmaps', namespa
  */
 export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOptions = {}): Promise<LatestRecords> {
   const {namespace} = options
-  const limit = options.pageSize ?? 200
   let secretCount = 0
   const keep = (acc: Map<string, Candidate>, labels: RecordLabels | undefined, data: string | undefined) => {
     if (!labels) return
@@ -86,11 +85,10 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
   }
   // The three lists below are independent, so they go out together.
   // Pass 1: labels only (PartialObjectMetadataList), so the payloads of the thousands of old
-  // revisions never cross the wire: this finds the latest revision of every release. A record's
-  // metadata is about 1 KB, so pages are large: each page is a round trip.
+  // revisions never cross the wire: this finds the latest revision of every release.
   const metadataPage = recordPages(kc, 'secrets', namespace, {Accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json'})
   const labelsPass = pagedList<RawRecordObject, Map<string, Candidate>>({
-    fetchPage: (token) => metadataPage(helmSelector, options.metadataPageSize ?? 5000, token),
+    fetchPage: (token) => metadataPage(helmSelector, metadataPageSize, token),
     init: () => {
       secretCount = 0
       return new Map()
@@ -106,7 +104,7 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
   // replaces superseded, so the latest of a release is (almost) never superseded.
   const secretPage = recordPages(kc, 'secrets', namespace)
   const payloadPass = pagedList<RawRecordObject, Map<string, Candidate>>({
-    fetchPage: (token) => secretPage(`${helmSelector},status!=superseded`, limit, token),
+    fetchPage: (token) => secretPage(`${helmSelector},status!=superseded`, payloadPageSize, token),
     init: () => new Map(),
     add(acc, secrets) {
       for (const secret of secrets) keep(acc, recordLabels(secret, 'secret'), secret.data?.release ?? '')
@@ -117,7 +115,7 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
   let configMapCount = 0
   const configMapPage = recordPages(kc, 'configmaps', namespace)
   const configMapPass = pagedList<RawRecordObject, Map<string, Candidate>>({
-    fetchPage: (token) => configMapPage(helmSelector, limit, token),
+    fetchPage: (token) => configMapPage(helmSelector, payloadPageSize, token),
     init: () => {
       configMapCount = 0
       return new Map()
