@@ -1,13 +1,30 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
-import {cli, createHelmRelease, createNamespace, deleteNamespace, helm, helmHistory, installHelmReleaseCrds, kubeconfig, prepareCharts, viewerKubeconfig} from './helm-support.js'
+import {decodeRelease, encodeRelease, recordName} from '../../src/lib/helm/release.js'
+import {cli, clients, createHelmRelease, createNamespace, deleteNamespace, helm, helmHistory, installHelmReleaseCrds, kubeconfig, prepareCharts, viewerKubeconfig} from './helm-support.js'
 
 // `helm list` and `helm history` read straight from the API server, compared with what the real
 // helm 3 says about the same releases, installed for real from the local test charts.
 let chart: string
 let ns: string
 let cmNs: string
+let editedNs: string
+
+/**
+ * Marks a release record superseded, label and payload, as only a hand edit can (helm marks a
+ * revision superseded only once a newer one exists): the case `helm list` must still get right.
+ */
+async function markSuperseded(release: string, namespace: string, revision: number): Promise<void> {
+  const {core} = clients()
+  const name = recordName(release, revision)
+  const secret = await core.readNamespacedSecret({name, namespace})
+  const record = decodeRelease(secret.data!.release!, 'secret')
+  record.info = {...record.info, status: 'superseded'}
+  secret.metadata!.labels = {...secret.metadata!.labels, status: 'superseded'}
+  secret.data = {release: encodeRelease(record, 'secret')}
+  await core.replaceNamespacedSecret({name, namespace, body: secret})
+}
 
 interface HelmListEntry {
   name: string
@@ -54,11 +71,25 @@ beforeAll(async () => {
   await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo', {chart: {spec: {chart: 'podinfo', sourceRef: {kind: 'HelmRepository', name: 'podinfo'}}}})
   // a HelmRelease whose release helm never recorded (default name <ns>-ghost)
   await createHelmRelease('helm.fluxcd.io/v1', ns, 'ghost', {chart: {repository: 'http://127.0.0.1:1/', name: 'ghost', version: '1.0.0'}})
+  // Another namespace: `journal` again, with a longer history (the same name in two namespaces,
+  // where record names alone cannot tell whose superseded revisions are whose), and two releases
+  // whose latest record was marked superseded by hand: one with an older failed revision below
+  // it, one with no other record at all.
+  editedNs = await createNamespace('helm-list-edited')
+  expect((await helm(['install', 'journal', chart, '-n', editedNs])).exitCode).toBe(0)
+  for (const replicas of [2, 3, 4]) expect((await helm(['upgrade', 'journal', chart, '-n', editedNs, '--set', `replicas=${replicas}`])).exitCode).toBe(0)
+  expect((await helm(['install', 'libero', chart, '-n', editedNs])).exitCode).toBe(0)
+  expect((await helm(['upgrade', 'libero', chart, '-n', editedNs, '--set', 'broken=true'])).exitCode).not.toBe(0)
+  expect((await helm(['upgrade', 'libero', chart, '-n', editedNs, '--set', 'replicas=2'])).exitCode).toBe(0)
+  await markSuperseded('libero', editedNs, 3)
+  expect((await helm(['install', 'digests', chart, '-n', editedNs])).exitCode).toBe(0)
+  await markSuperseded('digests', editedNs, 1)
 })
 
 afterAll(async () => {
   await deleteNamespace(ns)
   await deleteNamespace(cmNs)
+  await deleteNamespace(editedNs)
 })
 
 describe('helm list', () => {
@@ -77,6 +108,22 @@ describe('helm list', () => {
     const cm = JSON.parse((await helm(['list', '-A', '-a', '--max', '0', '-o', 'json'], {HELM_DRIVER: 'configmap'})).stdout) as HelmListEntry[]
     expect(rows.filter((r) => r.storage === 'configmap').map(key).sort()).toEqual(cm.map(key).sort())
     expect(rows.some((r) => r.namespace === cmNs && r.name === 'search')).toBe(true)
+  })
+
+  it('finds a latest record marked superseded by hand, and tells apart one release name in two namespaces', async () => {
+    const ours = await cli(['helm', 'list', '-A', '--json', '--kubeconfig', kubeconfig])
+    expect(ours.exitCode, ours.stderr).toBe(0)
+    const rows = (JSON.parse(ours.stdout) as {releases: OurRow[]}).releases.filter((r) => r.namespace === editedNs || r.namespace === ns)
+    const row = (namespace: string, name: string) => rows.find((r) => r.namespace === namespace && r.name === name)
+    // what `helm list -a` says too (checked for every release by the test above)
+    expect(row(editedNs, 'libero')).toMatchObject({revision: 3, status: 'superseded'})
+    expect(row(editedNs, 'digests')).toMatchObject({revision: 1, status: 'superseded'})
+    expect(row(editedNs, 'journal')).toMatchObject({revision: 4, status: 'deployed'})
+    expect(row(ns, 'journal')).toMatchObject({revision: 2, status: 'deployed'})
+    // one namespace at a time, the same
+    const one = await cli(['helm', 'list', '-n', editedNs, '--json', '--kubeconfig', kubeconfig])
+    const inEdited = (JSON.parse(one.stdout) as {releases: OurRow[]}).releases.map((r) => `${r.name} ${r.revision} ${r.status}`).sort()
+    expect(inEdited).toEqual(['digests 1 superseded', 'journal 4 deployed', 'libero 3 superseded'])
   })
 
   it('marks the failed release as stuck and names the HelmRelease owners of both generations', async () => {

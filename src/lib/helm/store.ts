@@ -17,7 +17,7 @@ export function checkReleaseName(name: string): void {
   }
 }
 
-interface Candidate {
+export interface Candidate {
   labels: RecordLabels
   /** The still-encoded payload of the newest revision seen so far. */
   data?: string
@@ -41,8 +41,13 @@ export interface LatestRecords {
 const helmSelector = 'owner=helm'
 /** Records per page with their payloads: a release record can be up to 1 MiB, so pages stay modest. */
 const payloadPageSize = 200
-/** Records per page when only their metadata (~1 KB each) is listed: each page is a round trip. */
-const metadataPageSize = 5000
+/** Rows per page when only names (~60 bytes each) or metadata (~1 KB each) are listed. */
+const namePageSize = 5000
+/** Above this many releases to look at closer, one metadata list of every record is cheaper. */
+const maxCloserLooks = 16
+
+const asMetadata = {Accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json'}
+const asTable = {Accept: 'application/json;as=Table;g=meta.k8s.io;v=v1,application/json'}
 
 /** A Secret or ConfigMap as the API server sends it (only the fields read here). */
 interface RawRecordObject extends LabelledObject {
@@ -54,9 +59,22 @@ interface RawList {
   metadata?: {continue?: string}
 }
 
+/** A meta.k8s.io Table (what `kubectl get` reads), with includeObject=None: cells only. */
+interface RawTable {
+  kind?: string
+  columnDefinitions?: Array<{name?: string; format?: string}>
+  rows?: Array<{cells?: unknown[]}> | null
+  items?: RawRecordObject[] | null
+  metadata?: {continue?: string}
+}
+
+function apiPathOf(resource: 'secrets' | 'configmaps', namespace: string | undefined): string {
+  return namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}` : `/api/v1/${resource}`
+}
+
 /** Lists one kind of helm's record objects page by page, as plain JSON (see getJson). */
 function recordPages(kc: KubeConfig, resource: 'secrets' | 'configmaps', namespace: string | undefined, headers: Record<string, string> = {}) {
-  const apiPath = namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}` : `/api/v1/${resource}`
+  const apiPath = apiPathOf(resource, namespace)
   return async (labelSelector: string, limit: number, token: string | undefined): Promise<Page<RawRecordObject>> => {
     const page = await getJson<RawList>(kc, apiPath, {labelSelector, limit, continue: token}, headers)
     // An empty PartialObjectMetadataList comes back with "items": null.
@@ -64,53 +82,79 @@ function recordPages(kc: KubeConfig, resource: 'secrets' | 'configmaps', namespa
   }
 }
 
+/** helm's record names: sh.helm.release.v1.<release>.v<revision> (storage/driver/util.go makeKey). */
+const recordNamePattern = /^sh\.helm\.release\.v1\.(.+)\.v([0-9]+)$/
+
+/** A superseded record known by its name only: which release, which revision (namespace unknown). */
+interface NamedRecord {
+  release: string
+  revision: number
+}
+
+/**
+ * The names of the records matching a selector, as a Table without objects: ~60 bytes a record
+ * where even metadata alone is ~1 KB (mostly managedFields). A record whose name is not helm's
+ * (or a server that answers with a plain list) comes back as `undefined`: look at everything.
+ */
+async function recordNames(kc: KubeConfig, namespace: string | undefined, labelSelector: string): Promise<{names: NamedRecord[]; count: number} | undefined> {
+  const apiPath = apiPathOf('secrets', namespace)
+  const names: NamedRecord[] = []
+  let token: string | undefined
+  do {
+    const page = await getJson<RawTable>(kc, apiPath, {labelSelector, limit: namePageSize, continue: token, includeObject: 'None'}, asTable)
+    if (page.kind !== 'Table') return undefined
+    const column = (page.columnDefinitions ?? []).findIndex((c) => c.format === 'name' || c.name === 'Name')
+    if (column === -1) return undefined
+    for (const row of page.rows ?? []) {
+      const match = recordNamePattern.exec(String(row.cells?.[column] ?? ''))
+      if (!match) return undefined
+      names.push({release: match[1], revision: Number(match[2])})
+    }
+    token = page.metadata?.continue || undefined
+  } while (token)
+  return {names, count: names.length}
+}
+
 /**
  * The latest revision of every release, the way `helm list -a` finds them, but fetching and
  * decoding only those. helm lists every record of every release with its payload and decodes them
- * all; here the labels (name, version, status) of all records are listed first, metadata only, to
- * find the latest revision of each release, and only payloads of records that can be a latest one
- * (status other than superseded) are fetched, page by page, keeping just the latest's payload
- * (still encoded) until it is decoded at the end. Memory stays at one page plus one compressed
- * payload per release. The lists are read as plain JSON through client-node's connection set-up:
- * its typed API would run each of thousands of objects through its ObjectSerializer first.
+ * all. Here:
+ *  1. the records that can be a latest one (status other than superseded) are listed with their
+ *     payloads, keeping per release only the newest (still encoded) until it is decoded at the end;
+ *  2. at the same time, the superseded records are listed by name only (a Table, as `kubectl get`
+ *     reads) to check that none is newer than what (1) found. helm marks a revision superseded only
+ *     once a newer one exists, so none is, unless a record was edited by hand; a release with such
+ *     a record (or one whose name is in several namespaces, where names alone cannot tell) gets a
+ *     closer look at its superseded records' labels, and the odd latest-but-superseded record is
+ *     then read on its own. If names cannot be used at all, every record's labels are listed.
+ * Memory stays at one page plus one compressed payload per release, and only the 1 in N records
+ * that matter crosses the wire whole. The lists are read as plain JSON (see getJson).
  */
 export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOptions = {}): Promise<LatestRecords> {
   const {namespace} = options
-  let secretCount = 0
   const keep = (acc: Map<string, Candidate>, labels: RecordLabels | undefined, data: string | undefined) => {
     if (!labels) return
     const key = `${labels.driver}/${labels.namespace}/${labels.release}`
     const current = acc.get(key)
     if (!current || labels.revision > current.labels.revision) acc.set(key, {labels, data})
   }
-  // The three lists below are independent, so they go out together.
-  // Pass 1: labels only (PartialObjectMetadataList), so the payloads of the thousands of old
-  // revisions never cross the wire: this finds the latest revision of every release.
-  const metadataPage = recordPages(kc, 'secrets', namespace, {Accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json'})
-  const labelsPass = pagedList<RawRecordObject, Map<string, Candidate>>({
-    fetchPage: (token) => metadataPage(helmSelector, metadataPageSize, token),
+  // The three lists below are independent, so they go out together (one HTTP/2 connection).
+  let payloadCount = 0
+  const secretPage = recordPages(kc, 'secrets', namespace)
+  const payloadPass = pagedList<RawRecordObject, Map<string, Candidate>>({
+    fetchPage: (token) => secretPage(`${helmSelector},status!=superseded`, payloadPageSize, token),
     init: () => {
-      secretCount = 0
+      payloadCount = 0
       return new Map()
     },
     add(acc, secrets) {
-      secretCount += secrets.length
-      for (const secret of secrets) keep(acc, recordLabels(secret, 'secret'), undefined)
+      payloadCount += secrets.length
+      for (const secret of secrets) keep(acc, recordLabels(secret, 'secret'), secret.data?.release ?? '')
     },
     onProgress: options.onProgress,
     onRestart: options.onRestart,
   })
-  // Pass 2: the payloads, of records that can be a latest revision. helm marks every revision it
-  // replaces superseded, so the latest of a release is (almost) never superseded.
-  const secretPage = recordPages(kc, 'secrets', namespace)
-  const payloadPass = pagedList<RawRecordObject, Map<string, Candidate>>({
-    fetchPage: (token) => secretPage(`${helmSelector},status!=superseded`, payloadPageSize, token),
-    init: () => new Map(),
-    add(acc, secrets) {
-      for (const secret of secrets) keep(acc, recordLabels(secret, 'secret'), secret.data?.release ?? '')
-    },
-    onRestart: options.onRestart,
-  })
+  const namesPass = recordNames(kc, namespace, `${helmSelector},status=superseded`)
   let configMapsSkipped: string | undefined
   let configMapCount = 0
   const configMapPage = recordPages(kc, 'configmaps', namespace)
@@ -132,14 +176,28 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
     configMapsSkipped = 'not allowed to list ConfigMaps, so releases stored with HELM_DRIVER=configmap are not shown'
     return new Map<string, Candidate>()
   })
-  const [latestSecrets, payloads, latestConfigMaps] = await Promise.all([labelsPass, payloadPass, configMapPass])
-  // The latest revision pass 1 found, or one written since: take its payload from pass 2.
-  for (const [key, withPayload] of payloads) {
-    const known = latestSecrets.get(key)
-    if (!known || withPayload.labels.revision >= known.labels.revision) latestSecrets.set(key, withPayload)
+  const [latestSecrets, superseded, latestConfigMaps] = await Promise.all([payloadPass, namesPass, configMapPass])
+
+  // The superseded records' labels, for the releases that need them (or for all).
+  const metadataPage = recordPages(kc, 'secrets', namespace, asMetadata)
+  const labelsOf = (labelSelector: string) =>
+    pagedList<RawRecordObject, RawRecordObject[]>({
+      fetchPage: (token) => metadataPage(labelSelector, namePageSize, token),
+      init: () => [],
+      add: (acc, records) => acc.push(...records),
+      onRestart: options.onRestart,
+    })
+  const closer = superseded ? releasesToLookAt(latestSecrets, superseded.names) : undefined
+  let supersededLabels: RawRecordObject[]
+  if (!closer || closer.size > maxCloserLooks) {
+    supersededLabels = await labelsOf(`${helmSelector},status=superseded`)
+  } else {
+    const lists = await Promise.all([...closer].map(([release, above]) => labelsOf(`${helmSelector},status=superseded,name=${release}${above > 0 ? `,version>${above}` : ''}`)))
+    supersededLabels = lists.flat()
   }
-  // Pass 3: the odd release whose latest record is superseded (edited by hand, or a rollback
-  // that failed half-way) is read one by one.
+  for (const record of supersededLabels) keep(latestSecrets, recordLabels(record, 'secret'), undefined)
+
+  // The odd release whose latest record is superseded: read that record on its own.
   for (const candidate of latestSecrets.values()) {
     if (candidate.data !== undefined) continue
     const {objectName, namespace: recordNamespace} = candidate.labels
@@ -150,7 +208,30 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
   for (const candidate of [...latestSecrets.values(), ...latestConfigMaps.values()]) {
     records.push({labels: candidate.labels, record: decodeOrExplain(candidate.data, candidate.labels)})
   }
-  return {records, recordsSeen: secretCount + configMapCount, configMapsSkipped}
+  const supersededCount = superseded?.count ?? supersededLabels.length
+  return {records, recordsSeen: payloadCount + supersededCount + configMapCount, configMapsSkipped}
+}
+
+/**
+ * Releases (by name) with a superseded record that may be newer than the latest revision found
+ * among the others, with the revision above which to look (0: all of that release's records).
+ * Exported for its tests.
+ */
+export function releasesToLookAt(latest: ReadonlyMap<string, Candidate>, superseded: readonly NamedRecord[]): Map<string, number> {
+  // The lowest latest revision per release name, over the namespaces that have one.
+  const lowest = new Map<string, number>()
+  for (const {labels} of latest.values()) {
+    const known = lowest.get(labels.release)
+    if (known === undefined || labels.revision < known) lowest.set(labels.release, labels.revision)
+  }
+  const closer = new Map<string, number>()
+  for (const {release, revision} of superseded) {
+    const floor = lowest.get(release)
+    // No other record of that release (all superseded), or one above a latest found.
+    if (floor === undefined) closer.set(release, 0)
+    else if (revision > floor) closer.set(release, floor)
+  }
+  return closer
 }
 
 export interface ReleaseHistory {

@@ -1,12 +1,23 @@
+import http from 'node:http'
+import http2 from 'node:http2'
+import https from 'node:https'
+import {gunzipSync} from 'node:zlib'
+
 import {ApiException, type KubeConfig} from '@kubernetes/client-node'
-import fetch from 'node-fetch'
 
 /**
- * A GET through client-node's own connection set-up (KubeConfig.applyToFetchOptions: TLS,
- * client certificates, tokens, exec credential plugins, proxies) and its HTTP client, that
- * returns the parsed JSON as the API server sent it. The generated API classes would also run
+ * GETs that return the parsed JSON as the API server sent it, for list commands that read a few
+ * fields of thousands of objects (images, helm list): the generated API classes would also run
  * every object through ObjectSerializer, which on a 10,000-pod list costs more time and memory
- * than the request itself; list commands that read a few fields use this instead.
+ * than the request itself.
+ *
+ * Authentication and TLS are client-node's (KubeConfig.applyToHTTPSOptions: the cluster's CA,
+ * client certificates, tokens, exec credential plugins such as `elife-k8s token`), asked for each
+ * request. What differs is the transport: like kubectl (client-go), requests to an https server
+ * share one HTTP/2 connection, so a command that sends five lists at once pays for one TLS
+ * handshake instead of five; and responses are gzip-compressed by the server, as client-go asks.
+ * Through a proxy (the cluster's proxy-url), to a plain-http server, or to a server that does not
+ * offer HTTP/2, requests go over HTTP/1.1 through client-node's own agent, as before.
  */
 export async function getJson<T>(
   kc: KubeConfig,
@@ -18,13 +29,149 @@ export async function getJson<T>(
   if (!cluster) throw new Error('the kubeconfig has no current cluster')
   const url = new URL(cluster.server.replace(/\/+$/, '') + apiPath)
   for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(key, String(value))
-  const init = await kc.applyToFetchOptions({headers})
-  const response = await fetch(url.toString(), {...init, method: 'GET'} as Parameters<typeof fetch>[1])
-  const text = await response.text()
-  if (!response.ok) {
-    const headers: Record<string, string> = {}
-    response.headers.forEach((value, key) => (headers[key] = value))
-    throw new ApiException(response.status, `HTTP ${response.status} for GET ${apiPath}`, text, headers)
+  const options: ClientOptions = {}
+  await kc.applyToHTTPSOptions(options)
+  const requestHeaders: Record<string, string> = {accept: 'application/json', 'accept-encoding': 'gzip'}
+  for (const [key, value] of Object.entries({...options.headers, ...headers})) {
+    if (value !== undefined) requestHeaders[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value)
+  }
+  if (options.auth) requestHeaders.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`
+  const transport = await transportFor(kc, url, options)
+  const response = await transport.get(url, requestHeaders, options)
+  let body = response.body
+  if (response.encoding === 'gzip') body = gunzipSync(body)
+  const text = body.toString('utf8')
+  if (response.status < 200 || response.status >= 300) {
+    throw new ApiException(response.status, `HTTP ${response.status} for GET ${apiPath}`, text, response.headers)
   }
   return JSON.parse(text) as T
+}
+
+/** What KubeConfig.applyToHTTPSOptions fills in (https.RequestOptions plus its agent). */
+type ClientOptions = https.RequestOptions & {agent?: http.Agent}
+
+interface RawResponse {
+  status: number
+  headers: Record<string, string>
+  encoding?: string
+  body: Buffer
+}
+
+interface Transport {
+  get(url: URL, headers: Record<string, string>, options: ClientOptions): Promise<RawResponse>
+}
+
+const transports = new WeakMap<KubeConfig, Promise<Transport>>()
+
+/** Error codes that say the server itself cannot be reached or trusted: HTTP/1.1 would fail alike. */
+const finalConnectCodes = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)$/
+
+/** One transport per loaded kubeconfig (a command has one), chosen on its first request. */
+function transportFor(kc: KubeConfig, url: URL, options: ClientOptions): Promise<Transport> {
+  let transport = transports.get(kc)
+  if (!transport) {
+    const cluster = kc.getCurrentCluster()
+    const h2 = url.protocol === 'https:' && !cluster?.proxyUrl && process.env.ELIFE_K8S_HTTP1 !== '1'
+    transport = h2
+      ? connectHttp2(url, options).catch((error: unknown) => {
+          const code = (error as {code?: unknown})?.code
+          if (typeof code === 'string' && finalConnectCodes.test(code)) throw error
+          // The server (or something in front of it) does not speak HTTP/2.
+          return http1
+        })
+      : Promise.resolve(http1)
+    transports.set(kc, transport)
+    // A failed connection is not kept: the next command (or retry) tries afresh.
+    transport.catch(() => transports.delete(kc))
+  }
+  return transport
+}
+
+/** HTTP/1.1 through the agent client-node made for this request (TLS options, proxy). */
+const http1: Transport = {
+  get(url, headers, options) {
+    return new Promise((resolve, reject) => {
+      const client = url.protocol === 'http:' ? http : https
+      const request = client.get(url, {agent: options.agent, headers, timeout: options.timeout}, (response) => {
+        const chunks: Buffer[] = []
+        response.on('data', (chunk: Buffer) => chunks.push(chunk))
+        response.on('error', reject)
+        response.on('end', () => {
+          const responseHeaders: Record<string, string> = {}
+          for (const [key, value] of Object.entries(response.headers)) if (value !== undefined) responseHeaders[key] = String(value)
+          resolve({status: response.statusCode ?? 0, headers: responseHeaders, encoding: response.headers['content-encoding'], body: Buffer.concat(chunks)})
+        })
+      })
+      request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer from ${url.host} within ${options.timeout} ms`), {code: 'ETIMEDOUT'})))
+      request.on('error', reject)
+    })
+  },
+}
+
+/**
+ * One HTTP/2 session to the API server, with client-node's TLS options. The session does not keep
+ * the process alive while no request is in flight, so a command ends when its work ends.
+ */
+function connectHttp2(url: URL, options: ClientOptions): Promise<Transport> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url.origin, {
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      pfx: options.pfx,
+      passphrase: options.passphrase,
+      servername: options.servername,
+      rejectUnauthorized: options.rejectUnauthorized,
+    })
+    let inFlight = 0
+    let connected = false
+    let sessionError: Error | undefined
+    session.on('error', (error: Error) => {
+      sessionError = error
+      if (!connected) reject(error)
+    })
+    session.once('connect', () => {
+      connected = true
+      session.unref()
+      resolve({
+        get(requestUrl, headers, requestOptions) {
+          if (session.closed || session.destroyed) return Promise.reject(sessionError ?? Object.assign(new Error(`the connection to ${url.host} was closed`), {code: 'ECONNRESET'}))
+          return new Promise((resolveRequest, rejectRequest) => {
+            if (inFlight++ === 0) session.ref()
+            let finished = false
+            const finish = (outcome: () => void) => {
+              if (finished) return
+              finished = true
+              if (--inFlight === 0 && !session.destroyed) session.unref()
+              outcome()
+            }
+            const stream = session.request({':method': 'GET', ':path': requestUrl.pathname + requestUrl.search, ...headers}, {endStream: true})
+            if (requestOptions.timeout) {
+              const timeout = requestOptions.timeout
+              stream.setTimeout(timeout, () => {
+                finish(() => rejectRequest(Object.assign(new Error(`no answer from ${url.host} within ${timeout} ms`), {code: 'ETIMEDOUT'})))
+                stream.close(http2.constants.NGHTTP2_CANCEL)
+              })
+            }
+            let status = 0
+            let encoding: string | undefined
+            const responseHeaders: Record<string, string> = {}
+            stream.on('response', (received) => {
+              status = Number(received[':status'])
+              for (const [key, value] of Object.entries(received)) if (!key.startsWith(':') && value !== undefined) responseHeaders[key] = String(value)
+              encoding = responseHeaders['content-encoding']
+            })
+            const chunks: Buffer[] = []
+            stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+            stream.on('end', () => finish(() => resolveRequest({status, headers: responseHeaders, encoding, body: Buffer.concat(chunks)})))
+            stream.on('error', (error: Error) => finish(() => rejectRequest(sessionError ?? error)))
+            stream.on('close', () => {
+              const cancelled = Object.assign(new Error(`the request to ${url.host} was cancelled (HTTP/2 code ${stream.rstCode})`), {code: 'ECONNRESET'})
+              finish(() => rejectRequest(sessionError ?? cancelled))
+            })
+          })
+        },
+      })
+    })
+  })
 }
