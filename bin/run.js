@@ -23,11 +23,24 @@ async function tokenFastPath() {
   }
 }
 
-if (!(process.argv[2] === 'token' && (await tokenFastPath()))) {
+// `helm list` and `images` run without oclif when their flags are plain ones (src/lib/cli/fast.ts):
+// starting oclif costs more than their work. Anything else it leaves to oclif below.
+async function commandFastPath() {
+  const {runFast} = await import('../dist/lib/cli/fast.js')
+  return runFast(process.argv.slice(2), process.env)
+}
+
+if (process.argv[2] === 'token' && (await tokenFastPath())) {
+  // answered from the token cache, or signed without oclif
+} else {
   // Node 22+ keeps compiled code in our cache directory (src/lib/compile-cache.ts); the token fast
   // path above does not gain from it.
   const {enableCompileCache} = await import('../dist/lib/compile-cache.js')
   enableCompileCache()
+  if (!(await commandFastPath())) await runOclif()
+}
+
+async function runOclif() {
   // The subpaths, not @oclif/core's index, which loads all of oclif up front.
   const [{execute}, {settings}] = await Promise.all([import('@oclif/core/execute'), import('@oclif/core/settings')])
   // bin/run.js always runs the built dist/ (bin/dev.js runs the TypeScript sources). Otherwise,

@@ -92,10 +92,11 @@ const results = await Promise.all([
   // other commands use. On their own, commands that read plain JSON load ~0.25 MB.
   build({...common, entryPoints: sources(path.join(root, 'src/commands')), splitting: false}),
   // What bin/run.js imports before oclif: the token fast path (small, with the AWS SDK in chunks
-  // it imports only when a token has to be signed) and the compile cache switch.
+  // it imports only when a token has to be signed), the compile cache switch, and the fast path of
+  // the read-only list commands (each command's body in a chunk of its own).
   build({
     ...common,
-    entryPoints: [path.join(root, 'src/lib/eks/token-fast.ts'), path.join(root, 'src/lib/compile-cache.ts')],
+    entryPoints: [path.join(root, 'src/lib/eks/token-fast.ts'), path.join(root, 'src/lib/compile-cache.ts'), path.join(root, 'src/lib/cli/fast.ts')],
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
   }),

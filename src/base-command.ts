@@ -3,13 +3,12 @@ import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 
-import {CliError, ExitCode, isCliError} from './lib/errors.js'
-import {type KubeAccess, kubeAccess} from './lib/kube/clients.js'
-import {contextNamespace, loadKubeConfig} from './lib/kube/config.js'
-import {type ApiAction, toCliError} from './lib/kube/errors.js'
-import {createStepLogger, type StepLogger} from './lib/render/log.js'
-import {colorEnabled, makeChalk} from './lib/render/style.js'
-import {type Column, renderTable} from './lib/render/table.js'
+import {CommandIO, reportFailure} from './lib/cli/io.js'
+import {CliError} from './lib/errors.js'
+import type {KubeAccess} from './lib/kube/clients.js'
+import type {ApiAction} from './lib/kube/errors.js'
+import type {StepLogger} from './lib/render/log.js'
+import type {Column} from './lib/render/table.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -41,90 +40,69 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
-  private access?: KubeAccess
-  private stepLogger?: StepLogger
+  private commandIO?: CommandIO
 
   public override async init(): Promise<void> {
     await super.init()
-    const {args, flags} = await this.parse({
-      flags: this.ctor.flags,
-      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
-      enableJsonFlag: this.ctor.enableJsonFlag,
-      args: this.ctor.args,
-      strict: this.ctor.strict,
-    })
-    this.flags = flags as BaseFlags<T>
-    this.args = args as BaseArgs<T>
+    try {
+      const {args, flags} = await this.parse({
+        flags: this.ctor.flags,
+        baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+        enableJsonFlag: this.ctor.enableJsonFlag,
+        args: this.ctor.args,
+        strict: this.ctor.strict,
+      })
+      this.flags = flags as BaseFlags<T>
+      this.args = args as BaseArgs<T>
+    } finally {
+      // Parsed, even when the flags were refused: otherwise oclif (under NODE_ENV=development or
+      // test) adds "did not parse its arguments" to the one-line usage error.
+      this.parsed = true
+    }
+  }
+
+  /** Cluster access and output, shared with the fast path (src/lib/cli/io.ts). */
+  protected get io(): CommandIO {
+    if (!this.commandIO) this.commandIO = new CommandIO(this.flags ?? {}, this.jsonEnabled())
+    return this.commandIO
   }
 
   /** Kubeconfig and API clients, loaded the first time a command needs the cluster. */
   protected get kube(): KubeAccess {
-    if (!this.access) {
-      this.access = kubeAccess(loadKubeConfig({kubeconfig: this.flags.kubeconfig, context: this.flags.context}))
-    }
-    return this.access
+    return this.io.kube
   }
 
   /** The namespace to act in: -n, else the context's namespace, else "default". */
   protected get namespace(): string {
-    return this.flags.namespace ?? contextNamespace(this.kube.kc)
+    return this.io.namespace
   }
 
   /** Wraps an API call so its failure becomes one line naming what we were doing. */
-  protected async callApi<R>(action: Omit<ApiAction, 'server' | 'context'>, fn: () => Promise<R>): Promise<R> {
-    try {
-      return await fn()
-    } catch (error) {
-      throw toCliError(error, {...action, server: this.kube.server, context: this.kube.context})
-    }
+  protected callApi<R>(action: Omit<ApiAction, 'server' | 'context'>, fn: () => Promise<R>): Promise<R> {
+    return this.io.callApi(action, fn)
   }
 
   protected get stdoutChalk(): ChalkInstance {
-    return makeChalk(colorEnabled(process.stdout, process.env, this.flags?.['no-color']))
+    return this.io.stdoutChalk
   }
 
   /** Step lines (► ✔ ◎ ✗) on stderr; silent under --json so stdout/stderr stay parseable. */
   protected get steps(): StepLogger {
-    if (!this.stepLogger) {
-      this.stepLogger = createStepLogger({
-        chalk: makeChalk(colorEnabled(process.stderr, process.env, this.flags?.['no-color'])),
-        write: (text) => process.stderr.write(text),
-        interactive: Boolean(process.stderr.isTTY),
-        quiet: this.jsonEnabled(),
-      })
-    }
-    return this.stepLogger
+    return this.io.steps
   }
 
   protected table<Row>(rows: readonly Row[], columns: ReadonlyArray<Column<Row>>): void {
-    // Under --json the result object is the output; do not lay out a table nobody sees.
-    if (this.jsonEnabled()) return
-    this.log(renderTable(rows, columns, this.stdoutChalk))
+    this.io.table(rows, columns)
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    this.stepLogger?.done()
-    const cliError = isCliError(err) ? err : undefined
-    // oclif's own parse errors (unknown flag, missing argument) already read well and exit 2.
-    const parseExit = err.oclif?.exit
-    const exitCode = cliError?.exitCode ?? (typeof parseExit === 'number' ? parseExit : ExitCode.UNEXPECTED)
-    process.exitCode = exitCode
-    const debug = Boolean(this.flags?.debug) || process.argv.includes('--debug')
-    const message = cliError?.line ?? err.message ?? String(err)
-    if (this.jsonEnabled()) {
-      this.logJson({error: {kind: cliError?.kind ?? (parseExit === 2 ? 'usage' : 'unexpected'), message: cliError?.message ?? message, hint: cliError?.hint, exitCode}})
-      return
-    }
-    const red = makeChalk(colorEnabled(process.stderr, process.env, this.flags?.['no-color'])).red
-    process.stderr.write(`${red('error:')} ${message}\n`)
-    if (debug) {
-      // dist/ is bundled; with source maps on, the trace (formatted on first read) names src/ lines.
-      process.setSourceMapsEnabled(true)
-      process.stderr.write(`${err.stack ?? ''}\n`)
-      if (cliError?.cause instanceof Error) process.stderr.write(`caused by: ${cliError.cause.stack ?? cliError.cause.message}\n`)
-    } else if (!cliError && parseExit === undefined) {
-      process.stderr.write('(an unexpected failure; rerun with --debug for details, and please report it)\n')
-    }
+    this.commandIO?.endSteps()
+    reportFailure(err, {
+      json: this.jsonEnabled(),
+      debug: Boolean(this.flags?.debug) || process.argv.includes('--debug'),
+      noColor: Boolean(this.flags?.['no-color']),
+      logJson: (value) => this.logJson(value),
+    })
     return undefined
   }
 }

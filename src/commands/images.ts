@@ -1,18 +1,9 @@
 import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../base-command.js'
-import {collectContainerRows, podLister} from '../lib/images/collect.js'
-import {type ContainerRow, groupByImage, type ImageRow, type ImagesSummary, summarize} from '../lib/images/rows.js'
-import type {Column} from '../lib/render/table.js'
+import {type ImagesResult, runImages} from '../lib/images/command.js'
 
-export interface ImagesResult {
-  /** Which rows `rows` holds: one per image, or one per container (`--by pod`). */
-  view: 'image' | 'pod'
-  rows: ImageRow[] | ContainerRow[]
-  summary: ImagesSummary
-  /** What was listed, e.g. "all namespaces" or `namespace "prod"`. */
-  scope: string
-}
+export type {ImagesResult} from '../lib/images/command.js'
 
 export default class Images extends BaseCommand<typeof Images> {
   static override summary = 'List the container images running on the cluster.'
@@ -37,60 +28,6 @@ The default view has one row per image, with how many pods and containers run it
   }
 
   public async run(): Promise<ImagesResult> {
-    const {flags} = this
-    const namespace = flags['all-namespaces'] ? undefined : this.namespace
-    const scope = namespace ? `namespace "${namespace}"` : 'all namespaces'
-    const rows = await this.callApi({verb: 'list pods', target: namespace ? `in namespace "${namespace}"` : 'in all namespaces'}, () =>
-      collectContainerRows(podLister(this.kube.kc), {
-        namespace,
-        labelSelector: flags.selector,
-        imagePattern: flags.image,
-        onProgress: (seen) => this.steps.progress(`listed ${seen.toLocaleString('en')} pods…`),
-        onRestart: (attempt) => this.steps.warning(`the pod list expired while paging (410 Gone); listing again from the start (attempt ${attempt})`),
-      }),
-    )
-    this.steps.done()
-    const summary = summarize(rows)
-    const result: ImagesResult =
-      flags.by === 'pod' ? {view: 'pod', rows, summary, scope} : {view: 'image', rows: groupByImage(rows), summary, scope}
-
-    if (rows.length === 0) {
-      this.log(`No pods${flags.selector ? ` matching ${flags.selector}` : ''}${flags.image ? ` running an image like "${flags.image}"` : ''} in ${scope}.`)
-      return result
-    }
-    if (result.view === 'pod') this.table(result.rows as ContainerRow[], podColumns(flags.wide))
-    else this.table(result.rows as ImageRow[], imageColumns)
-    this.log('')
-    this.log(
-      `${summary.images} distinct ${plural(summary.images, 'image')} in ${summary.containers} ${plural(summary.containers, 'container')} of ${summary.pods} ${plural(summary.pods, 'pod')} across ${summary.namespaces} ${plural(summary.namespaces, 'namespace')} (${scope})`,
-    )
-    return result
+    return runImages(this.io, this.flags)
   }
-}
-
-function plural(n: number, word: string): string {
-  return n === 1 ? word : `${word}s`
-}
-
-const imageColumns: ReadonlyArray<Column<ImageRow>> = [
-  {header: 'image', value: (r) => r.image},
-  {header: 'pods', value: (r) => r.pods, align: 'right'},
-  {header: 'containers', value: (r) => r.containers, align: 'right'},
-  {header: 'namespaces', value: (r) => r.namespaces.join(',')},
-]
-
-function podColumns(wide: boolean): ReadonlyArray<Column<ContainerRow>> {
-  const columns: Array<Column<ContainerRow>> = [
-    {header: 'namespace', value: (r) => r.namespace},
-    {header: 'pod', value: (r) => r.pod},
-    {header: 'container', value: (r) => (r.kind === 'container' ? r.container : `${r.container} (${r.kind})`), color: (r, c) => (r.kind === 'container' ? undefined : c.dim)},
-    {header: 'image', value: (r) => r.image},
-  ]
-  if (wide) {
-    columns.push(
-      {header: 'digest', value: (r) => r.digest || '-'},
-      {header: 'phase', value: (r) => r.phase, color: (r, c) => (r.phase === 'Running' || r.phase === 'Succeeded' ? undefined : c.yellow)},
-    )
-  }
-  return columns
 }

@@ -8,6 +8,7 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand} from '../base-command.js'
 import {CliError} from '../lib/errors.js'
 import {confirm} from '../lib/render/confirm.js'
+import {thousands} from '../lib/render/number.js'
 import {fileSink, findViewer, type PcapSink, stdoutSink, viewerSink} from '../lib/sniff/sink.js'
 import {sniff, type SniffResult} from '../lib/sniff/sniff.js'
 import {DEFAULT_IMAGE, type SniffMode} from '../lib/sniff/specs.js'
@@ -141,7 +142,7 @@ Default --image: ${DEFAULT_IMAGE} (has sh, tcpdump and nsenter).`
             const now = Date.now()
             if (now - lastProgress < 200) return
             lastProgress = now
-            this.steps.progress(`captured ${packets.toLocaleString('en')} packets, ${humanBytes(bytes)}…`)
+            this.steps.progress(`captured ${thousands(packets)} packets, ${humanBytes(bytes)}…`)
           },
         },
       )
@@ -187,7 +188,7 @@ Default --image: ${DEFAULT_IMAGE} (has sh, tcpdump and nsenter).`
       say(`it would run: ${result.command.map((a) => (/[\s"'$]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`)
       return
     }
-    say(`${result.packets.toLocaleString('en')} packets (${humanBytes(result.bytes)}) captured from container "${result.container}" of pod "${result.pod}" in ${result.namespace} into ${result.output}`)
+    say(`${thousands(result.packets)} packets (${humanBytes(result.bytes)}) captured from container "${result.container}" of pod "${result.pod}" in ${result.namespace} into ${result.output}`)
     say(helperLine)
   }
 }

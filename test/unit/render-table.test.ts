@@ -44,3 +44,10 @@ describe('renderTable', () => {
     expect(text.replace(/\u001B\[\d+m/g, '').split('\n')).toEqual(['NAME   COUNT', 'x          1'])
   })
 })
+
+describe('thousands', () => {
+  it('groups digits as toLocaleString("en") does', async () => {
+    const {thousands} = await import('../../src/lib/render/number.js')
+    for (const n of [0, 7, 999, 1000, 12345, 999999, 1000000, 1234567.5, 300000]) expect(thousands(n)).toBe(n.toLocaleString('en', {maximumFractionDigits: 20}))
+  })
+})

@@ -1,19 +1,9 @@
 import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
-import {listReleases, type ReleaseRow} from '../../lib/helm/list.js'
-import {listEmptyLine, listSummaryLine, releaseColumns} from '../../lib/helm/rows.js'
+import {type HelmListResult, runHelmList} from '../../lib/helm/list-command.js'
 
-export interface HelmListResult {
-  /** What was listed, e.g. "all namespaces" or `namespace "adm"`. */
-  scope: string
-  releases: ReleaseRow[]
-  /** Releases whose latest revision is failed or pending-*. */
-  stuck: number
-  /** Revision records read (all revisions of all releases); only the latest of each is decoded. */
-  recordsSeen: number
-  notes: string[]
-}
+export type {HelmListResult} from '../../lib/helm/list-command.js'
 
 export default class HelmList extends BaseCommand<typeof HelmList> {
   static override summary = 'List helm releases straight from the cluster, with the controller that owns each.'
@@ -35,33 +25,6 @@ Unlike plain \`helm list\`, releases stuck in pending-install/pending-upgrade/pe
   }
 
   public async run(): Promise<HelmListResult> {
-    const {flags} = this
-    const namespace = flags['all-namespaces'] ? undefined : this.namespace
-    const scope = namespace ? `namespace "${namespace}"` : 'all namespaces'
-    const listed = await this.callApi({verb: 'list helm release records (Secrets with owner=helm)', target: namespace ? `in namespace "${namespace}"` : 'in all namespaces'}, () =>
-      listReleases(this.kube.kc, {
-        namespace,
-        stuckOnly: flags.stuck,
-        onProgress: (seen) => this.steps.progress(`read ${seen.toLocaleString('en')} release records…`),
-        onRestart: (attempt) => this.steps.warning(`the release list expired while paging (410 Gone); listing again from the start (attempt ${attempt})`),
-      }),
-    )
-    this.steps.done()
-    const result: HelmListResult = {
-      scope,
-      releases: listed.releases,
-      stuck: listed.releases.filter((r) => r.stuck).length,
-      recordsSeen: listed.recordsSeen,
-      notes: listed.notes,
-    }
-    for (const note of listed.notes) this.steps.warning(note)
-    if (result.releases.length === 0) {
-      this.log(listEmptyLine(scope, flags.stuck))
-      return result
-    }
-    this.table(result.releases, releaseColumns(Boolean(namespace)))
-    this.log('')
-    this.log(listSummaryLine(result.releases, scope, flags.stuck))
-    return result
+    return runHelmList(this.io, this.flags)
   }
 }

@@ -41,9 +41,14 @@ export function releaseRow(labels: RecordLabels, record: ReleaseRecord, owners?:
   }
 }
 
-/** helm's order: by name, then namespace. */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/**
+ * helm's order: by name (Go's string order, byte by byte, as helm's SortByName), then namespace.
+ * Not localeCompare, which would differ from helm on mixed names and load ICU's collator.
+ */
 export function sortReleaseRows(rows: ReleaseRow[]): ReleaseRow[] {
-  return rows.sort((a, b) => a.name.localeCompare(b.name) || a.namespace.localeCompare(b.namespace))
+  return rows.sort((a, b) => byCodeUnits(a.name, b.name) || byCodeUnits(a.namespace, b.namespace))
 }
 
 /** The table of `helm list` (without the namespace column when listing one namespace). */

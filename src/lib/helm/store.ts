@@ -39,8 +39,12 @@ export interface LatestRecords {
 }
 
 const helmSelector = 'owner=helm'
-/** Records per page with their payloads: a release record can be up to 1 MiB, so pages stay modest. */
-const payloadPageSize = 200
+/**
+ * Records per page with their payloads: kubectl's page size. Most records are a few KB (this one
+ * page holds every release of a cluster with up to 500); a record can be up to 1 MiB, and helm
+ * itself reads all records of all revisions in one unpaged list.
+ */
+const payloadPageSize = 500
 /** Rows per page when only names (~60 bytes each) or metadata (~1 KB each) are listed. */
 const namePageSize = 5000
 /** Above this many releases to look at closer, one metadata list of every record is cheaper. */

@@ -29,8 +29,7 @@ export async function getJson<T>(
   if (!cluster) throw new Error('the kubeconfig has no current cluster')
   const url = new URL(cluster.server.replace(/\/+$/, '') + apiPath)
   for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(key, String(value))
-  const options: ClientOptions = {}
-  await kc.applyToHTTPSOptions(options)
+  const options = await httpsOptions(kc)
   const requestHeaders: Record<string, string> = {accept: 'application/json', 'accept-encoding': 'gzip'}
   for (const [key, value] of Object.entries({...options.headers, ...headers})) {
     if (value !== undefined) requestHeaders[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value)
@@ -49,6 +48,39 @@ export async function getJson<T>(
 
 /** What KubeConfig.applyToHTTPSOptions fills in (https.RequestOptions plus its agent). */
 type ClientOptions = https.RequestOptions & {agent?: http.Agent}
+
+const firstCredentials = new WeakMap<KubeConfig, Promise<void>>()
+
+/**
+ * client-node's TLS and auth options for one request. The first request of a command goes alone:
+ * client-node caches an exec plugin's credential only once the plugin has answered, so requests
+ * sent together would each start the plugin (five `aws eks get-token` for one `helm list`).
+ */
+async function httpsOptions(kc: KubeConfig): Promise<ClientOptions> {
+  const first = firstCredentials.get(kc)
+  const options: ClientOptions = {}
+  if (first) {
+    await first.catch(() => undefined)
+    await kc.applyToHTTPSOptions(options)
+    return options
+  }
+  const applied = kc.applyToHTTPSOptions(options)
+  firstCredentials.set(kc, applied)
+  await applied
+  return options
+}
+
+/**
+ * Starts the credentials and the connection to the current cluster while the command is still
+ * loading; the first request then finds them ready. Failures are left for that request to report.
+ */
+export function preconnect(kc: KubeConfig): void {
+  const server = kc.getCurrentCluster()?.server
+  if (!server) return
+  httpsOptions(kc)
+    .then((options) => transportFor(kc, new URL(server), options))
+    .catch(() => undefined)
+}
 
 interface RawResponse {
   status: number

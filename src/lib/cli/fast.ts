@@ -1,0 +1,147 @@
+// The read-only list commands an admin runs most (`helm list`, `images`) spend more time starting
+// oclif (~95 ms: its config, plugins, manifest, parser and Command class) than talking to the
+// cluster. bin/run.js offers them to this module first: it parses exactly the flags the command
+// declares, builds the same CommandIO as BaseCommand and runs the same body. Anything else (--help,
+// an unknown, repeated or combined flag, an argument, DEBUG, a JSON theme) is left to oclif, which
+// then parses and reports it as it always does. test/integration/fast-path.test.ts runs each case
+// both ways and compares stdout, stderr and the exit code; test/unit/fast-flags.test.ts checks the
+// flags here against the oclif manifest.
+import {existsSync} from 'node:fs'
+import {homedir} from 'node:os'
+import path from 'node:path'
+
+import type {CommandIO, GlobalFlags} from './io.js'
+
+export interface FastFlag {
+  type: 'boolean' | 'string' | 'option'
+  char?: string
+  /** For 'option': the values allowed. */
+  options?: readonly string[]
+  default?: boolean | string
+}
+
+export interface FastCommand {
+  id: string
+  flags: Record<string, FastFlag>
+  run(io: CommandIO, flags: Record<string, boolean | string | undefined>): Promise<unknown>
+}
+
+/** The flags of every command (BaseCommand.baseFlags, plus oclif's --json). */
+export const globalFastFlags: Record<string, FastFlag> = {
+  kubeconfig: {type: 'string'},
+  context: {type: 'string'},
+  namespace: {type: 'string', char: 'n'},
+  debug: {type: 'boolean', default: false},
+  'no-color': {type: 'boolean', default: false},
+  json: {type: 'boolean'},
+}
+
+const allNamespaces: FastFlag = {type: 'boolean', char: 'A', default: false}
+
+export const fastCommands: readonly FastCommand[] = [
+  {
+    id: 'helm list',
+    flags: {'all-namespaces': allNamespaces, stuck: {type: 'boolean', default: false}},
+    async run(io, flags) {
+      const {runHelmList} = await import('../helm/list-command.js')
+      return runHelmList(io, {'all-namespaces': flags['all-namespaces'] === true, stuck: flags.stuck === true})
+    },
+  },
+  {
+    id: 'images',
+    flags: {
+      'all-namespaces': allNamespaces,
+      by: {type: 'option', options: ['image', 'pod'], default: 'image'},
+      wide: {type: 'boolean', default: false},
+      selector: {type: 'string', char: 'l'},
+      image: {type: 'string'},
+    },
+    async run(io, flags) {
+      const {runImages} = await import('../images/command.js')
+      return runImages(io, {
+        'all-namespaces': flags['all-namespaces'] === true,
+        by: flags.by === 'pod' ? 'pod' : 'image',
+        wide: flags.wide === true,
+        selector: flags.selector as string | undefined,
+        image: flags.image as string | undefined,
+      })
+    },
+  },
+]
+
+/**
+ * The flags in argv, or undefined for anything this path leaves to oclif. Only the plain forms
+ * are taken: `--name value`, `--name=value`, `-c value`, `--flag`, `-c` (one per word).
+ */
+export function parseFastFlags(argv: readonly string[], declared: Record<string, FastFlag>): Record<string, boolean | string | undefined> | undefined {
+  const byChar = new Map(Object.entries(declared).flatMap(([name, flag]) => (flag.char ? [[flag.char, name] as const] : [])))
+  const flags: Record<string, boolean | string | undefined> = {}
+  const seen = new Set<string>()
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    let name: string | undefined
+    let inline: string | undefined
+    if (arg.startsWith('--') && arg.length > 2) {
+      const eq = arg.indexOf('=')
+      name = eq === -1 ? arg.slice(2) : arg.slice(2, eq)
+      inline = eq === -1 ? undefined : arg.slice(eq + 1)
+    } else if (/^-[A-Za-z]$/.test(arg)) {
+      name = byChar.get(arg[1])
+    } else {
+      return undefined
+    }
+    const flag = name === undefined ? undefined : declared[name]
+    if (!flag || !name || seen.has(name)) return undefined
+    seen.add(name)
+    if (flag.type === 'boolean') {
+      if (inline !== undefined) return undefined
+      flags[name] = true
+      continue
+    }
+    const value = inline ?? argv[++i]
+    if (value === undefined || value === '' || value.startsWith('-')) return undefined
+    if (flag.type === 'option' && !flag.options?.includes(value)) return undefined
+    flags[name] = value
+  }
+  for (const [name, flag] of Object.entries(declared)) if (!(name in flags) && flag.default !== undefined) flags[name] = flag.default
+  return flags
+}
+
+/** oclif colours --json output by a user theme (theme.json in its config directory) if there is one. */
+function jsonThemeFile(env: NodeJS.ProcessEnv): string {
+  const configDir = env.ELIFE_K8S_CONFIG_DIR ?? path.join(env.XDG_CONFIG_HOME ?? path.join(homedir(), '.config'), 'elife-k8s')
+  return path.join(configDir, 'theme.json')
+}
+
+/** Runs the command and returns true, or returns false (having done nothing) to let oclif run it. */
+export async function runFast(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  if (env.ELIFE_K8S_FAST_PATH === '0' || env.DEBUG) return false
+  const command = fastCommands.find((c) => {
+    const words = c.id.split(' ')
+    return words.every((word, i) => argv[i] === word)
+  })
+  if (!command) return false
+  const words = command.id.split(' ').length
+  const flags = parseFastFlags(argv.slice(words), {...globalFastFlags, ...command.flags})
+  if (!flags) return false
+  const json = flags.json === true
+  if (json && existsSync(jsonThemeFile(env))) return false
+  // As oclif does: output cut short by a closed pipe (`| head`) is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error
+  })
+  // Loaded only now: bin/run.js asks this module about every command.
+  const {CommandIO, reportFailure} = await import('./io.js')
+  const logJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
+  const io = new CommandIO(flags as GlobalFlags, json, env)
+  try {
+    // Both commands read the cluster: connect while the command's own code loads.
+    io.preconnect()
+    const result = await command.run(io, flags)
+    if (json) logJson(result)
+  } catch (error) {
+    io.endSteps()
+    reportFailure(error instanceof Error ? error : new Error(String(error)), {json, debug: flags.debug === true, noColor: flags['no-color'] === true, logJson}, env)
+  }
+  return true
+}

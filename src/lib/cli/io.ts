@@ -1,0 +1,140 @@
+import type {ChalkInstance} from 'chalk'
+
+import {ExitCode, isCliError} from '../errors.js'
+import {type KubeAccess, kubeAccess} from '../kube/clients.js'
+import {contextNamespace, loadKubeConfig} from '../kube/config.js'
+import {type ApiAction, toCliError} from '../kube/errors.js'
+import {preconnect} from '../kube/raw.js'
+import {createStepLogger, type StepLogger} from '../render/log.js'
+import {colorEnabled, makeChalk} from '../render/style.js'
+import {type Column, renderTable} from '../render/table.js'
+
+/** The flags every command shares (declared for oclif in src/base-command.ts). */
+export interface GlobalFlags {
+  kubeconfig?: string
+  context?: string
+  namespace?: string
+  debug?: boolean
+  'no-color'?: boolean
+}
+
+/**
+ * What a command's body uses to reach the cluster and the terminal: lazy cluster access, the
+ * namespace to act in, the step lines on stderr, the table and plain lines on stdout. Built the
+ * same way for a command run by oclif (BaseCommand) and for one run by the fast path that skips
+ * loading oclif (src/lib/cli/fast.ts), so both print the same bytes.
+ */
+export class CommandIO {
+  private access?: KubeAccess
+  private stepLogger?: StepLogger
+
+  constructor(
+    private readonly flags: GlobalFlags,
+    /** --json: the result object is the output; steps are silent and no table is drawn. */
+    readonly json: boolean,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /** Kubeconfig and API clients, loaded the first time the command needs the cluster. */
+  get kube(): KubeAccess {
+    if (!this.access) this.access = kubeAccess(loadKubeConfig({kubeconfig: this.flags.kubeconfig, context: this.flags.context}))
+    return this.access
+  }
+
+  /**
+   * Starts the credentials and connection for the first request early (see preconnect). A
+   * kubeconfig that cannot be loaded is left for the command itself to report.
+   */
+  preconnect(): void {
+    let kube: KubeAccess
+    try {
+      kube = this.kube
+    } catch {
+      return
+    }
+    preconnect(kube.kc)
+  }
+
+  /** The namespace to act in: -n, else the context's namespace, else "default". */
+  get namespace(): string {
+    return this.flags.namespace ?? contextNamespace(this.kube.kc)
+  }
+
+  /** Wraps an API call so its failure becomes one line naming what we were doing. */
+  async callApi<R>(action: Omit<ApiAction, 'server' | 'context'>, fn: () => Promise<R>): Promise<R> {
+    try {
+      return await fn()
+    } catch (error) {
+      throw toCliError(error, {...action, server: this.kube.server, context: this.kube.context})
+    }
+  }
+
+  get stdoutChalk(): ChalkInstance {
+    return makeChalk(colorEnabled(process.stdout, this.env, this.flags['no-color']))
+  }
+
+  /** Step lines (► ✔ ◎ ✗) on stderr; silent under --json so stdout/stderr stay parseable. */
+  get steps(): StepLogger {
+    if (!this.stepLogger) {
+      this.stepLogger = createStepLogger({
+        chalk: makeChalk(colorEnabled(process.stderr, this.env, this.flags['no-color'])),
+        write: (text) => process.stderr.write(text),
+        interactive: Boolean(process.stderr.isTTY),
+        quiet: this.json,
+      })
+    }
+    return this.stepLogger
+  }
+
+  /** Clears a progress line left on the terminal, if a step logger was made. */
+  endSteps(): void {
+    this.stepLogger?.done()
+  }
+
+  /** One line on stdout, as oclif's `this.log` writes it (and, like it, none under --json). */
+  log(line = ''): void {
+    if (this.json) return
+    process.stdout.write(`${line}\n`)
+  }
+
+  table<Row>(rows: readonly Row[], columns: ReadonlyArray<Column<Row>>): void {
+    // Under --json the result object is the output; do not lay out a table nobody sees.
+    if (this.json) return
+    this.log(renderTable(rows, columns, this.stdoutChalk))
+  }
+}
+
+export interface FailureOutput {
+  json: boolean
+  debug: boolean
+  noColor: boolean
+  /** Prints a JSON value on stdout (oclif's logJson, or JSON.stringify(value, null, 2)). */
+  logJson: (value: unknown) => void
+}
+
+/**
+ * Turns any failure into one line on stderr (or an error object under --json) and the documented
+ * exit code; the stack only with --debug. BaseCommand.catch and the fast path both report here.
+ */
+export function reportFailure(err: Error & {oclif?: {exit?: number}}, out: FailureOutput, env: NodeJS.ProcessEnv = process.env): void {
+  const cliError = isCliError(err) ? err : undefined
+  // oclif's own parse errors (unknown flag, missing argument) already read well and exit 2.
+  const parseExit = err.oclif?.exit
+  const exitCode = cliError?.exitCode ?? (typeof parseExit === 'number' ? parseExit : ExitCode.UNEXPECTED)
+  process.exitCode = exitCode
+  const message = cliError?.line ?? err.message ?? String(err)
+  if (out.json) {
+    out.logJson({error: {kind: cliError?.kind ?? (parseExit === 2 ? 'usage' : 'unexpected'), message: cliError?.message ?? message, hint: cliError?.hint, exitCode}})
+    return
+  }
+  const red = makeChalk(colorEnabled(process.stderr, env, out.noColor)).red
+  process.stderr.write(`${red('error:')} ${message}\n`)
+  if (out.debug) {
+    // dist/ is bundled; with source maps on, the trace (formatted on first read) names src/ lines.
+    process.setSourceMapsEnabled(true)
+    process.stderr.write(`${err.stack ?? ''}\n`)
+    if (cliError?.cause instanceof Error) process.stderr.write(`caused by: ${cliError.cause.stack ?? cliError.cause.message}\n`)
+  } else if (!cliError && parseExit === undefined) {
+    process.stderr.write('(an unexpected failure; rerun with --debug for details, and please report it)\n')
+  }
+}

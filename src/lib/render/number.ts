@@ -1,0 +1,9 @@
+/**
+ * 12,345: a count with thousands separators. Not toLocaleString('en'): its first call loads ICU's
+ * locale data, ~12 ms of a command that lists helm releases in ~150 ms.
+ */
+export function thousands(n: number): string {
+  const [whole, fraction] = String(n).split('.')
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+  return fraction === undefined ? grouped : `${grouped}.${fraction}`
+}

@@ -1,0 +1,90 @@
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {repoRoot, runCli} from '../helpers/cli.js'
+import {kubeconfig, viewerKubeconfig} from './helm-support.js'
+
+// `helm list` and `images` run without oclif when their flags are plain (src/lib/cli/fast.ts).
+// Every case here runs both ways, on the real cluster: by the fast path, and by oclif
+// (ELIFE_K8S_FAST_PATH=0); stdout, stderr and the exit code must be the same bytes. A probe
+// (--require) records whether oclif was loaded, so each case also proves which path ran.
+const probe = path.join(repoRoot, 'test/fixtures/probes/oclif-loaded.cjs')
+const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-fast-'))
+let runs = 0
+
+async function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const file = path.join(scratch, `probe-${runs++}`)
+  const result = await runCli(args, {env: {NODE_OPTIONS: `--require=${probe}`, ELIFE_K8S_PROBE_FILE: file, ...env}})
+  return {...result, oclif: readFileSync(file, 'utf8') === 'oclif'}
+}
+
+async function bothWays(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const [fast, oclif] = await Promise.all([run(args, env), run(args, {...env, ELIFE_K8S_FAST_PATH: '0'})])
+  expect(oclif.oclif).toBe(true)
+  return {fast, oclif}
+}
+
+const k = ['--kubeconfig', kubeconfig]
+
+describe('the fast path prints what oclif prints', () => {
+  const same = [
+    ['helm', 'list', '-A', ...k],
+    ['helm', 'list', '-A', '--stuck', ...k],
+    ['helm', 'list', '--all-namespaces', '--json', ...k],
+    ['helm', 'list', '-n', 'kube-system', ...k],
+    ['helm', 'list', '--namespace=adm', '--no-color', ...k],
+    ['helm', 'list', '--context', 'no-such-context', ...k],
+    ['helm', 'list', '--context=no-such-context', '--json', ...k],
+    ['helm', 'list', '-n', 'stg', '--kubeconfig', viewerKubeconfig],
+    ['helm', 'list', '-n', 'stg', '--json', '--kubeconfig', viewerKubeconfig],
+    ['images', '-A', ...k],
+    ['images', '-n', 'kube-system', '--by', 'pod', '--wide', ...k],
+    ['images', '-A', '--by=pod', '-l', 'app=journal', '--json', ...k],
+    ['images', '-A', '--image', 'no-such-image', ...k],
+    ['images', '-n', 'stg', '--kubeconfig', viewerKubeconfig],
+  ]
+  for (const args of same) {
+    it(args.filter((a) => a !== kubeconfig).join(' '), async () => {
+      const {fast, oclif} = await bothWays(args)
+      expect(fast.oclif, 'the fast path loaded oclif').toBe(false)
+      expect(fast.stdout).toBe(oclif.stdout)
+      expect(fast.stderr).toBe(oclif.stderr)
+      expect(fast.exitCode).toBe(oclif.exitCode)
+    })
+  }
+
+  it('a broken kubeconfig path: one line, exit 2, both ways', async () => {
+    const {fast, oclif} = await bothWays(['helm', 'list', '-A', '--kubeconfig', path.join(scratch, 'missing')])
+    expect(fast.exitCode).toBe(2)
+    expect(fast.stderr.trim().split('\n')).toHaveLength(1)
+    expect([fast.stdout, fast.stderr, fast.exitCode]).toEqual([oclif.stdout, oclif.stderr, oclif.exitCode])
+  })
+})
+
+describe('what the fast path leaves to oclif', () => {
+  const left: Array<[string, string[], NodeJS.ProcessEnv?]> = [
+    ['--help', ['helm', 'list', '--help']],
+    ['an unknown flag', ['helm', 'list', '--bogus', ...k]],
+    ['an argument', ['helm', 'list', 'extra', ...k]],
+    ['a repeated flag', ['images', '-n', 'adm', '-n', 'prod', ...k]],
+    ['combined short flags', ['helm', 'list', '-An', 'adm', ...k]],
+    ['a bad option value', ['images', '--by', 'node', ...k]],
+    ['a flag without its value', ['images', '-l']],
+    ['DEBUG set', ['helm', 'list', '-A', ...k], {DEBUG: 'nothing-matches'}],
+  ]
+  for (const [what, args, env] of left) {
+    it(what, async () => {
+      const {fast, oclif} = await bothWays(args, env)
+      expect(fast.oclif, 'the fast path should have left it to oclif').toBe(true)
+      expect({stdout: fast.stdout, stderr: fast.stderr, exitCode: fast.exitCode}).toEqual({stdout: oclif.stdout, stderr: oclif.stderr, exitCode: oclif.exitCode})
+    })
+  }
+
+  it('other commands never take it', async () => {
+    const result = await run(['helm', 'history', 'nothing', '-n', 'adm', ...k])
+    expect(result.oclif).toBe(true)
+  })
+})

@@ -1,0 +1,59 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {fastCommands, globalFastFlags, parseFastFlags} from '../../src/lib/cli/fast.js'
+import {repoRoot} from '../helpers/cli.js'
+
+interface ManifestFlag {
+  name: string
+  char?: string
+  type: 'boolean' | 'option'
+  options?: string[]
+  default?: unknown
+  multiple?: boolean
+  allowNo?: boolean
+}
+
+const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, ManifestFlag>}>}
+
+describe('the fast path declares exactly the flags oclif does', () => {
+  for (const command of fastCommands) {
+    it(command.id, () => {
+      const declared = manifest.commands[command.id.replace(' ', ':')]?.flags
+      expect(declared, `${command.id} is in the built manifest`).toBeDefined()
+      const ours = {...globalFastFlags, ...command.flags}
+      expect(Object.keys(ours).sort()).toEqual(Object.keys(declared!).sort())
+      for (const [name, flag] of Object.entries(declared!)) {
+        const mine = ours[name]
+        expect(mine.char, `${name}: char`).toBe(flag.char)
+        expect(flag.multiple ?? false, `${name}: multiple`).toBe(false)
+        if (flag.type === 'boolean') expect(mine.type, name).toBe('boolean')
+        else if (flag.options) expect([mine.type, mine.options], name).toEqual(['option', flag.options])
+        else expect(mine.type, name).toBe('string')
+        // the manifest leaves out a boolean's default of false
+        const normal = (value: unknown) => (flag.type === 'boolean' ? (value ?? false) : value)
+        expect(normal(mine.default), `${name}: default`).toEqual(normal(flag.default))
+        expect(flag.allowNo ?? false, `${name}: --no-${name} is not taken by the fast path`).toBe(false)
+      }
+    })
+  }
+})
+
+describe('parseFastFlags', () => {
+  const flags = {...globalFastFlags, ...fastCommands.find((c) => c.id === 'images')!.flags}
+
+  it('takes the plain forms, with defaults for the rest', () => {
+    expect(parseFastFlags(['-A', '--by', 'pod', '-l', 'app=x', '--image=journal*', '--json'], flags)).toEqual({
+      'all-namespaces': true, by: 'pod', selector: 'app=x', image: 'journal*', json: true, wide: false, debug: false, 'no-color': false,
+    })
+    expect(parseFastFlags(['--namespace=adm', '--kubeconfig', '/tmp/k'], flags)).toMatchObject({namespace: 'adm', kubeconfig: '/tmp/k', by: 'image'})
+  })
+
+  it('leaves everything else to oclif', () => {
+    for (const argv of [['--help'], ['-h'], ['x'], ['--'], ['-An', 'adm'], ['-nadm'], ['--json=true'], ['-n'], ['-n', '--json'], ['-n', ''], ['--by', 'node'], ['-A', '-A'], ['--unknown'], ['-z']]) {
+      expect(parseFastFlags(argv, flags), argv.join(' ')).toBeUndefined()
+    }
+  })
+})
