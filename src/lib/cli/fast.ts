@@ -10,7 +10,6 @@ import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 
-import type {CommandIO, GlobalFlags} from './io.js'
 
 export interface FastFlag {
   type: 'boolean' | 'string' | 'option'
@@ -22,9 +21,12 @@ export interface FastFlag {
 
 export interface FastCommand {
   id: string
+  /** dist/lib/cli/fast-<module>.js: the command with everything it needs, in one file. */
+  module: string
   flags: Record<string, FastFlag>
-  run(io: CommandIO, flags: Record<string, boolean | string | undefined>): Promise<unknown>
 }
+
+export type ParsedFlags = Record<string, boolean | string | undefined>
 
 /** The flags of every command (BaseCommand.baseFlags, plus oclif's --json). */
 export const globalFastFlags: Record<string, FastFlag> = {
@@ -39,32 +41,16 @@ export const globalFastFlags: Record<string, FastFlag> = {
 const allNamespaces: FastFlag = {type: 'boolean', char: 'A', default: false}
 
 export const fastCommands: readonly FastCommand[] = [
-  {
-    id: 'helm list',
-    flags: {'all-namespaces': allNamespaces, stuck: {type: 'boolean', default: false}},
-    async run(io, flags) {
-      const {runHelmList} = await import('../helm/list-command.js')
-      return runHelmList(io, {'all-namespaces': flags['all-namespaces'] === true, stuck: flags.stuck === true})
-    },
-  },
+  {id: 'helm list', module: 'helm-list', flags: {'all-namespaces': allNamespaces, stuck: {type: 'boolean', default: false}}},
   {
     id: 'images',
+    module: 'images',
     flags: {
       'all-namespaces': allNamespaces,
       by: {type: 'option', options: ['image', 'pod'], default: 'image'},
       wide: {type: 'boolean', default: false},
       selector: {type: 'string', char: 'l'},
       image: {type: 'string'},
-    },
-    async run(io, flags) {
-      const {runImages} = await import('../images/command.js')
-      return runImages(io, {
-        'all-namespaces': flags['all-namespaces'] === true,
-        by: flags.by === 'pod' ? 'pod' : 'image',
-        wide: flags.wide === true,
-        selector: flags.selector as string | undefined,
-        image: flags.image as string | undefined,
-      })
     },
   },
 ]
@@ -73,9 +59,9 @@ export const fastCommands: readonly FastCommand[] = [
  * The flags in argv, or undefined for anything this path leaves to oclif. Only the plain forms
  * are taken: `--name value`, `--name=value`, `-c value`, `--flag`, `-c` (one per word).
  */
-export function parseFastFlags(argv: readonly string[], declared: Record<string, FastFlag>): Record<string, boolean | string | undefined> | undefined {
+export function parseFastFlags(argv: readonly string[], declared: Record<string, FastFlag>): ParsedFlags | undefined {
   const byChar = new Map(Object.entries(declared).flatMap(([name, flag]) => (flag.char ? [[flag.char, name] as const] : [])))
-  const flags: Record<string, boolean | string | undefined> = {}
+  const flags: ParsedFlags = {}
   const seen = new Set<string>()
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
@@ -124,24 +110,9 @@ export async function runFast(argv: readonly string[], env: NodeJS.ProcessEnv = 
   const words = command.id.split(' ').length
   const flags = parseFastFlags(argv.slice(words), {...globalFastFlags, ...command.flags})
   if (!flags) return false
-  const json = flags.json === true
-  if (json && existsSync(jsonThemeFile(env))) return false
-  // As oclif does: output cut short by a closed pipe (`| head`) is not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error
-  })
-  // Loaded only now: bin/run.js asks this module about every command.
-  const {CommandIO, reportFailure} = await import('./io.js')
-  const logJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
-  const io = new CommandIO(flags as GlobalFlags, json, env)
-  try {
-    // Both commands read the cluster: connect while the command's own code loads.
-    io.preconnect()
-    const result = await command.run(io, flags)
-    if (json) logJson(result)
-  } catch (error) {
-    io.endSteps()
-    reportFailure(error instanceof Error ? error : new Error(String(error)), {json, debug: flags.debug === true, noColor: flags['no-color'] === true, logJson}, env)
-  }
+  if (flags.json === true && existsSync(jsonThemeFile(env))) return false
+  // Each command is one bundled file (src/lib/cli/fast-*.ts): fewer modules to load than chunks.
+  const {run} = (await import(new URL(`./fast-${command.module}.js`, import.meta.url).href)) as {run: (flags: ParsedFlags, env: NodeJS.ProcessEnv) => Promise<void>}
+  await run(flags, env)
   return true
 }
