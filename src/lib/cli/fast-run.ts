@@ -1,5 +1,6 @@
 import type {ParsedFlags} from './fast.js'
-import {CommandIO, type GlobalFlags, reportFailure} from './io.js'
+import {CommandIO, type GlobalFlags} from './io.js'
+import {reportFailure} from './report.js'
 
 /**
  * Runs a command body for the fast path (src/lib/cli/fast.ts) as BaseCommand and oclif would:

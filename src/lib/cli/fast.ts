@@ -10,7 +10,6 @@ import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 
-
 export interface FastFlag {
   type: 'boolean' | 'string' | 'option'
   char?: string

@@ -33,7 +33,7 @@ export function parseTokenArgs(argv: readonly string[]): {flags: TokenFlags; noC
 
 /**
  * Prints the ExecCredential and returns true, or returns false to let oclif run the command.
- * Expected failures (CliError) are reported here in the same one-line form as BaseCommand.catch.
+ * Expected failures (CliError) are reported here as BaseCommand.catch reports them (reportFailure).
  */
 export async function runTokenFast(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<boolean> {
   const parsed = parseTokenArgs(argv)
@@ -54,10 +54,8 @@ export async function runTokenFast(argv: readonly string[], env: NodeJS.ProcessE
     const {isCliError} = await import('../errors.js')
     // Anything unexpected, and --json's error object, go to oclif (which says so and offers --debug).
     if (!isCliError(error) || error.kind === 'unexpected' || argv.includes('--json')) return false
-    const {colorEnabled, makeChalk} = await import('../render/style.js')
-    const red = makeChalk(colorEnabled(process.stderr, env, parsed.noColor)).red
-    process.stderr.write(`${red('error:')} ${error.line}\n`)
-    process.exitCode = error.exitCode
+    const {reportFailure} = await import('../cli/report.js')
+    reportFailure(error, {json: false, debug: false, noColor: parsed.noColor, logJson: () => undefined}, env)
     return true
   }
 }

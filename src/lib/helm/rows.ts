@@ -1,3 +1,4 @@
+import {byCodeUnit} from '../render/order.js'
 import type {Column} from '../render/table.js'
 import {shortTime, statusColor} from './format.js'
 import {describeOwner, type OwnerRef, ownerKey} from './owner-names.js'
@@ -41,14 +42,12 @@ export function releaseRow(labels: RecordLabels, record: ReleaseRecord, owners?:
   }
 }
 
-const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
-
 /**
  * helm's order: by name (Go's string order, byte by byte, as helm's SortByName), then namespace.
  * Not localeCompare, which would differ from helm on mixed names and load ICU's collator.
  */
 export function sortReleaseRows(rows: ReleaseRow[]): ReleaseRow[] {
-  return rows.sort((a, b) => byCodeUnits(a.name, b.name) || byCodeUnits(a.namespace, b.namespace))
+  return rows.sort((a, b) => byCodeUnit(a.name, b.name) || byCodeUnit(a.namespace, b.namespace))
 }
 
 /** The table of `helm list` (without the namespace column when listing one namespace). */

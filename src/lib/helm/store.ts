@@ -68,7 +68,6 @@ interface RawTable {
   kind?: string
   columnDefinitions?: Array<{name?: string; format?: string}>
   rows?: Array<{cells?: unknown[]}> | null
-  items?: RawRecordObject[] | null
   metadata?: {continue?: string}
 }
 
@@ -98,25 +97,27 @@ interface NamedRecord {
 /**
  * The names of the records matching a selector, as a Table without objects: ~60 bytes a record
  * where even metadata alone is ~1 KB (mostly managedFields). A record whose name is not helm's
- * (or a server that answers with a plain list) comes back as `undefined`: look at everything.
+ * (or a server that answers with something else than a Table) gives `undefined`: look at everything.
  */
-async function recordNames(kc: KubeConfig, namespace: string | undefined, labelSelector: string): Promise<{names: NamedRecord[]; count: number} | undefined> {
+async function recordNames(kc: KubeConfig, namespace: string | undefined, labelSelector: string, onRestart?: (attempt: number) => void): Promise<NamedRecord[] | undefined> {
   const apiPath = apiPathOf('secrets', namespace)
-  const names: NamedRecord[] = []
-  let token: string | undefined
-  do {
-    const page = await getJson<RawTable>(kc, apiPath, {labelSelector, limit: namePageSize, continue: token, includeObject: 'None'}, asTable)
-    if (page.kind !== 'Table') return undefined
-    const column = (page.columnDefinitions ?? []).findIndex((c) => c.format === 'name' || c.name === 'Name')
-    if (column === -1) return undefined
-    for (const row of page.rows ?? []) {
-      const match = recordNamePattern.exec(String(row.cells?.[column] ?? ''))
-      if (!match) return undefined
-      names.push({release: match[1], revision: Number(match[2])})
-    }
-    token = page.metadata?.continue || undefined
-  } while (token)
-  return {names, count: names.length}
+  const names = await pagedList<NamedRecord | undefined, Array<NamedRecord | undefined>>({
+    async fetchPage(token) {
+      const page = await getJson<RawTable>(kc, apiPath, {labelSelector, limit: namePageSize, continue: token, includeObject: 'None'}, asTable)
+      const column = page.kind === 'Table' ? (page.columnDefinitions ?? []).findIndex((c) => c.format === 'name' || c.name === 'Name') : -1
+      // Not a Table with names: one name that cannot be read, and no further pages.
+      if (column === -1) return {items: [undefined]}
+      const items = (page.rows ?? []).map((row) => {
+        const match = recordNamePattern.exec(String(row.cells?.[column] ?? ''))
+        return match ? {release: match[1], revision: Number(match[2])} : undefined
+      })
+      return {items, metadata: {_continue: page.metadata?.continue}}
+    },
+    init: () => [],
+    add: (acc, items) => acc.push(...items),
+    onRestart,
+  })
+  return names.includes(undefined) ? undefined : (names as NamedRecord[])
 }
 
 /**
@@ -158,7 +159,7 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
     onProgress: options.onProgress,
     onRestart: options.onRestart,
   })
-  const namesPass = recordNames(kc, namespace, `${helmSelector},status=superseded`)
+  const namesPass = recordNames(kc, namespace, `${helmSelector},status=superseded`, options.onRestart)
   let configMapsSkipped: string | undefined
   let configMapCount = 0
   const configMapPage = recordPages(kc, 'configmaps', namespace)
@@ -191,7 +192,7 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
       add: (acc, records) => acc.push(...records),
       onRestart: options.onRestart,
     })
-  const closer = superseded ? releasesToLookAt(latestSecrets, superseded.names) : undefined
+  const closer = superseded ? releasesToLookAt(latestSecrets, superseded) : undefined
   let supersededLabels: RawRecordObject[]
   if (!closer || closer.size > maxCloserLooks) {
     supersededLabels = await labelsOf(`${helmSelector},status=superseded`)
@@ -212,7 +213,7 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
   for (const candidate of [...latestSecrets.values(), ...latestConfigMaps.values()]) {
     records.push({labels: candidate.labels, record: decodeOrExplain(candidate.data, candidate.labels)})
   }
-  const supersededCount = superseded?.count ?? supersededLabels.length
+  const supersededCount = superseded?.length ?? supersededLabels.length
   return {records, recordsSeen: payloadCount + supersededCount + configMapCount, configMapsSkipped}
 }
 

@@ -1,3 +1,5 @@
+import {byCodeUnit} from '../render/order.js'
+
 
 /** The fields of a pod (as the API server sends it) that rows are made of. */
 export interface PodLike {
@@ -103,11 +105,6 @@ export function imageMatcher(pattern: string | undefined): (image: string) => bo
   if (!pattern.includes('*')) return (image) => image.includes(pattern)
   const re = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
   return (image) => re.test(image)
-}
-
-/** Byte order, as `LC_ALL=C sort` and Go sort: the same on every machine whatever its locale. */
-function byCodeUnit(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }
 
 export function compareContainerRows(a: ContainerRow, b: ContainerRow): number {

@@ -34,11 +34,12 @@ function parseStatus(body: unknown): StatusBody | undefined {
 }
 
 /** Network error codes node reports when a server cannot be reached at all. */
-const unreachableCodes = new Set([
+export const unreachableCodes = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET',
 ])
 
-const tlsCodes = new Set([
+/** TLS errors: the server presented a certificate we cannot verify. */
+export const tlsCodes = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ])
 

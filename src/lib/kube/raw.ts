@@ -5,6 +5,8 @@ import {gunzipSync} from 'node:zlib'
 
 import {ApiException, type KubeConfig} from '@kubernetes/client-node'
 
+import {tlsCodes, unreachableCodes} from './errors.js'
+
 /**
  * GETs that return the parsed JSON as the API server sent it, for list commands that read a few
  * fields of thousands of objects (images, helm list): the generated API classes would also run
@@ -95,9 +97,6 @@ interface Transport {
 
 const transports = new WeakMap<KubeConfig, Promise<Transport>>()
 
-/** Error codes that say the server itself cannot be reached or trusted: HTTP/1.1 would fail alike. */
-const finalConnectCodes = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED|ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)$/
-
 /** One transport per loaded kubeconfig (a command has one), chosen on its first request. */
 function transportFor(kc: KubeConfig, url: URL, options: ClientOptions): Promise<Transport> {
   let transport = transports.get(kc)
@@ -106,8 +105,9 @@ function transportFor(kc: KubeConfig, url: URL, options: ClientOptions): Promise
     const h2 = url.protocol === 'https:' && !cluster?.proxyUrl && process.env.ELIFE_K8S_HTTP1 !== '1'
     transport = h2
       ? connectHttp2(url, options).catch((error: unknown) => {
+          // A server that cannot be reached or trusted would fail alike over HTTP/1.1.
           const code = (error as {code?: unknown})?.code
-          if (typeof code === 'string' && finalConnectCodes.test(code)) throw error
+          if (typeof code === 'string' && (unreachableCodes.has(code) || tlsCodes.has(code))) throw error
           // The server (or something in front of it) does not speak HTTP/2.
           return http1
         })
