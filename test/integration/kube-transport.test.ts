@@ -1,7 +1,8 @@
 import {readFileSync, writeFileSync} from 'node:fs'
+import http from 'node:http'
 import http2 from 'node:http2'
 import https from 'node:https'
-import type {AddressInfo} from 'node:net'
+import net, {type AddressInfo} from 'node:net'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -62,12 +63,12 @@ function startRelay(kind: 'h2' | 'h1-only'): Promise<Relay> {
   })
 }
 
-function kubeconfigFor(server: string, user: Record<string, unknown>, name: string): string {
+function kubeconfigFor(server: string, user: Record<string, unknown>, name: string, proxyUrl?: string): string {
   const file = path.join(scratch, name)
   writeFileSync(file, YAML.stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{name: 'relay', cluster: {server, 'certificate-authority-data': ca.toString('base64')}}],
+    clusters: [{name: 'relay', cluster: {server, 'certificate-authority-data': ca.toString('base64'), ...(proxyUrl ? {'proxy-url': proxyUrl} : {})}}],
     users: [{name: 'user', user}],
     contexts: [{name: 'relay', context: {cluster: 'relay', user: 'user', namespace: 'default'}}],
     'current-context': 'relay',
@@ -145,6 +146,91 @@ process.stdout.write(JSON.stringify({apiVersion: 'client.authentication.k8s.io/v
       const result = await cli([...args, '--kubeconfig', kubeconfigFor(upstream.origin, execUser(), `exec-${args[0]}`)])
       expect(result.exitCode, result.stderr).toBe(0)
       expect(readFileSync(counter, 'utf8').split('\n').filter(Boolean)).toHaveLength(1)
+    })
+  }
+})
+
+interface Proxy {
+  url: string
+  /** host:port of every tunnel the proxy opened. */
+  tunnels: string[]
+  close(): void
+}
+
+function listen(server: net.Server, scheme: string, tunnels: string[]): Promise<Proxy> {
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({url: `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`, tunnels, close: () => server.close()}))
+  })
+}
+
+/** An HTTP proxy that opens CONNECT tunnels (what client-node uses for an https server). */
+function startHttpProxy(): Promise<Proxy> {
+  const tunnels: string[] = []
+  const server = http.createServer((_req, res) => res.writeHead(405).end())
+  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    const [host, port] = (req.url ?? '').split(':')
+    tunnels.push(`${host}:${port}`)
+    const target = net.connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      target.write(head)
+      target.pipe(client).pipe(target)
+    })
+    target.on('error', () => client.destroy())
+    client.on('error', () => target.destroy())
+  })
+  return listen(server, 'http', tunnels)
+}
+
+/** A SOCKS5 proxy (RFC 1928: no authentication, CONNECT to an IPv4 address, a name or IPv6). */
+function startSocksProxy(): Promise<Proxy> {
+  const tunnels: string[] = []
+  const server = net.createServer((client) => {
+    client.on('error', () => client.destroy())
+    client.once('data', (greeting: Buffer) => {
+      if (greeting[0] !== 5) return client.destroy()
+      client.write(Buffer.from([5, 0]))
+      client.once('data', (request: Buffer) => {
+        const type = request[3]
+        let host: string
+        let at: number
+        if (type === 1) [host, at] = [[...request.subarray(4, 8)].join('.'), 8]
+        else if (type === 3) [host, at] = [request.subarray(5, 5 + request[4]).toString(), 5 + request[4]]
+        else [host, at] = [(request.subarray(4, 20).toString('hex').match(/.{4}/g) ?? []).join(':'), 20]
+        const port = request.readUInt16BE(at)
+        tunnels.push(`${host}:${port}`)
+        const target = net.connect(port, host, () => {
+          client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]))
+          target.write(request.subarray(at + 2))
+          target.pipe(client).pipe(target)
+        })
+        target.on('error', () => client.destroy())
+      })
+    })
+  })
+  return listen(server, 'socks5', tunnels)
+}
+
+describe("a cluster's proxy-url", () => {
+  // client-node's proxy agents are bundled to load on first use (scripts/build.mjs): these prove
+  // they are there when a kubeconfig asks for them, and that requests go through the proxy.
+  const certUser = {'client-certificate-data': admin['client-certificate-data'], 'client-key-data': admin['client-key-data']}
+  for (const start of [startHttpProxy, startSocksProxy]) {
+    it(`takes helm list and images through ${start === startHttpProxy ? 'an HTTP (CONNECT)' : 'a SOCKS5'} proxy`, async () => {
+      const proxy = await start()
+      try {
+        const file = kubeconfigFor(upstream.origin, certUser, `proxy-${start.name}`, proxy.url)
+        const images = await cli(['images', '-A', '--by', 'pod', '--kubeconfig', file])
+        expect(images.exitCode, images.stderr).toBe(0)
+        expect(images.stdout).toBe(direct)
+        const viaProxy = await cli(['helm', 'list', '-A', '--json', '--kubeconfig', file])
+        expect(viaProxy.exitCode, viaProxy.stderr).toBe(0)
+        const straight = await cli(['helm', 'list', '-A', '--json', '--kubeconfig', kubeconfig])
+        expect((JSON.parse(viaProxy.stdout) as {releases: unknown[]}).releases).toEqual((JSON.parse(straight.stdout) as {releases: unknown[]}).releases)
+        expect(proxy.tunnels.length).toBeGreaterThan(0)
+        expect(new Set(proxy.tunnels)).toEqual(new Set([`${upstream.hostname}:${upstream.port}`]))
+      } finally {
+        proxy.close()
+      }
     })
   }
 })
