@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --import tsx
+'use strict'
 // Runs the TypeScript sources directly (no build), for development: ./bin/dev.js images -A
-import {execute} from '@oclif/core'
+const path = require('node:path')
 
-await execute({development: true, dir: import.meta.url})
+require('@oclif/core').execute({development: true, dir: path.join(__dirname, '..')})

@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-import {quietBundledDeprecations} from './quiet-deprecations.js'
+'use strict'
+// CommonJS, not an ES module (bin/package.json): Node's ES module loader costs ~10 ms to start,
+// and the commands that answer fastest (`token` from its cache, the fast path of `helm list` and
+// `images`) need none of it. oclif (CommonJS too) loads the ES module commands itself.
+const path = require('node:path')
+
+const {quietBundledDeprecations} = require('./quiet-deprecations.js')
 
 // package.json supports Node >= 20.19; the AWS SDK's "will require node >= 22" notice would
 // otherwise reach kubectl's terminal from every token kubectl asks for.
@@ -11,41 +17,40 @@ process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
 // dist/ is bundled: keep quiet the deprecation warnings Node gives only outside node_modules.
 quietBundledDeprecations(process)
 
+const dist = path.join(__dirname, '..', 'dist')
+
 // kubectl runs `elife-k8s token` before its requests: answer it without loading oclif (and, from
 // the token cache, without the AWS SDK). Whatever the fast path leaves (--help, bad flags,
 // unexpected failures) falls through to the full command below.
 async function tokenFastPath() {
   try {
-    const {runTokenFast} = await import('../dist/lib/eks/token-fast.js')
+    const {runTokenFast} = await import(path.join(dist, 'lib/eks/token-fast.js'))
     return await runTokenFast(process.argv.slice(3), process.env)
   } catch {
     return false
   }
 }
 
-// `helm list` and `images` run without oclif when their flags are plain ones (src/lib/cli/fast.ts):
-// starting oclif costs more than their work. Anything else it leaves to oclif below.
-async function commandFastPath() {
-  const {runFast} = await import('../dist/lib/cli/fast.js')
-  return runFast(process.argv.slice(2), process.env)
-}
-
-if (process.argv[2] === 'token' && (await tokenFastPath())) {
-  // answered from the token cache, or signed without oclif
-} else {
+async function main() {
+  if (process.argv[2] === 'token' && (await tokenFastPath())) return // answered from the token cache, or signed without oclif
   // Node 22+ keeps compiled code in our cache directory (src/lib/compile-cache.ts); the token fast
   // path above does not gain from it.
-  const {enableCompileCache} = await import('../dist/lib/compile-cache.js')
-  enableCompileCache()
-  if (!(await commandFastPath())) await runOclif()
-}
-
-async function runOclif() {
+  require(path.join(dist, 'lib/compile-cache.cjs')).enableCompileCache()
+  // `helm list` and `images` run without oclif when their flags are plain ones (src/lib/cli/fast.ts):
+  // starting oclif costs more than their work. Anything else it leaves to oclif below.
+  const {runFast} = require(path.join(dist, 'lib/cli/fast.cjs'))
+  if (await runFast(process.argv.slice(2), process.env, (name) => require(path.join(dist, `lib/cli/fast-${name}.cjs`)))) return
   // The subpaths, not @oclif/core's index, which loads all of oclif up front.
-  const [{execute}, {settings}] = await Promise.all([import('@oclif/core/execute'), import('@oclif/core/settings')])
+  const {execute} = require('@oclif/core/execute')
+  const {settings} = require('@oclif/core/settings')
   // bin/run.js always runs the built dist/ (bin/dev.js runs the TypeScript sources). Otherwise,
   // under NODE_ENV=development or test, oclif would look for sources through tsconfig.json and
   // register tsx on every start, and warn on Node 22+ when the paths do not map.
   settings.enableAutoTranspile = false
-  await execute({dir: import.meta.url})
+  await execute({dir: path.join(__dirname, '..')})
 }
+
+// As an uncaught error in an ES module entry point would: the stack, exit code 1.
+main().catch((error) => process.nextTick(() => {
+  throw error
+}))

@@ -119,14 +119,23 @@ const results = await Promise.all([
   // KubeConfig, so a shared chunk would give `helm list` all 1.3 MB of API classes that only
   // other commands use. On their own, commands that read plain JSON load ~0.25 MB.
   build({...common, entryPoints: sources(path.join(root, 'src/commands')), splitting: false}),
-  // The fast path of `helm list` and `images` (src/lib/cli/fast.ts, which parses their flags, and
-  // one self-contained file per command: fewer modules to load than shared chunks).
-  build({...common, entryPoints: ['fast', 'fast-helm-list', 'fast-images'].map((name) => path.join(root, `src/lib/cli/${name}.ts`)), splitting: false}),
-  // What bin/run.js imports before oclif: the token fast path (small, with the AWS SDK in chunks
-  // it imports only when a token has to be signed) and the compile cache switch.
+  // What bin/run.js (CommonJS) requires before oclif, as CommonJS too, which needs no ES module
+  // loader: the compile cache switch, and the fast path of `helm list` and `images`
+  // (src/lib/cli/fast.ts, which parses their flags, and one self-contained file per command: fewer
+  // modules to load than shared chunks).
   build({
     ...common,
-    entryPoints: [path.join(root, 'src/lib/eks/token-fast.ts'), path.join(root, 'src/lib/compile-cache.ts')],
+    format: 'cjs',
+    banner: undefined,
+    outExtension: {'.js': '.cjs'},
+    entryPoints: ['cli/fast', 'cli/fast-helm-list', 'cli/fast-images', 'compile-cache'].map((name) => path.join(root, `src/lib/${name}.ts`)),
+    splitting: false,
+  }),
+  // The token fast path bin/run.js imports (small, with the AWS SDK in chunks it imports only when
+  // a token has to be signed).
+  build({
+    ...common,
+    entryPoints: [path.join(root, 'src/lib/eks/token-fast.ts')],
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
   }),

@@ -1,15 +1,21 @@
 import {spawnSync} from 'node:child_process'
+import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
+
 import {describe, expect, it} from 'vitest'
 
-// @ts-expect-error plain JS module next to bin/run.js, without type declarations
-import {quietBundledDeprecations} from '../../bin/quiet-deprecations.js'
+// A CommonJS module next to bin/run.js (bin/package.json), loaded as bin/run.js loads it.
+const modulePath = fileURLToPath(new URL('../../bin/quiet-deprecations.js', import.meta.url))
+const {quietBundledDeprecations} = createRequire(import.meta.url)(modulePath) as {quietBundledDeprecations: (proc: {emitWarning: (...args: unknown[]) => void}) => void}
 
 /** Runs a script in a real Node process with the filter installed; returns its stderr. */
 function stderrOf(script: string): string {
-  const program = `import {quietBundledDeprecations} from ${JSON.stringify(new URL('../../bin/quiet-deprecations.js', import.meta.url).href)}
+  const program = `const {quietBundledDeprecations} = require(${JSON.stringify(modulePath)})
 quietBundledDeprecations(process)
-${script}`
-  return spawnSync(process.execPath, ['--input-type=module', '-e', program], {encoding: 'utf8'}).stderr
+;(async () => {
+${script}
+})()`
+  return spawnSync(process.execPath, ['-e', program], {encoding: 'utf8'}).stderr
 }
 
 describe('quietBundledDeprecations', () => {

@@ -20,7 +20,7 @@ export interface FastFlag {
 
 export interface FastCommand {
   id: string
-  /** dist/lib/cli/fast-<module>.js: the command with everything it needs, in one file. */
+  /** dist/lib/cli/fast-<module>.cjs: the command with everything it needs, in one file. */
   module: string
   flags: Record<string, FastFlag>
 }
@@ -98,8 +98,16 @@ function jsonThemeFile(env: NodeJS.ProcessEnv): string {
   return path.join(configDir, 'theme.json')
 }
 
-/** Runs the command and returns true, or returns false (having done nothing) to let oclif run it. */
-export async function runFast(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+/** What a fast-path bundle (src/lib/cli/fast-*.ts) exports. */
+export interface FastModule {
+  run(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<void>
+}
+
+/**
+ * Runs the command and returns true, or returns false (having done nothing) to let oclif run it.
+ * `load` gives the command's bundle (bin/run.js requires dist/lib/cli/fast-<module>.cjs).
+ */
+export async function runFast(argv: readonly string[], env: NodeJS.ProcessEnv, load: (module: string) => FastModule | Promise<FastModule>): Promise<boolean> {
   if (env.ELIFE_K8S_FAST_PATH === '0' || env.DEBUG) return false
   const command = fastCommands.find((c) => {
     const words = c.id.split(' ')
@@ -111,7 +119,7 @@ export async function runFast(argv: readonly string[], env: NodeJS.ProcessEnv = 
   if (!flags) return false
   if (flags.json === true && existsSync(jsonThemeFile(env))) return false
   // Each command is one bundled file (src/lib/cli/fast-*.ts): fewer modules to load than chunks.
-  const {run} = (await import(new URL(`./fast-${command.module}.js`, import.meta.url).href)) as {run: (flags: ParsedFlags, env: NodeJS.ProcessEnv) => Promise<void>}
+  const {run} = await load(command.module)
   await run(flags, env)
   return true
 }
