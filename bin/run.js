@@ -4,6 +4,7 @@
 // and the commands that answer fastest (`token` from its cache, the fast path of `helm list` and
 // `images`) need none of it. oclif (CommonJS too) loads the ES module commands itself.
 const path = require('node:path')
+const {pathToFileURL} = require('node:url')
 
 const {quietBundledDeprecations} = require('./quiet-deprecations.js')
 
@@ -24,7 +25,7 @@ const dist = path.join(__dirname, '..', 'dist')
 // unexpected failures) falls through to the full command below.
 async function tokenFastPath() {
   try {
-    const {runTokenFast} = await import(path.join(dist, 'lib/eks/token-fast.js'))
+    const {runTokenFast} = await import(pathToFileURL(path.join(dist, 'lib/eks/token-fast.js')).href)
     return await runTokenFast(process.argv.slice(3), process.env)
   } catch {
     return false
@@ -35,11 +36,13 @@ async function main() {
   if (process.argv[2] === 'token' && (await tokenFastPath())) return // answered from the token cache, or signed without oclif
   // Node 22+ keeps compiled code in our cache directory (src/lib/compile-cache.ts); the token fast
   // path above does not gain from it.
-  require(path.join(dist, 'lib/compile-cache.cjs')).enableCompileCache()
+  const {enableCompileCache, requireBundle} = require(path.join(dist, 'lib/compile-cache.cjs'))
+  enableCompileCache()
   // `helm list` and `images` run without oclif when their flags are plain ones (src/lib/cli/fast.ts):
-  // starting oclif costs more than their work. Anything else it leaves to oclif below.
+  // starting oclif costs more than their work. Anything else it leaves to oclif below. Their
+  // bundles keep V8's compiled code on Node 20 too (requireBundle).
   const {runFast} = require(path.join(dist, 'lib/cli/fast.cjs'))
-  if (await runFast(process.argv.slice(2), process.env, (name) => require(path.join(dist, `lib/cli/fast-${name}.cjs`)))) return
+  if (await runFast(process.argv.slice(2), process.env, (name) => requireBundle(path.join(dist, `lib/cli/fast-${name}.cjs`)))) return
   // The subpaths, not @oclif/core's index, which loads all of oclif up front.
   const {execute} = require('@oclif/core/execute')
   const {settings} = require('@oclif/core/settings')
