@@ -144,8 +144,10 @@ try {
     )
     const c = compare(ours, peer)
     printComparison(`helm list -A, ${scenario.name}: ${releases} releases x ${revisions} revisions (${records} release Secrets in bench namespaces), Node ${nodeVersion}, ${runs} runs each in turns`, c)
-    const speedup = Math.round((peer.wallMs / ours.wallMs) * 10) / 10
-    console.log(`  speed-up ${speedup}x (target >= 3x): ${speedup >= 3 ? 'met' : 'NOT met'}; peak memory ratio ${c.peakRssMb.ratio} (target <= 1): ${c.peakRssMb.ratio <= 1 ? 'met' : 'NOT met'}`)
+    // The verdict is on the unrounded ratio (2.996x is not 3x).
+    const exactSpeedup = peer.wallMs / ours.wallMs
+    const speedup = Math.round(exactSpeedup * 100) / 100
+    console.log(`  speed-up ${speedup}x (target >= 3x): ${exactSpeedup >= 3 ? 'met' : 'NOT met'}; peak memory ratio ${c.peakRssMb.ratio} (target <= 1): ${c.peakRssMb.ratio <= 1 ? 'met' : 'NOT met'}`)
     results.push({scenario: scenario.name, ...c, speedup, walls: {ours: ours.walls, peer: peer.walls}})
   }
 } finally {
