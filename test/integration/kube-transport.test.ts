@@ -219,9 +219,12 @@ describe("a cluster's proxy-url", () => {
       const proxy = await start()
       try {
         const file = kubeconfigFor(upstream.origin, certUser, `proxy-${start.name}`, proxy.url)
-        const images = await cli(['images', '-A', '--by', 'pod', '--kubeconfig', file])
-        expect(images.exitCode, images.stderr).toBe(0)
-        expect(images.stdout).toBe(direct)
+        // both bundles: the fast path's (CommonJS) and the oclif command's (ES module)
+        for (const env of [{}, {ELIFE_K8S_FAST_PATH: '0'}]) {
+          const images = await cli(['images', '-A', '--by', 'pod', '--kubeconfig', file], env)
+          expect(images.exitCode, images.stderr).toBe(0)
+          expect(images.stdout).toBe(direct)
+        }
         const viaProxy = await cli(['helm', 'list', '-A', '--json', '--kubeconfig', file])
         expect(viaProxy.exitCode, viaProxy.stderr).toBe(0)
         const straight = await cli(['helm', 'list', '-A', '--json', '--kubeconfig', kubeconfig])
