@@ -31,31 +31,26 @@ export async function findOwners(kc: KubeConfig, namespace?: string): Promise<Ow
     }),
   )
   const answers = await Promise.all(asked.map((versions) => Promise.allSettled(versions)))
-  const found = helmReleaseApis.map((api, i) => {
+  helmReleaseApis.forEach((api, i) => {
     for (const answer of answers[i]) {
       if (answer.status === 'rejected') throw answer.reason
-      if (answer.value.items !== undefined) {
-        notes.push(...answer.value.versionNotes)
-        return {api, version: answer.value.version, items: answer.value.items}
+      const {version, versionNotes, items} = answer.value
+      if (items === undefined) continue
+      notes.push(...versionNotes)
+      for (const hr of items) {
+        const {namespace: releaseNamespace, release} = managedRelease(api.controller, hr)
+        owners.set(ownerKey(releaseNamespace, release), {
+          controller: api.controller,
+          apiVersion: `${api.group}/${version}`,
+          kind: 'HelmRelease',
+          namespace: hr.metadata?.namespace ?? '',
+          name: hr.metadata?.name ?? '',
+          object: hr,
+        })
       }
+      return
     }
-    return undefined
   })
-  for (const entry of found) {
-    if (!entry) continue
-    const {api, version, items} = entry
-    for (const hr of items) {
-      const {namespace: releaseNamespace, release} = managedRelease(api.controller, hr)
-      owners.set(ownerKey(releaseNamespace, release), {
-        controller: api.controller,
-        apiVersion: `${api.group}/${version}`,
-        kind: 'HelmRelease',
-        namespace: hr.metadata?.namespace ?? '',
-        name: hr.metadata?.name ?? '',
-        object: hr,
-      })
-    }
-  }
   return {owners, notes}
 }
 
