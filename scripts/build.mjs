@@ -15,7 +15,7 @@
 //
 //   node scripts/build.mjs [--outdir DIR] [--no-typecheck] [--no-minify]   (--no-minify for profiling)
 import {execFileSync} from 'node:child_process'
-import {readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
@@ -86,6 +86,41 @@ const lazyProxyAgents = {
   },
 }
 
+/**
+ * client-node's auth modules (exec credential plugins, the gcp and azure providers, kubeconfigs
+ * under WSL) import node:child_process at the top, and config.js makes its authenticators when it
+ * loads: Node's child_process (with dgram and net's socket list) costs ~2 ms of every start that
+ * runs no plugin. Their import gets a module of functions that load it on first call.
+ */
+const lazyChildProcessFunctions = ['execSync', 'spawn', 'spawnSync']
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({filter: /^(node:)?child_process$/}, (args) => {
+      if (!args.importer.includes('/node_modules/@kubernetes/client-node/')) return undefined
+      return {path: 'child_process', namespace: 'lazy-builtin'}
+    })
+    pluginBuild.onLoad({filter: /.*/, namespace: 'lazy-builtin'}, () => ({
+      loader: 'js',
+      contents: [
+        'let loaded',
+        "const load = () => (loaded ??= require('node:child_process'))",
+        `module.exports = {${lazyChildProcessFunctions.map((name) => `${name}: (...args) => load().${name}(...args)`).join(', ')}}`,
+      ].join('\n'),
+    }))
+    // A client-node upgrade that calls anything else of child_process fails the build, not a user.
+    pluginBuild.onLoad({filter: /\/node_modules\/@kubernetes\/client-node\/dist\/.*\.js$/}, (args) => {
+      const source = readFileSync(args.path, 'utf8')
+      const binding = /^import (\w+) from 'node:child_process';?$/m.exec(source)?.[1]
+      if (!binding) return undefined
+      const used = new Set([...source.matchAll(new RegExp(`\\b${binding}\\.(\\w+)`, 'g'))].map((m) => m[1]))
+      const missing = [...used].filter((name) => !lazyChildProcessFunctions.includes(name))
+      if (missing.length > 0 || source.includes(`${binding}[`)) return {errors: [{text: `${path.relative(root, args.path)} uses child_process.${missing.join(', ') || '[...]'}, which the lazy-child-process shim does not pass on`}]}
+      return undefined
+    })
+  },
+}
+
 const common = {
   absWorkingDir: root,
   outbase: 'src',
@@ -99,7 +134,7 @@ const common = {
   target: 'node20.19',
   external: ['@oclif/core'],
   alias: {'whatwg-url': './scripts/build-shims/whatwg-url.cjs'},
-  plugins: [clientNodeHasNoSideEffects, lazyProxyAgents],
+  plugins: [clientNodeHasNoSideEffects, lazyProxyAgents, lazyChildProcess],
   // Some bundled dependencies are CommonJS and require() Node's built-ins.
   banner: {js: "import {createRequire as __elifeCreateRequire} from 'node:module'; const require = __elifeCreateRequire(import.meta.url);"},
   // Smaller files parse faster; names are kept so that errors and classes read as in the source.
