@@ -30,8 +30,8 @@ export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): void {
  * ~10 ms of a ~160 ms command, and the cache, written after the command has run, also holds the
  * functions it compiled along the way.
  *
- * The cache file is named by a hash of Node's version and the bundle's bytes (V8 itself checks
- * only the source's length), so an upgrade never runs stale code; V8 rejects a cache it cannot
+ * The cache file is named by the install it belongs to and a hash of Node's version and the
+ * bundle's bytes (V8 itself checks only the source's length), so an upgrade never runs stale code; V8 rejects a cache it cannot
  * use, and the file is then written anew. Anything that goes wrong with the cache (no home, a
  * read-only disk) just means compiling as usual. On Node 22+, and when Node's own compile cache is
  * turned off (NODE_DISABLE_COMPILE_CACHE), this is a plain require().
@@ -43,7 +43,9 @@ export function requireBundle(file: string, env: NodeJS.ProcessEnv = process.env
   // A dynamic import() needs Node's module loader behind the script, which vm does not give on 20.
   if (source.includes('import(')) return requireFrom(file)
   const directory = path.join(cacheDir(env), 'v8-code-cache')
-  const base = path.basename(file)
+  // Per install (the bundle's directory), so that two installs of elife-k8s (a global one, an npx
+  // one) do not each remove the other's cache as older; then per Node version and bundle bytes.
+  const base = `${path.basename(file)}.${createHash('sha256').update(path.dirname(file)).digest('hex').slice(0, 8)}`
   const key = createHash('sha256').update(`${process.version} ${process.arch}\0`).update(source).digest('hex').slice(0, 32)
   const cacheFile = path.join(directory, `${base}.${key}.bin`)
   let cachedData: Buffer | undefined

@@ -1,5 +1,5 @@
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import module from 'node:module'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -24,9 +24,9 @@ beforeEach(() => {
 })
 
 /** Loads the bundle with requireBundle in a new Node process and returns what it exported. */
-function load(env: NodeJS.ProcessEnv = {}): string {
+function load(env: NodeJS.ProcessEnv = {}, file = bundle): string {
   const program = `const {requireBundle} = require(${JSON.stringify(source)})
-process.stdout.write(JSON.stringify(requireBundle(${JSON.stringify(bundle)})))`
+process.stdout.write(JSON.stringify(requireBundle(${JSON.stringify(file)})))`
   const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', program], {encoding: 'utf8', env: {...process.env, XDG_CACHE_HOME: path.join(home, 'cache'), ...env}})
   expect(child.status, child.stderr).toBe(0)
   return JSON.parse(child.stdout) as string
@@ -45,7 +45,7 @@ describe.skipIf(nodeHasItsOwnCache)('requireBundle on Node 20 (no module.enableC
     writeFileSync(bundle, `const path = require('node:path'); module.exports = path.basename(__filename) + ' ' + typeof exports`)
     expect(load()).toBe('fast-example.cjs object')
     const [file] = cacheFiles()
-    expect(file).toMatch(/^fast-example\.cjs\.[0-9a-f]{32}\.bin$/)
+    expect(file).toMatch(/^fast-example\.cjs\.[0-9a-f]{8}\.[0-9a-f]{32}\.bin$/)
     const written = statSync(path.join(cacheDirectory, file))
     expect(written.mode & 0o777).toBe(0o600)
     expect(written.size).toBeGreaterThan(0)
@@ -65,6 +65,23 @@ describe.skipIf(nodeHasItsOwnCache)('requireBundle on Node 20 (no module.enableC
     const after = cacheFiles()
     expect(after).toHaveLength(1)
     expect(after[0]).not.toBe(before)
+  })
+
+  it('keeps one cache per install: two installs of the same bundle do not remove each other\'s', () => {
+    const other = path.join(home, 'other-install', 'fast-example.cjs')
+    mkdirSync(path.dirname(other))
+    writeFileSync(bundle, `module.exports = 'global install'`)
+    writeFileSync(other, `module.exports = 'npx install, a newer release'`)
+    expect(load()).toBe('global install')
+    expect(load({}, other)).toBe('npx install, a newer release')
+    const files = cacheFiles()
+    expect(files).toHaveLength(2)
+    const written = files.map((file) => statSync(path.join(cacheDirectory, file)).mtimeMs)
+    // Each run in turn finds its own cache and leaves both in place.
+    expect(load()).toBe('global install')
+    expect(load({}, other)).toBe('npx install, a newer release')
+    expect(cacheFiles()).toEqual(files)
+    expect(files.map((file) => statSync(path.join(cacheDirectory, file)).mtimeMs)).toEqual(written)
   })
 
   it('rewrites a cache V8 rejects, and still runs the bundle', () => {
