@@ -25,7 +25,7 @@ import {gunzipSync, gzipSync} from 'node:zlib'
 
 import * as k8s from '@kubernetes/client-node'
 
-import {compare, measureInterleaved, printComparison} from './lib.mjs'
+import {caNote, compare, measureInterleaved, printComparison} from './lib.mjs'
 import {spawnWanProxy} from './wan-proxy.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -143,7 +143,7 @@ try {
       {runs, env: {...env, KUBECONFIG: scenario.kubeconfig}},
     )
     const c = compare(ours, peer)
-    printComparison(`helm list -A, ${scenario.name}: ${releases} releases x ${revisions} revisions (${records} release Secrets in bench namespaces), Node ${nodeVersion}, ${runs} runs each in turns`, c)
+    printComparison(`helm list -A, ${scenario.name}: ${releases} releases x ${revisions} revisions (${records} release Secrets in bench namespaces), Node ${nodeVersion} (${caNote(env)}), ${runs} runs each in turns`, c)
     // The verdict is on the unrounded ratio (2.996x is not 3x).
     const exactSpeedup = peer.wallMs / ours.wallMs
     const speedup = Math.round(exactSpeedup * 100) / 100
@@ -154,7 +154,7 @@ try {
   proxy?.close()
 }
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
-writeFileSync(path.join(root, 'bench/results/helm-list.json'), JSON.stringify({releases, revisions, records, node: nodeVersion, results}, null, 2))
+writeFileSync(path.join(root, 'bench/results/helm-list.json'), JSON.stringify({releases, revisions, records, node: nodeVersion, nodeExtraCaCerts: Boolean(env.NODE_EXTRA_CA_CERTS), results}, null, 2))
 
 if (!opts.keep) {
   process.stderr.write('► deleting the bench namespaces\n')

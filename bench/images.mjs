@@ -16,7 +16,7 @@ import {parseArgs} from 'node:util'
 import * as k8s from '@kubernetes/client-node'
 
 import {up} from '../scripts/cluster/harness.mjs'
-import {compare, measureInterleaved, printComparison} from './lib.mjs'
+import {caNote, compare, measureInterleaved, printComparison} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opts} = parseArgs({options: {sizes: {type: 'string', default: '1000,10000'}, runs: {type: 'string', default: '5'}, keep: {type: 'boolean', default: false}}})
@@ -108,12 +108,12 @@ for (const size of sizes) {
     {runs, env},
   )
   const c = compare(ours, peer)
-  printComparison(`${size} bench pods (+ the seeded cluster's own)`, c)
+  printComparison(`${size} bench pods (+ the seeded cluster's own), Node ${process.version} (${caNote(env)}), ${runs} runs each in turns`, c)
   results.push({pods: size, ...c})
 }
 
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
-writeFileSync(path.join(root, 'bench/results/images.json'), JSON.stringify({date: new Date().toISOString(), node: process.version, results}, null, 2))
+writeFileSync(path.join(root, 'bench/results/images.json'), JSON.stringify({date: new Date().toISOString(), node: process.version, nodeExtraCaCerts: Boolean(env.NODE_EXTRA_CA_CERTS), results}, null, 2))
 
 if (!opts.keep) {
   process.stderr.write('► deleting bench namespaces\n')

@@ -21,7 +21,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import {measureInterleaved, round, spawnServer} from './lib.mjs'
+import {caNote, measureInterleaved, round, spawnServer} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '10'}, json: {type: 'boolean', default: false}, node: {type: 'string', default: process.execPath}}})
@@ -98,7 +98,7 @@ if (opts.json) {
 } else {
   const line = (name, r) => `  ${name.padEnd(22)} wall ${String(r.wallMs).padStart(7)} ms   cpu ${String(r.cpuMs).padStart(6)} ms   peak ${String(r.peakRssMb).padStart(5)} MB`
   for (const [variant, r] of Object.entries(results)) {
-    console.log(`── ${variant}, Node ${nodeVersion} (${runs} runs each, medians)`)
+    console.log(`── ${variant}, Node ${nodeVersion} (${caNote(env)}), ${runs} runs each, medians`)
     console.log(line('aws eks get-token', r.aws))
     if (r.cold) console.log(`${line('elife-k8s token, cold', r.cold)}   ratio wall ${r.cold.ratio.wall}x (target ≤ 0.5x: ${r.cold.ratio.wall <= 0.5 ? 'met' : 'MISSED'}), cpu ${r.cold.ratio.cpu}x, memory ${r.cold.ratio.rss}x`)
     console.log(`${line('elife-k8s token, warm', r.warm)}   ratio wall ${r.warm.ratio.wall}x (target ≤ 0.1x: ${r.warm.ratio.wall <= 0.1 ? 'met' : 'MISSED'}), cpu ${r.warm.ratio.cpu}x, memory ${r.warm.ratio.rss}x`)
@@ -106,4 +106,4 @@ if (opts.json) {
   }
 }
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
-writeFileSync(path.join(root, 'bench/results/token.json'), `${JSON.stringify({runs, node: nodeVersion, date: new Date().toISOString(), results}, null, 2)}\n`)
+writeFileSync(path.join(root, 'bench/results/token.json'), `${JSON.stringify({runs, node: nodeVersion, nodeExtraCaCerts: Boolean(env.NODE_EXTRA_CA_CERTS), date: new Date().toISOString(), results}, null, 2)}\n`)
