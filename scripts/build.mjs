@@ -89,7 +89,7 @@ const lazyProxyAgents = {
 /**
  * client-node's auth modules (exec credential plugins, the gcp and azure providers, kubeconfigs
  * under WSL) import node:child_process at the top, and config.js makes its authenticators when it
- * loads: Node's child_process (with dgram and net's socket list) costs ~2 ms of every start that
+ * loads: Node's child_process (with dgram and net's socket list) costs 1-2 ms of every start that
  * runs no plugin. Their import gets a module of functions that load it on first call.
  */
 const lazyChildProcessFunctions = ['execSync', 'spawn', 'spawnSync']
@@ -111,12 +111,19 @@ const lazyChildProcess = {
     // A client-node upgrade that calls anything else of child_process fails the build, not a user.
     pluginBuild.onLoad({filter: /\/node_modules\/@kubernetes\/client-node\/dist\/.*\.js$/}, (args) => {
       const source = readFileSync(args.path, 'utf8')
-      const binding = /^import (\w+) from 'node:child_process';?$/m.exec(source)?.[1]
-      if (!binding) return undefined
-      const used = new Set([...source.matchAll(new RegExp(`\\b${binding}\\.(\\w+)`, 'g'))].map((m) => m[1]))
-      const missing = [...used].filter((name) => !lazyChildProcessFunctions.includes(name))
-      if (missing.length > 0 || source.includes(`${binding}[`)) return {errors: [{text: `${path.relative(root, args.path)} uses child_process.${missing.join(', ') || '[...]'}, which the lazy-child-process shim does not pass on`}]}
-      return undefined
+      const imports = [...source.matchAll(/^import\s+(.+?)\s+from\s+'(?:node:)?child_process';?$/gm)].map((m) => m[1])
+      if (imports.length === 0) return undefined
+      const used = new Set()
+      for (const clause of imports) {
+        const named = /^\{(.*)\}$/.exec(clause)
+        const binding = /^(?:\*\s+as\s+)?(\w+)$/.exec(clause)
+        if (named) for (const name of named[1].split(',')) used.add(name.trim().split(/\s+as\s+/)[0])
+        else if (binding && !source.includes(`${binding[1]}[`)) for (const m of source.matchAll(new RegExp(`\\b${binding[1]}\\.(\\w+)`, 'g'))) used.add(m[1])
+        else used.add(`(${clause})`)
+      }
+      const missing = [...used].filter((name) => name && !lazyChildProcessFunctions.includes(name))
+      if (missing.length === 0) return undefined
+      return {errors: [{text: `${path.relative(root, args.path)} uses ${missing.join(', ')} of child_process, which the lazy-child-process shim does not pass on`}]}
     })
   },
 }

@@ -31,10 +31,11 @@ export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): void {
  * functions it compiled along the way.
  *
  * The cache file is named by the install it belongs to and a hash of Node's version and the
- * bundle's bytes (V8 itself checks only the source's length), so an upgrade never runs stale code; V8 rejects a cache it cannot
- * use, and the file is then written anew. Anything that goes wrong with the cache (no home, a
- * read-only disk) just means compiling as usual. On Node 22+, and when Node's own compile cache is
- * turned off (NODE_DISABLE_COMPILE_CACHE), this is a plain require().
+ * bundle's bytes (V8 itself checks only the source's length), so an upgrade never runs stale
+ * code; V8 rejects a cache it cannot use, and the file is then written anew. Anything that goes
+ * wrong with the cache (no home, a read-only disk) just means compiling as usual. On Node 22+, and
+ * when Node's own compile cache is turned off (NODE_DISABLE_COMPILE_CACHE), this is a plain
+ * require().
  */
 export function requireBundle(file: string, env: NodeJS.ProcessEnv = process.env): unknown {
   const requireFrom = createRequire(file)
