@@ -58,6 +58,11 @@ const clientNodeHasNoSideEffects = {
   },
 }
 
+/** A module whose exports (getters or functions calling `load()`) require `specifier` on first use. */
+function lazyExports(specifier, members) {
+  return [`let loaded`, `const load = () => (loaded ??= require(${JSON.stringify(specifier)}))`, `module.exports = {${members.join(', ')}}`].join('\n')
+}
+
 /**
  * client-node's config module imports its proxy agents (socks-proxy-agent, with socks and
  * ip-address; hpagent) at the top, for kubeconfigs whose cluster has a proxy-url. Evaluating them
@@ -76,11 +81,7 @@ const lazyProxyAgents = {
     pluginBuild.onLoad({filter: /.*/, namespace: 'lazy'}, (args) => ({
       loader: 'js',
       resolveDir: args.pluginData.resolveDir,
-      contents: [
-        'let loaded',
-        `const load = () => (loaded ??= require(${JSON.stringify(`lazy-real:${args.path}`)}))`,
-        `module.exports = {${lazyModules[args.path].map((name) => `get ${name}() { return load().${name} }`).join(', ')}}`,
-      ].join('\n'),
+      contents: lazyExports(`lazy-real:${args.path}`, lazyModules[args.path].map((name) => `get ${name}() { return load().${name} }`)),
     }))
     pluginBuild.onResolve({filter: /^lazy-real:/}, (args) => pluginBuild.resolve(args.path.slice('lazy-real:'.length), {kind: 'require-call', resolveDir: args.resolveDir, pluginData: 'real'}))
   },
@@ -102,11 +103,7 @@ const lazyChildProcess = {
     })
     pluginBuild.onLoad({filter: /.*/, namespace: 'lazy-builtin'}, () => ({
       loader: 'js',
-      contents: [
-        'let loaded',
-        "const load = () => (loaded ??= require('node:child_process'))",
-        `module.exports = {${lazyChildProcessFunctions.map((name) => `${name}: (...args) => load().${name}(...args)`).join(', ')}}`,
-      ].join('\n'),
+      contents: lazyExports('node:child_process', lazyChildProcessFunctions.map((name) => `${name}: (...args) => load().${name}(...args)`)),
     }))
     // A client-node upgrade that calls anything else of child_process fails the build, not a user.
     pluginBuild.onLoad({filter: /\/node_modules\/@kubernetes\/client-node\/dist\/.*\.js$/}, (args) => {

@@ -1,6 +1,5 @@
 import {byCodeUnit} from '../render/order.js'
 
-
 /** The fields of a pod (as the API server sends it) that rows are made of. */
 export interface PodLike {
   metadata?: {namespace?: string; name?: string}
