@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {findPlaceholders, parseSetFlags, parseValuesFile} from '../../src/lib/alertmanager/template.js'
+import {findPlaceholders, parseSetFlags, parseValuesFile, readInput} from '../../src/lib/alertmanager/template.js'
 import {checkAlertmanagerConfig} from '../../src/lib/alertmanager/validate.js'
 import {CliError} from '../../src/lib/errors.js'
 
@@ -60,5 +60,16 @@ describe('alertmanager error messages never echo a value', () => {
     expect(check.errors).toHaveLength(1)
     expect(check.errors[0]).not.toContain(token)
     expect(check.errors[0]).toMatch(/^does not parse as YAML: unexpected token at line 4, column \d+$/)
+  })
+
+  it('a webhook URL given to --values-file or --template instead of a path is not printed back', () => {
+    for (const [what, flag] of [['values file', '--values-file'], ['template', '--template']] as const) {
+      const message = line(() => readInput(url, what))
+      expect(message).not.toContain('msgSlackSecret')
+      expect(message).not.toContain('hooks.slack.com')
+      expect(message).toContain(`the ${flag} value is a URL, not a file path`)
+    }
+    // a missing file is still named, so the user sees which path was wrong
+    expect(line(() => readInput('/nonexistent/alertmanager.env', 'values file'))).toContain('values file /nonexistent/alertmanager.env cannot be read (ENOENT)')
   })
 })

@@ -1,5 +1,4 @@
 import {CoreV1Api} from '@kubernetes/client-node'
-import {readFileSync} from 'node:fs'
 
 import * as Flags from '@oclif/core/flags'
 
@@ -13,7 +12,7 @@ import {
   planRollback,
   readConfig,
 } from '../../lib/alertmanager/secret.js'
-import {findPlaceholders, mergeValues, parseSetFlags, parseValuesFile, renderTemplate} from '../../lib/alertmanager/template.js'
+import {findPlaceholders, mergeValues, parseSetFlags, parseValuesFile, readInput, renderTemplate} from '../../lib/alertmanager/template.js'
 import {checkAlertmanagerConfig} from '../../lib/alertmanager/validate.js'
 import {CliError} from '../../lib/errors.js'
 import {confirm} from '../../lib/render/confirm.js'
@@ -28,15 +27,6 @@ export interface AlertmanagerApplyResult extends AlertmanagerChange {
   unusedReceivers: string[]
   /** Which placeholders were filled, and from where (never their values). */
   placeholders: Array<{name: string; from: string}>
-}
-
-function readInput(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch (error) {
-    const code = (error as {code?: string}).code ?? 'unreadable'
-    throw new CliError('usage', `${what} ${file} cannot be read (${code})`, {hint: `check the path given to --${what === 'template' ? 'template' : 'values-file'}`})
-  }
 }
 
 export default class AlertmanagerApply extends BaseCommand<typeof AlertmanagerApply> {

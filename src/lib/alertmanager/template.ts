@@ -1,3 +1,5 @@
+import {readFileSync} from 'node:fs'
+
 import {isMap, isPair, isScalar, isSeq, parseDocument, type Document, visit} from 'yaml'
 
 import {CliError} from '../errors.js'
@@ -24,6 +26,25 @@ export interface PlaceholderValues {
 }
 
 const namePattern = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * Reads the template or the values file. The path is named in errors, except when it is a URL:
+ * a webhook URL pasted where the file name goes must not be printed back.
+ */
+export function readInput(file: string, what: 'template' | 'values file'): string {
+  const flag = what === 'template' ? '--template' : '--values-file'
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
+    throw new CliError('usage', `the ${flag} value is a URL, not a file path (not shown, as it may be a secret)`, {
+      hint: what === 'template' ? 'pass the template file, e.g. --template alertmanager-secret.yaml-template' : 'pass webhook URLs with --set NAME=URL, or put NAME=URL lines in the file given to --values-file',
+    })
+  }
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    const code = (error as {code?: string}).code ?? 'unreadable'
+    throw new CliError('usage', `${what} ${file} cannot be read (${code})`, {hint: `check the path given to ${flag}`})
+  }
+}
 
 /**
  * Parses repeated `--set NAME=VALUE` flags. A refused one is named by its position, never
