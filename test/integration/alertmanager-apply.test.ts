@@ -3,7 +3,7 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {CoreV1Api, KubeConfig, type V1Secret, Watch} from '@kubernetes/client-node'
+import {CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Secret, Watch} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
@@ -185,5 +185,166 @@ describe('alertmanager apply', () => {
     }
     expect(runs.at(-4)!.stderr).toContain('✗ undefined receiver "missing" used in route')
     expect((await readSecret())?.metadata?.resourceVersion).toBe(rv)
+  })
+})
+
+
+/** A secret in the test namespace, written as a user or another tool would (no elife-k8s marks unless given). */
+async function putSecret(name: string, data: Record<string, string>, extra: Partial<V1Secret> = {}): Promise<V1Secret> {
+  const existing = await readSecret(name)
+  if (existing) await core.deleteNamespacedSecret({name, namespace})
+  return core.createNamespacedSecret({
+    namespace,
+    body: {
+      ...extra,
+      metadata: {name, namespace, ...extra.metadata},
+      data: Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
+    },
+  })
+}
+
+const previousOf = 'alertmanager.elife-k8s.elifesciences.org/previous-of'
+const previousState = 'alertmanager.elife-k8s.elifesciences.org/previous-state'
+
+describe('alertmanager apply: the -previous backup is only trusted when elife-k8s made it', () => {
+  it('refuses --rollback from a -previous it did not make (no alertmanager.yaml in it) and leaves the live secret as it was', async () => {
+    const live = await putSecret('am-foreign-rb', {'alertmanager.yaml': oldConfig})
+    const foreign = await putSecret('am-foreign-rb-previous', {'password': 'not-alertmanager'})
+    for (const args of [['--rollback', '--dry-run'], ['--rollback', '--yes']]) {
+      const result = await cli(['-n', namespace, '--secret', 'am-foreign-rb', ...args])
+      expect(result.exitCode, result.stderr).toBe(ExitCode.CONFLICT)
+      const lines = errorLines(result)
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toContain('secret "am-foreign-rb-previous" in')
+      expect(lines[0]).toContain('is not a backup elife-k8s made of "am-foreign-rb"')
+      // says how to get unstuck: mark a hand-made backup, or move the secret out of the way
+      expect(lines[0]).toContain(`kubectl annotate secret am-foreign-rb-previous -n ${namespace} --overwrite ${previousOf}=am-foreign-rb`)
+      expect(lines[0]).toContain('kubectl delete secret am-foreign-rb-previous')
+    }
+    expect((await readSecret('am-foreign-rb'))?.metadata?.resourceVersion).toBe(live.metadata?.resourceVersion)
+    expect(config(await readSecret('am-foreign-rb'))).toBe(oldConfig)
+    expect((await readSecret('am-foreign-rb-previous'))?.metadata?.resourceVersion).toBe(foreign.metadata?.resourceVersion)
+  })
+
+  it('refuses to overwrite an unrelated -previous secret on apply (also under --dry-run), changing neither secret', async () => {
+    const live = await putSecret('am-foreign-ap', {'alertmanager.yaml': oldConfig})
+    const foreign = await putSecret('am-foreign-ap-previous', {'token': 'someone-elses', 'ca.crt': 'x'}, {metadata: {labels: {app: 'other'}}})
+    const named = await putSecret('am-other-ap-previous', {'alertmanager.yaml': oldConfig}, {metadata: {annotations: {[previousOf]: 'some-other-secret'}}})
+    for (const args of [['--dry-run'], ['--yes']]) {
+      const result = await cli(['-n', namespace, '--secret', 'am-foreign-ap', '--template', templateFile, '--values-file', valuesFile, ...args])
+      expect(result.exitCode, result.stderr).toBe(ExitCode.CONFLICT)
+      expect(errorLines(result)).toHaveLength(1)
+      expect(errorLines(result)[0]).toContain(`has no ${previousOf} annotation`)
+    }
+    expect((await readSecret('am-foreign-ap'))?.metadata?.resourceVersion).toBe(live.metadata?.resourceVersion)
+    const after = await readSecret('am-foreign-ap-previous')
+    expect(after?.metadata?.resourceVersion).toBe(foreign.metadata?.resourceVersion)
+    expect(Object.keys(after?.data ?? {}).sort()).toEqual(['ca.crt', 'token'])
+
+    // a backup of another secret is not ours either; and a secret that is missing gets no -previous from someone else
+    const other = await cli(['-n', namespace, '--secret', 'am-other-ap', '--template', templateFile, '--values-file', valuesFile, '--yes'])
+    expect(other.exitCode, other.stderr).toBe(ExitCode.CONFLICT)
+    expect(errorLines(other)[0]).toContain('annotation names another secret')
+    expect(await readSecret('am-other-ap')).toBeUndefined()
+    expect((await readSecret('am-other-ap-previous'))?.metadata?.resourceVersion).toBe(named.metadata?.resourceVersion)
+
+    // the way out the refusal names: a hand-made backup, once marked, is used like ours
+    await core.patchNamespacedSecret({name: 'am-foreign-ap-previous', namespace, body: {metadata: {annotations: {[previousOf]: 'am-foreign-ap'}}}}, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+    const marked = await cli(['-n', namespace, '--secret', 'am-foreign-ap', '--template', templateFile, '--values-file', valuesFile, '--yes'])
+    expect(marked.exitCode, marked.stderr).toBe(0)
+    expect(config(await readSecret('am-foreign-ap'))).toBe(rendered)
+    expect(config(await readSecret('am-foreign-ap-previous'))).toBe(oldConfig)
+  })
+
+  it('never writes the live secret without alertmanager.yaml: a rollback to "had no alertmanager.yaml" or from a backup that lost it is refused', async () => {
+    // the live secret had no alertmanager.yaml before the apply: the backup records "no-key"
+    await putSecret('am-nokey', {'extra.tmpl': 'x'})
+    const apply = await cli(['-n', namespace, '--secret', 'am-nokey', '--template', templateFile, '--values-file', valuesFile, '--yes'])
+    expect(apply.exitCode, apply.stderr).toBe(0)
+    expect((await readSecret('am-nokey-previous'))?.metadata?.annotations?.[previousState]).toBe('no-key')
+    const before = await readSecret('am-nokey')
+    const rollback = await cli(['-n', namespace, '--secret', 'am-nokey', '--rollback', '--yes'])
+    expect(rollback.exitCode, rollback.stderr).toBe(ExitCode.CONFLICT)
+    expect(errorLines(rollback)).toHaveLength(1)
+    expect(errorLines(rollback)[0]).toContain('had no alertmanager.yaml before the last apply')
+    expect((await readSecret('am-nokey'))?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion)
+    expect(config(await readSecret('am-nokey'))).toBe(rendered)
+
+    // our backup, but its alertmanager.yaml was removed by hand since
+    await putSecret('am-lost', {'alertmanager.yaml': oldConfig})
+    await putSecret('am-lost-previous', {'notes': 'emptied by hand'}, {metadata: {annotations: {[previousOf]: 'am-lost', [previousState]: 'present'}}})
+    const lostBefore = await readSecret('am-lost')
+    const lost = await cli(['-n', namespace, '--secret', 'am-lost', '--rollback', '--yes'])
+    expect(lost.exitCode, lost.stderr).toBe(ExitCode.CONFLICT)
+    expect(errorLines(lost)[0]).toContain('secret "am-lost-previous" in')
+    expect(errorLines(lost)[0]).toContain('holds no alertmanager.yaml')
+    expect((await readSecret('am-lost'))?.metadata?.resourceVersion).toBe(lostBefore?.metadata?.resourceVersion)
+  })
+})
+
+describe('alertmanager apply: immutable secrets are refused in the plan, before anything is written', () => {
+  it('refuses to apply to an immutable live secret (exit 7) and leaves -previous untouched', async () => {
+    const live = await putSecret('am-immutable', {'alertmanager.yaml': oldConfig}, {immutable: true})
+    const backup = await putSecret('am-immutable-previous', {'alertmanager.yaml': 'route:\n  receiver: older\n'}, {metadata: {annotations: {[previousOf]: 'am-immutable', [previousState]: 'present'}}})
+    for (const args of [['--dry-run'], ['--yes']]) {
+      const result = await cli(['-n', namespace, '--secret', 'am-immutable', '--template', templateFile, '--values-file', valuesFile, ...args])
+      expect(result.exitCode, result.stderr).toBe(ExitCode.CONFLICT)
+      expect(errorLines(result)).toHaveLength(1)
+      expect(errorLines(result)[0]).toContain(`secret "am-immutable" in ${namespace} is immutable`)
+      expect(result.stderr).not.toMatch(/\n\s+at /)
+    }
+    const rollback = await cli(['-n', namespace, '--secret', 'am-immutable', '--rollback', '--yes'])
+    expect(rollback.exitCode, rollback.stderr).toBe(ExitCode.CONFLICT)
+    expect(errorLines(rollback)[0]).toContain('is immutable')
+    expect((await readSecret('am-immutable'))?.metadata?.resourceVersion).toBe(live.metadata?.resourceVersion)
+    expect((await readSecret('am-immutable-previous'))?.metadata?.resourceVersion).toBe(backup.metadata?.resourceVersion)
+  })
+
+  it('refuses when the -previous backup is immutable, leaving the live secret untouched', async () => {
+    const live = await putSecret('am-immutable-bk', {'alertmanager.yaml': oldConfig})
+    const backup = await putSecret('am-immutable-bk-previous', {'alertmanager.yaml': 'route:\n  receiver: older\n'}, {immutable: true, metadata: {annotations: {[previousOf]: 'am-immutable-bk'}}})
+    const apply = await cli(['-n', namespace, '--secret', 'am-immutable-bk', '--template', templateFile, '--values-file', valuesFile, '--yes'])
+    expect(apply.exitCode, apply.stderr).toBe(ExitCode.CONFLICT)
+    expect(errorLines(apply)).toHaveLength(1)
+    expect(errorLines(apply)[0]).toContain(`secret "am-immutable-bk-previous" in ${namespace} is immutable`)
+    const rollback = await cli(['-n', namespace, '--secret', 'am-immutable-bk', '--rollback', '--yes'])
+    expect(rollback.exitCode, rollback.stderr).toBe(ExitCode.CONFLICT)
+    expect((await readSecret('am-immutable-bk'))?.metadata?.resourceVersion).toBe(live.metadata?.resourceVersion)
+    expect((await readSecret('am-immutable-bk-previous'))?.metadata?.resourceVersion).toBe(backup.metadata?.resourceVersion)
+  })
+})
+
+describe('alertmanager apply: diffs hide every secret-bearing value on both sides', () => {
+  it('an earlier configuration\'s user_key, tokens, passwords and HTTPS:// URLs are not printed by --rollback --dry-run or apply --dry-run', async () => {
+    const earlier = [
+      'global:',
+      `  smtp_auth_password: smtpPw${suffix}`,
+      'route:',
+      '  receiver: pager',
+      'receivers:',
+      '  - name: pager',
+      '    pushover_configs:',
+      `      - user_key: userKey${suffix}`,
+      `        token: pushToken${suffix}`,
+      '    webhook_configs:',
+      `      - url: HTTPS://pager.example.org/hook/upperPath${suffix}`,
+      '',
+    ].join('\n')
+    const hidden = [`smtpPw${suffix}`, `userKey${suffix}`, `pushToken${suffix}`, `upperPath${suffix}`]
+    await putSecret('am-redact', {'alertmanager.yaml': oldConfig})
+    await putSecret('am-redact-previous', {'alertmanager.yaml': earlier}, {metadata: {annotations: {[previousOf]: 'am-redact', [previousState]: 'present'}}})
+    const rollback = await cli(['-n', namespace, '--secret', 'am-redact', '--rollback', '--dry-run'])
+    expect(rollback.exitCode, rollback.stderr).toBe(0)
+    for (const value of hidden) expect(rollback.stdout + rollback.stderr).not.toContain(value)
+    expect(rollback.stdout).toContain('+       - user_key: <redacted>')
+    expect(rollback.stdout).toContain('+       - url: HTTPS://pager.example.org/…redacted')
+
+    // the same configuration live, replaced by an apply: the removed side is redacted too
+    await putSecret('am-redact', {'alertmanager.yaml': earlier})
+    await core.deleteNamespacedSecret({name: 'am-redact-previous', namespace})
+    const apply = await cli(['-n', namespace, '--secret', 'am-redact', '--template', templateFile, '--values-file', valuesFile, '--dry-run', '--json'])
+    expect(apply.exitCode, apply.stderr).toBe(0)
+    for (const value of hidden) expect(apply.stdout + apply.stderr).not.toContain(value)
+    expect(JSON.parse(apply.stdout).diff).toContain('-   smtp_auth_password: <redacted>')
   })
 })

@@ -84,7 +84,7 @@ describe('placeholders', () => {
     expect(parseValuesFile('# c\nexport A=1\nB="two words"\n', 'f')).toEqual({format: 'env', values: new Map([['A', '1'], ['B', 'two words']])})
     expect(parseValuesFile('A: https://x.org/a\nB: 2\n', 'f')).toEqual({format: 'yaml', values: new Map([['A', 'https://x.org/a'], ['B', '2']])})
     expect(cliError(() => parseValuesFile('- a\n- b\n', 'f')).line).toContain('values file f is YAML but not a mapping')
-    expect(cliError(() => parseSetFlags(['NOEQUALS'])).line).toContain('--set "NOEQUALS" is not NAME=VALUE')
+    expect(cliError(() => parseSetFlags(['NOEQUALS'])).line).toContain('the --set value is not NAME=VALUE')
   })
 })
 

@@ -1,5 +1,4 @@
 import {CoreV1Api} from '@kubernetes/client-node'
-import {readFileSync} from 'node:fs'
 
 import * as Flags from '@oclif/core/flags'
 
@@ -13,7 +12,7 @@ import {
   planRollback,
   readConfig,
 } from '../../lib/alertmanager/secret.js'
-import {findPlaceholders, mergeValues, parseSetFlags, parseValuesFile, renderTemplate} from '../../lib/alertmanager/template.js'
+import {findPlaceholders, mergeValues, parseSetFlags, parseValuesFile, readInput, renderTemplate} from '../../lib/alertmanager/template.js'
 import {checkAlertmanagerConfig} from '../../lib/alertmanager/validate.js'
 import {CliError} from '../../lib/errors.js'
 import {confirm} from '../../lib/render/confirm.js'
@@ -30,15 +29,6 @@ export interface AlertmanagerApplyResult extends AlertmanagerChange {
   placeholders: Array<{name: string; from: string}>
 }
 
-function readInput(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch (error) {
-    const code = (error as {code?: string}).code ?? 'unreadable'
-    throw new CliError('usage', `${what} ${file} cannot be read (${code})`, {hint: `check the path given to --${what === 'template' ? 'template' : 'values-file'}`})
-  }
-}
-
 export default class AlertmanagerApply extends BaseCommand<typeof AlertmanagerApply> {
   static override summary = 'Fill the Alertmanager config template and replace its secret in place, keeping the previous content for --rollback.'
 
@@ -46,9 +36,9 @@ export default class AlertmanagerApply extends BaseCommand<typeof AlertmanagerAp
 
 Placeholders are written \${NAME} and filled from --set NAME=VALUE, then --values-file (NAME=value lines or a YAML mapping NAME: value), then the environment. The result is checked as an Alertmanager configuration (the same verdicts as amtool check-config for the routing tree, receivers and the Slack/webhook/email notifiers) before anything is sent.
 
-The secret's ${configKey} key is replaced in place (created if the secret is missing, otherwise updated against the resourceVersion that was read); its labels, annotations and other keys are kept and it is never deleted. The content it replaces is kept in the Secret <secret>-previous, so --rollback can put it back (and a second --rollback undoes the first).
+The secret's ${configKey} key is replaced in place (created if the secret is missing, otherwise updated against the resourceVersion that was read); its labels, annotations and other keys are kept and it is never deleted. The content it replaces is kept in the Secret <secret>-previous, annotated as the backup of <secret>, so --rollback can put it back (and a second --rollback undoes the first). A <secret>-previous without that annotation (not made by elife-k8s), an immutable secret, and a rollback that would leave the secret without ${configKey} are refused (exit 7) before anything is written.
 
-The rendered configuration is held in memory only, and webhook URLs are never printed: the diff shows them as scheme://host/…redacted.`
+The rendered configuration is held in memory only, and secret values are never printed: the diff shows every value of a secret-bearing key (URLs, keys, tokens, passwords; both sides) as <redacted>, URLs as scheme://host/…redacted.`
 
   static override examples = [
     {description: 'See what would change, with URLs redacted', command: '<%= config.bin %> <%= command.id %> --template alertmanager-secret.yaml-template --values-file ~/alertmanager.env --dry-run'},
@@ -134,8 +124,8 @@ The rendered configuration is held in memory only, and webhook URLs are never pr
     const target = {namespace: this.namespace, secret: flags.secret}
     const plan = await this.callApi({verb: 'get secret', target: `"${flags.secret}" in ${this.namespace}`}, () => planRollback(this.kube.api(CoreV1Api), target))
     const summary = {namespace: plan.namespace, secret: plan.secret, previousSecret: plan.previousSecret, action: plan.action, diff: plan.diff}
-    const restored = plan.state.previousConfig === undefined ? undefined : checkAlertmanagerConfig(plan.state.previousConfig)
-    const base = {mode: 'rollback' as const, receivers: restored?.receivers ?? [], unusedReceivers: restored?.unusedReceivers ?? [], placeholders: []}
+    const restored = checkAlertmanagerConfig(plan.state.previousConfig)
+    const base = {mode: 'rollback' as const, receivers: restored.receivers, unusedReceivers: restored.unusedReceivers, placeholders: []}
     if (plan.action === 'unchanged' && !plan.state.finishOnly) {
       this.log(`secret "${plan.secret}" in ${plan.namespace} already holds the content kept in "${plan.previousSecret}"; nothing to roll back`)
       return {...summary, ...base, dryRun: flags['dry-run'], changed: false}

@@ -26,6 +26,50 @@ export const savedAtAnnotation = `${annotationPrefix}/saved-at`
 const pendingKey = `${configKey}.rolled-back`
 
 type PreviousState = 'present' | 'no-key' | 'absent'
+const previousStates: readonly string[] = ['present', 'no-key', 'absent']
+
+/**
+ * Whether `<secret>-previous` is a backup elife-k8s made of `secret`: every version that wrote one
+ * set the previous-of annotation to the live secret's name (and a previous-state we know). A
+ * sibling without that mark was made by someone else (by hand, by another tool, or a namesake
+ * secret that has nothing to do with Alertmanager): we neither overwrite it nor restore from it.
+ * Pure, so the rule is tested with plain objects.
+ */
+export function previousOwnership(previous: V1Secret, secret: string): {ours: true; state: PreviousState} | {ours: false; why: string} {
+  const annotations = previous.metadata?.annotations ?? {}
+  const of = annotations[previousOfAnnotation]
+  if (of === undefined) return {ours: false, why: `it has no ${previousOfAnnotation} annotation`}
+  if (of !== secret) return {ours: false, why: `its ${previousOfAnnotation} annotation names another secret`}
+  const state = annotations[previousStateAnnotation] ?? 'present'
+  if (!previousStates.includes(state)) return {ours: false, why: `its ${previousStateAnnotation} annotation is not one elife-k8s writes`}
+  // elife-k8s writes Opaque backups; a Secret's type cannot be changed by an update.
+  if (previous.type !== undefined && previous.type !== 'Opaque') return {ours: false, why: 'it is not of type Opaque'}
+  return {ours: true, state: state as PreviousState}
+}
+
+/** Refuses a `-previous` secret that is not ours; says how to mark a hand-made backup or clear the way. */
+function assertPreviousIsOurs(previous: V1Secret, target: SecretTarget): PreviousState {
+  const ownership = previousOwnership(previous, target.secret)
+  if (ownership.ours) return ownership.state
+  const name = previousSecretName(target.secret)
+  throw new CliError('conflict', `secret "${name}" in ${target.namespace} is not a backup elife-k8s made of "${target.secret}" (${ownership.why}), so it is left alone and nothing was changed`, {
+    hint: `if it holds an earlier ${configKey} of "${target.secret}" (made by hand or by a tool that did not mark it), mark it with \`kubectl annotate secret ${name} -n ${target.namespace} --overwrite ${previousOfAnnotation}=${target.secret}\`; otherwise move it out of the way (\`kubectl delete secret ${name} -n ${target.namespace}\` after keeping a copy) or pick another --secret`,
+  })
+}
+
+/**
+ * An immutable Secret (`immutable: true`) can only be deleted and created again, which this
+ * command never does: refuse in the plan, before anything is written.
+ */
+function assertMutable(secret: V1Secret | undefined, namespace: string, role: 'live' | 'previous'): void {
+  if (secret?.immutable !== true) return
+  const name = secret.metadata?.name ?? '?'
+  throw new CliError('conflict', `secret "${name}" in ${namespace} is immutable (immutable: true), so its ${configKey} cannot be ${role === 'live' ? 'replaced in place' : 'updated'}; nothing was changed`, {
+    hint: role === 'live'
+      ? `Kubernetes only allows deleting and re-creating an immutable secret: if that is what you want, copy it, \`kubectl delete secret ${name} -n ${namespace}\`, and run this command again to create it`
+      : `it holds the content --rollback would restore; copy it if you need it, then \`kubectl delete secret ${name} -n ${namespace}\` and run this command again`,
+  })
+}
 
 export interface SecretTarget {
   namespace: string
@@ -43,10 +87,12 @@ export interface AlertmanagerChange {
   diff: string[]
 }
 
-/** The parts of a plan that must never be printed: the current secret and its configuration. */
+/** The parts of a plan that must never be printed: the current secrets and their configuration. */
 interface PlanState {
   current?: V1Secret
   currentConfig?: string
+  /** `<secret>-previous` as read (ours, or absent): the backup is written against its resourceVersion. */
+  previous?: V1Secret
 }
 
 export interface ApplyPlan extends AlertmanagerChange {
@@ -83,19 +129,32 @@ async function assertNamespace(core: CoreV1Api, namespace: string): Promise<void
   }
 }
 
-/** Reads the secret and computes what an apply of `rendered` would change. Touches nothing. */
+/**
+ * Reads the secret and its `-previous` sibling and computes what an apply of `rendered` would
+ * change. Touches nothing. Refuses (exit 7) anything the execution would have to stop on halfway:
+ * an immutable secret or sibling, or a sibling that is not our backup.
+ */
 export async function planApply(core: CoreV1Api, target: SecretTarget, rendered: string, knownSecrets: readonly string[]): Promise<ApplyPlan> {
   const current = await readSecret(core, target.namespace, target.secret)
   if (!current) await assertNamespace(core, target.namespace)
   const currentConfig = decode(current)
   const action = !current ? 'create' : currentConfig === rendered ? 'unchanged' : 'update'
+  let previous: V1Secret | undefined
+  if (action !== 'unchanged') {
+    assertMutable(current, target.namespace, 'live')
+    previous = await readSecret(core, target.namespace, previousSecretName(target.secret))
+    if (previous) {
+      assertPreviousIsOurs(previous, target)
+      assertMutable(previous, target.namespace, 'previous')
+    }
+  }
   return {
     namespace: target.namespace,
     secret: target.secret,
     previousSecret: previousSecretName(target.secret),
     action,
     diff: action === 'unchanged' ? [] : redactedDiff(currentConfig ?? '', rendered, knownSecrets),
-    state: {current, currentConfig},
+    state: {current, currentConfig, previous},
   }
 }
 
@@ -120,20 +179,45 @@ function previousBody(target: SecretTarget, existing: V1Secret | undefined, stat
   }
 }
 
-/** Creates or updates `<secret>-previous` (against its resourceVersion when it exists). */
-async function writePrevious(core: CoreV1Api, target: SecretTarget, state: PreviousState, data: Record<string, string>): Promise<void> {
+/**
+ * Creates `<secret>-previous`, or updates it against the resourceVersion the plan read (so a
+ * sibling that changed or was swapped for someone else's since is never overwritten: 409).
+ * Returns what was written, for the next write in the same run.
+ */
+async function writePrevious(
+  core: CoreV1Api,
+  target: SecretTarget,
+  existing: V1Secret | undefined,
+  state: PreviousState,
+  data: Record<string, string>,
+  afterLive = false,
+): Promise<V1Secret> {
   const name = previousSecretName(target.secret)
-  const existing = await readSecret(core, target.namespace, name)
   const body = previousBody(target, existing, state, data)
-  if (existing) await core.replaceNamespacedSecret({name, namespace: target.namespace, body})
-  else await core.createNamespacedSecret({namespace: target.namespace, body})
+  try {
+    if (existing) return await core.replaceNamespacedSecret({name, namespace: target.namespace, body})
+    return await core.createNamespacedSecret({namespace: target.namespace, body})
+  } catch (error) {
+    if (!isConflict(error)) throw error
+    if (afterLive) {
+      throw new CliError('conflict', `secret "${target.secret}" in ${target.namespace} holds the restored ${configKey}, but "${name}" changed meanwhile and still holds both contents`, {
+        hint: 'run --rollback again to finish (it only updates the backup)',
+        cause: error,
+      })
+    }
+    throw new CliError('conflict', `secret "${name}" in ${target.namespace} changed while we were about to update it, so it was left alone and secret "${target.secret}" was not changed`, {
+      hint: 'someone else is editing it; run the command again to see the new plan',
+      cause: error,
+    })
+  }
 }
 
-/** The secret with alertmanager.yaml replaced; labels, annotations, type and other keys kept. */
-function withConfig(secret: V1Secret, config: string | undefined): V1Secret {
-  const data = {...secret.data}
-  if (config === undefined) delete data[configKey]
-  else data[configKey] = encode(config)
+/**
+ * The secret with alertmanager.yaml replaced; labels, annotations, type and other keys kept.
+ * `config` is a string by type: a live secret is never written without its configuration.
+ */
+function withConfig(secret: V1Secret, config: string): V1Secret {
+  const data = {...secret.data, [configKey]: encode(config)}
   // stringData would be merged into data by the server; we never send it.
   const {stringData: _ignored, ...rest} = secret
   return {...rest, data}
@@ -147,7 +231,7 @@ const conflictRetries = 3
  * still what the plan was made against), retry on the new version; otherwise stop, since the
  * diff the user confirmed is stale.
  */
-async function replaceConfig(core: CoreV1Api, target: SecretTarget, current: V1Secret, expectedConfig: string | undefined, config: string | undefined): Promise<V1Secret> {
+async function replaceConfig(core: CoreV1Api, target: SecretTarget, current: V1Secret, expectedConfig: string | undefined, config: string): Promise<V1Secret> {
   let live = current
   for (let attempt = 1; ; attempt++) {
     try {
@@ -155,7 +239,7 @@ async function replaceConfig(core: CoreV1Api, target: SecretTarget, current: V1S
     } catch (error) {
       if (!isConflict(error)) throw error
       const reread = await readSecret(core, target.namespace, target.secret)
-      if (!reread || decode(reread) !== expectedConfig || attempt >= conflictRetries) {
+      if (!reread || reread.immutable === true || decode(reread) !== expectedConfig || attempt >= conflictRetries) {
         throw new CliError('conflict', `secret "${target.secret}" in ${target.namespace} changed while we were updating it`, {
           hint: 'someone else is editing it; run the command again to see the new diff',
           cause: error,
@@ -174,9 +258,9 @@ export async function executeApply(core: CoreV1Api, plan: ApplyPlan, rendered: s
   const target = {namespace: plan.namespace, secret: plan.secret}
   const summary = {namespace: plan.namespace, secret: plan.secret, previousSecret: plan.previousSecret, action: plan.action, diff: plan.diff}
   if (plan.action === 'unchanged') return summary
-  const {current, currentConfig} = plan.state
+  const {current, currentConfig, previous} = plan.state
   if (!current) {
-    await writePrevious(core, target, 'absent', {})
+    await writePrevious(core, target, previous, 'absent', {})
     try {
       await core.createNamespacedSecret({
         namespace: plan.namespace,
@@ -193,16 +277,21 @@ export async function executeApply(core: CoreV1Api, plan: ApplyPlan, rendered: s
     }
     return summary
   }
-  await writePrevious(core, target, currentConfig === undefined ? 'no-key' : 'present', currentConfig === undefined ? {} : {[configKey]: encode(currentConfig)})
+  await writePrevious(core, target, previous, currentConfig === undefined ? 'no-key' : 'present', currentConfig === undefined ? {} : {[configKey]: encode(currentConfig)})
   await replaceConfig(core, target, current, currentConfig, rendered)
   return summary
 }
 
 export interface RollbackPlan extends AlertmanagerChange {
-  readonly state: {current: V1Secret; currentConfig?: string; previous: V1Secret; previousConfig?: string; finishOnly: boolean}
+  readonly state: {current: V1Secret; currentConfig?: string; previous: V1Secret; previousConfig: string; finishOnly: boolean}
 }
 
-/** Reads the secret and its `-previous` sibling and computes what a rollback would change. */
+/**
+ * Reads the secret and its `-previous` sibling and computes what a rollback would change.
+ * Refuses (exit 7) a sibling that is not our backup or holds no alertmanager.yaml to restore,
+ * and an immutable secret or sibling, so a rollback never leaves the live secret without its
+ * configuration or stops halfway.
+ */
 export async function planRollback(core: CoreV1Api, target: SecretTarget): Promise<RollbackPlan> {
   const current = await readSecret(core, target.namespace, target.secret)
   if (!current) {
@@ -218,14 +307,26 @@ export async function planRollback(core: CoreV1Api, target: SecretTarget): Promi
       hint: 'a rollback needs an earlier `elife-k8s alertmanager apply`; apply the configuration you want instead',
     })
   }
-  const state = (previous.metadata?.annotations?.[previousStateAnnotation] ?? 'present') as PreviousState
+  const state = assertPreviousIsOurs(previous, target)
   if (state === 'absent') {
     throw new CliError('conflict', `secret "${target.secret}" in ${target.namespace} did not exist before the last apply, so there is no earlier content to restore`, {
       hint: 'apply the configuration you want with --template; elife-k8s never deletes the secret',
     })
   }
+  if (state === 'no-key') {
+    throw new CliError('conflict', `secret "${target.secret}" in ${target.namespace} had no ${configKey} before the last apply, so there is no earlier configuration to restore (restoring that would leave Alertmanager without one); nothing was changed`, {
+      hint: 'apply the configuration you want with --template',
+    })
+  }
+  const previousConfig = decode(previous)
+  if (previousConfig === undefined) {
+    throw new CliError('conflict', `secret "${previousName}" in ${target.namespace} holds no ${configKey}, so there is nothing to restore into "${target.secret}" (that would leave Alertmanager without a configuration); nothing was changed`, {
+      hint: `check what "${previousName}" holds, or apply the configuration you want with --template`,
+    })
+  }
+  assertMutable(current, target.namespace, 'live')
+  assertMutable(previous, target.namespace, 'previous')
   const currentConfig = decode(current)
-  const previousConfig = state === 'no-key' ? undefined : decode(previous)
   // A rollback interrupted after the live secret was restored: only the swap is left to finish.
   const finishOnly = currentConfig === previousConfig && previous.data?.[pendingKey] !== undefined
   const action = finishOnly || currentConfig === previousConfig ? 'unchanged' : 'update'
@@ -234,7 +335,7 @@ export async function planRollback(core: CoreV1Api, target: SecretTarget): Promi
     secret: target.secret,
     previousSecret: previousName,
     action,
-    diff: action === 'unchanged' ? [] : redactedDiff(currentConfig ?? '', previousConfig ?? '', []),
+    diff: action === 'unchanged' ? [] : redactedDiff(currentConfig ?? '', previousConfig, []),
     state: {current, currentConfig, previous, previousConfig, finishOnly},
   }
 }
@@ -250,18 +351,17 @@ export async function executeRollback(core: CoreV1Api, plan: RollbackPlan): Prom
   const {current, currentConfig, previous, previousConfig, finishOnly} = plan.state
   if (finishOnly) {
     const replaced = previous.data?.[pendingKey]
-    await writePrevious(core, target, replaced === undefined ? 'no-key' : 'present', replaced === undefined ? {} : {[configKey]: replaced})
+    await writePrevious(core, target, previous, replaced === undefined ? 'no-key' : 'present', replaced === undefined ? {} : {[configKey]: replaced})
     return summary
   }
   const replacedState: PreviousState = currentConfig === undefined ? 'no-key' : 'present'
   if (plan.action === 'unchanged') return summary
-  const previousState = previousConfig === undefined ? 'no-key' : 'present'
-  await writePrevious(core, target, previousState, {
-    ...(previousConfig === undefined ? {} : {[configKey]: encode(previousConfig)}),
+  const recorded = await writePrevious(core, target, previous, 'present', {
+    [configKey]: encode(previousConfig),
     ...(currentConfig === undefined ? {} : {[pendingKey]: encode(currentConfig)}),
   })
   await replaceConfig(core, target, current, currentConfig, previousConfig)
-  await writePrevious(core, target, replacedState, currentConfig === undefined ? {} : {[configKey]: encode(currentConfig)})
+  await writePrevious(core, target, recorded, replacedState, currentConfig === undefined ? {} : {[configKey]: encode(currentConfig)}, true)
   return summary
 }
 

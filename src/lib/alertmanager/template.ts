@@ -1,3 +1,5 @@
+import {readFileSync} from 'node:fs'
+
 import {isMap, isPair, isScalar, isSeq, parseDocument, type Document, visit} from 'yaml'
 
 import {CliError} from '../errors.js'
@@ -23,20 +25,56 @@ export interface PlaceholderValues {
   sources: Map<string, ValueSource>
 }
 
-/** Parses repeated `--set NAME=VALUE` flags. */
+const namePattern = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * Reads the template or the values file. The path is named in errors, except when it is a URL:
+ * a webhook URL pasted where the file name goes must not be printed back.
+ */
+export function readInput(file: string, what: 'template' | 'values file'): string {
+  const flag = what === 'template' ? '--template' : '--values-file'
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
+    throw new CliError('usage', `the ${flag} value is a URL, not a file path (not shown, as it may be a secret)`, {
+      hint: what === 'template' ? 'pass the template file, e.g. --template alertmanager-secret.yaml-template' : 'pass webhook URLs with --set NAME=URL, or put NAME=URL lines in the file given to --values-file',
+    })
+  }
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    const code = (error as {code?: string}).code ?? 'unreadable'
+    throw new CliError('usage', `${what} ${file} cannot be read (${code})`, {hint: `check the path given to ${flag}`})
+  }
+}
+
+/**
+ * Parses repeated `--set NAME=VALUE` flags. A refused one is named by its position, never
+ * echoed: `--set "$URL"` (the NAME= forgotten) would otherwise print the webhook URL.
+ */
 export function parseSetFlags(sets: readonly string[]): Map<string, string> {
   const values = new Map<string, string>()
-  for (const set of sets) {
+  sets.forEach((set, index) => {
     const eq = set.indexOf('=')
     const name = eq === -1 ? set : set.slice(0, eq)
-    if (eq === -1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw new CliError('usage', `--set ${eq === -1 ? `"${name}"` : `"${name}=…"`} is not NAME=VALUE`, {
-        hint: 'pass each placeholder as --set NAME=VALUE (NAME as in ${NAME} in the template)',
+    if (eq === -1 || !namePattern.test(name)) {
+      const which = sets.length === 1 ? 'the --set value' : `--set value ${index + 1} of ${sets.length}`
+      throw new CliError('usage', `${which} is not NAME=VALUE (${eq === -1 ? 'it has no "="' : 'the part before "=" is not a placeholder name'}; its text is not shown, as it may be a secret)`, {
+        hint: 'pass each placeholder as --set NAME=VALUE (NAME as in ${NAME} in the template), e.g. --set SLACK_WEBHOOK_URL="$SLACK_URL"',
       })
     }
     values.set(name, set.slice(eq + 1))
-  }
+  })
   return values
+}
+
+/**
+ * Where a YAML error is, in words, without yaml's message: its message can quote the source
+ * (an alias or tag name, and the lines after the first show the text itself), and the source
+ * here holds webhook URLs.
+ */
+export function yamlErrorWhere(error: {code: string; linePos?: [{line: number; col: number}, ...unknown[]]}): string {
+  const what = error.code.toLowerCase().replaceAll('_', ' ')
+  const at = error.linePos?.[0]
+  return at ? `${what} at line ${at.line}, column ${at.col}` : what
 }
 
 /**
@@ -59,7 +97,7 @@ export function parseValuesFile(text: string, file: string): {values: Map<string
   }
   const doc = parseDocument(text)
   if (doc.errors.length > 0) {
-    throw new CliError('usage', `values file ${file} is neither NAME=value lines nor YAML (${firstLine(doc.errors[0].message)})`, {
+    throw new CliError('usage', `values file ${file} is neither NAME=value lines nor YAML (${yamlErrorWhere(doc.errors[0])})`, {
       hint: 'write one NAME=value per line, or a YAML mapping of NAME: value',
     })
   }
@@ -69,7 +107,13 @@ export function parseValuesFile(text: string, file: string): {values: Map<string
     throw new CliError('usage', `values file ${file} is YAML but not a mapping of NAME: value`, {hint: 'write one NAME: value per line'})
   }
   const values = new Map<string, string>()
-  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+  for (const [index, [name, value]] of Object.entries(parsed as Record<string, unknown>).entries()) {
+    // A key that is not a NAME may be a pasted secret: named by position only.
+    if (!namePattern.test(name)) {
+      throw new CliError('usage', `values file ${file}: key ${index + 1} is not a placeholder name (its text is not shown, as it may be a secret)`, {
+        hint: 'write one NAME: value (or NAME=value) per line, NAME as in ${NAME} in the template',
+      })
+    }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw new CliError('usage', `values file ${file}: ${name} is not a plain string`, {hint: 'give each placeholder a single string value'})
     }
@@ -118,15 +162,10 @@ export interface RenderedTemplate {
   substituted: string[]
 }
 
-function firstLine(message: string): string {
-  return message.split('\n')[0]
-}
-
 function parseTemplate(text: string, file: string): Document {
   const doc = parseDocument(text, {keepSourceTokens: false})
   if (doc.errors.length > 0) {
-    // Only the first line: yaml's later lines quote the source, which may hold secrets.
-    throw new CliError('usage', `template ${file} is not valid YAML: ${firstLine(doc.errors[0].message)}`, {
+    throw new CliError('usage', `template ${file} is not valid YAML: ${yamlErrorWhere(doc.errors[0])}`, {
       hint: 'fix the template; placeholders must sit inside YAML values, e.g. api_url: ${SLACK_URL}',
     })
   }

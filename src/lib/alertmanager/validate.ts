@@ -1,6 +1,6 @@
 import {parseDocument} from 'yaml'
 
-import {isHttpUrl} from './template.js'
+import {isHttpUrl, yamlErrorWhere} from './template.js'
 
 /**
  * Checks an Alertmanager configuration the way Alertmanager's own loader (config.Load, which
@@ -88,8 +88,8 @@ export function checkAlertmanagerConfig(text: string): AlertmanagerCheck {
   const errors: string[] = []
   const doc = parseDocument(text, {uniqueKeys: true})
   if (doc.errors.length > 0) {
-    // First line only: yaml's later lines quote the source, which holds the webhook URLs.
-    return {errors: [`does not parse as YAML: ${doc.errors[0].message.split('\n')[0]}`], unusedReceivers: [], receivers: []}
+    // Where, not yaml's message: it can quote the source, which holds the webhook URLs.
+    return {errors: [`does not parse as YAML: ${yamlErrorWhere(doc.errors[0])}`], unusedReceivers: [], receivers: []}
   }
   const config: unknown = doc.toJS()
   if (config === null || config === undefined) return {errors: ['no route provided in config'], unusedReceivers: [], receivers: []}
