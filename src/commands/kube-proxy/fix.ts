@@ -7,7 +7,7 @@ import {CliError, ExitCode} from '../../lib/errors.js'
 import {type Finding, runChecks} from '../../lib/kube-proxy/checks.js'
 import {isBindAddress} from '../../lib/kube-proxy/config.js'
 import {describeKubeProxyOnEks, type EksKubeProxyInfo} from '../../lib/kube-proxy/eks.js'
-import {confirmWritten, finishRestart, type FixPlan, planFix, startRestart, waitForRestart, writeConfig} from '../../lib/kube-proxy/fix.js'
+import {confirmWritten, finishRestart, WrittenConfigMismatch, type FixPlan, planFix, startRestart, waitForRestart, writeConfig} from '../../lib/kube-proxy/fix.js'
 import {configMapName, type KubeProxyClients, kubeProxyImage, podsByNode, readKubeProxyState, savedStrategyAnnotation} from '../../lib/kube-proxy/state.js'
 import {parseVersion} from '../../lib/kube-proxy/version.js'
 import {confirm} from '../../lib/render/confirm.js'
@@ -116,7 +116,14 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
         changed.push(`configmap "${configMapName}" now sets metricsBindAddress ${plan.metricsBindAddress.to} (was ${plan.metricsBindAddress.from})`)
         this.steps.success(`${configMapName}: metricsBindAddress ${plan.metricsBindAddress.from} → ${plan.metricsBindAddress.to} (no other byte changed)`)
         // Never restart kube-proxy onto a config it cannot read: read back what is stored and parse it first.
-        const written = await this.callApi({verb: 'read configmap', target: `"${configMapName}" in ${namespace}`}, () => confirmWritten(this.clients, state, plan))
+        let written: string
+        try {
+          written = await this.callApi({verb: 'read configmap', target: `"${configMapName}" in ${namespace}`}, () => confirmWritten(this.clients, state, plan))
+        } catch (error) {
+          // Its message says what the ConfigMap holds now (ours put back, or someone else's).
+          if (error instanceof WrittenConfigMismatch) changed.length = 0
+          throw error
+        }
         restartPlan = {...plan, updatedConfig: written}
         this.steps.success(`${configMapName} read back: it parses as ${plan.configFormat.toUpperCase()} and sets metricsBindAddress ${plan.metricsBindAddress.to}`)
       }

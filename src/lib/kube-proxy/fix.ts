@@ -172,6 +172,9 @@ export async function writeConfig(clients: KubeProxyClients, state: KubeProxySta
   }
 }
 
+/** The ConfigMap read back after our write is not what we wrote; the message says what it holds now. */
+export class WrittenConfigMismatch extends CliError {}
+
 /**
  * Reads the ConfigMap back after `writeConfig` and checks that what is stored now parses as the
  * config kube-proxy will read, with the new metricsBindAddress and nothing else changed. If not
@@ -203,7 +206,7 @@ export async function confirmWritten(clients: KubeProxyClients, state: KubeProxy
       restored = false
     }
   }
-  throw new CliError('conflict', `${object} read back after the edit is not the config we wrote (${problem}); ${restored ? 'the previous config was put back and' : 'it was left as it is now, and'} no kube-proxy pod was restarted`, {
+  throw new WrittenConfigMismatch('conflict', `${object} read back after the edit is not the config we wrote (${problem}); ${restored ? 'the previous config was put back and' : 'it was left as it is now, and'} no kube-proxy pod was restarted`, {
     hint: 'inspect it with `kubectl -n kube-system get configmap kube-proxy-config -o yaml`, then run the command again',
   })
 }
