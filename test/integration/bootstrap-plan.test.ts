@@ -279,7 +279,7 @@ describe('bootstrap', () => {
       const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'))
       expect(errors).toHaveLength(1)
       expect(errors[0]).toContain('error: flux already runs in namespace flux outside a helm 3 release: deployment "flux" (docker.io/fluxcd/flux:1.21.1, labelled heritage=Helm: a helm 2 release); bootstrap does not install a second one over it')
-      expect(errors[0]).toContain('run bootstrap again with --skip flux')
+      expect(errors[0]).toContain('run bootstrap again with --skip flux; to have helm 3 manage it, convert its helm 2 release (`helm 2to3 convert flux`) or delete it (`kubectl -n flux delete deployment flux` and the release\'s other objects) first')
       expect(result.stdout).toBe('')
     }
     const operator = await bootstrap(['--flux-namespace', 'flux', '--only', 'helm-operator', '--dry-run'])

@@ -242,7 +242,7 @@ describe('kube-proxy fix survives an API server restart (own cluster instance)',
  * (the fake kubelets run its pods), with the given kube-proxy-config text.
  */
 async function kubeProxyCopy(core: CoreV1Api, apps: AppsV1Api, namespace: string, configText: string): Promise<void> {
-  await core.createNamespace({body: {metadata: {name: namespace}}})
+  if (!(await core.readNamespace({name: namespace}).catch(() => undefined))) await core.createNamespace({body: {metadata: {name: namespace}}})
   await core.createNamespacedServiceAccount({namespace, body: {metadata: {name: 'kube-proxy'}}})
   await core.createNamespacedConfigMap({namespace, body: {metadata: {name: 'kube-proxy-config', labels: {'k8s-app': 'kube-proxy'}}, data: {config: configText}}})
   const ds = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
@@ -365,8 +365,12 @@ spec:
     namespaceSelector:
       matchLabels: {kubernetes.io/metadata.name: ${namespace}}
 `
+    await core.createNamespace({body: {metadata: {name: namespace}}})
     const applied = await runTool(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {input: manifest})
     expect(applied.exitCode, applied.stderr).toBe(0)
+    // The API server takes a moment to load a new policy: until a (dry-run) pod for that node is refused.
+    const probe = {metadata: {name: 'probe'}, spec: {containers: [{name: 'probe', image: 'probe'}], affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchFields: [{key: 'metadata.name', operator: 'In', values: [withoutPod]}]}]}}}}}
+    await until('the admission policy to be in force', async () => (await core.createNamespacedPod({namespace, body: probe, dryRun: 'All'}).then(() => false, () => true)) || undefined)
     const system = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
     await kubeProxyCopy(core, apps, namespace, system.data!.config.replace(/^metricsBindAddress: .*$/m, 'metricsBindAddress: 127.0.0.1:10249'))
     await until('pods on the two other nodes', async () => {

@@ -75,10 +75,10 @@ describe('bootstrap finds a flux that runs outside helm 3', () => {
   })
 
   it('names it by release name, helm 2 label or image; ignores what helm 3 would adopt and unrelated ones', () => {
-    expect(unmanagedInstalls([deployment('flux', 'docker.io/fluxcd/flux:1.21.1', {heritage: 'Helm', release: 'flux'})], 'flux', 'flux')).toEqual([
-      'deployment "flux" (docker.io/fluxcd/flux:1.21.1, labelled heritage=Helm: a helm 2 release)',
-    ])
-    expect(unmanagedInstalls([deployment('fluxd', 'registry.example.org/mirror/flux@sha256:abc')], 'flux', 'flux')).toEqual(['deployment "fluxd" (registry.example.org/mirror/flux@sha256:abc)'])
+    const helm2 = [deployment('flux', 'docker.io/fluxcd/flux:1.21.1', {heritage: 'Helm', release: 'flux'}), deployment('flux-memcached', 'memcached:1.5.20', {heritage: 'Helm', release: 'flux'})]
+    expect(unmanagedInstalls(helm2, 'flux', 'flux')).toEqual([{name: 'flux', description: 'deployment "flux" (docker.io/fluxcd/flux:1.21.1, labelled heritage=Helm: a helm 2 release)'}])
+    expect(unmanagedInstalls([helm2[1]], 'flux', 'flux')).toEqual([{name: 'flux-memcached', description: 'deployment "flux-memcached" (memcached:1.5.20, labelled heritage=Helm: a helm 2 release)'}])
+    expect(unmanagedInstalls([deployment('fluxd', 'registry.example.org/mirror/flux@sha256:abc')], 'flux', 'flux')).toEqual([{name: 'fluxd', description: 'deployment "fluxd" (registry.example.org/mirror/flux@sha256:abc)'}])
     expect(unmanagedInstalls([deployment('flux-helm-operator', 'docker.io/fluxcd/helm-operator:1.2.0', {release: 'helm-operator'})], 'helm-operator', 'flux')).toHaveLength(1)
     expect(unmanagedInstalls([deployment('flux', 'docker.io/fluxcd/flux:1.21.1', {}, {'meta.helm.sh/release-name': 'flux', 'meta.helm.sh/release-namespace': 'flux'})], 'flux', 'flux')).toEqual([])
     expect(unmanagedInstalls([deployment('flux-memcached', 'memcached:1.5.20', {release: 'flux-memcached'}), deployment('fluxcd-dashboard', 'example/flux-ui:1')], 'flux', 'flux')).toEqual([])

@@ -239,7 +239,7 @@ export function helmUpgradeCommand(spec: ChartSpec, options: {clusterArgs: strin
   return {args, input: `${JSON.stringify(spec.values, null, 2)}\n`}
 }
 
-async function existingInstalls(ctx: BootstrapContext, release: string): Promise<string[]> {
+async function existingInstalls(ctx: BootstrapContext, release: string): Promise<Array<{name: string; description: string}>> {
   const ns = ctx.options.fluxNamespace
   try {
     const deployments = await ctx.cluster().api(AppsV1Api).listNamespacedDeployment({namespace: ns})
@@ -276,8 +276,8 @@ async function readRelease(ctx: BootstrapContext, release: string): Promise<{ent
  * running the chart's image. A Deployment helm 3 would adopt (its meta.helm.sh annotations name
  * this release) is not one.
  */
-export function unmanagedInstalls(deployments: V1Deployment[], release: string, namespace: string): string[] {
-  const found: string[] = []
+export function unmanagedInstalls(deployments: V1Deployment[], release: string, namespace: string): Array<{name: string; description: string}> {
+  const found: Array<{name: string; description: string; runsChartImage: boolean}> = []
   for (const deployment of deployments) {
     const annotations = deployment.metadata?.annotations ?? {}
     if (annotations['meta.helm.sh/release-name'] === release && annotations['meta.helm.sh/release-namespace'] === namespace) continue
@@ -286,9 +286,12 @@ export function unmanagedInstalls(deployments: V1Deployment[], release: string, 
     const runsChartImage = images.some((image) => image.replace(/[@:][^/]*$/, '').split('/').at(-1) === release)
     if (deployment.metadata?.name !== release && labels.release !== release && !runsChartImage) continue
     const helm2 = labels.heritage === 'Helm' || labels.heritage === 'Tiller'
-    found.push(`deployment "${deployment.metadata?.name}" (${images.join(', ') || 'no image'}${helm2 ? `, labelled heritage=${labels.heritage}: a helm 2 release` : ''})`)
+    const name = deployment.metadata?.name ?? '?'
+    found.push({name, runsChartImage, description: `deployment "${name}" (${images.join(', ') || 'no image'}${helm2 ? `, labelled heritage=${labels.heritage}: a helm 2 release` : ''})`})
   }
-  return found
+  // The chart's own program first (fluxd, not the memcached of the same release), to name it.
+  const program = found.filter((f) => f.runsChartImage)
+  return (program.length > 0 ? program : found).map(({name, description}) => ({name, description}))
 }
 
 function chartStep(id: 'flux' | 'helm-operator', description: string): BootstrapStep {
@@ -313,8 +316,8 @@ function chartStep(id: 'flux' | 'helm-operator', description: string): Bootstrap
         if (existing.length > 0) {
           // helm 3 would refuse the objects it does not own, or, named otherwise, a second flux
           // would sync the same repository: stop and say what to do.
-          throw new CliError('conflict', `${spec.release} already runs in namespace ${ns} outside a helm 3 release: ${existing.join('; ')}; bootstrap does not install a second one over it`, {
-            hint: `to keep it, run bootstrap again with --skip ${id}; to have helm 3 manage it, convert its helm 2 release (\`helm 2to3 convert ${spec.release}\`) or delete it (\`kubectl -n ${ns} delete deployment NAME\`, and its other objects) first, then run bootstrap again`,
+          throw new CliError('conflict', `${spec.release} already runs in namespace ${ns} outside a helm 3 release: ${existing.map((e) => e.description).join('; ')}; bootstrap does not install a second one over it`, {
+            hint: `to keep it, run bootstrap again with --skip ${id}; to have helm 3 manage it, convert its helm 2 release (\`helm 2to3 convert ${spec.release}\`) or delete it (\`kubectl -n ${ns} delete deployment ${existing[0].name}\` and the release's other objects) first, then run bootstrap again`,
           })
         }
         return {state: 'todo', reason: `install release ${spec.release} in ${ns} (${from})`}
