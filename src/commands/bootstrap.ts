@@ -4,6 +4,7 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand} from '../base-command.js'
 import {type BootstrapContext, type ClusterAccess, selectSteps, stepIds, type StepCheck} from '../lib/bootstrap/plan.js'
 import {checkAll, runAll, type StepReport} from '../lib/bootstrap/run.js'
+import {validateGitUrl} from '../lib/bootstrap/values.js'
 import {CliError} from '../lib/errors.js'
 import {awsCredentials} from '../lib/eks/credentials.js'
 import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
@@ -34,13 +35,13 @@ export default class Bootstrap extends BaseCommand<typeof Bootstrap> {
   kubeconfig     kubeconfig entries for --cluster through EKS (as \`elife-k8s kubeconfig\`); not applicable without --cluster
   crds           helm-operator's HelmRelease CRD (bundled; --crds FILE|URL for another), server-side applied
   namespace      the flux namespace (--flux-namespace, default flux)
-  flux           \`helm upgrade -i flux\` from --chart-repo with git.url=--git-url, syncGarbageCollection.enabled=true, prometheus.serviceMonitor.create=true, prometheus.serviceMonitor.namespace=adm
+  flux           \`helm upgrade -i flux\` from --chart-repo with git.url=--git-url, syncGarbageCollection.enabled=true, prometheus.serviceMonitor.create=true, prometheus.serviceMonitor.namespace=adm; refused (exit 7) when flux already runs in the namespace outside a helm 3 release
   helm-operator  \`helm upgrade -i helm-operator\` with git.ssh.secretName=flux-git-deploy, helm.versions=v3, statusUpdateInterval=90s, resources.limits.memory=1Gi, resources.requests.memory=500Mi, resources.requests.cpu=400m, prometheus.serviceMonitor.create=true, prometheus.serviceMonitor.namespace=adm
   deploy-key     flux's public key (as \`fluxctl identity\`): add it to the Git repository as a deploy key with write access
   psp            delete EKS's eks.privileged PodSecurityPolicy, role and binding once baseline's are in place; not applicable on Kubernetes 1.25+
   kube-proxy     metricsBindAddress 0.0.0.0:10249 and a one-node-at-a-time restart (as \`elife-k8s kube-proxy fix\`)
 
-Each step is checked first (done, to do, not applicable, manual); only steps to do are acted on, after one confirmation. A second run changes nothing; a run that stopped part-way (interrupted, or a failed step) resumes where it stopped when run again. Charts are installed with the real helm 3 (--helm-binary / ELIFE_K8S_HELM / PATH), from --chart-repo by URL: the public Flux v1 chart repository is archived, so point it at a mirror if it is gone.`
+Each step is checked first (done, to do, not applicable, manual); only steps to do are acted on, after one confirmation. A second run changes nothing; a run that stopped part-way (interrupted, or a failed step) resumes where it stopped when run again. Values reach helm as a values file on its stdin, never through --set, so nothing in --git-url can set another value; --git-url must be user@host:path or an ssh:// or https:// URL without a password (exit 2 otherwise). Charts are installed with the real helm 3 (--helm-binary / ELIFE_K8S_HELM / PATH), from --chart-repo by URL: the public Flux v1 chart repository is archived, so point it at a mirror if it is gone.`
 
   static override examples = [
     {description: 'See the plan and each step\'s state; change nothing', command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --region us-east-1 --git-url git@github.com:elifesciences/elife-flux-cluster --dry-run'},
@@ -56,7 +57,7 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
     'role-arn': Flags.string({description: 'IAM role for the kubeconfig user (as `elife-k8s kubeconfig --role-arn`).'}),
     region: Flags.string({description: 'AWS region of --cluster (default: $AWS_REGION / the profile\'s).'}),
     profile: Flags.string({description: 'AWS profile for --cluster.'}),
-    'git-url': Flags.string({description: 'The Git repository flux syncs (the flux chart\'s git.url), e.g. git@github.com:elifesciences/elife-flux-cluster.'}),
+    'git-url': Flags.string({description: 'The Git repository flux syncs (the flux chart\'s git.url): git@HOST:OWNER/REPO, ssh://… or https://… without a password, e.g. git@github.com:elifesciences/elife-flux-cluster.'}),
     'flux-namespace': Flags.string({description: 'Namespace for flux and helm-operator.', default: 'flux'}),
     'chart-repo': Flags.string({description: 'Helm chart repository with the flux and helm-operator charts (the runbook\'s fluxcd repo, or a mirror).', default: 'https://charts.fluxcd.io'}),
     'flux-chart-version': Flags.string({description: 'flux chart version (default: the repository\'s latest, as the runbook does).'}),
@@ -75,6 +76,8 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
   public async run(): Promise<BootstrapResult> {
     const {flags} = this
     const {selected} = selectSteps(flags.only, flags.skip)
+    // Before anything is read or asked: the URL ends up in flux's chart values and in git's argv.
+    if (flags['git-url'] !== undefined) validateGitUrl(flags['git-url'])
     const ctx = this.context()
     const label = (check: StepCheck | {state: string}) => glyphState[check.state] ?? check.state
 

@@ -10,7 +10,7 @@ export default class Images extends BaseCommand<typeof Images> {
 
   static override description = `Replaces the runbook's "List all image versions running on cluster" one-liner (kubectl get pods -o jsonpath=... | sort | column -t), counting init and ephemeral containers too, and reading pods in pages so memory stays flat on a large cluster.
 
-The default view has one row per image, with how many pods and containers run it and in which namespaces. --by pod has one row per container (init and ephemeral containers marked); --wide adds the digest actually running and the pod's phase.`
+The default view has one row per image, with how many pods and containers run it and in which namespaces. --by pod has one row per container (init and ephemeral containers marked); --wide adds the digest actually running and the pod's phase to that view (--wide without --by pod is refused with exit code 2: a row per image has no single digest or phase).`
 
   static override examples = [
     {description: 'Every image in use, cluster-wide', command: '<%= config.bin %> <%= command.id %> -A'},
@@ -22,7 +22,7 @@ The default view has one row per image, with how many pods and containers run it
   static override flags = {
     'all-namespaces': allNamespacesFlag,
     by: Flags.option({options: ['image', 'pod'] as const, default: 'image', description: 'One row per image, or one row per container of each pod.'})(),
-    wide: Flags.boolean({description: 'With --by pod: add the running digest and the pod phase.', default: false}),
+    wide: Flags.boolean({description: 'With --by pod: add the running digest and the pod phase (refused without --by pod).', default: false}),
     selector: Flags.string({char: 'l', description: 'Only pods matching this label selector (e.g. app=journal).'}),
     image: Flags.string({description: 'Only images matching this pattern (substring, or a glob with *).'}),
   }

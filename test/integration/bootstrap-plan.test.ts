@@ -254,6 +254,42 @@ describe('bootstrap', () => {
     expect((JSON.parse(fix.stdout) as {changed: string[]}).changed).toEqual(['helm-operator'])
   })
 
+  // Issue 14 item 11: --git-url went through helm's --set parser, where ",x=y" set another value.
+  it('a --git-url that would set other chart values is refused before anything changes; values reach helm whole', async () => {
+    const ns = newNamespace()
+    const before = await clusterState(ns)
+    const injected = `${gitUrl},image.repository=registry.invalid/evil`
+    const result = await runCli(['bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', injected, '--flux-namespace', ns, '--only', 'namespace,flux', '--yes'], {env, timeoutMs: 300_000})
+    expect(result.exitCode, result.stderr).toBe(2)
+    const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'))
+    expect(errors).toEqual([expect.stringMatching(/^error: --git-url is not a Git repository URL flux can clone \(the path after "host:" has characters other than/)])
+    expect(result.stderr).not.toContain('registry.invalid')
+    expect(await clusterState(ns)).toBe(before)
+    const releases = await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-a', '-n', ns, '-o', 'json'])
+    expect(JSON.parse(releases.stdout || '[]')).toEqual([])
+  })
+
+  // Issue 14 item 20: bootstrap planned `helm install flux` over the fluxd that runs outside helm 3.
+  it('stops (exit 7) where flux already runs outside a helm 3 release, naming it and what to do', async () => {
+    // The seeded namespace flux runs Flux v1 and the Helm Operator from helm 2 releases.
+    const before = await clusterState('flux')
+    for (const extra of [['--dry-run'], ['--yes']]) {
+      const result = await bootstrap(['--flux-namespace', 'flux', '--only', 'flux', ...extra])
+      expect(result.exitCode, result.stderr).toBe(7)
+      const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'))
+      expect(errors).toHaveLength(1)
+      expect(errors[0]).toContain('error: flux already runs in namespace flux outside a helm 3 release: deployment "flux" (docker.io/fluxcd/flux:1.21.1, labelled heritage=Helm: a helm 2 release); bootstrap does not install a second one over it')
+      expect(errors[0]).toContain('run bootstrap again with --skip flux; to have helm 3 manage it, convert its helm 2 release (`helm 2to3 convert flux`) or delete it (`kubectl -n flux delete deployment flux` and the release\'s other objects) first')
+      expect(result.stdout).toBe('')
+    }
+    const operator = await bootstrap(['--flux-namespace', 'flux', '--only', 'helm-operator', '--dry-run'])
+    expect(operator.exitCode, operator.stderr).toBe(7)
+    expect(operator.stderr).toContain('helm-operator already runs in namespace flux outside a helm 3 release: deployment "helm-operator"')
+    expect(await clusterState('flux')).toBe(before)
+    const releases = await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-a', '-n', 'flux', '-o', 'json'])
+    expect(JSON.parse(releases.stdout || '[]')).toEqual([])
+  })
+
   it('bad input: unknown step, no --git-url, no terminal to confirm on', async () => {
     const unknown = await bootstrap(['--only', 'flux,nope', '--dry-run'])
     expect(unknown.exitCode).toBe(2)

@@ -42,7 +42,8 @@ async function fluxDeployment(ns: string, ready = true): Promise<void> {
             // Not ready: a node that does not exist, so the pod stays Pending.
             nodeSelector: {'kubernetes.io/hostname': ready ? node.name : `no-such-node-${suffix}`},
             tolerations: [{key: node.taint.key, operator: 'Exists'}],
-            containers: [{name: 'flux', image: 'docker.io/fluxcd/flux:1.21.1', ports: [{name: 'http', containerPort: 3030}]}],
+            // fluxd's own flags, as the fluxcd/flux chart sets them
+            containers: [{name: 'flux', image: 'docker.io/fluxcd/flux:1.21.1', args: ['--log-format=fmt', `--git-url=${gitUrl}`, '--git-branch', 'master', '--git-path=releases'], ports: [{name: 'http', containerPort: 3030}]}],
           },
         },
       },
@@ -122,9 +123,12 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
   })
 
   it('sync runs a sync job and waits until fluxd has applied the revision', async () => {
+    // Issue 14 item 20: --dry-run asks fluxd nothing (it used to read git-repo-config from it).
+    const asked = fluxd.requests.length
     const dry = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace, '--dry-run'], {env: env()})
     expect(dry.exitCode, dry.stderr).toBe(0)
-    expect(dry.stdout.trim()).toBe(`dry run: would ask fluxd in ${namespace} to sync master of ${gitUrl} (repository ready); nothing was asked`)
+    expect(fluxd.requests.slice(asked)).toEqual([])
+    expect(dry.stdout.trim()).toMatch(new RegExp(`^dry run: would ask fluxd \\(pod flux-[a-z0-9-]+ in ${namespace}\\) to sync master of ${gitUrl} \\(its --git-url and --git-branch\\); nothing was asked$`))
     const unconfirmed = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace], {env: env()})
     expect(unconfirmed.exitCode).toBe(8)
     expect(fluxd.requests.filter((r) => r.includes('update-manifests'))).toEqual([])

@@ -187,6 +187,21 @@ describe('elife-k8s images failures: one line and a documented exit code', () =>
     expect(JSON.parse(r.stdout)).toMatchObject({error: {kind: 'forbidden', exitCode: ExitCode.FORBIDDEN}})
   })
 
+  // Issue 14 item 20: --wide without --by pod was silently ignored.
+  it('--wide without --by pod is refused with one line, on the fast path and through oclif alike', async () => {
+    for (const env of [{}, {ELIFE_K8S_FAST_PATH: '0'}]) {
+      for (const args of [['-A', '--wide'], ['-A', '--by', 'image', '--wide']]) {
+        const r = await runCli(['images', ...args, '--kubeconfig', kubeconfig], {env})
+        expect(r.exitCode, r.stderr).toBe(ExitCode.USAGE)
+        expect(r.stdout).toBe('')
+        expect(r.stderr.trim().split('\n')).toEqual(['error: --wide adds the digest and phase columns of the per-container view, and the default --by image view has one row per image; add --by pod (e.g. `elife-k8s images -A --by pod --wide`)'])
+      }
+    }
+    const wide = await runCli(['images', '-n', 'prod', '--by', 'pod', '--wide', '--kubeconfig', kubeconfig])
+    expect(wide.exitCode, wide.stderr).toBe(0)
+    expect(wide.stdout.split('\n')[0]).toMatch(/^NAMESPACE\s+POD\s+CONTAINER\s+IMAGE\s+DIGEST\s+PHASE$/)
+  })
+
   it('--debug adds the stack trace', async () => {
     const r = await runCli(['images', '-A', '--debug', '--kubeconfig', viewerKubeconfig])
     expect(r.exitCode).toBe(ExitCode.FORBIDDEN)

@@ -6,6 +6,7 @@ import path from 'node:path'
 
 import {AppsV1Api, CoreV1Api, KubeConfig, type V1ConfigMap, type V1DaemonSet, type V1Pod, Watch} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {parse as parseYaml} from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {childEnv, repoRoot, runCli, runTool, type RunResult} from '../helpers/cli.js'
@@ -233,5 +234,169 @@ describe('kube-proxy fix survives an API server restart (own cluster instance)',
     expect(dsAfter.spec?.template.spec?.containers[0].image).toBe(dsBefore.spec?.template.spec?.containers[0].image)
     expect(Object.keys(dsAfter.metadata?.annotations ?? {}).filter((k) => k.includes('elife-k8s'))).toEqual([])
     expect(dsAfter.status?.updatedNumberScheduled).toBe(dsAfter.status?.desiredNumberScheduled)
+  })
+})
+
+/**
+ * A copy of kube-system's kube-proxy DaemonSet in a namespace of its own, running on every node
+ * (the fake kubelets run its pods), with the given kube-proxy-config text.
+ */
+async function kubeProxyCopy(core: CoreV1Api, apps: AppsV1Api, namespace: string, configText: string): Promise<void> {
+  if (!(await core.readNamespace({name: namespace}).catch(() => undefined))) await core.createNamespace({body: {metadata: {name: namespace}}})
+  await core.createNamespacedServiceAccount({namespace, body: {metadata: {name: 'kube-proxy'}}})
+  await core.createNamespacedConfigMap({namespace, body: {metadata: {name: 'kube-proxy-config', labels: {'k8s-app': 'kube-proxy'}}, data: {config: configText}}})
+  const ds = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
+  const {priorityClassName: _kubeSystemOnly, ...podSpec} = ds.spec!.template.spec!
+  await apps.createNamespacedDaemonSet({
+    namespace,
+    body: {metadata: {name: 'kube-proxy', labels: ds.metadata?.labels}, spec: {selector: ds.spec!.selector, updateStrategy: ds.spec!.updateStrategy, template: {metadata: {labels: ds.spec!.template.metadata?.labels}, spec: podSpec}}},
+  })
+}
+
+async function kubeProxyPods(core: CoreV1Api, namespace: string): Promise<V1Pod[]> {
+  return (await core.listNamespacedPod({namespace, labelSelector: 'k8s-app=kube-proxy'})).items.filter((p) => !p.metadata?.deletionTimestamp)
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 240; i++) {
+    const value = await fn()
+    if (value !== undefined) return value
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+describe('kube-proxy fix on a JSON kube-proxy-config (issue 14 item 1; own namespace)', () => {
+  const {core, apps} = clients(kubeconfig)
+  const namespace = `kp-json-${randomBytes(4).toString('hex')}`
+  // The fixture's EKS config as JSON, leaving metricsBindAddress to kube-proxy's default.
+  let jsonConfig: Record<string, unknown>
+
+  beforeAll(async () => {
+    const system = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
+    const {metricsBindAddress: _default, ...rest} = parseYaml(system.data!.config) as Record<string, unknown>
+    jsonConfig = rest
+    await kubeProxyCopy(core, apps, namespace, `${JSON.stringify(jsonConfig, null, 2)}\n`)
+    const nodes = (await core.listNode()).items.length
+    await until('the copy\'s pods to be Ready', async () => {
+      const pods = await kubeProxyPods(core, namespace)
+      return pods.length === nodes && pods.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? pods : undefined
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    await core.deleteNamespace({name: namespace}).catch(() => {})
+  })
+
+  it('adds metricsBindAddress as JSON, restarts onto a config that parses, and says what changed', async () => {
+    const podsBefore = (await kubeProxyPods(core, namespace)).map((p) => p.metadata!.name!)
+    const result = await fix(kubeconfig, ['-n', namespace, '--yes', '--timeout', '120'])
+    const stored = (await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace})).data!.config
+    // what kube-proxy will read: still JSON, the same settings, metrics on every address
+    expect(() => JSON.parse(stored), stored).not.toThrow()
+    expect(JSON.parse(stored)).toEqual({...jsonConfig, metricsBindAddress: '0.0.0.0:10249'})
+    expect(result.exitCode, result.stderr).toBe(0)
+    expect(result.stderr).not.toContain('nothing was changed')
+    expect(result.stderr).toContain('kube-proxy-config read back: it parses as JSON and sets metricsBindAddress 0.0.0.0:10249')
+    const nodes = (await core.listNode()).items.length
+    expect(result.stdout.trim().split('\n').at(-1)).toMatch(new RegExp(`^kube-proxy in ${namespace} now serves metrics on 0\\.0\\.0\\.0:10249, runs \\S+, and is Ready on ${nodes}/${nodes} nodes$`))
+    // every pod was replaced, and the replacements carry the digest of the stored config
+    const podsAfter = await kubeProxyPods(core, namespace)
+    expect(podsAfter.map((p) => p.metadata!.name).filter((name) => podsBefore.includes(name!))).toEqual([])
+    const ds = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace})
+    const hash = ds.spec!.template.metadata!.annotations!['kube-proxy.elife-k8s.elifesciences.org/config-hash']
+    expect(podsAfter.map((p) => p.metadata?.annotations?.['kube-proxy.elife-k8s.elifesciences.org/config-hash'])).toEqual(podsAfter.map(() => hash))
+    // a rerun reads the file it wrote
+    const check = await fix(kubeconfig, ['-n', namespace, '--check'])
+    expect(check.exitCode, check.stderr).toBe(0)
+  })
+
+  it('refuses the file an earlier version left (JSON then a YAML line) without restarting anything', async () => {
+    const cm = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace})
+    const broken = `${JSON.stringify(jsonConfig, null, 2)}\nmetricsBindAddress: 0.0.0.0:10249\n`
+    await core.replaceNamespacedConfigMap({name: 'kube-proxy-config', namespace, body: {...cm, data: {config: broken}}})
+    const generation = (await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace})).metadata?.generation
+    const result = await fix(kubeconfig, ['-n', namespace, '--yes'])
+    expect(result.exitCode, result.stderr).toBe(ExitCode.CONFLICT)
+    const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toContain(`configmap "kube-proxy-config" in ${namespace} is not in the shape EKS creates (its "config" is neither JSON nor YAML`)
+    expect(errors[0]).toContain('nothing was changed')
+    expect((await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace})).metadata?.generation).toBe(generation)
+    expect((await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace})).data!.config).toBe(broken)
+  })
+})
+
+describe('kube-proxy fix names a node that has no kube-proxy pod (issue 14 item 15; own namespace)', () => {
+  const {core, apps} = clients(kubeconfig)
+  const namespace = `kp-missing-${randomBytes(4).toString('hex')}`
+  const policy = `elife-k8s-test-${namespace}`
+  let nodes: string[]
+  let withoutPod: string
+
+  beforeAll(async () => {
+    nodes = (await core.listNode()).items.map((n) => n.metadata!.name!).sort()
+    withoutPod = nodes.at(-1)!
+    // The API server refuses the DaemonSet controller's pod for one node, as a quota, an admission
+    // webhook or a full node would: the DaemonSet wants 3 nodes and has pods on 2.
+    const manifest = `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: ${policy}}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  validations:
+  - expression: >-
+      !(has(object.spec.affinity) && has(object.spec.affinity.nodeAffinity) &&
+      has(object.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) &&
+      object.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.exists(t,
+      has(t.matchFields) && t.matchFields.exists(f, f.key == 'metadata.name' && '${withoutPod}' in f.values)))
+    message: no pods on ${withoutPod} in this test namespace
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: ${policy}}
+spec:
+  policyName: ${policy}
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector:
+      matchLabels: {kubernetes.io/metadata.name: ${namespace}}
+`
+    await core.createNamespace({body: {metadata: {name: namespace}}})
+    const applied = await runTool(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {input: manifest})
+    expect(applied.exitCode, applied.stderr).toBe(0)
+    // The API server takes a moment to load a new policy: until a (dry-run) pod for that node is refused.
+    const probe = {metadata: {name: 'probe'}, spec: {containers: [{name: 'probe', image: 'probe'}], affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchFields: [{key: 'metadata.name', operator: 'In', values: [withoutPod]}]}]}}}}}
+    await until('the admission policy to be in force', async () => (await core.createNamespacedPod({namespace, body: probe, dryRun: 'All'}).then(() => false, () => true)) || undefined)
+    const system = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
+    await kubeProxyCopy(core, apps, namespace, system.data!.config.replace(/^metricsBindAddress: .*$/m, 'metricsBindAddress: 127.0.0.1:10249'))
+    await until('pods on the two other nodes', async () => {
+      const pods = await kubeProxyPods(core, namespace)
+      const ds = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace})
+      return ds.status?.desiredNumberScheduled === nodes.length && pods.length === nodes.length - 1 && pods.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? pods : undefined
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    await runTool(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, 'delete', '--ignore-not-found', 'validatingadmissionpolicybinding,validatingadmissionpolicy', policy])
+    await core.deleteNamespace({name: namespace}).catch(() => {})
+  })
+
+  it('--check and the restart timeout name the node without a pod', async () => {
+    const check = await fix(kubeconfig, ['-n', namespace, '--check'])
+    expect(check.exitCode, check.stderr).toBe(ExitCode.CHECK_FAILED)
+    expect(check.stderr).toContain(`✗ kube-proxy is Ready on only ${nodes.length - 1}/${nodes.length} nodes (no kube-proxy pod: ${withoutPod})`)
+    const result = await fix(kubeconfig, ['-n', namespace, '--yes', '--timeout', '1'])
+    expect(result.exitCode, result.stderr).toBe(ExitCode.CHECK_FAILED)
+    const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toContain('kube-proxy restart did not finish in 1s: done on ')
+    expect(errors[0]).toContain(`no kube-proxy pod at all on 1 node (${withoutPod})`)
+    // every node is accounted for, and the line says what was already changed
+    for (const node of nodes) expect(errors[0]).toContain(node)
+    expect(errors[0]).toContain(`already changed: configmap "kube-proxy-config" now sets metricsBindAddress 0.0.0.0:10249 (was 127.0.0.1:10249)`)
   })
 })

@@ -2,10 +2,10 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
-import {parseAllDocuments} from 'yaml'
+import {parse, parseAllDocuments} from 'yaml'
 
 import {CliError} from '../../src/lib/errors.js'
-import {isBindAddress, readMetricsBindAddress, setMetricsBindAddress} from '../../src/lib/kube-proxy/config.js'
+import {isBindAddress, readMetricsBindAddress, setMetricsBindAddress, verifyEdit} from '../../src/lib/kube-proxy/config.js'
 import {parseImage, parseVersion, skewAgainstApiServer, skewAgainstKubelet, validateImageTag, withTag} from '../../src/lib/kube-proxy/version.js'
 import {defaultAddonVersion} from '../../src/lib/kube-proxy/eks.js'
 import {repoRoot} from '../helpers/cli.js'
@@ -37,12 +37,59 @@ describe('metricsBindAddress edit', () => {
 
   it('appends the key when the config leaves it to the default', () => {
     const text = 'kind: KubeProxyConfiguration\nmode: iptables\n'
-    expect(setMetricsBindAddress(text, '0.0.0.0:10249', 'cm')).toEqual({current: '127.0.0.1:10249', changed: true, updated: `${text}metricsBindAddress: 0.0.0.0:10249\n`})
+    expect(setMetricsBindAddress(text, '0.0.0.0:10249', 'cm')).toMatchObject({current: '127.0.0.1:10249', changed: true, updated: `${text}metricsBindAddress: 0.0.0.0:10249\n`})
+  })
+
+  // Issue 14 item 1: a JSON config without the key got a YAML line after its closing brace.
+  it('adds the key to a JSON config as a JSON member, keeping the layout', () => {
+    const json = JSON.stringify(parse(config), null, 2)
+    const text = `${JSON.stringify({...(parse(config) as object), metricsBindAddress: undefined}, null, 2)}\n`
+    const edit = setMetricsBindAddress(text, '0.0.0.0:10249', 'cm')
+    expect(JSON.parse(edit.updated)).toEqual({...(JSON.parse(text) as object), metricsBindAddress: '0.0.0.0:10249'})
+    expect(edit).toMatchObject({current: '127.0.0.1:10249', changed: true, format: 'json'})
+    // every line but the new member (and the comma before it) is the same
+    expect(edit.updated.split('\n').filter((l) => !l.includes('metricsBindAddress')).map((l) => l.replace(/,$/, ''))).toEqual(text.split('\n').map((l) => l.replace(/,$/, '')))
+    expect(edit.updated).toContain('\n  "metricsBindAddress": "0.0.0.0:10249"\n}')
+    expect(setMetricsBindAddress(edit.updated, '0.0.0.0:10249', 'cm')).toMatchObject({changed: false})
+    // the same key already there: only its value changes, still JSON
+    const present = setMetricsBindAddress(json, '0.0.0.0:10249', 'cm')
+    expect(present.updated).toBe(json.replace('"127.0.0.1:10249"', '"0.0.0.0:10249"'))
+    // one-line and empty-ish JSON objects, and a JSON null value
+    for (const [input, output] of [
+      ['{"kind":"KubeProxyConfiguration","mode":"ipvs"}', '{"kind":"KubeProxyConfiguration","mode":"ipvs", "metricsBindAddress": "0.0.0.0:10249"}'],
+      ['{"kind": "KubeProxyConfiguration", "metricsBindAddress": null}', '{"kind": "KubeProxyConfiguration", "metricsBindAddress": "0.0.0.0:10249"}'],
+    ]) {
+      const out = setMetricsBindAddress(input, '0.0.0.0:10249', 'cm').updated
+      expect(out).toBe(output)
+      expect(JSON.parse(out)).toMatchObject({metricsBindAddress: '0.0.0.0:10249'})
+    }
+  })
+
+  it('writes an IPv6 address as a YAML string, and adds the key inside the document', () => {
+    const text = 'kind: KubeProxyConfiguration\nmetricsBindAddress: 127.0.0.1:10249\n'
+    const v6 = setMetricsBindAddress(text, '[::]:10249', 'cm').updated
+    expect(parse(v6)).toEqual({kind: 'KubeProxyConfiguration', metricsBindAddress: '[::]:10249'})
+    expect(parse(setMetricsBindAddress('kind: KubeProxyConfiguration\n', '[::]:10249', 'cm').updated)).toEqual({kind: 'KubeProxyConfiguration', metricsBindAddress: '[::]:10249'})
+    // a document end marker or a trailing comment stays last
+    expect(setMetricsBindAddress('kind: KubeProxyConfiguration\n...\n', '0.0.0.0:10249', 'cm').updated).toBe('kind: KubeProxyConfiguration\nmetricsBindAddress: 0.0.0.0:10249\n...\n')
+    expect(setMetricsBindAddress('kind: KubeProxyConfiguration # c\n# end\n', '0.0.0.0:10249', 'cm').updated).toBe('kind: KubeProxyConfiguration # c\nmetricsBindAddress: 0.0.0.0:10249\n# end\n')
+    expect(setMetricsBindAddress('{kind: KubeProxyConfiguration}', '0.0.0.0:10249', 'cm').updated).toBe('{kind: KubeProxyConfiguration, metricsBindAddress: 0.0.0.0:10249}')
+  })
+
+  it('refuses an edit whose result would read differently, naming the object', () => {
+    const text = 'kind: KubeProxyConfiguration\nmode: ipvs\n'
+    expect(() => verifyEdit(text, `${text}metricsBindAddress: 0.0.0.0:10249\n`, '0.0.0.0:10249', 'cm "x"')).not.toThrow()
+    expect(() => verifyEdit(text, 'kind: KubeProxyConfiguration\nmode: iptables\nmetricsBindAddress: 0.0.0.0:10249\n', '0.0.0.0:10249', 'cm "x"')).toThrow(/cm "x" would change more than that key/)
+    const json = '{"kind": "KubeProxyConfiguration"}\n'
+    expect(() => verifyEdit(json, `${json}metricsBindAddress: 0.0.0.0:10249\n`, '0.0.0.0:10249', 'cm "x"')).toThrow(/would leave a config kube-proxy cannot read/)
+    // what the old edit left behind is refused as it stands
+    expect(() => readMetricsBindAddress(`${json}metricsBindAddress: 0.0.0.0:10249\n`, 'cm "x"')).toThrow(/neither JSON nor YAML/)
   })
 
   it('refuses a config in an unexpected shape with one line', () => {
     for (const [text, problem] of [
-      ['kind: KubeProxyConfiguration\n  bad: [', 'is not YAML'],
+      ['kind: KubeProxyConfiguration\n  bad: [', 'is neither JSON nor YAML'],
+      ['{"kind": "KubeProxyConfiguration", "kind": "KubeProxyConfiguration"}', 'Map keys must be unique'],
       ['- a\n- b\n', 'is not a YAML mapping'],
       ['kind: KubeletConfiguration\n', 'has kind "KubeletConfiguration"'],
       ['kind: KubeProxyConfiguration\nmetricsBindAddress: {a: 1}\n', 'metricsBindAddress is not a plain string'],

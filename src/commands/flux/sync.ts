@@ -6,7 +6,7 @@ import {CliError} from '../../lib/errors.js'
 import {fluxFlags} from '../../lib/flux/flags.js'
 import {confirm} from '../../lib/render/confirm.js'
 import {detectGeneration, type FluxGeneration} from '../../lib/flux/generation.js'
-import {withFluxd} from '../../lib/flux/v1.js'
+import {findFluxdPod, fluxdGitSettings, withFluxd} from '../../lib/flux/v1.js'
 import {listToolkitObjects, type ReconcileResult, reconcileToolkit} from '../../lib/flux/v2.js'
 
 export interface FluxSyncResult {
@@ -28,7 +28,7 @@ export default class FluxSync extends BaseCommand<typeof FluxSync> {
 Flux v1: through a port-forward to the flux pod (label app=flux) in --k8s-fwd-ns, checks the Git repository is ready, starts a sync job (POST /api/flux/v9/update-manifests), waits for the job to resolve the branch's HEAD, then until fluxd has applied it (GET /api/flux/v6/sync?ref=…).
 Flux v2: sets reconcile.fluxcd.io/requestedAt on every GitRepository, Kustomization and HelmRelease in -n (default flux-system) or -A, waits until each controller reports it handled the request (status.lastHandledReconcileAt), and reports each object's Ready condition; exit code 6 if any is not Ready.
 
-It only asks Flux to do now what it does every few minutes anyway; still, it asks first (--yes to skip), and --dry-run shows what it would ask without asking.`
+It only asks Flux to do now what it does every few minutes anyway; still, it asks first (--yes to skip). --dry-run contacts no Flux controller: for Flux v1 it reads the repository and branch from the flux pod's --git-url and --git-branch flags (through the API server, no port-forward); for Flux v2 it lists the objects it would annotate.`
 
   static override examples = [
     {description: 'Sync flux v1 in namespace flux', command: '<%= config.bin %> <%= command.id %>'},
@@ -40,7 +40,7 @@ It only asks Flux to do now what it does every few minutes anyway; still, it ask
     ...fluxFlags,
     'all-namespaces': allNamespacesFlag,
     timeout: Flags.integer({description: 'Seconds to wait for Flux to finish.', default: 120}),
-    'dry-run': Flags.boolean({description: 'Show what would be synced; ask Flux nothing.', default: false}),
+    'dry-run': Flags.boolean({description: 'Show what would be synced, read from the API server (the flux pod\'s flags, or the Flux v2 objects); contact no Flux controller.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
   }
 
@@ -52,11 +52,16 @@ It only asks Flux to do now what it does every few minutes anyway; still, it ask
     )
     if (detected.generation === 'v1') {
       if (flags['dry-run']) {
-        const config = await this.callApi({verb: 'port-forward to', target: `the flux pod in ${forwardNamespace}`}, () =>
-          withFluxd(this.kube.kc, this.kube.api(CoreV1Api), forwardNamespace, flags['fluxd-port'], (fluxd) => fluxd.gitRepoConfig()),
-        )
-        this.log(`dry run: would ask fluxd in ${forwardNamespace} to sync ${config.remote.branch} of ${config.remote.url} (repository ${config.status}); nothing was asked`)
-        return {generation: 'v1', dryRun: true, wouldSync: [`${config.remote.url}#${config.remote.branch}`]}
+        // Asks fluxd nothing: what it would sync is in the flux pod's own flags.
+        const pod = await this.callApi({verb: 'read', target: `the flux pod in ${forwardNamespace}`}, () => findFluxdPod(this.kube.api(CoreV1Api), forwardNamespace))
+        const settings = fluxdGitSettings(pod)
+        const name = pod.metadata?.name ?? '?'
+        if (!settings.gitUrl) {
+          this.log(`dry run: fluxd (pod ${name} in ${forwardNamespace}) has no --git-url, so a sync would find no repository; nothing was asked`)
+          return {generation: 'v1', dryRun: true, wouldSync: []}
+        }
+        this.log(`dry run: would ask fluxd (pod ${name} in ${forwardNamespace}) to sync ${settings.branch} of ${settings.gitUrl} (its --git-url and --git-branch); nothing was asked`)
+        return {generation: 'v1', dryRun: true, wouldSync: [`${settings.gitUrl}#${settings.branch}`]}
       }
       await confirm({yes: flags.yes, action: `ask fluxd in ${forwardNamespace} to sync with Git now`})
       const {result, pod} = await this.callApi({verb: 'port-forward to', target: `the flux pod in ${forwardNamespace}`}, () =>

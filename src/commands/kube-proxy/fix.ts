@@ -7,8 +7,8 @@ import {CliError, ExitCode} from '../../lib/errors.js'
 import {type Finding, runChecks} from '../../lib/kube-proxy/checks.js'
 import {isBindAddress} from '../../lib/kube-proxy/config.js'
 import {describeKubeProxyOnEks, type EksKubeProxyInfo} from '../../lib/kube-proxy/eks.js'
-import {finishRestart, type FixPlan, planFix, startRestart, waitForRestart, writeConfig} from '../../lib/kube-proxy/fix.js'
-import {configMapName, type KubeProxyClients, kubeProxyImage, readKubeProxyState, savedStrategyAnnotation} from '../../lib/kube-proxy/state.js'
+import {confirmWritten, finishRestart, WrittenConfigMismatch, type FixPlan, planFix, startRestart, waitForRestart, writeConfig} from '../../lib/kube-proxy/fix.js'
+import {configMapName, type KubeProxyClients, kubeProxyImage, podsByNode, readKubeProxyState, savedStrategyAnnotation} from '../../lib/kube-proxy/state.js'
 import {parseVersion} from '../../lib/kube-proxy/version.js'
 import {confirm} from '../../lib/render/confirm.js'
 
@@ -30,7 +30,7 @@ export default class KubeProxyFix extends BaseCommand<typeof KubeProxyFix> {
 
   static override description = `Replaces runbook bootstrap step 5: edit kube-proxy-config to set metricsBindAddress: 0.0.0.0:10249, delete all kube-proxy pods, and \`kubectl set image\` if the versions then mismatch.
 
-Only the metricsBindAddress value inside the ConfigMap's embedded KubeProxyConfiguration changes; every other line, comment and key stays byte for byte. The pods are then restarted one node at a time by the DaemonSet controller (RollingUpdate with maxUnavailable 1 and maxSurge 0 for the duration of the restart, put back afterwards), each replacement Running and Ready before the next node. If the restart does not finish within --timeout, it stops with the list of nodes done and pending; running the command again finishes it.
+Only the metricsBindAddress value inside the ConfigMap's embedded KubeProxyConfiguration changes; every other line, comment and key stays byte for byte, and a JSON config stays JSON. The edited config is parsed before it is written and read back and parsed after; kube-proxy is never restarted onto a config that does not parse. The pods are then restarted one node at a time by the DaemonSet controller (RollingUpdate with maxUnavailable 1 and maxSurge 0 for the duration of the restart, put back afterwards), each replacement Running and Ready before the next node. If the restart does not finish within --timeout, it stops with the nodes done, pending, and without a kube-proxy pod, and what was already changed; running the command again finishes it.
 
 The kube-proxy image is compared with the API server under Kubernetes' version-skew policy (kube-proxy not newer than the API server, at most three minors older) and with every kubelet, and, with --eks-cluster and --region and AWS credentials, with the version EKS recommends for the cluster (DescribeAddonVersions). The image is changed only with --image, or when the skew policy is broken and EKS names the replacement; its registry, account and region are kept.
 
@@ -104,44 +104,64 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
       this.log('dry run: nothing was changed')
       return {...base, dryRun: true, changed: false, nodesRestarted: []}
     }
+    let nodesRestarted: string[] = []
     await confirm({yes: flags.yes, action: `change kube-proxy in ${namespace} (${changes.length} step${changes.length === 1 ? '' : 's'} above)`})
 
-    if (plan.metricsBindAddress.changed) {
-      await this.callApi({verb: 'update configmap', target: `"${configMapName}" in ${namespace}`}, () => writeConfig(this.clients, state, plan))
-      this.steps.success(`${configMapName}: metricsBindAddress ${plan.metricsBindAddress.from} → ${plan.metricsBindAddress.to} (no other byte changed)`)
-    }
-    let nodesRestarted: string[] = []
-    if (plan.restart.needed || plan.image.changed) {
-      if (state.daemonSet.metadata?.annotations?.[savedStrategyAnnotation] === undefined || plan.image.changed || plan.metricsBindAddress.changed) {
-        await this.callApi({verb: 'update daemonset', target: `"kube-proxy" in ${namespace}`}, () => startRestart(this.clients, state, plan))
+    // What has been changed so far, so that a failure further on says what is true now.
+    const changed: string[] = []
+    try {
+      let restartPlan = plan
+      if (plan.metricsBindAddress.changed) {
+        await this.callApi({verb: 'update configmap', target: `"${configMapName}" in ${namespace}`}, () => writeConfig(this.clients, state, plan))
+        changed.push(`configmap "${configMapName}" now sets metricsBindAddress ${plan.metricsBindAddress.to} (was ${plan.metricsBindAddress.from})`)
+        this.steps.success(`${configMapName}: metricsBindAddress ${plan.metricsBindAddress.from} → ${plan.metricsBindAddress.to} (no other byte changed)`)
+        // Never restart kube-proxy onto a config it cannot read: read back what is stored and parse it first.
+        let written: string
+        try {
+          written = await this.callApi({verb: 'read configmap', target: `"${configMapName}" in ${namespace}`}, () => confirmWritten(this.clients, state, plan))
+        } catch (error) {
+          // Its message says what the ConfigMap holds now (ours put back, or someone else's).
+          if (error instanceof WrittenConfigMismatch) changed.length = 0
+          throw error
+        }
+        restartPlan = {...plan, updatedConfig: written}
+        this.steps.success(`${configMapName} read back: it parses as ${plan.configFormat.toUpperCase()} and sets metricsBindAddress ${plan.metricsBindAddress.to}`)
       }
-      this.steps.action(`restarting kube-proxy one node at a time on ${plan.restart.nodes.length} nodes${plan.image.changed ? ` with image ${plan.image.to}` : ''}`)
-      const outcome = await this.callApi({verb: 'watch kube-proxy pods', target: `in ${namespace}`}, () =>
-        waitForRestart(this.clients, namespace, {
-          timeoutMs: flags.timeout * 1000,
-          onNodeDone: (node, pod, done, total) => this.steps.success(`${node}: ${pod} Running and Ready (${done}/${total})`),
-          onProgress: (message) => this.steps.progress(message),
-          onRetry: (message) => this.steps.warning(message),
-        }),
-      )
-      nodesRestarted = outcome.nodesDone
-      await this.callApi({verb: 'update daemonset', target: `"kube-proxy" in ${namespace}`}, () => finishRestart(this.clients, namespace))
-      this.steps.success('DaemonSet update strategy put back as it was')
+      if (plan.restart.needed || plan.image.changed) {
+        if (state.daemonSet.metadata?.annotations?.[savedStrategyAnnotation] === undefined || plan.image.changed || plan.metricsBindAddress.changed) {
+          await this.callApi({verb: 'update daemonset', target: `"kube-proxy" in ${namespace}`}, () => startRestart(this.clients, state, restartPlan))
+          changed.push(`daemonset "kube-proxy" is restarting its pods one node at a time${plan.image.changed ? ` with image ${plan.image.to}` : ''}`)
+        }
+        this.steps.action(`restarting kube-proxy one node at a time on ${plan.restart.nodes.length} nodes${plan.image.changed ? ` with image ${plan.image.to}` : ''}`)
+        const outcome = await this.callApi({verb: 'watch kube-proxy pods', target: `in ${namespace}`}, () =>
+          waitForRestart(this.clients, namespace, {
+            timeoutMs: flags.timeout * 1000,
+            onNodeDone: (node, pod, done, total) => this.steps.success(`${node}: ${pod} Running and Ready (${done}/${total})`),
+            onProgress: (message) => this.steps.progress(message),
+            onRetry: (message) => this.steps.warning(message),
+          }),
+        )
+        nodesRestarted = outcome.nodesDone
+        await this.callApi({verb: 'update daemonset', target: `"kube-proxy" in ${namespace}`}, () => finishRestart(this.clients, namespace))
+        this.steps.success('DaemonSet update strategy put back as it was')
+      }
+    } catch (error) {
+      throw alreadyChanged(error, changed)
     }
     this.steps.done()
     const after = await this.callApi({verb: 'read kube-proxy', target: `in ${namespace}`}, () => readKubeProxyState(this.clients, namespace))
     const afterFindings = runChecks(after, {bindAddress: flags['bind-address']}).filter((f) => f.check !== 'eks-recommended')
-    const rows = after.pods.filter((p) => !p.metadata?.deletionTimestamp)
+    const rows = podsByNode(after)
     const now = {
       metricsBindAddress: flags['bind-address'],
       image: kubeProxyImage(after.daemonSet),
-      nodesReady: rows.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length,
+      nodesReady: rows.filter((row) => row.ready).length,
       nodes: after.daemonSet.status?.desiredNumberScheduled ?? rows.length,
     }
     const stillFailing = afterFindings.filter((f) => f.status === 'failed' && f.check !== 'kubelet-skew')
     if (stillFailing.length > 0) {
       for (const finding of stillFailing) this.steps.failure(finding.message)
-      throw new CliError('check-failed', `kube-proxy in ${namespace} is not fixed yet (${stillFailing.length} check${stillFailing.length === 1 ? '' : 's'} still failing)`, {hint: 'run the command again'})
+      throw new CliError('check-failed', `kube-proxy in ${namespace} is not fixed yet (${stillFailing.length} check${stillFailing.length === 1 ? '' : 's'} still failing, see the ✗ lines); ${plan.metricsBindAddress.changed ? `configmap "${configMapName}" now sets metricsBindAddress ${plan.metricsBindAddress.to} (was ${plan.metricsBindAddress.from})` : `configmap "${configMapName}" was not changed`}`, {hint: 'run the command again'})
     }
     this.log(`kube-proxy in ${namespace} now serves metrics on ${now.metricsBindAddress}, runs ${now.image}, and is Ready on ${now.nodesReady}/${now.nodes} nodes`)
     return {...base, dryRun: false, changed: true, nodesRestarted, now}
@@ -179,4 +199,10 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
       eks.destroy()
     }
   }
+}
+
+/** A failure after something was changed: the line also says what is changed now. */
+function alreadyChanged(error: unknown, changed: string[]): unknown {
+  if (changed.length === 0 || !(error instanceof CliError)) return error
+  return new CliError(error.kind, `${error.message} (already changed: ${changed.join('; ')})`, {hint: error.hint, cause: error.cause})
 }

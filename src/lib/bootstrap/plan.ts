@@ -1,17 +1,17 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 import {readFileSync} from 'node:fs'
 
-import {ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1CustomResourceDefinition, VersionApi} from '@kubernetes/client-node'
+import {ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1CustomResourceDefinition, type V1Deployment, VersionApi} from '@kubernetes/client-node'
 import {parseAllDocuments} from 'yaml'
 
 import {CliError} from '../errors.js'
 import {helmErrorLine, type HelmTool} from '../helm/binary.js'
 import {isNotFound} from '../kube/errors.js'
-import {finishRestart, planFix, startRestart, waitForRestart, writeConfig} from '../kube-proxy/fix.js'
+import {confirmWritten, finishRestart, planFix, startRestart, waitForRestart, writeConfig} from '../kube-proxy/fix.js'
 import {type KubeProxyClients, readKubeProxyState} from '../kube-proxy/state.js'
 import {withFluxd} from '../flux/v1.js'
 import {bundledHelmOperatorCrds} from './helm-operator-crds.js'
-import {fluxValues, helmOperatorValues, setValuesToObject, valueDifferences, valuesInclude} from './values.js'
+import {fluxValuesObject, helmOperatorValuesObject, validateGitUrl, valueDifferences, valuesInclude} from './values.js'
 
 /** The runbook's bootstrap, in its order. */
 export const stepIds = ['kubeconfig', 'crds', 'namespace', 'flux', 'helm-operator', 'deploy-key', 'psp', 'kube-proxy'] as const
@@ -209,19 +209,45 @@ const namespaceStep: BootstrapStep = {
 // ---------------------------------------------------------------------------------------------
 // charts
 
-interface ChartSpec {
+export interface ChartSpec {
   release: string
   chart: string
   version?: string
-  values: Array<[string, string]>
+  /** The values, given to helm as a values file on stdin (never `--set`). */
+  values: Record<string, unknown>
 }
 
 function chartSpec(ctx: BootstrapContext, id: 'flux' | 'helm-operator'): ChartSpec {
   if (id === 'flux') {
     if (!ctx.options.gitUrl) throw new CliError('usage', 'the flux step needs --git-url (the repository flux syncs, e.g. git@github.com:elifesciences/elife-flux-cluster)', {hint: 'pass --git-url, or --skip flux'})
-    return {release: 'flux', chart: 'flux', version: ctx.options.fluxChartVersion, values: fluxValues(ctx.options.gitUrl)}
+    validateGitUrl(ctx.options.gitUrl)
+    return {release: 'flux', chart: 'flux', version: ctx.options.fluxChartVersion, values: fluxValuesObject(ctx.options.gitUrl)}
   }
-  return {release: 'helm-operator', chart: 'helm-operator', version: ctx.options.helmOperatorChartVersion, values: helmOperatorValues()}
+  return {release: 'helm-operator', chart: 'helm-operator', version: ctx.options.helmOperatorChartVersion, values: helmOperatorValuesObject()}
+}
+
+/**
+ * `helm upgrade -i` for a chart step, and what goes to its stdin: the runbook's
+ * `helm upgrade -i <release> fluxcd/<chart> --set …`, with the repository given by URL (--repo) so
+ * no `helm repo add` is left behind and a mirror can stand in, and the values as a values file on
+ * stdin (`--values -`): no user string is parsed by `--set`, nothing is written to disk.
+ */
+export function helmUpgradeCommand(spec: ChartSpec, options: {clusterArgs: string[]; chartRepo: string; namespace: string; timeoutMs: number}): {args: string[]; input: string} {
+  const args = [...options.clusterArgs, 'upgrade', '-i', spec.release, spec.chart, '--repo', options.chartRepo, '--namespace', options.namespace, '--wait', '--timeout', `${Math.ceil(options.timeoutMs / 1000)}s`]
+  if (spec.version) args.push('--version', spec.version)
+  args.push('--values', '-')
+  return {args, input: `${JSON.stringify(spec.values, null, 2)}\n`}
+}
+
+async function existingInstalls(ctx: BootstrapContext, release: string): Promise<Array<{name: string; description: string}>> {
+  const ns = ctx.options.fluxNamespace
+  try {
+    const deployments = await ctx.cluster().api(AppsV1Api).listNamespacedDeployment({namespace: ns})
+    return unmanagedInstalls(deployments.items, release, ns)
+  } catch (error) {
+    if (isNotFound(error)) return []
+    throw error
+  }
 }
 
 interface HelmListEntry {
@@ -244,6 +270,30 @@ async function readRelease(ctx: BootstrapContext, release: string): Promise<{ent
   return {entry, values: JSON.parse(values.stdout || 'null') ?? {}}
 }
 
+/**
+ * Deployments in the namespace that already run this chart's program outside a helm 3 release of
+ * that name: named like the release, labelled with it (as helm 2 and the charts label them), or
+ * running the chart's image. A Deployment helm 3 would adopt (its meta.helm.sh annotations name
+ * this release) is not one.
+ */
+export function unmanagedInstalls(deployments: V1Deployment[], release: string, namespace: string): Array<{name: string; description: string}> {
+  const found: Array<{name: string; description: string; runsChartImage: boolean}> = []
+  for (const deployment of deployments) {
+    const annotations = deployment.metadata?.annotations ?? {}
+    if (annotations['meta.helm.sh/release-name'] === release && annotations['meta.helm.sh/release-namespace'] === namespace) continue
+    const labels = deployment.metadata?.labels ?? {}
+    const images = (deployment.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '')
+    const runsChartImage = images.some((image) => image.replace(/[@:][^/]*$/, '').split('/').at(-1) === release)
+    if (deployment.metadata?.name !== release && labels.release !== release && !runsChartImage) continue
+    const helm2 = labels.heritage === 'Helm' || labels.heritage === 'Tiller'
+    const name = deployment.metadata?.name ?? '?'
+    found.push({name, runsChartImage, description: `deployment "${name}" (${images.join(', ') || 'no image'}${helm2 ? `, labelled heritage=${labels.heritage}: a helm 2 release` : ''})`})
+  }
+  // The chart's own program first (fluxd, not the memcached of the same release), to name it.
+  const program = found.filter((f) => f.runsChartImage)
+  return (program.length > 0 ? program : found).map(({name, description}) => ({name, description}))
+}
+
 function chartStep(id: 'flux' | 'helm-operator', description: string): BootstrapStep {
   return {
     id,
@@ -259,9 +309,19 @@ function chartStep(id: 'flux' | 'helm-operator', description: string): Bootstrap
         if (!isNotFound(error)) throw error
         release = {}
       }
-      const wanted = setValuesToObject(spec.values)
+      const wanted = spec.values
       const from = `${spec.chart}${spec.version ? ` ${spec.version}` : ''} from ${ctx.options.chartRepo}`
-      if (!release.entry) return {state: 'todo', reason: `install release ${spec.release} in ${ns} (${from})`}
+      if (!release.entry) {
+        const existing = await existingInstalls(ctx, spec.release)
+        if (existing.length > 0) {
+          // helm 3 would refuse the objects it does not own, or, named otherwise, a second flux
+          // would sync the same repository: stop and say what to do.
+          throw new CliError('conflict', `${spec.release} already runs in namespace ${ns} outside a helm 3 release: ${existing.map((e) => e.description).join('; ')}; bootstrap does not install a second one over it`, {
+            hint: `to keep it, run bootstrap again with --skip ${id}; to have helm 3 manage it, convert its helm 2 release (\`helm 2to3 convert ${spec.release}\`) or delete it (\`kubectl -n ${ns} delete deployment ${existing[0].name}\` and the release's other objects) first, then run bootstrap again`,
+          })
+        }
+        return {state: 'todo', reason: `install release ${spec.release} in ${ns} (${from})`}
+      }
       if (release.entry.status.startsWith('pending-')) {
         // A helm killed mid-operation leaves this lock behind; helm refuses every later upgrade.
         throw new CliError('conflict', `release ${spec.release} in ${ns} is ${release.entry.status} (revision ${release.entry.revision}): a helm operation was interrupted, or is still running`, {
@@ -279,13 +339,9 @@ function chartStep(id: 'flux' | 'helm-operator', description: string): Bootstrap
       const spec = chartSpec(ctx, id)
       const helm = await ctx.helm()
       const ns = ctx.options.fluxNamespace
-      // The runbook's `helm upgrade -i <release> fluxcd/<chart> --set …`, with the repository given
-      // by URL (--repo) so no `helm repo add` is left behind and a mirror can stand in.
-      const args = [...helm.clusterArgs, 'upgrade', '-i', spec.release, spec.chart, '--repo', ctx.options.chartRepo, '--namespace', ns, '--wait', '--timeout', `${Math.ceil(ctx.options.timeoutMs / 1000)}s`]
-      if (spec.version) args.push('--version', spec.version)
-      for (const [key, value] of spec.values) args.push('--set', `${key}=${value}`)
+      const {args, input} = helmUpgradeCommand(spec, {clusterArgs: helm.clusterArgs, chartRepo: ctx.options.chartRepo, namespace: ns, timeoutMs: ctx.options.timeoutMs})
       ctx.onProgress(`helm upgrade -i ${spec.release} (waiting for its pods to be Ready)…`)
-      const result = await helm.run(args, {timeoutMs: ctx.options.timeoutMs + 30_000})
+      const result = await helm.run(args, {timeoutMs: ctx.options.timeoutMs + 30_000, input})
       if (result.exitCode !== 0) {
         throw new CliError('tool-failed', `helm upgrade -i ${spec.release} -n ${ns} failed: ${helmErrorLine(result)}`, {hint: `see \`elife-k8s helm history ${spec.release} -n ${ns}\`; run bootstrap again once fixed (it resumes at this step)`})
       }
@@ -444,8 +500,10 @@ const kubeProxyStep: BootstrapStep = {
     const state = await readKubeProxyState(clients, ctx.options.kubeProxyNamespace)
     const plan = planFix(state, {bindAddress: ctx.options.kubeProxyBindAddress})
     await writeConfig(clients, state, plan)
+    // As `kube-proxy fix`: never restart onto a config that does not read back and parse.
+    const restartPlan = plan.metricsBindAddress.changed ? {...plan, updatedConfig: await confirmWritten(clients, state, plan)} : plan
     if (plan.restart.needed || plan.image.changed) {
-      await startRestart(clients, state, plan)
+      await startRestart(clients, state, restartPlan)
       const outcome = await waitForRestart(clients, ctx.options.kubeProxyNamespace, {timeoutMs: ctx.options.timeoutMs, onProgress: ctx.onProgress})
       await finishRestart(clients, ctx.options.kubeProxyNamespace)
       return `kube-proxy serves metrics on ${plan.metricsBindAddress.to}, restarted on ${outcome.nodesDone.length} nodes`

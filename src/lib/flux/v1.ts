@@ -46,3 +46,35 @@ export async function withFluxd<R>(kc: KubeConfig, core: CoreV1Api, namespace: s
     await forward.close()
   }
 }
+
+/** What fluxd is configured to sync, read from its pod spec (no request to fluxd). */
+export interface FluxdGitSettings {
+  /** --git-url, with any password in it replaced by ***; undefined when the flag is absent. */
+  gitUrl?: string
+  /** --git-branch (fluxd's default: master). */
+  branch: string
+}
+
+function redactUrlPassword(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@')
+}
+
+/**
+ * fluxd's --git-url and --git-branch from the flux container's command and args, in either
+ * `--flag=value` or `--flag value` form; the last one wins, as with Go's flag package.
+ */
+export function fluxdGitSettings(pod: V1Pod): FluxdGitSettings {
+  const containers = pod.spec?.containers ?? []
+  const container = containers.find((c) => c.name === 'flux') ?? containers.find((c) => /(^|\/)flux[:@]/.test(c.image ?? '')) ?? containers[0]
+  const argv = [...(container?.command ?? []), ...(container?.args ?? [])]
+  const flags = new Map<string, string>()
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--?(git-url|git-branch)(?:=(.*))?$/.exec(argv[i])
+    if (!match) continue
+    const value = match[2] ?? argv[i + 1]
+    if (match[2] === undefined) i++
+    if (value !== undefined) flags.set(match[1], value)
+  }
+  const gitUrl = flags.get('git-url')
+  return {gitUrl: gitUrl === undefined || gitUrl === '' ? undefined : redactUrlPassword(gitUrl), branch: flags.get('git-branch') || 'master'}
+}

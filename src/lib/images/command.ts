@@ -1,4 +1,5 @@
 import type {CommandIO} from '../cli/io.js'
+import {CliError} from '../errors.js'
 import {thousands} from '../render/number.js'
 import type {Column} from '../render/table.js'
 import {collectContainerRows, podLister} from './collect.js'
@@ -23,6 +24,7 @@ export interface ImagesResult {
 
 /** `elife-k8s images`, whether oclif runs it (src/commands/images.ts) or the fast path. */
 export async function runImages(io: CommandIO, flags: ImagesFlags): Promise<ImagesResult> {
+  checkImagesFlags(flags)
   const namespace = flags['all-namespaces'] ? undefined : io.namespace
   const scope = namespace ? `namespace "${namespace}"` : 'all namespaces'
   const rows = await io.callApi({verb: 'list pods', target: namespace ? `in namespace "${namespace}"` : 'in all namespaces'}, () =>
@@ -50,6 +52,17 @@ export async function runImages(io: CommandIO, flags: ImagesFlags): Promise<Imag
     `${summary.images} distinct ${plural(summary.images, 'image')} in ${summary.containers} ${plural(summary.containers, 'container')} of ${summary.pods} ${plural(summary.pods, 'pod')} across ${summary.namespaces} ${plural(summary.namespaces, 'namespace')} (${scope})`,
   )
   return result
+}
+
+/**
+ * --wide adds per-container columns (the running digest, the pod phase), which the per-image view
+ * has no place for: one image may run under several digests in pods of several phases. Asked for
+ * there, it is refused before any request rather than ignored.
+ */
+export function checkImagesFlags(flags: Pick<ImagesFlags, 'by' | 'wide'>): void {
+  if (flags.wide && flags.by !== 'pod') {
+    throw new CliError('usage', '--wide adds the digest and phase columns of the per-container view, and the default --by image view has one row per image', {hint: 'add --by pod (e.g. `elife-k8s images -A --by pod --wide`)'})
+  }
 }
 
 function plural(n: number, word: string): string {

@@ -1,5 +1,5 @@
 import {CliError} from '../errors.js'
-import {configMapName, eksManagedFields, type KubeProxyState, kubeProxyImage, podsByNode, savedStrategyAnnotation, where} from './state.js'
+import {configMapName, eksManagedFields, type KubeProxyState, kubeProxyImage, nodesWithoutPod, podsByNode, savedStrategyAnnotation, where} from './state.js'
 import {readMetricsBindAddress} from './config.js'
 import type {EksKubeProxyInfo} from './eks.js'
 import {minorOf, parseImage, parseVersion, skewAgainstApiServer, skewAgainstKubelet} from './version.js'
@@ -52,9 +52,14 @@ const podsReady: Check = (state) => {
   const rows = podsByNode(state)
   const desired = state.daemonSet.status?.desiredNumberScheduled ?? rows.length
   const ready = rows.filter((row) => row.ready).length
-  return ready >= desired
+  const missing = nodesWithoutPod(state)
+  const why = [
+    ...(rows.some((r) => !r.ready) ? [`not ready: ${rows.filter((r) => !r.ready).map((r) => r.node).join(', ')}`] : []),
+    ...(missing.length > 0 ? [`no kube-proxy pod: ${missing.join(', ')}`] : []),
+  ]
+  return ready >= desired && missing.length === 0
     ? {check: 'pods-ready', status: 'ok', message: `kube-proxy is Ready on ${ready}/${desired} nodes`}
-    : {check: 'pods-ready', status: 'failed', message: `kube-proxy is Ready on only ${ready}/${desired} nodes${rows.some((r) => !r.ready) ? ` (not ready: ${rows.filter((r) => !r.ready).map((r) => r.node).join(', ')})` : ''}`}
+    : {check: 'pods-ready', status: 'failed', message: `kube-proxy is Ready on only ${ready}/${desired} nodes${why.length > 0 ? ` (${why.join('; ')})` : ''}`}
 }
 
 const noUnfinishedRestart: Check = (state) =>

@@ -4,7 +4,7 @@ import type {V1DaemonSet, V1DaemonSetUpdateStrategy} from '@kubernetes/client-no
 
 import {CliError} from '../errors.js'
 import {isConflict, toCliError} from '../kube/errors.js'
-import {configDataKey, configHash, setMetricsBindAddress} from './config.js'
+import {configDataKey, configHash, setMetricsBindAddress, verifyEdit} from './config.js'
 import type {EksKubeProxyInfo} from './eks.js'
 import {
   configHashAnnotation,
@@ -15,6 +15,7 @@ import {
   type KubeProxyClients,
   type KubeProxyState,
   kubeProxyImage,
+  nodesWithoutPod,
   podsByNode,
   readKubeProxyState,
   rolloutComplete,
@@ -39,6 +40,8 @@ export interface FixPlan {
   restart: {needed: boolean; why?: string; nodes: string[]}
   /** The ConfigMap text after the edit (kube-proxy's config holds no secrets). */
   updatedConfig: string
+  /** The format of the embedded config, kept by the edit. */
+  configFormat: 'json' | 'yaml'
 }
 
 function refuseManaged(state: KubeProxyState, eks?: EksKubeProxyInfo): void {
@@ -51,10 +54,20 @@ function refuseManaged(state: KubeProxyState, eks?: EksKubeProxyInfo): void {
   })
 }
 
+/** Refusals while planning: nothing has been written yet, and the line says so. */
+function nothingChanged<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (error) {
+    if (error instanceof CliError) throw new CliError(error.kind, `${error.message}; nothing was changed`, {hint: error.hint, cause: error.cause})
+    throw error
+  }
+}
+
 /** Decides what to change. Pure: all inputs are in `state` and `options`. */
 export function planFix(state: KubeProxyState, options: FixOptions): FixPlan {
   refuseManaged(state, options.eks)
-  const edit = setMetricsBindAddress(state.configText, options.bindAddress, where(state.namespace, 'configmap', configMapName))
+  const edit = nothingChanged(() => setMetricsBindAddress(state.configText, options.bindAddress, where(state.namespace, 'configmap', configMapName)))
   const currentImage = kubeProxyImage(state.daemonSet)
   if (!currentImage) throw new CliError('conflict', `${where(state.namespace, 'daemonset', daemonSetName)} has no "${containerName}" container image`, {hint: 'inspect it with `kubectl -n kube-system get ds kube-proxy -o yaml`'})
   const apiServer = parseVersion(state.apiServerVersion)
@@ -96,6 +109,7 @@ export function planFix(state: KubeProxyState, options: FixOptions): FixPlan {
     image: {from: currentImage, to: targetImage, changed: targetImage !== currentImage, why},
     restart: {needed: restartWhy !== undefined, why: restartWhy, nodes: rows.map((row) => row.node)},
     updatedConfig: edit.updated,
+    configFormat: edit.format,
   }
 }
 
@@ -107,8 +121,41 @@ export interface ApplyHooks {
 }
 
 export interface FixOutcome {
+  /** Nodes whose kube-proxy pod runs the current template and is Ready. */
   nodesDone: string[]
+  /** Nodes with a kube-proxy pod that is old, not Ready yet, or being replaced. */
   nodesPending: string[]
+  /** Nodes the DaemonSet should run kube-proxy on that have no kube-proxy pod at all. */
+  nodesWithoutPod: string[]
+  /** The DaemonSet controller's count of nodes that should run kube-proxy. */
+  nodesDesired: number
+}
+
+/** Counts nodes, not pods: every node the DaemonSet should run on is done, pending or without a pod. */
+export function restartProgress(state: Pick<KubeProxyState, 'pods' | 'daemonSet' | 'nodes'>, nodesDone: string[]): FixOutcome {
+  const done = new Set(nodesDone)
+  const withoutPod = nodesWithoutPod(state)
+  const withPod = new Set(state.pods.map((pod) => pod.spec?.nodeName).filter((node): node is string => !!node))
+  const nodesPending = [...withPod].filter((node) => !done.has(node)).sort()
+  return {
+    nodesDone: [...done].sort(),
+    nodesPending,
+    nodesWithoutPod: withoutPod,
+    nodesDesired: state.daemonSet.status?.desiredNumberScheduled ?? done.size + nodesPending.length + withoutPod.length,
+  }
+}
+
+function nodeList(nodes: string[]): string {
+  return `${nodes.length} node${nodes.length === 1 ? '' : 's'}${nodes.length > 0 ? ` (${nodes.join(', ')})` : ''}`
+}
+
+/** One clause for the timeout line: done on …, not yet on …, no kube-proxy pod on …. */
+export function describeProgress(outcome: FixOutcome): string {
+  const parts = [`done on ${nodeList(outcome.nodesDone)}`, `not yet on ${nodeList(outcome.nodesPending)}`]
+  if (outcome.nodesWithoutPod.length > 0) parts.push(`no kube-proxy pod at all on ${nodeList(outcome.nodesWithoutPod)}`)
+  const counted = outcome.nodesDone.length + outcome.nodesPending.length + outcome.nodesWithoutPod.length
+  if (outcome.nodesDesired > counted) parts.push(`the DaemonSet wants ${outcome.nodesDesired} nodes, ${outcome.nodesDesired - counted} more than these`)
+  return parts.join(', ')
 }
 
 /** Updates the ConfigMap's `config` key only, against the resourceVersion that was read. */
@@ -123,6 +170,45 @@ export async function writeConfig(clients: KubeProxyClients, state: KubeProxySta
     }
     throw error
   }
+}
+
+/** The ConfigMap read back after our write is not what we wrote; the message says what it holds now. */
+export class WrittenConfigMismatch extends CliError {}
+
+/**
+ * Reads the ConfigMap back after `writeConfig` and checks that what is stored now parses as the
+ * config kube-proxy will read, with the new metricsBindAddress and nothing else changed. If not
+ * (someone edited it in between, or a webhook rewrote it), the config we replaced is put back
+ * when nobody changed it since, and nothing is restarted: kube-proxy never starts on a config it
+ * cannot read. Returns the text to restart onto.
+ */
+export async function confirmWritten(clients: KubeProxyClients, state: KubeProxyState, plan: FixPlan): Promise<string> {
+  const object = where(state.namespace, 'configmap', configMapName)
+  const stored = await clients.core.readNamespacedConfigMap({name: configMapName, namespace: state.namespace})
+  const text = stored.data?.[configDataKey]
+  let problem: string | undefined
+  if (text === undefined) problem = `it has no "${configDataKey}" key`
+  else {
+    try {
+      verifyEdit(state.configText, text, plan.metricsBindAddress.to, object)
+    } catch (error) {
+      problem = error instanceof CliError ? error.message : String(error)
+    }
+  }
+  if (problem === undefined) return text!
+  let restored = false
+  if (text !== undefined && text === plan.updatedConfig) {
+    // Our own write reads wrong: put the previous config back.
+    try {
+      await clients.core.replaceNamespacedConfigMap({name: configMapName, namespace: state.namespace, body: {...stored, data: {...stored.data, [configDataKey]: state.configText}}})
+      restored = true
+    } catch {
+      restored = false
+    }
+  }
+  throw new WrittenConfigMismatch('conflict', `${object} read back after the edit is not the config we wrote (${problem}); ${restored ? 'the previous config was put back and' : 'it was left as it is now, and'} no kube-proxy pod was restarted`, {
+    hint: 'inspect it with `kubectl -n kube-system get configmap kube-proxy-config -o yaml`, then run the command again',
+  })
 }
 
 /**
@@ -203,7 +289,7 @@ function isTransient(error: unknown): boolean {
 export async function waitForRestart(clients: KubeProxyClients, namespace: string, options: {timeoutMs: number; pollMs?: number} & ApplyHooks): Promise<FixOutcome> {
   const deadline = Date.now() + options.timeoutMs
   const reported = new Set<string>()
-  let last: FixOutcome = {nodesDone: [], nodesPending: []}
+  let last: FixOutcome = {nodesDone: [], nodesPending: [], nodesWithoutPod: [], nodesDesired: 0}
   let outage = false
   for (;;) {
     try {
@@ -218,9 +304,7 @@ export async function waitForRestart(clients: KubeProxyClients, namespace: strin
         reported.add(row.node)
         options.onNodeDone?.(row.node, row.pod ?? '?', reported.size, desired)
       }
-      const nodes = new Set([...state.nodes.map((n) => n.metadata?.name ?? ''), ...rows.map((r) => r.node)])
-      const eligible = [...nodes].filter((node) => rows.some((r) => r.node === node) || done.some((d) => d.node === node))
-      last = {nodesDone: done.map((r) => r.node), nodesPending: eligible.filter((node) => !done.some((d) => d.node === node))}
+      last = restartProgress(state, done.map((r) => r.node))
       if (rolloutComplete(state.daemonSet) && done.length >= desired) return last
       options.onProgress?.(`kube-proxy restarted on ${done.length}/${desired} nodes…`)
     } catch (error) {
@@ -229,8 +313,10 @@ export async function waitForRestart(clients: KubeProxyClients, namespace: strin
       outage = true
     }
     if (Date.now() > deadline) {
-      throw new CliError('check-failed', `kube-proxy restart did not finish in ${Math.round(options.timeoutMs / 1000)}s: done on ${last.nodesDone.length} node${last.nodesDone.length === 1 ? '' : 's'} (${last.nodesDone.join(', ') || 'none'}), not yet on ${last.nodesPending.join(', ') || 'none'}`, {
-        hint: 'the DaemonSet controller keeps going one node at a time; check `kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide`, then run `elife-k8s kube-proxy fix` again to finish',
+      throw new CliError('check-failed', `kube-proxy restart did not finish in ${Math.round(options.timeoutMs / 1000)}s: ${describeProgress(last)}`, {
+        hint: last.nodesWithoutPod.length > 0
+          ? `a node without a kube-proxy pod has no working Services; see why with \`kubectl -n ${namespace} describe daemonset kube-proxy\` (events) and \`kubectl get events -n ${namespace}\`, then run \`elife-k8s kube-proxy fix\` again to finish`
+          : `the DaemonSet controller keeps going one node at a time; check \`kubectl -n ${namespace} get pods -l k8s-app=kube-proxy -o wide\`, then run \`elife-k8s kube-proxy fix\` again to finish`,
       })
     }
     await sleep(options.pollMs ?? 500)

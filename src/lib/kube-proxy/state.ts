@@ -1,4 +1,4 @@
-import type {AppsV1Api, CoreV1Api, V1ConfigMap, V1DaemonSet, V1Node, V1Pod, VersionApi} from '@kubernetes/client-node'
+import type {AppsV1Api, CoreV1Api, V1ConfigMap, V1DaemonSet, V1Node, V1NodeSelectorRequirement, V1Pod, V1PodSpec, VersionApi} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
 import {isNotFound} from '../kube/errors.js'
@@ -136,4 +136,53 @@ export function rolloutComplete(daemonSet: V1DaemonSet): boolean {
     (status.numberAvailable ?? 0) === desired &&
     (status.numberUnavailable ?? 0) === 0
   )
+}
+
+function matchesRequirement(values: Record<string, string>, requirement: V1NodeSelectorRequirement): boolean {
+  const value = values[requirement.key]
+  const wanted = requirement.values ?? []
+  switch (requirement.operator) {
+    case 'In': return value !== undefined && wanted.includes(value)
+    case 'NotIn': return value === undefined || !wanted.includes(value)
+    case 'Exists': return value !== undefined
+    case 'DoesNotExist': return value === undefined
+    case 'Gt': return value !== undefined && Number.parseInt(value, 10) > Number.parseInt(wanted[0] ?? '', 10)
+    case 'Lt': return value !== undefined && Number.parseInt(value, 10) < Number.parseInt(wanted[0] ?? '', 10)
+    default: return false
+  }
+}
+
+/**
+ * Whether the DaemonSet controller places a pod of this template on the node: its nodeSelector,
+ * required node affinity, and the node's NoSchedule/NoExecute taints against its tolerations
+ * (the controller's own predicates; DaemonSet pods tolerate unschedulable nodes).
+ */
+export function daemonPodFits(node: V1Node, podSpec: V1PodSpec | undefined): boolean {
+  const labels = node.metadata?.labels ?? {}
+  for (const [key, value] of Object.entries(podSpec?.nodeSelector ?? {})) if (labels[key] !== value) return false
+  const terms = podSpec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms
+  if (terms && terms.length > 0) {
+    const fields = {'metadata.name': node.metadata?.name ?? ''}
+    const fits = terms.some((term) =>
+      (term.matchExpressions?.length || term.matchFields?.length) &&
+      (term.matchExpressions ?? []).every((r) => matchesRequirement(labels, r)) &&
+      (term.matchFields ?? []).every((r) => matchesRequirement(fields, r)))
+    if (!fits) return false
+  }
+  const tolerations = podSpec?.tolerations ?? []
+  return (node.spec?.taints ?? [])
+    .filter((taint) => taint.effect === 'NoSchedule' || taint.effect === 'NoExecute')
+    .every((taint) => tolerations.some((t) =>
+      (t.effect === undefined || t.effect === '' || t.effect === taint.effect) &&
+      (t.operator === 'Exists' ? t.key === undefined || t.key === '' || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? ''))))
+}
+
+/** The nodes the DaemonSet should run kube-proxy on that have no kube-proxy pod (not even one being replaced). */
+export function nodesWithoutPod(state: Pick<KubeProxyState, 'pods' | 'daemonSet' | 'nodes'>): string[] {
+  const withPod = new Set(state.pods.map((pod) => pod.spec?.nodeName).filter((node): node is string => !!node))
+  return state.nodes
+    .filter((node) => daemonPodFits(node, state.daemonSet.spec?.template?.spec))
+    .map((node) => node.metadata?.name ?? '')
+    .filter((name) => name !== '' && !withPod.has(name))
+    .sort()
 }
