@@ -32,6 +32,12 @@ Values are composed as the controller does (valuesFrom ConfigMaps/Secrets — wi
   }
 
   public async run(): Promise<DebugResult> {
+    const result = await this.debugRelease()
+    // --json carries the values only when asked for, as the text output does (redacted even then).
+    return this.flags['show-values'] ? result : {...result, values: undefined}
+  }
+
+  private async debugRelease(): Promise<DebugResult> {
     const {flags, args} = this
     const helm = await resolveHelm({flag: flags['helm-binary']})
     let loaded: LoadedHelmRelease

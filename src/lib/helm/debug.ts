@@ -280,8 +280,8 @@ export interface DebugResult {
   valuesSources: ValuesSource[]
   /** Every values path passed to helm (keys only). */
   valuePaths: string[]
-  /** The values passed to helm, string values that look secret redacted. */
-  values: unknown
+  /** The values passed to helm, string values that look secret redacted (in --json only with --show-values). */
+  values?: unknown
   dependencyUpdate: {ran: boolean; ok: boolean; error?: string}
   template: {ran: boolean; ok: boolean; error?: string; manifests?: number; kinds?: Record<string, number>}
   culprit?: Culprit

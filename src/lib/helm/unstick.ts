@@ -4,7 +4,7 @@ import {CliError} from '../errors.js'
 import {isConflict, isNotFound} from '../kube/errors.js'
 import {helmErrorLine, type HelmTool, isPendingLockError} from './binary.js'
 import {loadHistory} from './history.js'
-import {findOwners, helmReleaseApis, ownerKey, type OwnerRef} from './owners.js'
+import {findOwners, helmReleaseApis, ownerKey, type OwnerRef, ownerRef} from './owners.js'
 import {decodeRelease, encodeRelease, isPending, type RevisionRow, revisionRow, type StorageDriver} from './release.js'
 import {readHistory, type ReleaseHistory} from './store.js'
 import {diagnose, type Plan, planUnstick, type PlanOptions, type Step} from './unstick-plan.js'
@@ -30,7 +30,8 @@ export async function prepareUnstick(
   const history = target.history ?? (await loadHistory(clients.core, clients.kc, target.release, target.namespace))
   const rows = history.revisions.map(({record}) => revisionRow(record))
   const owners = options.owners ?? (await findOwners(clients.kc, target.namespace)).owners
-  const owner = owners.get(ownerKey(target.namespace, target.release))
+  const found = owners.get(ownerKey(target.namespace, target.release))
+  const owner = found ? ownerRef(found) : undefined
   const diagnosis = diagnose(target.release, target.namespace, rows, options.now ?? new Date())
   const plan = planUnstick(diagnosis, rows, {...options, owner})
   return {plan, history, owner}
