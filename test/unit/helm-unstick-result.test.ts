@@ -10,7 +10,7 @@ const revision = (version: number, status: string): {labels: RecordLabels; recor
   labels: {release: 'journal', namespace: 'stg', revision: version, status, objectName: `sh.helm.release.v1.journal.v${version}`, driver: 'secret'},
   record: {name: 'journal', namespace: 'stg', version, info: {status, last_deployed: '2026-11-24T10:00:00Z'}, chart: {metadata: {name: 'app', version: '0.1.0'}}, config: {database: {password}}},
 })
-const history: ReleaseHistory = {release: 'journal', namespace: 'stg', driver: 'secret', revisions: [revision(1, 'deployed'), revision(2, 'failed')]}
+const history: ReleaseHistory = {release: 'journal', namespace: 'stg', driver: 'secret', revisions: [revision(1, 'deployed'), revision(2, 'failed')], corrupt: []}
 // What a list of HelmReleases hands back: the whole object, values and kubectl's annotation included.
 const hrObject = {
   apiVersion: 'helm.fluxcd.io/v1',

@@ -7,6 +7,7 @@ import {BaseCommand, CliError} from '../../base-command.js'
 import {ExitCode} from '../../lib/errors.js'
 import {resolveHelm} from '../../lib/helm/binary.js'
 import {debugHelmRelease, type DebugResult, type LoadedHelmRelease, loadHelmReleaseFromCluster, loadHelmReleaseFromFile} from '../../lib/helm/debug.js'
+import {escapeControl} from '../../lib/render/table.js'
 
 export default class HelmDebug extends BaseCommand<typeof HelmDebug> {
   static override summary = 'Render a HelmRelease\'s chart with its values, and show what helm complains about.'
@@ -78,9 +79,9 @@ Values are composed as the controller does (valuesFrom ConfigMaps/Secrets — wi
       return result
     }
     this.log('')
-    this.log(`✗ helm template failed: ${result.template.error}`)
+    this.log(escapeControl(`✗ helm template failed: ${result.template.error}`))
     const {culprit} = result
-    if (culprit?.template) this.log(`  at ${culprit.template}:${culprit.line}${culprit.source ? `:  ${culprit.source}` : ''}`)
+    if (culprit?.template) this.log(escapeControl(`  at ${culprit.template}:${culprit.line}${culprit.source ? `:  ${culprit.source}` : ''}`))
     if (culprit && culprit.values.length > 0) {
       this.log('  values it refers to (as passed to helm; secret-looking strings redacted):')
       for (const v of culprit.values) this.log(`    ${v.path}: ${v.set ? `${JSON.stringify(v.value)}${v.from === 'chart default' ? ' (chart default)' : ''}` : '(not set)'}`)

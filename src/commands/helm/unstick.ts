@@ -5,10 +5,12 @@ import * as Flags from '@oclif/core/flags'
 import {allNamespacesFlag, BaseCommand, CliError} from '../../base-command.js'
 import {resolveHelm} from '../../lib/helm/binary.js'
 import {findOwners} from '../../lib/helm/owners.js'
+import {corruptLine} from '../../lib/helm/release.js'
 import {listLatestRecords} from '../../lib/helm/store.js'
 import {type Diagnosis, parseDuration, type Refusal, type Step} from '../../lib/helm/unstick-plan.js'
 import {executeUnstick, prepareUnstick, type PreparedUnstick, type UnstickOutcome} from '../../lib/helm/unstick.js'
 import {confirm} from '../../lib/render/confirm.js'
+import {escapeControl} from '../../lib/render/table.js'
 
 export interface UnstickReleaseResult {
   release: string
@@ -92,6 +94,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
       const [latest, owners] = await this.callApi({verb: 'list helm release records', target: scope}, () =>
         Promise.all([listLatestRecords(this.kube.kc, {namespace}), findOwners(clients.kc, namespace)]),
       )
+      for (const c of latest.corrupt) this.steps.warning(`${corruptLine(c)}; skipped, as helm does`)
       const stuck = latest.records.filter(({record}) => ['failed', 'uninstalling', 'pending-install', 'pending-upgrade', 'pending-rollback'].includes(record.info?.status ?? ''))
       if (stuck.length === 0) {
         this.log(`No failed or pending helm releases ${scope}; nothing to unstick.`)
@@ -110,6 +113,8 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
       prepared.push(await this.callApi({verb: 'read helm release', target: `"${release}" in ${namespace}`}, () => prepareUnstick(clients, {release, namespace}, planOptions)))
     }
 
+    // Older revisions that cannot be decoded do not change the plan (helm skips them too): said once.
+    for (const {history} of prepared) for (const c of history.corrupt) this.steps.warning(`${corruptLine(c)}; skipped, as helm does`)
     const results: UnstickReleaseResult[] = prepared.map(({plan}) => ({
       release: plan.diagnosis.release,
       namespace: plan.diagnosis.namespace,
@@ -163,7 +168,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
       }
     }
 
-    for (const r of results) if (r.result) this.log(r.result.summary)
+    for (const r of results) if (r.result) this.log(escapeControl(r.result.summary))
     const failures = results.filter((r) => r.outcome === 'failed')
     if (failures.length > 0) {
       const first = failures[0]
@@ -181,14 +186,15 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
     for (const {plan, owner} of prepared) {
       const {diagnosis} = plan
       const name = `${diagnosis.namespace}/${diagnosis.release}`
-      this.log(`${name}: ${diagnosis.reason}`)
+      // The reason quotes helm's description of the failure: cluster data, so escaped.
+      this.log(escapeControl(`${name}: ${diagnosis.reason}`))
       if (owner) this.log(`  owned by HelmRelease ${owner.namespace}/${owner.name} (${owner.apiVersion}, ${owner.controller})`)
       if (plan.refusal) {
-        this.log(`  ◎ no change: ${plan.refusal.message}; ${plan.refusal.hint}`)
+        this.log(escapeControl(`  ◎ no change: ${plan.refusal.message}; ${plan.refusal.hint}`))
         continue
       }
       if (plan.nothing) continue
-      plan.steps.forEach((step, i) => this.log(`  ${i + 1}. ${step.text}`))
+      plan.steps.forEach((step, i) => this.log(escapeControl(`  ${i + 1}. ${step.text}`)))
     }
   }
 }

@@ -5,7 +5,7 @@ import {isConflict, isNotFound} from '../kube/errors.js'
 import {helmErrorLine, type HelmTool, isPendingLockError} from './binary.js'
 import {loadHistory} from './history.js'
 import {findOwners, helmReleaseApis, ownerKey, type OwnerRef, ownerRef} from './owners.js'
-import {decodeRelease, encodeRelease, isPending, type RevisionRow, revisionRow, type StorageDriver} from './release.js'
+import {corruptLine, decodeRelease, encodeRelease, isPending, type RevisionRow, revisionRow, type StorageDriver} from './release.js'
 import {readHistory, type ReleaseHistory} from './store.js'
 import {diagnose, type Plan, planUnstick, type PlanOptions, type Step} from './unstick-plan.js'
 
@@ -28,6 +28,13 @@ export async function prepareUnstick(
   options: Omit<PlanOptions, 'owner'> & {now?: Date; owners?: Map<string, OwnerRef>},
 ): Promise<PreparedUnstick> {
   const history = target.history ?? (await loadHistory(clients.core, clients.kc, target.release, target.namespace))
+  // A newest record nobody can read: what state the release is in is unknown, so nothing is done.
+  const newestCorrupt = history.corrupt.at(-1)
+  if (newestCorrupt && newestCorrupt.revision > (history.revisions.at(-1)?.labels.revision ?? 0)) {
+    throw new CliError('conflict', `${corruptLine(newestCorrupt)}, and it is the latest revision of release "${target.release}" in ${target.namespace}: its state is unknown, so nothing was changed`, {
+      hint: `look at it with \`kubectl get ${newestCorrupt.object.split(' ')[0]?.toLowerCase()} ${newestCorrupt.object.split(' ')[1]} -n ${target.namespace} -o yaml\`; restore it from a backup, or delete it so that helm takes the revision before as the latest, then run this again`,
+    })
+  }
   const rows = history.revisions.map(({record}) => revisionRow(record))
   const owners = options.owners ?? (await findOwners(clients.kc, target.namespace)).owners
   const found = owners.get(ownerKey(target.namespace, target.release))
