@@ -61,6 +61,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
     'all-namespaces': allNamespacesFlag,
     'to-revision': Flags.integer({description: 'Roll back to this revision instead of the last deployed one.', min: 1}),
     uninstall: Flags.boolean({description: 'Allowed to uninstall a release that never deployed (nothing to roll back to).', default: false}),
+    chart: Flags.string({description: 'The chart (directory, archive or repo/name) for the last resort when helm cannot roll back: `helm upgrade --reuse-values` from the last deployed revision\'s values.'}),
     'pending-timeout': Flags.string({description: 'Treat a pending-* release as abandoned only once it has been pending this long (e.g. 90s, 10m).', default: '5m'}),
     'dry-run': Flags.boolean({description: 'Print the diagnosis and plan; change nothing.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
@@ -86,7 +87,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
       : await resolveHelm({flag: flags['helm-binary'], kubeconfig: flags.kubeconfig, context: this.kube.context})
 
     const clients = {kc: this.kube.kc, core: this.kube.api(CoreV1Api), custom: this.kube.api(CustomObjectsApi)}
-    const planOptions = {toRevision: flags['to-revision'], uninstall: flags.uninstall, pendingTimeoutMs}
+    const planOptions = {toRevision: flags['to-revision'], uninstall: flags.uninstall, chart: flags.chart, pendingTimeoutMs}
     const prepared: PreparedUnstick[] = []
     if (flags.all) {
       const namespace = flags['all-namespaces'] ? undefined : this.namespace
@@ -158,7 +159,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
         )
         entry.result = outcome
         entry.outcome = outcome.ok ? 'done' : 'failed'
-        for (const step of outcome.steps) if (!step.ok && step.action !== 'nudge') this.steps.failure(step.detail)
+        for (const step of outcome.steps) if (!step.ok && !step.retried && step.action !== 'nudge') this.steps.failure(step.detail)
         if (outcome.ok) this.steps.success(outcome.summary)
         else this.steps.failure(outcome.summary)
       } catch (error) {
@@ -172,7 +173,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
     const failures = results.filter((r) => r.outcome === 'failed')
     if (failures.length > 0) {
       const first = failures[0]
-      const failedStep = first?.result?.steps.find((s) => !s.ok && s.action !== 'nudge')
+      const failedStep = first?.result?.steps.findLast((s) => !s.ok && s.action !== 'nudge')
       throw new CliError('tool-failed', failures.length === 1 && first
         ? `could not unstick release "${first.release}" in ${first.namespace}: ${failedStep?.detail ?? first.result?.summary ?? 'see above'}`
         : `${failures.length} releases could not be unstuck (see ✗ above)`, {
