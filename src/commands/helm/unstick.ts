@@ -40,6 +40,8 @@ export default class HelmUnstick extends BaseCommand<typeof HelmUnstick> {
                          namespace (labelled app.kubernetes.io/managed-by=elife-k8s) and marked failed
   never deployed         (a first install that failed or was killed) only removed with --uninstall
 
+If helm refuses the rollback because the failed revision's manifest and the cluster disagree ("no ConfigMap with the name ... found"), it escalates, each step only if the one before failed that way: the same rollback once more, then \`helm rollback --force\` (which replaces the release's objects instead of patching them: changes made outside helm are lost and objects whose immutable fields changed are recreated), then, with --chart, the runbook's \`helm upgrade --reuse-values\` from the last deployed revision's values (without --chart, that command is printed). --dry-run shows the whole escalation; --yes (or the prompt) confirms all of it.
+
 Then it reads the release again, says what is true now, and asks the owning HelmRelease's controller (helm-operator or Flux v2) to reconcile. A pending-* revision younger than --pending-timeout is left alone: helm may still be working on it.
 
 helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and must be v3.x; it is given the same kubeconfig and context as this command.`
@@ -77,6 +79,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
     }
     if (flags['all-namespaces'] && !flags.all) throw new CliError('usage', '-A only goes with --all', {hint: 'name the release\'s namespace with -n'})
     if (flags['to-revision'] !== undefined && flags.all) throw new CliError('usage', '--to-revision only goes with a single RELEASE', {hint: 'drop --all'})
+    if (flags.chart !== undefined && flags.all) throw new CliError('usage', '--chart only goes with a single RELEASE', {hint: 'drop --all'})
     const pendingTimeoutMs = parseDuration(flags['pending-timeout'])
     if (pendingTimeoutMs === undefined) throw new CliError('usage', `--pending-timeout "${flags['pending-timeout']}" is not a duration`, {hint: 'use e.g. 90s, 10m or 1h'})
 
