@@ -1,7 +1,5 @@
 import {gunzipSync, gzipSync} from 'node:zlib'
 
-import {CliError} from '../errors.js'
-
 /**
  * Helm 3 keeps one record per release revision, named `sh.helm.release.v1.<name>.v<revision>`,
  * in a Secret (the default driver) or a ConfigMap (HELM_DRIVER=configmap) in the release's
@@ -122,14 +120,6 @@ export function revisionRow(record: ReleaseRecord): RevisionRow {
     updated: record.info?.last_deployed ?? '',
     description: record.info?.description ?? '',
   }
-}
-
-export function decodeOrExplain(data: string | undefined, labels: RecordLabels): ReleaseRecord {
-  const decoded = tryDecode(data, labels)
-  if ('record' in decoded) return decoded.record
-  throw new CliError('unexpected', `helm release record ${decoded.corrupt.object} in ${labels.namespace} cannot be decoded (${decoded.corrupt.reason})`, {
-    hint: 'it was not written by helm 3, or was edited by hand; compare with `helm history`',
-  })
 }
 
 /** A record helm cannot read either: helm skips it (storage/driver List and Query) and so do we. */
