@@ -68,9 +68,10 @@ Values are composed as the controller does (valuesFrom ConfigMaps/Secrets — wi
         validate: flags.validate === false ? undefined : (objects, namespace) => this.validate(objects, namespace, flags.validate === true),
       }),
     )
-    this.log(`${hr} → release "${result.release}" in ${result.namespace}`)
-    this.log(`chart: ${result.chart.kind === 'git' ? `${result.chart.url} @ ${result.chart.ref}, path ${result.chart.path}` : `${result.chart.name} ${result.chart.version || '(latest)'} from ${result.chart.url}`}`)
-    this.log(`values: ${result.valuesSources.map((s) => `${s.from} (${s.skipped ?? `${s.keys} keys`})`).join(', ')}`)
+    // Names, URLs and paths come from the HelmRelease (a --file may hold anything): escaped.
+    this.log(escapeControl(`${hr} → release "${result.release}" in ${result.namespace}`))
+    this.log(escapeControl(`chart: ${result.chart.kind === 'git' ? `${result.chart.url} @ ${result.chart.ref}, path ${result.chart.path}` : `${result.chart.name} ${result.chart.version || '(latest)'} from ${result.chart.url}`}`))
+    this.log(escapeControl(`values: ${result.valuesSources.map((s) => `${s.from} (${s.skipped ?? `${s.keys} keys`})`).join(', ')}`))
     if (flags['show-values']) {
       this.log('values passed to helm (string values that look secret are redacted):')
       this.log(stringifyYaml(result.values).trimEnd().replace(/^/gm, '  '))
