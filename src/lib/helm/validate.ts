@@ -24,9 +24,24 @@ export interface Validation {
 }
 
 /** KubernetesObjectApi with its discovery (which kinds are namespaced) open to us. */
+/** The actions KubernetesObjectApi builds paths for (its own type is not exported). */
+type KubernetesApiAction = 'create' | 'delete' | 'patch' | 'read' | 'list' | 'replace'
+
 class ObjectApi extends KubernetesObjectApi {
   async namespaced(apiVersion: string, kind: string): Promise<boolean | undefined> {
     return (await this.resource(apiVersion, kind))?.namespaced
+  }
+
+  /**
+   * client-node lower-cases the whole path, the object's name included: "x_Bad" would reach the
+   * server as "x_bad" and be refused for not matching the body instead of for what helm would
+   * meet. The name goes on the path as it is.
+   */
+  protected override async specUriPath(spec: KubernetesObject, action: KubernetesApiAction): Promise<string> {
+    const path = await super.specUriPath(spec, action)
+    const name = spec.metadata?.name
+    if (action === 'create' || action === 'list' || !name) return path
+    return `${path.slice(0, path.lastIndexOf('/') + 1)}${encodeURIComponent(name)}`
   }
 }
 
