@@ -9,7 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {stringify} from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
-import {cli, clients, createHelmRelease, createNamespace, deleteNamespace, helm, helmEnv, installHelmReleaseCrds, kubeconfig, prepareCharts, repoRoot} from './helm-support.js'
+import {cli, clients, createHelmRelease, createNamespace, deleteNamespace, helm, helmEnv, installHelmReleaseCrds, kubeconfig, kubectl, prepareCharts, repoRoot} from './helm-support.js'
 
 // `helm debug` fetches the chart the way helm-operator does, from a real git repository (a local
 // bare repository over file://, cloned by the real git) and from a real chart repository (index.yaml
@@ -74,6 +74,10 @@ describe('helm debug', () => {
     const result = await debug(['journal', '-n', ns, '--file', file, '--json'])
     expect(result.exitCode, result.stderr).toBe(0)
     const parsed = JSON.parse(result.stdout)
+    // values only with --show-values; the keys passed are always there
+    expect(parsed.values).toBeUndefined()
+    expect(parsed.valuePaths).toContain('replicas')
+    expect(parsed.validation).toEqual({ran: true, accepted: 2, refused: []})
     expect(parsed).toMatchObject({
       ok: true,
       release: 'journal--stg',
@@ -81,6 +85,34 @@ describe('helm debug', () => {
       dependencyUpdate: {ran: true, ok: true},
       template: {ran: true, ok: true, kinds: {ConfigMap: 1, Deployment: 1}},
     })
+  })
+
+  it('a chart that renders but that the API server would refuse (an invalid object name): named object by object; --no-validate skips the dry run', async () => {
+    const file = path.join(work, 'rejected.yaml')
+    writeFileSync(file, helmReleaseYaml('journal', {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}, values: {configSuffix: '_Bad'}}))
+    // what the API server says to the same object, asked by kubectl
+    const rendered = await helm(['template', 'journal--stg', await prepareCharts(), '-n', ns, '--set', 'configSuffix=_Bad'])
+    expect(rendered.exitCode, rendered.stderr).toBe(0)
+    const theirs = await kubectl(['apply', '--dry-run=server', '-n', ns, '-f', '-'], rendered.stdout)
+    expect(theirs.exitCode).not.toBe(0)
+    expect(theirs.stderr).toContain('ConfigMap "journal--stg-config_Bad" is invalid')
+
+    const before = (await kubectl(['get', 'configmaps,deployments', '-n', ns, '-o', 'name'])).stdout
+    const result = await debug(['journal', '-n', ns, '--file', file])
+    expect(result.exitCode).toBe(ExitCode.CHECK_FAILED)
+    expect(result.stdout).not.toContain('the chart and values are fine')
+    expect(result.stdout).toContain('✗ the API server would refuse 1 of them (server-side dry run):')
+    expect(result.stdout).toMatch(new RegExp(`  ConfigMap ${ns}/journal--stg-config_Bad: ConfigMap "journal--stg-config_Bad" is invalid: metadata.name: Invalid value`))
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: the API server would refuse an object that the chart of HelmRelease helm-debug-\w+\/journal renders; fix the values/)
+    // a dry run: nothing was created
+    expect((await kubectl(['get', 'configmaps,deployments', '-n', ns, '-o', 'name'])).stdout).toBe(before)
+    const json = await debug(['journal', '-n', ns, '--file', file, '--json'])
+    expect(json.exitCode).toBe(ExitCode.CHECK_FAILED)
+    expect(JSON.parse(json.stdout)).toMatchObject({ok: false, validation: {ran: true, accepted: 1, refused: [{kind: 'ConfigMap', name: 'journal--stg-config_Bad', namespace: ns}]}})
+
+    const skipped = await debug(['journal', '-n', ns, '--file', file, '--no-validate'])
+    expect(skipped.exitCode, skipped.stderr).toBe(0)
+    expect(skipped.stdout).toContain('the chart and values are fine')
   })
 
   it('shows helm\'s error with the template line and the values it refers to, secrets redacted', async () => {
@@ -106,7 +138,7 @@ describe('helm debug', () => {
       valuesFrom: [{secretKeyRef: {name: 'search-values'}}],
       values: {replicas: 2},
     })
-    const result = await debug(['search', '-n', ns, '--json'])
+    const result = await debug(['search', '-n', ns, '--json', '--show-values'])
     expect(result.exitCode, result.stderr).toBe(0)
     const parsed = JSON.parse(result.stdout)
     expect(parsed).toMatchObject({
@@ -130,7 +162,7 @@ describe('helm debug', () => {
       valuesFrom: [{kind: 'Secret', name: 'recommendations-tag', valuesKey: 'tag', targetPath: 'image.tag'}],
       values: {replicas: 4},
     })
-    const result = await debug(['recommendations', '-n', ns, '--json'])
+    const result = await debug(['recommendations', '-n', ns, '--json', '--show-values'])
     expect(result.exitCode, result.stderr).toBe(0)
     expect(JSON.parse(result.stdout)).toMatchObject({
       ok: true,

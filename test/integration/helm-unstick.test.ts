@@ -21,6 +21,7 @@ import {
   installHelmReleaseCrds,
   killHelmMidUpgrade,
   kubeconfig,
+  kubectl,
   prepareCharts,
   snapshot,
   viewerKubeconfig,
@@ -154,6 +155,64 @@ describe('helm unstick', () => {
     const upgrade = await helm(['upgrade', 'lax', chart, '-n', ns])
     expect(upgrade.exitCode, upgrade.stderr).toBe(0)
     expect((await helmStatus('lax', ns)).status).toBe('deployed')
+  })
+
+  it('a failed upgrade whose plain rollback helm refuses (manifest and cluster disagree): the escalation is planned, confirmed, and ends deployed and upgradable', async () => {
+    // Revision 1 has an extra ConfigMap that revision 2 drops; revision 2 fails half-way, so the
+    // ConfigMap stays while revision 2's manifest no longer lists it.
+    const failHalfway = async (release: string) => {
+      expect((await helm(['install', release, chart, '-n', ns, '--set', 'extraConfig=true'])).exitCode).toBe(0)
+      await failUpgrade(release)
+    }
+    await failHalfway('profiles')
+    // helm's own plain rollback refuses there (tried on a twin made the same way)
+    await failHalfway('profiles-twin')
+    const plain = await helm(['rollback', 'profiles-twin', '1', '-n', ns])
+    expect(plain.exitCode).not.toBe(0)
+    expect(plain.stderr).toMatch(/no ConfigMap with the name "profiles-twin-extra" found/)
+    expect((await helmStatus('profiles-twin', ns)).status).toBe('failed')
+
+    // --dry-run shows the whole escalation, --force with its consequence; nothing changes
+    const before = await snapshot(ns)
+    const dry = await unstick(['profiles', '-n', ns, '--dry-run'])
+    expect(dry.exitCode, dry.stderr).toBe(0)
+    expect(dry.stdout).toContain('back to revision 1')
+    expect(dry.stdout).toContain('manifest and the cluster disagree ("no <kind> with the name ... found"), roll back once more')
+    expect(dry.stdout).toContain('`helm rollback --force`, which replaces each object of the release instead of patching it')
+    expect(dry.stdout).toContain('`helm upgrade profiles CHART -n')
+    expect(await snapshot(ns)).toEqual(before)
+    // no terminal, no --yes: refused, nothing changed
+    const asked = await unstick(['profiles', '-n', ns])
+    expect(asked.exitCode).toBe(ExitCode.ABORTED)
+    expect(await snapshot(ns)).toEqual(before)
+
+    const done = await unstick(['profiles', '-n', ns, '--yes', '--json'])
+    expect(done.exitCode, done.stderr).toBe(0)
+    const result = JSON.parse(done.stdout) as {releases: Array<{outcome: string; result: {now: {status: string}; steps: Array<{ok: boolean; detail: string}>}}>}
+    expect(result.releases[0]?.outcome).toBe('done')
+    expect(result.releases[0]?.result.steps[0]).toMatchObject({ok: false, detail: expect.stringMatching(/no ConfigMap with the name "profiles-extra" found/)})
+    // helm agrees: deployed, revision 1's objects are back, and helm can upgrade it again
+    expect((await helmStatus('profiles', ns)).status).toBe('deployed')
+    expect((await kubectl(['get', 'configmap', 'profiles-extra', '-n', ns, '-o', 'name'])).exitCode).toBe(0)
+    const upgrade = await helm(['upgrade', 'profiles', chart, '-n', ns, '--reuse-values'])
+    expect(upgrade.exitCode, upgrade.stderr).toBe(0)
+    expect((await helmStatus('profiles', ns)).status).toBe('deployed')
+  })
+
+  it('--dry-run --json carries the plan and names, never the HelmRelease values (nor its last-applied annotation)', async () => {
+    await installDeployed('secretive')
+    await failUpgrade('secretive')
+    const password = `pw-${Math.random().toString(36).slice(2)}`
+    const applied = await kubectl(['apply', '-f', '-'], JSON.stringify({apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', metadata: {name: 'secretive', namespace: ns}, spec: {releaseName: 'secretive', chart: {git: 'file:///nowhere', path: 'charts/x', ref: 'master'}, values: {database: {password}}}}))
+    expect(applied.exitCode, applied.stderr).toBe(0)
+    const dry = await unstick(['secretive', '-n', ns, '--dry-run', '--json'])
+    expect(dry.exitCode, dry.stderr).toBe(0)
+    expect(dry.stdout + dry.stderr).not.toContain(password)
+    expect(dry.stdout).not.toContain('last-applied-configuration')
+    const result = JSON.parse(dry.stdout) as {releases: Array<{release: string; outcome: string; steps: Array<{action: string; owner?: unknown}>}>}
+    expect(result.releases[0]).toMatchObject({release: 'secretive', outcome: 'planned'})
+    expect(result.releases[0]?.steps.map((s) => s.action)).toEqual(['rollback', 'nudge'])
+    expect(result.releases[0]?.steps[1]?.owner).toEqual({controller: 'helm-operator', apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', namespace: ns, name: 'secretive'})
   })
 
   it('--all -n NS unsticks every failed release there', async () => {

@@ -2,7 +2,7 @@ import {gzipSync} from 'node:zlib'
 
 import {describe, expect, it} from 'vitest'
 
-import {decodeRelease, encodeRelease, isStuckStatus, recordLabels, revisionRow} from '../../src/lib/helm/release.js'
+import {decodeRelease, encodeRelease, isStuckStatus, recordLabels, revisionRow, tryDecode} from '../../src/lib/helm/release.js'
 import {releaseRow, sortReleaseRows} from '../../src/lib/helm/list.js'
 import {managedRelease} from '../../src/lib/helm/owners.js'
 import {helmErrorLine, isPendingLockError, parseHelmVersion} from '../../src/lib/helm/binary.js'
@@ -37,6 +37,30 @@ describe('release record codec', () => {
   })
   it('rejects garbage', () => {
     expect(() => decodeRelease('bm90IGpzb24=', 'configmap')).toThrow()
+  })
+})
+
+describe('a corrupt record', () => {
+  const labels = {release: 'journal', namespace: 'stg', revision: 3, status: 'deployed', objectName: 'sh.helm.release.v1.journal.v3', driver: 'secret' as const}
+  const wrap = (helmText: string) => Buffer.from(helmText, 'latin1').toString('base64')
+  const secretValue = 'hunter2-in-the-payload'
+
+  it('says which layer is broken and never quotes the payload', () => {
+    const cases: Array<[string, string]> = [
+      [wrap('this is *not* base64!'), 'its payload is not base64'],
+      [wrap(Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08]), Buffer.from(secretValue)]).toString('base64')), 'its payload is not valid gzip'],
+      [wrap(Buffer.from(`{"config": {"password": "${secretValue}"`).toString('base64')), 'its payload is neither gzip nor JSON'],
+      ['', 'no data.release'],
+    ]
+    for (const [data, reason] of cases) {
+      const decoded = tryDecode(data, labels)
+      expect(decoded).toEqual({corrupt: {release: 'journal', namespace: 'stg', revision: 3, object: 'Secret sh.helm.release.v1.journal.v3', reason}})
+      expect(JSON.stringify(decoded)).not.toContain(secretValue)
+    }
+  })
+
+  it('decodes a good record as decodeRelease does', () => {
+    expect(tryDecode(encodeRelease(record, 'secret'), labels)).toEqual({record})
   })
 })
 

@@ -1,7 +1,8 @@
 import {Chalk} from 'chalk'
 import {describe, expect, it} from 'vitest'
 
-import {renderTable} from '../../src/lib/render/table.js'
+import {createStepLogger} from '../../src/lib/render/log.js'
+import {escapeControl, renderTable} from '../../src/lib/render/table.js'
 
 const plain = new Chalk({level: 0})
 const columns = [
@@ -42,6 +43,31 @@ describe('renderTable', () => {
     const text = renderTable([{name: 'x', n: 1}], [{...columns[0], color: (_r: unknown, c: typeof colored) => c.red}, columns[1]], colored)
     expect(text).toContain('\u001B[31mx\u001B[39m')
     expect(text.replace(/\u001B\[\d+m/g, '').split('\n')).toEqual(['NAME   COUNT', 'x          1'])
+  })
+})
+
+describe('terminal control characters from cluster data', () => {
+  it('a table cell cannot reach the terminal with an escape sequence: ESC shows as ^[ (as kubectl), others in caret notation', () => {
+    const rows = [{name: 'evil\u001B]0;pwned\u0007\u001B[2J', n: 1}, {name: 'bell\u0007del\u007Fcsi\u009B', n: 2}]
+    const text = renderTable(rows, columns, plain)
+    expect(text).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/)
+    expect(text.split('\n')).toEqual([
+      'NAME                    COUNT',
+      'evil^[]0;pwned^G^[[2J       1',
+      'bell^Gdel^?csi\\u009b        2',
+    ])
+  })
+
+  it('leaves plain text, colours and wide characters as they were', () => {
+    expect(escapeControl('journal--prod 日本 ✔')).toBe('journal--prod 日本 ✔')
+  })
+
+  it('step lines escape the message, not their own glyph colours or progress redraws', () => {
+    let out = ''
+    const steps = createStepLogger({chalk: new Chalk({level: 1}), write: (t) => (out += t), interactive: true})
+    steps.progress('read \u001B[31m3 records')
+    steps.failure('helm said: \u001B[2J\rboom\nsecond line')
+    expect(out).toBe('\r\u001B[2K\u001B[2mread ^[[31m3 records\u001B[22m\r\u001B[2K\u001B[31m✗\u001B[39m helm said: ^[[2J\\rboom\nsecond line\n')
   })
 })
 

@@ -1,12 +1,14 @@
-import {CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+import {CoreV1Api, CustomObjectsApi, type KubernetesObject} from '@kubernetes/client-node'
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 import {stringify as stringifyYaml} from 'yaml'
 
 import {BaseCommand, CliError} from '../../base-command.js'
-import {ExitCode} from '../../lib/errors.js'
+import {ExitCode, isCliError} from '../../lib/errors.js'
 import {resolveHelm} from '../../lib/helm/binary.js'
 import {debugHelmRelease, type DebugResult, type LoadedHelmRelease, loadHelmReleaseFromCluster, loadHelmReleaseFromFile} from '../../lib/helm/debug.js'
+import {validateObjects, type Validation} from '../../lib/helm/validate.js'
+import {escapeControl} from '../../lib/render/table.js'
 
 export default class HelmDebug extends BaseCommand<typeof HelmDebug> {
   static override summary = 'Render a HelmRelease\'s chart with its values, and show what helm complains about.'
@@ -29,9 +31,19 @@ Values are composed as the controller does (valuesFrom ConfigMaps/Secrets — wi
     file: Flags.string({char: 'f', description: 'Read the HelmRelease from this YAML file instead of the cluster.'}),
     'show-values': Flags.boolean({description: 'Print the values passed to helm (secret-looking strings redacted).', default: false}),
     'helm-binary': Flags.string({description: 'The helm 3 binary to use (default: $ELIFE_K8S_HELM, else helm on PATH).'}),
+    validate: Flags.boolean({
+      description: 'Send the rendered objects to the API server in a dry run (server-side apply, nothing stored) and show what it would refuse. On by default when a cluster is reachable; --no-validate skips it.',
+      allowNo: true,
+    }),
   }
 
   public async run(): Promise<DebugResult> {
+    const result = await this.debugRelease()
+    // --json carries the values only when asked for, as the text output does (redacted even then).
+    return this.flags['show-values'] ? result : {...result, values: undefined}
+  }
+
+  private async debugRelease(): Promise<DebugResult> {
     const {flags, args} = this
     const helm = await resolveHelm({flag: flags['helm-binary']})
     let loaded: LoadedHelmRelease
@@ -53,11 +65,13 @@ Values are composed as the controller does (valuesFrom ConfigMaps/Secrets — wi
         custom: () => this.kube.api(CustomObjectsApi),
         onStep: (text) => this.steps.action(text),
         onDone: (text) => this.steps.success(text),
+        validate: flags.validate === false ? undefined : (objects, namespace) => this.validate(objects, namespace, flags.validate === true),
       }),
     )
-    this.log(`${hr} → release "${result.release}" in ${result.namespace}`)
-    this.log(`chart: ${result.chart.kind === 'git' ? `${result.chart.url} @ ${result.chart.ref}, path ${result.chart.path}` : `${result.chart.name} ${result.chart.version || '(latest)'} from ${result.chart.url}`}`)
-    this.log(`values: ${result.valuesSources.map((s) => `${s.from} (${s.skipped ?? `${s.keys} keys`})`).join(', ')}`)
+    // Names, URLs and paths come from the HelmRelease (a --file may hold anything): escaped.
+    this.log(escapeControl(`${hr} → release "${result.release}" in ${result.namespace}`))
+    this.log(escapeControl(`chart: ${result.chart.kind === 'git' ? `${result.chart.url} @ ${result.chart.ref}, path ${result.chart.path}` : `${result.chart.name} ${result.chart.version || '(latest)'} from ${result.chart.url}`}`))
+    this.log(escapeControl(`values: ${result.valuesSources.map((s) => `${s.from} (${s.skipped ?? `${s.keys} keys`})`).join(', ')}`))
     if (flags['show-values']) {
       this.log('values passed to helm (string values that look secret are redacted):')
       this.log(stringifyYaml(result.values).trimEnd().replace(/^/gm, '  '))
@@ -68,13 +82,29 @@ Values are composed as the controller does (valuesFrom ConfigMaps/Secrets — wi
     }
     if (result.template.ok) {
       const kinds = Object.entries(result.template.kinds ?? {}).map(([k, n]) => `${n} ${k}`).join(', ')
-      this.log(`✔ helm template --debug renders ${result.template.manifests} manifests (${kinds}): the chart and values are fine; look at the controller's logs or the cluster for the failure`)
+      const {validation} = result
+      if (validation?.refused.length) {
+        this.log(`✔ helm template --debug renders ${result.template.manifests} manifests (${kinds})`)
+        this.log('')
+        this.log(`✗ the API server would refuse ${validation.refused.length} of them (server-side dry run):`)
+        for (const r of validation.refused) this.log(escapeControl(`  ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}: ${r.message}`))
+        if (this.jsonEnabled()) {
+          process.exitCode = ExitCode.CHECK_FAILED
+          return result
+        }
+        throw new CliError('check-failed', `the API server would refuse ${validation.refused.length === 1 ? 'an object' : `${validation.refused.length} objects`} that the chart of ${hr} renders`, {
+          hint: 'fix the values (or the chart) behind the objects named above; helm-operator fails the same way',
+        })
+      }
+      if (validation?.skipped) this.steps.warning(validation.skipped)
+      const checked = validation?.ran ? ' and the API server accepts them all in a dry run' : ''
+      this.log(`✔ helm template --debug renders ${result.template.manifests} manifests (${kinds})${checked}: the chart and values are fine; look at the controller's logs or the cluster for the failure`)
       return result
     }
     this.log('')
-    this.log(`✗ helm template failed: ${result.template.error}`)
+    this.log(escapeControl(`✗ helm template failed: ${result.template.error}`))
     const {culprit} = result
-    if (culprit?.template) this.log(`  at ${culprit.template}:${culprit.line}${culprit.source ? `:  ${culprit.source}` : ''}`)
+    if (culprit?.template) this.log(escapeControl(`  at ${culprit.template}:${culprit.line}${culprit.source ? `:  ${culprit.source}` : ''}`))
     if (culprit && culprit.values.length > 0) {
       this.log('  values it refers to (as passed to helm; secret-looking strings redacted):')
       for (const v of culprit.values) this.log(`    ${v.path}: ${v.set ? `${JSON.stringify(v.value)}${v.from === 'chart default' ? ' (chart default)' : ''}` : '(not set)'}`)
@@ -84,5 +114,21 @@ Values are composed as the controller does (valuesFrom ConfigMaps/Secrets — wi
       return result
     }
     throw new CliError('check-failed', `the chart of ${hr} does not render with its values`, {hint: 'fix the values (or the chart) named above; rerun with --show-values to see all values keys'})
+  }
+
+  /**
+   * The dry run against the cluster of the current context. Without a usable kubeconfig or with
+   * the server unreachable it is skipped with a note, unless --validate asked for it.
+   */
+  private async validate(objects: KubernetesObject[], namespace: string, asked: boolean): Promise<Validation> {
+    let validation: Validation
+    try {
+      validation = await validateObjects(this.kube.kc, objects, namespace)
+    } catch (error) {
+      if (asked || !isCliError(error) || error.kind !== 'usage') throw error
+      validation = {ran: false, skipped: `no cluster to validate against (${error.message}): not validated against the API server`, accepted: 0, refused: []}
+    }
+    if (asked && !validation.ran) throw new CliError('unreachable', validation.skipped ?? 'could not validate against the API server', {hint: 'check the cluster is reachable, or rerun with --no-validate'})
+    return validation
   }
 }

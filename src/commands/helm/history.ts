@@ -5,8 +5,9 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand} from '../../base-command.js'
 import {shortTime, statusColor} from '../../lib/helm/format.js'
 import {historyRows, loadHistory} from '../../lib/helm/history.js'
+import {type CorruptRecord, reportCorrupt} from '../../lib/helm/corrupt.js'
 import type {RevisionRow, StorageDriver} from '../../lib/helm/release.js'
-import type {Column} from '../../lib/render/table.js'
+import {type Column, escapeControl} from '../../lib/render/table.js'
 
 export interface HelmHistoryResult {
   release: string
@@ -14,6 +15,8 @@ export interface HelmHistoryResult {
   storage: StorageDriver
   /** Oldest first, as `helm history`. */
   revisions: RevisionRow[]
+  /** Revisions whose record cannot be decoded: not shown (helm skips them too). */
+  corrupt: CorruptRecord[]
 }
 
 export default class HelmHistory extends BaseCommand<typeof HelmHistory> {
@@ -33,6 +36,7 @@ export default class HelmHistory extends BaseCommand<typeof HelmHistory> {
 
   static override flags = {
     max: Flags.integer({description: 'Show at most this many of the newest revisions.', min: 1}),
+    strict: Flags.boolean({description: 'Exit 6 if a revision\'s record cannot be decoded (it is skipped with a warning either way, as helm skips it).', default: false}),
   }
 
   public async run(): Promise<HelmHistoryResult> {
@@ -43,13 +47,18 @@ export default class HelmHistory extends BaseCommand<typeof HelmHistory> {
     )
     let revisions = historyRows(history)
     if (this.flags.max) revisions = revisions.slice(-this.flags.max)
-    const result: HelmHistoryResult = {release, namespace, storage: history.driver, revisions}
+    const result: HelmHistoryResult = {release, namespace, storage: history.driver, revisions, corrupt: history.corrupt}
     this.table(revisions, columns)
     const latest = revisions.at(-1)
-    if (latest) {
+    const newest = Math.max(latest?.revision ?? 0, ...history.corrupt.map((c) => c.revision))
+    if (latest && newest === latest.revision) {
       this.log('')
-      this.log(`release "${release}" in ${namespace} is ${latest.status} at revision ${latest.revision} (${latest.chart})`)
+      this.log(escapeControl(`release "${release}" in ${namespace} is ${latest.status} at revision ${latest.revision} (${latest.chart})`))
+    } else if (newest > 0) {
+      this.log('')
+      this.log(`release "${release}" in ${namespace}: its latest revision, ${newest}, cannot be decoded`)
     }
+    reportCorrupt(history.corrupt, {warn: (line) => this.steps.warning(line), json: this.jsonEnabled(), strict: this.flags.strict})
     return result
   }
 }

@@ -22,6 +22,7 @@ Unlike plain \`helm list\`, releases stuck in pending-install/pending-upgrade/pe
   static override flags = {
     'all-namespaces': allNamespacesFlag,
     stuck: Flags.boolean({description: 'Only releases whose latest revision is failed or pending-*.', default: false}),
+    strict: Flags.boolean({description: 'Exit 6 if a release record cannot be decoded (it is skipped with a warning either way, as helm skips it).', default: false}),
   }
 
   public async run(): Promise<HelmListResult> {

@@ -5,10 +5,12 @@ import * as Flags from '@oclif/core/flags'
 import {allNamespacesFlag, BaseCommand, CliError} from '../../base-command.js'
 import {resolveHelm} from '../../lib/helm/binary.js'
 import {findOwners} from '../../lib/helm/owners.js'
+import {corruptLine} from '../../lib/helm/release.js'
 import {listLatestRecords} from '../../lib/helm/store.js'
 import {type Diagnosis, parseDuration, type Refusal, type Step} from '../../lib/helm/unstick-plan.js'
 import {executeUnstick, prepareUnstick, type PreparedUnstick, type UnstickOutcome} from '../../lib/helm/unstick.js'
 import {confirm} from '../../lib/render/confirm.js'
+import {escapeControl} from '../../lib/render/table.js'
 
 export interface UnstickReleaseResult {
   release: string
@@ -38,6 +40,8 @@ export default class HelmUnstick extends BaseCommand<typeof HelmUnstick> {
                          namespace (labelled app.kubernetes.io/managed-by=elife-k8s) and marked failed
   never deployed         (a first install that failed or was killed) only removed with --uninstall
 
+If helm refuses the rollback because the failed revision's manifest and the cluster disagree ("no ConfigMap with the name ... found"), it escalates, each step only if the one before failed that way: the same rollback once more, then \`helm rollback --force\` (which replaces the release's objects instead of patching them: changes made outside helm are lost and objects whose immutable fields changed are recreated), then, with --chart, the runbook's \`helm upgrade --reuse-values\` from the last deployed revision's values (without --chart, that command is printed). --dry-run shows the whole escalation; --yes (or the prompt) confirms all of it.
+
 Then it reads the release again, says what is true now, and asks the owning HelmRelease's controller (helm-operator or Flux v2) to reconcile. A pending-* revision younger than --pending-timeout is left alone: helm may still be working on it.
 
 helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and must be v3.x; it is given the same kubeconfig and context as this command.`
@@ -59,6 +63,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
     'all-namespaces': allNamespacesFlag,
     'to-revision': Flags.integer({description: 'Roll back to this revision instead of the last deployed one.', min: 1}),
     uninstall: Flags.boolean({description: 'Allowed to uninstall a release that never deployed (nothing to roll back to).', default: false}),
+    chart: Flags.string({description: 'The chart (directory, archive or repo/name) for the last resort when helm cannot roll back: `helm upgrade --reuse-values` from the last deployed revision\'s values.'}),
     'pending-timeout': Flags.string({description: 'Treat a pending-* release as abandoned only once it has been pending this long (e.g. 90s, 10m).', default: '5m'}),
     'dry-run': Flags.boolean({description: 'Print the diagnosis and plan; change nothing.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
@@ -74,6 +79,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
     }
     if (flags['all-namespaces'] && !flags.all) throw new CliError('usage', '-A only goes with --all', {hint: 'name the release\'s namespace with -n'})
     if (flags['to-revision'] !== undefined && flags.all) throw new CliError('usage', '--to-revision only goes with a single RELEASE', {hint: 'drop --all'})
+    if (flags.chart !== undefined && flags.all) throw new CliError('usage', '--chart only goes with a single RELEASE', {hint: 'drop --all'})
     const pendingTimeoutMs = parseDuration(flags['pending-timeout'])
     if (pendingTimeoutMs === undefined) throw new CliError('usage', `--pending-timeout "${flags['pending-timeout']}" is not a duration`, {hint: 'use e.g. 90s, 10m or 1h'})
 
@@ -84,7 +90,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
       : await resolveHelm({flag: flags['helm-binary'], kubeconfig: flags.kubeconfig, context: this.kube.context})
 
     const clients = {kc: this.kube.kc, core: this.kube.api(CoreV1Api), custom: this.kube.api(CustomObjectsApi)}
-    const planOptions = {toRevision: flags['to-revision'], uninstall: flags.uninstall, pendingTimeoutMs}
+    const planOptions = {toRevision: flags['to-revision'], uninstall: flags.uninstall, chart: flags.chart, pendingTimeoutMs}
     const prepared: PreparedUnstick[] = []
     if (flags.all) {
       const namespace = flags['all-namespaces'] ? undefined : this.namespace
@@ -92,6 +98,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
       const [latest, owners] = await this.callApi({verb: 'list helm release records', target: scope}, () =>
         Promise.all([listLatestRecords(this.kube.kc, {namespace}), findOwners(clients.kc, namespace)]),
       )
+      for (const c of latest.corrupt) this.steps.warning(`${corruptLine(c)}; skipped, as helm does`)
       const stuck = latest.records.filter(({record}) => ['failed', 'uninstalling', 'pending-install', 'pending-upgrade', 'pending-rollback'].includes(record.info?.status ?? ''))
       if (stuck.length === 0) {
         this.log(`No failed or pending helm releases ${scope}; nothing to unstick.`)
@@ -110,6 +117,8 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
       prepared.push(await this.callApi({verb: 'read helm release', target: `"${release}" in ${namespace}`}, () => prepareUnstick(clients, {release, namespace}, planOptions)))
     }
 
+    // Older revisions that cannot be decoded do not change the plan (helm skips them too): said once.
+    for (const {history} of prepared) for (const c of history.corrupt) this.steps.warning(`${corruptLine(c)}; skipped, as helm does`)
     const results: UnstickReleaseResult[] = prepared.map(({plan}) => ({
       release: plan.diagnosis.release,
       namespace: plan.diagnosis.namespace,
@@ -153,7 +162,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
         )
         entry.result = outcome
         entry.outcome = outcome.ok ? 'done' : 'failed'
-        for (const step of outcome.steps) if (!step.ok && step.action !== 'nudge') this.steps.failure(step.detail)
+        for (const step of outcome.steps) if (!step.ok && !step.retried && step.action !== 'nudge') this.steps.failure(step.detail)
         if (outcome.ok) this.steps.success(outcome.summary)
         else this.steps.failure(outcome.summary)
       } catch (error) {
@@ -163,11 +172,11 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
       }
     }
 
-    for (const r of results) if (r.result) this.log(r.result.summary)
+    for (const r of results) if (r.result) this.log(escapeControl(r.result.summary))
     const failures = results.filter((r) => r.outcome === 'failed')
     if (failures.length > 0) {
       const first = failures[0]
-      const failedStep = first?.result?.steps.find((s) => !s.ok && s.action !== 'nudge')
+      const failedStep = first?.result?.steps.findLast((s) => !s.ok && s.action !== 'nudge')
       throw new CliError('tool-failed', failures.length === 1 && first
         ? `could not unstick release "${first.release}" in ${first.namespace}: ${failedStep?.detail ?? first.result?.summary ?? 'see above'}`
         : `${failures.length} releases could not be unstuck (see ✗ above)`, {
@@ -181,14 +190,15 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
     for (const {plan, owner} of prepared) {
       const {diagnosis} = plan
       const name = `${diagnosis.namespace}/${diagnosis.release}`
-      this.log(`${name}: ${diagnosis.reason}`)
+      // The reason quotes helm's description of the failure: cluster data, so escaped.
+      this.log(escapeControl(`${name}: ${diagnosis.reason}`))
       if (owner) this.log(`  owned by HelmRelease ${owner.namespace}/${owner.name} (${owner.apiVersion}, ${owner.controller})`)
       if (plan.refusal) {
-        this.log(`  ◎ no change: ${plan.refusal.message}; ${plan.refusal.hint}`)
+        this.log(escapeControl(`  ◎ no change: ${plan.refusal.message}; ${plan.refusal.hint}`))
         continue
       }
       if (plan.nothing) continue
-      plan.steps.forEach((step, i) => this.log(`  ${i + 1}. ${step.text}`))
+      plan.steps.forEach((step, i) => this.log(escapeControl(`  ${i + 1}. ${step.text}`)))
     }
   }
 }

@@ -40,7 +40,7 @@ export const globalFastFlags: Record<string, FastFlag> = {
 const allNamespaces: FastFlag = {type: 'boolean', char: 'A', default: false}
 
 export const fastCommands: readonly FastCommand[] = [
-  {id: 'helm list', module: 'helm-list', flags: {'all-namespaces': allNamespaces, stuck: {type: 'boolean', default: false}}},
+  {id: 'helm list', module: 'helm-list', flags: {'all-namespaces': allNamespaces, stuck: {type: 'boolean', default: false}, strict: {type: 'boolean', default: false}}},
   {
     id: 'images',
     module: 'images',

@@ -118,3 +118,12 @@ export function helmErrorLine(result: ToolResult): string {
 export function isPendingLockError(result: ToolResult): boolean {
   return /another operation \(install\/upgrade\/rollback\) is in progress/.test(result.stderr)
 }
+
+/**
+ * helm's refusal when an object of the revision it moves to exists in the cluster but the current
+ * revision's manifest does not list it (helm.sh/helm/v3/pkg/kube Client.update), e.g. after an
+ * upgrade that failed half-way: "no ConfigMap with the name "x" found".
+ */
+export function isManifestMismatchError(result: ToolResult): boolean {
+  return /no \S+ with the name "[^"]*" found/.test(result.stderr)
+}

@@ -2,7 +2,7 @@ import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import type {CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+import type {CoreV1Api, CustomObjectsApi, KubernetesObject} from '@kubernetes/client-node'
 import {execa} from 'execa'
 import {parseAllDocuments, parse as parseYaml, stringify as stringifyYaml} from 'yaml'
 
@@ -10,6 +10,7 @@ import {CliError} from '../errors.js'
 import {isNotFound} from '../kube/errors.js'
 import {helmErrorLine, type HelmTool} from './binary.js'
 import {type Controller, helmReleaseApis, type HelmReleaseObject, managedRelease} from './owners.js'
+import {manifestObjects, type Validation} from './validate.js'
 import {mergeValues, redactValues, valueAt, valuePaths, valuePathsIn} from './values.js'
 
 export interface LoadedHelmRelease {
@@ -280,11 +281,13 @@ export interface DebugResult {
   valuesSources: ValuesSource[]
   /** Every values path passed to helm (keys only). */
   valuePaths: string[]
-  /** The values passed to helm, string values that look secret redacted. */
-  values: unknown
+  /** The values passed to helm, string values that look secret redacted (in --json only with --show-values). */
+  values?: unknown
   dependencyUpdate: {ran: boolean; ok: boolean; error?: string}
   template: {ran: boolean; ok: boolean; error?: string; manifests?: number; kinds?: Record<string, number>}
   culprit?: Culprit
+  /** The rendered objects sent to the API server in a dry run (--validate). */
+  validation?: Validation
   ok: boolean
 }
 
@@ -298,6 +301,8 @@ export interface DebugDeps {
   git?: (args: string[], cwd?: string) => Promise<{exitCode: number; stderr: string}>
   onStep?: (text: string) => void
   onDone?: (text: string) => void
+  /** Server-side dry run of the rendered objects; undefined: not validated (--no-validate). */
+  validate?: (objects: KubernetesObject[], namespace: string) => Promise<Validation>
 }
 
 const defaultGit: NonNullable<DebugDeps['git']> = async (args, cwd) => {
@@ -401,6 +406,11 @@ export async function debugHelmRelease(loaded: LoadedHelmRelease, deps: DebugDep
       }
       result.template = {ran: true, ok: true, manifests, kinds}
       result.ok = true
+      if (deps.validate) {
+        deps.onStep?.(`dry run of the ${manifests} rendered objects against the API server`)
+        result.validation = await deps.validate(manifestObjects(rendered.stdout), namespace)
+        result.ok = result.validation.refused.length === 0
+      }
       return result
     }
     const error = helmErrorLine(rendered)

@@ -1,11 +1,13 @@
 import type {CommandIO} from '../cli/io.js'
 import {thousands} from '../render/number.js'
+import {type CorruptRecord, reportCorrupt} from './corrupt.js'
 import {listReleases, type ReleaseRow} from './list.js'
 import {listEmptyLine, listSummaryLine, releaseColumns} from './rows.js'
 
 export interface HelmListFlags {
   'all-namespaces': boolean
   stuck: boolean
+  strict?: boolean
 }
 
 export interface HelmListResult {
@@ -17,6 +19,8 @@ export interface HelmListResult {
   /** Revision records looked at (all revisions of all releases); only the latest of each is decoded. */
   recordsSeen: number
   notes: string[]
+  /** Records that cannot be decoded: their releases are not listed (helm skips them too). */
+  corrupt: CorruptRecord[]
 }
 
 /** `elife-k8s helm list`, whether oclif runs it (src/commands/helm/list.ts) or the fast path. */
@@ -38,14 +42,16 @@ export async function runHelmList(io: CommandIO, flags: HelmListFlags): Promise<
     stuck: listed.releases.filter((r) => r.stuck).length,
     recordsSeen: listed.recordsSeen,
     notes: listed.notes,
+    corrupt: listed.corrupt,
   }
   for (const note of listed.notes) io.steps.warning(note)
   if (result.releases.length === 0) {
     io.log(listEmptyLine(scope, flags.stuck))
-    return result
+  } else {
+    io.table(result.releases, releaseColumns(Boolean(namespace)))
+    io.log('')
+    io.log(listSummaryLine(result.releases, scope, flags.stuck))
   }
-  io.table(result.releases, releaseColumns(Boolean(namespace)))
-  io.log('')
-  io.log(listSummaryLine(result.releases, scope, flags.stuck))
+  reportCorrupt(result.corrupt, {warn: (line) => io.steps.warning(line), json: io.json, strict: flags.strict === true})
   return result
 }

@@ -4,6 +4,7 @@ export {releaseColumns, releaseRow, type ReleaseRow, sortReleaseRows} from './ro
 
 import {findOwners} from './owners.js'
 import {releaseRow, type ReleaseRow, sortReleaseRows} from './rows.js'
+import type {CorruptRecord} from './release.js'
 import {listLatestRecords, type ListRecordsOptions} from './store.js'
 
 export interface ListReleasesOptions extends ListRecordsOptions {
@@ -14,6 +15,8 @@ export interface ListReleasesResult {
   releases: ReleaseRow[]
   recordsSeen: number
   notes: string[]
+  /** Releases left out because their latest record cannot be decoded. */
+  corrupt: CorruptRecord[]
 }
 
 export async function listReleases(kc: KubeConfig, options: ListReleasesOptions = {}): Promise<ListReleasesResult> {
@@ -22,5 +25,5 @@ export async function listReleases(kc: KubeConfig, options: ListReleasesOptions 
   if (options.stuckOnly) releases = releases.filter((r) => r.stuck)
   const notes = [...owners.notes]
   if (latest.configMapsSkipped) notes.push(latest.configMapsSkipped)
-  return {releases: sortReleaseRows(releases), recordsSeen: latest.recordsSeen, notes}
+  return {releases: sortReleaseRows(releases), recordsSeen: latest.recordsSeen, notes, corrupt: latest.corrupt}
 }

@@ -59,6 +59,14 @@ export function ownerKey(namespace: string, release: string): string {
   return `${namespace}/${release}`
 }
 
+/**
+ * Just the fields that name an owner, whatever else the object passed in carries: results
+ * (--json) and plans hold these, never a HelmRelease's values or annotations.
+ */
+export function ownerRef(owner: OwnerRef): OwnerRef {
+  return {controller: owner.controller, apiVersion: owner.apiVersion, kind: 'HelmRelease', namespace: owner.namespace, name: owner.name}
+}
+
 export function describeOwner(owner: OwnerRef | undefined): string {
   if (!owner) return '-'
   return `${owner.controller === 'helm-operator' ? 'helm-operator' : 'flux'} ${owner.namespace}/${owner.name}`

@@ -4,10 +4,11 @@ import {httpStatus} from '../kube/errors.js'
 import {getJson} from '../kube/raw.js'
 import {helmReleaseApis, type HelmReleaseObject, managedRelease, type OwnerRef, ownerKey} from './owner-names.js'
 
-export {type Controller, describeOwner, helmReleaseApis, type HelmReleaseObject, managedRelease, type OwnerRef, ownerKey} from './owner-names.js'
+export {type Controller, describeOwner, helmReleaseApis, type HelmReleaseObject, managedRelease, type OwnerRef, ownerKey, ownerRef} from './owner-names.js'
 
 export interface OwnerIndex {
-  owners: Map<string, OwnerRef & {object: HelmReleaseObject}>
+  /** Names only: a HelmRelease's spec.values and last-applied annotation may hold secrets. */
+  owners: Map<string, OwnerRef>
   /** What could not be looked at (CRD missing is normal; RBAC is worth a note). */
   notes: string[]
 }
@@ -45,7 +46,6 @@ export async function findOwners(kc: KubeConfig, namespace?: string): Promise<Ow
           kind: 'HelmRelease',
           namespace: hr.metadata?.namespace ?? '',
           name: hr.metadata?.name ?? '',
-          object: hr,
         })
       }
       return

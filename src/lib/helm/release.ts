@@ -1,7 +1,5 @@
 import {gunzipSync, gzipSync} from 'node:zlib'
 
-import {CliError} from '../errors.js'
-
 /**
  * Helm 3 keeps one record per release revision, named `sh.helm.release.v1.<name>.v<revision>`,
  * in a Secret (the default driver) or a ConfigMap (HELM_DRIVER=configmap) in the release's
@@ -124,19 +122,46 @@ export function revisionRow(record: ReleaseRecord): RevisionRow {
   }
 }
 
-export function decodeOrExplain(data: string | undefined, labels: RecordLabels): ReleaseRecord {
-  const where = `${labels.driver === 'secret' ? 'Secret' : 'ConfigMap'} ${labels.objectName} in ${labels.namespace}`
-  if (!data) {
-    throw new CliError('unexpected', `helm release record ${where} has no data.release`, {
-      hint: 'it was not written by helm 3, or was edited by hand; compare with `helm history`',
-    })
+/** A record helm cannot read either: helm skips it (storage/driver List and Query) and so do we. */
+export interface CorruptRecord {
+  release: string
+  namespace: string
+  revision: number
+  /** "Secret sh.helm.release.v1.<name>.v<revision>" (or ConfigMap). */
+  object: string
+  /** What is wrong with it, never its content. */
+  reason: string
+}
+
+/**
+ * Decodes a record, or says which layer of it is broken. The reason never quotes the payload: a
+ * parser's message would (JSON.parse shows a snippet), and a payload holds the release's values.
+ */
+export function tryDecode(data: string | undefined, labels: RecordLabels): {record: ReleaseRecord} | {corrupt: CorruptRecord} {
+  const corrupt = (reason: string) => ({
+    corrupt: {release: labels.release, namespace: labels.namespace, revision: labels.revision, object: `${labels.driver === 'secret' ? 'Secret' : 'ConfigMap'} ${labels.objectName}`, reason},
+  })
+  if (!data) return corrupt('no data.release')
+  const helmBase64 = labels.driver === 'secret' ? Buffer.from(data, 'base64').toString('latin1') : data
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(helmBase64.trim())) return corrupt('its payload is not base64')
+  let bytes = Buffer.from(helmBase64, 'base64')
+  if (bytes.subarray(0, 3).equals(gzipMagic)) {
+    try {
+      bytes = gunzipSync(bytes)
+    } catch {
+      return corrupt('its payload is not valid gzip')
+    }
   }
   try {
-    return decodeRelease(data, labels.driver)
-  } catch (error) {
-    throw new CliError('unexpected', `helm release record ${where} cannot be decoded (${error instanceof Error ? error.message : String(error)})`, {
-      hint: 'it was not written by helm 3, or was edited by hand; compare with `helm history`',
-      cause: error,
-    })
+    const record = JSON.parse(bytes.toString('utf8')) as ReleaseRecord
+    if (!record || typeof record !== 'object') return corrupt('its payload is not a release')
+    return {record}
+  } catch {
+    return corrupt(bytes.subarray(0, 3).equals(gzipMagic) ? 'its payload is not valid gzip' : 'its payload is neither gzip nor JSON')
   }
+}
+
+/** One line naming a corrupt record, for a warning or an error. */
+export function corruptLine(c: CorruptRecord): string {
+  return `helm release record ${c.object} in ${c.namespace} (release "${c.release}", revision ${c.revision}) cannot be decoded: ${c.reason}`
 }

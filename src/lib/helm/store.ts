@@ -4,7 +4,7 @@ import {CliError} from '../errors.js'
 import {httpStatus} from '../kube/errors.js'
 import {type Page, pagedList} from '../kube/list.js'
 import {getJson} from '../kube/raw.js'
-import {decodeOrExplain, type LabelledObject, type RecordLabels, recordLabels, type ReleaseRecord, type StorageDriver} from './release.js'
+import {type CorruptRecord, type LabelledObject, type RecordLabels, recordLabels, type ReleaseRecord, type StorageDriver, tryDecode} from './release.js'
 
 /** Helm's own rule for release names (helm.sh/helm/v3/pkg/chartutil ValidateReleaseName). */
 const releaseNamePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
@@ -36,6 +36,8 @@ export interface LatestRecords {
   recordsSeen: number
   /** Set when the ConfigMap driver could not be read (RBAC); Secrets were still read. */
   configMapsSkipped?: string
+  /** Latest records that cannot be decoded: their releases are left out, as helm skips such records. */
+  corrupt: CorruptRecord[]
 }
 
 const helmSelector = 'owner=helm'
@@ -210,11 +212,14 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
     candidate.data = secret.data?.release
   }
   const records: LatestRecords['records'] = []
+  const corrupt: CorruptRecord[] = []
   for (const candidate of [...latestSecrets.values(), ...latestConfigMaps.values()]) {
-    records.push({labels: candidate.labels, record: decodeOrExplain(candidate.data, candidate.labels)})
+    const decoded = tryDecode(candidate.data, candidate.labels)
+    if ('record' in decoded) records.push({labels: candidate.labels, record: decoded.record})
+    else corrupt.push(decoded.corrupt)
   }
   const supersededCount = superseded?.length ?? supersededLabels.length
-  return {records, recordsSeen: payloadCount + supersededCount + configMapCount, configMapsSkipped}
+  return {records, recordsSeen: payloadCount + supersededCount + configMapCount, configMapsSkipped, corrupt}
 }
 
 /**
@@ -243,8 +248,10 @@ export interface ReleaseHistory {
   release: string
   namespace: string
   driver: StorageDriver
-  /** Every revision, oldest first, with the labels of the object that stores it. */
+  /** Every revision that can be decoded, oldest first, with the labels of the object that stores it. */
   revisions: Array<{labels: RecordLabels; record: ReleaseRecord; resourceVersion?: string}>
+  /** Revisions whose record cannot be decoded (helm skips them too), oldest first. */
+  corrupt: CorruptRecord[]
 }
 
 /** Every revision of one release in one namespace (both drivers; Secrets win if both exist). */
@@ -262,14 +269,18 @@ export async function readHistory(core: CoreV1Api, release: string, namespace: s
     }
   }
   const revisions: ReleaseHistory['revisions'] = []
+  const corrupt: CorruptRecord[] = []
   for (const object of objects) {
     const labels = recordLabels(object, driver)
     if (!labels) continue
-    revisions.push({labels, record: decodeOrExplain(object.data?.release, labels), resourceVersion: object.metadata?.resourceVersion})
+    const decoded = tryDecode(object.data?.release, labels)
+    if ('record' in decoded) revisions.push({labels, record: decoded.record, resourceVersion: object.metadata?.resourceVersion})
+    else corrupt.push(decoded.corrupt)
   }
-  if (revisions.length === 0) return undefined
+  if (revisions.length === 0 && corrupt.length === 0) return undefined
   revisions.sort((a, b) => a.labels.revision - b.labels.revision)
-  return {release, namespace, driver, revisions}
+  corrupt.sort((a, b) => a.revision - b.revision)
+  return {release, namespace, driver, revisions, corrupt}
 }
 
 /** Namespaces (other than `except`) that hold records of a release with this name. */

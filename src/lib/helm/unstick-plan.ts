@@ -67,6 +67,13 @@ export type Step =
       toRevision: number
       /** Pending-*: if helm refuses with its lock error, unlock this revision and roll back again. */
       unlockIfRefused?: number
+      /**
+       * If helm refuses because the stuck revision's manifest and the cluster disagree ("no
+       * ConfigMap with the name ... found"): roll back again, then with --force, then upgrade
+       * from the last deployed revision's values (with this chart; without one, that last
+       * command is only printed).
+       */
+      escalate: {upgradeChart?: string}
       text: string
     }
   | {action: 'unlock'; revision: number; text: string}
@@ -78,6 +85,8 @@ export interface PlanOptions {
   toRevision?: number
   /** --uninstall: allowed to remove a release that never deployed. */
   uninstall?: boolean
+  /** --chart: the chart for the last resort, `helm upgrade --reuse-values`. */
+  chart?: string
   /** A pending-* younger than this may still be running: refuse (--pending-timeout). */
   pendingTimeoutMs: number
   owner?: OwnerRef
@@ -144,9 +153,11 @@ export function planUnstick(diagnosis: Diagnosis, revisions: readonly RevisionRo
       action: 'rollback',
       toRevision: target.revision,
       unlockIfRefused: pending ? latest.revision : undefined,
+      escalate: {upgradeChart: options.chart},
       text:
         `roll ${name} back to revision ${target.revision} (${target.chart}, ${target.status}) with \`helm rollback\`` +
-        (pending ? `; if helm refuses because of the ${latest.status} lock, back up revision ${latest.revision}'s record and mark it failed, then roll back again` : ''),
+        (pending ? `; if helm refuses because of the ${latest.status} lock, back up revision ${latest.revision}'s record and mark it failed, then roll back again` : '') +
+        `; if helm refuses because revision ${latest.revision}'s manifest and the cluster disagree ("no <kind> with the name ... found"), ${escalationText(release, namespace, target, options.chart)}`,
     })
   } else if (options.uninstall) {
     const pending = kind.startsWith('pending-')
@@ -168,6 +179,18 @@ export function planUnstick(diagnosis: Diagnosis, revisions: readonly RevisionRo
     steps.push({action: 'nudge', owner: options.owner, text: `ask ${options.owner.controller} to reconcile HelmRelease ${options.owner.namespace}/${options.owner.name}`})
   }
   return {diagnosis, steps}
+}
+
+/** What `--force` does to a release's objects, said before it is used. */
+export const forceConsequence =
+  'which replaces each object of the release instead of patching it: changes made to them outside helm are lost, and an object whose immutable fields differ is deleted and recreated (its pods restart)'
+
+/** The rollback escalation, in the order it is tried. */
+export function escalationText(release: string, namespace: string, target: RevisionRow, chart: string | undefined): string {
+  const upgrade = chart
+    ? `\`helm upgrade --reuse-values\` with chart ${chart} and the values of the last deployed revision (the runbook's manual upgrade)`
+    : `print the runbook's manual upgrade to run with the chart of revision ${target.revision} (\`helm upgrade ${release} CHART -n ${namespace} --reuse-values\`; pass --chart to have it run)`
+  return `roll back once more (helm has then recorded the failed rollback with revision ${target.revision}'s manifest, which the cluster matches); if that fails, \`helm rollback --force\`, ${forceConsequence}; if that fails too, ${upgrade}`
 }
 
 export function humanDuration(ms: number): string {

@@ -2,10 +2,10 @@ import {type CoreV1Api, type CustomObjectsApi, type KubeConfig, PatchStrategy, s
 
 import {CliError} from '../errors.js'
 import {isConflict, isNotFound} from '../kube/errors.js'
-import {helmErrorLine, type HelmTool, isPendingLockError} from './binary.js'
+import {helmErrorLine, type HelmTool, isManifestMismatchError, isPendingLockError, type ToolResult} from './binary.js'
 import {loadHistory} from './history.js'
-import {findOwners, helmReleaseApis, ownerKey, type OwnerRef} from './owners.js'
-import {decodeRelease, encodeRelease, isPending, type RevisionRow, revisionRow, type StorageDriver} from './release.js'
+import {findOwners, helmReleaseApis, ownerKey, type OwnerRef, ownerRef} from './owners.js'
+import {corruptLine, decodeRelease, encodeRelease, isPending, type RevisionRow, revisionRow, type StorageDriver} from './release.js'
 import {readHistory, type ReleaseHistory} from './store.js'
 import {diagnose, type Plan, planUnstick, type PlanOptions, type Step} from './unstick-plan.js'
 
@@ -28,9 +28,17 @@ export async function prepareUnstick(
   options: Omit<PlanOptions, 'owner'> & {now?: Date; owners?: Map<string, OwnerRef>},
 ): Promise<PreparedUnstick> {
   const history = target.history ?? (await loadHistory(clients.core, clients.kc, target.release, target.namespace))
+  // A newest record nobody can read: what state the release is in is unknown, so nothing is done.
+  const newestCorrupt = history.corrupt.at(-1)
+  if (newestCorrupt && newestCorrupt.revision > (history.revisions.at(-1)?.labels.revision ?? 0)) {
+    throw new CliError('conflict', `${corruptLine(newestCorrupt)}, and it is the latest revision of release "${target.release}" in ${target.namespace}: its state is unknown, so nothing was changed`, {
+      hint: `look at it with \`kubectl get ${newestCorrupt.object.split(' ')[0]?.toLowerCase()} ${newestCorrupt.object.split(' ')[1]} -n ${target.namespace} -o yaml\`; restore it from a backup, or delete it so that helm takes the revision before as the latest, then run this again`,
+    })
+  }
   const rows = history.revisions.map(({record}) => revisionRow(record))
   const owners = options.owners ?? (await findOwners(clients.kc, target.namespace)).owners
-  const owner = owners.get(ownerKey(target.namespace, target.release))
+  const found = owners.get(ownerKey(target.namespace, target.release))
+  const owner = found ? ownerRef(found) : undefined
   const diagnosis = diagnose(target.release, target.namespace, rows, options.now ?? new Date())
   const plan = planUnstick(diagnosis, rows, {...options, owner})
   return {plan, history, owner}
@@ -40,6 +48,8 @@ export interface StepOutcome {
   action: Step['action']
   ok: boolean
   detail: string
+  /** A failed attempt that a later one (the rollback escalation) went on from. */
+  retried?: boolean
   /** Where the record was backed up before it was changed (unlock). */
   backup?: {kind: 'Secret'; namespace: string; name: string}
 }
@@ -92,6 +102,14 @@ export async function executeUnstick(clients: UnstickClients, helm: HelmTool, pr
         hooks.onDone?.(unlock.detail)
         result = await helm.run(args, {env, timeoutMs: 6 * 60_000})
       }
+      if (result.exitCode !== 0 && step.action === 'rollback' && isManifestMismatchError(result)) {
+        const escalated = await escalateRollback(helm, {release, namespace, toRevision: step.toRevision, chart: step.escalate.upgradeChart, env, helmArgs}, result, outcomes, hooks)
+        if (!escalated) {
+          failed = true
+          break
+        }
+        continue
+      }
       if (result.exitCode !== 0) {
         failed = true
         outcomes.push({action: step.action, ok: false, detail: `${what} failed: ${helmErrorLine(result)}`})
@@ -121,9 +139,61 @@ export async function executeUnstick(clients: UnstickClients, helm: HelmTool, pr
   const wanted = plan.steps.some((s) => s.action === 'uninstall') ? 'uninstalled' : 'deployed'
   const reached = wanted === 'uninstalled' ? !now || now.status === 'uninstalled' : now?.status === 'deployed'
   const summary = now
-    ? `release "${release}" in ${namespace} is now ${now.status} at revision ${now.revision} (${now.chart})`
+    ? `release "${release}" in ${namespace} is now ${now.status} at revision ${now.revision} (${now.chart})${now.status === 'deployed' ? '; helm can upgrade it again' : ''}`
     : `release "${release}" in ${namespace} is now uninstalled (helm keeps no record of it)`
   return {steps: outcomes, now, summary, ok: !failed && reached}
+}
+
+interface EscalationTarget {
+  release: string
+  namespace: string
+  toRevision: number
+  chart?: string
+  env: NodeJS.ProcessEnv
+  helmArgs: (args: string[]) => string[]
+}
+
+/**
+ * helm refused a rollback because the stuck revision's manifest and the cluster disagree (an
+ * object of the target revision exists, but the failed revision's manifest does not list it:
+ * pkg/kube Client.update "no <kind> with the name ... found"). Tried in turn, each only if the one
+ * before failed the same way: the same rollback again (helm recorded the failed rollback with the
+ * target's manifest, so the second compares like with like); `helm rollback --force`; the
+ * runbook's `helm upgrade --reuse-values` from the last deployed revision's values, with the chart
+ * given (or, without one, the command to run is said). Returns whether one succeeded.
+ */
+async function escalateRollback(helm: HelmTool, target: EscalationTarget, refused: ToolResult, outcomes: StepOutcome[], hooks: ExecuteHooks): Promise<boolean> {
+  const {release, namespace, toRevision, chart, env, helmArgs} = target
+  const rollback = ['rollback', release, String(toRevision), '--timeout', '5m0s']
+  const attempts: Array<{what: string; args: string[]; done: string}> = [
+    {what: `helm rollback ${release} ${toRevision} (again)`, args: helmArgs(rollback), done: `helm rolled ${release} back to revision ${toRevision} at the second attempt`},
+    {what: `helm rollback ${release} ${toRevision} --force`, args: helmArgs([...rollback, '--force']), done: `helm rolled ${release} back to revision ${toRevision} with --force`},
+  ]
+  if (chart) {
+    attempts.push({
+      what: `helm upgrade ${release} ${chart} --reuse-values`,
+      args: helmArgs(['upgrade', release, chart, '--reuse-values', '--timeout', '5m0s']),
+      done: `helm upgraded ${release} with ${chart} and the last deployed revision's values`,
+    })
+  }
+  let last = refused
+  let lastWhat = `helm rollback ${release} ${toRevision}`
+  for (const attempt of attempts) {
+    outcomes.push({action: 'rollback', ok: false, retried: true, detail: `${lastWhat} failed: ${helmErrorLine(last)}`})
+    hooks.onWarning?.(`helm refused: ${helmErrorLine(last)}; trying ${attempt.what}`)
+    hooks.onStep?.(attempt.what)
+    last = await helm.run(attempt.args, {env, timeoutMs: 6 * 60_000})
+    lastWhat = attempt.what
+    if (last.exitCode === 0) {
+      outcomes.push({action: 'rollback', ok: true, detail: attempt.done})
+      hooks.onDone?.(attempt.done)
+      return true
+    }
+    if (!isManifestMismatchError(last)) break
+  }
+  const manual = chart || !isManifestMismatchError(last) ? '' : `; the runbook's last resort is to upgrade from the last deployed revision's values: \`helm upgrade ${release} CHART -n ${namespace} --reuse-values\` with that revision's chart (or rerun with --chart CHART)`
+  outcomes.push({action: 'rollback', ok: false, detail: `${lastWhat} failed: ${helmErrorLine(last)}${manual}`})
+  return false
 }
 
 /** The name of the Secret that keeps a copy of a release record before we change it. */

@@ -1,5 +1,7 @@
 import type {ChalkInstance} from 'chalk'
 
+import {escapeControl} from './table.js'
+
 /**
  * The one step/status line renderer, with flux's glyphs: ► doing, ✔ done, ◎ waiting/skipped,
  * ✗ failed, ⚠ warning. Lines go to stderr so stdout stays the command's result.
@@ -36,7 +38,8 @@ export function createStepLogger(options: StepLoggerOptions): StepLogger {
   const line = (glyph: string, msg: string) => {
     if (quiet) return
     clear()
-    write(`${glyph} ${msg}\n`)
+    // Messages carry cluster data (names, helm's errors, log lines): never terminal controls.
+    write(`${glyph} ${escapeControl(msg)}\n`)
   }
   return {
     action: (msg) => line(chalk.cyan('►'), msg),
@@ -46,7 +49,7 @@ export function createStepLogger(options: StepLoggerOptions): StepLogger {
     failure: (msg) => line(chalk.red('✗'), msg),
     progress(msg) {
       if (quiet || !interactive) return
-      write(`\r\u001B[2K${chalk.dim(msg)}`)
+      write(`\r\u001B[2K${chalk.dim(escapeControl(msg))}`)
       progressShown = true
     },
     done: clear,

@@ -24,7 +24,7 @@ const GAP = '   '
  */
 export function renderTable<Row>(rows: readonly Row[], columns: ReadonlyArray<Column<Row>>, chalk: ChalkInstance): string {
   const head = columns.map((c) => c.header.toUpperCase())
-  const cells = rows.map((row) => columns.map((c) => oneLine(String(c.value(row)))))
+  const cells = rows.map((row) => columns.map((c) => escapeControl(oneLine(String(c.value(row))))))
   const widths = head.map((h, i) => cells.reduce((max, r) => Math.max(max, displayWidth(r[i])), displayWidth(h)))
   const last = columns.length - 1
   const line = (texts: string[], paint: (j: number, text: string) => string) => {
@@ -49,6 +49,30 @@ export function renderTable<Row>(rows: readonly Row[], columns: ReadonlyArray<Co
     )
   }
   return out.join('\n')
+}
+
+// eslint-disable-next-line no-control-regex
+const control = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/
+
+/**
+ * Terminal control characters in text that came from the cluster (a release name, a helm failure
+ * description, a log line) shown as inert text, so such data cannot move the cursor, recolour,
+ * retitle or clear the terminal. As kubectl (cli-runtime printers.EscapeTerminal) ESC becomes
+ * "^[" and CR "\r"; any other C0 control and DEL in caret notation (as `cat -v`: ^G, ^?), a C1
+ * control as \u009b. Tab and line feed are left to the caller (a table cell makes them spaces).
+ * Every table cell and step line goes through it; it is exported for plain lines built from
+ * cluster data.
+ */
+export function escapeControl(text: string): string {
+  if (!control.test(text)) return text
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g, (ch) => {
+    const code = ch.charCodeAt(0)
+    if (ch === '\r') return '\\r'
+    if (code < 0x20) return `^${String.fromCharCode(code + 0x40)}`
+    if (code === 0x7f) return '^?'
+    return `\\u${code.toString(16).padStart(4, '0')}`
+  })
 }
 
 function oneLine(text: string): string {
