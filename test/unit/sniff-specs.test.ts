@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {
-  COPY_SCRIPT, EPHEMERAL_SCRIPT, ephemeralContainerSpec, helperPodName, privilegedPodSpec, tcpdumpArgs, UPLOAD_SCRIPT,
+  COPY_SCRIPT, earlierSniffContainers, EPHEMERAL_SCRIPT, ephemeralContainerSpec, helperPodName, nextEphemeralName, privilegedPodSpec, tcpdumpArgs, UPLOAD_SCRIPT,
 } from '../../src/lib/sniff/specs.js'
 
 const work = mkdtempSync(join(tmpdir(), 'sniff-specs-'))
@@ -28,6 +28,17 @@ describe('specs', () => {
     const pod = privilegedPodSpec({name: 'h', namespace: 'prod', nodeName: 'ip-10-0-1-23', image: 'img', targetPod: 'journal-0', lifetimeSeconds: 700})
     expect(pod.spec).toMatchObject({nodeName: 'ip-10-0-1-23', hostPID: true, hostNetwork: true, restartPolicy: 'Never', activeDeadlineSeconds: 700})
     expect(pod.spec?.containers[0].securityContext?.privileged).toBe(true)
+  })
+
+  it('debug containers are numbered per pod: elife-k8s-sniff-N, one more than the highest earlier N', () => {
+    expect(nextEphemeralName([])).toBe('elife-k8s-sniff-1')
+    expect(nextEphemeralName(['debugger-x7k2p'])).toBe('elife-k8s-sniff-1')
+    expect(nextEphemeralName(['elife-k8s-sniff-1', 'debugger', 'elife-k8s-sniff-3'])).toBe('elife-k8s-sniff-4')
+    expect(nextEphemeralName(['elife-k8s-sniff-x', 'elife-k8s-sniff-'])).toBe('elife-k8s-sniff-1')
+  })
+
+  it('earlier sniff containers are ours and older sniffs\' sniff-xxxxx, not other debug containers', () => {
+    expect(earlierSniffContainers(['debugger-x7k2p', 'sniff-bcdfg', 'elife-k8s-sniff-2', 'elife-k8s-sniff-x', 'sniff-toolong'])).toEqual(['sniff-bcdfg', 'elife-k8s-sniff-2'])
   })
 
   it('helper pod names fit in 63 characters', () => {
