@@ -27,11 +27,14 @@ import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {seed} from './seed.mjs'
+
 const here = path.dirname(fileURLToPath(import.meta.url))
 export const repoRoot = path.resolve(here, '..', '..')
 const FIXTURES_DIR = path.join(here, 'fixtures')
 const NODES_FIXTURE = path.join(FIXTURES_DIR, '01-nodes.yaml')
 const STAGES_FILE = path.join(here, 'kwok', 'stages.yaml')
+const KUBELET_FRONT_DIR = path.join(here, 'kubelet-front')
 
 export const CONTEXT = 'elife-local'
 export const VIEWER_CONTEXT = 'elife-local-viewer'
@@ -42,7 +45,7 @@ const FIELD_MANAGER = 'elife-k8s-fixtures'
 // (ELIFE_K8S_CLUSTER_DIR could point anywhere).
 const MARKER = '.elife-k8s-cluster'
 // Start order; stopped in reverse.
-const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']
+const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet-front', 'kwok']
 // Fixture workloads carrying this annotation are expected never to become ready.
 const EXPECT_ANNOTATION = 'elife-k8s.test/expect'
 
@@ -90,6 +93,13 @@ function readVersions() {
   return {kubernetes: env.K8S_VERSION, etcd: env.ETCD_VERSION, kwok: env.KWOK_VERSION, helm: env.HELM_VERSION}
 }
 
+/** build.sh's cache key of kubelet-front: a hash of its source, so a change rebuilds it. */
+function kubeletFrontKey() {
+  const hash = crypto.createHash('sha256')
+  for (const f of ['go.mod', 'go.sum', 'main.go']) hash.update(fs.readFileSync(path.join(KUBELET_FRONT_DIR, f)))
+  return hash.digest('hex').slice(0, 12)
+}
+
 function binaryPaths(binRoot, versions) {
   const k8s = path.join(binRoot, `kubernetes-${versions.kubernetes}`)
   return {
@@ -100,6 +110,7 @@ function binaryPaths(binRoot, versions) {
     kubectl: path.join(k8s, 'kubectl'),
     kwok: path.join(binRoot, `kwok-${versions.kwok}`, 'kwok'),
     helm: path.join(binRoot, `helm-${versions.helm}`, 'helm'),
+    'kubelet-front': path.join(binRoot, `kubelet-front-${kubeletFrontKey()}`, 'kubelet-front'),
   }
 }
 
@@ -551,6 +562,18 @@ function componentArgs(state, name) {
       ]
     case 'kube-scheduler':
       return [`--kubeconfig=${kubeconfigs}/scheduler.kubeconfig`, '--leader-elect=false', '--secure-port=0']
+    case 'kubelet-front':
+      return [
+        `--listen=127.0.0.1:${state.ports.kubeletFront}`,
+        `--backend=https://127.0.0.1:${state.ports.kwok}`,
+        `--apiserver=${state.server}`,
+        `--ca=${pki}/ca.crt`,
+        `--tls-cert=${pki}/kwok-serving.crt`,
+        `--tls-key=${pki}/kwok-serving.key`,
+        `--client-cert=${pki}/kwok.crt`,
+        `--client-key=${pki}/kwok.key`,
+        `--work-dir=${dir}/kwok/exec`,
+      ]
     case 'kwok':
       return [
         `--kubeconfig=${kubeconfigs}/kwok.kubeconfig`,
@@ -559,7 +582,9 @@ function componentArgs(state, name) {
         '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
         // For nodes created without addresses: loopback keeps logs/exec working for them too.
         '--node-ip=127.0.0.1',
-        `--node-port=${state.ports.kwok}`,
+        // The kubelet port the nodes report, where the API server dials them: kubelet-front,
+        // which passes everything on to kwok's server but attaches to ephemeral containers.
+        `--node-port=${state.ports.kubeletFront}`,
         `--server-address=127.0.0.1:${state.ports.kwok}`,
         `--tls-cert-file=${pki}/kwok-serving.crt`,
         `--tls-private-key-file=${pki}/kwok-serving.key`,
@@ -750,7 +775,7 @@ async function waitForFixtures(state, applied, {timeoutMs, log}) {
   let lastReport = 0
   for (;;) {
     // Fail fast, with the reason, if a process the fixtures depend on has died.
-    for (const name of ['kube-controller-manager', 'kube-scheduler', 'kwok']) {
+    for (const name of ['kube-controller-manager', 'kube-scheduler', 'kubelet-front', 'kwok']) {
       if (!isOurProcess(readPid(state.stateDir, name), state.stateDir)) {
         const file = path.join(state.stateDir, 'logs', `${name}.log`)
         throw new Error(`${name} is not running; last lines of ${file}:\n${logTail(file)}`)
@@ -817,7 +842,7 @@ async function startFresh({stateDir, bins, binRoot, versions, extraApiServerArgs
   for (const sub of ['pids', 'logs', 'kubeconfigs', 'etcd']) fs.mkdirSync(path.join(stateDir, sub), {recursive: true, mode: 0o700})
   fs.writeFileSync(path.join(stateDir, MARKER), 'State of the local test cluster (scripts/cluster/harness.mjs). Safe to delete when it is down.\n')
 
-  const [etcdClient, etcdPeer, apiServer, kwok] = await freePorts(4)
+  const [etcdClient, etcdPeer, apiServer, kwok, kubeletFront] = await freePorts(5)
   const state = {
     formatVersion: 1,
     stateDir,
@@ -828,7 +853,7 @@ async function startFresh({stateDir, bins, binRoot, versions, extraApiServerArgs
     binRoot,
     binaries: bins,
     versions,
-    ports: {etcdClient, etcdPeer, apiServer, kwok},
+    ports: {etcdClient, etcdPeer, apiServer, kwok, kubeletFront},
     extraApiServerArgs: extraApiServerArgs ?? [],
     components: {},
     createdAt: new Date().toISOString(),
@@ -857,7 +882,8 @@ async function startFresh({stateDir, bins, binRoot, versions, extraApiServerArgs
   // with its own defaults first.
   log('applying fixture nodes')
   await applyNodes(state)
-  log(`starting kwok (kubelet-like server on 127.0.0.1:${kwok})`)
+  log(`starting kubelet-front on 127.0.0.1:${kubeletFront} and kwok (kubelet-like server on 127.0.0.1:${kwok})`)
+  start('kubelet-front')
   start('kwok')
   return state
 }
@@ -874,6 +900,8 @@ async function startFresh({stateDir, bins, binRoot, versions, extraApiServerArgs
  *   flags (replacing base flags of the same name) and kept in cluster.json. When given for a
  *   running cluster whose extra args differ, only the API server is restarted with them.
  * @param {number} [opts.timeoutMs] how long to wait for the fixtures to be running (default 180s)
+ * @param {boolean} [opts.seed] seed helm releases, HelmReleases and the Alertmanager Secret
+ *   (seed.mjs; default true): a private cluster of one test file may not need them
  * @returns {Promise<{kubeconfig: string, viewerKubeconfig: string, server: string, binDir: string, stateDir: string, reused: boolean}>}
  */
 export async function up(opts = {}) {
@@ -895,7 +923,8 @@ export async function up(opts = {}) {
     let state = readState(stateDir)
     let reused = false
     // A running cluster built from other versions (versions.env changed since) is not reused.
-    const sameVersions = JSON.stringify(state?.versions) === JSON.stringify(versions)
+    // So does one whose kubelet-front was built from other source.
+    const sameVersions = JSON.stringify(state?.versions) === JSON.stringify(versions) && state?.binaries?.['kubelet-front'] === bins['kubelet-front']
     if (state && !sameVersions) log(`versions changed (${JSON.stringify(state.versions)} -> ${JSON.stringify(versions)}): starting fresh`)
     if (state && sameVersions && (await isHealthy(state))) {
       reused = true
@@ -922,9 +951,13 @@ export async function up(opts = {}) {
     const applied = await applyAll(state)
     log('waiting for nodes Ready and fixture pods Running')
     const counts = await waitForFixtures(state, applied, {timeoutMs, log})
+    if (opts.seed !== false) {
+      const seeded = await seed(state, {log})
+      log(`seeded: ${seeded.made.length ? `made ${seeded.made.join(', ')}` : 'every helm release was already as seeded'}; HelmReleases and the Alertmanager Secret re-applied`)
+    }
     writeState(state)
     const secs = ((Date.now() - t0) / 1000).toFixed(1)
-    log(`${reused ? 'reused' : 'up'} in ${secs}s: ${counts.nodes} nodes, ${counts.running}/${counts.pods} fixture pods Running (${counts.pendingByDesign} Pending by design)`)
+    log(`${reused ? 'reused' : 'up'} in ${secs}s: ${counts.nodes} nodes, ${counts.running}/${counts.pods} pods Running in the fixture namespaces (${counts.pendingByDesign} Pending by design)`)
     return publicInfo(state, {reused})
   })
 }

@@ -180,10 +180,12 @@ export const EPHEMERAL_PREFIX = 'elife-k8s-sniff-'
 
 /**
  * Debug containers an earlier sniff left in the pod (ephemeral containers cannot be removed): ours
- * are `elife-k8s-sniff-N`, and older versions of sniff named them `sniff-xxxxx`.
+ * are `elife-k8s-sniff-N`, and older versions of sniff named them `sniff-xxxxx`. Oldest first: the
+ * older names, then by N (the API server does not keep the order they were added in).
  */
 export function earlierSniffContainers(names: string[]): string[] {
-  return names.filter((name) => new RegExp(`^${EPHEMERAL_PREFIX}\\d+$`).test(name) || /^sniff-[a-z0-9]{5}$/.test(name))
+  const number = (name: string) => (name.startsWith(EPHEMERAL_PREFIX) ? Number(name.slice(EPHEMERAL_PREFIX.length)) : 0)
+  return names.filter((name) => new RegExp(`^${EPHEMERAL_PREFIX}\\d+$`).test(name) || /^sniff-[a-z0-9]{5}$/.test(name)).sort((a, b) => number(a) - number(b))
 }
 
 /** The next free `elife-k8s-sniff-N` among a pod's ephemeral containers: one more than the highest N, from 1. */
