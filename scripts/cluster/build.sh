@@ -109,10 +109,24 @@ build_helm() {
   finish "$out.tmp" "$out"
 }
 
+# Our own stand-in for the kubelet's attach to ephemeral containers (kubelet-front/main.go), keyed
+# by a hash of its source, so a change to it rebuilds it. Its dependencies are kwok's.
+build_kubelet_front() {
+  local key
+  key=$(cat "$here/kubelet-front/go.mod" "$here/kubelet-front/go.sum" "$here/kubelet-front/main.go" | sha256sum | cut -c1-12)
+  local out="$cache/bin/kubelet-front-$key"
+  [ -x "$out/kubelet-front" ] && return 0
+  log "building kubelet-front ($key)"
+  rm -rf "$out.tmp"; mkdir -p "$out.tmp"
+  ( cd "$here/kubelet-front" && go build -ldflags "-s -w" -o "$out.tmp/kubelet-front" . )
+  finish "$out.tmp" "$out"
+}
+
 only=${1:-all}
 case "$only" in
-  all) build_etcd; build_kwok; build_helm; build_kubernetes ;;
+  all) build_etcd; build_kwok; build_kubelet_front; build_helm; build_kubernetes ;;
   kubernetes|etcd|kwok|helm) "build_$only" ;;
-  *) echo "usage: build.sh [all|kubernetes|etcd|kwok|helm]" >&2; exit 2 ;;
+  kubelet-front) build_kubelet_front ;;
+  *) echo "usage: build.sh [all|kubernetes|etcd|kwok|kubelet-front|helm]" >&2; exit 2 ;;
 esac
 echo "$cache/bin"

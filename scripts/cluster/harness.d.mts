@@ -27,6 +27,8 @@ export interface UpOptions {
   extraApiServerArgs?: string[]
   /** How long to wait for the fixture pods to be Running; default 180000. */
   timeoutMs?: number
+  /** Seed helm releases, HelmReleases and the Alertmanager Secret (seed.mjs); default true. */
+  seed?: boolean
 }
 
 export interface ComponentStatus {
@@ -40,10 +42,10 @@ export interface ClusterStatus extends Partial<ClusterInfo> {
   apiServerReady?: boolean
   /** Why the cluster is not up. */
   reason?: string
-  ports?: {etcdClient: number; etcdPeer: number; apiServer: number; kwok: number}
+  ports?: {etcdClient: number; etcdPeer: number; apiServer: number; kwok: number; kubeletFront: number}
   versions?: {kubernetes: string; etcd: string; kwok: string; helm: string}
   extraApiServerArgs?: string[]
-  components?: Record<'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok', ComponentStatus>
+  components?: Record<'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubelet-front' | 'kwok', ComponentStatus>
 }
 
 export const repoRoot: string
@@ -55,7 +57,8 @@ export function defaultStateDir(): string
 
 /**
  * Starts the cluster (building binaries if needed), or reuses the healthy running one in `dir`
- * and re-applies the fixtures. `reused` tells which.
+ * and re-applies the fixtures, then seeds helm releases, HelmReleases and the Alertmanager
+ * Secret (seed.mjs). `reused` tells which.
  */
 export function up(opts?: UpOptions): Promise<ClusterInfo & {reused: boolean}>
 

@@ -179,7 +179,7 @@ Default --image: ${DEFAULT_IMAGE} (has sh, tcpdump and nsenter).`
     const helper = result.helper
     const helperLine =
       helper.kind === 'ephemeral-container'
-        ? `debug container "${helper.name}" of pod "${result.pod}" in ${result.namespace}: ${helper.state}${result.dryRun ? '' : ' (ephemeral containers cannot be removed; it goes away when the pod is replaced)'}`
+        ? `debug container "${helper.name}" of pod "${result.pod}" in ${result.namespace}: ${helper.state}; ${result.dryRun ? 'once added, it' : 'it'} cannot be removed from the pod (a Kubernetes limit on ephemeral containers) and goes away when the pod is replaced${helper.earlier?.length ? `; earlier sniffs left: ${helper.earlier.join(', ')}` : ''}`
         : helper.kind === 'helper-pod'
           ? `helper pod "${helper.name}" in ${helper.namespace} on node ${helper.node}: ${helper.state}`
           : `tcpdump binary ${helper.name} in container "${result.container}": ${helper.state}`

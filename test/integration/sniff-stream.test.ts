@@ -1,4 +1,4 @@
-import {chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -47,9 +47,13 @@ function writeFakeTcpdump(kind: 'full' | 'cut'): void {
 }
 
 async function createPod(name: string, containers: string[], labels: Record<string, string>): Promise<V1Pod> {
+  // This test plays the kubelet for ephemeral containers itself (kubeletReports): kwok's Stage that
+  // reports them running is held off for these pods (sniff-ephemeral.test.ts runs it for real).
+  // (kwok takes the smaller of delay and jitter-delay, so both are set.)
+  const annotations = {'pod-ephemeral-container-running.stage.kwok.x-k8s.io/delay': '3600000', 'pod-ephemeral-container-running.stage.kwok.x-k8s.io/jitter-delay': '3600000'}
   await core.createNamespacedPod({
     namespace,
-    body: {metadata: {name, labels}, spec: {containers: containers.map((c) => ({name: c, image: `registry.example/${c}:1`}))}},
+    body: {metadata: {name, labels, annotations}, spec: {containers: containers.map((c) => ({name: c, image: `registry.example/${c}:1`}))}},
   })
   for (;;) {
     const pod = await core.readNamespacedPod({name, namespace})
@@ -79,12 +83,12 @@ async function kubeletReports(pod: string, state: V1ContainerState): Promise<V1P
 }
 
 /** The container runtime behind attach: runs the stored command of the ephemeral container with `pathDir` first on PATH. */
-function runStoredCommand(pathDir: string) {
+function runStoredCommand(pathDir: string, systemPath = true) {
   return async (request: StreamRequest) => {
     const pod = await core.readNamespacedPod({name: request.pod, namespace: request.namespace})
     const container = pod.spec?.ephemeralContainers?.find((c) => c.name === request.container)
     if (!container?.command) return {failure: `container ${request.container} not found`}
-    const outcome = await runLocally(request, container.command, {PATH: `${pathDir}:/usr/bin:/bin`})
+    const outcome = await runLocally(request, container.command, {PATH: systemPath ? `${pathDir}:/usr/bin:/bin` : pathDir})
     if ('exitCode' in outcome) await setEphemeralState(request.pod, container.name, container.image ?? '', {terminated: {exitCode: outcome.exitCode, reason: outcome.exitCode ? 'Error' : 'Completed'}})
     return outcome
   }
@@ -114,7 +118,11 @@ beforeAll(async () => {
   await core.createNamespace({body: {metadata: {name: namespace}}})
   writeFakeTcpdump('full')
   writeFakeTcpdump('cut')
+  // An image without tcpdump, whether or not this machine has one: sh and its helpers only.
   mkdirSync(path.join(bin, 'none'), {recursive: true})
+  for (const tool of ['sh', 'sleep', 'cat']) {
+    symlinkSync(['/usr/bin', '/bin'].map((d) => path.join(d, tool)).find((f) => existsSync(f))!, path.join(bin, 'none', tool))
+  }
   server = await startExecServer((request) => handler(request))
 })
 
@@ -180,7 +188,7 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
 
   it('tcpdump missing in the image: one line, exit code 9, no file', async () => {
     await createPod('journal-c', ['journal'], {app: 'journal'})
-    handler = runStoredCommand(path.join(bin, 'none'))
+    handler = runStoredCommand(path.join(bin, 'none'), false)
     const output = path.join(work, 'none.pcap')
     const [outcome] = await Promise.all([
       sniff(options('journal-c'), deps(output)).catch((error: unknown) => error),
@@ -188,7 +196,7 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
     ])
     expect(outcome).toBeInstanceOf(CliError)
     expect((outcome as CliError).exitCode).toBe(ExitCode.TOOL_FAILED)
-    expect((outcome as CliError).line).toMatch(/^tcpdump is missing in debug container "sniff-\w+" of pod "journal-c" in sniff-stream-\w+: sniff: tcpdump: executable file not found in \$PATH; use an --image that has sh and tcpdump/)
+    expect((outcome as CliError).line).toMatch(/^tcpdump is missing in debug container "elife-k8s-sniff-1" of pod "journal-c" in sniff-stream-\w+: sniff: tcpdump: executable file not found in \$PATH; use an --image that has sh and tcpdump/)
     expect(() => readFileSync(output)).toThrow(/ENOENT/)
   })
 

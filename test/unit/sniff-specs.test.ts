@@ -1,12 +1,12 @@
 import {execFileSync, spawn} from 'node:child_process'
-import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {
-  COPY_SCRIPT, EPHEMERAL_SCRIPT, ephemeralContainerSpec, helperPodName, privilegedPodSpec, tcpdumpArgs, UPLOAD_SCRIPT,
+  COPY_SCRIPT, earlierSniffContainers, EPHEMERAL_SCRIPT, ephemeralContainerSpec, helperPodName, nextEphemeralName, privilegedPodSpec, tcpdumpArgs, UPLOAD_SCRIPT,
 } from '../../src/lib/sniff/specs.js'
 
 const work = mkdtempSync(join(tmpdir(), 'sniff-specs-'))
@@ -28,6 +28,19 @@ describe('specs', () => {
     const pod = privilegedPodSpec({name: 'h', namespace: 'prod', nodeName: 'ip-10-0-1-23', image: 'img', targetPod: 'journal-0', lifetimeSeconds: 700})
     expect(pod.spec).toMatchObject({nodeName: 'ip-10-0-1-23', hostPID: true, hostNetwork: true, restartPolicy: 'Never', activeDeadlineSeconds: 700})
     expect(pod.spec?.containers[0].securityContext?.privileged).toBe(true)
+  })
+
+  it('debug containers are numbered per pod: elife-k8s-sniff-N, one more than the highest earlier N', () => {
+    expect(nextEphemeralName([])).toBe('elife-k8s-sniff-1')
+    expect(nextEphemeralName(['debugger-x7k2p'])).toBe('elife-k8s-sniff-1')
+    expect(nextEphemeralName(['elife-k8s-sniff-1', 'debugger', 'elife-k8s-sniff-3'])).toBe('elife-k8s-sniff-4')
+    expect(nextEphemeralName(['elife-k8s-sniff-x', 'elife-k8s-sniff-'])).toBe('elife-k8s-sniff-1')
+  })
+
+  it('earlier sniff containers are ours and older sniffs\' sniff-xxxxx, not other debug containers', () => {
+    expect(earlierSniffContainers(['debugger-x7k2p', 'sniff-bcdfg', 'elife-k8s-sniff-2', 'elife-k8s-sniff-x', 'sniff-toolong'])).toEqual(['sniff-bcdfg', 'elife-k8s-sniff-2'])
+    // oldest first, whatever order the pod's spec lists them in
+    expect(earlierSniffContainers(['elife-k8s-sniff-10', 'elife-k8s-sniff-2', 'sniff-bcdfg', 'elife-k8s-sniff-1'])).toEqual(['sniff-bcdfg', 'elife-k8s-sniff-1', 'elife-k8s-sniff-2', 'elife-k8s-sniff-10'])
   })
 
   it('helper pod names fit in 63 characters', () => {
@@ -97,7 +110,14 @@ describe('remote scripts (real sh)', () => {
   })
 
   it('ephemeral: no tcpdump in the image is exit code 127 with the runtime\'s wording', async () => {
-    const {child, exit, output} = run(EPHEMERAL_SCRIPT, [], {PATH: '/usr/bin:/bin'.split(':').filter((d) => !existsSync(join(d, 'tcpdump'))).join(':')})
+    // An image without tcpdump, whether or not this machine has one: a PATH of sh's helpers only.
+    const bin = join(work, 'no-tcpdump-bin')
+    mkdirSync(bin, {recursive: true})
+    for (const tool of ['sh', 'sleep', 'cat']) {
+      const found = ['/usr/bin', '/bin'].map((d) => join(d, tool)).find((f) => existsSync(f))!
+      if (!existsSync(join(bin, tool))) symlinkSync(found, join(bin, tool))
+    }
+    const {child, exit, output} = run(EPHEMERAL_SCRIPT, [], {PATH: bin})
     child.stdin.write('start\n')
     expect(await exit).toBe(127)
     expect(output().stderr).toContain('tcpdump: executable file not found in $PATH')

@@ -8,7 +8,7 @@ import {type CaptureProgress, type CaptureResult, remoteFailure, runCapture, typ
 import {openSession, type RemoteEnd, type SessionTarget} from './channel.js'
 import type {PcapSink} from './sink.js'
 import {
-  type CaptureOptions, ephemeralContainerSpec, helperPodName, PRIVILEGED_SCRIPT, privilegedPodSpec, randomSuffix, type SniffMode,
+  type CaptureOptions, earlierSniffContainers, ephemeralContainerSpec, helperPodName, nextEphemeralName, PRIVILEGED_SCRIPT, privilegedPodSpec, randomSuffix, type SniffMode,
   tcpdumpArgs, UPLOAD_SCRIPT, COPY_SCRIPT,
 } from './specs.js'
 import {checkPodRunning, chooseContainer} from './target.js'
@@ -40,6 +40,8 @@ export interface SniffHelper {
   node?: string
   /** What is true about it now. */
   state: string
+  /** Ephemeral mode: debug containers earlier sniffs left in the pod, with what became of them. */
+  earlier?: string[]
 }
 
 export interface SniffResult {
@@ -204,13 +206,21 @@ async function capture(options: SniffOptions, deps: SniffDeps, kind: 'exec' | 'a
 async function sniffEphemeral(options: SniffOptions, deps: SniffDeps, pod: V1Pod, base: Base): Promise<SniffResult> {
   const {core, steps} = deps
   const {namespace} = options
-  const name = `sniff-${randomSuffix()}`
+  // Ephemeral containers cannot be removed from a pod once added (a Kubernetes limit), so every
+  // try leaves one: number them, so a pod's earlier tries are recognisable, and say which exist.
+  const existing = (pod.spec?.ephemeralContainers ?? []).map((c) => c.name)
+  const name = nextEphemeralName(existing)
+  const earlier = describeEarlier(pod, earlierSniffContainers(existing))
   const spec = ephemeralContainerSpec({name, image: options.image, targetContainer: base.container, ...options.capture})
   const where = `debug container "${name}" of pod "${options.pod}" in ${namespace}`
   const result: SniffResult = {
     ...base, image: options.image, command: spec.command ?? [], packets: 0, bytes: 0, droppedPartialBytes: 0,
-    helper: {kind: 'ephemeral-container', name, namespace, node: pod.spec?.nodeName, state: 'not added'},
+    helper: {kind: 'ephemeral-container', name, namespace, node: pod.spec?.nodeName, state: 'not added', earlier},
   }
+  if (earlier.length) {
+    steps.warning(`pod "${options.pod}" already has ${earlier.length} debug container${earlier.length === 1 ? '' : 's'} from earlier sniffs: ${earlier.join(', ')}`)
+  }
+  steps.warning(`an ephemeral container cannot be removed from a pod once added (a Kubernetes limit): "${name}" will stay in the pod's spec, stopped, until the pod is replaced`)
   const patch = (dryRun: boolean) =>
     core.patchNamespacedPodEphemeralcontainers(
       {name: options.pod, namespace, body: {spec: {ephemeralContainers: [spec]}}, dryRun: dryRun ? 'All' : undefined, fieldManager: 'elife-k8s-sniff'},
@@ -409,6 +419,15 @@ async function sniffPrivileged(options: SniffOptions, deps: SniffDeps, pod: V1Po
     await sink.close()
     if (created) result.helper.state = await deleteHelper(core, name, helperNamespace)
   }
+}
+
+/** `elife-k8s-sniff-1 (exited 0)`, `sniff-bcdfg (never started)`: an earlier try and what became of it. */
+export function describeEarlier(pod: V1Pod, names: string[]): string[] {
+  return names.map((name) => {
+    const state = pod.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state
+    const what = state?.running ? 'running' : state?.terminated ? `exited ${state.terminated.exitCode}` : state?.waiting ? `waiting: ${state.waiting.reason ?? 'unknown'}` : 'never started'
+    return `${name} (${what})`
+  })
 }
 
 /** Deletes the helper pod; the state line says whether that worked. */

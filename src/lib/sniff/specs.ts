@@ -175,6 +175,27 @@ export function randomSuffix(random: () => number = Math.random): string {
   return Array.from({length: 5}, () => alphabet[Math.floor(random() * alphabet.length)]).join('')
 }
 
+/** The name every debug container sniff adds starts with; the number after it counts the tries in one pod. */
+export const EPHEMERAL_PREFIX = 'elife-k8s-sniff-'
+
+/**
+ * Debug containers an earlier sniff left in the pod (ephemeral containers cannot be removed): ours
+ * are `elife-k8s-sniff-N`, and older versions of sniff named them `sniff-xxxxx`. Oldest first: the
+ * older names, then by N (the API server does not keep the order they were added in).
+ */
+export function earlierSniffContainers(names: string[]): string[] {
+  const number = (name: string) => (name.startsWith(EPHEMERAL_PREFIX) ? Number(name.slice(EPHEMERAL_PREFIX.length)) : 0)
+  return names.filter((name) => new RegExp(`^${EPHEMERAL_PREFIX}\\d+$`).test(name) || /^sniff-[a-z0-9]{5}$/.test(name)).sort((a, b) => number(a) - number(b))
+}
+
+/** The next free `elife-k8s-sniff-N` among a pod's ephemeral containers: one more than the highest N, from 1. */
+export function nextEphemeralName(names: string[]): string {
+  const taken = new Set(names)
+  let n = Math.max(0, ...names.map((name) => (name.startsWith(EPHEMERAL_PREFIX) ? Number(name.slice(EPHEMERAL_PREFIX.length)) : 0)).filter(Number.isSafeInteger)) + 1
+  while (taken.has(`${EPHEMERAL_PREFIX}${n}`)) n++
+  return `${EPHEMERAL_PREFIX}${n}`
+}
+
 /** `sniff-<pod>-<suffix>`, cut to the 63 characters a pod name label allows. */
 export function helperPodName(targetPod: string, suffix: string): string {
   const stem = `sniff-${targetPod}`.slice(0, 63 - suffix.length - 1).replace(/[-.]+$/, '')
