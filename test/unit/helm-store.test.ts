@@ -33,4 +33,12 @@ describe('which releases need a closer look at their superseded records', () => 
     expect(releasesToLookAt(found, [{release: 'journal', revision: 4}, {release: 'journal', revision: 8}])).toEqual(new Map([['journal', 5]]))
     expect(releasesToLookAt(found, [{release: 'journal', revision: 4}])).toEqual(new Map())
   })
+
+  it('one name in two namespaces, one of them with superseded records only: look at all of that name\'s records', () => {
+    // stg has journal 1..3 (latest 3); prod's only journal record is a superseded revision 1 (hand
+    // edited): two records at revision 1 and one namespace whose latest is above it.
+    const found = latest(['stg', 'journal', 3])
+    expect(releasesToLookAt(found, [{release: 'journal', revision: 1}, {release: 'journal', revision: 2}, {release: 'journal', revision: 1}])).toEqual(new Map([['journal', 0]]))
+    expect(releasesToLookAt(found, [{release: 'journal', revision: 1}, {release: 'journal', revision: 2}])).toEqual(new Map())
+  })
 })

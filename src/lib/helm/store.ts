@@ -228,18 +228,39 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
  * Exported for its tests.
  */
 export function releasesToLookAt(latest: ReadonlyMap<string, Candidate>, superseded: readonly NamedRecord[]): Map<string, number> {
-  // The lowest latest revision per release name, over the namespaces that have one.
-  const lowest = new Map<string, number>()
-  for (const {labels} of latest.values()) {
-    const known = lowest.get(labels.release)
-    if (known === undefined || labels.revision < known) lowest.set(labels.release, labels.revision)
+  // The latest revision found per release name, one per namespace that has one.
+  const latestRevisions = new Map<string, number[]>()
+  for (const {labels} of latest.values()) latestRevisions.set(labels.release, [...(latestRevisions.get(labels.release) ?? []), labels.revision])
+  // How many superseded records each name has at each revision.
+  const counts = new Map<string, Map<number, number>>()
+  for (const {release, revision} of superseded) {
+    const byRevision = counts.get(release) ?? new Map<number, number>()
+    byRevision.set(revision, (byRevision.get(revision) ?? 0) + 1)
+    counts.set(release, byRevision)
   }
   const closer = new Map<string, number>()
-  for (const {release, revision} of superseded) {
-    const floor = lowest.get(release)
-    // No other record of that release (all superseded), or one above a latest found.
-    if (floor === undefined) closer.set(release, 0)
-    else if (revision > floor) closer.set(release, floor)
+  for (const [release, byRevision] of counts) {
+    const found = latestRevisions.get(release)
+    // No other record of that release (all superseded): look at all of them.
+    if (!found) {
+      closer.set(release, 0)
+      continue
+    }
+    const floor = Math.min(...found)
+    for (const [revision, count] of byRevision) {
+      // One above a latest found: whose it is needs the labels of the records above that latest.
+      if (revision > floor) {
+        if (!closer.has(release)) closer.set(release, floor)
+        continue
+      }
+      // More records at a revision than namespaces whose latest is above it: the extra one is in a
+      // namespace with no latest record of that name (its records are all superseded, a hand
+      // edit), which names alone cannot place: look at all of that name's records.
+      if (count > found.filter((latestRevision) => latestRevision > revision).length) {
+        closer.set(release, 0)
+        break
+      }
+    }
   }
   return closer
 }
