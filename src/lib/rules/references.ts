@@ -56,7 +56,8 @@ function servicePorts(index: ObjectIndex, namespace: string, name: string): Serv
 interface Backend {
   service: string
   port: number | string | undefined
-  path: PathSegment[]
+  namePath: PathSegment[]
+  portPath: PathSegment[]
 }
 
 /** The Service backends of an Ingress, in networking.k8s.io/v1 and the older v1beta1 shapes. */
@@ -67,10 +68,10 @@ function ingressBackends(spec: Obj): Backend[] {
     const service = asObj(b.service)
     if (asString(service.name)) {
       const port = asObj(service.port)
-      backends.push({service: service.name as string, port: typeof port.number === 'number' ? port.number : asString(port.name), path: [...path, 'service']})
+      backends.push({service: service.name as string, port: typeof port.number === 'number' ? port.number : asString(port.name), namePath: [...path, 'service', 'name'], portPath: [...path, 'service', 'port']})
     } else if (asString(b.serviceName)) {
       const port = b.servicePort
-      backends.push({service: b.serviceName as string, port: typeof port === 'number' || typeof port === 'string' ? port : undefined, path: [...path, 'serviceName']})
+      backends.push({service: b.serviceName as string, port: typeof port === 'number' || typeof port === 'string' ? port : undefined, namePath: [...path, 'serviceName'], portPath: [...path, 'servicePort']})
     }
   }
   add(spec.defaultBackend, ['spec', 'defaultBackend'])
@@ -87,14 +88,14 @@ function ingressCheck(index: ObjectIndex, report: (finding: Finding) => void, wa
     for (const backend of ingressBackends(asObj(ingress.object.spec))) {
       const ports = servicePorts(index, namespace, backend.service)
       if (ports === undefined) {
-        if (want === 'missing') report({on: ingress, path: backend.path, message: `backend Service "${backend.service}" in ${namespace} is not defined in the repository (nor made by a Flagger Canary)`})
+        if (want === 'missing') report({on: ingress, path: backend.namePath, message: `backend Service "${backend.service}" in ${namespace} is not defined in the repository (nor made by a Flagger Canary)`})
         continue
       }
       if (want !== 'port' || backend.port === undefined) continue
       const found = ports.some((port) => (typeof backend.port === 'number' ? port.port === backend.port : port.name === backend.port))
       if (!found) {
         const known = ports.map((port) => (port.name ? `${port.port ?? '?'} (${port.name})` : String(port.port ?? '?'))).join(', ')
-        report({on: ingress, path: backend.path, message: `backend Service "${backend.service}" in ${namespace} has no port ${typeof backend.port === 'number' ? backend.port : `named "${backend.port}"`} (it has ${known || 'no ports'})`})
+        report({on: ingress, path: backend.portPath, message: `backend Service "${backend.service}" in ${namespace} has no port ${typeof backend.port === 'number' ? backend.port : `named "${backend.port}"`} (it has ${known || 'no ports'})`})
       }
     }
   }
