@@ -1,11 +1,12 @@
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {lintRepository} from '../../src/lib/lint/lint.js'
-import {loadFiles} from '../../src/lib/sources/files.js'
+import {listFiles, loadFiles, readYamlFile, type LoadedFiles} from '../../src/lib/sources/files.js'
+import {repoRoot} from '../helpers/cli.js'
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-sources-'))
 afterAll(() => rmSync(scratch, {recursive: true, force: true}))
@@ -76,6 +77,31 @@ describe('reading a repository as Flux v1 does', () => {
 
   it('refuses a path that does not exist as a usage error', () => {
     expect(() => loadFiles([path.join(scratch, 'nope')])).toThrow(expect.objectContaining({kind: 'usage', message: expect.stringContaining('cannot be read (ENOENT)')}))
+  })
+})
+
+describe('the fast reader (js-yaml) and the precise one (yaml, with positions)', () => {
+  const empty = (): LoadedFiles => ({documents: [], fileProblems: [], templates: [], suppressionComments: [], lineSuppressions: new Map(), files: 0})
+  const samples: Record<string, string> = {
+    'scalars.yaml': 'a: 1\nb: 1.5\nc: true\nd: null\ne: ~\nf: "2021-01-01"\ng: 2021-01-01\nh: 0o14\ni: 0x1F\nj: .inf\nk: yes\nl: on\nm: 012\nn: "010"\no: [1, "two", {three: 3}]\n',
+    'blocks.yaml': 'a: |\n  line one\n  line two\nb: >-\n  folded\n  text\nc: &anchor {x: 1}\nd: *anchor\n',
+    'multi.yaml': '---\n# empty\n---\na: 1\n---\n- 1\n- 2\n---\n',
+  }
+
+  it('read the same values from every fixture file and from YAML edge cases', () => {
+    const fixtureFiles = listFiles([path.join(repoRoot, 'test/fixtures/gitops')]).filter((f) => /\.ya?ml$/.test(f.abs))
+    const texts = [...fixtureFiles.map((f) => [f.shown, readFileSync(f.abs, 'utf8')]), ...Object.entries(samples)]
+    expect(texts.length).toBeGreaterThan(15)
+    for (const [file, text] of texts) {
+      const fast = empty()
+      const precise = empty()
+      readYamlFile(text, file, fast)
+      readYamlFile(text, file, precise, {precise: true})
+      expect(precise.fileProblems, file).toEqual([])
+      expect(fast.documents.map((d) => d.value), file).toEqual(precise.documents.map((d) => d.value))
+      expect(fast.documents.map((d) => d.source), file).toEqual(precise.documents.map((d) => d.source))
+      expect(fast.documents.map((d) => d.locate!(['metadata', 'name'])), file).toEqual(precise.documents.map((d) => d.locate!(['metadata', 'name'])))
+    }
   })
 })
 

@@ -75,7 +75,12 @@ interface Dashboard {
   uid?: string
 }
 
+const parsed = new WeakMap<ObjectIndex, Dashboard[]>()
+
+/** The dashboards of the index, parsed once (dashboards are most of a repository's bytes). */
 function parseDashboards(index: ObjectIndex, onError?: (item: SourcedObject, key: string, message: string) => void): Dashboard[] {
+  const cached = parsed.get(index)
+  if (cached && !onError) return cached
   const sidecar = dashboardSidecar(index)
   const dashboards: Dashboard[] = []
   for (const item of dashboardConfigMaps(index, sidecar.label)) {
@@ -97,6 +102,7 @@ function parseDashboards(index: ObjectIndex, onError?: (item: SourcedObject, key
       }
     }
   }
+  parsed.set(index, dashboards)
   return dashboards
 }
 

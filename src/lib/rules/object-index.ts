@@ -55,7 +55,9 @@ export class ObjectIndex {
     this.defaultNamespace = input.defaultNamespace ?? 'default'
     const objects: SourcedObject[] = []
     for (const document of input.documents) {
-      if (isKubeObject(document.value)) objects.push({...document, object: document.value})
+      // The document itself becomes the SourcedObject (not a copy): a file source computes its
+      // positions lazily, and findings on either must be the same thing.
+      if (isKubeObject(document.value)) objects.push(Object.assign(document, {object: document.value}))
     }
     this.objects = objects
     for (const item of objects) {

@@ -1,6 +1,7 @@
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
+import jsyaml from 'js-yaml'
 import {isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type ParsedNode} from 'yaml'
 
 import {CliError} from '../errors.js'
@@ -138,10 +139,71 @@ function firstLine(message: string): string {
   return message.split('\n')[0]
 }
 
-/** Reads one YAML file into documents (with positions), problems and suppressions. */
-export function readYamlFile(text: string, file: string, out: LoadedFiles): void {
+interface DocumentPositions {
+  start: FilePosition
+  locate: (path: readonly PathSegment[]) => FilePosition
+}
+
+/** Positions of the non-empty documents of a file, from `yaml`'s syntax tree (slow; only when asked). */
+function documentPositions(text: string, file: string): DocumentPositions[] {
   const counter = new LineCounter()
+  const positions: DocumentPositions[] = []
+  for (const doc of parseAllDocuments(text, {lineCounter: counter, uniqueKeys: true, prettyErrors: false})) {
+    const contents = doc.contents
+    if (contents === null || (isScalar(contents) && contents.value === null)) continue
+    const start = contents.range[0]
+    positions.push({start: positionOf(counter, file, start), locate: locator(contents, counter, file, start)})
+  }
+  return positions
+}
+
+/**
+ * A document read by the fast parser: its value now, its positions when a finding needs them
+ * (then the file is parsed once more, with positions, by `yaml`).
+ */
+class LazyDocument implements SourcedDocument {
+  constructor(
+    readonly value: unknown,
+    private readonly positions: () => DocumentPositions[],
+    private readonly index: number,
+    private readonly file: string,
+  ) {}
+
+  get source(): FilePosition {
+    return this.positions()[this.index]?.start ?? {file: this.file, line: 1, col: 1}
+  }
+
+  locate = (path: readonly PathSegment[]): FilePosition => this.positions()[this.index]?.locate(path) ?? this.source
+}
+
+/**
+ * The fast way through a file: js-yaml (core schema, duplicate keys refused) reads a file about
+ * six times faster than \`yaml\`, which builds a syntax tree with positions; a clean repository
+ * needs no positions at all. Returns false when the file needs the precise way (it does not
+ * parse, or it holds suppression comments, which need positions up front).
+ */
+function readFast(text: string, file: string, out: LoadedFiles): boolean {
+  const values: unknown[] = []
+  try {
+    jsyaml.loadAll(text, (value) => values.push(value), {schema: jsyaml.CORE_SCHEMA})
+  } catch {
+    return false
+  }
+  let positions: DocumentPositions[] | undefined
+  const lazy = () => (positions ??= documentPositions(text, file))
+  let index = 0
+  for (const value of values) {
+    if (value === null || value === undefined) continue // an empty document: kubectl skips it too
+    out.documents.push(new LazyDocument(value, lazy, index++, file))
+  }
+  return true
+}
+
+/** Reads one YAML file into documents (with positions), problems and suppressions. */
+export function readYamlFile(text: string, file: string, out: LoadedFiles, options: {precise?: boolean} = {}): void {
   const suppressions = scanSuppressions(text, file)
+  if (!options.precise && suppressions.length === 0 && readFast(text, file, out)) return
+  const counter = new LineCounter()
   const documents = parseAllDocuments(text, {lineCounter: counter, uniqueKeys: true, prettyErrors: false})
   const docStarts = new Map<number, SourcedDocument>()
   for (const doc of documents) {
