@@ -5,6 +5,7 @@ import {BaseCommand} from '../base-command.js'
 import {ExitCode} from '../lib/errors.js'
 import {lintRepository, selectRules, type LintResult} from '../lib/lint/lint.js'
 import {renderGithub, renderSarif, renderText, summaryLine} from '../lib/lint/render.js'
+import {defaultKubernetesVersion} from '../lib/rules/deprecations.js'
 import {lintRules} from '../lib/rules/registry.js'
 
 function splitIds(values: readonly string[]): string[] {
@@ -39,6 +40,7 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
     rule: Flags.string({description: 'Run only this rule (repeatable, or comma-separated).', multiple: true, default: []}),
     'skip-rule': Flags.string({description: 'Do not run this rule (repeatable, or comma-separated).', multiple: true, default: []}),
     severity: Flags.string({description: 'Report findings of this severity and worse.', options: ['warning', 'error'], default: 'warning'}),
+    'kubernetes-version': Flags.string({description: 'The Kubernetes minor to check deprecated and removed APIs against (e.g. 1.33).', default: defaultKubernetesVersion}),
   }
 
   public async run(): Promise<LintResult> {
@@ -48,7 +50,7 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
     const paths = argv.map(String)
     const only = splitIds(flags.rule)
     const skip = splitIds(flags['skip-rule'])
-    const result = lintRepository({paths, only, skip, severity: flags.severity as 'warning' | 'error'})
+    const result = lintRepository({paths, only, skip, severity: flags.severity as 'warning' | 'error', kubernetesVersion: flags['kubernetes-version']})
     if (result.summary.errors > 0) process.exitCode = ExitCode.CHECK_FAILED
 
     const format = this.jsonEnabled() ? 'json' : flags.format

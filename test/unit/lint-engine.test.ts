@@ -62,6 +62,20 @@ describe('the rule engine', () => {
   })
 })
 
+describe('deprecated and removed APIs against the target version', () => {
+  const cronJob = {value: {apiVersion: 'batch/v1beta1', kind: 'CronJob', metadata: {name: 'backup', namespace: 'prod'}}, source: {cluster: 'c'}}
+  const verdict = (kubernetesVersion: string) =>
+    runRules(new ObjectIndex({documents: [prodNamespace, cronJob], kubernetesVersion}), lintRules).findings.map((f) => `${f.rule}: ${f.message}`)
+
+  it('says nothing before the deprecation, warns until the removal, errs from it on', () => {
+    expect(verdict('1.20')).toEqual([])
+    expect(verdict('1.21')).toEqual(['api-deprecated: batch/v1beta1 CronJob is deprecated since Kubernetes 1.21, removed in 1.25 (target 1.21): use batch/v1'])
+    expect(verdict('1.24')).toEqual(['api-deprecated: batch/v1beta1 CronJob is deprecated since Kubernetes 1.21, removed in 1.25 (target 1.24): use batch/v1'])
+    expect(verdict('1.25')).toEqual(['api-removed: batch/v1beta1 CronJob was removed in Kubernetes 1.25 (target 1.25): use batch/v1'])
+    expect(verdict('v1.35.4')).toEqual(['api-removed: batch/v1beta1 CronJob was removed in Kubernetes 1.25 (target v1.35.4): use batch/v1'])
+  })
+})
+
 const findings: ResolvedFinding[] = [
   {rule: 'flagger-metric-interval', severity: 'error', message: 'metric "m": interval 30s is shorter than 1m', hint: 'use 1m', file: 'releases/prod/a b.yaml', line: 3, column: 5},
   {rule: 'ingress-service-missing', severity: 'warning', message: 'backend, with: colon', hint: 'check', file: 'releases/prod/a b.yaml', line: 9, column: 1},

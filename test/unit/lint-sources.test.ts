@@ -154,5 +154,6 @@ spec:
     expect(lintRepository({paths: [dir], severity: 'warning', only: ['ignore-comment']}).findings.map((f) => f.rule)).toEqual(['ignore-comment'])
     expect(lintRepository({paths: [dir], severity: 'warning', skip: ['not-an-object']}).findings.map((f) => f.rule)).toEqual(['ignore-comment'])
     expect(() => lintRepository({paths: [dir], severity: 'warning', only: ['flagger-typo']})).toThrow(expect.objectContaining({kind: 'usage', message: 'unknown rule "flagger-typo"'}))
+    expect(() => lintRepository({paths: [dir], severity: 'warning', kubernetesVersion: 'latest'})).toThrow(expect.objectContaining({kind: 'usage', message: '--kubernetes-version "latest" is not a Kubernetes version'}))
   })
 })

@@ -1,4 +1,5 @@
 import {CliError} from '../errors.js'
+import {defaultKubernetesVersion, parseMinor} from '../rules/deprecations.js'
 import {atLeast, runRules} from '../rules/engine.js'
 import {ObjectIndex} from '../rules/object-index.js'
 import {lintRules} from '../rules/registry.js'
@@ -14,6 +15,8 @@ export interface LintInput {
   skip?: readonly string[]
   /** Report findings of this severity and worse (--severity). */
   severity: Severity
+  /** The Kubernetes minor to check deprecated and removed APIs against (default: the newest EKS supports). */
+  kubernetesVersion?: string
 }
 
 export interface LintSummary {
@@ -29,6 +32,8 @@ export interface LintSummary {
   suppressed: number
   /** Findings below the --severity threshold, not shown. */
   belowThreshold: number
+  /** The Kubernetes minor the objects were checked against. */
+  kubernetesVersion: string
   /** Ids of the rules that ran. */
   rules: string[]
 }
@@ -53,8 +58,11 @@ export function selectRules(only: readonly string[] = [], skip: readonly string[
 /** Lints a repository: read-only (never writes a file), offline. */
 export function lintRepository(input: LintInput): LintResult {
   const rules = selectRules(input.only, input.skip)
+  const minor = parseMinor(input.kubernetesVersion ?? defaultKubernetesVersion)
+  if (!minor) throw new CliError('usage', `--kubernetes-version "${input.kubernetesVersion}" is not a Kubernetes version`, {hint: `give a minor version such as ${defaultKubernetesVersion}`})
+  const kubernetesVersion = minor.join('.')
   const loaded = loadFiles(input.paths.length > 0 ? input.paths : ['.'])
-  const index = new ObjectIndex({documents: loaded.documents, fileProblems: loaded.fileProblems, templates: loaded.templates, suppressionComments: loaded.suppressionComments})
+  const index = new ObjectIndex({documents: loaded.documents, fileProblems: loaded.fileProblems, templates: loaded.templates, suppressionComments: loaded.suppressionComments, kubernetesVersion})
   const {findings, suppressed} = runRules(index, rules, {lineSuppressions: loaded.lineSuppressions})
   const shown = findings.filter((finding) => atLeast(finding.severity, input.severity))
   return {
@@ -67,6 +75,7 @@ export function lintRepository(input: LintInput): LintResult {
       warnings: shown.filter((finding) => finding.severity === 'warning').length,
       suppressed,
       belowThreshold: findings.length - shown.length,
+      kubernetesVersion,
       rules: rules.map((rule) => rule.id),
     },
   }

@@ -1,3 +1,4 @@
+import {defaultKubernetesVersion} from './deprecations.js'
 import {asList, asObj, asString, groupOf, isBuiltinClusterScoped, isKubeObject} from './kube.js'
 import type {FileProblem, KubeObject, SourcedDocument, SourcedObject, SuppressionComment, TemplateFile} from './types.js'
 
@@ -15,6 +16,8 @@ export interface IndexInput {
    * Flux v1 applies with kubectl; objects read from the API always carry theirs.
    */
   defaultNamespace?: string
+  /** The Kubernetes minor the objects are checked against ("1.35"). */
+  kubernetesVersion?: string
 }
 
 /** Services that Flagger creates for a Canary (`<service>`, `<service>-primary`, `<service>-canary`). */
@@ -40,6 +43,8 @@ export class ObjectIndex {
   readonly fileProblems: readonly FileProblem[]
   readonly templates: readonly TemplateFile[]
   readonly suppressionComments: readonly SuppressionComment[]
+  /** The Kubernetes minor the objects are checked against (deprecated and removed APIs). */
+  readonly kubernetesVersion: string
   private readonly byKind = new Map<string, SourcedObject[]>()
   private readonly byKindOnly = new Map<string, SourcedObject[]>()
   private readonly byName = new Map<string, SourcedObject[]>()
@@ -52,6 +57,7 @@ export class ObjectIndex {
     this.fileProblems = input.fileProblems ?? []
     this.templates = input.templates ?? []
     this.suppressionComments = input.suppressionComments ?? []
+    this.kubernetesVersion = input.kubernetesVersion ?? defaultKubernetesVersion
     this.defaultNamespace = input.defaultNamespace ?? 'default'
     const objects: SourcedObject[] = []
     for (const document of input.documents) {

@@ -1,4 +1,5 @@
 import {alertmanagerConfig, alertmanagerUnusedReceiver} from './alertmanager.js'
+import {apiDeprecated, apiRemoved} from './deprecations.js'
 import {dashboardJson, dashboardLabelValue, dashboardNamespace, dashboardUidDuplicate, oauthAnnotations, oauthSigninRd} from './dashboards.js'
 import {flaggerAnalysisSteps, flaggerMetricInterval, flaggerNginxNamespace} from './flagger.js'
 import {duplicateObject, notAnObject, objectShape, yamlSyntax} from './flux-apply.js'
@@ -34,13 +35,15 @@ export const ignoreComment: Rule = {
 
 /**
  * Every rule, as data: the one list lint runs (and doctor will run on objects from the API). The
- * order is the issue's: what Flux applies, references, Flagger, Prometheus, dashboards, Alertmanager.
+ * order is the issue's: what Flux applies, deprecated APIs, references, Flagger, Prometheus, dashboards, Alertmanager.
  */
 export const lintRules: readonly Rule[] = [
   yamlSyntax,
   notAnObject,
   objectShape,
   duplicateObject,
+  apiRemoved,
+  apiDeprecated,
   namespaceMissing,
   ingressServiceMissing,
   ingressServicePort,
