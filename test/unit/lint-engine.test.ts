@@ -1,4 +1,10 @@
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
 import {describe, expect, it} from 'vitest'
+
+import {repoRoot} from '../helpers/cli.js'
+import {renderRulesDoc} from '../../src/lib/lint/rules-doc.js'
 
 import {renderGithub, renderSarif, renderText, summaryLine} from '../../src/lib/lint/render.js'
 import {runRules} from '../../src/lib/rules/engine.js'
@@ -49,6 +55,11 @@ describe('the rule engine', () => {
       ['broken', 'error', 'the rule failed: boom'],
       ['flagger-metric-interval', 'error', 'metric "request-success-rate": interval 30s is shorter than 1m'],
     ].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+  })
+
+  it('docs/lint-rules.md lists every rule with its severity, summary and hint (regenerated, not hand-edited)', () => {
+    expect(readFileSync(path.join(repoRoot, 'docs/lint-rules.md'), 'utf8'), 'regenerate with: npx tsx -e "import {writeRulesDoc} from \'./src/lib/lint/rules-doc.ts\'; writeRulesDoc()"').toBe(renderRulesDoc(lintRules))
+    for (const rule of lintRules) expect(renderRulesDoc(lintRules)).toContain(`| \`${rule.id}\` | ${rule.severity} |`)
   })
 
   it('has unique rule ids, each with a summary and a hint', () => {
