@@ -141,6 +141,21 @@ describe('elife-k8s lint', () => {
     expect(two.stderr).toBe('✗ 1 error, 0 warnings in 3 files, 4 objects\n')
   })
 
+  it('validates objects with the schemas built into dist/ (Kubernetes OpenAPI and bundled CRDs), strictly', async () => {
+    const repo = path.join(scratch, 'schema')
+    cpSync(fixture, repo, {recursive: true})
+    const file = path.join(repo, 'releases/prod/reviewer.yaml')
+    writeFileSync(file, readFileSync(file, 'utf8').replace('  replicas: 2\n', '  replica: 2\n').replace('    stepWeight: 10\n', '    stepWeight: 10\n    stepWeigth: 5\n'))
+    const result = await runCli(['lint', repo, '--json'])
+    expect(result.exitCode).toBe(6)
+    const parsed = JSON.parse(result.stdout) as {findings: Array<{rule: string; line: number; message: string}>; summary: {schemas: string[]}}
+    expect(parsed.summary.schemas).toEqual(['Kubernetes v1.35.4', 'flagger v1.36.1', 'helm-operator v1.4.4', 'prometheus-operator v0.85.0'])
+    expect(parsed.findings.map((f) => [f.rule, f.line, f.message])).toEqual([
+      ['schema', 9, 'spec.replica: unknown field "replica" in spec'],
+      ['schema', 50, 'spec.analysis.stepWeigth: unknown field "stepWeigth" in spec.analysis'],
+    ])
+  })
+
   it('exits 2 with one line for an unknown rule or a missing path', async () => {
     const rule = await runCli(['lint', broken, '--rule', 'flagger-interval'])
     expect(rule.exitCode).toBe(2)

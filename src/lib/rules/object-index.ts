@@ -1,5 +1,6 @@
 import {defaultKubernetesVersion} from './deprecations.js'
 import {asList, asObj, asString, groupOf, isBuiltinClusterScoped, isKubeObject} from './kube.js'
+import type {SchemaSet} from './schema.js'
 import type {FileProblem, KubeObject, SourcedDocument, SourcedObject, SuppressionComment, TemplateFile} from './types.js'
 
 export interface IndexInput {
@@ -18,6 +19,8 @@ export interface IndexInput {
   defaultNamespace?: string
   /** The Kubernetes minor the objects are checked against ("1.35"). */
   kubernetesVersion?: string
+  /** Schemas to validate objects with (rule `schema`); without them that rule finds nothing. */
+  schemas?: SchemaSet
 }
 
 /** Services that Flagger creates for a Canary (`<service>`, `<service>-primary`, `<service>-canary`). */
@@ -45,6 +48,7 @@ export class ObjectIndex {
   readonly suppressionComments: readonly SuppressionComment[]
   /** The Kubernetes minor the objects are checked against (deprecated and removed APIs). */
   readonly kubernetesVersion: string
+  readonly schemas?: SchemaSet
   private readonly byKind = new Map<string, SourcedObject[]>()
   private readonly byKindOnly = new Map<string, SourcedObject[]>()
   private readonly byName = new Map<string, SourcedObject[]>()
@@ -58,6 +62,7 @@ export class ObjectIndex {
     this.templates = input.templates ?? []
     this.suppressionComments = input.suppressionComments ?? []
     this.kubernetesVersion = input.kubernetesVersion ?? defaultKubernetesVersion
+    this.schemas = input.schemas
     this.defaultNamespace = input.defaultNamespace ?? 'default'
     const objects: SourcedObject[] = []
     for (const document of input.documents) {

@@ -1,5 +1,6 @@
 import {alertmanagerConfig, alertmanagerUnusedReceiver} from './alertmanager.js'
 import {apiDeprecated, apiRemoved} from './deprecations.js'
+import {schemaRule} from './schema.js'
 import {dashboardJson, dashboardLabelValue, dashboardNamespace, dashboardUidDuplicate, oauthAnnotations, oauthSigninRd} from './dashboards.js'
 import {flaggerAnalysisSteps, flaggerMetricInterval, flaggerNginxNamespace} from './flagger.js'
 import {duplicateObject, notAnObject, objectShape, yamlSyntax} from './flux-apply.js'
@@ -35,13 +36,14 @@ export const ignoreComment: Rule = {
 
 /**
  * Every rule, as data: the one list lint runs (and doctor will run on objects from the API). The
- * order is the issue's: what Flux applies, deprecated APIs, references, Flagger, Prometheus, dashboards, Alertmanager.
+ * order is the issue's: what Flux applies, schemas, deprecated APIs, references, Flagger, Prometheus, dashboards, Alertmanager.
  */
 export const lintRules: readonly Rule[] = [
   yamlSyntax,
   notAnObject,
   objectShape,
   duplicateObject,
+  schemaRule,
   apiRemoved,
   apiDeprecated,
   namespaceMissing,
