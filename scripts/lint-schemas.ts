@@ -20,8 +20,10 @@ import {parseAllDocuments} from 'yaml'
 
 import {convertSchema, crdEntries, type SchemaBundle} from '../src/lib/rules/schema-convert.js'
 
-// ajv/dist/standalone is CommonJS: its default export arrives wrapped or not, by loader.
-const standaloneCode = ((standaloneModule as unknown as {default?: typeof standaloneModule}).default ?? standaloneModule) as typeof standaloneModule
+type StandaloneCode = (ajv: Ajv, refs: Record<string, string>) => string
+// ajv/dist/standalone is CommonJS: under Node's ES module loader its default export arrives
+// wrapped in another default.
+const standaloneCode = ((standaloneModule as unknown as {default?: StandaloneCode}).default ?? standaloneModule) as unknown as StandaloneCode
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 

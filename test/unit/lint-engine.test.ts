@@ -107,7 +107,7 @@ describe('rendering findings', () => {
   })
 
   it('summary: counts of what was checked and found', () => {
-    const base = {files: 200, templates: 1, objects: 1, errors: 0, warnings: 0, suppressed: 0, belowThreshold: 0, rules: []}
+    const base = {files: 200, templates: 1, objects: 1, errors: 0, warnings: 0, suppressed: 0, belowThreshold: 0, rules: [], schemas: null, kubernetesVersion: '1.35'}
     expect(summaryLine(base)).toBe('no problems in 200 files, 1 object, 1 template')
     expect(summaryLine({...base, errors: 2, warnings: 1, suppressed: 3, belowThreshold: 1})).toBe('2 errors, 1 warning in 200 files, 1 object, 1 template; 3 suppressed, 1 below --severity')
   })
