@@ -37,8 +37,8 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
 
   static override flags = {
     format: Flags.string({description: 'Output format (--json is the same as --format json).', options: ['text', 'json', 'sarif', 'github'], default: 'text'}),
-    rule: Flags.string({description: 'Run only this rule (repeatable, or comma-separated).', multiple: true, default: []}),
-    'skip-rule': Flags.string({description: 'Do not run this rule (repeatable, or comma-separated).', multiple: true, default: []}),
+    rule: Flags.string({description: 'Run only this rule (repeatable, or comma-separated).', multiple: true}),
+    'skip-rule': Flags.string({description: 'Do not run this rule (repeatable, or comma-separated).', multiple: true}),
     severity: Flags.string({description: 'Report findings of this severity and worse.', options: ['warning', 'error'], default: 'warning'}),
     'kubernetes-version': Flags.string({description: 'The Kubernetes minor to check deprecated and removed APIs against (e.g. 1.33).', default: defaultKubernetesVersion}),
   }
@@ -48,8 +48,8 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
     // Several PATH arguments: oclif keeps the extra ones in argv (strict = false).
     const {argv} = await this.parse({flags: Lint.flags, baseFlags: BaseCommand.baseFlags, args: Lint.args, strict: false, enableJsonFlag: true})
     const paths = argv.map(String)
-    const only = splitIds(flags.rule)
-    const skip = splitIds(flags['skip-rule'])
+    const only = splitIds(flags.rule ?? [])
+    const skip = splitIds(flags['skip-rule'] ?? [])
     const result = lintRepository({paths, only, skip, severity: flags.severity as 'warning' | 'error', kubernetesVersion: flags['kubernetes-version'], schemas: selectRules(only, skip).some((rule) => rule.id === 'schema') ? bundledSchemas() : undefined})
     if (result.summary.errors > 0) process.exitCode = ExitCode.CHECK_FAILED
 

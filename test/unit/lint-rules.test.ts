@@ -98,6 +98,8 @@ const cases: Case[] = [
   {name: 'valuesFrom a ConfigMap not in the repository (Flux v2)', rule: 'flux-ref-outside-repo', edits: [{file: 'releases/flux-system/sources.yaml', from: '      name: podinfo-values\n', to: '      name: podinfo-settings\n'}]},
   // Flagger's CRD requires the same (schema: "needs one of ..."); this rule says it in the
   // runbook's words, and without schemas too (doctor).
+  {name: 'an $imagepolicy marker naming a missing ImagePolicy', rule: 'flux-imagepolicy-marker', edits: [{file: 'releases/flux-system/sources.yaml', from: '"flux-system:podinfo:tag"', to: '"flux-system:podinfo-app:tag"'}]},
+  {name: 'an $imagepolicy marker without namespace', rule: 'flux-imagepolicy-marker', edits: [{file: 'releases/flux-system/sources.yaml', from: '"flux-system:podinfo:tag"', to: '"podinfo"'}]},
   {name: 'maxWeight without stepWeight', rule: 'flagger-analysis-steps', skip: ['schema'], edits: [{file: 'releases/prod/reviewer.yaml', from: '    stepWeight: 10\n', to: ''}]},
   {name: 'neither iterations nor weights', rule: 'flagger-analysis-steps', skip: ['schema'], edits: [{file: 'releases/stg/reviewer.yaml', from: '    iterations: 5\n', to: ''}]},
   {name: 'a metric interval of 30s', rule: 'flagger-metric-interval', edits: [{file: 'releases/prod/reviewer.yaml', from: '          min: 99\n        interval: 1m', to: '          min: 99\n        interval: 30s'}]},

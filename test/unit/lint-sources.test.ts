@@ -81,7 +81,7 @@ describe('reading a repository as Flux v1 does', () => {
 })
 
 describe('the fast reader (js-yaml) and the precise one (yaml, with positions)', () => {
-  const empty = (): LoadedFiles => ({documents: [], fileProblems: [], templates: [], suppressionComments: [], lineSuppressions: new Map(), files: 0})
+  const empty = (): LoadedFiles => ({documents: [], fileProblems: [], templates: [], suppressionComments: [], imagePolicyMarkers: [], lineSuppressions: new Map(), files: 0})
   const samples: Record<string, string> = {
     'scalars.yaml': 'a: 1\nb: 1.5\nc: true\nd: null\ne: ~\nf: "2021-01-01"\ng: 2021-01-01\nh: 0o14\ni: 0x1F\nj: .inf\nk: yes\nl: on\nm: 012\nn: "010"\no: [1, "two", {three: 3}]\n',
     'blocks.yaml': 'a: |\n  line one\n  line two\nb: >-\n  folded\n  text\nc: &anchor {x: 1}\nd: *anchor\n',

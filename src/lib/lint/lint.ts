@@ -120,7 +120,7 @@ export function lintRepository(input: LintInput): LintResult {
   const kubernetesVersion = minor.join('.')
   const schemas = rules.some((rule) => rule.id === 'schema') ? input.schemas : undefined
   const loaded = loadFiles(input.paths.length > 0 ? input.paths : ['.'])
-  const index = new ObjectIndex({documents: loaded.documents, fileProblems: loaded.fileProblems, templates: loaded.templates, suppressionComments: loaded.suppressionComments, kubernetesVersion, schemas})
+  const index = new ObjectIndex({documents: loaded.documents, fileProblems: loaded.fileProblems, templates: loaded.templates, suppressionComments: loaded.suppressionComments, imagePolicyMarkers: loaded.imagePolicyMarkers, kubernetesVersion, schemas})
   const {findings, suppressed} = runRules(index, rules, {lineSuppressions: loaded.lineSuppressions})
   const shown = findings.filter((finding) => atLeast(finding.severity, input.severity))
   return {

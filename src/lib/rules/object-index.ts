@@ -1,7 +1,7 @@
 import {defaultKubernetesVersion} from './deprecations.js'
 import {asList, asObj, asString, groupOf, isBuiltinClusterScoped, isKubeObject} from './kube.js'
 import type {SchemaSet} from './schema.js'
-import type {FileProblem, KubeObject, SourcedDocument, SourcedObject, SuppressionComment, TemplateFile} from './types.js'
+import type {FileProblem, ImagePolicyMarker, KubeObject, SourcedDocument, SourcedObject, SuppressionComment, TemplateFile} from './types.js'
 
 export interface IndexInput {
   /** Every document a source read, objects or not. */
@@ -10,6 +10,8 @@ export interface IndexInput {
   fileProblems?: readonly FileProblem[]
   /** Files Flux does not apply but that configure the cluster (`*.yaml-template`). */
   templates?: readonly TemplateFile[]
+  /** Flux v2 `$imagepolicy` setter markers found in comments (file sources only). */
+  imagePolicyMarkers?: readonly ImagePolicyMarker[]
   /** The suppression comments found (so that malformed ones can be reported). */
   suppressionComments?: readonly SuppressionComment[]
   /**
@@ -46,6 +48,7 @@ export class ObjectIndex {
   readonly fileProblems: readonly FileProblem[]
   readonly templates: readonly TemplateFile[]
   readonly suppressionComments: readonly SuppressionComment[]
+  readonly imagePolicyMarkers: readonly ImagePolicyMarker[]
   /** The Kubernetes minor the objects are checked against (deprecated and removed APIs). */
   readonly kubernetesVersion: string
   readonly schemas?: SchemaSet
@@ -61,6 +64,7 @@ export class ObjectIndex {
     this.fileProblems = input.fileProblems ?? []
     this.templates = input.templates ?? []
     this.suppressionComments = input.suppressionComments ?? []
+    this.imagePolicyMarkers = input.imagePolicyMarkers ?? []
     this.kubernetesVersion = input.kubernetesVersion ?? defaultKubernetesVersion
     this.schemas = input.schemas
     this.defaultNamespace = input.defaultNamespace ?? 'default'

@@ -268,3 +268,21 @@ export const fluxRefOutsideRepo: Rule = {
     }
   },
 }
+
+export const fluxImagePolicyMarker: Rule = {
+  id: 'flux-imagepolicy-marker',
+  severity: 'error',
+  group,
+  summary: 'Every Flux v2 image automation marker (# {"$imagepolicy": "<namespace>:<name>"}) names an ImagePolicy in the repository.',
+  hint: 'write the marker as # {"$imagepolicy": "<namespace>:<policy>"} (optionally :tag, :name or :digest) and check that the ImagePolicy exists; a wrong marker is skipped silently by the automation',
+  check(index, report) {
+    for (const marker of index.imagePolicyMarkers) {
+      const [namespace, name, field, ...rest] = marker.reference.split(':')
+      if (!namespace || !name || rest.length > 0 || (field !== undefined && !['tag', 'name', 'digest'].includes(field))) {
+        report({at: marker.position, message: `the $imagepolicy marker "${marker.reference}" is not <namespace>:<name>[:tag|:name|:digest]`})
+      } else if (index.find('ImagePolicy', namespace, name, ['image.toolkit.fluxcd.io']).length === 0) {
+        report({at: marker.position, message: `the $imagepolicy marker names ImagePolicy "${name}" in ${namespace}, which is not defined in the repository`})
+      }
+    }
+  },
+}

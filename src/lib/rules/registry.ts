@@ -8,6 +8,7 @@ import {prometheusRuleDuration, prometheusRuleNotSelected, promqlSyntax} from '.
 import {
   flaggerRefMissing,
   flaggerRefOutsideRepo,
+  fluxImagePolicyMarker,
   fluxRefMissing,
   fluxRefOutsideRepo,
   ingressServiceMissing,
@@ -53,6 +54,7 @@ export const lintRules: readonly Rule[] = [
   flaggerRefOutsideRepo,
   fluxRefMissing,
   fluxRefOutsideRepo,
+  fluxImagePolicyMarker,
   flaggerAnalysisSteps,
   flaggerMetricInterval,
   flaggerNginxNamespace,

@@ -73,6 +73,13 @@ export interface SuppressionComment {
   reason: string
 }
 
+/** A Flux v2 image automation setter marker, `# {"$imagepolicy": "<namespace>:<name>[:tag|:name|:digest]"}`. */
+export interface ImagePolicyMarker {
+  position: FilePosition
+  /** As written between the quotes. */
+  reference: string
+}
+
 /** What a rule reports: on an object (at a path inside it) or at a position in a file. */
 export interface Finding {
   message: string

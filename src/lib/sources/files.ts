@@ -5,7 +5,7 @@ import jsyaml from 'js-yaml'
 import {isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node, type ParsedNode} from 'yaml'
 
 import {CliError} from '../errors.js'
-import type {FilePosition, FileProblem, PathSegment, SourcedDocument, SuppressionComment, TemplateFile} from '../rules/types.js'
+import type {FilePosition, FileProblem, ImagePolicyMarker, PathSegment, SourcedDocument, SuppressionComment, TemplateFile} from '../rules/types.js'
 
 /**
  * Reads a GitOps repository the way Flux v1 does: every `.yaml`/`.yml` file under the given
@@ -20,6 +20,8 @@ export interface LoadedFiles {
   fileProblems: FileProblem[]
   templates: TemplateFile[]
   suppressionComments: SuppressionComment[]
+  /** Flux v2 image automation markers (`# {"$imagepolicy": "ns:name"}`). */
+  imagePolicyMarkers: ImagePolicyMarker[]
   /** file -> line -> rule ids suppressed on that line. */
   lineSuppressions: Map<string, Map<number, Set<string>>>
   /** How many files Flux would apply (YAML files read). */
@@ -200,7 +202,18 @@ function readFast(text: string, file: string, out: LoadedFiles): boolean {
 }
 
 /** Reads one YAML file into documents (with positions), problems and suppressions. */
+const markerPattern = /#\s*\{\s*"\$imagepolicy"\s*:\s*"([^"]*)"\s*\}/g
+
+/** Finds Flux v2's image automation markers, which live in comments (so no YAML parser sees them). */
+function scanImagePolicyMarkers(text: string, file: string, out: ImagePolicyMarker[]): void {
+  if (!text.includes('$imagepolicy')) return
+  text.split(/\r?\n/).forEach((line, index) => {
+    for (const match of line.matchAll(markerPattern)) out.push({position: {file, line: index + 1, col: (match.index ?? 0) + 1}, reference: match[1]})
+  })
+}
+
 export function readYamlFile(text: string, file: string, out: LoadedFiles, options: {precise?: boolean} = {}): void {
+  scanImagePolicyMarkers(text, file, out.imagePolicyMarkers)
   const suppressions = scanSuppressions(text, file)
   if (!options.precise && suppressions.length === 0 && readFast(text, file, out)) return
   const counter = new LineCounter()
@@ -243,7 +256,7 @@ export function readYamlFile(text: string, file: string, out: LoadedFiles, optio
 
 /** Reads every file Flux would apply under `paths` (and the templates beside them). Never writes. */
 export function loadFiles(paths: readonly string[]): LoadedFiles {
-  const out: LoadedFiles = {documents: [], fileProblems: [], templates: [], suppressionComments: [], lineSuppressions: new Map(), files: 0}
+  const out: LoadedFiles = {documents: [], fileProblems: [], templates: [], suppressionComments: [], imagePolicyMarkers: [], lineSuppressions: new Map(), files: 0}
   for (const {abs, shown} of listFiles(paths)) {
     let text: string
     try {
