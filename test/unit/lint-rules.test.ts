@@ -115,6 +115,7 @@ const cases: Case[] = [
   },
   {name: 'an expression that does not parse', rule: 'promql-syntax', edits: [{file: 'releases/adm/alert-rules.yaml', from: '(rate(container_cpu_usage_seconds_total{image!=""}[5m]))', to: '(rate(container_cpu_usage_seconds_total{image!=""}[5m])'}]},
   // The PrometheusRule CRD's pattern catches it too (schema).
+  {name: 'a MetricTemplate query that does not parse', rule: 'promql-syntax', edits: [{file: 'releases/adm/flagger-metric-templates.yaml', from: '    * 100\n', to: '    * \n'}]},
   {name: 'a for that is not a duration', rule: 'prometheus-rule-duration', skip: ['schema'], edits: [{file: 'releases/adm/alert-rules.yaml', from: 'for: 15m', to: 'for: 15 minutes'}]},
   {name: 'a rule the ruleSelector does not select', rule: 'prometheus-rule-not-selected', edits: [{file: 'releases/adm/alert-rules.yaml', from: '    app: ingress-nginx\n', to: '    app: nginx-alerts\n'}]},
   {name: 'a dashboard outside adm', rule: 'dashboard-namespace', edits: [{file: 'releases/prod/dashboard.yaml', write: dashboard('prod-dashboard', 'prod', '1', '{"uid": "prod", "title": "prod"}')}]},

@@ -37,7 +37,7 @@ export const promqlSyntax: Rule = {
   id: 'promql-syntax',
   severity: 'error',
   group,
-  summary: "Every PrometheusRule expression parses as PromQL (checked with the Prometheus project's own parser).",
+  summary: "Every PrometheusRule expression, and every Prometheus query of a Flagger MetricTemplate (its {{ }} variables filled), parses as PromQL (checked with the Prometheus project's own parser).",
   hint: 'fix the expression (try it in the Prometheus UI); Prometheus refuses the whole rule file otherwise',
   check(index, report) {
     for (const item of prometheusRules(index)) {
@@ -56,6 +56,18 @@ export const promqlSyntax: Rule = {
           report({on: item, path, message: `${ruleName(rule, g, r)}: expr does not parse as PromQL at character ${at + 1}${near ? ` (near "${near}")` : ' (unexpected end)'}`})
         })
       })
+    }
+    for (const template of index.ofKind('MetricTemplate', ['flagger.app'])) {
+      const spec = asObj(template.object.spec)
+      const provider = asString(asObj(spec.provider).type) ?? 'prometheus'
+      const query = spec.query
+      if (provider !== 'prometheus' || typeof query !== 'string') continue
+      // Flagger fills {{ interval }} with a duration and the others with names or values.
+      const filled = query.replace(/\{\{\s*interval\s*\}\}/g, '1m').replace(/\{\{[^}]*\}\}/g, 'x')
+      const at = promqlError(filled)
+      if (at === undefined) continue
+      const near = filled.slice(at, at + 20).split('\n')[0]
+      report({on: template, path: ['spec', 'query'], message: `the query does not parse as PromQL (with its variables filled) at character ${at + 1}${near ? ` (near "${near}")` : ' (unexpected end)'}`})
     }
   },
 }
