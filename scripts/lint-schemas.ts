@@ -31,6 +31,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const crdModules = [
   {module: 'github.com/fluxcd/flagger', version: 'v1.36.1', files: ['artifacts/flagger/crd.yaml']},
   {module: 'github.com/fluxcd/helm-operator', version: 'v1.4.4', files: ['deploy/crds.yaml']},
+  // Flux v2 sources and Kustomization (the newest versions the module proxy serves for this Go;
+  // helm-controller and the image controllers are not served there).
+  {module: 'github.com/fluxcd/source-controller', version: 'v1.8.0', dir: 'config/crd/bases'},
+  {module: 'github.com/fluxcd/kustomize-controller', version: 'v1.7.3', dir: 'config/crd/bases'},
+  {module: 'github.com/bitnami-labs/sealed-secrets', version: 'v0.40.0', files: ['helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml']},
   // Only the kinds a GitOps repository holds: the chart makes the Prometheus and Alertmanager
   // objects, whose CRDs alone would add 7 MB of validators.
   {module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0', dir: 'example/prometheus-operator-crd', kinds: ['PrometheusRule', 'ServiceMonitor', 'PodMonitor', 'Probe']},

@@ -149,7 +149,7 @@ describe('elife-k8s lint', () => {
     const result = await runCli(['lint', repo, '--json'])
     expect(result.exitCode).toBe(6)
     const parsed = JSON.parse(result.stdout) as {findings: Array<{rule: string; line: number; message: string}>; summary: {schemas: string[]}}
-    expect(parsed.summary.schemas).toEqual(['Kubernetes v1.35.4', 'flagger v1.36.1', 'helm-operator v1.4.4', 'prometheus-operator v0.85.0'])
+    expect(parsed.summary.schemas).toEqual(['Kubernetes v1.35.4', 'flagger v1.36.1', 'helm-operator v1.4.4', 'source-controller v1.8.0', 'kustomize-controller v1.7.3', 'sealed-secrets v0.40.0', 'prometheus-operator v0.85.0'])
     expect(parsed.findings.map((f) => [f.rule, f.line, f.message])).toEqual([
       ['schema', 9, 'spec.replica: unknown field "replica" in spec'],
       ['schema', 50, 'spec.analysis.stepWeigth: unknown field "stepWeigth" in spec.analysis'],

@@ -81,6 +81,7 @@ const cases: Case[] = [
   {name: 'a Service port given as a word', rule: 'schema', edits: [{file: 'releases/prod/libero-reviewer.yaml', from: 'port: 9100', to: 'port: metrics'}]},
   {name: 'a HelmRelease chart key one level off', rule: 'schema', edits: [{file: 'releases/adm/flagger.yaml', from: '    version: 1.8.0\n', to: '    version: 1.8.0\n  version: 1.8.0\n'}]},
   {name: 'a Canary field Flagger does not know', rule: 'schema', edits: [{file: 'releases/prod/reviewer.yaml', from: '    stepWeight: 10\n', to: '    stepWeight: 10\n    stepWeightPromotion: fast\n'}]},
+  {name: 'a Flux v2 GitRepository field misspelt', rule: 'schema', edits: [{file: 'releases/flux-system/sources.yaml', from: '  url: ssh://', to: '  uri: ssh://'}]},
   {name: 'a kind v1 does not have', rule: 'schema', edits: [{file: 'releases/prod/libero-reviewer.yaml', from: 'kind: Service\n', to: 'kind: Servic\n'}]},
   {name: 'a Canary without iterations or weights, in the CRD\'s words', rule: 'schema', skip: ['flagger-analysis-steps'], edits: [{file: 'releases/stg/reviewer.yaml', from: '    iterations: 5\n', to: ''}]},
   {name: 'an Ingress of networking.k8s.io/v1beta1 (removed in 1.22)', rule: 'api-removed', edits: [{file: 'releases/prod/reviewer.yaml', from: 'apiVersion: networking.k8s.io/v1\nkind: Ingress', to: 'apiVersion: networking.k8s.io/v1beta1\nkind: Ingress'}]},
@@ -138,7 +139,7 @@ describe('lint rules on the fixture repository', () => {
     expect(result.summary).toMatchObject({errors: 0, warnings: 0, suppressed: 0})
     expect(result.summary.objects).toBeGreaterThan(25)
     expect(result.summary.templates).toBe(1)
-  })
+  }, 120_000) // the first run compiles the schemas of every kind in the fixture
 
   it.each(cases)('$rule: $name', ({rule, edits, file, skip}) => {
     const dir = brokenCopy(edits)

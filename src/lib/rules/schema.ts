@@ -43,6 +43,17 @@ interface Validator {
 
 const validators = new WeakMap<ObjectIndex, Validator | null>()
 
+interface CompileState {
+  ajv?: Ajv
+  compiled: Map<string, ValidateFunction | undefined>
+}
+
+const compileStates = new WeakMap<SchemaSet, CompileState>()
+
+function newCompileState(): CompileState {
+  return {compiled: new Map()}
+}
+
 function validatorFor(index: ObjectIndex): Validator | undefined {
   if (validators.has(index)) return validators.get(index) ?? undefined
   const set: SchemaSet | undefined = index.schemas
@@ -59,16 +70,19 @@ function validatorFor(index: ObjectIndex): Validator | undefined {
       kinds[entry.kind] = entry.name
     }
   }
-  let ajv: Ajv | undefined
+  // Compiled validators are kept with the schema set (one compile per kind per process, as the
+  // doctor and the tests run many indexes), unless the repository brings CRDs of its own.
+  const ownCrds = Object.keys(repoDefinitions).length > 0
+  const state = ownCrds ? newCompileState() : (compileStates.get(set) ?? compileStates.set(set, newCompileState()).get(set)!)
   const runtime = (): Ajv | undefined => {
-    if (ajv) return ajv
+    if (state.ajv) return state.ajv
     const definitions = set.definitions?.()
     if (!definitions) return undefined
-    ajv = new Ajv({strict: false, allErrors: true, validateFormats: false, validateSchema: false})
-    ajv.addSchema({definitions: {...definitions, ...repoDefinitions}}, 'k8s')
-    return ajv
+    state.ajv = new Ajv({strict: false, allErrors: true, validateFormats: false, validateSchema: false})
+    state.ajv.addSchema({definitions: {...definitions, ...repoDefinitions}}, 'k8s')
+    return state.ajv
   }
-  const compiled = new Map<string, ValidateFunction | undefined>()
+  const compiled = state.compiled
   const groups = new Set(Object.keys(kinds).map((key) => key.slice(0, key.indexOf('/'))))
   const validator: Validator = {
     known: (key) => kinds[key] !== undefined,
@@ -173,7 +187,7 @@ export const schemaRule: Rule = {
   id: 'schema',
   severity: 'error',
   group,
-  summary: 'Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI, bundled CRDs of Flagger, helm-operator and the Prometheus operator, CRDs in the repository), strictly: unknown fields are errors.',
+  summary: 'Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources and Kustomization, SealedSecret; CRDs in the repository), strictly: unknown fields are errors.',
   hint: 'check the field\'s name and indentation (a HelmRelease values key one level off is the classic); `kubectl explain <kind>.<field>` shows the schema',
   check(index, report) {
     const validator = validatorFor(index)
