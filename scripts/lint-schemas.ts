@@ -1,0 +1,121 @@
+// Builds the schemas `elife-k8s lint` validates objects with (issue 17, rule 2) into
+// dist/lint-schemas.json and dist/lint-validators.cjs: Kubernetes' own OpenAPI v3 schemas from the k8s.io/kubernetes Go module
+// at the version the local cluster pins (scripts/cluster/versions.env), and the CRDs of what
+// eLife's cluster runs, from their Go modules at the versions pinned below. `go mod download`
+// keeps the modules in Go's module cache, outside the repository; nothing upstream is committed.
+//
+//   npx tsx scripts/lint-schemas.ts [--outdir dist]   (npm run build runs it)
+//
+// Without Go, or without the module proxy, the bundle is not written and `lint` says its schema
+// rule was skipped.
+import {execFileSync} from 'node:child_process'
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import {Ajv} from 'ajv'
+import standaloneModule from 'ajv/dist/standalone/index.js'
+import {parseAllDocuments} from 'yaml'
+
+import {convertSchema, crdEntries, type SchemaBundle} from '../src/lib/rules/schema-convert.js'
+
+type StandaloneCode = (ajv: Ajv, refs: Record<string, string>) => string
+// ajv/dist/standalone is CommonJS: under Node's ES module loader its default export arrives
+// wrapped in another default.
+const standaloneCode = ((standaloneModule as unknown as {default?: StandaloneCode}).default ?? standaloneModule) as unknown as StandaloneCode
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+/** The CRDs bundled, each from a Go module at a pinned version. */
+export const crdModules = [
+  {module: 'github.com/fluxcd/flagger', version: 'v1.36.1', files: ['artifacts/flagger/crd.yaml']},
+  {module: 'github.com/fluxcd/helm-operator', version: 'v1.4.4', files: ['deploy/crds.yaml']},
+  // Flux v2 sources and Kustomization (the newest versions the module proxy serves for this Go;
+  // helm-controller and the image controllers are not served there).
+  {module: 'github.com/fluxcd/source-controller', version: 'v1.8.0', dir: 'config/crd/bases'},
+  {module: 'github.com/fluxcd/kustomize-controller', version: 'v1.7.3', dir: 'config/crd/bases'},
+  {module: 'github.com/bitnami-labs/sealed-secrets', version: 'v0.40.0', files: ['helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml']},
+  // Only the kinds a GitOps repository holds: the chart makes the Prometheus and Alertmanager
+  // objects, whose CRDs alone would add 7 MB of validators.
+  {module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0', dir: 'example/prometheus-operator-crd', kinds: ['PrometheusRule', 'ServiceMonitor', 'PodMonitor', 'Probe']},
+] as const
+
+export function kubernetesVersion(): string {
+  const env = readFileSync(path.join(root, 'scripts/cluster/versions.env'), 'utf8')
+  const match = /^K8S_VERSION=(\S+)/m.exec(env)
+  if (!match) throw new Error('scripts/cluster/versions.env has no K8S_VERSION')
+  return match[1]
+}
+
+/** The module's directory in Go's module cache, downloading it if needed. */
+function moduleDir(module: string, version: string): string {
+  const out = execFileSync('go', ['mod', 'download', '-json', `${module}@${version}`], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, GOFLAGS: '-mod=mod'}})
+  const info = JSON.parse(out) as {Dir?: string; Error?: string}
+  if (!info.Dir) throw new Error(`go mod download ${module}@${version}: ${info.Error ?? 'no directory'}`)
+  return info.Dir
+}
+
+export function buildSchemaBundle(): SchemaBundle {
+  const k8sVersion = kubernetesVersion()
+  const bundle: SchemaBundle = {sources: [`Kubernetes ${k8sVersion}`], definitions: {}, kinds: {}}
+  const specDir = path.join(moduleDir('k8s.io/kubernetes', k8sVersion), 'api/openapi-spec/v3')
+  for (const file of readdirSync(specDir).sort()) {
+    if (!file.endsWith('.json')) continue
+    const spec = JSON.parse(readFileSync(path.join(specDir, file), 'utf8')) as {components?: {schemas?: Record<string, Record<string, unknown>>}}
+    for (const [name, schema] of Object.entries(spec.components?.schemas ?? {})) {
+      if (bundle.definitions[name]) continue
+      bundle.definitions[name] = convertSchema(schema)
+      const gvks = schema['x-kubernetes-group-version-kind']
+      // Only kinds with a spec of their own (not the list/option/event types every group repeats).
+      if (Array.isArray(gvks) && gvks.length === 1) {
+        const {group, version, kind} = gvks[0] as {group: string; version: string; kind: string}
+        bundle.kinds[`${group}/${version}/${kind}`] = name
+      }
+    }
+  }
+  for (const source of crdModules) {
+    const dir = moduleDir(source.module, source.version)
+    const files = 'dir' in source ? readdirSync(path.join(dir, source.dir)).filter((f) => f.endsWith('.yaml')).map((f) => path.join(source.dir, f)) : source.files
+    for (const file of files) {
+      for (const doc of parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))) {
+        for (const entry of crdEntries(doc.toJS())) {
+          if ('kinds' in source && !(source.kinds as readonly string[]).includes(entry.kind.slice(entry.kind.lastIndexOf('/') + 1))) continue
+          bundle.definitions[entry.name] = entry.schema
+          bundle.kinds[entry.kind] = entry.name
+        }
+      }
+    }
+    bundle.sources.push(`${source.module.split('/').pop()} ${source.version}`)
+  }
+  return bundle
+}
+
+/**
+ * The validators of every bundled kind as one CommonJS module of code ajv generated (ajv's
+ * standalone mode): compiling them when lint runs costs ~0.5 s, loading them ~50 ms. Shared
+ * definitions (ObjectMeta, PodSpec...) are one function each. `meta` says which export validates
+ * which definition, and where the schemas come from.
+ */
+export function validatorModule(bundle: SchemaBundle): string {
+  const ajv = new Ajv({strict: false, allErrors: true, validateFormats: false, validateSchema: false, inlineRefs: false, code: {source: true}})
+  ajv.addSchema({definitions: bundle.definitions}, 'k8s')
+  const names = [...new Set(Object.values(bundle.kinds))].sort()
+  const refs = Object.fromEntries(names.map((name, i) => [`v${i}`, `k8s#/definitions/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`]))
+  const exportsByName = Object.fromEntries(names.map((name, i) => [name, `v${i}`]))
+  return `${standaloneCode(ajv, refs)}\nexports.meta = ${JSON.stringify({sources: bundle.sources, kinds: bundle.kinds, exports: exportsByName})};\n`
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const {values} = parseArgs({options: {outdir: {type: 'string', default: path.join(root, 'dist')}}})
+  try {
+    const bundle = buildSchemaBundle()
+    mkdirSync(values.outdir!, {recursive: true})
+    writeFileSync(path.join(values.outdir!, 'lint-schemas.json'), JSON.stringify(bundle))
+    writeFileSync(path.join(values.outdir!, 'lint-validators.cjs'), validatorModule(bundle))
+    console.error(`lint schemas: ${Object.keys(bundle.kinds).length} kinds from ${bundle.sources.join(', ')} -> ${path.relative(root, values.outdir!)}/lint-validators.cjs`)
+  } catch (error) {
+    // No Go or no module proxy: lint runs without its schema rule (and says so).
+    console.error(`lint schemas: not built (${(error as Error).message.split('\n')[0]}); elife-k8s lint will skip its schema rule`)
+  }
+}

@@ -1,0 +1,75 @@
+import {Args} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
+
+import {BaseCommand} from '../base-command.js'
+import {ExitCode} from '../lib/errors.js'
+import {bundledSchemas, lintRepository, selectRules, type LintResult} from '../lib/lint/lint.js'
+import {renderGithub, renderSarif, renderText, summaryLine} from '../lib/lint/render.js'
+import {defaultKubernetesVersion} from '../lib/rules/deprecations.js'
+import {lintRules} from '../lib/rules/registry.js'
+
+function splitIds(values: readonly string[]): string[] {
+  return values.flatMap((value) => value.split(',')).map((id) => id.trim()).filter(Boolean)
+}
+
+export default class Lint extends BaseCommand<typeof Lint> {
+  static override summary = 'Check the GitOps repository for the runbook\'s gotchas before Flux applies it: offline, read-only, with file:line:col.'
+
+  static override description = `Reads the repository as Flux v1 does (every .yaml/.yml file, recursively; *.yaml-template files are not applied but the Alertmanager template is checked) and runs every rule over the objects: what Flux will apply, references between objects, Flagger's gotchas, PrometheusRules, dashboards and oauth2-proxy annotations, and the Alertmanager configuration. It never changes a file and needs no cluster or network.
+
+Findings read "path:line:col  severity  rule-id  message", grouped by file, with a hint under each; a summary goes to stderr. Silence one finding with a comment "# elife-k8s:ignore rule-id reason" at the end of its line or on the line above; at the top of a document it silences the rule for the whole object.
+
+Rules: ${lintRules.map((rule) => rule.id).join(', ')} (docs/lint-rules.md says what each checks).
+
+Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (an unknown rule, a path that does not exist).`
+
+  static override examples = [
+    {description: 'Lint the repository in the current directory', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Only the Flagger rules, errors only', command: '<%= config.bin %> <%= command.id %> ~/elife-flux-cluster --rule flagger-metric-interval,flagger-analysis-steps,flagger-nginx-namespace --severity error'},
+    {description: 'For GitHub code scanning', command: '<%= config.bin %> <%= command.id %> --format sarif > lint.sarif'},
+  ]
+
+  static override strict = false
+
+  static override args = {
+    path: Args.string({description: 'Files or directories of the GitOps repository (default: the current directory; several may be given).'}),
+  }
+
+  static override flags = {
+    format: Flags.string({description: 'Output format (--json is the same as --format json).', options: ['text', 'json', 'sarif', 'github'], default: 'text'}),
+    rule: Flags.string({description: 'Run only this rule (repeatable, or comma-separated).', multiple: true}),
+    'skip-rule': Flags.string({description: 'Do not run this rule (repeatable, or comma-separated).', multiple: true}),
+    severity: Flags.string({description: 'Report findings of this severity and worse.', options: ['warning', 'error'], default: 'warning'}),
+    'kubernetes-version': Flags.string({description: 'The Kubernetes minor to check deprecated and removed APIs against (e.g. 1.33).', default: defaultKubernetesVersion}),
+  }
+
+  public async run(): Promise<LintResult> {
+    const {flags} = this
+    // Several PATH arguments: oclif keeps the extra ones in argv (strict = false).
+    const {argv} = await this.parse({flags: Lint.flags, baseFlags: BaseCommand.baseFlags, args: Lint.args, strict: false, enableJsonFlag: true})
+    const paths = argv.map(String)
+    const only = splitIds(flags.rule ?? [])
+    const skip = splitIds(flags['skip-rule'] ?? [])
+    const result = lintRepository({paths, only, skip, severity: flags.severity as 'warning' | 'error', kubernetesVersion: flags['kubernetes-version'], schemas: selectRules(only, skip).some((rule) => rule.id === 'schema') ? bundledSchemas() : undefined})
+    if (result.summary.errors > 0) process.exitCode = ExitCode.CHECK_FAILED
+
+    const format = this.jsonEnabled() ? 'json' : flags.format
+    if (format === 'json') {
+      if (!this.jsonEnabled()) this.log(JSON.stringify(result, null, 2))
+    } else if (format === 'sarif') {
+      this.log(JSON.stringify(renderSarif(result.findings, selectRules(only, skip), this.config.version), null, 2))
+    } else if (format === 'github') {
+      for (const line of renderGithub(result.findings)) this.log(line)
+    } else {
+      for (const line of renderText(result.findings, this.stdoutChalk)) this.log(line)
+    }
+    if (result.summary.schemas === null && result.summary.rules.includes('schema')) {
+      this.steps.warning('no schemas were built into this install (the build needs Go and its module proxy), so rule schema checked nothing')
+    }
+    const summary = summaryLine(result.summary)
+    if (result.summary.errors > 0) this.steps.failure(summary)
+    else if (result.summary.warnings > 0) this.steps.warning(summary)
+    else this.steps.success(summary)
+    return result
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Kubernetes' OpenAPI v3 schemas and CRDs' openAPIV3Schema, turned into JSON Schema that ajv
+ * validates strictly: an object schema with properties refuses any other field (what the API
+ * server's strict field validation and kubeconform -strict report), unless the schema keeps
+ * unknown fields (x-kubernetes-preserve-unknown-fields, or an additionalProperties map).
+ * Descriptions and other documentation are dropped: they are most of the bytes.
+ *
+ * Used at build time (scripts/lint-schemas.ts, for the bundled schemas) and at run time (for
+ * the CRDs found in the repository), so both are converted alike.
+ */
+
+type Json = Record<string, unknown>
+
+const dropped = new Set([
+  'description',
+  'example',
+  'externalDocs',
+  'default',
+  'format',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+  'x-kubernetes-patch-strategy',
+  'x-kubernetes-patch-merge-key',
+  'x-kubernetes-group-version-kind',
+  'x-kubernetes-unions',
+  'x-kubernetes-validations',
+  'x-kubernetes-selectable-fields',
+  'x-kubernetes-embedded-resource',
+])
+
+function isJson(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function jsPattern(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'u')
+    return !/\(\?[a-zA-Z]/.test(pattern)
+  } catch {
+    return false
+  }
+}
+
+/** Converts one schema node (and everything under it). `refPrefix` replaces '#/components/schemas/'. */
+export function convertSchema(node: unknown, refPrefix = '#/definitions/'): unknown {
+  if (Array.isArray(node)) return node.map((item) => convertSchema(item, refPrefix))
+  if (!isJson(node)) return node
+  const out: Json = {}
+  for (const [key, value] of Object.entries(node)) {
+    if (dropped.has(key)) continue
+    if (key === '$ref' && typeof value === 'string') out.$ref = value.replace('#/components/schemas/', refPrefix)
+    else if (key === 'properties' && isJson(value)) out.properties = Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, convertSchema(schema, refPrefix)]))
+    else if (key === 'x-kubernetes-preserve-unknown-fields' || key === 'x-kubernetes-int-or-string') continue
+    else if (key === 'pattern' && typeof value === 'string') {
+      // CRD patterns are Go (RE2) regular expressions; those JavaScript reads differently
+      // (inline flags like (?i)) are left out rather than misjudged.
+      if (jsPattern(value)) out.pattern = value
+    }
+    else out[key] = convertSchema(value, refPrefix)
+  }
+  if (node['x-kubernetes-int-or-string'] === true) {
+    delete out.type
+    out.anyOf = [{type: 'integer'}, {type: 'string'}]
+  }
+  const keepsUnknown = node['x-kubernetes-preserve-unknown-fields'] === true || node.additionalProperties !== undefined
+  if (!keepsUnknown && isJson(out.properties)) out.additionalProperties = false
+  // `nullable` is OpenAPI's; ajv knows it only next to a type.
+  if (out.nullable !== undefined && out.type === undefined) delete out.nullable
+  return out
+}
+
+/**
+ * A CRD version's openAPIV3Schema as a schema for the whole object: the API server adds
+ * apiVersion, kind and metadata to every custom resource, whatever the CRD declares.
+ */
+export function convertCrdSchema(openAPIV3Schema: unknown, objectMetaRef: string): unknown {
+  const converted = convertSchema(openAPIV3Schema)
+  if (!isJson(converted)) return converted
+  const properties = isJson(converted.properties) ? converted.properties : {}
+  const hasFields = isJson(converted.properties)
+  return {
+    ...converted,
+    properties: {...properties, apiVersion: {type: 'string'}, kind: {type: 'string'}, metadata: {$ref: objectMetaRef}},
+    ...(hasFields && converted.additionalProperties === undefined ? {additionalProperties: false} : {}),
+  }
+}
+
+export interface SchemaBundle {
+  /** Where the schemas come from, for messages: "Kubernetes v1.35.4, flagger v1.36.1, ...". */
+  sources: string[]
+  /** Schema name -> JSON Schema (refs as '#/definitions/<name>'). */
+  definitions: Record<string, unknown>
+  /** "group/version/Kind" ('' group for core) -> schema name. */
+  kinds: Record<string, string>
+}
+
+export const objectMetaDefinition = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'
+
+/** The bundle entries of a CustomResourceDefinition object (every version that has a schema). */
+export function crdEntries(crd: unknown): Array<{kind: string; name: string; schema: unknown}> {
+  if (!isJson(crd) || !isJson(crd.spec)) return []
+  const spec = crd.spec
+  const group = typeof spec.group === 'string' ? spec.group : ''
+  const kind = isJson(spec.names) && typeof spec.names.kind === 'string' ? spec.names.kind : ''
+  if (!group || !kind) return []
+  const versions = Array.isArray(spec.versions) ? spec.versions : []
+  const entries: Array<{kind: string; name: string; schema: unknown}> = []
+  for (const version of versions) {
+    if (!isJson(version) || typeof version.name !== 'string') continue
+    const schema = isJson(version.schema) ? version.schema.openAPIV3Schema : isJson(spec.validation) ? spec.validation.openAPIV3Schema : undefined
+    if (!isJson(schema)) continue
+    entries.push({kind: `${group}/${version.name}/${kind}`, name: `crd:${group}/${version.name}/${kind}`, schema: convertCrdSchema(schema, `#/definitions/${objectMetaDefinition}`)})
+  }
+  return entries
+}

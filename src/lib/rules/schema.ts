@@ -1,0 +1,213 @@
+import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+
+import {apiVersionChanges} from './deprecations.js'
+import {groupOf} from './kube.js'
+import type {ObjectIndex} from './object-index.js'
+import {crdEntries, type SchemaBundle} from './schema-convert.js'
+import type {PathSegment, Rule} from './types.js'
+
+// Issue 17, rule 2: every object against the schema of its apiVersion and kind, strictly
+// (unknown fields are errors: a HelmRelease values key at the wrong indentation is the classic).
+// Schemas: Kubernetes' OpenAPI v3 and the CRDs this cluster runs, bundled at build time
+// (scripts/lint-schemas.ts), plus the CRDs found in the repository. Validated by ajv.
+
+const group = 'Schemas'
+
+/** At most this many schema findings per object: the first ones say what is wrong. */
+const perObject = 10
+
+/**
+ * The schemas the rule validates with, wherever they come from: the validators built into dist/
+ * (lint), or definitions to compile now (tests; doctor with the server's own schemas).
+ */
+export interface SchemaSet {
+  /** Where the schemas come from, for messages: "Kubernetes v1.35.4", "flagger v1.36.1"... */
+  sources: string[]
+  /** "group/version/Kind" ('' group for core) -> definition name. */
+  kinds: Record<string, string>
+  /** A validator compiled ahead of time, by definition name. */
+  compiled?: (name: string) => ValidateFunction | undefined
+  /** The definitions, for what has no compiled validator (CRDs found in the repository). */
+  definitions?: () => Record<string, unknown> | undefined
+}
+
+export function schemaSetOf(bundle: SchemaBundle): SchemaSet {
+  return {sources: bundle.sources, kinds: bundle.kinds, definitions: () => bundle.definitions}
+}
+
+interface Validator {
+  validate(kindKey: string): ValidateFunction | undefined
+  known(kindKey: string): boolean
+  groups: ReadonlySet<string>
+}
+
+const validators = new WeakMap<ObjectIndex, Validator | null>()
+
+interface CompileState {
+  ajv?: Ajv
+  compiled: Map<string, ValidateFunction | undefined>
+}
+
+const compileStates = new WeakMap<SchemaSet, CompileState>()
+
+function newCompileState(): CompileState {
+  return {compiled: new Map()}
+}
+
+function validatorFor(index: ObjectIndex): Validator | undefined {
+  if (validators.has(index)) return validators.get(index) ?? undefined
+  const set: SchemaSet | undefined = index.schemas
+  if (!set) {
+    validators.set(index, null)
+    return undefined
+  }
+  const kinds: Record<string, string> = {...set.kinds}
+  const repoDefinitions: Record<string, unknown> = {}
+  // CRDs in the repository describe their own kinds (and win over the bundled ones).
+  for (const crd of index.ofKind('CustomResourceDefinition', ['apiextensions.k8s.io'])) {
+    for (const entry of crdEntries(crd.object)) {
+      repoDefinitions[entry.name] = entry.schema
+      kinds[entry.kind] = entry.name
+    }
+  }
+  // Compiled validators are kept with the schema set (one compile per kind per process, as the
+  // doctor and the tests run many indexes), unless the repository brings CRDs of its own.
+  const ownCrds = Object.keys(repoDefinitions).length > 0
+  const state = ownCrds ? newCompileState() : (compileStates.get(set) ?? compileStates.set(set, newCompileState()).get(set)!)
+  const runtime = (): Ajv | undefined => {
+    if (state.ajv) return state.ajv
+    const definitions = set.definitions?.()
+    if (!definitions) return undefined
+    state.ajv = new Ajv({strict: false, allErrors: true, validateFormats: false, validateSchema: false})
+    state.ajv.addSchema({definitions: {...definitions, ...repoDefinitions}}, 'k8s')
+    return state.ajv
+  }
+  const compiled = state.compiled
+  const groups = new Set(Object.keys(kinds).map((key) => key.slice(0, key.indexOf('/'))))
+  const validator: Validator = {
+    known: (key) => kinds[key] !== undefined,
+    groups,
+    validate(key) {
+      const name = kinds[key]
+      if (!name) return undefined
+      if (!compiled.has(name)) {
+        const ahead = repoDefinitions[name] === undefined ? set.compiled?.(name) : undefined
+        compiled.set(name, ahead ?? runtime()?.getSchema(`k8s#/definitions/${jsonPointerEscape(name)}`))
+      }
+      return compiled.get(name)
+    },
+  }
+  validators.set(index, validator)
+  return validator
+}
+
+function jsonPointerEscape(name: string): string {
+  return name.replaceAll('~', '~0').replaceAll('/', '~1')
+}
+
+function segmentsOf(instancePath: string): PathSegment[] {
+  if (instancePath === '') return []
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part))
+}
+
+function dotted(segments: readonly PathSegment[]): string {
+  let out = ''
+  for (const segment of segments) out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`
+  return out || '(the object)'
+}
+
+/**
+ * ajv's errors as one message per place: unknown fields, missing fields, wrong types (the types
+ * of oneOf/anyOf branches merged: "must be integer or string"), enums. Values are never quoted:
+ * they may be secrets.
+ */
+export function describeErrors(errors: readonly ErrorObject[]): Array<{path: PathSegment[]; message: string}> {
+  const out: Array<{path: PathSegment[]; message: string}> = []
+  const types = new Map<string, Set<string>>()
+  const alternatives = new Map<string, {path: PathSegment[]; fields: Set<string>}>()
+  const seen = new Set<string>()
+  const add = (path: PathSegment[], message: string) => {
+    const key = `${JSON.stringify(path)} ${message}`
+    if (!seen.has(key)) {
+      seen.add(key)
+      out.push({path, message})
+    }
+  }
+  for (const error of errors) {
+    const path = segmentsOf(error.instancePath)
+    switch (error.keyword) {
+      case 'additionalProperties': {
+        const field = String((error.params as {additionalProperty: string}).additionalProperty)
+        add([...path, field], `${dotted([...path, field])}: unknown field "${field}"${path.length > 0 ? ` in ${dotted(path)}` : ''}`)
+        break
+      }
+      case 'required': {
+        const field = String((error.params as {missingProperty: string}).missingProperty)
+        // Required inside oneOf/anyOf branches: one of them is needed, not all.
+        const branch = /^(.*\/(?:oneOf|anyOf))\/\d+\/required$/.exec(error.schemaPath)
+        if (branch) {
+          const key = `${error.instancePath} ${branch[1]}`
+          const fields = alternatives.get(key) ?? {path, fields: new Set<string>()}
+          fields.fields.add(field)
+          alternatives.set(key, fields)
+        } else add(path, `${dotted(path)}: missing required field "${field}"`)
+        break
+      }
+      case 'type': {
+        const set = types.get(error.instancePath) ?? new Set()
+        for (const type of String((error.params as {type: string | string[]}).type).split(',')) set.add(type)
+        types.set(error.instancePath, set)
+        break
+      }
+      case 'enum':
+        add(path, `${dotted(path)}: must be one of ${((error.params as {allowedValues: unknown[]}).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`)
+        break
+      case 'oneOf':
+      case 'anyOf':
+      case 'allOf':
+      case 'if':
+        break
+      default:
+        add(path, `${dotted(path)}: ${error.message ?? error.keyword}`)
+    }
+  }
+  for (const {path, fields} of alternatives.values()) add(path, `${dotted(path)}: needs one of ${[...fields].map((f) => `"${f}"`).join(', ')}`)
+  for (const [instancePath, set] of types) {
+    const path = segmentsOf(instancePath)
+    add(path, `${dotted(path)}: must be ${[...set].join(' or ')}`)
+  }
+  return out
+}
+
+export const schemaRule: Rule = {
+  id: 'schema',
+  severity: 'error',
+  group,
+  summary: 'Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources and Kustomization, SealedSecret; CRDs in the repository), strictly: unknown fields are errors.',
+  hint: 'check the field\'s name and indentation (a HelmRelease values key one level off is the classic); `kubectl explain <kind>.<field>` shows the schema',
+  check(index, report) {
+    const validator = validatorFor(index)
+    if (!validator) return
+    for (const item of index.objects) {
+      const {apiVersion, kind} = item.object
+      const group = groupOf(apiVersion)
+      const version = apiVersion.slice(apiVersion.lastIndexOf('/') + 1)
+      const key = `${group}/${version}/${kind}`
+      const validate = validator.validate(key)
+      if (!validate) {
+        // A kind of a group we know all kinds of, but not this one: a typo (removed APIs are api-removed's).
+        const removed = apiVersionChanges.some((change) => change.apiVersion === apiVersion && change.kind === kind)
+        if (!removed && validator.groups.has(group) && !validator.known(key)) {
+          report({on: item, path: ['kind'], message: `${apiVersion} has no kind ${kind} (in the schemas of ${index.schemas?.sources.join(', ')})`})
+        }
+        continue
+      }
+      if (validate(item.object)) continue
+      for (const {path, message} of describeErrors(validate.errors ?? []).slice(0, perObject)) report({on: item, path, message})
+    }
+  },
+}

@@ -1,0 +1,168 @@
+import {execFile} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {childEnv, repoRoot, runCli, type RunResult} from '../helpers/cli.js'
+
+// `elife-k8s lint` as a user runs it: the built CLI in its own process, on the fixture
+// repository (clean) and on a copy broken in three ways. No cluster, no network.
+
+const fixture = path.join(repoRoot, 'test/fixtures/gitops')
+const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-cli-'))
+const broken = path.join(scratch, 'repo')
+afterAll(() => rmSync(scratch, {recursive: true, force: true}))
+
+function edit(file: string, from: string, to: string): void {
+  const text = readFileSync(path.join(broken, file), 'utf8')
+  if (!text.includes(from)) throw new Error(`edit of ${file} does not apply`)
+  writeFileSync(path.join(broken, file), text.replace(from, to))
+}
+
+/** runCli from another working directory. */
+function runCliIn(cwd: string, args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [path.join(repoRoot, 'bin/run.js'), ...args], {cwd, env: childEnv()}, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0
+      if (code === undefined) reject(error)
+      else resolve({stdout, stderr, exitCode: code})
+    })
+  })
+}
+
+/** A digest of every file's path, content and mode: lint must leave them all as they were. */
+function treeDigest(dir: string): string {
+  const hash = createHash('sha256')
+  const visit = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const file = path.join(d, name)
+      const stats = statSync(file)
+      hash.update(`${path.relative(dir, file)}\0${stats.mode}\0${stats.mtimeMs}\0`)
+      if (stats.isDirectory()) visit(file)
+      else hash.update(readFileSync(file))
+    }
+  }
+  visit(dir)
+  return hash.digest('hex')
+}
+
+beforeAll(() => {
+  cpSync(fixture, broken, {recursive: true})
+  edit('releases/stg/reviewer.yaml', 'interval: 2m', 'interval: 30s')
+  edit('releases/prod/reviewer.yaml', 'rd=https%3A%2F%2F$host$request_uri', 'rd=https://$host$request_uri')
+  writeFileSync(path.join(broken, 'releases/prod/values.yaml'), 'replicaCount: 2\n')
+  // A warning only: a Service that is not in the repository.
+  edit('releases/stg/reviewer.yaml', '      name: reviewer\n      port:', '      name: reviewer-web\n      port:')
+})
+
+describe('elife-k8s lint', () => {
+  it('says nothing on stdout and exits 0 on the clean repository', async () => {
+    const before = treeDigest(fixture)
+    const result = await runCli(['lint', fixture])
+    expect(result).toMatchObject({exitCode: 0, stdout: ''})
+    expect(result.stderr).toMatch(/^✔ no problems in 13 files, 29 objects, 1 template\n$/)
+    expect(treeDigest(fixture)).toBe(before)
+  })
+
+  it('prints path:line:col  severity  rule  message per finding, grouped by file, and exits 6 on errors', async () => {
+    const before = treeDigest(broken)
+    const result = await runCli(['lint', broken])
+    expect(result.exitCode).toBe(6)
+    const findingLines = result.stdout.split('\n').filter((line) => line.startsWith(broken))
+    expect(findingLines.map((line) => line.slice(broken.length + 1).replace(/ {2,}/g, ' | '))).toEqual([
+      'releases/prod/reviewer.yaml:81:5 | error | oauth-signin-rd | the rd= redirect in nginx.ingress.kubernetes.io/auth-signin is not URL-escaped ("https://$host$request_uri"): a query string in $request_uri then ends rd= at its first &, and users land on the wrong page after logging in',
+      'releases/prod/values.yaml:1:1 | error | not-an-object | this document is a mapping without apiVersion and kind, not a Kubernetes object',
+      'releases/stg/reviewer.yaml:44:9 | error | flagger-metric-interval | metric "request-success-rate": interval 30s is shorter than 1m',
+      'releases/stg/reviewer.yaml:54:7 | warning | ingress-service-missing | backend Service "reviewer-web" in stg is not defined in the repository (nor made by a Flagger Canary)',
+    ])
+    // A hint under each finding, and a blank line between files.
+    expect(result.stdout.split('\n').filter((line) => line.startsWith('    hint: '))).toHaveLength(4)
+    expect(result.stdout.split('\n\n')).toHaveLength(3)
+    expect(result.stderr).toBe('✗ 3 errors, 1 warning in 14 files, 29 objects, 1 template\n')
+    expect(treeDigest(broken)).toBe(before)
+  })
+
+  it('--json: the findings with file, line, column, rule, severity, message and object; exit 6', async () => {
+    const result = await runCli(['lint', broken, '--json'])
+    expect(result.exitCode).toBe(6)
+    expect(result.stderr).toBe('')
+    const parsed = JSON.parse(result.stdout) as {findings: Array<Record<string, unknown>>; summary: Record<string, unknown>}
+    expect(parsed.summary).toMatchObject({files: 14, objects: 29, templates: 1, errors: 3, warnings: 1, suppressed: 0})
+    expect(parsed.findings[0]).toEqual({
+      rule: 'oauth-signin-rd',
+      severity: 'error',
+      message: expect.stringContaining('is not URL-escaped'),
+      hint: expect.stringContaining('rd=https%3A%2F%2F$host$request_uri'),
+      file: path.join(broken, 'releases/prod/reviewer.yaml'),
+      line: 81,
+      column: 5,
+      object: {apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: 'prod', name: 'reviewer'},
+    })
+  })
+
+  it('--format sarif: a SARIF 2.1.0 log with every rule that ran and one result per finding', async () => {
+    const result = await runCli(['lint', broken, '--format', 'sarif'])
+    expect(result.exitCode).toBe(6)
+    const log = JSON.parse(result.stdout) as {version: string; runs: Array<{tool: {driver: {rules: Array<{id: string}>}}; results: Array<{ruleId: string; level: string; locations: Array<{physicalLocation: {region: {startLine: number}}}>}>}>}
+    expect(log.version).toBe('2.1.0')
+    expect(log.runs[0].tool.driver.rules.length).toBeGreaterThanOrEqual(26)
+    expect(log.runs[0].results.map((r) => [r.ruleId, r.level, r.locations[0].physicalLocation.region.startLine])).toEqual([
+      ['oauth-signin-rd', 'error', 81],
+      ['not-an-object', 'error', 1],
+      ['flagger-metric-interval', 'error', 44],
+      ['ingress-service-missing', 'warning', 54],
+    ])
+  })
+
+  it('--format github: workflow annotations', async () => {
+    const result = await runCli(['lint', broken, '--format', 'github', '--rule', 'flagger-metric-interval'])
+    expect(result.exitCode).toBe(6)
+    expect(result.stdout).toBe(`::error file=${path.join(broken, 'releases/stg/reviewer.yaml')},line=44,col=9,title=flagger-metric-interval::metric "request-success-rate": interval 30s is shorter than 1m (use interval: 1m or longer (runbook: shorter windows hold a single sample, so rate() returns nothing and the analysis fails))\n`)
+  })
+
+  it('exits 0 when only warnings are left (--skip-rule, --severity)', async () => {
+    const warnings = await runCli(['lint', broken, '--skip-rule', 'oauth-signin-rd,not-an-object', '--skip-rule', 'flagger-metric-interval'])
+    expect(warnings.exitCode).toBe(0)
+    expect(warnings.stderr).toBe('⚠ 0 errors, 1 warning in 14 files, 29 objects, 1 template\n')
+    const errorsOnly = await runCli(['lint', broken, '--severity', 'error', '--rule', 'ingress-service-missing'])
+    expect(errorsOnly).toMatchObject({exitCode: 0, stdout: ''})
+    expect(errorsOnly.stderr).toBe('✔ no problems in 14 files, 29 objects, 1 template; 1 below --severity\n')
+  })
+
+  it('lints the current directory by default, and several paths in one run', async () => {
+    const here = await runCliIn(broken, ['lint'])
+    expect(here.exitCode).toBe(6)
+    expect(here.stdout).toContain('releases/prod/values.yaml:1:1  error')
+    const two = await runCli(['lint', path.join(broken, 'releases/prod/values.yaml'), path.join(broken, 'namespaces')])
+    expect(two.exitCode).toBe(6)
+    expect(two.stderr).toBe('✗ 1 error, 0 warnings in 3 files, 4 objects\n')
+  })
+
+  it('validates objects with the schemas built into dist/ (Kubernetes OpenAPI and bundled CRDs), strictly', async () => {
+    const repo = path.join(scratch, 'schema')
+    cpSync(fixture, repo, {recursive: true})
+    const file = path.join(repo, 'releases/prod/reviewer.yaml')
+    writeFileSync(file, readFileSync(file, 'utf8').replace('  replicas: 2\n', '  replica: 2\n').replace('    stepWeight: 10\n', '    stepWeight: 10\n    stepWeigth: 5\n'))
+    const result = await runCli(['lint', repo, '--json'])
+    expect(result.exitCode).toBe(6)
+    const parsed = JSON.parse(result.stdout) as {findings: Array<{rule: string; line: number; message: string}>; summary: {schemas: string[]}}
+    expect(parsed.summary.schemas).toEqual(['Kubernetes v1.35.4', 'flagger v1.36.1', 'helm-operator v1.4.4', 'source-controller v1.8.0', 'kustomize-controller v1.7.3', 'sealed-secrets v0.40.0', 'prometheus-operator v0.85.0'])
+    expect(parsed.findings.map((f) => [f.rule, f.line, f.message])).toEqual([
+      ['schema', 9, 'spec.replica: unknown field "replica" in spec'],
+      ['schema', 50, 'spec.analysis.stepWeigth: unknown field "stepWeigth" in spec.analysis'],
+    ])
+  })
+
+  it('exits 2 with one line for an unknown rule or a missing path', async () => {
+    const rule = await runCli(['lint', broken, '--rule', 'flagger-interval'])
+    expect(rule.exitCode).toBe(2)
+    expect(rule.stdout).toBe('')
+    expect(rule.stderr).toMatch(/^error: unknown rule "flagger-interval"; the rules are: yaml-syntax, .*\n$/)
+    const missing = await runCli(['lint', path.join(scratch, 'nope')])
+    expect(missing).toMatchObject({exitCode: 2, stdout: ''})
+    expect(missing.stderr).toBe(`error: ${path.join(scratch, 'nope')} cannot be read (ENOENT); pass the path of the GitOps repository (or of files in it)\n`)
+  })
+})
