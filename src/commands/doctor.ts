@@ -23,7 +23,7 @@ const checkIds = doctorChecks.map((c) => c.id)
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Say what is wrong with the cluster, check by check, and which command fixes each problem.'
 
-  static override description = `The first question at 2 a.m., answered in one command against the live cluster: nodes, system pods, Flux (v1 fluxd and helm-operator, or v2) and its sync with Git, helm releases failed or stuck and HelmReleases not ready, the runbook's bootstrap state (kube-proxy metrics, pod security, helm-operator's CRD), Alertmanager's secret, PrometheusRules and ServiceMonitors Prometheus never loads, dashboards, Flagger canaries, Deployments and pods.
+  static override description = `The first question at 2 a.m., answered in one command against the live cluster: nodes, system pods, Flux (v1 fluxd and helm-operator, or v2) and its sync with Git, helm releases failed or stuck and HelmReleases not ready, the runbook's bootstrap state (kube-proxy metrics, pod security, helm-operator's CRD), Alertmanager's secret, PrometheusRules and ServiceMonitors Prometheus never loads, dashboards, Flagger canaries, Deployments and pods, and the APIs in helm releases' manifests that the next Kubernetes minor (or --kubernetes-version) removes.
 
 All checks run at once, each with its own timeout (--check-timeout), so a slow or failing one never hides the others; a check your RBAC does not allow is skipped with the permission it needs. Read-only: it changes nothing, and secrets it reads (the Alertmanager config, Flux's key) are never printed.
 
@@ -46,6 +46,7 @@ Checks: ${checkIds.join(', ')}.`
     'flux-namespace': Flags.string({description: 'Where Flux v1 (fluxd, helm-operator) runs, as fluxctl\'s --k8s-fwd-ns.', env: 'FLUX_FORWARD_NAMESPACE', default: defaultFluxNamespace}),
     'monitoring-namespace': Flags.string({description: 'Where the Prometheus operator, Grafana\'s dashboards and Alertmanager\'s secret live (the runbook\'s adm).', default: 'adm'}),
     'alertmanager-secret': Flags.string({description: 'The Secret prometheus-operator reads Alertmanager\'s config from.', default: 'alertmanager-prometheus-operator'}),
+    'kubernetes-version': Flags.string({description: 'The Kubernetes minor to check upgrade readiness against (default: the next minor after the API server\'s), e.g. 1.36.'}),
     'system-namespaces': Flags.string({description: 'Namespaces whose broken pods fail the check (elsewhere they warn).', multiple: true, delimiter: ',', default: ['kube-system', 'flux', 'adm']}),
   }
 
@@ -63,6 +64,7 @@ Checks: ${checkIds.join(', ')}.`
         monitoringNamespace: flags['monitoring-namespace'],
         alertmanagerSecret: flags['alertmanager-secret'],
         systemNamespaces: flags['system-namespaces'],
+        targetVersion: flags['kubernetes-version'],
       },
       {onDone: (check) => this.steps.progress(`${++done} checks done (last: ${check.id}, ${check.status})…`)},
     )

@@ -84,7 +84,7 @@ describe('label selectors (apimachinery rules)', () => {
 })
 
 describe('podProblem', () => {
-  const pod = (status: object, created = '2026-11-28T09:00:00Z') => ({metadata: {name: 'p', namespace: 'prod', creationTimestamp: created}, status})
+  const pod = (status: Record<string, unknown>, created = '2026-11-28T09:00:00Z') => ({metadata: {name: 'p', namespace: 'prod', creationTimestamp: created}, status})
   it('reports crash loops and image pulls with the container, and Pending only past the threshold', () => {
     expect(podProblem(pod({phase: 'Running', containerStatuses: [{name: 'app', restartCount: 7, state: {waiting: {reason: 'CrashLoopBackOff'}}}]}), now, 600_000)?.reason).toBe('CrashLoopBackOff (container app, 7 restarts)')
     expect(podProblem(pod({phase: 'Pending', initContainerStatuses: [{name: 'init', state: {waiting: {reason: 'ImagePullBackOff'}}}]}), now, 600_000)?.reason).toMatch(/^ImagePullBackOff \(container init/)
@@ -113,5 +113,19 @@ describe('parseGoDuration', () => {
     expect(parseGoDuration('1.5h')).toBe(5_400_000)
     expect(parseGoDuration('0')).toBe(0)
     for (const bad of ['', '10', 'm', '1x', '1h 30m', '-1s']) expect(parseGoDuration(bad)).toBeUndefined()
+  })
+})
+
+describe('removed APIs (the upstream deprecation guide)', async () => {
+  const {parseMinor, removedApi} = await import('../../src/lib/kube/deprecations.js')
+  it('reports a removal at and after its minor, with the replacement', () => {
+    expect(removedApi('extensions/v1beta1', 'Ingress', 22)).toMatchObject({removedIn: 22, replacement: 'networking.k8s.io/v1'})
+    expect(removedApi('extensions/v1beta1', 'Ingress', 21)).toBeUndefined()
+    expect(removedApi('policy/v1beta1', 'PodSecurityPolicy', 30)).toMatchObject({removedIn: 25, replacement: undefined})
+    expect(removedApi('apps/v1', 'Deployment', 40)).toBeUndefined()
+    expect(parseMinor('v1.35.4')).toBe(35)
+    expect(parseMinor('1.36')).toBe(36)
+    expect(parseMinor('v1.30.4-eks-a737599')).toBe(30)
+    expect(parseMinor('2.0')).toBeUndefined()
   })
 })

@@ -4,7 +4,7 @@ import {helmOperatorCrds, kubeProxy, podSecurity} from './bootstrap.js'
 import type {DoctorCheck} from './check.js'
 import {canaryStatus} from './delivery.js'
 import {fluxControllers, fluxDeployKey, fluxSync} from './flux.js'
-import {helmReleaseObjects, helmReleases} from './helm.js'
+import {deprecatedApis, helmReleaseObjects, helmReleases} from './helm.js'
 import {deployments, nodes, systemPods, workloadPods} from './workloads.js'
 
 /** Every check, in the order they are shown: access, then the runbook's sections. */
@@ -27,4 +27,5 @@ export const doctorChecks: readonly DoctorCheck[] = [
   canaryStatus,
   deployments,
   workloadPods,
+  deprecatedApis,
 ]
