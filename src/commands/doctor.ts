@@ -54,7 +54,7 @@ Checks: ${checkIds.join(', ')}.`
     const {flags} = this
     let done = 0
     const result = await runDoctor(
-      this.kube,
+      () => this.kube,
       {
         only: flags.only,
         skip: flags.skip,

@@ -14,7 +14,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {decodeRelease, encodeRelease, recordName} from '../../src/lib/helm/release.js'
 import {upstreamCrdFiles} from '../helpers/upstream.js'
 import {type ForwardingNode, startFluxd, startForwardingNode, type FluxdServer} from '../setup/fluxd-server.js'
-import {cli, createNamespace, deleteNamespace, helm, helmStatus, installHelmReleaseCrds, kubeconfig, kubectl, prepareCharts, viewerKubeconfig} from './helm-support.js'
+import {cli as helmCli, createNamespace, deleteNamespace, helm, helmStatus, installHelmReleaseCrds, kubeconfig, kubectl, prepareCharts, viewerKubeconfig} from './helm-support.js'
 
 interface CheckJson {
   id: string
@@ -33,6 +33,9 @@ let core: CoreV1Api
 let custom: CustomObjectsApi
 let ns: string
 let chart: string
+
+/** The built CLI against the test cluster. */
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => helmCli(args, {KUBECONFIG: kubeconfig, ...env})
 
 async function doctor(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{json: DoctorJson; exitCode: number; stderr: string; check: (id: string) => CheckJson}> {
   const result = await cli(['doctor', '--json', ...args], env)
@@ -195,7 +198,7 @@ describe('doctor', () => {
         spec: {
           selector: {matchLabels: {app: 'crasher'}},
           template: {
-            metadata: {labels: {app: 'crasher'}, annotations: {'elife-k8s.test/crash-loop': 'true', 'pod-ready.stage.kwok.x-k8s.io/weight': '0'}},
+            metadata: {labels: {app: 'crasher'}, annotations: {'elife-k8s.test/crash-loop': 'true'}},
             spec: {containers: [{name: 'app', image: 'elifesciences/crasher:1'}], tolerations: [{key: 'kwok.x-k8s.io/node', operator: 'Exists'}]},
           },
         },
@@ -205,11 +208,14 @@ describe('doctor', () => {
       const pods = await core.listNamespacedPod({namespace: ns, labelSelector: 'app=crasher'})
       return pods.items.some((p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff') ? true : undefined
     })
-    let run = await doctor(['--only', 'system-pods,pods,deployments', '--system-namespaces', ns])
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    let run = await doctor(['--only', 'system-pods,pods,deployments', '--system-namespaces', ns, '--stuck-after', '1s'])
     expect(run.exitCode).toBe(6)
     expect(run.check('system-pods').status).toBe('fail')
     expect(run.check('system-pods').objects?.[0]).toMatch(new RegExp(`^Pod ${ns}/crasher-\\w+-\\w+: CrashLoopBackOff \\(container app, 6 restarts\\)$`))
-    expect(run.check('deployments').objects).toContain(`Deployment ${ns}/crasher 0/1`)
+    expect(run.check('deployments').objects).toContainEqual(expect.stringMatching(new RegExp(`^Deployment ${ns}/crasher 0/1 for \\d+ min$`)))
+    // In progress for less than --stuck-after (default 10m): not reported.
+    expect((await doctor(['--only', 'deployments'])).check('deployments').objects ?? []).not.toContainEqual(expect.stringContaining(`${ns}/crasher`))
     run = await doctor(['--only', 'pods'])
     expect(run.check('pods').status).toBe('warn')
     expect(run.check('pods').objects).toContainEqual(expect.stringMatching(new RegExp(`^Pod ${ns}/crasher-`)))
@@ -281,7 +287,7 @@ describe('doctor', () => {
     beforeAll(async () => {
       keyDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-doctor-key-'))
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(keyDir, 'identity')])
-      fluxd = await startFluxd({privateKeyPath: path.join(keyDir, 'identity'), gitUrl: 'git@github.com:elifesciences/elife-flux-cluster', headRevision: 'a'.repeat(40), workloads: []})
+      fluxd = await startFluxd({privateKeyPath: path.join(keyDir, 'identity'), gitUrl: 'git@github.com:elifesciences/elife-flux-cluster', headRevision: 'a'.repeat(40), workloads: [], pendingPolls: 0})
       fluxNode = await startForwardingNode({kubeconfig, target: {host: '127.0.0.1', port: fluxd.port}})
       // A fluxd that accepts the connection and never answers.
       hanging = createServer(() => {})

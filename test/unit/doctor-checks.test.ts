@@ -129,3 +129,15 @@ describe('removed APIs (the upstream deprecation guide)', async () => {
     expect(parseMinor('2.0')).toBeUndefined()
   })
 })
+
+describe('deploymentProblem', async () => {
+  const {deploymentProblem} = await import('../../src/lib/doctor/workloads.js')
+  const deployment = (status: Record<string, unknown>, created = '2026-11-28T09:00:00Z') => ({metadata: {creationTimestamp: created}, spec: {replicas: 2}, status})
+  it('reports a stuck rollout, not one in progress', () => {
+    expect(deploymentProblem(deployment({availableReplicas: 2}), now, 600_000)).toBeUndefined()
+    expect(deploymentProblem(deployment({availableReplicas: 1, conditions: [{type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded'}]}), now, 600_000)).toBe('1/2, rollout stuck (ProgressDeadlineExceeded)')
+    expect(deploymentProblem(deployment({availableReplicas: 0, conditions: [{type: 'Available', status: 'False', lastTransitionTime: '2026-11-28T09:55:00Z'}]}), now, 600_000)).toBeUndefined()
+    expect(deploymentProblem(deployment({availableReplicas: 0, conditions: [{type: 'Available', status: 'False', lastTransitionTime: '2026-11-28T09:30:00Z'}]}), now, 600_000)).toBe('0/2 for 30 min')
+    expect(deploymentProblem({spec: {replicas: 0}, status: {}}, now, 600_000)).toBeUndefined()
+  })
+})

@@ -33,8 +33,10 @@ export function selectChecks(all: readonly DoctorCheck[], only: readonly string[
  * all (an unreachable server or refused credentials is the command's failure, exit 5 or 4, not
  * eighteen failed checks); then every selected check at once, each under its own timeout.
  */
-export async function runDoctor(kube: KubeAccess, input: DoctorInput, hooks: {onDone?: (result: CheckResult) => void} = {}): Promise<DoctorResult> {
+export async function runDoctor(access: () => KubeAccess, input: DoctorInput, hooks: {onDone?: (result: CheckResult) => void} = {}): Promise<DoctorResult> {
+  // Usage first: a misspelt --only is reported before the kubeconfig is even read.
   const checks = selectChecks(doctorChecks, input.only, input.skip)
+  const kube = access()
   const reader = new ClusterReader(kube.kc)
   try {
     await reader.raw('/version', 'get /version')

@@ -97,18 +97,34 @@ export const nodes: DoctorCheck = {
   },
 }
 
+/**
+ * A Deployment is reported once its rollout is stuck, not while it is merely in progress: the
+ * controller gave up (Progressing=False, ProgressDeadlineExceeded), or it has lacked minimum
+ * availability (Available=False) for longer than --stuck-after.
+ */
+export function deploymentProblem(deployment: KubeObject, now: Date, stuckAfterMs: number): string | undefined {
+  const wanted = (deployment.spec as {replicas?: number} | undefined)?.replicas ?? 1
+  const available = (deployment.status as {availableReplicas?: number} | undefined)?.availableReplicas ?? 0
+  if (wanted === 0 || available >= wanted) return undefined
+  const counts = `${available}/${wanted}`
+  const progressing = conditionOf(deployment, 'Progressing')
+  if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') return `${counts}, rollout stuck (ProgressDeadlineExceeded)`
+  const availability = conditionOf(deployment, 'Available')
+  const since = Date.parse(availability?.status === 'False' ? (availability.lastTransitionTime ?? '') : (deployment.metadata?.creationTimestamp ?? ''))
+  if (Number.isFinite(since) && now.getTime() - since > stuckAfterMs) return `${counts} for ${Math.max(1, Math.round((now.getTime() - since) / 60_000))} min`
+  return undefined
+}
+
 export const deployments: DoctorCheck = {
   id: 'deployments',
   title: 'Deployments',
-  async run({reader}) {
+  async run({reader}, options) {
     const items = (await reader.list({group: 'apps', version: 'v1', plural: 'deployments'})) ?? []
-    const unavailable = items.filter((d) => {
-      const wanted = (d.spec as {replicas?: number} | undefined)?.replicas ?? 1
-      const available = (d.status as {availableReplicas?: number} | undefined)?.availableReplicas ?? 0
-      return wanted > 0 && available < wanted
+    const problems = items.flatMap((d) => {
+      const problem = deploymentProblem(d, options.now, options.stuckAfterMs)
+      return problem ? [`${objectRef('Deployment', d.metadata)} ${problem}`] : []
     })
-    if (unavailable.length === 0) return ok(`all ${plural(items.length, 'Deployment')} have their replicas available`)
-    const line = (d: KubeObject) => `${objectRef('Deployment', d.metadata)} ${(d.status as {availableReplicas?: number}).availableReplicas ?? 0}/${(d.spec as {replicas?: number}).replicas ?? 1}`
-    return {status: 'fail', message: `${unavailable.length} of ${items.length} Deployments without all replicas available: ${listSome(unavailable.map(line))}`, objects: unavailable.map(line), fix: 'see the pods check above, or `kubectl -n NS rollout status deployment NAME`'}
+    if (problems.length === 0) return ok(`${plural(items.length, 'Deployment')}, none stuck without its replicas`)
+    return {status: 'fail', message: `${problems.length} of ${items.length} Deployments stuck without all replicas available: ${listSome(problems)}`, objects: problems, fix: 'see the pods checks above, or `kubectl -n NS rollout status deployment NAME`'}
   },
 }
