@@ -139,7 +139,8 @@ export async function startFluxd(options: FluxdOptions): Promise<FluxdServer> {
       }
       case 'GET /v6/sync': {
         const ref = url.searchParams.get('ref') ?? ''
-        if (!options.headRevision.startsWith(ref)) return json(res, {type: 'missing', help: `unknown revision ${ref}`, err: 'unknown'}, 404)
+        // fluxd resolves any git ref in its mirror (`git rev-list <sync tag>..<ref>`): the branch too.
+        if (ref !== (options.branch ?? 'master') && !options.headRevision.startsWith(ref)) return json(res, {type: 'missing', help: `unknown revision ${ref}`, err: 'unknown'}, 404)
         if (pendingPolls > 0) {
           pendingPolls--
           return json(res, [options.headRevision])

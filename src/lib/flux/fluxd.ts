@@ -81,6 +81,11 @@ export class FluxdClient {
     return this.call('POST', '/v9/git-repo-config', false)
   }
 
+  /** The commits up to `ref` fluxd has not applied yet (GET /v6/sync, read-only: starts no job). */
+  async pendingCommits(ref: string): Promise<string[]> {
+    return (await this.call<string[] | null>('GET', `/v6/sync?${new URLSearchParams({ref})}`)) ?? []
+  }
+
   /** `fluxctl identity`: the public half of flux's git deploy key. */
   async identity(): Promise<{key: string; fingerprints?: Record<string, {hash: string}>}> {
     const config = await this.gitRepoConfig()
@@ -121,7 +126,7 @@ export class FluxdClient {
     const short = revision.slice(0, 12)
     options.onProgress?.(`revision of ${config.remote.branch} to apply is ${short}; waiting for it to be applied`)
     for (;;) {
-      const pending = (await this.call<string[] | null>('GET', `/v6/sync?${new URLSearchParams({ref: short})}`)) ?? []
+      const pending = await this.pendingCommits(short)
       if (pending.length === 0) break
       await this.waitOrTimeout(deadline, pollMs, options.timeoutMs, `${pending.length} commit(s) up to ${short} not applied yet`)
     }

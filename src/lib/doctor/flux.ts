@@ -1,0 +1,126 @@
+import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+
+import {CliError} from '../errors.js'
+import {detectGeneration, type DetectedGeneration} from '../flux/generation.js'
+import {fluxdPort, withFluxd} from '../flux/v1.js'
+import {listToolkitObjects} from '../flux/v2.js'
+import {type CheckOutcome, type DoctorCheck, type DoctorContext, type DoctorOptions, listSome, ok, plural} from './check.js'
+import {core, conditionOf, type KubeObject} from './reader.js'
+
+/** Which Flux runs here, decided once per run for the three flux checks (`flux sync`'s own detection). */
+function generation(ctx: DoctorContext, options: DoctorOptions): Promise<DetectedGeneration | undefined> {
+  return ctx.reader.shared('flux generation', async () => {
+    try {
+      return await detectGeneration({core: ctx.api(CoreV1Api), extensions: ctx.api(ApiextensionsV1Api)}, {forwardNamespace: options.fluxNamespace})
+    } catch (error) {
+      if (error instanceof CliError && error.kind === 'not-found') return undefined
+      throw error
+    }
+  })
+}
+
+const noFlux = (options: DoctorOptions): CheckOutcome => ({
+  status: 'fail',
+  message: `no Flux found: no fluxd pod (app=flux) in ${options.fluxNamespace} and no Flux v2 toolkit CRDs`,
+  fix: 'elife-k8s bootstrap --git-url URL --dry-run (the runbook\'s "Bootstrapping the cluster to use flux"), or --flux-namespace if it runs elsewhere',
+})
+
+function podReady(pod: KubeObject): boolean {
+  return (pod.status as {phase?: string} | undefined)?.phase === 'Running' && conditionOf(pod, 'Ready')?.status === 'True' && !pod.metadata?.deletionTimestamp
+}
+
+/** The runbook's two Flux v1 components (fluxcd/flux and fluxcd/helm-operator charts' `app` labels). */
+const v1Components = [
+  {name: 'fluxd', selector: 'app=flux'},
+  {name: 'helm-operator', selector: 'app=helm-operator'},
+]
+const v2Controllers = ['source-controller', 'kustomize-controller', 'helm-controller', 'notification-controller']
+
+export const fluxControllers: DoctorCheck = {
+  id: 'flux-controllers',
+  title: 'Flux controllers',
+  async run(ctx, options) {
+    const detected = await generation(ctx, options)
+    if (!detected) return noFlux(options)
+    if (detected.generation === 'v1') {
+      const missing: string[] = []
+      for (const component of v1Components) {
+        const pods = (await ctx.reader.list(core('pods'), {namespace: options.fluxNamespace, labelSelector: component.selector})) ?? []
+        if (!pods.some(podReady)) missing.push(`${component.name} (${component.selector}: ${pods.length === 0 ? 'no pod' : pods.map((p) => `${p.metadata?.name} ${(p.status as {phase?: string}).phase ?? '?'}`).join(', ')})`)
+      }
+      if (missing.length > 0) return {status: 'fail', message: `Flux v1 in ${options.fluxNamespace}: not Running and Ready: ${missing.join('; ')}`, fix: `elife-k8s logs ${missing[0].startsWith('fluxd') ? 'flux' : 'helm-operator'} -n ${options.fluxNamespace}`}
+      return ok(`Flux v1 in ${options.fluxNamespace}: fluxd and helm-operator Running and Ready`)
+    }
+    const deployments = (await ctx.reader.list({group: 'apps', version: 'v1', plural: 'deployments'}, {namespace: 'flux-system'})) ?? []
+    const problems = v2Controllers.flatMap((name) => {
+      const deployment = deployments.find((d) => d.metadata?.name === name)
+      if (!deployment) return name === 'notification-controller' ? [] : [`${name} not installed`]
+      return conditionOf(deployment, 'Available')?.status === 'True' ? [] : [`${name} not Available`]
+    })
+    if (problems.length > 0) return {status: 'fail', message: `Flux v2 in flux-system: ${problems.join(', ')}`, fix: 'flux check; kubectl -n flux-system get deployments'}
+    return ok('Flux v2 controllers in flux-system are Available')
+  },
+}
+
+export const fluxSync: DoctorCheck = {
+  id: 'flux-sync',
+  title: 'Flux sync with Git',
+  async run(ctx, options) {
+    const detected = await generation(ctx, options)
+    if (!detected) return noFlux(options)
+    if (detected.generation === 'v1') {
+      // Read-only: fluxd's repository status and the commits it has not applied, as `flux sync`
+      // reaches them (a port-forward to fluxd), without starting a sync job.
+      const status = await withFluxd(ctx.reader.kc, ctx.api(CoreV1Api), options.fluxNamespace, fluxdPort, async (fluxd) => {
+        const config = await fluxd.gitRepoConfig()
+        const pending = config.status === 'ready' && config.remote.branch ? await fluxd.pendingCommits(config.remote.branch) : []
+        return {config, pending}
+      })
+      const {config, pending} = status
+      if (config.status !== 'ready') {
+        return {
+          status: 'fail',
+          message: `fluxd cannot sync: git repository ${config.remote.url || '(none configured)'} is ${config.status}${config.errors ? ` (${config.errors.split('\n')[0]})` : ''}`,
+          fix: 'elife-k8s flux identity, and add the key to the repository as a deploy key with write access',
+        }
+      }
+      if (pending.length > 0) return {status: 'warn', message: `fluxd has ${plural(pending.length, 'commit')} of ${config.remote.branch} not applied yet`, fix: 'elife-k8s flux sync (then `elife-k8s logs flux` if it does not catch up)'}
+      return ok(`fluxd is in sync with ${config.remote.url} (${config.remote.branch})`)
+    }
+    const objects = (await listToolkitObjects(ctx.api(CustomObjectsApi), detected.served, undefined)).filter((o) => o.kind !== 'HelmRelease')
+    const notReady = objects.filter((o) => o.ready !== 'True' && !o.suspended)
+    const suspended = objects.filter((o) => o.suspended)
+    if (notReady.length > 0) {
+      const line = (o: (typeof objects)[number]) => `${o.kind} ${o.namespace}/${o.name}: ${[o.reason, o.message?.split('\n')[0]].filter(Boolean).join(': ') || o.ready}`
+      return {status: 'fail', message: `${notReady.length} of ${objects.length} sources and Kustomizations not Ready: ${listSome(notReady.map(line), 3)}`, objects: notReady.map(line), fix: 'elife-k8s flux sync (reconciles and reports Ready)'}
+    }
+    if (suspended.length > 0) return {status: 'warn', message: `${plural(suspended.length, 'object')} suspended: ${listSome(suspended.map((o) => `${o.kind} ${o.namespace}/${o.name}`))}`, fix: 'flux resume …'}
+    const revisions = [...new Set(objects.map((o) => o.revision).filter((r): r is string => Boolean(r)))]
+    return ok(`${plural(objects.length, 'source and Kustomization', 'sources and Kustomizations')} Ready${revisions.length ? ` (at ${listSome(revisions, 2)})` : ''}`)
+  },
+}
+
+export const fluxDeployKey: DoctorCheck = {
+  id: 'flux-deploy-key',
+  title: 'Flux deploy key',
+  async run(ctx, options) {
+    const detected = await generation(ctx, options)
+    if (!detected) return noFlux(options)
+    if (detected.generation === 'v1') {
+      // The chart's default --k8s-secret-name; fluxd generates the key into it on first start.
+      const secret = await ctx.reader.get(core('secrets'), 'flux-git-deploy', options.fluxNamespace)
+      if (!secret) return {status: 'fail', message: `no Secret flux-git-deploy in ${options.fluxNamespace}: fluxd has no SSH key for Git`, fix: 'elife-k8s bootstrap --only flux (the flux chart creates it)'}
+      if (!secret.data?.identity) return {status: 'fail', message: `Secret ${options.fluxNamespace}/flux-git-deploy has no "identity" key yet: fluxd has not generated its SSH key`, fix: `elife-k8s logs flux -n ${options.fluxNamespace}`}
+      return ok(`Secret ${options.fluxNamespace}/flux-git-deploy holds fluxd's key (see it with \`elife-k8s flux identity\`)`)
+    }
+    const repos = ((await ctx.reader.list({group: 'source.toolkit.fluxcd.io', version: detected.served.find((s) => s.kind === 'GitRepository')?.version ?? 'v1', plural: 'gitrepositories'})) ?? []).filter((r) => /^(ssh:|git@)/.test(String((r.spec as {url?: string} | undefined)?.url ?? '')))
+    const missing: string[] = []
+    for (const repo of repos) {
+      const secretName = (repo.spec as {secretRef?: {name?: string}}).secretRef?.name
+      const secret = secretName ? await ctx.reader.get(core('secrets'), secretName, repo.metadata?.namespace) : undefined
+      if (!secret?.data?.identity) missing.push(`GitRepository ${repo.metadata?.namespace}/${repo.metadata?.name} (${secretName ? `Secret ${secretName} without identity` : 'no secretRef'})`)
+    }
+    if (missing.length > 0) return {status: 'fail', message: `no SSH key for ${listSome(missing)}`, fix: 'flux create secret git …, then elife-k8s flux identity'}
+    return repos.length === 0 ? ok('no GitRepository uses SSH: no deploy key needed') : ok(`${plural(repos.length, 'SSH GitRepository', 'SSH GitRepositories')} with a key`)
+  },
+}

@@ -1,0 +1,36 @@
+import {execFile} from 'node:child_process'
+import path from 'node:path'
+import {promisify} from 'node:util'
+
+/**
+ * Upstream files (CRDs) at pinned versions, taken from the Go module proxy with `go mod download`
+ * into Go's module cache (outside the repository): the real objects, never copies of our own.
+ */
+export const upstreamModules = {
+  flagger: {module: 'github.com/fluxcd/flagger', version: 'v1.36.1'},
+  prometheusOperator: {module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0'},
+} as const
+
+const dirs = new Map<string, Promise<string>>()
+
+export function moduleDir(name: keyof typeof upstreamModules): Promise<string> {
+  const {module, version} = upstreamModules[name]
+  let dir = dirs.get(name)
+  if (!dir) {
+    dir = promisify(execFile)('go', ['mod', 'download', '-json', `${module}@${version}`], {env: {...process.env, GOFLAGS: '-mod=mod'}, maxBuffer: 16 * 1024 * 1024}).then(({stdout}) => {
+      const info = JSON.parse(stdout) as {Dir?: string; Error?: string}
+      if (!info.Dir) throw new Error(`go mod download ${module}@${version}: ${info.Error ?? 'no directory'}`)
+      return info.Dir
+    })
+    dirs.set(name, dir)
+  }
+  return dir
+}
+
+/** The CRD files the doctor and lint tests install: Flagger's Canary and the Prometheus operator's kinds. */
+export async function upstreamCrdFiles(): Promise<{flagger: string; prometheus: string[]}> {
+  const flagger = path.join(await moduleDir('flagger'), 'artifacts/flagger/crd.yaml')
+  const crdDir = path.join(await moduleDir('prometheusOperator'), 'example/prometheus-operator-crd')
+  const prometheus = ['prometheuses', 'prometheusrules', 'servicemonitors'].map((kind) => path.join(crdDir, `monitoring.coreos.com_${kind}.yaml`))
+  return {flagger, prometheus}
+}
