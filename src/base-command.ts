@@ -7,6 +7,7 @@ import {CommandIO} from './lib/cli/io.js'
 import {reportFailure} from './lib/cli/report.js'
 import {CliError} from './lib/errors.js'
 import type {KubeAccess} from './lib/kube/clients.js'
+import {defaultRequestTimeout} from './lib/kube/timeouts.js'
 import type {ApiAction} from './lib/kube/errors.js'
 import type {StepLogger} from './lib/render/log.js'
 import type {Column} from './lib/render/table.js'
@@ -37,6 +38,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     namespace: Flags.string({char: 'n', description: 'Namespace (default: the context\'s namespace, else "default").', helpGroup: 'GLOBAL'}),
     debug: Flags.boolean({description: 'Show stack traces and API details on failure.', helpGroup: 'GLOBAL', default: false}),
     'no-color': Flags.boolean({description: 'Do not colour output (also: NO_COLOR=1).', helpGroup: 'GLOBAL', default: false}),
+    'request-timeout': Flags.string({
+      description: `How long to wait on the API server or AWS before giving up (exit 5), as kubectl's: a Go duration such as 500ms, 30s, 1m (default ${defaultRequestTimeout}; 0: no limit). Connect plus TLS handshake get at most 15s.`,
+      helpGroup: 'GLOBAL',
+    }),
   }
 
   protected flags!: BaseFlags<T>
@@ -55,6 +60,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       })
       this.flags = flags as BaseFlags<T>
       this.args = args as BaseArgs<T>
+      // A bad --request-timeout is refused before anything is sent.
+      void this.io.timeouts
     } finally {
       // Parsed, even when the flags were refused: otherwise oclif (under NODE_ENV=development or
       // test) adds "did not parse its arguments" to the one-line usage error.

@@ -5,6 +5,7 @@ import {BaseCommand} from '../base-command.js'
 import {type BootstrapContext, type ClusterAccess, selectSteps, stepIds, type StepCheck} from '../lib/bootstrap/plan.js'
 import {checkAll, runAll, type StepReport} from '../lib/bootstrap/run.js'
 import {CliError} from '../lib/errors.js'
+import {awsClientOptions} from '../lib/eks/client-options.js'
 import {awsCredentials} from '../lib/eks/credentials.js'
 import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
 import {applyKubeconfigUpdate, planKubeconfigUpdate} from '../lib/eks/update-kubeconfig.js'
@@ -165,7 +166,7 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
       kubeconfig: {
         plan: flags.cluster
           ? async () => {
-              const eks = new EKSClient({region: flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, profile: flags.profile, credentials: awsCredentials(flags.profile)})
+              const eks = new EKSClient({...awsClientOptions(), region: flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, profile: flags.profile, credentials: awsCredentials(flags.profile)})
               try {
                 const region = await eks.config.region().catch(() => {
                   throw new CliError('usage', `no AWS region for EKS cluster "${flags.cluster}"`, {hint: 'pass --region, set AWS_REGION, or --skip kubeconfig'})

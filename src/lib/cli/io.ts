@@ -4,6 +4,7 @@ import {type KubeAccess, kubeAccess} from '../kube/clients.js'
 import {contextNamespace, loadKubeConfig} from '../kube/config.js'
 import {type ApiAction, toCliError} from '../kube/errors.js'
 import {preconnect} from '../kube/raw.js'
+import {configureTransport, type Timeouts, timeoutsFor, useTimeouts} from '../kube/timeouts.js'
 import {createStepLogger, type StepLogger} from '../render/log.js'
 import {colorEnabled, makeChalk} from '../render/style.js'
 import {type Column, renderTable} from '../render/table.js'
@@ -15,6 +16,8 @@ export interface GlobalFlags {
   namespace?: string
   debug?: boolean
   'no-color'?: boolean
+  /** Go duration (kubectl's --request-timeout): how long to wait on a server. */
+  'request-timeout'?: string
 }
 
 /**
@@ -26,6 +29,7 @@ export interface GlobalFlags {
 export class CommandIO {
   private access?: KubeAccess
   private stepLogger?: StepLogger
+  private limits?: Timeouts
 
   constructor(
     private readonly flags: GlobalFlags,
@@ -36,8 +40,21 @@ export class CommandIO {
 
   /** Kubeconfig and API clients, loaded the first time the command needs the cluster. */
   get kube(): KubeAccess {
-    if (!this.access) this.access = kubeAccess(loadKubeConfig({kubeconfig: this.flags.kubeconfig, context: this.flags.context}))
+    if (!this.access) {
+      const loaded = loadKubeConfig({kubeconfig: this.flags.kubeconfig, context: this.flags.context})
+      configureTransport(loaded.kc, this.timeouts)
+      this.access = kubeAccess(loaded)
+    }
     return this.access
+  }
+
+  /** --request-timeout, parsed (a bad value is a usage error naming the flag). */
+  get timeouts(): Timeouts {
+    if (!this.limits) {
+      this.limits = timeoutsFor(this.flags['request-timeout'])
+      useTimeouts(this.limits)
+    }
+    return this.limits
   }
 
   /**
