@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 
+import {installInterruptHandlers, quietOnClosedStdout} from './lib/cli/interrupt.js'
 import {CommandIO} from './lib/cli/io.js'
 import {reportFailure} from './lib/cli/report.js'
 import {CliError} from './lib/errors.js'
@@ -50,6 +51,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
+    // Ctrl-C/SIGTERM during an action: stop at the next safe point (src/lib/cli/interrupt.ts).
+    installInterruptHandlers((error) => this.reportInterruption(error))
+    // `| head`: stop quietly with exit 141, as kubectl.
+    quietOnClosedStdout()
     try {
       const {args, flags} = await this.parse({
         flags: this.ctor.flags,
@@ -101,6 +106,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected table<Row>(rows: readonly Row[], columns: ReadonlyArray<Column<Row>>): void {
     this.io.table(rows, columns)
+  }
+
+  private reportInterruption(error: Error): void {
+    this.commandIO?.endSteps()
+    reportFailure(error, {
+      json: this.jsonEnabled(),
+      debug: false,
+      noColor: Boolean(this.flags?.['no-color']),
+      logJson: (value) => this.logJson(value),
+    })
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {

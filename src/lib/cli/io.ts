@@ -8,6 +8,7 @@ import {configureTransport, type Timeouts, timeoutsFor, useTimeouts} from '../ku
 import {createStepLogger, type StepLogger} from '../render/log.js'
 import {colorEnabled, makeChalk} from '../render/style.js'
 import {type Column, renderTable} from '../render/table.js'
+import {checkpoint} from './interrupt.js'
 
 /** The flags every command shares (declared for oclif in src/base-command.ts). */
 export interface GlobalFlags {
@@ -78,11 +79,16 @@ export class CommandIO {
 
   /** Wraps an API call so its failure becomes one line naming what we were doing. */
   async callApi<R>(action: Omit<ApiAction, 'server' | 'context'>, fn: () => Promise<R>): Promise<R> {
+    let result: R
     try {
-      return await fn()
+      result = await fn()
     } catch (error) {
+      // SIGINT/SIGTERM came meanwhile: the call has been answered, this is the safe point to stop.
+      checkpoint()
       throw toCliError(error, {...action, server: this.kube.server, context: this.kube.context})
     }
+    checkpoint()
+    return result
   }
 
   get stdoutChalk(): ChalkInstance {
