@@ -30,6 +30,9 @@ export const allNamespacesFlag = Flags.boolean({
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
+  /** True for a command that ends itself on SIGINT/SIGTERM (logs -f, sniff); others stop at a safe point (src/lib/cli/interrupt.ts). */
+  static handlesSignals = false
+
   static override baseFlags = {
     kubeconfig: Flags.string({
       description: 'Path to the kubeconfig file (default: $KUBECONFIG, merged as kubectl does, else ~/.kube/config).',
@@ -52,7 +55,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   public override async init(): Promise<void> {
     await super.init()
     // Ctrl-C/SIGTERM during an action: stop at the next safe point (src/lib/cli/interrupt.ts).
-    installInterruptHandlers((error) => this.reportInterruption(error))
+    installInterruptHandlers((error) => this.reportInterruption(error), {commandHandlesSignals: (this.ctor as typeof BaseCommand).handlesSignals})
     // `| head`: stop quietly with exit 141, as kubectl.
     quietOnClosedStdout()
     try {

@@ -181,6 +181,16 @@ describe('a signal during a change: stop at a safe point, say the state, exit 13
   })
 })
 
+describe('a command that ends itself on Ctrl-C', () => {
+  it('logs -f: SIGINT ends the stream, exit 0, no interruption line', async () => {
+    const {child, output} = start(['logs', 'flux', '-n', 'flux', '-f', '--no-color'])
+    child.stdout!.once('data', () => child.kill('SIGINT'))
+    const result = await finished(child, output)
+    expect(result.code, result.stderr).toBe(ExitCode.OK)
+    expect(result.stderr).not.toMatch(/interrupted|error/)
+  })
+})
+
 describe('stdout closed by its reader (`| head`): quiet exit 141, as kubectl', () => {
   const readFirstChunkThenClose = async (args: string[], extra: NodeJS.ProcessEnv = {}) => {
     const {child, output} = start(args, extra)

@@ -7,12 +7,13 @@ import {CliError, ExitCode} from '../errors.js'
  * prompt. It then reports, in one line, what state things are in and exits 130 (SIGINT) or 143
  * (SIGTERM). A command still busy after a grace period, or a second signal, ends it at once with
  * the same line. Commands that handle the signals themselves (logs -f, sniff: Ctrl-C is how one
- * ends them) are left to do so.
+ * ends them) say so (BaseCommand.handlesSignals) and are left to do so.
  */
 
 let received: NodeJS.Signals | undefined
 let changeConfirmed = false
 let installed = false
+let commandHandlesSignals = false
 const listeners = new Set<(signal: NodeJS.Signals) => void>()
 
 /** Told at once when the first signal comes (a confirmation prompt stops waiting). Returns the unsubscribe. */
@@ -74,7 +75,8 @@ export function checkpoint(): void {
  * Installs the handlers (once per process). `report` prints the interruption's line (and ends any
  * progress line) when the command has to be ended before it reached a safe point.
  */
-export function installInterruptHandlers(report: (error: CliError) => void): void {
+export function installInterruptHandlers(report: (error: CliError) => void, options: {commandHandlesSignals?: boolean} = {}): void {
+  commandHandlesSignals = options.commandHandlesSignals ?? false
   if (installed) return
   installed = true
   const forceExit = (signal: NodeJS.Signals) => {
@@ -83,8 +85,9 @@ export function installInterruptHandlers(report: (error: CliError) => void): voi
     process.exit(error.exitCode)
   }
   const onSignal = (signal: NodeJS.Signals) => {
-    // A command with its own handler (logs -f, sniff) ends itself.
-    if (process.listenerCount(signal) > 1) return
+    // A command with its own handler (logs, sniff: BaseCommand.handlesSignals) ends itself. Other
+    // listeners (execa's, which kills helm with us) do not end the process: ours still acts.
+    if (commandHandlesSignals) return
     if (received) return forceExit(signal)
     received = signal
     setTimeout(() => forceExit(signal), graceMs).unref()
