@@ -113,7 +113,10 @@ function transportFor(kc: KubeConfig, url: URL, options: ClientOptions): Promise
     const h2 = url.protocol === 'https:' && !cluster?.proxyUrl && process.env.ELIFE_K8S_HTTP1 !== '1'
     const connectMs = transportTimeouts(kc).connectMs
     transport = h2
-      ? connectHttp2(url, options, connectMs, () => transports.delete(kc)).catch((error: unknown) => {
+      ? connectHttp2(url, options, connectMs, () => {
+          // Only this session's entry: a newer one may have replaced it.
+          if (transports.get(kc) === transport) transports.delete(kc)
+        }).catch((error: unknown) => {
           // A server that cannot be reached, trusted or that does not answer would fail alike over HTTP/1.1.
           const code = (error as {code?: unknown})?.code
           if (typeof code === 'string' && (unreachableCodes.has(code) || tlsCodes.has(code) || Object.values<string>(timeoutCodes).includes(code))) throw error
@@ -213,8 +216,12 @@ function connectHttp2(url: URL, options: ClientOptions, connectMs: number, onClo
       if (!connected) reject(error)
     })
     // A closed session is not reused: the next request (or its retry) connects afresh.
-    session.once('close', onClosed)
-    session.once('goaway', onClosed)
+    const closed = () => {
+      // A session that never connected left its place to HTTP/1.1, which stays.
+      if (connected) onClosed()
+    }
+    session.once('close', closed)
+    session.once('goaway', closed)
     session.once('connect', () => {
       connected = true
       session.unref()
