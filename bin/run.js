@@ -15,6 +15,10 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 // already checks package.json's engines (node >= 20.19) at install.
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
 
+// --debug prints stack traces: map them from dist/'s bundles back to src/ lines. Source maps must be
+// on before the bundles load (Node reads a file's map when it loads it).
+if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true)
+
 // dist/ is bundled: keep quiet the deprecation warnings Node gives only outside node_modules.
 quietBundledDeprecations(process)
 
@@ -42,7 +46,9 @@ async function main() {
   // starting oclif costs more than their work. Anything else it leaves to oclif below. Their
   // bundles keep V8's compiled code on Node 20 too (requireBundle).
   const {runFast} = require(path.join(dist, 'lib/cli/fast.cjs'))
-  if (await runFast(process.argv.slice(2), process.env, (name) => requireBundle(path.join(dist, `lib/cli/fast-${name}.cjs`)))) return
+  // Under --debug a plain require(), which reads the bundle's source map (requireBundle's vm.Script does not).
+  const load = (name) => (process.sourceMapsEnabled ? require : requireBundle)(path.join(dist, `lib/cli/fast-${name}.cjs`))
+  if (await runFast(process.argv.slice(2), process.env, load)) return
   // The subpaths, not @oclif/core's index, which loads all of oclif up front.
   const {execute} = require('@oclif/core/execute')
   const {settings} = require('@oclif/core/settings')

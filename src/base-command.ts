@@ -3,10 +3,12 @@ import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 
+import {installInterruptHandlers, quietOnClosedStdout} from './lib/cli/interrupt.js'
 import {CommandIO} from './lib/cli/io.js'
 import {reportFailure} from './lib/cli/report.js'
 import {CliError} from './lib/errors.js'
 import type {KubeAccess} from './lib/kube/clients.js'
+import {defaultRequestTimeout} from './lib/kube/timeouts.js'
 import type {ApiAction} from './lib/kube/errors.js'
 import type {StepLogger} from './lib/render/log.js'
 import type {Column} from './lib/render/table.js'
@@ -28,6 +30,9 @@ export const allNamespacesFlag = Flags.boolean({
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
+  /** True for a command that ends itself on SIGINT/SIGTERM (logs -f, sniff); others stop at a safe point (src/lib/cli/interrupt.ts). */
+  static handlesSignals = false
+
   static override baseFlags = {
     kubeconfig: Flags.string({
       description: 'Path to the kubeconfig file (default: $KUBECONFIG, merged as kubectl does, else ~/.kube/config).',
@@ -37,6 +42,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     namespace: Flags.string({char: 'n', description: 'Namespace (default: the context\'s namespace, else "default").', helpGroup: 'GLOBAL'}),
     debug: Flags.boolean({description: 'Show stack traces and API details on failure.', helpGroup: 'GLOBAL', default: false}),
     'no-color': Flags.boolean({description: 'Do not colour output (also: NO_COLOR=1).', helpGroup: 'GLOBAL', default: false}),
+    'request-timeout': Flags.string({
+      description: `How long to wait on the API server or AWS before giving up (exit 5), as kubectl's: a Go duration such as 500ms, 30s, 1m (default ${defaultRequestTimeout}; 0: no limit). Connect plus TLS handshake get at most 15s.`,
+      helpGroup: 'GLOBAL',
+    }),
   }
 
   protected flags!: BaseFlags<T>
@@ -45,6 +54,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
+    // Ctrl-C/SIGTERM during an action: stop at the next safe point (src/lib/cli/interrupt.ts).
+    installInterruptHandlers((error) => this.reportInterruption(error), {commandHandlesSignals: (this.ctor as typeof BaseCommand).handlesSignals})
+    // `| head`: stop quietly with exit 141, as kubectl.
+    quietOnClosedStdout()
     try {
       const {args, flags} = await this.parse({
         flags: this.ctor.flags,
@@ -55,6 +68,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       })
       this.flags = flags as BaseFlags<T>
       this.args = args as BaseArgs<T>
+      // A bad --request-timeout is refused before anything is sent.
+      void this.io.timeouts
     } finally {
       // Parsed, even when the flags were refused: otherwise oclif (under NODE_ENV=development or
       // test) adds "did not parse its arguments" to the one-line usage error.
@@ -94,6 +109,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected table<Row>(rows: readonly Row[], columns: ReadonlyArray<Column<Row>>): void {
     this.io.table(rows, columns)
+  }
+
+  private reportInterruption(error: Error): void {
+    this.commandIO?.endSteps()
+    reportFailure(error, {
+      json: this.jsonEnabled(),
+      debug: false,
+      noColor: Boolean(this.flags?.['no-color']),
+      logJson: (value) => this.logJson(value),
+    })
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {

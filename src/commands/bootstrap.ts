@@ -6,6 +6,7 @@ import {type BootstrapContext, type ClusterAccess, selectSteps, stepIds, type St
 import {checkAll, runAll, type StepReport} from '../lib/bootstrap/run.js'
 import {validateGitUrl} from '../lib/bootstrap/values.js'
 import {CliError} from '../lib/errors.js'
+import {awsClientOptions} from '../lib/eks/client-options.js'
 import {awsCredentials} from '../lib/eks/credentials.js'
 import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
 import {applyKubeconfigUpdate, planKubeconfigUpdate} from '../lib/eks/update-kubeconfig.js'
@@ -168,7 +169,7 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
       kubeconfig: {
         plan: flags.cluster
           ? async () => {
-              const eks = new EKSClient({region: flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, profile: flags.profile, credentials: awsCredentials(flags.profile)})
+              const eks = new EKSClient({...awsClientOptions(), region: flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, profile: flags.profile, credentials: awsCredentials(flags.profile)})
               try {
                 const region = await eks.config.region().catch(() => {
                   throw new CliError('usage', `no AWS region for EKS cluster "${flags.cluster}"`, {hint: 'pass --region, set AWS_REGION, or --skip kubeconfig'})

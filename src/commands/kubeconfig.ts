@@ -5,6 +5,7 @@ import {stringify} from 'yaml'
 import {BaseCommand} from '../base-command.js'
 import {CliError} from '../lib/errors.js'
 import {toAwsCliError} from '../lib/eks/aws-errors.js'
+import {awsClientOptions} from '../lib/eks/client-options.js'
 import {awsCredentials} from '../lib/eks/credentials.js'
 import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
 import type {Authenticator, KubeconfigEntries} from '../lib/eks/kubeconfig-entries.js'
@@ -60,7 +61,7 @@ Unlike aws-cli, a second --role-arn for the same cluster gets its own user and c
     const {flags} = this
     const env = process.env
     const profile = flags.profile ?? env.AWS_PROFILE
-    const eks = new EKSClient({region: flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, profile: flags.profile, credentials: awsCredentials(flags.profile)})
+    const eks = new EKSClient({...awsClientOptions(), region: flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, profile: flags.profile, credentials: awsCredentials(flags.profile)})
     try {
       const region = await resolveRegion(eks, flags.cluster, profile)
       this.steps.action(`reading EKS cluster "${flags.cluster}" in ${region}`)

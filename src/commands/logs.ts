@@ -14,6 +14,9 @@ export interface LogsResult {
 }
 
 export default class Logs extends BaseCommand<typeof Logs> {
+  // Ctrl-C is how `logs -f` ends: it stops the stream itself (exit 0).
+  static override handlesSignals = true
+
   static override summary = 'Stream the logs of helm-operator or flux, found by label, following across pod restarts.'
 
   static override description = `Replaces \`kubectl -n flux logs helm-operator-<hash> --follow\` from the runbook's "Debugging": no need to look up the pod's hash-suffixed name first.

@@ -32,6 +32,9 @@ function humanBytes(bytes: number): string {
 }
 
 export default class Sniff extends BaseCommand<typeof Sniff> {
+  // Ctrl-C stops the capture and cleans up (its own SIGINT/SIGTERM handler).
+  static override handlesSignals = true
+
   static override summary = 'Capture packets in a pod with tcpdump, into a pcap file, a pipe, or wireshark.'
 
   static override description = `Replaces the runbook's "Sniffing packets" (the ksniff kubectl plugin).

@@ -22,6 +22,12 @@ export const ExitCode = {
   ABORTED: 8,
   /** An external tool we drive (helm, tshark) is missing, of the wrong version, or failed. */
   TOOL_FAILED: 9,
+  /** Stopped by SIGINT (Ctrl-C) during an action, at a safe point (128 + 2, as a shell reports it). */
+  INTERRUPTED: 130,
+  /** stdout's reader went away (EPIPE: `| head`, a pager quit); quiet, as kubectl (128 + SIGPIPE). */
+  PIPE_CLOSED: 141,
+  /** Stopped by SIGTERM during an action, at a safe point (128 + 15). */
+  TERMINATED: 143,
 } as const
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
@@ -37,9 +43,12 @@ export const exitCodeDescriptions: ReadonlyArray<[ExitCodeValue, string, string]
   [ExitCode.CONFLICT, 'conflict', 'the object changed underneath us or is in a state we refuse to touch'],
   [ExitCode.ABORTED, 'aborted', 'the change was not confirmed (or there was no terminal to ask on)'],
   [ExitCode.TOOL_FAILED, 'tool failed', 'helm/tshark missing, of the wrong version, or failed'],
+  [ExitCode.INTERRUPTED, 'interrupted', 'SIGINT (Ctrl-C) during an action: stopped at a safe point; the last line says what state things are in'],
+  [ExitCode.PIPE_CLOSED, '(pipe closed)', 'stdout\'s reader went away (`| head`, a pager quit): stopped quietly, as kubectl'],
+  [ExitCode.TERMINATED, 'terminated', 'SIGTERM during an action: stopped at a safe point, as for 130'],
 ]
 
-export type ErrorKind = 'usage' | 'not-found' | 'forbidden' | 'unreachable' | 'check-failed' | 'conflict' | 'aborted' | 'tool-failed' | 'unexpected'
+export type ErrorKind = 'usage' | 'not-found' | 'forbidden' | 'unreachable' | 'check-failed' | 'conflict' | 'aborted' | 'tool-failed' | 'interrupted' | 'terminated' | 'unexpected'
 
 const kindToExit: Record<ErrorKind, ExitCodeValue> = {
   usage: ExitCode.USAGE,
@@ -50,6 +59,8 @@ const kindToExit: Record<ErrorKind, ExitCodeValue> = {
   conflict: ExitCode.CONFLICT,
   aborted: ExitCode.ABORTED,
   'tool-failed': ExitCode.TOOL_FAILED,
+  interrupted: ExitCode.INTERRUPTED,
+  terminated: ExitCode.TERMINATED,
   unexpected: ExitCode.UNEXPECTED,
 }
 

@@ -3,6 +3,7 @@ import {AppsV1Api, CoreV1Api, VersionApi} from '@kubernetes/client-node'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../base-command.js'
+import {awsClientOptions} from '../../lib/eks/client-options.js'
 import {CliError, ExitCode} from '../../lib/errors.js'
 import {type Finding, runChecks} from '../../lib/kube-proxy/checks.js'
 import {isBindAddress} from '../../lib/kube-proxy/config.js'
@@ -188,7 +189,7 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
     if (!cluster) return undefined
     const version = parseVersion(apiServerVersion)
     const clusterVersion = version ? `${version.major}.${version.minor}` : apiServerVersion
-    const eks = new EKSClient({region: this.flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, maxAttempts: 2})
+    const eks = new EKSClient({...awsClientOptions(), region: this.flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, maxAttempts: 2})
     try {
       return await describeKubeProxyOnEks(eks, cluster, clusterVersion)
     } catch (error) {

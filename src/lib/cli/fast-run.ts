@@ -1,4 +1,5 @@
 import type {ParsedFlags} from './fast.js'
+import {quietOnClosedStdout} from './interrupt.js'
 import {CommandIO, type GlobalFlags} from './io.js'
 import {reportFailure} from './report.js'
 
@@ -8,10 +9,8 @@ import {reportFailure} from './report.js'
  * object) with the documented exit code.
  */
 export async function runFastCommand(body: (io: CommandIO) => Promise<unknown>, flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<void> {
-  // As oclif does: output cut short by a closed pipe (`| head`) is not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error
-  })
+  // Output cut short by a closed pipe (`| head`): quiet exit 141, as kubectl (and BaseCommand).
+  quietOnClosedStdout()
   const json = flags.json === true
   const logJson = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
   const io = new CommandIO(flags as GlobalFlags, json, env)

@@ -34,6 +34,7 @@ export const globalFastFlags: Record<string, FastFlag> = {
   namespace: {type: 'string', char: 'n'},
   debug: {type: 'boolean', default: false},
   'no-color': {type: 'boolean', default: false},
+  'request-timeout': {type: 'string'},
   json: {type: 'boolean'},
 }
 

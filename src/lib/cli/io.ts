@@ -4,9 +4,11 @@ import {type KubeAccess, kubeAccess} from '../kube/clients.js'
 import {contextNamespace, loadKubeConfig} from '../kube/config.js'
 import {type ApiAction, toCliError} from '../kube/errors.js'
 import {preconnect} from '../kube/raw.js'
+import {configureTransport, type Timeouts, timeoutsFor, useTimeouts} from '../kube/timeouts.js'
 import {createStepLogger, type StepLogger} from '../render/log.js'
 import {colorEnabled, makeChalk} from '../render/style.js'
 import {type Column, renderTable} from '../render/table.js'
+import {checkpoint} from './interrupt.js'
 
 /** The flags every command shares (declared for oclif in src/base-command.ts). */
 export interface GlobalFlags {
@@ -15,6 +17,8 @@ export interface GlobalFlags {
   namespace?: string
   debug?: boolean
   'no-color'?: boolean
+  /** Go duration (kubectl's --request-timeout): how long to wait on a server. */
+  'request-timeout'?: string
 }
 
 /**
@@ -26,6 +30,7 @@ export interface GlobalFlags {
 export class CommandIO {
   private access?: KubeAccess
   private stepLogger?: StepLogger
+  private limits?: Timeouts
 
   constructor(
     private readonly flags: GlobalFlags,
@@ -36,8 +41,21 @@ export class CommandIO {
 
   /** Kubeconfig and API clients, loaded the first time the command needs the cluster. */
   get kube(): KubeAccess {
-    if (!this.access) this.access = kubeAccess(loadKubeConfig({kubeconfig: this.flags.kubeconfig, context: this.flags.context}))
+    if (!this.access) {
+      const loaded = loadKubeConfig({kubeconfig: this.flags.kubeconfig, context: this.flags.context})
+      configureTransport(loaded.kc, this.timeouts)
+      this.access = kubeAccess(loaded)
+    }
     return this.access
+  }
+
+  /** --request-timeout, parsed (a bad value is a usage error naming the flag). */
+  get timeouts(): Timeouts {
+    if (!this.limits) {
+      this.limits = timeoutsFor(this.flags['request-timeout'])
+      useTimeouts(this.limits)
+    }
+    return this.limits
   }
 
   /**
@@ -61,11 +79,16 @@ export class CommandIO {
 
   /** Wraps an API call so its failure becomes one line naming what we were doing. */
   async callApi<R>(action: Omit<ApiAction, 'server' | 'context'>, fn: () => Promise<R>): Promise<R> {
+    let result: R
     try {
-      return await fn()
+      result = await fn()
     } catch (error) {
+      // SIGINT/SIGTERM came meanwhile: the call has been answered, this is the safe point to stop.
+      checkpoint()
       throw toCliError(error, {...action, server: this.kube.server, context: this.kube.context})
     }
+    checkpoint()
+    return result
   }
 
   get stdoutChalk(): ChalkInstance {

@@ -11,7 +11,7 @@ import {ForbiddenError, type ClusterReader, type KubeObject} from './reader.js'
 
 /** Every HelmRelease of both generations, read once for both helm checks. */
 function owners(reader: ClusterReader): Promise<OwnerIndex> {
-  return reader.shared('helm owners', () => findOwners(reader.kc))
+  return reader.shared('helm owners', () => findOwners(reader.kc, undefined, {withStatus: true}))
 }
 
 /** The latest record of every release, read once for the helm and upgrade checks. */
@@ -81,7 +81,7 @@ export const helmReleaseObjects: DoctorCheck = {
     const all = [...index.owners.values()]
     if (all.length === 0) return {status: 'skipped', message: `no HelmRelease in the cluster${index.notes.length ? ` (${index.notes.join('; ')})` : ''}`}
     const problems = all
-      .map((owner) => ({owner, problem: helmReleaseProblem(owner.controller, owner.object as KubeObject)}))
+      .map((owner) => ({owner, problem: helmReleaseProblem(owner.controller, {status: owner.status})}))
       .filter((p): p is {owner: (typeof all)[number]; problem: string} => p.problem !== undefined)
     if (problems.length === 0) return ok(`${plural(all.length, 'HelmRelease')} ready`)
     const line = ({owner, problem}: (typeof problems)[number]) => `HelmRelease ${owner.namespace}/${owner.name} (${owner.controller}): ${problem}`

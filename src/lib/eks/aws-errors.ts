@@ -1,4 +1,5 @@
 import {CliError, isCliError} from '../errors.js'
+import {formatDuration, transportTimeouts} from '../kube/timeouts.js'
 
 /** What we were doing when AWS failed, so the one-line error can name it. */
 export interface AwsAction {
@@ -22,6 +23,17 @@ const networkCodes = new Set([
 
 function firstLine(text: string): string {
   return text.split('\n')[0].trim().replace(/\.$/, '')
+}
+
+/** The endpoint a failed request went to (set by the handler of src/lib/eks/client-options.ts). */
+function endpointOf(err: unknown): string | undefined {
+  let e: unknown = err
+  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
+    const endpoint = (e as {endpoint?: unknown}).endpoint
+    if (typeof endpoint === 'string') return endpoint
+    e = (e as {cause?: unknown}).cause
+  }
+  return undefined
 }
 
 function networkCode(err: unknown): string | undefined {
@@ -96,9 +108,20 @@ export function toAwsCliError(err: unknown, action: AwsAction): CliError {
     })
   }
   const code = networkCode(err)
+  const endpoint = endpointOf(err)
+  if (code === 'TimeoutError' || (err as {code?: unknown})?.code === 'ETIMEDOUT') {
+    // --request-timeout (src/lib/eks/client-options.ts): the endpoint accepted and did not answer.
+    const limits = transportTimeouts()
+    const connecting = /establish a connection/i.test(err instanceof Error ? err.message : '')
+    const phrase = connecting ? `did not accept a connection within ${formatDuration(limits.connectMs)}` : `did not answer within ${formatDuration(limits.requestMs)}`
+    return new CliError('unreachable', `cannot ${action.what}: the AWS endpoint ${endpoint ?? ''} ${phrase}`.replace('  ', ' '), {
+      hint: 'check the network, proxy settings and any AWS_ENDPOINT_URL_* override; --request-timeout sets how long to wait',
+      cause: err,
+    })
+  }
   if (code) {
     return new CliError('unreachable', `cannot ${action.what}: the AWS endpoint could not be reached (${code})`, {
-      hint: 'check the network, proxy settings and any AWS_ENDPOINT_URL_* override',
+      hint: `check the network, proxy settings and any AWS_ENDPOINT_URL_* override${endpoint ? ` (the endpoint was ${endpoint})` : ''}`,
       cause: err,
     })
   }

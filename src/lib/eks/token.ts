@@ -7,6 +7,7 @@ import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy
 import {CliError} from '../errors.js'
 import {parseRoleArn} from './arn.js'
 import {toAwsCliError} from './aws-errors.js'
+import {awsClientOptions} from './client-options.js'
 import {awsCredentials} from './credentials.js'
 import {type ExecCredential, execCredential, execCredentialApiVersion} from './exec-credential.js'
 import {type TokenFlags, readCachedToken, tokenCacheFile, tokenCacheKey, writeCachedToken} from './token-cache.js'
@@ -93,7 +94,7 @@ export async function resolveTokenRegion(flags: TokenFlags, env: NodeJS.ProcessE
   if (explicit) return explicit
   const {STSClient} = await import('@aws-sdk/client-sts')
   try {
-    return await new STSClient({profile: flags.profile}).config.region()
+    return await new STSClient({...awsClientOptions(), profile: flags.profile}).config.region()
   } catch (error) {
     throw new CliError('usage', `no AWS region for EKS cluster "${flags.cluster}"`, {
       hint: 'pass --region, set AWS_REGION, or set region in the AWS profile',
@@ -126,7 +127,7 @@ export async function signingCredentials(flags: TokenFlags, region: string, coll
   }
   const role = parseRoleArn(flags.roleArn)
   const {STSClient, AssumeRoleCommand} = await import('@aws-sdk/client-sts')
-  const sts = new STSClient({region, credentials: base, profile: flags.profile})
+  const sts = new STSClient({...awsClientOptions(), region, credentials: base, profile: flags.profile})
   try {
     const sessionName = roleSessionName((collaborators.username ?? (() => userInfo().username))())
     const assumed = await sts.send(new AssumeRoleCommand({RoleArn: role.arn, RoleSessionName: sessionName}))

@@ -6,9 +6,12 @@ import {helmReleaseApis, type HelmReleaseObject, managedRelease, type OwnerRef, 
 
 export {type Controller, describeOwner, helmReleaseApis, type HelmReleaseObject, managedRelease, type OwnerRef, ownerKey, ownerRef} from './owner-names.js'
 
+/** A HelmRelease's status as its controller wrote it (phase, conditions): never its spec or annotations. */
+export type OwnerStatus = HelmReleaseObject['status']
+
 export interface OwnerIndex {
-  /** Names only: a HelmRelease's spec.values and last-applied annotation may hold secrets. */
-  owners: Map<string, OwnerRef>
+  /** Names (and, when asked, status) only: a HelmRelease's spec.values and last-applied annotation may hold secrets. */
+  owners: Map<string, OwnerRef & {status?: OwnerStatus}>
   /** What could not be looked at (CRD missing is normal; RBAC is worth a note). */
   notes: string[]
 }
@@ -17,9 +20,9 @@ export interface OwnerIndex {
  * Every HelmRelease of both generations, indexed by the release it manages. A HelmRelease may
  * manage a release in another namespace (targetNamespace), so this looks cluster-wide first and
  * falls back to the given namespace when RBAC says no. A missing CRD (404) means that controller
- * is not installed: no owners of that kind.
+ * is not installed: no owners of that kind. `withStatus` keeps each one's status (doctor).
  */
-export async function findOwners(kc: KubeConfig, namespace?: string): Promise<OwnerIndex> {
+export async function findOwners(kc: KubeConfig, namespace?: string, options: {withStatus?: boolean} = {}): Promise<OwnerIndex> {
   const owners: OwnerIndex['owners'] = new Map()
   const notes: string[] = []
   // Every version of both controllers' HelmReleases is asked for at once (one round trip, where
@@ -46,6 +49,7 @@ export async function findOwners(kc: KubeConfig, namespace?: string): Promise<Ow
           kind: 'HelmRelease',
           namespace: hr.metadata?.namespace ?? '',
           name: hr.metadata?.name ?? '',
+          ...(options.withStatus ? {status: hr.status} : {}),
         })
       }
       return

@@ -1,6 +1,8 @@
 import {ApiException} from '@kubernetes/client-node'
 
 import {CliError, isCliError} from '../errors.js'
+import {resetCodes} from './retry.js'
+import {describeTimeout, timeoutPhase, transportTimeouts} from './timeouts.js'
 
 /** What we were doing when the API failed, so the one-line error can name it. */
 export interface ApiAction {
@@ -85,6 +87,21 @@ export function toCliError(err: unknown, action: ApiAction): CliError | unknown 
     const body = parseStatus((err as ApiException<unknown>).body)
     const apiMessage = body?.message ?? `HTTP ${status}`
     switch (status) {
+      case 400:
+        // Our request carried something the server cannot read: a label selector, a field, a name.
+        return new CliError('usage', `cannot ${what}: the API server refused the request: ${apiMessage}`, {
+          hint: 'check the selector, names and flags given',
+          cause: err,
+        })
+      case 429:
+      case 502:
+      case 503:
+      case 504:
+        // Still busy after the bounded retries (src/lib/kube/retry.ts).
+        return new CliError('unreachable', `cannot ${what}: the API server ${action.server ?? ''} is not answering requests now (${status}: ${apiMessage})`.replace('  ', ' '), {
+          hint: 'it may be starting or overloaded; retry in a minute',
+          cause: err,
+        })
       case 401:
         return new CliError('forbidden', `cannot ${what}: the API server did not accept our credentials${ctx}`, {
           hint: 'refresh them (for EKS: `elife-k8s kubeconfig --cluster NAME`) or pick another --context',
@@ -106,7 +123,23 @@ export function toCliError(err: unknown, action: ApiAction): CliError | unknown 
         return new CliError('unexpected', `cannot ${what}: the API server answered ${status}: ${apiMessage}`, {cause: err})
     }
   }
+  const phase = timeoutPhase(err)
+  if (phase) {
+    const ms = (err as {timeoutMs?: unknown}).timeoutMs
+    const limits = transportTimeouts()
+    const limit = typeof ms === 'number' ? ms : phase === 'response' ? limits.requestMs : limits.connectMs
+    return new CliError('unreachable', `cannot ${what}: the API server ${action.server ?? ''} ${describeTimeout(phase, limit)}`.replace('  ', ' '), {
+      hint: `check the network/VPN and that the cluster is up${ctx ? ', or pick another --context' : ''}; --request-timeout sets how long to wait`,
+      cause: err,
+    })
+  }
   const code = errorCode(err)
+  if (code && resetCodes.has(code)) {
+    return new CliError('unreachable', `cannot ${what}: the API server ${action.server ?? ''} reset the connection (${code}), also when tried again`.replace('  ', ' '), {
+      hint: `check the network/VPN and the cluster's health${ctx ? ', or pick another --context' : ''}`,
+      cause: err,
+    })
+  }
   if (code && unreachableCodes.has(code)) {
     return new CliError('unreachable', `cannot ${what}: the API server ${action.server ?? ''} is unreachable (${code})`.replace('  ', ' '), {
       hint: `check the network/VPN and that the cluster is up${ctx ? `, or pick another --context` : ''}`,

@@ -1,11 +1,15 @@
 import http from 'node:http'
 import http2 from 'node:http2'
+import net from 'node:net'
 import https from 'node:https'
+import tls from 'node:tls'
 import {gunzipSync} from 'node:zlib'
 
 import {ApiException, type KubeConfig} from '@kubernetes/client-node'
 
 import {tlsCodes, unreachableCodes} from './errors.js'
+import {withReadRetry} from './retry.js'
+import {guardSocket, timeoutCodes, timeoutError, transportTimeouts} from './timeouts.js'
 
 /**
  * GETs that return the parsed JSON as the API server sent it, for list commands that read a few
@@ -31,21 +35,25 @@ export async function getJson<T>(
   if (!cluster) throw new Error('the kubeconfig has no current cluster')
   const url = new URL(cluster.server.replace(/\/+$/, '') + apiPath)
   for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(key, String(value))
-  const options = await httpsOptions(kc)
-  const requestHeaders: Record<string, string> = {accept: 'application/json', 'accept-encoding': 'gzip'}
-  for (const [key, value] of Object.entries({...options.headers, ...headers})) {
-    if (value !== undefined) requestHeaders[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value)
-  }
-  if (options.auth) requestHeaders.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`
-  const transport = await transportFor(kc, url, options)
-  const response = await transport.get(url, requestHeaders, options)
-  let body = response.body
-  if (response.encoding === 'gzip') body = gunzipSync(body)
-  const text = body.toString('utf8')
-  if (response.status < 200 || response.status >= 300) {
-    throw new ApiException(response.status, `HTTP ${response.status} for GET ${apiPath}`, text, response.headers)
-  }
-  return JSON.parse(text) as T
+  // A GET is a read: a refused stream, a reset or a 429 is tried again (src/lib/kube/retry.ts).
+  return withReadRetry(async () => {
+    const options = await httpsOptions(kc)
+    options.timeout = transportTimeouts(kc).requestMs
+    const requestHeaders: Record<string, string> = {accept: 'application/json', 'accept-encoding': 'gzip'}
+    for (const [key, value] of Object.entries({...options.headers, ...headers})) {
+      if (value !== undefined) requestHeaders[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value)
+    }
+    if (options.auth) requestHeaders.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`
+    const transport = await transportFor(kc, url, options)
+    const response = await transport.get(url, requestHeaders, options)
+    let body = response.body
+    if (response.encoding === 'gzip') body = gunzipSync(body)
+    const text = body.toString('utf8')
+    if (response.status < 200 || response.status >= 300) {
+      throw new ApiException(response.status, `HTTP ${response.status} for GET ${apiPath}`, text, response.headers)
+    }
+    return JSON.parse(text) as T
+  })
 }
 
 /** What KubeConfig.applyToHTTPSOptions fills in (https.RequestOptions plus its agent). */
@@ -103,11 +111,15 @@ function transportFor(kc: KubeConfig, url: URL, options: ClientOptions): Promise
   if (!transport) {
     const cluster = kc.getCurrentCluster()
     const h2 = url.protocol === 'https:' && !cluster?.proxyUrl && process.env.ELIFE_K8S_HTTP1 !== '1'
+    const connectMs = transportTimeouts(kc).connectMs
     transport = h2
-      ? connectHttp2(url, options).catch((error: unknown) => {
-          // A server that cannot be reached or trusted would fail alike over HTTP/1.1.
+      ? connectHttp2(url, options, connectMs, () => {
+          // Only this session's entry: a newer one may have replaced it.
+          if (transports.get(kc) === transport) transports.delete(kc)
+        }).catch((error: unknown) => {
+          // A server that cannot be reached, trusted or that does not answer would fail alike over HTTP/1.1.
           const code = (error as {code?: unknown})?.code
-          if (typeof code === 'string' && (unreachableCodes.has(code) || tlsCodes.has(code))) throw error
+          if (typeof code === 'string' && (unreachableCodes.has(code) || tlsCodes.has(code) || Object.values<string>(timeoutCodes).includes(code))) throw error
           // The server (or something in front of it) does not speak HTTP/2.
           return http1
         })
@@ -119,23 +131,43 @@ function transportFor(kc: KubeConfig, url: URL, options: ClientOptions): Promise
   return transport
 }
 
-/** HTTP/1.1 through the agent client-node made for this request (TLS options, proxy). */
+/**
+ * HTTP/1.1 through the agent client-node made for this request (TLS options, proxy; its sockets'
+ * connect and TLS handshake are bounded, src/lib/kube/timeouts.ts). The answer must then come
+ * within the request timeout.
+ */
 const http1: Transport = {
   get(url, headers, options) {
     return new Promise((resolve, reject) => {
       const client = url.protocol === 'http:' ? http : https
-      const request = client.get(url, {agent: options.agent, headers, timeout: options.timeout}, (response) => {
+      let timer: NodeJS.Timeout | undefined
+      const request = client.get(url, {agent: options.agent, headers}, (response) => {
         const chunks: Buffer[] = []
         response.on('data', (chunk: Buffer) => chunks.push(chunk))
         response.on('error', reject)
         response.on('end', () => {
+          clearTimeout(timer)
           const responseHeaders: Record<string, string> = {}
           for (const [key, value] of Object.entries(response.headers)) if (value !== undefined) responseHeaders[key] = String(value)
           resolve({status: response.statusCode ?? 0, headers: responseHeaders, encoding: response.headers['content-encoding'], body: Buffer.concat(chunks)})
         })
       })
-      request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer from ${url.host} within ${options.timeout} ms`), {code: 'ETIMEDOUT'})))
-      request.on('error', reject)
+      const timeout = options.timeout ?? 0
+      if (timeout > 0) {
+        const arm = () => {
+          timer = setTimeout(() => request.destroy(timeoutError('response', url.origin, timeout)), timeout)
+        }
+        request.once('socket', (socket) => {
+          // The clock starts once connected (connect and handshake have their own limit).
+          if (socket.connecting) socket.once(socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect', arm)
+          else arm()
+        })
+      }
+      request.on('error', (error) => {
+        clearTimeout(timer)
+        reject(error)
+      })
+      request.on('close', () => clearTimeout(timer))
     })
   },
 }
@@ -148,9 +180,22 @@ const connectionWindow = 16 * 1024 * 1024
  * One HTTP/2 session to the API server, with client-node's TLS options. The session does not keep
  * the process alive while no request is in flight, so a command ends when its work ends.
  */
-function connectHttp2(url: URL, options: ClientOptions): Promise<Transport> {
+function connectHttp2(url: URL, options: ClientOptions, connectMs: number, onClosed: () => void): Promise<Transport> {
   return new Promise((resolve, reject) => {
     const session = http2.connect(url.origin, {
+      // http2's own connection, with its connect and TLS handshake bounded (a server that accepts
+      // and never answers would otherwise hold the command forever).
+      createConnection: (authority: URL, connectOptions: http2.SessionOptions) => {
+        const socket = tls.connect({
+          ...(connectOptions as tls.ConnectionOptions),
+          host: authority.hostname.replace(/^\[|\]$/g, ''),
+          port: Number(authority.port || 443),
+          servername: options.servername ?? (net.isIP(authority.hostname.replace(/^\[|\]$/g, '')) ? undefined : authority.hostname),
+          ALPNProtocols: ['h2'],
+        })
+        guardSocket(socket, url.origin, connectMs)
+        return socket
+      },
       ca: options.ca,
       cert: options.cert,
       key: options.key,
@@ -170,6 +215,13 @@ function connectHttp2(url: URL, options: ClientOptions): Promise<Transport> {
       sessionError = error
       if (!connected) reject(error)
     })
+    // A closed session is not reused: the next request (or its retry) connects afresh.
+    const closed = () => {
+      // A session that never connected left its place to HTTP/1.1, which stays.
+      if (connected) onClosed()
+    }
+    session.once('close', closed)
+    session.once('goaway', closed)
     session.once('connect', () => {
       connected = true
       session.unref()
@@ -179,19 +231,21 @@ function connectHttp2(url: URL, options: ClientOptions): Promise<Transport> {
           return new Promise((resolveRequest, rejectRequest) => {
             if (inFlight++ === 0) session.ref()
             let finished = false
+            let timer: NodeJS.Timeout | undefined
             const finish = (outcome: () => void) => {
               if (finished) return
               finished = true
+              clearTimeout(timer)
               if (--inFlight === 0 && !session.destroyed) session.unref()
               outcome()
             }
             const stream = session.request({':method': 'GET', ':path': requestUrl.pathname + requestUrl.search, ...headers}, {endStream: true})
             if (requestOptions.timeout) {
               const timeout = requestOptions.timeout
-              stream.setTimeout(timeout, () => {
-                finish(() => rejectRequest(Object.assign(new Error(`no answer from ${url.host} within ${timeout} ms`), {code: 'ETIMEDOUT'})))
+              timer = setTimeout(() => {
+                finish(() => rejectRequest(timeoutError('response', url.origin, timeout)))
                 stream.close(http2.constants.NGHTTP2_CANCEL)
-              })
+              }, timeout)
             }
             let status = 0
             let encoding: string | undefined
@@ -206,7 +260,8 @@ function connectHttp2(url: URL, options: ClientOptions): Promise<Transport> {
             stream.on('end', () => finish(() => resolveRequest({status, headers: responseHeaders, encoding, body: Buffer.concat(chunks)})))
             stream.on('error', (error: Error) => finish(() => rejectRequest(sessionError ?? error)))
             stream.on('close', () => {
-              const cancelled = Object.assign(new Error(`the request to ${url.host} was cancelled (HTTP/2 code ${stream.rstCode})`), {code: 'ECONNRESET'})
+              // NGHTTP2_REFUSED_STREAM (7) and the like: nothing was processed; a read is tried again.
+              const cancelled = Object.assign(new Error(`the request to ${url.host} was reset (HTTP/2 code ${stream.rstCode})`), {code: 'ECONNRESET'})
               finish(() => rejectRequest(sessionError ?? cancelled))
             })
           })

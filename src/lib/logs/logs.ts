@@ -72,14 +72,19 @@ export interface LogsOptions {
   onWaiting?: (message: string) => void
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
+/** Waits `ms`, or less if `signal` aborts; leaves no listener on the signal either way. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve()
+    const done = () => {
       clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
       resolve()
-    })
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, {once: true})
   })
+}
 
 async function waitForPod(core: CoreV1Api, options: LogsOptions, exclude: string | undefined): Promise<V1Pod | undefined> {
   const selector = labelSelector(options.component, options.release)
@@ -91,7 +96,7 @@ async function waitForPod(core: CoreV1Api, options: LogsOptions, exclude: string
     if (!options.follow) return pod
     if (!told) options.onWaiting?.(`waiting for a new ${options.component} pod (${selector}) in ${options.namespace} to start…`)
     told = true
-    await sleep(options.pollMs ?? 1000, options.signal)
+    await pause(options.pollMs ?? 1000, options.signal)
   }
   return undefined
 }
@@ -141,7 +146,7 @@ export async function streamComponentLogs(kc: KubeConfig, core: CoreV1Api, out: 
     options.signal?.addEventListener('abort', stop)
     const watchPod = (async () => {
       while (!options.signal?.aborted) {
-        const result = await Promise.race([ended.then(() => 'ended' as const), sleep(options.pollMs ?? 1000, options.signal).then(() => 'tick' as const)])
+        const result = await Promise.race([ended.then(() => 'ended' as const), pause(options.pollMs ?? 1000, options.signal).then(() => 'tick' as const)])
         if (result === 'ended') return
         try {
           const current = await core.readNamespacedPod({name, namespace: options.namespace})
