@@ -79,12 +79,12 @@ describe('doctor', () => {
     const text = await cli(['doctor'])
     expect([0, 6]).toContain(text.exitCode)
     const lines = text.stdout.trim().split('\n').filter((l) => /^[✔⚠✗◎] /.test(l))
-    expect(lines.map((l) => l.split(/\s+/)[1])).toEqual(['access', 'nodes', 'system-pods', 'flux-controllers', 'flux-sync', 'flux-deploy-key', 'helm-operator-crds', 'helm-releases', 'helmreleases', 'kube-proxy', 'pod-security', 'alertmanager-config', 'prometheus-rules', 'service-monitors', 'dashboards', 'canaries', 'deployments', 'pods', 'deprecated-apis'])
+    expect(lines.map((l) => l.split(/\s+/)[1])).toEqual(['access', 'nodes', 'system-pods', 'flux-controllers', 'flux-sync', 'flux-deploy-key', 'helm-operator-crds', 'helm-releases', 'helmreleases', 'kube-proxy', 'pod-security', 'alertmanager-config', 'prometheus-rules', 'service-monitors', 'dashboards', 'canaries', 'canary-rules', 'deployments', 'pods', 'deprecated-apis'])
     expect(text.stdout).toMatch(/^✔ access\s+context "elife-local", API server https:\/\/127\.0\.0\.1:\d+ runs Kubernetes v1\.\d+\.\d+/m)
     expect(text.stderr).toMatch(/\d+ ok, \d+ warn, \d+ fail, \d+ skipped/)
     const json = await doctor([])
     expect(json.exitCode).toBe(json.json.summary.fail > 0 ? 6 : 0)
-    expect(json.json.checks).toHaveLength(19)
+    expect(json.json.checks).toHaveLength(20)
   })
 
   it('kube-proxy at its EKS default (metricsBindAddress 127.0.0.1) fails, and says to run kube-proxy fix', async () => {
@@ -188,6 +188,27 @@ describe('doctor', () => {
     await setPhase('Succeeded')
     run = await doctor(['--only', 'canaries'])
     expect(run.check('canaries').objects ?? []).not.toContainEqual(expect.stringContaining(`${ns}/reviewer`))
+  })
+
+  it('lint\'s Flagger rules on the live canaries: a metric interval under 1m fails canary-rules; at 1m, it passes', async () => {
+    const body = (interval: string) => ({
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'Canary',
+      metadata: {name: 'journal', namespace: ns},
+      spec: {
+        targetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'journal'},
+        service: {port: 80},
+        analysis: {interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10, metrics: [{name: 'request-success-rate', interval, thresholdRange: {min: 99}}]},
+      },
+    })
+    await custom.createNamespacedCustomObject({group: 'flagger.app', version: 'v1beta1', namespace: ns, plural: 'canaries', body: body('30s')})
+    let run = await doctor(['--only', 'canary-rules'])
+    expect(run.exitCode).toBe(6)
+    expect(run.check('canary-rules').objects).toContainEqual(expect.stringMatching(new RegExp(`^Canary ${ns}/journal: .*30s.* \\[flagger-metric-interval\\]$`)))
+    const current = (await custom.getNamespacedCustomObject({group: 'flagger.app', version: 'v1beta1', namespace: ns, plural: 'canaries', name: 'journal'})) as {metadata: object}
+    await custom.replaceNamespacedCustomObject({group: 'flagger.app', version: 'v1beta1', namespace: ns, plural: 'canaries', name: 'journal', body: {...body('1m'), metadata: current.metadata}})
+    run = await doctor(['--only', 'canary-rules'])
+    expect(run.check('canary-rules').objects ?? []).not.toContainEqual(expect.stringContaining(`${ns}/journal`))
   })
 
   it('a crash-looping pod (kwok) in a system namespace fails system-pods, elsewhere it warns; deleted, it passes', async () => {
@@ -343,7 +364,7 @@ describe('doctor', () => {
     let run = await doctor(['--only', 'deprecated-apis'])
     expect(run.exitCode).toBe(6)
     expect(run.check('deprecated-apis').status).toBe('fail')
-    expect(run.check('deprecated-apis').objects).toContain(`release ${ns}/legacy: CronJob legacy-cleanup is batch/v1beta1 (removed in 1.25, use batch/v1)`)
+    expect(run.check('deprecated-apis').objects).toContain(`release ${ns}/legacy: CronJob legacy-cleanup: batch/v1beta1 CronJob was removed in Kubernetes 1.25 (target 1.36): use batch/v1`)
     // The check is about something real: helm cannot upgrade such a release.
     const upgrade = await helm(['upgrade', 'legacy', chart, '-n', ns])
     expect(upgrade.exitCode).not.toBe(0)

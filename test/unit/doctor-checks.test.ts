@@ -116,17 +116,14 @@ describe('parseGoDuration', () => {
   })
 })
 
-describe('removed APIs (the upstream deprecation guide)', async () => {
-  const {parseMinor, removedApi} = await import('../../src/lib/kube/deprecations.js')
-  it('reports a removal at and after its minor, with the replacement', () => {
-    expect(removedApi('extensions/v1beta1', 'Ingress', 22)).toMatchObject({removedIn: 22, replacement: 'networking.k8s.io/v1'})
-    expect(removedApi('extensions/v1beta1', 'Ingress', 21)).toBeUndefined()
-    expect(removedApi('policy/v1beta1', 'PodSecurityPolicy', 30)).toMatchObject({removedIn: 25, replacement: undefined})
-    expect(removedApi('apps/v1', 'Deployment', 40)).toBeUndefined()
-    expect(parseMinor('v1.35.4')).toBe(35)
-    expect(parseMinor('1.36')).toBe(36)
-    expect(parseMinor('v1.30.4-eks-a737599')).toBe(30)
-    expect(parseMinor('2.0')).toBeUndefined()
+describe('lint rules on live objects', async () => {
+  const {findingLine, liveDocuments, liveFlaggerRules, runLiveRules} = await import('../../src/lib/doctor/rules.js')
+  it('runs lint\'s Flagger rules on objects read from the API (items without apiVersion/kind)', () => {
+    const canary = {metadata: {name: 'reviewer', namespace: 'prod'}, spec: {targetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'reviewer'}, analysis: {interval: '30s', threshold: 5, maxWeight: 50, stepWeight: 10, metrics: [{name: 'request-success-rate', interval: '30s', thresholdRange: {min: 99}}]}}}
+    const findings = runLiveRules(liveDocuments([canary], 'flagger.app/v1beta1', 'Canary', 'elife-local'), liveFlaggerRules)
+    expect(findings.map((f) => f.rule)).toEqual(['flagger-metric-interval'])
+    expect(findings[0].cluster).toBe('elife-local')
+    expect(findingLine(findings[0])).toMatch(/^Canary prod\/reviewer: /)
   })
 })
 

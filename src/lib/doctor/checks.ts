@@ -2,7 +2,7 @@ import {access} from './access.js'
 import {alertmanagerConfig, dashboards, prometheusRules, serviceMonitors} from './alerting.js'
 import {helmOperatorCrds, kubeProxy, podSecurity} from './bootstrap.js'
 import type {DoctorCheck} from './check.js'
-import {canaryStatus} from './delivery.js'
+import {canaryRules, canaryStatus} from './delivery.js'
 import {fluxControllers, fluxDeployKey, fluxSync} from './flux.js'
 import {deprecatedApis, helmReleaseObjects, helmReleases} from './helm.js'
 import {deployments, nodes, systemPods, workloadPods} from './workloads.js'
@@ -25,6 +25,7 @@ export const doctorChecks: readonly DoctorCheck[] = [
   serviceMonitors,
   dashboards,
   canaryStatus,
+  canaryRules,
   deployments,
   workloadPods,
   deprecatedApis,

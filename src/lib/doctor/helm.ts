@@ -4,10 +4,12 @@ import {findOwners, type OwnerIndex} from '../helm/owners.js'
 import {isStuckStatus} from '../helm/release.js'
 import {releaseRow} from '../helm/rows.js'
 import {type LatestRecords, listLatestRecords} from '../helm/store.js'
-import {parseMinor, removedApi} from '../kube/deprecations.js'
+import {apiRemoved, parseMinor} from '../rules/deprecations.js'
+import type {SourcedDocument} from '../rules/types.js'
 import {httpStatus} from '../kube/errors.js'
 import {type CheckOutcome, type DoctorCheck, listSome, ok, plural} from './check.js'
 import {ForbiddenError, type ClusterReader, type KubeObject} from './reader.js'
+import {runLiveRules} from './rules.js'
 
 /** Every HelmRelease of both generations, read once for both helm checks. */
 function owners(reader: ClusterReader): Promise<OwnerIndex> {
@@ -97,9 +99,10 @@ export const helmReleaseObjects: DoctorCheck = {
 
 /**
  * pluto's `detect-helm`: the apiVersions in each release's latest manifest that the target
- * Kubernetes minor no longer serves. helm keeps the manifest it applied, and the next upgrade
- * diffs against it: a release installed years ago with extensions/v1beta1 fails to upgrade (or
- * to roll back) after the cluster moves past 1.22, even though the live objects were converted.
+ * Kubernetes minor no longer serves, by lint's own rule (api-removed) run on the manifests'
+ * objects. helm keeps the manifest it applied, and the next upgrade diffs against it: a release
+ * installed years ago with extensions/v1beta1 fails to upgrade (or to roll back) after the
+ * cluster moves past 1.22, even though the live objects were converted.
  */
 export const deprecatedApis: DoctorCheck = {
   id: 'deprecated-apis',
@@ -107,29 +110,26 @@ export const deprecatedApis: DoctorCheck = {
   async run({reader}, options) {
     const version = await reader.raw<{gitVersion?: string}>('/version', 'get /version')
     const current = parseMinor(version.gitVersion ?? '')
-    const target = options.targetVersion ? parseMinor(options.targetVersion) : current === undefined ? undefined : current + 1
-    if (target === undefined) return {status: 'skipped', message: `cannot read a Kubernetes 1.x minor from ${options.targetVersion ?? version.gitVersion}`}
+    const target: readonly [number, number] | undefined = options.targetVersion ? parseMinor(options.targetVersion) : current && [current[0], current[1] + 1]
+    if (!target) return {status: 'skipped', message: `cannot read a Kubernetes version from ${options.targetVersion ?? version.gitVersion}`}
     const latest = await latestRecords(reader)
-    const found: Array<{line: string; removedIn: number}> = []
+    const documents: SourcedDocument[] = []
     for (const {record} of latest.records) {
       for (const doc of parseAllDocuments(record.manifest ?? '')) {
-        if (!('toJS' in doc)) continue
-        const object = doc.toJS() as {apiVersion?: string; kind?: string; metadata?: {name?: string}} | null
-        if (!object?.apiVersion || !object.kind) continue
-        const removal = removedApi(object.apiVersion, object.kind, target)
-        if (removal) {
-          const line = `release ${record.namespace}/${record.name}: ${object.kind} ${object.metadata?.name ?? '?'} is ${object.apiVersion} (removed in 1.${removal.removedIn}${removal.replacement ? `, use ${removal.replacement}` : ', no replacement'})`
-          found.push({line, removedIn: removal.removedIn})
-        }
+        const value: unknown = doc.toJS()
+        if (value && typeof value === 'object') documents.push({value, source: {cluster: `release ${record.namespace}/${record.name}`}})
       }
     }
-    if (found.length === 0) return ok(`no helm release manifest uses an API removed by Kubernetes 1.${target} (${plural(latest.records.length, 'release')})`)
+    const removed = (minor: readonly [number, number]) => runLiveRules(documents, [apiRemoved], `${minor[0]}.${minor[1]}`)
+    const atTarget = removed(target)
+    if (atTarget.length === 0) return ok(`no helm release manifest uses an API removed by Kubernetes ${target.join('.')} (${plural(latest.records.length, 'release')})`)
     // Already unserved by the running cluster: the next upgrade of that release fails today.
-    const failsNow = current !== undefined && found.some((f) => f.removedIn <= current)
+    const failsNow = current !== undefined && removed(current).length > 0
+    const lines = atTarget.map((f) => `${f.cluster}: ${f.object?.kind} ${f.object?.name}: ${f.message}`)
     return {
       status: failsNow ? 'fail' : 'warn',
-      message: `${plural(found.length, 'object')} in helm manifests use APIs Kubernetes 1.${target} does not serve: ${listSome(found.map((f) => f.line), 3)}`,
-      objects: found.map((f) => f.line),
+      message: `${plural(lines.length, 'object')} in helm manifests use APIs Kubernetes ${target.join('.')} does not serve: ${listSome(lines, 3)}`,
+      objects: lines,
       fix: 'bump the chart to the replacement apiVersion and upgrade the release before upgrading the cluster; a release already past it needs `helm mapkubeapis` (then `elife-k8s helm unstick`)',
     }
   },
