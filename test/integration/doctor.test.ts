@@ -84,6 +84,12 @@ describe('doctor', () => {
     expect(text.stderr).toMatch(/\d+ ok, \d+ warn, \d+ fail, \d+ skipped/)
     const json = await doctor([])
     expect(json.exitCode).toBe(json.json.summary.fail > 0 ? 6 : 0)
+    // What the seeded cluster holds by design (scripts/cluster/seed.mjs, fixtures): a failed and a
+    // pending-upgrade release, kube-proxy at its EKS default, a valid Alertmanager secret.
+    expect(json.check('helm-releases').objects).toEqual(expect.arrayContaining([expect.stringMatching(/^prod\/annotations failed \(revision \d+, HelmRelease prod\/annotations\)$/), expect.stringMatching(/^stg\/observer pending-upgrade /)]))
+    expect(json.check('kube-proxy').status).toBe('fail')
+    expect(json.check('alertmanager-config').status).toBe('ok')
+    expect(json.check('access').status).toBe('ok')
     expect(json.json.checks).toHaveLength(20)
   })
 

@@ -59,7 +59,7 @@ async function selectionCheck(ctx: DoctorContext, kind: 'PrometheusRule' | 'Serv
   const labels = new Map((namespaces ?? []).map((n) => [n.metadata?.name ?? '', n.metadata?.labels ?? {}]))
   const by = selectors(prometheuses, kind === 'PrometheusRule' ? 'rule' : 'serviceMonitor')
   const unselected = objects.filter((o) => !by.some((p) => isSelected(o, p, labels)))
-  if (unselected.length === 0) return ok(`all ${plural(objects.length, kind)} are loaded by ${listSome(by.map((p) => p.ref), 2)}`)
+  if (unselected.length === 0) return ok(`${plural(objects.length, kind)}, ${objects.length === 1 ? 'loaded' : 'all loaded'} by ${listSome(by.map((p) => p.ref), 2)}`)
   const field = kind === 'PrometheusRule' ? 'ruleSelector' : 'serviceMonitorSelector'
   return {
     status: 'fail',
