@@ -1,4 +1,5 @@
-import {chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
+import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -8,7 +9,8 @@ import {parse} from 'yaml'
 import {parseRoleArn} from '../../src/lib/eks/arn.js'
 import type {EksCluster} from '../../src/lib/eks/cluster.js'
 import {kubeconfigEntries, userEntryName} from '../../src/lib/eks/kubeconfig-entries.js'
-import {chooseKubeconfigFile, planKubeconfigMerge, writeKubeconfigAtomic} from '../../src/lib/eks/kubeconfig-file.js'
+import {chooseKubeconfigFile, kubeconfigWriteTarget, planKubeconfigMerge, writeKubeconfigAtomic} from '../../src/lib/eks/kubeconfig-file.js'
+import {withKubeconfigLock} from '../../src/lib/eks/kubeconfig-lock.js'
 import {CliError, ExitCode} from '../../src/lib/errors.js'
 
 const cluster: EksCluster = {
@@ -175,6 +177,9 @@ describe('planKubeconfigMerge', () => {
       ['- just\n- a list\n', /the top level is not a mapping/],
       ['apiVersion: v1\nclusters: {name: a}\n', /"clusters" is not a list/],
       ['apiVersion: v1\nusers:\n- just a string\n', /an entry in "users" is not a mapping/],
+      // kubectl reads the last of two keys: an edit of the first would be lost on it.
+      ['apiVersion: v1\nusers: []\nkind: Config\nusers:\n- name: admin\n', /\(the top-level key "users" appears more than once\)/],
+      ['current-context: a\ncurrent-context: b\n', /\(the top-level key "current-context" appears more than once\)/],
     ] as const) {
       expectCliError(() => planKubeconfigMerge('/x/config', text, kubeconfigEntries(base)), 'usage', reason)
       expectCliError(() => planKubeconfigMerge('/x/config', text, kubeconfigEntries(base)), 'usage', /nothing was written; fix or move the file away/)
@@ -230,5 +235,92 @@ describe('writeKubeconfigAtomic', () => {
     expectCliError(() => writeKubeconfigAtomic(file, 'b: 2\n', 'something else\n'), 'conflict', /changed while it was being updated/)
     expect(readFileSync(file, 'utf8')).toBe('a: 1\n')
     expect(readdirSync(dir)).toEqual(['config'])
+  })
+
+  it('keeps the owner and group of an existing file (root writing a user\'s kubeconfig under sudo -E)', () => {
+    expect(process.getuid?.(), 'runs as root, as the CI does').toBe(0)
+    const file = path.join(tempDir(), 'config')
+    writeFileSync(file, 'a: 1\n', {mode: 0o600})
+    chownSync(file, 1000, 65534)
+    writeKubeconfigAtomic(file, 'b: 2\n', 'a: 1\n')
+    const stats = statSync(file)
+    expect({uid: stats.uid, gid: stats.gid, mode: stats.mode & 0o777}).toEqual({uid: 1000, gid: 65534, mode: 0o600})
+    expect(readFileSync(file, 'utf8')).toBe('b: 2\n')
+    // A new file is ours.
+    const fresh = path.join(path.dirname(file), 'fresh')
+    writeKubeconfigAtomic(fresh, 'c: 3\n', undefined)
+    expect(statSync(fresh).uid).toBe(0)
+  })
+
+  it('follows a symlink to a file that does not exist yet (relative, through a second link)', () => {
+    const dir = tempDir()
+    mkdirSync(path.join(dir, 'dotfiles'))
+    symlinkSync('dotfiles/kube-config', path.join(dir, 'middle'))
+    symlinkSync('middle', path.join(dir, 'config'))
+    expect(kubeconfigWriteTarget(path.join(dir, 'config'))).toBe(path.join(dir, 'dotfiles', 'kube-config'))
+    writeKubeconfigAtomic(path.join(dir, 'config'), 'a: 1\n', undefined)
+    expect(lstatSync(path.join(dir, 'config')).isSymbolicLink()).toBe(true)
+    expect(lstatSync(path.join(dir, 'middle')).isSymbolicLink()).toBe(true)
+    expect(readFileSync(path.join(dir, 'dotfiles', 'kube-config'), 'utf8')).toBe('a: 1\n')
+    symlinkSync('loop-b', path.join(dir, 'loop-a'))
+    symlinkSync('loop-a', path.join(dir, 'loop-b'))
+    expectCliError(() => writeKubeconfigAtomic(path.join(dir, 'loop-a'), 'a: 1\n', undefined), 'usage', /cannot be read \(ELOOP/)
+  })
+
+  it('says in one line that a directory which can never exist cannot be written (no endless mkdir)', () => {
+    expectCliError(() => writeKubeconfigAtomic('/proc/elife-k8s-no-such-dir/kube/config', 'a: 1\n', undefined), 'usage', /^kubeconfig \/proc\/elife-k8s-no-such-dir\/kube\/config cannot be written \(ENOENT creating \/proc\/elife-k8s-no-such-dir\); nothing was written/)
+    const file = path.join(tempDir(), 'a-file')
+    writeFileSync(file, '')
+    expectCliError(() => writeKubeconfigAtomic(path.join(file, 'kube', 'config'), 'a: 1\n', undefined), 'usage', /^kubeconfig .*a-file\/kube\/config cannot be read \(ENOTDIR\)/)
+  })
+})
+
+describe('withKubeconfigLock', () => {
+  it('holds <file>.lock for the section and removes it after, also when the section throws', () => {
+    const file = path.join(tempDir(), 'config')
+    expect(withKubeconfigLock(file, () => existsSync(`${file}.lock`))).toBe(true)
+    expect(existsSync(`${file}.lock`)).toBe(false)
+    expect(() => withKubeconfigLock(file, () => {
+      throw new Error('boom')
+    })).toThrow('boom')
+    expect(existsSync(`${file}.lock`)).toBe(false)
+  })
+
+  it('waits for a fresh lock and gives up with a conflict naming it, leaving it alone', () => {
+    const file = path.join(tempDir(), 'config')
+    writeFileSync(`${file}.lock`, '')
+    const waited: string[] = []
+    let ran = false
+    expectCliError(
+      () => withKubeconfigLock(file, () => (ran = true), {waitMs: 200, onWait: (lock) => waited.push(lock)}),
+      'conflict',
+      /^kubeconfig .*\/config stayed locked by another program \(.*\/config\.lock\); nothing was written; run the command again/,
+    )
+    expect(ran).toBe(false)
+    expect(waited).toEqual([`${file}.lock`])
+    expect(existsSync(`${file}.lock`)).toBe(true)
+  })
+
+  it('takes over a stale lock (its writer died holding it)', () => {
+    const file = path.join(tempDir(), 'config')
+    writeFileSync(`${file}.lock`, '')
+    const old = new Date(Date.now() - 60_000)
+    utimesSync(`${file}.lock`, old, old)
+    expect(withKubeconfigLock(file, () => 'written', {waitMs: 0})).toBe('written')
+    expect(existsSync(`${file}.lock`)).toBe(false)
+  })
+
+  it('does not remove a lock that is no longer its own', () => {
+    const file = path.join(tempDir(), 'config')
+    withKubeconfigLock(file, () => {
+      // Taken over meanwhile by a waiter that thought ours stale.
+      writeFileSync(`${file}.lock.new`, '')
+      execFileSync('mv', [`${file}.lock.new`, `${file}.lock`])
+    })
+    expect(existsSync(`${file}.lock`)).toBe(true)
+  })
+
+  it('says a directory where no lock can be made cannot be written', () => {
+    expectCliError(() => withKubeconfigLock('/proc/config', () => undefined), 'usage', /^kubeconfig \/proc\/config cannot be written \(\w+ in \/proc\); nothing was written/)
   })
 })

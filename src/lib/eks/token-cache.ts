@@ -1,9 +1,9 @@
 // Loaded on the token fast path: node built-ins only, no SDK, no oclif.
 import {createHash, randomBytes} from 'node:crypto'
-import {closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
+import {closeSync, constants, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {cacheDir} from '../cache-dir.js'
+import {cacheDir, makeDirectory} from '../cache-dir.js'
 
 /** The flags of `elife-k8s token`. */
 export interface TokenFlags {
@@ -96,7 +96,7 @@ export function readCachedToken(file: string, key: string, now: number): CachedT
 /** Stores a token: a 0600 temp file in a 0700 directory, renamed over whatever was there. */
 export function writeCachedToken(file: string, entry: CachedToken): void {
   const dir = path.dirname(file)
-  mkdirSync(dir, {recursive: true, mode: 0o700})
+  makeDirectory(dir, 0o700)
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
   try {
     writeFileSync(temp, JSON.stringify(entry), {mode: 0o600, flag: 'wx'})
