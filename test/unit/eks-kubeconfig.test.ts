@@ -1,7 +1,8 @@
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
@@ -22,6 +23,7 @@ const cluster: EksCluster = {
   certificateAuthorityData: 'LS0tLS1CRUdJTi'.repeat(100),
 }
 const userRole = 'arn:aws:iam::512686554592:role/kubernetes-aws--flux-prod--AmazonEKSUserRole'
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const base = {cluster, authenticator: 'elife-k8s' as const, elifeK8sCommand: 'elife-k8s'}
 
 function tempDir(): string {
@@ -308,6 +310,26 @@ describe('withKubeconfigLock', () => {
     utimesSync(`${file}.lock`, old, old)
     expect(withKubeconfigLock(file, () => 'written', {waitMs: 0})).toBe('written')
     expect(existsSync(`${file}.lock`)).toBe(false)
+  })
+
+  it('Ctrl-C while it holds the lock: the section finishes, the lock is removed, the process ends by the signal', () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'config')
+    const script = path.join(dir, 'interrupted.ts')
+    const lockModule = path.join(repoRoot, 'src', 'lib', 'eks', 'kubeconfig-lock.ts')
+    // The signal arrives in the middle of the section, as a Ctrl-C at the wrong moment would.
+    writeFileSync(script, `import {writeFileSync} from 'node:fs'
+import {withKubeconfigLock} from ${JSON.stringify(lockModule)}
+withKubeconfigLock(${JSON.stringify(file)}, () => {
+  process.kill(process.pid, 'SIGINT')
+  writeFileSync(${JSON.stringify(file)}, 'written\\n')
+})
+setTimeout(() => writeFileSync(${JSON.stringify(`${file}.after`)}, 'ran on'), 1000)
+`)
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], {cwd: repoRoot, encoding: 'utf8'})
+    expect(run.signal, run.stderr).toBe('SIGINT')
+    expect(readFileSync(file, 'utf8')).toBe('written\n')
+    expect(readdirSync(dir).sort()).toEqual(['config', 'interrupted.ts'])
   })
 
   it('does not remove a lock that is no longer its own', () => {

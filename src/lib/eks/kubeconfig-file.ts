@@ -177,7 +177,8 @@ export function writeKubeconfigAtomic(file: string, text: string, expectedBefore
         hint: `make it writable (chmod u+w ${file}) or write to another file with --kubeconfig`,
       })
     }
-    if (stats.uid !== process.geteuid?.() || stats.gid !== process.getegid?.()) owner = {uid: stats.uid, gid: stats.gid}
+    // POSIX only: Windows has no uid/gid to keep (and no process.geteuid).
+    if (typeof process.geteuid === 'function' && (stats.uid !== process.geteuid() || stats.gid !== process.getegid?.())) owner = {uid: stats.uid, gid: stats.gid}
   } catch (error) {
     if (error instanceof CliError) throw error
     if (fsCode(error) !== 'ENOENT') throw new CliError('usage', `kubeconfig ${file} cannot be read (${fsCode(error)})`, {cause: error})
