@@ -18,9 +18,10 @@ export function cacheDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = pro
  * the deepest one that exists. Node's own `mkdirSync(dir, {recursive: true})` loops forever at
  * 100% CPU when the kernel answers ENOENT for a directory whose parent exists (anywhere under
  * /proc, for one); here any failure is thrown as is, its `path` the directory that could not be
- * made. A path through a regular file fails with ENOTDIR.
+ * made. A path through a regular file fails with ENOTDIR. Returns the directories it made,
+ * outermost first.
  */
-export function makeDirectory(dir: string, mode = 0o700): void {
+export function makeDirectory(dir: string, mode = 0o700): string[] {
   const missing: string[] = []
   let current = path.resolve(dir)
   for (;;) {
@@ -35,13 +36,16 @@ export function makeDirectory(dir: string, mode = 0o700): void {
       current = parent
     }
   }
+  const made: string[] = []
   for (const directory of missing) {
     try {
       mkdirSync(directory, {mode})
+      made.push(directory)
     } catch (error) {
       // Made meanwhile by another process: fine if it is a directory.
       if ((error as NodeJS.ErrnoException).code === 'EEXIST' && statSync(directory).isDirectory()) continue
       throw error
     }
   }
+  return made
 }

@@ -78,6 +78,18 @@ describe('kubeconfig keeps what is not its to change', () => {
     expect(readKubeconfig(sandbox.kubeconfig)['current-context']).toBe(clusterArn)
   })
 
+  it('gives a new kubeconfig (and a new ~/.kube) in a user\'s home to that user (root under sudo -E)', async () => {
+    const sandbox = awsSandbox(moto.current)
+    chownSync(sandbox.home, 1000, 1000)
+    const run = await runCli(kubeconfigCmd(), {env: sandbox.env})
+    expect(run.exitCode, run.stderr).toBe(0)
+    const dir = statSync(path.dirname(sandbox.kubeconfig))
+    const file = statSync(sandbox.kubeconfig)
+    expect({uid: dir.uid, gid: dir.gid, mode: dir.mode & 0o777}).toEqual({uid: 1000, gid: 1000, mode: 0o700})
+    expect({uid: file.uid, gid: file.gid, mode: file.mode & 0o777}).toEqual({uid: 1000, gid: 1000, mode: 0o600})
+    expect(readdirSync(path.dirname(sandbox.kubeconfig))).toEqual(['config'])
+  })
+
   it('follows a symlink to a file that does not exist yet, writing the target', async () => {
     const sandbox = kubeconfigSandbox()
     const target = path.join(sandbox.home, 'dotfiles', 'kube', 'config')

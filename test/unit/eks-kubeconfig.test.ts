@@ -248,10 +248,26 @@ describe('writeKubeconfigAtomic', () => {
     const stats = statSync(file)
     expect({uid: stats.uid, gid: stats.gid, mode: stats.mode & 0o777}).toEqual({uid: 1000, gid: 65534, mode: 0o600})
     expect(readFileSync(file, 'utf8')).toBe('b: 2\n')
-    // A new file is ours.
+    // A new file in our own directory is ours; an existing root-owned file stays root's.
     const fresh = path.join(path.dirname(file), 'fresh')
     writeKubeconfigAtomic(fresh, 'c: 3\n', undefined)
     expect(statSync(fresh).uid).toBe(0)
+  })
+
+  it('gives a new file, and the directories it needs, to the owner of the directory they land in (root in a user\'s home)', () => {
+    const home = tempDir()
+    chownSync(home, 1000, 65534)
+    const file = path.join(home, '.kube', 'sub', 'config')
+    writeKubeconfigAtomic(file, 'a: 1\n', undefined)
+    for (const made of [path.join(home, '.kube'), path.join(home, '.kube', 'sub'), file]) {
+      const stats = statSync(made)
+      expect({path: made, uid: stats.uid, gid: stats.gid}).toEqual({path: made, uid: 1000, gid: 65534})
+    }
+    // A file root already owns there stays root's.
+    const rootsOwn = path.join(home, 'roots-own')
+    writeFileSync(rootsOwn, 'a: 1\n', {mode: 0o600})
+    writeKubeconfigAtomic(rootsOwn, 'b: 2\n', 'a: 1\n')
+    expect(statSync(rootsOwn).uid).toBe(0)
   })
 
   it('follows a symlink to a file that does not exist yet (relative, through a second link)', () => {

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, fchownSync, fsyncSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {chownSync, closeSync, fchownSync, fsyncSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
 import {Document, isMap, isScalar, isSeq, parseDocument, type YAMLMap, type YAMLSeq} from 'yaml'
@@ -169,8 +169,10 @@ export function kubeconfigWriteTarget(file: string): string {
 export function writeKubeconfigAtomic(file: string, text: string, expectedBefore: string | undefined): void {
   const target = kubeconfigWriteTarget(file)
   let owner: {uid: number; gid: number} | undefined
+  let exists = false
   try {
     const stats = statSync(target)
+    exists = true
     if (!stats.isFile()) throw new CliError('usage', `kubeconfig ${file} is not a regular file; nothing was written`, {hint: 'point --kubeconfig at a file'})
     if ((stats.mode & 0o200) === 0) {
       throw new CliError('usage', `kubeconfig ${file} is read-only (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')}); nothing was written`, {
@@ -191,6 +193,8 @@ export function writeKubeconfigAtomic(file: string, text: string, expectedBefore
       cause: error,
     })
   ensureKubeconfigDirectory(file, dir)
+  // A new file in someone else's directory (root under `sudo -E`, HOME the user's) is theirs too.
+  if (!exists) owner = directoryOwner(dir)
   let fd: number | undefined
   try {
     fd = openSync(temp, 'wx', 0o600)
@@ -229,13 +233,39 @@ export function writeKubeconfigAtomic(file: string, text: string, expectedBefore
  * path inside /proc, or through a regular file, can never exist.
  */
 export function ensureKubeconfigDirectory(file: string, dir: string): void {
+  let made: string[]
   try {
-    makeDirectory(dir)
+    made = makeDirectory(dir)
   } catch (error) {
     const failed = (error as NodeJS.ErrnoException).path ?? dir
     throw new CliError('usage', `kubeconfig ${file} cannot be written (${fsCode(error)} creating ${failed}); nothing was written`, {
       hint: 'check the directory is writable, or write to another file with --kubeconfig',
       cause: error,
     })
+  }
+  // Directories root makes in a user's home (~/.kube under `sudo -E`) belong to that user.
+  const owner = made.length > 0 ? directoryOwner(path.dirname(made[0])) : undefined
+  if (owner) {
+    for (const directory of made) {
+      try {
+        chownSync(directory, owner.uid, owner.gid)
+      } catch (error) {
+        throw new CliError('usage', `kubeconfig ${file} cannot be written (${fsCode(error)} giving ${directory} to uid ${owner.uid}); nothing was written`, {cause: error})
+      }
+    }
+  }
+}
+
+/**
+ * Who should own what root creates in `dir`: the directory's owner when we run as root and it is
+ * someone else's (a user's home under `sudo -E`); otherwise nobody but us.
+ */
+function directoryOwner(dir: string): {uid: number; gid: number} | undefined {
+  if (process.geteuid?.() !== 0) return undefined
+  try {
+    const stats = statSync(dir)
+    return stats.uid === 0 ? undefined : {uid: stats.uid, gid: stats.gid}
+  } catch {
+    return undefined
   }
 }
