@@ -9,7 +9,7 @@ import {awsCredentials} from '../lib/eks/credentials.js'
 import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
 import type {Authenticator, KubeconfigEntries} from '../lib/eks/kubeconfig-entries.js'
 import type {EntryChange} from '../lib/eks/kubeconfig-file.js'
-import {applyKubeconfigUpdate, planKubeconfigUpdate} from '../lib/eks/update-kubeconfig.js'
+import {applyKubeconfigUpdate, planKubeconfigUpdate, waitForKubeconfigUnlocked} from '../lib/eks/update-kubeconfig.js'
 
 export interface KubeconfigResult {
   /** The kubeconfig file written (or that would be, under --dry-run). */
@@ -98,7 +98,15 @@ Unlike aws-cli, a second --role-arn for the same cluster gets its own user and c
         return result
       }
       // Under the lock the file is read again: what changed is said against the file as written.
-      const written = applyKubeconfigUpdate(plan, {onWait: (lockFile) => this.steps.waiting(`waiting for ${lockFile} (kubectl or another program is writing ${merge.file})`)})
+      let told = false
+      const lock = {
+        onWait: (lockFile: string) => {
+          if (!told) this.steps.waiting(`waiting for ${lockFile} (kubectl or another program is writing ${merge.file})`)
+          told = true
+        },
+      }
+      await waitForKubeconfigUnlocked(plan, lock)
+      const written = applyKubeconfigUpdate(plan, lock)
       result.changes = written.changes
       result.currentContext = written.currentContext
       const via = flags.authenticator === 'aws-cli' ? 'exec aws eks get-token' : 'exec elife-k8s token'

@@ -11,7 +11,7 @@ import {parseRoleArn} from '../../src/lib/eks/arn.js'
 import type {EksCluster} from '../../src/lib/eks/cluster.js'
 import {kubeconfigEntries, userEntryName} from '../../src/lib/eks/kubeconfig-entries.js'
 import {chooseKubeconfigFile, kubeconfigWriteTarget, planKubeconfigMerge, writeKubeconfigAtomic} from '../../src/lib/eks/kubeconfig-file.js'
-import {withKubeconfigLock} from '../../src/lib/eks/kubeconfig-lock.js'
+import {waitForKubeconfigLock, withKubeconfigLock} from '../../src/lib/eks/kubeconfig-lock.js'
 import {CliError, ExitCode} from '../../src/lib/errors.js'
 
 const cluster: EksCluster = {
@@ -346,6 +346,40 @@ setTimeout(() => writeFileSync(${JSON.stringify(`${file}.after`)}, 'ran on'), 10
     expect(run.signal, run.stderr).toBe('SIGINT')
     expect(readFileSync(file, 'utf8')).toBe('written\n')
     expect(readdirSync(dir).sort()).toEqual(['config', 'interrupted.ts'])
+  })
+
+  it('waitForKubeconfigLock: returns once the lock is gone or stale, gives up on one that stays fresh', async () => {
+    const file = path.join(tempDir(), 'config')
+    await waitForKubeconfigLock(file)
+    writeFileSync(`${file}.lock`, '')
+    // The holder finishes as soon as we start waiting.
+    await waitForKubeconfigLock(file, {onWait: () => execFileSync('rm', [`${file}.lock`])})
+    writeFileSync(`${file}.lock`, '')
+    const old = new Date(Date.now() - 60_000)
+    utimesSync(`${file}.lock`, old, old)
+    await waitForKubeconfigLock(file)
+    writeFileSync(`${file}.lock`, '')
+    await expect(waitForKubeconfigLock(file, {waitMs: 100})).rejects.toThrow(/stayed locked by another program/)
+    expect(existsSync(`${file}.lock`)).toBe(true)
+  })
+
+  it('waitForKubeconfigLock lets a command\'s own Ctrl-C handler run while it waits', () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'config')
+    writeFileSync(`${file}.lock`, '')
+    const script = path.join(dir, 'waiting.mts')
+    const lockModule = path.join(repoRoot, 'src', 'lib', 'eks', 'kubeconfig-lock.ts')
+    writeFileSync(script, `import {waitForKubeconfigLock} from ${JSON.stringify(lockModule)}
+process.on('SIGINT', () => {
+  console.log('interrupted')
+  process.exit(130)
+})
+await waitForKubeconfigLock(${JSON.stringify(file)}, {waitMs: 20_000, onWait: () => process.kill(process.pid, 'SIGINT')})
+console.log('done waiting')
+`)
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], {cwd: repoRoot, encoding: 'utf8'})
+    expect({status: run.status, stdout: run.stdout}, run.stderr).toEqual({status: 130, stdout: 'interrupted\n'})
+    expect(existsSync(`${file}.lock`)).toBe(true)
   })
 
   it('does not remove a lock that is no longer its own', () => {

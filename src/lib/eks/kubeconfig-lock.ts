@@ -34,13 +34,50 @@ export function kubeconfigLockFile(file: string): string {
 
 const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
+/** free: no lock; stale: a dead writer's, to take over; held: someone is writing. */
+function lockState(lockFile: string, now: number, staleMs: number): 'free' | 'stale' | 'held' {
+  try {
+    return now - statSync(lockFile).mtimeMs > staleMs ? 'stale' : 'held'
+  } catch {
+    return 'free'
+  }
+}
+
+function stayedLocked(file: string, lockFile: string): CliError {
+  return new CliError('conflict', `kubeconfig ${file} stayed locked by another program (${lockFile}); nothing was written`, {
+    hint: 'run the command again once kubectl or the other program is done',
+  })
+}
+
+/**
+ * Waits, without blocking the event loop, until `<file>.lock` is free or stale: a command calls
+ * this before withKubeconfigLock so that Ctrl-C while someone else holds the lock is handled like
+ * any other (withKubeconfigLock's own wait is synchronous and then only covers a lock taken in the
+ * moment between the two).
+ */
+export async function waitForKubeconfigLock(file: string, options: LockOptions = {}): Promise<void> {
+  const lockFile = kubeconfigLockFile(file)
+  const now = options.now ?? Date.now
+  const deadline = now() + (options.waitMs ?? defaultWaitMs)
+  let waited = false
+  while (lockState(lockFile, now(), options.staleMs ?? defaultStaleMs) === 'held') {
+    if (now() >= deadline) throw stayedLocked(file, lockFile)
+    if (!waited) {
+      waited = true
+      options.onWait?.(lockFile)
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs))
+  }
+}
+
 /**
  * Runs `section` holding `<file>.lock`, the lock kubectl takes (created with O_EXCL, so two
  * writers, ours or kubectl's, never both hold it), and removes the lock afterwards, also when
  * `section` throws, on exit and on Ctrl-C/SIGTERM. The section and the lock are synchronous, so
- * a signal that arrives while the lock is held is handled after it has been released; waiting
- * for someone else's lock can be interrupted as any command can. A lock older than `staleMs` is
- * a crashed writer's and is taken over.
+ * a signal that arrives while the lock is held is handled after it has been released. Waiting
+ * here for someone else's lock is synchronous too (Ctrl-C then ends the process only if nothing
+ * listens for it): commands wait first with waitForKubeconfigLock. A lock older than `staleMs`
+ * is a crashed writer's and is taken over.
  */
 export function withKubeconfigLock<T>(file: string, section: () => T, options: LockOptions = {}): T {
   const lockFile = kubeconfigLockFile(file)
@@ -65,13 +102,9 @@ export function withKubeconfigLock<T>(file: string, section: () => T, options: L
         })
       }
     }
-    let age: number | undefined
-    try {
-      age = now() - statSync(lockFile).mtimeMs
-    } catch {
-      continue // released meanwhile: try again at once
-    }
-    if (age > staleMs) {
+    const state = lockState(lockFile, now(), staleMs)
+    if (state === 'free') continue // released meanwhile: try again at once
+    if (state === 'stale') {
       try {
         unlinkSync(lockFile)
       } catch {
@@ -79,11 +112,7 @@ export function withKubeconfigLock<T>(file: string, section: () => T, options: L
       }
       continue
     }
-    if (now() >= deadline) {
-      throw new CliError('conflict', `kubeconfig ${file} stayed locked by another program (${lockFile}); nothing was written`, {
-        hint: 'run the command again once kubectl or the other program is done',
-      })
-    }
+    if (now() >= deadline) throw stayedLocked(file, lockFile)
     if (!waited) {
       waited = true
       options.onWait?.(lockFile)

@@ -8,7 +8,7 @@ import {parseRoleArn} from './arn.js'
 import {describeCluster, type EksCluster} from './cluster.js'
 import {type EntryOptions, type KubeconfigEntries, kubeconfigEntries} from './kubeconfig-entries.js'
 import {chooseKubeconfigFile, ensureKubeconfigDirectory, type MergePlan, planKubeconfigMerge, readKubeconfigText, writeKubeconfigAtomic} from './kubeconfig-file.js'
-import {type LockOptions, withKubeconfigLock} from './kubeconfig-lock.js'
+import {type LockOptions, waitForKubeconfigLock, withKubeconfigLock} from './kubeconfig-lock.js'
 
 /** The entry options (role, profile, aliases, authenticator), with the cluster still to be read. */
 export interface UpdateKubeconfigOptions extends Omit<EntryOptions, 'cluster'> {
@@ -36,6 +36,14 @@ export async function planKubeconfigUpdate(options: UpdateKubeconfigOptions): Pr
   const file = chooseKubeconfigFile({kubeconfig, env, clusterArn: cluster.arn})
   const merge = planKubeconfigMerge(file, readKubeconfigText(file), entries)
   return {cluster, entries, merge}
+}
+
+/**
+ * Waits (interruptibly) while kubectl or another program holds the kubeconfig's lock; then
+ * applyKubeconfigUpdate rarely has to wait itself.
+ */
+export async function waitForKubeconfigUnlocked(plan: KubeconfigUpdatePlan, lock: LockOptions = {}): Promise<void> {
+  await waitForKubeconfigLock(plan.merge.file, lock)
 }
 
 /**
