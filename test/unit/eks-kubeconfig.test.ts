@@ -342,11 +342,12 @@ withKubeconfigLock(${JSON.stringify(file)}, () => {
 })
 setTimeout(() => writeFileSync(${JSON.stringify(`${file}.after`)}, 'ran on'), 1000)
 `)
+    // A Node process with tsx: slow on a loaded machine, hence the test's 60 s (not the default 5).
     const run = spawnSync(process.execPath, ['--import', 'tsx', script], {cwd: repoRoot, encoding: 'utf8'})
     expect(run.signal, run.stderr).toBe('SIGINT')
     expect(readFileSync(file, 'utf8')).toBe('written\n')
     expect(readdirSync(dir).sort()).toEqual(['config', 'interrupted.ts'])
-  })
+  }, 60_000)
 
   it('waitForKubeconfigLock: returns once the lock is gone or stale, gives up on one that stays fresh', async () => {
     const file = path.join(tempDir(), 'config')
@@ -377,10 +378,11 @@ process.on('SIGINT', () => {
 await waitForKubeconfigLock(${JSON.stringify(file)}, {waitMs: 20_000, onWait: () => process.kill(process.pid, 'SIGINT')})
 console.log('done waiting')
 `)
+    // A Node process with tsx: slow on a loaded machine, hence the test's 60 s (not the default 5).
     const run = spawnSync(process.execPath, ['--import', 'tsx', script], {cwd: repoRoot, encoding: 'utf8'})
     expect({status: run.status, stdout: run.stdout}, run.stderr).toEqual({status: 130, stdout: 'interrupted\n'})
     expect(existsSync(`${file}.lock`)).toBe(true)
-  })
+  }, 60_000)
 
   it('does not remove a lock that is no longer its own', () => {
     const file = path.join(tempDir(), 'config')
