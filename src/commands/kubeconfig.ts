@@ -10,7 +10,7 @@ import {awsCredentials} from '../lib/eks/credentials.js'
 import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
 import type {Authenticator, KubeconfigEntries} from '../lib/eks/kubeconfig-entries.js'
 import type {EntryChange} from '../lib/eks/kubeconfig-file.js'
-import {applyKubeconfigUpdate, planKubeconfigUpdate} from '../lib/eks/update-kubeconfig.js'
+import {applyKubeconfigUpdate, planKubeconfigUpdate, waitForKubeconfigUnlocked} from '../lib/eks/update-kubeconfig.js'
 
 export interface KubeconfigResult {
   /** The kubeconfig file written (or that would be, under --dry-run). */
@@ -32,7 +32,7 @@ export default class Kubeconfig extends BaseCommand<typeof Kubeconfig> {
 
   static override description = `Replaces runbook bootstrap step 1 (aws eks update-kubeconfig --name ... --role ...) without the aws CLI. Reads the cluster with EKS DescribeCluster (standard AWS credential chain: environment, shared config and --profile, SSO, web identity, instance metadata) and refuses a cluster that does not exist or is not ACTIVE/UPDATING.
 
-It writes the cluster, user and context entries aws-cli would write (named by the cluster ARN unless --alias/--user-alias) and makes the context current, merging into the file --kubeconfig or KUBECONFIG names (else ~/.kube/config). Every other entry, comment and the key order are kept; the file is replaced atomically with mode 0600; a file that cannot be parsed is never touched.
+It writes the cluster, user and context entries aws-cli would write (named by the cluster ARN unless --alias/--user-alias) and makes the context current, merging into the file --kubeconfig or KUBECONFIG names (else ~/.kube/config). Every other entry, comment and the key order are kept; the file is replaced atomically with mode 0600, keeping its owner and group, under kubectl's lock (<file>.lock, read again under it); a file that cannot be parsed is never touched.
 
 Unlike aws-cli, a second --role-arn for the same cluster gets its own user and context (<role name>@<cluster ARN>) instead of replacing the first. The user runs \`elife-k8s token\` (or \`aws eks get-token\` with --authenticator aws-cli); a profile is carried as AWS_PROFILE.`
 
@@ -92,15 +92,26 @@ Unlike aws-cli, a second --role-arn for the same cluster gets its own user and c
         currentContext: merge.currentContext,
         entries,
       }
-      const summary = `cluster ${merge.changes.cluster}, user ${merge.changes.user}, context ${merge.changes.context}`
+      const summary = (changes: KubeconfigResult['changes']) => `cluster ${changes.cluster}, user ${changes.user}, context ${changes.context}`
       if (flags['dry-run']) {
         this.log(stringify({clusters: [entries.cluster], users: [entries.user], contexts: [entries.context], 'current-context': entries.context.name}, {lineWidth: 0, indentSeq: false}).trimEnd())
-        this.steps.waiting(`dry run: would write ${merge.file} (${summary}); nothing was changed`)
+        this.steps.waiting(`dry run: would write ${merge.file} (${summary(merge.changes)}); nothing was changed`)
         return result
       }
-      applyKubeconfigUpdate(plan)
+      // Under the lock the file is read again: what changed is said against the file as written.
+      let told = false
+      const lock = {
+        onWait: (lockFile: string) => {
+          if (!told) this.steps.waiting(`waiting for ${lockFile} (kubectl or another program is writing ${merge.file})`)
+          told = true
+        },
+      }
+      await waitForKubeconfigUnlocked(plan, lock)
+      const written = applyKubeconfigUpdate(plan, lock)
+      result.changes = written.changes
+      result.currentContext = written.currentContext
       const via = flags.authenticator === 'aws-cli' ? 'exec aws eks get-token' : 'exec elife-k8s token'
-      this.steps.success(`context "${entries.context.name}" is now current in ${merge.file} (user ${entries.user.name}, ${via}; ${summary})`)
+      this.steps.success(`context "${entries.context.name}" is now current in ${merge.file} (user ${entries.user.name}, ${via}; ${summary(written.changes)})`)
       return result
     } finally {
       eks.destroy()

@@ -1,10 +1,10 @@
 import {createHash} from 'node:crypto'
-import {mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
+import {readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
 import module, {createRequire} from 'node:module'
 import path from 'node:path'
 import vm from 'node:vm'
 
-import {cacheDir} from './cache-dir.js'
+import {cacheDir, makeDirectory} from './cache-dir.js'
 
 type EnableCompileCache = (directory?: string) => {status?: number} | undefined
 
@@ -21,7 +21,17 @@ function nodeCompileCache(): EnableCompileCache | undefined {
  * loading oclif.
  */
 export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): void {
-  nodeCompileCache()?.(path.join(cacheDir(env), 'node-compile-cache'))
+  const enable = nodeCompileCache()
+  if (!enable) return
+  const directory = path.join(cacheDir(env), 'node-compile-cache')
+  try {
+    // Node makes the directory the way mkdirSync's recursive mode does, which spins forever on a
+    // path that can never exist (XDG_CACHE_HOME inside /proc): make it first, or go without.
+    makeDirectory(directory, 0o700)
+  } catch {
+    return
+  }
+  enable(directory)
 }
 
 /**
@@ -66,7 +76,7 @@ export function requireBundle(file: string, env: NodeJS.ProcessEnv = process.env
 /** Writes the cache whole (a temporary file, then a rename) and drops older caches of the bundle. */
 function writeCodeCache(script: vm.Script, directory: string, base: string, cacheFile: string): void {
   try {
-    mkdirSync(directory, {recursive: true, mode: 0o700})
+    makeDirectory(directory, 0o700) // not mkdirSync's recursive mode, which spins forever under /proc
     const temporary = `${cacheFile}.${process.pid}.tmp`
     writeFileSync(temporary, script.createCachedData(), {mode: 0o600})
     renameSync(temporary, cacheFile)

@@ -5,7 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {describe, expect, it} from 'vitest'
 
-import {decodeToken} from '../../src/lib/eks/token-format.js'
+import {decodeToken, encodeToken} from '../../src/lib/eks/token-format.js'
 import {runCli, runTool} from '../helpers/cli.js'
 import {type AwsSandbox, awsSandbox, fakeAccessKeyId, fakeSecretAccessKey, motoAccount, motoWithCluster} from '../setup/moto.js'
 
@@ -145,5 +145,49 @@ describe('the token cache', () => {
     expect(afterForeign.status.token).not.toBe('k8s-aws-v1.cGxhbnRlZA')
     expect(statSync(file).mode & 0o777).toBe(0o600)
     expect(await callerOf(afterForeign.status.token)).toMatch(/^arn:aws:sts::/)
+  })
+})
+
+describe('the token cache and the credential chain, hardened', () => {
+  it('does not serve a cached token signed by a clock ahead of now', async () => {
+    const sandbox = awsSandbox(moto.current)
+    const first = await runCli(['token', '--cluster', clusterName], {env: sandbox.env})
+    expect(first.exitCode, first.stderr).toBe(0)
+    const cacheDir = path.join(sandbox.home, '.cache', 'elife-k8s', 'eks-tokens')
+    const file = path.join(cacheDir, readdirSync(cacheDir)[0])
+    const entry = JSON.parse(readFileSync(file, 'utf8'))
+    // The same token, as a clock a day ahead would have signed it: dated tomorrow, "expiring" tomorrow.
+    const url = decodeToken(entry.token)
+    const tomorrow = new Date(Date.now() + 86_400_000)
+    url.searchParams.set('X-Amz-Date', tomorrow.toISOString().replace(/[-:]|\.\d{3}/g, ''))
+    const future = {...entry, token: encodeToken(url.toString()), expirationTimestamp: new Date(tomorrow.getTime() + 14 * 60_000).toISOString()}
+    writeFileSync(file, JSON.stringify(future), {mode: 0o600})
+    const again = await runCli(['token', '--cluster', clusterName], {env: sandbox.env})
+    expect(again.exitCode, again.stderr).toBe(0)
+    const served = JSON.parse(again.stdout)
+    expect(served.status.token).not.toBe(future.token)
+    const signedAt = decodeToken(served.status.token).searchParams.get('X-Amz-Date')!
+    expect(signedAt < url.searchParams.get('X-Amz-Date')!).toBe(true)
+    expect(Date.parse(served.status.expirationTimestamp)).toBeLessThan(Date.now() + 15 * 60_000)
+    // And the cache holds the fresh one now.
+    expect(JSON.parse(readFileSync(file, 'utf8')).token).toBe(served.status.token)
+  })
+
+  it('with a profile and environment keys, signs with the profile and says nothing on kubectl\'s terminal', async () => {
+    const sandbox = awsSandbox(moto.current, {AWS_PROFILE: 'elife'})
+    const profileKey = 'AKIAPROFILEKEY000001'
+    sandbox.writeAwsFiles('[profile elife]\nregion = us-east-1\n', `[elife]\naws_access_key_id = ${profileKey}\naws_secret_access_key = ${fakeSecretAccessKey}\n`)
+    // Each run with an empty cache, so each signs: the fast path, then the full oclif command (--debug).
+    for (const [index, args] of [['token', '--cluster', clusterName], ['token', '--cluster', clusterName, '--profile', 'elife', '--debug']].entries()) {
+      const run = await runCli(args, {env: {...sandbox.env, XDG_CACHE_HOME: path.join(sandbox.home, `cache-${index}`)}})
+      expect(run.exitCode, run.stderr).toBe(0)
+      expect(run.stderr).toBe('')
+      const credential = decodeToken(JSON.parse(run.stdout).status.token).searchParams.get('X-Amz-Credential')
+      expect(credential?.startsWith(`${profileKey}/`)).toBe(true)
+      expect(credential?.startsWith(fakeAccessKeyId)).toBe(false)
+    }
+    const kubeconfig = await runCli(['kubeconfig', '--cluster', clusterName], {env: sandbox.env})
+    expect(kubeconfig.exitCode, kubeconfig.stderr).toBe(0)
+    expect(kubeconfig.stderr).not.toMatch(/credential sources|WARNING/i)
   })
 })

@@ -1,6 +1,8 @@
-import {chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawnSync} from 'node:child_process'
+import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
@@ -8,7 +10,8 @@ import {parse} from 'yaml'
 import {parseRoleArn} from '../../src/lib/eks/arn.js'
 import type {EksCluster} from '../../src/lib/eks/cluster.js'
 import {kubeconfigEntries, userEntryName} from '../../src/lib/eks/kubeconfig-entries.js'
-import {chooseKubeconfigFile, planKubeconfigMerge, writeKubeconfigAtomic} from '../../src/lib/eks/kubeconfig-file.js'
+import {chooseKubeconfigFile, kubeconfigWriteTarget, planKubeconfigMerge, writeKubeconfigAtomic} from '../../src/lib/eks/kubeconfig-file.js'
+import {waitForKubeconfigLock, withKubeconfigLock} from '../../src/lib/eks/kubeconfig-lock.js'
 import {CliError, ExitCode} from '../../src/lib/errors.js'
 
 const cluster: EksCluster = {
@@ -20,6 +23,7 @@ const cluster: EksCluster = {
   certificateAuthorityData: 'LS0tLS1CRUdJTi'.repeat(100),
 }
 const userRole = 'arn:aws:iam::512686554592:role/kubernetes-aws--flux-prod--AmazonEKSUserRole'
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const base = {cluster, authenticator: 'elife-k8s' as const, elifeK8sCommand: 'elife-k8s'}
 
 function tempDir(): string {
@@ -175,6 +179,9 @@ describe('planKubeconfigMerge', () => {
       ['- just\n- a list\n', /the top level is not a mapping/],
       ['apiVersion: v1\nclusters: {name: a}\n', /"clusters" is not a list/],
       ['apiVersion: v1\nusers:\n- just a string\n', /an entry in "users" is not a mapping/],
+      // kubectl reads the last of two keys: an edit of the first would be lost on it.
+      ['apiVersion: v1\nusers: []\nkind: Config\nusers:\n- name: admin\n', /\(the top-level key "users" appears more than once\)/],
+      ['current-context: a\ncurrent-context: b\n', /\(the top-level key "current-context" appears more than once\)/],
     ] as const) {
       expectCliError(() => planKubeconfigMerge('/x/config', text, kubeconfigEntries(base)), 'usage', reason)
       expectCliError(() => planKubeconfigMerge('/x/config', text, kubeconfigEntries(base)), 'usage', /nothing was written; fix or move the file away/)
@@ -230,5 +237,164 @@ describe('writeKubeconfigAtomic', () => {
     expectCliError(() => writeKubeconfigAtomic(file, 'b: 2\n', 'something else\n'), 'conflict', /changed while it was being updated/)
     expect(readFileSync(file, 'utf8')).toBe('a: 1\n')
     expect(readdirSync(dir)).toEqual(['config'])
+  })
+
+  it('keeps the owner and group of an existing file (root writing a user\'s kubeconfig under sudo -E)', () => {
+    expect(process.getuid?.(), 'runs as root, as the CI does').toBe(0)
+    const file = path.join(tempDir(), 'config')
+    writeFileSync(file, 'a: 1\n', {mode: 0o600})
+    chownSync(file, 1000, 65534)
+    writeKubeconfigAtomic(file, 'b: 2\n', 'a: 1\n')
+    const stats = statSync(file)
+    expect({uid: stats.uid, gid: stats.gid, mode: stats.mode & 0o777}).toEqual({uid: 1000, gid: 65534, mode: 0o600})
+    expect(readFileSync(file, 'utf8')).toBe('b: 2\n')
+    // A new file in our own directory is ours; an existing root-owned file stays root's.
+    const fresh = path.join(path.dirname(file), 'fresh')
+    writeKubeconfigAtomic(fresh, 'c: 3\n', undefined)
+    expect(statSync(fresh).uid).toBe(0)
+  })
+
+  it('gives a new file, and the directories it needs, to the owner of the directory they land in (root in a user\'s home)', () => {
+    const home = tempDir()
+    chownSync(home, 1000, 65534)
+    const file = path.join(home, '.kube', 'sub', 'config')
+    writeKubeconfigAtomic(file, 'a: 1\n', undefined)
+    for (const made of [path.join(home, '.kube'), path.join(home, '.kube', 'sub'), file]) {
+      const stats = statSync(made)
+      expect({path: made, uid: stats.uid, gid: stats.gid}).toEqual({path: made, uid: 1000, gid: 65534})
+    }
+    // A file root already owns there stays root's.
+    const rootsOwn = path.join(home, 'roots-own')
+    writeFileSync(rootsOwn, 'a: 1\n', {mode: 0o600})
+    writeKubeconfigAtomic(rootsOwn, 'b: 2\n', 'a: 1\n')
+    expect(statSync(rootsOwn).uid).toBe(0)
+  })
+
+  it('follows a symlink to a file that does not exist yet (relative, through a second link)', () => {
+    const dir = tempDir()
+    mkdirSync(path.join(dir, 'dotfiles'))
+    symlinkSync('dotfiles/kube-config', path.join(dir, 'middle'))
+    symlinkSync('middle', path.join(dir, 'config'))
+    expect(kubeconfigWriteTarget(path.join(dir, 'config'))).toBe(path.join(dir, 'dotfiles', 'kube-config'))
+    writeKubeconfigAtomic(path.join(dir, 'config'), 'a: 1\n', undefined)
+    expect(lstatSync(path.join(dir, 'config')).isSymbolicLink()).toBe(true)
+    expect(lstatSync(path.join(dir, 'middle')).isSymbolicLink()).toBe(true)
+    expect(readFileSync(path.join(dir, 'dotfiles', 'kube-config'), 'utf8')).toBe('a: 1\n')
+    symlinkSync('loop-b', path.join(dir, 'loop-a'))
+    symlinkSync('loop-a', path.join(dir, 'loop-b'))
+    expectCliError(() => writeKubeconfigAtomic(path.join(dir, 'loop-a'), 'a: 1\n', undefined), 'usage', /cannot be read \(ELOOP/)
+  })
+
+  it('says in one line that a directory which can never exist cannot be written (no endless mkdir)', () => {
+    expectCliError(() => writeKubeconfigAtomic('/proc/elife-k8s-no-such-dir/kube/config', 'a: 1\n', undefined), 'usage', /^kubeconfig \/proc\/elife-k8s-no-such-dir\/kube\/config cannot be written \(ENOENT creating \/proc\/elife-k8s-no-such-dir\); nothing was written/)
+    const file = path.join(tempDir(), 'a-file')
+    writeFileSync(file, '')
+    expectCliError(() => writeKubeconfigAtomic(path.join(file, 'kube', 'config'), 'a: 1\n', undefined), 'usage', /^kubeconfig .*a-file\/kube\/config cannot be read \(ENOTDIR\)/)
+  })
+})
+
+describe('withKubeconfigLock', () => {
+  it('holds <file>.lock for the section and removes it after, also when the section throws', () => {
+    const file = path.join(tempDir(), 'config')
+    expect(withKubeconfigLock(file, () => existsSync(`${file}.lock`))).toBe(true)
+    expect(existsSync(`${file}.lock`)).toBe(false)
+    expect(() => withKubeconfigLock(file, () => {
+      throw new Error('boom')
+    })).toThrow('boom')
+    expect(existsSync(`${file}.lock`)).toBe(false)
+  })
+
+  it('waits for a fresh lock and gives up with a conflict naming it, leaving it alone', () => {
+    const file = path.join(tempDir(), 'config')
+    writeFileSync(`${file}.lock`, '')
+    const waited: string[] = []
+    let ran = false
+    expectCliError(
+      () => withKubeconfigLock(file, () => (ran = true), {waitMs: 200, onWait: (lock) => waited.push(lock)}),
+      'conflict',
+      /^kubeconfig .*\/config stayed locked by another program \(.*\/config\.lock\); nothing was written; run the command again/,
+    )
+    expect(ran).toBe(false)
+    expect(waited).toEqual([`${file}.lock`])
+    expect(existsSync(`${file}.lock`)).toBe(true)
+  })
+
+  it('takes over a stale lock (its writer died holding it)', () => {
+    const file = path.join(tempDir(), 'config')
+    writeFileSync(`${file}.lock`, '')
+    const old = new Date(Date.now() - 60_000)
+    utimesSync(`${file}.lock`, old, old)
+    expect(withKubeconfigLock(file, () => 'written', {waitMs: 0})).toBe('written')
+    expect(existsSync(`${file}.lock`)).toBe(false)
+  })
+
+  it('Ctrl-C while it holds the lock: the section finishes, the lock is removed, the process ends by the signal', () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'config')
+    const script = path.join(dir, 'interrupted.ts')
+    const lockModule = path.join(repoRoot, 'src', 'lib', 'eks', 'kubeconfig-lock.ts')
+    // The signal arrives in the middle of the section, as a Ctrl-C at the wrong moment would.
+    writeFileSync(script, `import {writeFileSync} from 'node:fs'
+import {withKubeconfigLock} from ${JSON.stringify(lockModule)}
+withKubeconfigLock(${JSON.stringify(file)}, () => {
+  process.kill(process.pid, 'SIGINT')
+  writeFileSync(${JSON.stringify(file)}, 'written\\n')
+})
+setTimeout(() => writeFileSync(${JSON.stringify(`${file}.after`)}, 'ran on'), 1000)
+`)
+    // A Node process with tsx: slow on a loaded machine, hence the test's 60 s (not the default 5).
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], {cwd: repoRoot, encoding: 'utf8'})
+    expect(run.signal, run.stderr).toBe('SIGINT')
+    expect(readFileSync(file, 'utf8')).toBe('written\n')
+    expect(readdirSync(dir).sort()).toEqual(['config', 'interrupted.ts'])
+  }, 60_000)
+
+  it('waitForKubeconfigLock: returns once the lock is gone or stale, gives up on one that stays fresh', async () => {
+    const file = path.join(tempDir(), 'config')
+    await waitForKubeconfigLock(file)
+    writeFileSync(`${file}.lock`, '')
+    // The holder finishes as soon as we start waiting.
+    await waitForKubeconfigLock(file, {onWait: () => execFileSync('rm', [`${file}.lock`])})
+    writeFileSync(`${file}.lock`, '')
+    const old = new Date(Date.now() - 60_000)
+    utimesSync(`${file}.lock`, old, old)
+    await waitForKubeconfigLock(file)
+    writeFileSync(`${file}.lock`, '')
+    await expect(waitForKubeconfigLock(file, {waitMs: 100})).rejects.toThrow(/stayed locked by another program/)
+    expect(existsSync(`${file}.lock`)).toBe(true)
+  })
+
+  it('waitForKubeconfigLock lets a command\'s own Ctrl-C handler run while it waits', () => {
+    const dir = tempDir()
+    const file = path.join(dir, 'config')
+    writeFileSync(`${file}.lock`, '')
+    const script = path.join(dir, 'waiting.mts')
+    const lockModule = path.join(repoRoot, 'src', 'lib', 'eks', 'kubeconfig-lock.ts')
+    writeFileSync(script, `import {waitForKubeconfigLock} from ${JSON.stringify(lockModule)}
+process.on('SIGINT', () => {
+  console.log('interrupted')
+  process.exit(130)
+})
+await waitForKubeconfigLock(${JSON.stringify(file)}, {waitMs: 20_000, onWait: () => process.kill(process.pid, 'SIGINT')})
+console.log('done waiting')
+`)
+    // A Node process with tsx: slow on a loaded machine, hence the test's 60 s (not the default 5).
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], {cwd: repoRoot, encoding: 'utf8'})
+    expect({status: run.status, stdout: run.stdout}, run.stderr).toEqual({status: 130, stdout: 'interrupted\n'})
+    expect(existsSync(`${file}.lock`)).toBe(true)
+  }, 60_000)
+
+  it('does not remove a lock that is no longer its own', () => {
+    const file = path.join(tempDir(), 'config')
+    withKubeconfigLock(file, () => {
+      // Taken over meanwhile by a waiter that thought ours stale.
+      writeFileSync(`${file}.lock.new`, '')
+      execFileSync('mv', [`${file}.lock.new`, `${file}.lock`])
+    })
+    expect(existsSync(`${file}.lock`)).toBe(true)
+  })
+
+  it('says a directory where no lock can be made cannot be written', () => {
+    expectCliError(() => withKubeconfigLock('/proc/config', () => undefined), 'usage', /^kubeconfig \/proc\/config cannot be written \(\w+ in \/proc\); nothing was written/)
   })
 })

@@ -4,7 +4,8 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {type CachedToken, readCachedToken, tokenCacheDir, tokenCacheFile, tokenCacheKey, writeCachedToken} from '../../src/lib/eks/token-cache.js'
+import {type CachedToken, readCachedToken, tokenCacheDir, tokenCacheFile, tokenCacheKey, tokenSignedAt, writeCachedToken} from '../../src/lib/eks/token-cache.js'
+import {encodeToken} from '../../src/lib/eks/token-format.js'
 
 const flags = {cluster: 'kubernetes-aws--flux-prod', region: 'us-east-1'}
 const now = Date.parse('2026-01-02T03:04:05Z')
@@ -13,8 +14,15 @@ function cacheEnv() {
   return {XDG_CACHE_HOME: mkdtempSync(path.join(tmpdir(), 'elife-k8s-cache-'))}
 }
 
-function entry(key: string, minutesLeft: number): CachedToken {
-  return {version: 1, key, cluster: flags.cluster, token: 'k8s-aws-v1.aHR0cHM6Ly9zdHM', expirationTimestamp: new Date(now + minutesLeft * 60_000).toISOString()}
+/** A token's shape: a presigned STS URL dated `signedAt` (X-Amz-Date, basic ISO 8601). */
+function tokenSignedOn(signedAt: number): string {
+  const amzDate = new Date(signedAt).toISOString().replace(/[-:]|\.\d{3}/g, '')
+  return encodeToken(`https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Date=${amzDate}&X-Amz-Expires=60&X-Amz-Signature=00`)
+}
+
+/** A token signed `minutesLeft` before its 14-minute expiry, as `elife-k8s token` caches it. */
+function entry(key: string, minutesLeft: number, signedAt = now + (minutesLeft - 14) * 60_000): CachedToken {
+  return {version: 1, key, cluster: flags.cluster, token: tokenSignedOn(signedAt), expirationTimestamp: new Date(now + minutesLeft * 60_000).toISOString()}
 }
 
 describe('tokenCacheKey', () => {
@@ -93,6 +101,33 @@ describe('token cache files', () => {
     writeCachedToken(file, entry('k', 14))
     expect(statSync(file).mode & 0o777).toBe(0o600)
     expect(readCachedToken(file, 'k', now)).toEqual(entry('k', 14))
+  })
+
+  it('ignores a token signed by a clock ahead of now (X-Amz-Date in the future), beyond a minute of skew', () => {
+    const env = cacheEnv()
+    const file = tokenCacheFile(env, 'k')
+    // Signed by a clock a day ahead: by that clock it expires tomorrow; EKS refuses it today.
+    const tomorrow = now + 86_400_000
+    writeCachedToken(file, {...entry('k', 14), token: tokenSignedOn(tomorrow), expirationTimestamp: new Date(tomorrow + 14 * 60_000).toISOString()})
+    expect(readCachedToken(file, 'k', now)).toBeUndefined()
+    // Five minutes ahead, with the expiry that goes with it.
+    writeCachedToken(file, entry('k', 19, now + 5 * 60_000))
+    expect(readCachedToken(file, 'k', now)).toBeUndefined()
+    // An expiry further ahead than any token lives, whatever the date says.
+    writeCachedToken(file, entry('k', 60, now))
+    expect(readCachedToken(file, 'k', now)).toBeUndefined()
+    // Within the skew allowance (our clock half a minute behind the one that signed): served.
+    writeCachedToken(file, entry('k', 14.5, now + 30_000))
+    expect(readCachedToken(file, 'k', now)).toEqual(entry('k', 14.5, now + 30_000))
+    // A token without a date is not one we signed.
+    writeCachedToken(file, {...entry('k', 14), token: 'k8s-aws-v1.aHR0cHM6Ly9zdHM'})
+    expect(readCachedToken(file, 'k', now)).toBeUndefined()
+  })
+
+  it('reads the signing time from the token', () => {
+    expect(tokenSignedAt(tokenSignedOn(now))).toBe(now)
+    expect(tokenSignedAt('k8s-aws-v1.aHR0cHM6Ly9zdHM')).toBeUndefined()
+    expect(tokenSignedAt('k8s-aws-v1.%%%')).toBeUndefined()
   })
 
   it('treats a missing file as a miss', () => {

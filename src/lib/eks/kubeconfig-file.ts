@@ -1,9 +1,10 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {chownSync, closeSync, fchownSync, fsyncSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
-import {Document, isMap, isSeq, parseDocument, type YAMLMap, type YAMLSeq} from 'yaml'
+import {Document, isMap, isScalar, isSeq, parseDocument, type YAMLMap, type YAMLSeq} from 'yaml'
 
+import {makeDirectory} from '../cache-dir.js'
 import {CliError} from '../errors.js'
 import {kubeconfigFiles} from '../kube/config.js'
 import type {KubeconfigEntries} from './kubeconfig-entries.js'
@@ -110,6 +111,13 @@ export function planKubeconfigMerge(file: string, before: string | undefined, en
     if (doc.errors.length > 0) throw corrupt(file, doc.errors[0].message.split('\n')[0])
     if (doc.contents === null) doc.contents = emptyKubeconfig().contents
     if (!isMap(doc.contents)) throw corrupt(file, 'the top level is not a mapping')
+    // kubectl reads the last of two "users:" keys; our edit of the first would be lost on it.
+    const seen = new Set<unknown>()
+    for (const item of doc.contents.items) {
+      const key = isScalar(item.key) ? item.key.value : item.key
+      if (seen.has(key)) throw corrupt(file, `the top-level key "${String(key)}" appears more than once`)
+      seen.add(key)
+    }
   }
   const currentBefore = doc.get('current-context')
   const changes = {
@@ -130,26 +138,49 @@ export function planKubeconfigMerge(file: string, before: string | undefined, en
 }
 
 /**
+ * The file a write to `file` lands in: `file` itself, or the end of its chain of symlinks, also
+ * when that does not exist yet (a dotfiles link to a file still to be made is written, not
+ * replaced by a regular file).
+ */
+export function kubeconfigWriteTarget(file: string): string {
+  let current = path.resolve(file)
+  for (let hops = 0; hops < 40; hops++) {
+    let isLink: boolean
+    try {
+      isLink = lstatSync(current).isSymbolicLink()
+    } catch (error) {
+      if (fsCode(error) === 'ENOENT') return current
+      throw new CliError('usage', `kubeconfig ${file} cannot be read (${fsCode(error)})`, {cause: error})
+    }
+    if (!isLink) return current
+    current = path.resolve(path.dirname(current), readlinkSync(current))
+  }
+  throw new CliError('usage', `kubeconfig ${file} cannot be read (ELOOP: too many symlinks)`, {hint: 'point --kubeconfig at a file'})
+}
+
+/**
  * Writes a kubeconfig atomically with mode 0600: a temp file in the same directory, fsync, rename.
- * A symlinked kubeconfig is written through to its target. A file without the owner's write bit
- * is refused even for root (who could otherwise rename over it): that mode is someone's decision.
- * If the file changed since `expectedBefore` was read, nothing is written.
+ * A symlinked kubeconfig is written through to its target (existing or not). An existing file
+ * keeps its owner and group (root under `sudo -E` writing a user's file must not take it over).
+ * A file without the owner's write bit is refused even for root (who could otherwise rename over
+ * it): that mode is someone's decision. If the file changed since `expectedBefore` was read,
+ * nothing is written.
  */
 export function writeKubeconfigAtomic(file: string, text: string, expectedBefore: string | undefined): void {
-  let target = file
-  try {
-    if (lstatSync(file).isSymbolicLink()) target = realpathSync(file)
-  } catch (error) {
-    if (fsCode(error) !== 'ENOENT') throw new CliError('usage', `kubeconfig ${file} cannot be read (${fsCode(error)})`, {cause: error})
-  }
+  const target = kubeconfigWriteTarget(file)
+  let owner: {uid: number; gid: number} | undefined
+  let exists = false
   try {
     const stats = statSync(target)
+    exists = true
     if (!stats.isFile()) throw new CliError('usage', `kubeconfig ${file} is not a regular file; nothing was written`, {hint: 'point --kubeconfig at a file'})
     if ((stats.mode & 0o200) === 0) {
       throw new CliError('usage', `kubeconfig ${file} is read-only (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')}); nothing was written`, {
         hint: `make it writable (chmod u+w ${file}) or write to another file with --kubeconfig`,
       })
     }
+    // POSIX only: Windows has no uid/gid to keep (and no process.geteuid).
+    if (typeof process.geteuid === 'function' && (stats.uid !== process.geteuid() || stats.gid !== process.getegid?.())) owner = {uid: stats.uid, gid: stats.gid}
   } catch (error) {
     if (error instanceof CliError) throw error
     if (fsCode(error) !== 'ENOENT') throw new CliError('usage', `kubeconfig ${file} cannot be read (${fsCode(error)})`, {cause: error})
@@ -161,15 +192,23 @@ export function writeKubeconfigAtomic(file: string, text: string, expectedBefore
       hint: 'check the directory is writable, or write to another file with --kubeconfig',
       cause: error,
     })
-  try {
-    mkdirSync(dir, {recursive: true, mode: 0o700})
-  } catch (error) {
-    throw notWritten(error)
-  }
+  ensureKubeconfigDirectory(file, dir)
+  // A new file in someone else's directory (root under `sudo -E`, HOME the user's) is theirs too.
+  if (!exists) owner = directoryOwner(dir)
   let fd: number | undefined
   try {
     fd = openSync(temp, 'wx', 0o600)
     writeSync(fd, text)
+    if (owner) {
+      try {
+        fchownSync(fd, owner.uid, owner.gid)
+      } catch (error) {
+        throw new CliError('usage', `kubeconfig ${file} belongs to uid ${owner.uid} gid ${owner.gid}, which cannot be kept on the new file (${fsCode(error)}); nothing was written`, {
+          hint: 'run the command as the file\'s owner, or write to another file with --kubeconfig',
+          cause: error,
+        })
+      }
+    }
     fsyncSync(fd)
     closeSync(fd)
     fd = undefined
@@ -186,5 +225,47 @@ export function writeKubeconfigAtomic(file: string, text: string, expectedBefore
     }
     if (error instanceof CliError) throw error
     throw notWritten(error)
+  }
+}
+
+/**
+ * Creates the kubeconfig's directory (0700) if needed, or says in one line why it cannot be: a
+ * path inside /proc, or through a regular file, can never exist.
+ */
+export function ensureKubeconfigDirectory(file: string, dir: string): void {
+  let made: string[]
+  try {
+    made = makeDirectory(dir)
+  } catch (error) {
+    const failed = (error as NodeJS.ErrnoException).path ?? dir
+    throw new CliError('usage', `kubeconfig ${file} cannot be written (${fsCode(error)} creating ${failed}); nothing was written`, {
+      hint: 'check the directory is writable, or write to another file with --kubeconfig',
+      cause: error,
+    })
+  }
+  // Directories root makes in a user's home (~/.kube under `sudo -E`) belong to that user.
+  const owner = made.length > 0 ? directoryOwner(path.dirname(made[0])) : undefined
+  if (owner) {
+    for (const directory of made) {
+      try {
+        chownSync(directory, owner.uid, owner.gid)
+      } catch (error) {
+        throw new CliError('usage', `kubeconfig ${file} cannot be written (${fsCode(error)} giving ${directory} to uid ${owner.uid}); nothing was written`, {cause: error})
+      }
+    }
+  }
+}
+
+/**
+ * Who should own what root creates in `dir`: the directory's owner when we run as root and it is
+ * someone else's (a user's home under `sudo -E`); otherwise nobody but us.
+ */
+function directoryOwner(dir: string): {uid: number; gid: number} | undefined {
+  if (process.geteuid?.() !== 0) return undefined
+  try {
+    const stats = statSync(dir)
+    return stats.uid === 0 ? undefined : {uid: stats.uid, gid: stats.gid}
+  } catch {
+    return undefined
   }
 }

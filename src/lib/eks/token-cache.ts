@@ -1,9 +1,10 @@
 // Loaded on the token fast path: node built-ins only, no SDK, no oclif.
 import {createHash, randomBytes} from 'node:crypto'
-import {closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
+import {closeSync, constants, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {cacheDir} from '../cache-dir.js'
+import {cacheDir, makeDirectory} from '../cache-dir.js'
+import {decodeToken} from './token-format.js'
 
 /** The flags of `elife-k8s token`. */
 export interface TokenFlags {
@@ -24,6 +25,16 @@ export interface CachedToken {
 
 /** A cached token is handed out only while it has at least this long left. */
 export const cacheMarginMs = 60_000
+
+/**
+ * How far in the future a cached token's X-Amz-Date may be. More means it was signed by a clock
+ * ahead of ours (since set back): its expiry, counted from that clock, would have it served long
+ * after EKS stops taking it.
+ */
+export const futureSkewMs = 60_000
+
+// The longest a token can be good for: EKS takes one for 15 minutes after its X-Amz-Date.
+const longestLifetimeMs = 15 * 60_000
 
 // The environment that decides which identity signs, and where: a change in any of these must
 // not be answered with a token signed for the old setting.
@@ -56,6 +67,19 @@ export function tokenCacheFile(env: NodeJS.ProcessEnv, key: string): string {
   return path.join(tokenCacheDir(env), `${key}.json`)
 }
 
+/** When a token was signed: its presigned URL's X-Amz-Date (20260102T030405Z), or undefined. */
+export function tokenSignedAt(token: string): number | undefined {
+  try {
+    const date = decodeToken(token).searchParams.get('X-Amz-Date')
+    const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date ?? '')
+    if (!match) return undefined
+    const [, y, mo, d, h, mi, s] = match
+    return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
+  } catch {
+    return undefined
+  }
+}
+
 function isCachedToken(value: unknown): value is CachedToken {
   const v = value as Partial<CachedToken> | null
   return (
@@ -66,8 +90,9 @@ function isCachedToken(value: unknown): value is CachedToken {
 
 /**
  * The cached token for `key`, if the file is ours to trust and the token has time left. A file
- * that is not a regular file, not owned by us, readable by others, malformed, for another key or
- * expiring is ignored (and replaced by the next write), never used.
+ * that is not a regular file, not owned by us, readable by others, malformed, for another key,
+ * expiring, or signed in the future (X-Amz-Date ahead of now by more than `futureSkewMs`) is
+ * ignored (and replaced by the next write), never used.
  */
 export function readCachedToken(file: string, key: string, now: number): CachedToken | undefined {
   let fd: number
@@ -85,6 +110,8 @@ export function readCachedToken(file: string, key: string, now: number): CachedT
     if (!isCachedToken(parsed) || parsed.key !== key) return undefined
     const expires = Date.parse(parsed.expirationTimestamp)
     if (!Number.isFinite(expires) || expires - now < cacheMarginMs) return undefined
+    const signedAt = tokenSignedAt(parsed.token)
+    if (signedAt === undefined || signedAt - now > futureSkewMs || expires - now > longestLifetimeMs + futureSkewMs) return undefined
     return parsed
   } catch {
     return undefined
@@ -96,7 +123,7 @@ export function readCachedToken(file: string, key: string, now: number): CachedT
 /** Stores a token: a 0600 temp file in a 0700 directory, renamed over whatever was there. */
 export function writeCachedToken(file: string, entry: CachedToken): void {
   const dir = path.dirname(file)
-  mkdirSync(dir, {recursive: true, mode: 0o700})
+  makeDirectory(dir, 0o700)
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
   try {
     writeFileSync(temp, JSON.stringify(entry), {mode: 0o600, flag: 'wx'})

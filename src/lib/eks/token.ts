@@ -1,4 +1,5 @@
 import {userInfo} from 'node:os'
+import path from 'node:path'
 
 import {Sha256} from '@aws-crypto/sha256-js'
 import {SignatureV4} from '@smithy/signature-v4'
@@ -172,8 +173,16 @@ export async function getExecCredential(flags: TokenFlags, env: NodeJS.ProcessEn
   const credential = execCredential(apiVersion, token, expiration)
   try {
     writeCachedToken(file, {version: 1, key, cluster: flags.cluster, token, expirationTimestamp: credential.status.expirationTimestamp})
-  } catch {
-    // Read-only home or full disk: the next call signs again.
+  } catch (error) {
+    // A read-only home or a full disk costs speed (the next call signs again), not the token. A
+    // directory that can never exist (inside /proc, below a regular file) is a setting to fix.
+    const code = (error as NodeJS.ErrnoException)?.code
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new CliError('usage', `the token cache directory ${path.dirname(file)} cannot be created (${code} at ${(error as NodeJS.ErrnoException).path ?? path.dirname(file)})`, {
+        hint: 'set XDG_CACHE_HOME (or HOME) to a directory that can be created',
+        cause: error,
+      })
+    }
   }
   return {credential, fromCache: false}
 }
