@@ -9,7 +9,7 @@ import {CliError} from '../lib/errors.js'
 import {awsClientOptions} from '../lib/eks/client-options.js'
 import {awsCredentials} from '../lib/eks/credentials.js'
 import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
-import {applyKubeconfigUpdate, planKubeconfigUpdate} from '../lib/eks/update-kubeconfig.js'
+import {applyKubeconfigUpdate, planKubeconfigUpdate, waitForKubeconfigUnlocked} from '../lib/eks/update-kubeconfig.js'
 import {type HelmTool, resolveHelm} from '../lib/helm/binary.js'
 import {toCliError} from '../lib/kube/errors.js'
 import {kubeAccess} from '../lib/kube/clients.js'
@@ -190,7 +190,9 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
                   context: plan.entries.context.name,
                   changes: plan.merge.changes,
                   currentBefore: plan.merge.currentContext.before,
-                  apply: () => {
+                  apply: async () => {
+                    // Waits for another program's lock without blocking, so Ctrl-C still works meanwhile.
+                    await waitForKubeconfigUnlocked(plan)
                     applyKubeconfigUpdate(plan)
                     contextOverride = plan.entries.context.name
                   },

@@ -39,7 +39,7 @@ export interface ClusterAccess {
 
 export interface KubeconfigStepDeps {
   /** Plans the EKS kubeconfig entries (lib/eks planKubeconfigUpdate); undefined without --cluster. */
-  plan?: () => Promise<{file: string; context: string; changes: Record<string, string>; currentBefore?: string; apply: () => void}>
+  plan?: () => Promise<{file: string; context: string; changes: Record<string, string>; currentBefore?: string; apply: () => Promise<void>}>
 }
 
 export interface BootstrapOptions {
@@ -92,7 +92,7 @@ const kubeconfigStep: BootstrapStep = {
   },
   async apply(ctx) {
     const plan = await ctx.kubeconfig.plan!()
-    plan.apply()
+    await plan.apply()
     ctx.reloadCluster()
     return `context "${plan.context}" is current in ${plan.file}`
   },
