@@ -4,18 +4,14 @@ import {BaseCommand} from '../base-command.js'
 import {type DoctorResult, runDoctor} from '../lib/doctor/doctor.js'
 import {doctorChecks} from '../lib/doctor/checks.js'
 import {renderCheckLines, summaryLine} from '../lib/doctor/render.js'
-import {formatGoDuration, parseGoDuration} from '../lib/duration.js'
+import {durationFlag, formatGoDuration} from '../lib/duration.js'
 import {CliError, ExitCode} from '../lib/errors.js'
 import {defaultFluxNamespace} from '../lib/flux/v1.js'
 
 export type {DoctorResult} from '../lib/doctor/doctor.js'
 
 const duration = Flags.custom<number>({
-  parse: async (input, _context, options) => {
-    const ms = parseGoDuration(input)
-    if (ms === undefined || ms <= 0) throw new CliError('usage', `--${options.name} takes a duration like 10s, 2m or 1h30m`, {hint: 'Go duration syntax, as kubectl\'s flags'})
-    return ms
-  },
+  parse: async (input, _context, options) => durationFlag(input, `--${options.name}`),
 })
 
 const checkIds = doctorChecks.map((c) => c.id)

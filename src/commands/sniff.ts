@@ -7,6 +7,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
 import {CliError} from '../lib/errors.js'
+import {durationFlag} from '../lib/duration.js'
 import {confirm} from '../lib/render/confirm.js'
 import {thousands} from '../lib/render/number.js'
 import {fileSink, findViewer, type PcapSink, stdoutSink, viewerSink} from '../lib/sniff/sink.js'
@@ -15,15 +16,6 @@ import {DEFAULT_IMAGE, type SniffMode} from '../lib/sniff/specs.js'
 
 export type {SniffResult} from '../lib/sniff/sniff.js'
 
-/** "30s", "5m", "1h30m", "500ms" → milliseconds. */
-export function parseDuration(text: string): number {
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)]
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
-    throw new CliError('usage', `--duration "${text}" is not a duration`, {hint: 'write it like 30s, 5m or 1h30m'})
-  }
-  const unit = {ms: 1, s: 1000, m: 60_000, h: 3_600_000} as const
-  return parts.reduce((total, [, value, u]) => total + Number(value) * unit[u as keyof typeof unit], 0)
-}
 
 function humanBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`
@@ -125,11 +117,11 @@ Default --image: ${DEFAULT_IMAGE} (has sh, tcpdump and nsenter).`
           mode: flags.mode as SniffMode,
           image: flags.image,
           capture: {interface: flags.interface, filter: flags.filter, count: flags.count},
-          durationMs: flags.duration ? parseDuration(flags.duration) : undefined,
+          durationMs: flags.duration ? durationFlag(flags.duration, '--duration') : undefined,
           tcpdumpBinary: flags['tcpdump-binary'],
           uploadDir: flags['upload-dir'],
           helperNamespace: flags['helper-namespace'],
-          startTimeoutMs: parseDuration(flags['start-timeout']),
+          startTimeoutMs: durationFlag(flags['start-timeout'], '--start-timeout'),
           dryRun: flags['dry-run'],
         },
         {

@@ -122,7 +122,7 @@ describe('logs', () => {
     expect(none.stderr.trim()).toBe(`error: no helm-operator pod (label app=helm-operator,release=nope) in namespace ${namespace}; check the namespace (-n; the runbook's is flux) and the release label (--release), e.g. \`kubectl get pods -A -l app=helm-operator,release=nope\``)
     const since = await runCli(['logs', 'flux', '-n', namespace, '--since', 'yesterday'], {env})
     expect(since.exitCode).toBe(2)
-    expect(since.stderr.trim()).toBe('error: --since "yesterday" is not a duration; use e.g. 30s, 10m, 2h or 1h30m')
+    expect(since.stderr.trim()).toBe('error: --since is not a duration; use Go duration syntax as kubectl does, e.g. 500ms, 30s, 10m, 1h30m')
     const unknown = await runCli(['logs', 'memcached', '-n', namespace], {env})
     expect(unknown.exitCode).toBe(2)
   })

@@ -7,7 +7,7 @@ import {helmReleaseProblem} from '../../src/lib/doctor/helm.js'
 import {ClusterReader, ForbiddenError} from '../../src/lib/doctor/reader.js'
 import {matchesSelector} from '../../src/lib/doctor/selector.js'
 import {podProblem} from '../../src/lib/doctor/workloads.js'
-import {parseGoDuration} from '../../src/lib/duration.js'
+import {durationFlag, parseGoDuration} from '../../src/lib/duration.js'
 import {CliError} from '../../src/lib/errors.js'
 
 const now = new Date('2026-11-28T10:00:00Z')
@@ -113,6 +113,19 @@ describe('parseGoDuration', () => {
     expect(parseGoDuration('1.5h')).toBe(5_400_000)
     expect(parseGoDuration('0')).toBe(0)
     for (const bad of ['', '10', 'm', '1x', '1h 30m', '-1s']) expect(parseGoDuration(bad)).toBeUndefined()
+  })
+
+  it('is the one grammar of every duration flag: errors name the flag, never the value', () => {
+    expect(durationFlag('1h30m', '--since')).toBe(5_400_000)
+    expect(durationFlag('2', '--request-timeout', {bareSeconds: true})).toBe(2000)
+    expect(() => durationFlag('2', '--since')).toThrow('--since is not a duration')
+    expect(() => durationFlag('0', '--duration')).toThrow('--duration must be more than 0')
+    expect(durationFlag('0', '--pending-timeout', {allowZero: true})).toBe(0)
+    try {
+      durationFlag('https://hooks.example/SECRET', '--duration')
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain('SECRET')
+    }
   })
 })
 

@@ -37,5 +37,8 @@ describe('logs pod choice', () => {
     expect(parseSince('10m')).toBe(600)
     expect(parseSince('1h30m')).toBe(5400)
     for (const bad of ['', '10', 'yesterday', '0s', '-5m', '1d']) expect(() => parseSince(bad)).toThrow(/--since/)
+    // Go duration syntax, as kubectl logs --since: fractions and smaller units round up to seconds.
+    expect(parseSince('1.5h')).toBe(5400)
+    expect(parseSince('500ms')).toBe(1)
   })
 })

@@ -7,7 +7,8 @@ import {resolveHelm} from '../../lib/helm/binary.js'
 import {findOwners} from '../../lib/helm/owners.js'
 import {corruptLine} from '../../lib/helm/release.js'
 import {listLatestRecords} from '../../lib/helm/store.js'
-import {type Diagnosis, parseDuration, type Refusal, type Step} from '../../lib/helm/unstick-plan.js'
+import {durationFlag} from '../../lib/duration.js'
+import {type Diagnosis, type Refusal, type Step} from '../../lib/helm/unstick-plan.js'
 import {executeUnstick, prepareUnstick, type PreparedUnstick, type UnstickOutcome} from '../../lib/helm/unstick.js'
 import {confirm} from '../../lib/render/confirm.js'
 import {escapeControl} from '../../lib/render/table.js'
@@ -80,8 +81,7 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
     if (flags['all-namespaces'] && !flags.all) throw new CliError('usage', '-A only goes with --all', {hint: 'name the release\'s namespace with -n'})
     if (flags['to-revision'] !== undefined && flags.all) throw new CliError('usage', '--to-revision only goes with a single RELEASE', {hint: 'drop --all'})
     if (flags.chart !== undefined && flags.all) throw new CliError('usage', '--chart only goes with a single RELEASE', {hint: 'drop --all'})
-    const pendingTimeoutMs = parseDuration(flags['pending-timeout'])
-    if (pendingTimeoutMs === undefined) throw new CliError('usage', `--pending-timeout "${flags['pending-timeout']}" is not a duration`, {hint: 'use e.g. 90s, 10m or 1h'})
+    const pendingTimeoutMs = durationFlag(flags['pending-timeout'], '--pending-timeout', {allowZero: true})
 
     // Find and check helm before reading anything, so a missing or wrong helm fails first and
     // plainly (only --dry-run can do without it).

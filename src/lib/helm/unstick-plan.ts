@@ -203,11 +203,3 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(h / 24)}d`
 }
 
-/** Parses --pending-timeout: "90s", "5m", "1h", "0". */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+)(ms|s|m|h)?$/.exec(text.trim())
-  if (!match) return undefined
-  const n = Number(match[1])
-  const unit = match[2] ?? 's'
-  return n * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[unit as 'ms' | 's' | 'm' | 'h']
-}

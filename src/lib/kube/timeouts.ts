@@ -4,7 +4,7 @@ import {TLSSocket} from 'node:tls'
 
 import type {KubeConfig} from '@kubernetes/client-node'
 
-import {CliError} from '../errors.js'
+import {durationFlag} from '../duration.js'
 
 /**
  * How long a command waits on a server (the API server, an AWS endpoint) before it gives up with
@@ -26,28 +26,12 @@ export const defaultRequestTimeout = '60s'
 /** kubectl's TLS handshake timeout is 10 s and its dial timeout 30 s: connect + handshake within 15 s. */
 export const maxConnectMs = 15_000
 
-const units: Record<string, number> = {ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000}
-
 /**
- * Go's time.ParseDuration, as kubectl reads --request-timeout: "500ms", "30s", "1m30s", "1.5h";
- * a bare integer is seconds and "0" means no limit. Returns milliseconds.
+ * --request-timeout as kubectl reads it: Go duration syntax ("500ms", "30s", "1m30s"), a bare
+ * integer is seconds and "0" means no limit. Returns milliseconds.
  */
 export function parseDuration(text: string, flag = '--request-timeout'): number {
-  const input = text.trim()
-  if (/^\d+$/.test(input)) return Number(input) * 1000
-  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy
-  let ms = 0
-  let matched = 0
-  let match: RegExpExecArray | null
-  while ((match = part.exec(input)) !== null) {
-    ms += Number(match[1]) * units[match[2]]
-    matched = part.lastIndex
-  }
-  if (input === '' || matched !== input.length) {
-    // The flag's name, never its value: error lines name flags and keys only.
-    throw new CliError('usage', `${flag} is not a duration`, {hint: 'use Go duration syntax as kubectl does, e.g. 500ms, 30s, 1m (0: no limit)'})
-  }
-  return Math.ceil(ms)
+  return durationFlag(text, flag, {allowZero: true, bareSeconds: true})
 }
 
 export function timeoutsFor(requestTimeout: string | undefined): Timeouts {

@@ -3,6 +3,7 @@ import {PassThrough, type Writable} from 'node:stream'
 import {type CoreV1Api, type KubeConfig, Log, type V1Pod} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
+import {durationFlag} from '../duration.js'
 import {isNotFound} from '../kube/errors.js'
 
 /** The components the runbook tails, by the labels their charts put on their pods. */
@@ -19,13 +20,8 @@ export function labelSelector(component: Component, release?: string): string {
 
 /** "90s", "10m", "2h", "1h30m" → seconds, as kubectl's --since. */
 export function parseSince(text: string): number {
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim())
-  if (!match || text.trim() === '' || match.slice(1).every((part) => part === undefined)) {
-    throw new CliError('usage', `--since "${text}" is not a duration`, {hint: 'use e.g. 30s, 10m, 2h or 1h30m'})
-  }
-  const seconds = Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
-  if (seconds <= 0) throw new CliError('usage', `--since "${text}" must be more than 0s`, {hint: 'use e.g. 30s, 10m, 2h'})
-  return seconds
+  // kubectl logs --since: a Go duration, rounded up to whole seconds.
+  return Math.ceil(durationFlag(text, '--since') / 1000)
 }
 
 function alive(pod: V1Pod): boolean {

@@ -121,18 +121,5 @@ export function isPrometheusDuration(value: unknown): boolean {
   return value === '0' || prometheusDuration.test(value)
 }
 
-const goUnits: Record<string, number> = {ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000}
-
-/** Milliseconds of a Go duration ("1m30s", "90s", "0.5m"), as time.ParseDuration reads it; undefined if it does not parse. */
-export function parseGoDuration(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value === '') return undefined
-  if (value === '0') return 0
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy
-  let total = 0
-  let end = 0
-  for (const match of value.matchAll(re)) {
-    total += Number(match[1]) * goUnits[match[2]]
-    end = (match.index ?? 0) + match[0].length
-  }
-  return end === value.length && end > 0 ? total : undefined
-}
+/** Milliseconds of a Go duration ("1m30s", "90s", "0.5m"): the one grammar, src/lib/duration.ts. */
+export {parseGoDuration} from '../duration.js'
