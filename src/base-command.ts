@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 
+import {allNamespacesFlag as allNamespaces, globalFlags, oclifOptions} from './lib/cli/flags.js'
 import {CommandIO} from './lib/cli/io.js'
 import {reportFailure} from './lib/cli/report.js'
 import {CliError} from './lib/errors.js'
@@ -14,12 +15,8 @@ import type {Column} from './lib/render/table.js'
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
-/** Declared by commands that list across namespaces (kubectl's -A). */
-export const allNamespacesFlag = Flags.boolean({
-  char: 'A',
-  description: 'Look in all namespaces (overrides --namespace).',
-  default: false,
-})
+/** Declared by commands that list across namespaces (kubectl's -A; src/lib/cli/flags.ts). */
+export const allNamespacesFlag = Flags.boolean(oclifOptions(allNamespaces))
 
 /**
  * The one base command: the flags every command shares, lazy cluster clients, colour and the
@@ -29,14 +26,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
 
   static override baseFlags = {
-    kubeconfig: Flags.string({
-      description: 'Path to the kubeconfig file (default: $KUBECONFIG, merged as kubectl does, else ~/.kube/config).',
-      helpGroup: 'GLOBAL',
-    }),
-    context: Flags.string({description: 'The kubeconfig context to use.', helpGroup: 'GLOBAL'}),
-    namespace: Flags.string({char: 'n', description: 'Namespace (default: the context\'s namespace, else "default").', helpGroup: 'GLOBAL'}),
-    debug: Flags.boolean({description: 'Show stack traces and API details on failure.', helpGroup: 'GLOBAL', default: false}),
-    'no-color': Flags.boolean({description: 'Do not colour output (also: NO_COLOR=1).', helpGroup: 'GLOBAL', default: false}),
+    // Declared in src/lib/cli/flags.ts, which the fast paths read too.
+    kubeconfig: Flags.string(oclifOptions(globalFlags.kubeconfig)),
+    context: Flags.string(oclifOptions(globalFlags.context)),
+    namespace: Flags.string(oclifOptions(globalFlags.namespace)),
+    debug: Flags.boolean(oclifOptions(globalFlags.debug)),
+    'no-color': Flags.boolean(oclifOptions(globalFlags['no-color'])),
   }
 
   protected flags!: BaseFlags<T>
