@@ -94,7 +94,7 @@ try {
 if (opts.json) {
   console.log(JSON.stringify(results, null, 2))
 } else {
-  const line = (name, r) => `  ${name.padEnd(22)} wall ${String(r.wallMs).padStart(7)} ms   cpu ${String(r.cpuMs).padStart(6)} ms   peak ${String(r.peakRssMb).padStart(5)} MB`
+  const line = (name, r) => `  ${name.padEnd(26)} wall ${String(r.wallMs).padStart(7)} ms   cpu ${String(r.cpuMs).padStart(6)} ms   peak ${String(r.peakRssMb).padStart(5)} MB`
   for (const [variant, r] of Object.entries(results)) {
     console.log(`── ${variant}, Node ${nodeVersion} (${caNote(env)}), ${runs} runs each, medians`)
     console.log(line('aws eks get-token', r.aws))
