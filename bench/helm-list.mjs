@@ -3,9 +3,10 @@
 // same local cluster in one run: 300 releases with 10 revisions each (3,000 release Secrets).
 // Target (issue 4): at least 3x faster, with peak memory no higher than helm's.
 //
-//   npm run build && node bench/helm-list.mjs [--releases 300] [--revisions 10] [--runs 5] [--keep] [--node PATH]
+//   npm run build && npm run bench:helm-list -- [--releases 300] [--revisions 10] [--runs 5] [--keep] [--node PATH]
 //
-// --node runs elife-k8s under another Node binary (e.g. 22 or 24, which keep compiled code).
+// npm run puts the project's Node (package.json's dev dependency `node`) first on PATH. --node
+// runs elife-k8s under another Node binary, e.g. the oldest supported line, 22.
 // --wan RTT_MS,MBIT also measures both tools through a proxy (bench/wan-proxy.mjs) that gives the
 // local API server a remote's round-trip time and bandwidth, e.g. --wan 40,100.
 //
@@ -135,20 +136,26 @@ if (wan) {
 const results = []
 try {
   for (const scenario of scenarios) {
-    const [ours, peer] = measureInterleaved(
+    const scenarioEnv = {...env, KUBECONFIG: scenario.kubeconfig}
+    const ourArgv = [opts.node, path.join(root, 'bin/run.js'), 'helm', 'list', '-A']
+    const [ours, peer, oclif] = measureInterleaved(
       [
-        {label: 'elife-k8s helm list -A', argv: [opts.node, path.join(root, 'bin/run.js'), 'helm', 'list', '-A']},
+        {label: 'elife-k8s helm list -A', argv: ourArgv},
         {label: 'helm list -A', argv: [helmBin, 'list', '-A']},
+        // The same command without its fast path (src/lib/cli/fast.ts): what the fast path saves.
+        {label: 'elife-k8s helm list -A, through oclif', argv: ourArgv, env: {...scenarioEnv, ELIFE_K8S_FAST_PATH: '0'}},
       ],
-      {runs, env: {...env, KUBECONFIG: scenario.kubeconfig}},
+      {runs, env: scenarioEnv},
     )
     const c = compare(ours, peer)
+    const fastPath = compare(ours, oclif)
     printComparison(`helm list -A, ${scenario.name}: ${releases} releases x ${revisions} revisions (${records} release Secrets in bench namespaces), Node ${nodeVersion} (${caNote(env)}), ${runs} runs each in turns`, c)
     // The verdict is on the unrounded ratio (2.996x is not 3x).
     const exactSpeedup = peer.wallMs / ours.wallMs
     const speedup = Math.round(exactSpeedup * 100) / 100
     console.log(`  speed-up ${speedup}x (target >= 3x): ${exactSpeedup >= 3 ? 'met' : 'NOT met'}; peak memory ratio ${c.peakRssMb.ratio} (target <= 1): ${c.peakRssMb.ratio <= 1 ? 'met' : 'NOT met'}`)
-    results.push({scenario: scenario.name, ...c, speedup, walls: {ours: ours.walls, peer: peer.walls}})
+    console.log(`  fast path: ${c.wallMs.ours} ms, through oclif (ELIFE_K8S_FAST_PATH=0): ${fastPath.wallMs.peer} ms: saves ${Math.round((oclif.wallMs - ours.wallMs) * 10) / 10} ms (kept if >= 20 ms)`)
+    results.push({scenario: scenario.name, ...c, speedup, fastPath, walls: {ours: ours.walls, peer: peer.walls, oclif: oclif.walls}})
   }
 } finally {
   proxy?.close()

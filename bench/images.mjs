@@ -3,7 +3,7 @@
 // same local cluster in one run, at 1,000 and 10,000 seeded pods. Targets (issue 2) at 10,000
 // pods: wall time no more than kubectl's, peak memory at most 1.5x kubectl's.
 //
-//   npm run build && node bench/images.mjs [--sizes 1000,10000] [--runs 5] [--keep]
+//   npm run build && npm run bench:images -- [--sizes 1000,10000] [--runs 5] [--keep]
 //
 // It brings the local cluster up (or reuses it), seeds pods into bench-* namespaces with
 // nodeName set on the kwok nodes (the scheduler is not what is measured), waits for kwok to
@@ -100,16 +100,21 @@ const results = []
 for (const size of sizes) {
   await seed(size)
   const jsonpath = '{range .items[*]}{"\\n"}{.metadata.name}{":\\t"}{range .spec.containers[*]}{.image}{", "}{end}{end}'
-  const [ours, peer] = measureInterleaved(
+  const ourArgv = [process.execPath, path.join(root, 'bin/run.js'), 'images', '--by', 'pod', '-A']
+  const [ours, peer, oclif] = measureInterleaved(
     [
-      {label: 'elife-k8s images --by pod -A', argv: [process.execPath, path.join(root, 'bin/run.js'), 'images', '--by', 'pod', '-A']},
+      {label: 'elife-k8s images --by pod -A', argv: ourArgv},
       {label: 'kubectl one-liner', shell: `{time} ${kubectl} get pods --all-namespaces -o=jsonpath='${jsonpath}' | sort | column -t`},
+      // The same command without its fast path (src/lib/cli/fast.ts): what the fast path saves.
+      {label: 'elife-k8s images --by pod -A, through oclif', argv: ourArgv, env: {...env, ELIFE_K8S_FAST_PATH: '0'}},
     ],
     {runs, env},
   )
   const c = compare(ours, peer)
+  const fastPath = compare(ours, oclif)
   printComparison(`${size} bench pods (+ the seeded cluster's own), Node ${process.version} (${caNote(env)}), ${runs} runs each in turns`, c)
-  results.push({pods: size, ...c})
+  console.log(`  fast path: ${c.wallMs.ours} ms, through oclif (ELIFE_K8S_FAST_PATH=0): ${fastPath.wallMs.peer} ms: saves ${Math.round((oclif.wallMs - ours.wallMs) * 10) / 10} ms (kept if >= 20 ms)`)
+  results.push({pods: size, ...c, fastPath})
 }
 
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})

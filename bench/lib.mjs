@@ -68,9 +68,8 @@ export function compare(ours, peer) {
 }
 
 /**
- * Whether NODE_EXTRA_CA_CERTS is set for the runs: Node 20 parses that bundle (and its own roots)
- * before the first line of any program, 40-50 ms on this project's machines; Node 22+ reads the file
- * only when a connection needs it, in under 10 ms.
+ * Whether NODE_EXTRA_CA_CERTS is set for the runs (the environment the machine gives, either way):
+ * Node reads that file when a connection first needs it, in under 10 ms.
  */
 export function caNote(env = process.env) {
   return `NODE_EXTRA_CA_CERTS ${env.NODE_EXTRA_CA_CERTS ? 'set' : 'unset'}`

@@ -3,9 +3,10 @@
 // (issue 3). Targets: with a warm cache at most 0.1x aws-cli's wall time, with a cold cache at
 // most 0.5x. kubectl runs this command before its requests, so process start-up is what counts.
 //
-//   npm run build && node bench/token.mjs [--runs 10] [--json] [--node PATH]
+//   npm run build && npm run bench:token -- [--runs 10] [--json] [--node PATH]
 //
-// --node runs elife-k8s (and the `node -e 0` floor) under another Node binary, e.g. 22 or 24.
+// npm run puts the project's Node (package.json's dev dependency `node`) first on PATH. --node
+// runs elife-k8s (and the `node -e 0` floor) under another Node binary, e.g. the oldest line, 22.
 //
 // moto (test/setup/eks-moto-server.py, PyPI moto[server]) plays STS on a loopback port, so a
 // --role-arn AssumeRole is a real local HTTP round trip for both tools. Every command runs
@@ -13,7 +14,7 @@
 // cost is the same on both sides, and the commands take turns run by run (so a busy machine slows
 // all of them alike); medians of wall time, CPU time (user+sys) and peak RSS are reported. The environment is the one this script is started with, minus
 // every AWS_* variable and with a throwaway HOME: NODE_EXTRA_CA_CERTS, if set, is kept, because
-// kubectl passes it on too (Node reads that bundle at start-up; see the last lines of output).
+// kubectl passes it on too (the output says whether it was).
 import {spawnSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -78,15 +79,12 @@ try {
       {label: 'aws', shell: `{time} ${aws}${extra}`},
       {label: 'cold', shell: `${clearCache}{time} ${ours}${extra}`},
       {label: 'warm', shell: `{time} ${ours}${extra}`},
+      // The same without the token fast path (bin/main.js): what it saves, cold and warm.
+      {label: 'coldOclif', shell: `${clearCache}{time} env ELIFE_K8S_FAST_PATH=0 ${ours}${extra}`},
+      {label: 'warmOclif', shell: `{time} env ELIFE_K8S_FAST_PATH=0 ${ours}${extra}`},
       {label: 'node', shell: `{time} ${nodeBin} -e 0`},
     ])
     results[variant] = {...m, cold: {...m.cold, ratio: ratios(m.cold, m.aws)}, warm: {...m.warm, ratio: ratios(m.warm, m.aws)}}
-  }
-  // Node itself reads NODE_EXTRA_CA_CERTS eagerly at start-up; show the warm path without it too.
-  if (env.NODE_EXTRA_CA_CERTS) {
-    const {NODE_EXTRA_CA_CERTS: _bundle, ...without} = env
-    const m = interleaved([{label: 'aws', shell: `{time} ${aws}`}, {label: 'warm', shell: `{time} ${ours}`}, {label: 'node', shell: `{time} ${nodeBin} -e 0`}], without)
-    results['no role, without NODE_EXTRA_CA_CERTS'] = {...m, warm: {...m.warm, ratio: ratios(m.warm, m.aws)}}
   }
 } finally {
   moto.kill('SIGTERM')
@@ -96,12 +94,17 @@ try {
 if (opts.json) {
   console.log(JSON.stringify(results, null, 2))
 } else {
-  const line = (name, r) => `  ${name.padEnd(22)} wall ${String(r.wallMs).padStart(7)} ms   cpu ${String(r.cpuMs).padStart(6)} ms   peak ${String(r.peakRssMb).padStart(5)} MB`
+  const line = (name, r) => `  ${name.padEnd(26)} wall ${String(r.wallMs).padStart(7)} ms   cpu ${String(r.cpuMs).padStart(6)} ms   peak ${String(r.peakRssMb).padStart(5)} MB`
   for (const [variant, r] of Object.entries(results)) {
     console.log(`── ${variant}, Node ${nodeVersion} (${caNote(env)}), ${runs} runs each, medians`)
     console.log(line('aws eks get-token', r.aws))
     if (r.cold) console.log(`${line('elife-k8s token, cold', r.cold)}   ratio wall ${r.cold.ratio.wall}x (target ≤ 0.5x: ${r.cold.ratio.wall <= 0.5 ? 'met' : 'MISSED'}), cpu ${r.cold.ratio.cpu}x, memory ${r.cold.ratio.rss}x`)
     console.log(`${line('elife-k8s token, warm', r.warm)}   ratio wall ${r.warm.ratio.wall}x (target ≤ 0.1x: ${r.warm.ratio.wall <= 0.1 ? 'met' : 'MISSED'}), cpu ${r.warm.ratio.cpu}x, memory ${r.warm.ratio.rss}x`)
+    if (r.warmOclif) {
+      console.log(line('token through oclif, cold', r.coldOclif))
+      console.log(line('token through oclif, warm', r.warmOclif))
+      console.log(`  the fast path saves ${round(r.coldOclif.wallMs - r.cold.wallMs)} ms cold, ${round(r.warmOclif.wallMs - r.warm.wallMs)} ms warm (kept if >= 20 ms)`)
+    }
     console.log(line('node -e 0 (floor)', r.node))
   }
 }

@@ -9,7 +9,7 @@
 //
 // @oclif/core stays outside the bundle: its help and autocomplete plugins import it from
 // node_modules, and there must be one copy of it (bundled, it would also load more eagerly than
-// its own lazy requires do). whatwg-url is replaced by a shim (see scripts/build-shims).
+// its own lazy requires do).
 // Bundled dependencies no longer live under node_modules, where Node keeps quiet about a few old
 // APIs they call (Buffer(), url.parse(), punycode); bin/run.js keeps those warnings quiet again.
 //
@@ -64,18 +64,27 @@ function lazyExports(specifier, members) {
 }
 
 /**
- * client-node's config module imports its proxy agents (socks-proxy-agent, with socks and
- * ip-address; hpagent) at the top, for kubeconfigs whose cluster has a proxy-url. Evaluating them
- * costs ~10 ms of every start, proxy or not. Here each is bundled behind a module whose exports
- * are getters: the real module is evaluated the first time client-node reaches for an agent.
+ * client-node's modules import, at the top, what only some kubeconfigs or some of its APIs use:
+ * the proxy agents and SOCKS client for a cluster's proxy-url (socks-proxy-agent, socks with
+ * ip-address, hpagent), undici (760 KB: the dispatcher and fetch of its generated API client,
+ * watch and log; our list commands talk to the API server through raw.ts instead) and
+ * openid-client for OIDC users. Evaluating them would cost every start. Here each is bundled
+ * behind a module whose exports are getters: the real module is evaluated the first time
+ * client-node reaches for it. The build fails if client-node imports anything else of them.
  */
-const lazyModules = {'socks-proxy-agent': ['SocksProxyAgent'], hpagent: ['HttpProxyAgent', 'HttpsProxyAgent']}
-const lazyProxyAgents = {
-  name: 'lazy-proxy-agents',
+const lazyModules = {
+  'socks-proxy-agent': ['SocksProxyAgent'],
+  socks: ['SocksClient'],
+  hpagent: ['HttpProxyAgent', 'HttpsProxyAgent'],
+  undici: ['Agent', 'ProxyAgent', 'fetch'],
+  'openid-client': ['customFetch', 'discovery', 'refreshTokenGrant'],
+}
+const lazyDependencies = {
+  name: 'lazy-dependencies',
   setup(pluginBuild) {
     const names = Object.keys(lazyModules).join('|')
     pluginBuild.onResolve({filter: new RegExp(`^(${names})$`)}, (args) => {
-      if (args.pluginData === 'real') return undefined
+      if (args.pluginData === 'real' || !args.importer.includes('/node_modules/@kubernetes/client-node/')) return undefined
       return {path: args.path, namespace: 'lazy', pluginData: {resolveDir: args.resolveDir}}
     })
     pluginBuild.onLoad({filter: /.*/, namespace: 'lazy'}, (args) => ({
@@ -85,6 +94,22 @@ const lazyProxyAgents = {
     }))
     pluginBuild.onResolve({filter: /^lazy-real:/}, (args) => pluginBuild.resolve(args.path.slice('lazy-real:'.length), {kind: 'require-call', resolveDir: args.resolveDir, pluginData: 'real'}))
   },
+}
+
+/** The names a client-node module takes from `specifier` (named imports, or members of a namespace/default binding). */
+function importedNames(source, specifier) {
+  const escaped = specifier.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const imports = [...source.matchAll(new RegExp(`^import\\s+([^;]+?)\\s+from\\s+'${escaped}';?$`, 'gms'))].map((m) => m[1].replace(/\s+/g, ' ').trim())
+  const used = new Set()
+  for (const clause of imports) {
+    const named = /^\{(.*)\}$/.exec(clause)
+    const binding = /^(?:\*\s+as\s+)?(\w+)$/.exec(clause)
+    if (named) for (const name of named[1].split(',')) used.add(name.trim().split(/\s+as\s+/)[0])
+    else if (binding && !source.includes(`${binding[1]}[`)) for (const m of source.matchAll(new RegExp(`\\b${binding[1]}\\.(\\w+)`, 'g'))) used.add(m[1])
+    else used.add(`(${clause})`)
+  }
+  used.delete('')
+  return used
 }
 
 /**
@@ -105,22 +130,17 @@ const lazyChildProcess = {
       loader: 'js',
       contents: lazyExports('node:child_process', lazyChildProcessFunctions.map((name) => `${name}: (...args) => load().${name}(...args)`)),
     }))
-    // A client-node upgrade that calls anything else of child_process fails the build, not a user.
+    // A client-node upgrade that takes anything else of child_process or of the lazy dependencies
+    // above fails the build, not a user.
     pluginBuild.onLoad({filter: /\/node_modules\/@kubernetes\/client-node\/dist\/.*\.js$/}, (args) => {
       const source = readFileSync(args.path, 'utf8')
-      const imports = [...source.matchAll(/^import\s+(.+?)\s+from\s+'(?:node:)?child_process';?$/gm)].map((m) => m[1])
-      if (imports.length === 0) return undefined
-      const used = new Set()
-      for (const clause of imports) {
-        const named = /^\{(.*)\}$/.exec(clause)
-        const binding = /^(?:\*\s+as\s+)?(\w+)$/.exec(clause)
-        if (named) for (const name of named[1].split(',')) used.add(name.trim().split(/\s+as\s+/)[0])
-        else if (binding && !source.includes(`${binding[1]}[`)) for (const m of source.matchAll(new RegExp(`\\b${binding[1]}\\.(\\w+)`, 'g'))) used.add(m[1])
-        else used.add(`(${clause})`)
+      const problems = []
+      for (const [specifier, allowed] of [['node:child_process', lazyChildProcessFunctions], ['child_process', lazyChildProcessFunctions], ...Object.entries(lazyModules)]) {
+        const missing = [...importedNames(source, specifier)].filter((name) => !allowed.includes(name))
+        if (missing.length > 0) problems.push(`${path.relative(root, args.path)} uses ${missing.join(', ')} of ${specifier}, which the lazy shim does not pass on`)
       }
-      const missing = [...used].filter((name) => name && !lazyChildProcessFunctions.includes(name))
-      if (missing.length === 0) return undefined
-      return {errors: [{text: `${path.relative(root, args.path)} uses ${missing.join(', ')} of child_process, which the lazy-child-process shim does not pass on`}]}
+      if (problems.length === 0) return undefined
+      return {errors: problems.map((text) => ({text}))}
     })
   },
 }
@@ -135,10 +155,9 @@ const common = {
   // ES module builds first (the AWS SDK ships both): an import() of a bundled CommonJS build
   // would not see its named exports.
   mainFields: ['module', 'main'],
-  target: 'node20.19',
+  target: 'node22.12',
   external: ['@oclif/core'],
-  alias: {'whatwg-url': './scripts/build-shims/whatwg-url.cjs'},
-  plugins: [clientNodeHasNoSideEffects, lazyProxyAgents, lazyChildProcess],
+  plugins: [clientNodeHasNoSideEffects, lazyDependencies, lazyChildProcess],
   // Some bundled dependencies are CommonJS and require() Node's built-ins.
   banner: {js: "import {createRequire as __elifeCreateRequire} from 'node:module'; const require = __elifeCreateRequire(import.meta.url);"},
   // Smaller files parse faster; names are kept so that errors and classes read as in the source.

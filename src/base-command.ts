@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 
+import {allNamespacesFlag as allNamespaces, globalFlags, oclifOptions} from './lib/cli/flags.js'
 import {installInterruptHandlers, quietOnClosedStdout} from './lib/cli/interrupt.js'
 import {CommandIO} from './lib/cli/io.js'
 import {reportFailure} from './lib/cli/report.js'
@@ -16,12 +17,8 @@ import type {Column} from './lib/render/table.js'
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
-/** Declared by commands that list across namespaces (kubectl's -A). */
-export const allNamespacesFlag = Flags.boolean({
-  char: 'A',
-  description: 'Look in all namespaces (overrides --namespace).',
-  default: false,
-})
+/** Declared by commands that list across namespaces (kubectl's -A; src/lib/cli/flags.ts). */
+export const allNamespacesFlag = Flags.boolean(oclifOptions(allNamespaces))
 
 /**
  * The one base command: the flags every command shares, lazy cluster clients, colour and the
@@ -34,18 +31,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static handlesSignals = false
 
   static override baseFlags = {
-    kubeconfig: Flags.string({
-      description: 'Path to the kubeconfig file (default: $KUBECONFIG, merged as kubectl does, else ~/.kube/config).',
-      helpGroup: 'GLOBAL',
-    }),
-    context: Flags.string({description: 'The kubeconfig context to use.', helpGroup: 'GLOBAL'}),
-    namespace: Flags.string({char: 'n', description: 'Namespace (default: the context\'s namespace, else "default").', helpGroup: 'GLOBAL'}),
-    debug: Flags.boolean({description: 'Show stack traces and API details on failure.', helpGroup: 'GLOBAL', default: false}),
-    'no-color': Flags.boolean({description: 'Do not colour output (also: NO_COLOR=1).', helpGroup: 'GLOBAL', default: false}),
-    'request-timeout': Flags.string({
-      description: `How long to wait on the API server or AWS before giving up (exit 5), as kubectl's: a Go duration such as 500ms, 30s, 1m (default ${defaultRequestTimeout}; 0: no limit). Connect plus TLS handshake get at most 15s.`,
-      helpGroup: 'GLOBAL',
-    }),
+    // Declared in src/lib/cli/flags.ts, which the fast paths read too.
+    kubeconfig: Flags.string(oclifOptions(globalFlags.kubeconfig)),
+    context: Flags.string(oclifOptions(globalFlags.context)),
+    namespace: Flags.string(oclifOptions(globalFlags.namespace)),
+    debug: Flags.boolean(oclifOptions(globalFlags.debug)),
+    'no-color': Flags.boolean(oclifOptions(globalFlags['no-color'])),
+    'request-timeout': Flags.string(oclifOptions(globalFlags['request-timeout'])),
   }
 
   protected flags!: BaseFlags<T>

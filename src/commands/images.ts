@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../base-command.js'
+import {imagesFlags, oclifOptions} from '../lib/cli/flags.js'
 import {type ImagesResult, runImages} from '../lib/images/command.js'
 
 export type {ImagesResult} from '../lib/images/command.js'
@@ -21,10 +22,10 @@ The default view has one row per image, with how many pods and containers run it
 
   static override flags = {
     'all-namespaces': allNamespacesFlag,
-    by: Flags.option({options: ['image', 'pod'] as const, default: 'image', description: 'One row per image, or one row per container of each pod.'})(),
-    wide: Flags.boolean({description: 'With --by pod: add the running digest and the pod phase (refused without --by pod).', default: false}),
-    selector: Flags.string({char: 'l', description: 'Only pods matching this label selector (e.g. app=journal).'}),
-    image: Flags.string({description: 'Only images matching this pattern (substring, or a glob with *).'}),
+    by: Flags.option(oclifOptions(imagesFlags.by))(),
+    wide: Flags.boolean(oclifOptions(imagesFlags.wide)),
+    selector: Flags.string(oclifOptions(imagesFlags.selector)),
+    image: Flags.string(oclifOptions(imagesFlags.image)),
   }
 
   public async run(): Promise<ImagesResult> {

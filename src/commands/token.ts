@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
+import {oclifOptions, tokenFlags} from '../lib/cli/flags.js'
 import type {ExecCredential} from '../lib/eks/exec-credential.js'
 import {getExecCredential} from '../lib/eks/token.js'
 
@@ -25,10 +26,10 @@ The token is printed only here, on stdout, inside the ExecCredential; it is neve
   ]
 
   static override flags = {
-    cluster: Flags.string({description: 'EKS cluster name (for a local cluster on Outposts: its id).', required: true}),
-    region: Flags.string({description: 'AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else the profile\'s region).'}),
-    'role-arn': Flags.string({description: 'IAM role to assume (through STS) and sign the token as.'}),
-    profile: Flags.string({description: 'AWS profile to take credentials from (default: $AWS_PROFILE, else the standard chain).'}),
+    cluster: Flags.string(oclifOptions(tokenFlags.cluster)),
+    region: Flags.string(oclifOptions(tokenFlags.region)),
+    'role-arn': Flags.string(oclifOptions(tokenFlags['role-arn'])),
+    profile: Flags.string(oclifOptions(tokenFlags.profile)),
   }
 
   public async run(): Promise<TokenResult> {

@@ -6,7 +6,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {describe, expect, it} from 'vitest'
 
 import {decodeToken, encodeToken} from '../../src/lib/eks/token-format.js'
-import {runCli, runTool} from '../helpers/cli.js'
+import {repoRoot, runCli, runTool} from '../helpers/cli.js'
 import {type AwsSandbox, awsSandbox, fakeAccessKeyId, fakeSecretAccessKey, motoAccount, motoWithCluster} from '../setup/moto.js'
 
 // `elife-k8s token` against moto's STS, compared with `aws eks get-token` (aws-cli 1.45) for the
@@ -189,5 +189,47 @@ describe('the token cache and the credential chain, hardened', () => {
     const kubeconfig = await runCli(['kubeconfig', '--cluster', clusterName], {env: sandbox.env})
     expect(kubeconfig.exitCode, kubeconfig.stderr).toBe(0)
     expect(kubeconfig.stderr).not.toMatch(/credential sources|WARNING/i)
+
+// kubectl runs `token` before its requests, so bin/main.js answers it without oclif when its flags
+// are plain (src/lib/eks/token-fast.ts, reading the flags the oclif command declares). Both ways
+// must print the same bytes and exit alike; ELIFE_K8S_FAST_PATH=0 turns the fast path off. A probe
+// (--require) records whether oclif was loaded, so each case also proves which path ran.
+describe('token: the fast path prints what oclif prints', () => {
+  const probe = path.join(repoRoot, 'test/fixtures/probes/oclif-loaded.cjs')
+  let runs = 0
+
+  async function run(sandbox: AwsSandbox, args: string[], env: NodeJS.ProcessEnv = {}) {
+    const file = path.join(sandbox.home, `probe-${runs++}`)
+    const result = await runCli(['token', ...args], {env: {...sandbox.env, NODE_OPTIONS: `--require=${probe}`, ELIFE_K8S_PROBE_FILE: file, ...env}})
+    return {stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, oclif: readFileSync(file, 'utf8') === 'oclif'}
+  }
+
+  it('signing, then from the token cache: the same ExecCredential both ways', async () => {
+    const sandbox = awsSandbox(moto.current)
+    const args = ['--cluster', clusterName, '--region=us-east-1', '--role-arn', userRole]
+    // Signed by the fast path (and cached), then served from the cache by oclif and the fast path.
+    const signed = await run(sandbox, args)
+    const oclif = await run(sandbox, args, {ELIFE_K8S_FAST_PATH: '0'})
+    const cached = await run(sandbox, args)
+    expect([signed.oclif, oclif.oclif, cached.oclif]).toEqual([false, true, false])
+    expect(signed.exitCode, signed.stderr).toBe(0)
+    for (const other of [oclif, cached]) expect([other.stdout, other.stderr, other.exitCode]).toEqual([signed.stdout, signed.stderr, signed.exitCode])
+    expect((JSON.parse(signed.stdout) as ExecCredential).status.token).toMatch(/^k8s-aws-v1\./)
+  })
+
+  it('failures: the same line and exit code both ways', async () => {
+    const noCredentials = awsSandbox(moto.current, {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined})
+    const cases: Array<[AwsSandbox, string[]]> = [
+      [noCredentials, ['--cluster', clusterName]],
+      [awsSandbox(moto.current), ['--cluster', clusterName, '--profile', 'no-such-profile']],
+    ]
+    for (const [sandbox, args] of cases) {
+      const fast = await run(sandbox, args)
+      const oclif = await run(sandbox, args, {ELIFE_K8S_FAST_PATH: '0'})
+      expect([fast.oclif, oclif.oclif], args.join(' ')).toEqual([false, true])
+      expect(fast.exitCode, `${args.join(' ')}: ${fast.stderr}`).not.toBe(0)
+      expect([fast.stdout, fast.stderr, fast.exitCode], args.join(' ')).toEqual([oclif.stdout, oclif.stderr, oclif.exitCode])
+      expectNoSecrets(fast.stderr)
+    }
   })
 })

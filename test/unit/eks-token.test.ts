@@ -94,8 +94,8 @@ describe('parseTokenArgs (the fast path)', () => {
     })
   })
 
-  it('leaves help, debug, unknown, repeated and missing flags to oclif', () => {
-    for (const argv of [['--cluster', 'c', '--help'], ['--cluster', 'c', '--debug'], ['--cluster', 'c', '--bogus'], ['--cluster', 'a', '--cluster', 'b'], ['--region', 'r'], ['--cluster'], ['--cluster', '--region', 'r']]) {
+  it('leaves help, debug, json, unknown, repeated and missing flags to oclif', () => {
+    for (const argv of [['--cluster', 'c', '--help'], ['--cluster', 'c', '--debug'], ['--cluster', 'c', '--json'], ['--cluster', 'c', '--bogus'], ['--cluster', 'a', '--cluster', 'b'], ['--region', 'r'], ['--cluster'], ['--cluster', '--region', 'r']]) {
       expect(parseTokenArgs(argv), argv.join(' ')).toBeUndefined()
     }
   })

@@ -4,6 +4,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {fastCommands, globalFastFlags, parseFastFlags} from '../../src/lib/cli/fast.js'
+import {type FlagSpec, tokenFlags} from '../../src/lib/cli/flags.js'
 import {repoRoot} from '../helpers/cli.js'
 
 interface ManifestFlag {
@@ -12,14 +13,19 @@ interface ManifestFlag {
   type: 'boolean' | 'option'
   options?: string[]
   default?: unknown
+  description?: string
+  required?: boolean
   multiple?: boolean
   allowNo?: boolean
 }
 
 const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, ManifestFlag>}>}
 
-describe('the fast path declares exactly the flags oclif does', () => {
-  for (const command of fastCommands) {
+// The commands with a fast path, and the declarations (src/lib/cli/flags.ts) both paths read.
+const declarations: Array<{id: string; flags: Record<string, FlagSpec>}> = [...fastCommands, {id: 'token', flags: tokenFlags}]
+
+describe('oclif and the fast paths read one declaration of the flags', () => {
+  for (const command of declarations) {
     it(command.id, () => {
       const declared = manifest.commands[command.id.replace(' ', ':')]?.flags
       expect(declared, `${command.id} is in the built manifest`).toBeDefined()
@@ -28,6 +34,8 @@ describe('the fast path declares exactly the flags oclif does', () => {
       for (const [name, flag] of Object.entries(declared!)) {
         const mine = ours[name]
         expect(mine.char, `${name}: char`).toBe(flag.char)
+        expect(mine.description, `${name}: description`).toBe(flag.description)
+        expect(mine.required ?? false, `${name}: required`).toBe(flag.required ?? false)
         expect(flag.multiple ?? false, `${name}: multiple`).toBe(false)
         if (flag.type === 'boolean') expect(mine.type, name).toBe('boolean')
         else if (flag.options) expect([mine.type, mine.options], name).toEqual(['option', flag.options])

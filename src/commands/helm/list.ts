@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
+import {helmListFlags, oclifOptions} from '../../lib/cli/flags.js'
 import {type HelmListResult, runHelmList} from '../../lib/helm/list-command.js'
 
 export type {HelmListResult} from '../../lib/helm/list-command.js'
@@ -21,8 +22,8 @@ Unlike plain \`helm list\`, releases stuck in pending-install/pending-upgrade/pe
 
   static override flags = {
     'all-namespaces': allNamespacesFlag,
-    stuck: Flags.boolean({description: 'Only releases whose latest revision is failed or pending-*.', default: false}),
-    strict: Flags.boolean({description: 'Exit 6 if a release record cannot be decoded (it is skipped with a warning either way, as helm skips it).', default: false}),
+    stuck: Flags.boolean(oclifOptions(helmListFlags.stuck)),
+    strict: Flags.boolean(oclifOptions(helmListFlags.strict)),
   }
 
   public async run(): Promise<HelmListResult> {

@@ -5,61 +5,36 @@
 // an unknown, repeated or combined flag, an argument, DEBUG, a JSON theme) is left to oclif, which
 // then parses and reports it as it always does. test/integration/fast-path.test.ts runs each case
 // both ways and compares stdout, stderr and the exit code; test/unit/fast-flags.test.ts checks the
-// flags here against the oclif manifest.
+// declarations (./flags.ts, which the oclif commands read too) against the oclif manifest.
 import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 
-export interface FastFlag {
-  type: 'boolean' | 'string' | 'option'
-  char?: string
-  /** For 'option': the values allowed. */
-  options?: readonly string[]
-  default?: boolean | string
-}
+import {type FlagSpec, globalFlags, helmListFlags, imagesFlags, jsonFlag} from './flags.js'
 
 export interface FastCommand {
   id: string
   /** dist/lib/cli/fast-<module>.cjs: the command with everything it needs, in one file. */
   module: string
-  flags: Record<string, FastFlag>
+  /** The command's own flags: the declaration its oclif command passes to oclif (./flags.ts). */
+  flags: Record<string, FlagSpec>
 }
 
 export type ParsedFlags = Record<string, boolean | string | undefined>
 
 /** The flags of every command (BaseCommand.baseFlags, plus oclif's --json). */
-export const globalFastFlags: Record<string, FastFlag> = {
-  kubeconfig: {type: 'string'},
-  context: {type: 'string'},
-  namespace: {type: 'string', char: 'n'},
-  debug: {type: 'boolean', default: false},
-  'no-color': {type: 'boolean', default: false},
-  'request-timeout': {type: 'string'},
-  json: {type: 'boolean'},
-}
-
-const allNamespaces: FastFlag = {type: 'boolean', char: 'A', default: false}
+export const globalFastFlags: Record<string, FlagSpec> = {...globalFlags, json: jsonFlag}
 
 export const fastCommands: readonly FastCommand[] = [
-  {id: 'helm list', module: 'helm-list', flags: {'all-namespaces': allNamespaces, stuck: {type: 'boolean', default: false}, strict: {type: 'boolean', default: false}}},
-  {
-    id: 'images',
-    module: 'images',
-    flags: {
-      'all-namespaces': allNamespaces,
-      by: {type: 'option', options: ['image', 'pod'], default: 'image'},
-      wide: {type: 'boolean', default: false},
-      selector: {type: 'string', char: 'l'},
-      image: {type: 'string'},
-    },
-  },
+  {id: 'helm list', module: 'helm-list', flags: helmListFlags},
+  {id: 'images', module: 'images', flags: imagesFlags},
 ]
 
 /**
  * The flags in argv, or undefined for anything this path leaves to oclif. Only the plain forms
  * are taken: `--name value`, `--name=value`, `-c value`, `--flag`, `-c` (one per word).
  */
-export function parseFastFlags(argv: readonly string[], declared: Record<string, FastFlag>): ParsedFlags | undefined {
+export function parseFastFlags(argv: readonly string[], declared: Record<string, FlagSpec>): ParsedFlags | undefined {
   const byChar = new Map(Object.entries(declared).flatMap(([name, flag]) => (flag.char ? [[flag.char, name] as const] : [])))
   const flags: ParsedFlags = {}
   const seen = new Set<string>()

@@ -3,32 +3,24 @@
 // the AWS SDK is imported only when a token has to be signed.
 import {execCredential, execCredentialApiVersion} from './exec-credential.js'
 import {type TokenFlags, readCachedToken, tokenCacheFile, tokenCacheKey} from './token-cache.js'
+import {parseFastFlags} from '../cli/fast.js'
+import {globalFlags, tokenFlags} from '../cli/flags.js'
 
-const valueFlags: Record<string, keyof TokenFlags> = {'--cluster': 'cluster', '--region': 'region', '--role-arn': 'roleArn', '--profile': 'profile'}
-const ignoredBooleans = new Set(['--json', '--no-color'])
+/** What the token fast path parses: the command's own flags (declared once, ./cli/flags.ts) and --no-color. */
+const tokenFastFlags = {...tokenFlags, 'no-color': globalFlags['no-color']}
 
 /**
- * The token flags, or undefined for anything this path leaves to oclif (--help, --debug, a
- * missing --cluster, an unknown or repeated flag), which then parses and reports it properly.
+ * The token flags, or undefined for anything this path leaves to oclif (--help, --debug, --json,
+ * a missing --cluster, an unknown or repeated flag), which then parses and reports it properly.
  */
 export function parseTokenArgs(argv: readonly string[]): {flags: TokenFlags; noColor: boolean} | undefined {
-  const flags: Partial<TokenFlags> = {}
-  let noColor = false
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]
-    if (ignoredBooleans.has(arg)) {
-      if (arg === '--no-color') noColor = true
-      continue
-    }
-    const eq = arg.indexOf('=')
-    const name = eq === -1 ? arg : arg.slice(0, eq)
-    const field = valueFlags[name]
-    if (!field || flags[field] !== undefined) return undefined
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1)
-    if (value === undefined || value === '' || value.startsWith('--')) return undefined
-    flags[field] = value
+  const parsed = parseFastFlags(argv, tokenFastFlags)
+  if (!parsed || typeof parsed.cluster !== 'string') return undefined
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
+  return {
+    flags: {cluster: parsed.cluster, region: text(parsed.region), roleArn: text(parsed['role-arn']), profile: text(parsed.profile)},
+    noColor: parsed['no-color'] === true,
   }
-  return flags.cluster ? {flags: flags as TokenFlags, noColor} : undefined
 }
 
 /**
@@ -52,8 +44,8 @@ export async function runTokenFast(argv: readonly string[], env: NodeJS.ProcessE
     return true
   } catch (error) {
     const {isCliError} = await import('../errors.js')
-    // Anything unexpected, and --json's error object, go to oclif (which says so and offers --debug).
-    if (!isCliError(error) || error.kind === 'unexpected' || argv.includes('--json')) return false
+    // Anything unexpected goes to oclif (which says so and offers --debug).
+    if (!isCliError(error) || error.kind === 'unexpected') return false
     const {reportFailure} = await import('../cli/report.js')
     reportFailure(error, {json: false, debug: false, noColor: parsed.noColor, logJson: () => undefined}, env)
     return true

@@ -1,4 +1,4 @@
-import {PassThrough, type Writable} from 'node:stream'
+import {PassThrough, type Readable, type Writable} from 'node:stream'
 
 import {type CoreV1Api, type KubeConfig, Log, type V1Pod} from '@kubernetes/client-node'
 
@@ -121,6 +121,10 @@ export async function streamComponentLogs(kc: KubeConfig, core: CoreV1Api, out: 
     options.onPod?.({pod: name, container, replaced: previous})
     followed.push(name)
     const sink = new PassThrough()
+    // client-node 2 pipes the response (undici's web stream as a Node stream) into the sink with no
+    // 'error' listener on it: aborting the request (the pod went away, Ctrl-C) would crash the
+    // process with an unhandled AbortError. Its errors end this pod's stream here instead.
+    sink.on('pipe', (source: Readable) => source.on('error', () => sink.end()))
     sink.pipe(out, {end: false})
     const ended = new Promise<void>((resolve) => sink.on('end', resolve).on('close', resolve).on('error', () => resolve()))
     const controller = await log.log(options.namespace, name, container, sink, {

@@ -1,0 +1,68 @@
+// The flags of the commands that have a fast path (`helm list`, `images`, `token`) and the global
+// flags of every command, declared once as plain data. The oclif commands (src/commands, and
+// BaseCommand.baseFlags) pass each one to the oclif flag constructor of its type; the fast paths
+// (src/lib/cli/fast.ts, src/lib/eks/token-fast.ts) parse argv with the same objects, without
+// loading oclif. test/unit/fast-flags.test.ts checks the built manifest against them.
+
+import {defaultRequestTimeout} from '../kube/timeouts.js'
+
+export interface FlagSpec {
+  type: 'boolean' | 'string' | 'option'
+  description: string
+  char?: string
+  /** For 'option': the values allowed. */
+  options?: readonly string[]
+  default?: boolean | string
+  required?: boolean
+  helpGroup?: string
+}
+
+/** BaseCommand.baseFlags: every command has them (and oclif's --json). */
+export const globalFlags = {
+  kubeconfig: {type: 'string', description: 'Path to the kubeconfig file (default: $KUBECONFIG, merged as kubectl does, else ~/.kube/config).', helpGroup: 'GLOBAL'},
+  context: {type: 'string', description: 'The kubeconfig context to use.', helpGroup: 'GLOBAL'},
+  namespace: {type: 'string', char: 'n', description: 'Namespace (default: the context\'s namespace, else "default").', helpGroup: 'GLOBAL'},
+  debug: {type: 'boolean', description: 'Show stack traces and API details on failure.', helpGroup: 'GLOBAL', default: false},
+  'no-color': {type: 'boolean', description: 'Do not colour output (also: NO_COLOR=1).', helpGroup: 'GLOBAL', default: false},
+  'request-timeout': {
+    type: 'string',
+    description: `How long to wait on the API server or AWS before giving up (exit 5), as kubectl's: a Go duration such as 500ms, 30s, 1m (default ${defaultRequestTimeout}; 0: no limit). Connect plus TLS handshake get at most 15s.`,
+    helpGroup: 'GLOBAL',
+  },
+} as const satisfies Record<string, FlagSpec>
+
+/** oclif's --json (BaseCommand.enableJsonFlag), as the fast path parses it. */
+export const jsonFlag = {type: 'boolean', description: 'Format output as json.'} as const satisfies FlagSpec
+
+/** Declared by commands that list across namespaces (kubectl's -A). */
+export const allNamespacesFlag = {type: 'boolean', char: 'A', description: 'Look in all namespaces (overrides --namespace).', default: false} as const satisfies FlagSpec
+
+export const helmListFlags = {
+  'all-namespaces': allNamespacesFlag,
+  stuck: {type: 'boolean', description: 'Only releases whose latest revision is failed or pending-*.', default: false},
+  strict: {type: 'boolean', description: 'Exit 6 if a release record cannot be decoded (it is skipped with a warning either way, as helm skips it).', default: false},
+} as const satisfies Record<string, FlagSpec>
+
+export const imagesFlags = {
+  'all-namespaces': allNamespacesFlag,
+  by: {type: 'option', options: ['image', 'pod'], default: 'image', description: 'One row per image, or one row per container of each pod.'},
+  wide: {type: 'boolean', description: 'With --by pod: add the running digest and the pod phase (refused without --by pod).', default: false},
+  selector: {type: 'string', char: 'l', description: 'Only pods matching this label selector (e.g. app=journal).'},
+  image: {type: 'string', description: 'Only images matching this pattern (substring, or a glob with *).'},
+} as const satisfies Record<string, FlagSpec>
+
+export const tokenFlags = {
+  cluster: {type: 'string', description: 'EKS cluster name (for a local cluster on Outposts: its id).', required: true},
+  region: {type: 'string', description: 'AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else the profile\'s region).'},
+  'role-arn': {type: 'string', description: 'IAM role to assume (through STS) and sign the token as.'},
+  profile: {type: 'string', description: 'AWS profile to take credentials from (default: $AWS_PROFILE, else the standard chain).'},
+} as const satisfies Record<string, FlagSpec>
+
+/**
+ * A declaration as the options of oclif's flag constructor of its type (`Flags.boolean`,
+ * `Flags.string`, `Flags.option`), which sets the type itself.
+ */
+export function oclifOptions<S extends FlagSpec>(spec: S): Omit<S, 'type'> {
+  const {type: _type, ...options} = spec
+  return options
+}
