@@ -189,6 +189,8 @@ describe('the token cache and the credential chain, hardened', () => {
     const kubeconfig = await runCli(['kubeconfig', '--cluster', clusterName], {env: sandbox.env})
     expect(kubeconfig.exitCode, kubeconfig.stderr).toBe(0)
     expect(kubeconfig.stderr).not.toMatch(/credential sources|WARNING/i)
+  })
+})
 
 // kubectl runs `token` before its requests, so bin/main.js answers it without oclif when its flags
 // are plain (src/lib/eks/token-fast.ts, reading the flags the oclif command declares). Both ways

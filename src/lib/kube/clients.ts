@@ -55,7 +55,15 @@ function boundedHttpLibrary(loaded: LoadedKubeConfig) {
             throw controller.signal.aborted ? timeoutError('response', host, requestMs) : error
           },
         )
-      response.body = {text: bounded(() => body.text()), binary: bounded(() => body.binary())}
+      response.body = {
+        text: bounded(() => body.text()),
+        binary: bounded(() => body.binary()),
+        // A stream (client-node 2) runs as long as it needs; only its connect was bounded.
+        stream: () => {
+          clearTimeout(timer)
+          return body.stream()
+        },
+      }
       return response
     } catch (error) {
       clearTimeout(timer)
