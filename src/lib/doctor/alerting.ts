@@ -2,7 +2,10 @@ import {configKey} from '../alertmanager/secret.js'
 import {checkAlertmanagerConfig} from '../alertmanager/validate.js'
 import {type CheckOutcome, type DoctorCheck, type DoctorContext, listSome, objectRef, ok, plural} from './check.js'
 import {core, type KubeObject, type Resource} from './reader.js'
-import {describeSelector, type LabelSelector, matchesSelector} from './selector.js'
+import {describeSelector, selectorMatches} from '../rules/kube.js'
+
+/** A LabelSelector as the Prometheus operator's CRDs carry it (matchLabels, matchExpressions). */
+type LabelSelector = Record<string, unknown>
 
 const monitoring = (plural: string): Resource => ({group: 'monitoring.coreos.com', version: 'v1', plural})
 
@@ -45,10 +48,10 @@ function selectors(prometheuses: KubeObject[], field: 'rule' | 'serviceMonitor')
  * namespace only, an empty one every namespace.
  */
 export function isSelected(object: KubeObject, by: SelectingPrometheus, namespaceLabels: Map<string, Record<string, string>>): boolean {
-  if (!by.selector || !matchesSelector(by.selector, object.metadata?.labels)) return false
+  if (!by.selector || !selectorMatches(by.selector, object.metadata?.labels ?? {})) return false
   const namespace = object.metadata?.namespace ?? ''
   if (by.namespaceSelector === null || by.namespaceSelector === undefined) return namespace === by.namespace
-  return matchesSelector(by.namespaceSelector, namespaceLabels.get(namespace))
+  return selectorMatches(by.namespaceSelector, namespaceLabels.get(namespace) ?? {})
 }
 
 async function selectionCheck(ctx: DoctorContext, kind: 'PrometheusRule' | 'ServiceMonitor'): Promise<CheckOutcome> {
@@ -63,7 +66,7 @@ async function selectionCheck(ctx: DoctorContext, kind: 'PrometheusRule' | 'Serv
   const field = kind === 'PrometheusRule' ? 'ruleSelector' : 'serviceMonitorSelector'
   return {
     status: 'fail',
-    message: `${unselected.length} of ${plural(objects.length, kind)} never loaded (no Prometheus selects them): ${listSome(unselected.map((o) => objectRef(kind, o.metadata)))}; ${by.map((p) => `${p.ref} selects ${describeSelector(p.selector)}`).join('; ')}`,
+    message: `${unselected.length} of ${plural(objects.length, kind)} never loaded (no Prometheus selects them): ${listSome(unselected.map((o) => objectRef(kind, o.metadata)))}; ${by.map((p) => `${p.ref} selects ${p.selector ? describeSelector(p.selector) || '(empty: everything)' : '(none: nothing)'}`).join('; ')}`,
     objects: unselected.map((o) => objectRef(kind, o.metadata)),
     fix: `give ${kind === 'PrometheusRule' ? 'the rule' : 'it'} the label the Prometheus' ${field} selects (runbook: "give it an app label and add this to the ruleSelector"), or widen the selector in the prometheus-operator HelmRelease`,
   }

@@ -45,7 +45,8 @@ export const tlsCodes = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ])
 
-function errorCode(err: unknown): string | undefined {
+/** The first string `code` on an error or its causes (what Node and undici set). */
+export function errorCode(err: unknown): string | undefined {
   let e: unknown = err
   // node-fetch wraps the socket error; undici nests it in `cause`.
   for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {

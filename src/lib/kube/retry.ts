@@ -12,22 +12,13 @@
  * with the documented exit codes (src/lib/kube/errors.ts). Timeouts are not retried: they would
  * multiply --request-timeout.
  */
+import {errorCode} from './errors.js'
 export const readRetry = {attempts: 4, maxWaitMs: 10_000, firstBackoffMs: 200}
 
 /** Transport failures after which nothing was processed (or a GET may safely be sent again). */
 export const resetCodes = new Set([
   'ECONNRESET', 'EPIPE', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_STREAM_CANCEL', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET',
 ])
-
-function errorCode(err: unknown): string | undefined {
-  let e: unknown = err
-  for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
-    const code = (e as {code?: unknown}).code
-    if (typeof code === 'string') return code
-    e = (e as {cause?: unknown}).cause
-  }
-  return undefined
-}
 
 function status(err: unknown): number | undefined {
   const code = (err as {code?: unknown})?.code ?? (err as {statusCode?: unknown})?.statusCode
