@@ -40,3 +40,24 @@ describe('--request-timeout (Go duration syntax, as kubectl reads it)', () => {
     expect([500, 1000, 1500, 60_000, 90_000].map(formatDuration)).toEqual(['500ms', '1s', '1.5s', '1m', '90s'])
   })
 })
+
+describe('configureTransport', () => {
+  it('bounds an agent client-node hands out again and again once, not once per request (client-node 2 keeps one per cluster)', async () => {
+    const {KubeConfig} = await import('@kubernetes/client-node')
+    const net = await import('node:net')
+    const {configureTransport} = await import('../../src/lib/kube/timeouts.js')
+    const kc = new KubeConfig()
+    kc.loadFromOptions({clusters: [{name: 'c', server: 'https://127.0.0.1:1'}], users: [{name: 'u'}], contexts: [{name: 'x', cluster: 'c', user: 'u'}], currentContext: 'x'})
+    const socket = new net.Socket()
+    Object.defineProperty(socket, 'connecting', {value: true})
+    const agent = {createConnection: () => socket}
+    const internals = kc as unknown as {createAgent: (cluster: unknown, options: unknown) => typeof agent}
+    internals.createAgent = () => agent
+    configureTransport(kc, {requestMs: 60_000, connectMs: 15_000})
+    for (let i = 0; i < 12; i++) internals.createAgent({}, {})
+    internals.createAgent({}, {}).createConnection()
+    // One guard on the socket (four once-listeners, one of them 'close'), however many requests took the agent.
+    expect(socket.listenerCount('close')).toBe(1)
+    socket.destroy()
+  })
+})

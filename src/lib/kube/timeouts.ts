@@ -117,10 +117,15 @@ type ConnectionCallback = (err: Error | null, socket?: net.Socket) => void
 type AgentWithConnection = Omit<http.Agent, 'createConnection'> & {createConnection?: (options: unknown, callback?: ConnectionCallback) => net.Socket | undefined}
 
 /** Bounds connect + handshake of every socket the agent opens (requests, watches, log streams, websockets). */
+const guardedAgents = new WeakSet<object>()
+
 function guardAgent<A>(agent: A, host: string, timeouts: Timeouts): A {
   const target = agent as AgentWithConnection
   const original = target.createConnection
-  if (typeof original !== 'function') return agent
+  // client-node 2 keeps one agent per cluster and hands it out for every request: wrap it once,
+  // or each request would add another layer (and another set of listeners on every socket).
+  if (typeof original !== 'function' || guardedAgents.has(target)) return agent
+  guardedAgents.add(target)
   target.createConnection = function (options, callback) {
     let guarded = false
     const guard = (socket: net.Socket | undefined) => {
