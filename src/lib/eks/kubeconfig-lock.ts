@@ -1,6 +1,7 @@
 import {closeSync, constants, fstatSync, openSync, statSync, unlinkSync} from 'node:fs'
 import path from 'node:path'
 
+import {checkpoint} from '../cli/interrupt.js'
 import {CliError} from '../errors.js'
 
 export interface LockOptions {
@@ -67,6 +68,8 @@ export async function waitForKubeconfigLock(file: string, options: LockOptions =
       options.onWait?.(lockFile)
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs))
+    // Waiting on someone else's lock changes nothing: a safe point for Ctrl-C (exit 130).
+    checkpoint()
   }
 }
 
