@@ -38,6 +38,7 @@ beforeAll(async () => {
   const cluster = await up({
     dir: stateDir,
     quiet: true,
+    seed: false,
     extraApiServerArgs: [`--authentication-token-webhook-config-file=${webhookConfig}`, '--authentication-token-webhook-version=v1', '--authentication-token-webhook-cache-ttl=0s'],
   })
   kubectl = path.join(cluster.binDir, 'kubectl')

@@ -20,7 +20,7 @@ describe('images when the pod list expires mid-way (410 Gone)', () => {
   let etcdUrl: string
 
   beforeAll(async () => {
-    const cluster = await up({dir, quiet: true, extraApiServerArgs: ['--feature-gates=ListFromCacheSnapshot=false']})
+    const cluster = await up({dir, quiet: true, seed: false, extraApiServerArgs: ['--feature-gates=ListFromCacheSnapshot=false']})
     const kc = new KubeConfig()
     kc.loadFromFile(cluster.kubeconfig)
     core = kc.makeApiClient(CoreV1Api)

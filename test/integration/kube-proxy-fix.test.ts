@@ -195,7 +195,7 @@ describe('kube-proxy fix survives an API server restart (own cluster instance)',
 
   beforeAll(async () => {
     harness = await import(path.join(repoRoot, 'scripts/cluster/harness.mjs'))
-    ownKubeconfig = (await harness.up({dir, quiet: true})).kubeconfig
+    ownKubeconfig = (await harness.up({dir, quiet: true, seed: false})).kubeconfig
   }, 600_000)
 
   afterAll(async () => {
