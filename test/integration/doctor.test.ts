@@ -72,6 +72,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deleteNamespace(ns)
+  // The CRDs are cluster-wide: left installed, they change what other files' charts render (the
+  // flux chart adds a ServiceMonitor in adm once monitoring.coreos.com/v1 is served).
+  const crds = await upstreamCrdFiles()
+  for (const file of [crds.flagger, ...crds.prometheus]) await kubectl(['delete', '--ignore-not-found', '--wait=true', '-f', file])
 })
 
 describe('doctor', () => {
