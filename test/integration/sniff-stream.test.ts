@@ -48,9 +48,9 @@ function writeFakeTcpdump(kind: 'full' | 'cut'): void {
 
 async function createPod(name: string, containers: string[], labels: Record<string, string>): Promise<V1Pod> {
   // This test plays the kubelet for ephemeral containers itself (kubeletReports): kwok's Stage that
-  // reports them running is held off for these pods (sniff-ephemeral.test.ts runs it for real).
-  // (kwok takes the smaller of delay and jitter-delay, so both are set.)
-  const annotations = {'pod-ephemeral-container-running.stage.kwok.x-k8s.io/delay': '3600000', 'pod-ephemeral-container-running.stage.kwok.x-k8s.io/jitter-delay': '3600000'}
+  // reports them running leaves these pods alone (sniff-ephemeral.test.ts runs it for real). A long
+  // delay annotation was not enough: under load the Stage still reported a pull-failure case running.
+  const annotations = {'elife-k8s.test/ephemeral-kubelet': 'test'}
   await core.createNamespacedPod({
     namespace,
     body: {metadata: {name, labels, annotations}, spec: {containers: containers.map((c) => ({name: c, image: `registry.example/${c}:1`}))}},
