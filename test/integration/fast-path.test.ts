@@ -6,6 +6,7 @@ import {beforeAll, describe, expect, it} from 'vitest'
 
 import {repoRoot, runCli} from '../helpers/cli.js'
 import {clients, kubeconfig, viewerKubeconfig} from './helm-support.js'
+import {waitForNoTerminatingNamespaces} from '../helpers/namespaces.js'
 
 // `helm list` and `images` run without oclif when their flags are plain (src/lib/cli/fast.ts).
 // Every case here runs both ways, on the real cluster: by the fast path, and by oclif
@@ -29,17 +30,8 @@ async function bothWays(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 const k = ['--kubeconfig', kubeconfig]
 
-// Test files run one at a time, but the namespaces an earlier file deleted may still be
-// terminating (their pods and release Secrets going away): the -A cases wait for a quiet cluster.
-beforeAll(async () => {
-  const {core} = clients()
-  for (let waited = 0; ; waited += 500) {
-    const terminating = (await core.listNamespace()).items.filter((ns) => ns.status?.phase === 'Terminating').map((ns) => ns.metadata?.name)
-    if (terminating.length === 0) return
-    if (waited > 150_000) throw new Error(`namespaces still terminating after 150 s: ${terminating.join(', ')}`)
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-}, 200_000)
+// The -A cases compare output taken at two moments: wait until earlier files' namespaces are gone.
+beforeAll(() => waitForNoTerminatingNamespaces(clients().core), 200_000)
 
 describe('the fast path prints what oclif prints', () => {
   const same = [

@@ -10,7 +10,8 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import YAML from 'yaml'
 
-import {cli, kubeconfig} from './helm-support.js'
+import {cli, clients, kubeconfig} from './helm-support.js'
+import {waitForNoTerminatingNamespaces} from '../helpers/namespaces.js'
 
 // How list commands reach the API server (src/lib/kube/raw.ts): one HTTP/2 connection by default,
 // HTTP/1.1 when asked or when the server offers no HTTP/2, and an exec credential plugin started
@@ -82,6 +83,8 @@ let direct: string
 
 beforeAll(async () => {
   ;[h2Relay, h1Relay] = await Promise.all([startRelay('h2'), startRelay('h1-only')])
+  // Output taken at two moments is compared: wait until earlier files' namespaces are gone.
+  await waitForNoTerminatingNamespaces(clients().core)
   direct = (await cli(['images', '-A', '--by', 'pod', '--kubeconfig', kubeconfig])).stdout
 })
 
