@@ -4,6 +4,7 @@ import type {Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 
 import {allNamespacesFlag as allNamespaces, globalFlags, oclifOptions} from './lib/cli/flags.js'
+import type {ActionContext} from './lib/cli/action.js'
 import {installInterruptHandlers, quietOnClosedStdout} from './lib/cli/interrupt.js'
 import {CommandIO} from './lib/cli/io.js'
 import {reportFailure} from './lib/cli/report.js'
@@ -73,6 +74,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected get io(): CommandIO {
     if (!this.commandIO) this.commandIO = new CommandIO(this.flags ?? {}, this.jsonEnabled())
     return this.commandIO
+  }
+
+  /** What an action gets (src/lib/cli/action.ts): the command's cluster access and output. */
+  protected get ctx(): ActionContext {
+    return {io: this.io}
   }
 
   /** Kubeconfig and API clients, loaded the first time a command needs the cluster. */

@@ -113,7 +113,17 @@ export class CommandIO {
     this.stepLogger?.done()
   }
 
-  /** One line on stdout, as oclif's `this.log` writes it (and, like it, none under --json). */
+  /**
+   * One line about the run on stderr: plans, what was done, the final "what is true now" line.
+   * stdout carries only data (tables, YAML, --json); none under --json, whose result says it all.
+   */
+  say(line = ''): void {
+    if (this.json) return
+    this.endSteps()
+    process.stderr.write(`${line}\n`)
+  }
+
+  /** One line of data on stdout, as oclif's `this.log` writes it (and, like it, none under --json). */
   log(line = ''): void {
     if (this.json) return
     process.stdout.write(`${line}\n`)

@@ -122,9 +122,7 @@ export function objectRef(kind: string, meta: {namespace?: string; name?: string
   return meta?.namespace ? `${kind} ${meta.namespace}/${meta.name}` : `${kind} ${meta?.name}`
 }
 
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count} ${count === 1 ? one : many}`
-}
+export {plural} from '../render/number.js'
 
 /** At most `max` items, then "and N more". */
 export function listSome(items: readonly string[], max = 5): string {

@@ -18,6 +18,4 @@ export function statusColor(status: string, chalk: ChalkInstance): ((s: string) 
   return undefined
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${n === 1 ? word : `${word}s`}`
-}
+export {plural} from '../render/number.js'

@@ -3,6 +3,7 @@ import {pathToFileURL} from 'node:url'
 
 import type {ChalkInstance} from 'chalk'
 
+import {plural} from '../render/number.js'
 import type {ResolvedFinding, Rule} from '../rules/types.js'
 import type {LintSummary} from './lint.js'
 
@@ -27,9 +28,6 @@ export function renderText(findings: readonly ResolvedFinding[], chalk: ChalkIns
   return lines
 }
 
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`
-}
 
 /** The closing line (stderr): what was checked and what was found. */
 export function summaryLine(summary: LintSummary): string {
