@@ -5,7 +5,8 @@ import {type DoctorResult, runDoctor} from '../lib/doctor/doctor.js'
 import {doctorChecks} from '../lib/doctor/checks.js'
 import {renderCheckLines, summaryLine} from '../lib/doctor/render.js'
 import {durationFlag, formatGoDuration} from '../lib/duration.js'
-import {CliError, ExitCode} from '../lib/errors.js'
+import {checkFailed} from '../lib/cli/action.js'
+import {CliError} from '../lib/errors.js'
 import {defaultFluxNamespace} from '../lib/flux/v1.js'
 
 export type {DoctorResult} from '../lib/doctor/doctor.js'
@@ -19,7 +20,7 @@ const checkIds = doctorChecks.map((c) => c.id)
 export default class Doctor extends BaseCommand<typeof Doctor> {
   static override summary = 'Say what is wrong with the cluster, check by check, and which command fixes each problem.'
 
-  static override description = `The first question at 2 a.m., answered in one command against the live cluster: nodes, system pods, Flux (v1 fluxd and helm-operator, or v2) and its sync with Git, helm releases failed or stuck and HelmReleases not ready, the runbook's bootstrap state (kube-proxy metrics, pod security, helm-operator's CRD), Alertmanager's secret, PrometheusRules and ServiceMonitors Prometheus never loads, dashboards, Flagger canaries, Deployments and pods, and the APIs in helm releases' manifests that the next Kubernetes minor (or --kubernetes-version) removes.
+  static override description = `The first question at 2 a.m., answered in one command against the live cluster: nodes, system pods, Flux (v1 fluxd and helm-operator, or v2) and its sync with Git, helm releases failed or stuck and HelmReleases not ready, the runbook's bootstrap state (kube-proxy metrics, pod security, helm-operator's CRD), Alertmanager's secret, PrometheusRules and ServiceMonitors Prometheus never loads, dashboards, Flagger canaries, Deployments and pods, the APIs in helm releases' manifests that the next Kubernetes minor (or --kubernetes-version) removes, and, with AWS credentials, what EKS says: platform and Kubernetes version, standard or extended support (DescribeClusterVersions), and kube-proxy, CoreDNS and the VPC CNI against EKS's default add-on versions.
 
 All checks run at once, each with its own timeout (--check-timeout), so a slow or failing one never hides the others; a check your RBAC does not allow is skipped with the permission it needs. Read-only: it changes nothing, and secrets it reads (the Alertmanager config, Flux's key) are never printed.
 
@@ -43,6 +44,8 @@ Checks: ${checkIds.join(', ')}.`
     'monitoring-namespace': Flags.string({description: 'Where the Prometheus operator, Grafana\'s dashboards and Alertmanager\'s secret live (the runbook\'s adm).', default: 'adm'}),
     'alertmanager-secret': Flags.string({description: 'The Secret prometheus-operator reads Alertmanager\'s config from.', default: 'alertmanager-prometheus-operator'}),
     'kubernetes-version': Flags.string({description: 'The Kubernetes minor to check upgrade readiness against (default: the next minor after the API server\'s), e.g. 1.36.'}),
+    'eks-cluster': Flags.string({description: 'The EKS cluster to ask AWS about (platform and Kubernetes version, support status, add-on versions); default: the one the kubeconfig\'s exec credential plugin or cluster ARN names. Needs AWS credentials; without them the eks checks are skipped.'}),
+    region: Flags.string({description: 'AWS region of the EKS cluster (default: the kubeconfig\'s exec arguments, then AWS_REGION / the AWS profile\'s).'}),
     'system-namespaces': Flags.string({description: 'Namespaces whose broken pods fail the check (elsewhere they warn).', multiple: true, delimiter: ',', default: ['kube-system', 'flux', 'adm']}),
   }
 
@@ -61,6 +64,7 @@ Checks: ${checkIds.join(', ')}.`
         alertmanagerSecret: flags['alertmanager-secret'],
         systemNamespaces: flags['system-namespaces'],
         targetVersion: flags['kubernetes-version'],
+        eks: {cluster: flags['eks-cluster'], region: flags.region},
       },
       {onDone: (check) => this.steps.progress(`${++done} checks done (last: ${check.id}, ${check.status})…`)},
     )
@@ -69,12 +73,8 @@ Checks: ${checkIds.join(', ')}.`
     const failed = result.summary.fail > 0 || (flags.strict && result.summary.warn > 0)
     const summary = `${summaryLine(result.summary)} (context "${result.context}", ${result.checks.length} checks, each within ${formatGoDuration(flags['check-timeout'])})`
     if (failed) {
-      if (this.jsonEnabled()) {
-        process.exitCode = ExitCode.CHECK_FAILED
-        return result
-      }
       const worst = result.checks.find((c) => c.status === 'fail') ?? result.checks.find((c) => c.status === 'warn')
-      throw new CliError('check-failed', `${summaryLine(result.summary)}: ${worst?.id} and the other ✗${flags.strict ? '/⚠' : ''} lines above need a look`, {hint: 'each has its fix under it'})
+      return checkFailed(this.ctx, result, new CliError('check-failed', `${summaryLine(result.summary)}: ${worst?.id} and the other ✗${flags.strict ? '/⚠' : ''} lines above need a look`, {hint: 'each has its fix under it'}))
     }
     if (!this.jsonEnabled()) process.stderr.write(`${summary}\n`)
     return result

@@ -83,7 +83,7 @@ describe('doctor', () => {
     const text = await cli(['doctor'])
     expect([0, 6]).toContain(text.exitCode)
     const lines = text.stdout.trim().split('\n').filter((l) => /^[✔⚠✗◎] /.test(l))
-    expect(lines.map((l) => l.split(/\s+/)[1])).toEqual(['access', 'nodes', 'system-pods', 'flux-controllers', 'flux-sync', 'flux-deploy-key', 'helm-operator-crds', 'helm-releases', 'helmreleases', 'kube-proxy', 'pod-security', 'alertmanager-config', 'prometheus-rules', 'service-monitors', 'dashboards', 'canaries', 'canary-rules', 'deployments', 'pods', 'deprecated-apis'])
+    expect(lines.map((l) => l.split(/\s+/)[1])).toEqual(['access', 'eks', 'nodes', 'system-pods', 'flux-controllers', 'flux-sync', 'flux-deploy-key', 'helm-operator-crds', 'helm-releases', 'helmreleases', 'kube-proxy', 'pod-security', 'alertmanager-config', 'prometheus-rules', 'service-monitors', 'dashboards', 'canaries', 'canary-rules', 'deployments', 'pods', 'deprecated-apis', 'eks-addons'])
     expect(text.stdout).toMatch(/^✔ access\s+context "elife-local", API server https:\/\/127\.0\.0\.1:\d+ runs Kubernetes v1\.\d+\.\d+/m)
     expect(text.stderr).toMatch(/\d+ ok, \d+ warn, \d+ fail, \d+ skipped/)
     const json = await doctor([])
@@ -94,7 +94,9 @@ describe('doctor', () => {
     expect(json.check('kube-proxy').status).toBe('fail')
     expect(json.check('alertmanager-config').status).toBe('ok')
     expect(json.check('access').status).toBe('ok')
-    expect(json.json.checks).toHaveLength(20)
+    // no EKS cluster named by the local kubeconfig (client certificates): the AWS side is skipped, not failed
+    expect(json.check('eks')).toMatchObject({status: 'skipped', message: expect.stringContaining('no EKS cluster named')})
+    expect(json.json.checks).toHaveLength(22)
   })
 
   it('kube-proxy at its EKS default (metricsBindAddress 127.0.0.1) fails, and says to run kube-proxy fix', async () => {
@@ -391,6 +393,6 @@ describe('doctor', () => {
   it('--only with a check that does not exist: one line, exit 2', async () => {
     const result = await cli(['doctor', '--only', 'helm-relases'])
     expect(result.exitCode).toBe(2)
-    expect(result.stderr.trim()).toMatch(/^error: --only names no check "helm-relases"; the checks are: access, nodes, /)
+    expect(result.stderr.trim()).toMatch(/^error: --only names no check "helm-relases"; the checks are: access, eks, nodes, /)
   })
 })

@@ -22,6 +22,13 @@ export interface ClusterEdit {
   certificateAuthorityData?: string
 }
 
+export interface EksCatalog {
+  addonVersions?: Array<{addonName: string; type?: string; addonVersions: Array<{addonVersion: string; compatibilities: Array<{clusterVersion: string; defaultVersion: boolean}>}>}>
+  clusterVersions?: Array<Record<string, unknown> & {clusterVersion: string}>
+  /** Managed add-ons per cluster name: {"elife-prod": {"coredns": {"addonVersion": "v1.12.1-eksbuild.1", "status": "ACTIVE"}}}. */
+  addons?: Record<string, Record<string, Record<string, unknown>>>
+}
+
 /** One moto server (EKS and STS) on a loopback port, for one test file. */
 export interface Moto {
   url: string
@@ -29,6 +36,11 @@ export interface Moto {
   createCluster(name: string, region?: string): Promise<void>
   /** Edits moto's cluster model (status, endpoint, CA): see eks-moto-server.py. */
   editCluster(edit: ClusterEdit): Promise<void>
+  /**
+   * What DescribeAddonVersions, DescribeClusterVersions and DescribeAddon answer (moto serves none
+   * of them; eks-moto-server.py does, from this): EKS's JSON shapes, dates as epoch seconds.
+   */
+  setCatalog(catalog: EksCatalog): Promise<void>
   /** moto's /moto-api/reset-auth: after `allowed` more unauthenticated calls, check keys and IAM policies. */
   enforceAuth(allowed?: number): Promise<void>
   stop(): Promise<void>
@@ -74,6 +86,9 @@ export async function startMoto(): Promise<Moto> {
     },
     async editCluster(edit) {
       await post('/_elife-test/eks/cluster', JSON.stringify({region: 'us-east-1', ...edit}))
+    },
+    async setCatalog(catalog) {
+      await post('/_elife-test/eks/catalog', JSON.stringify(catalog))
     },
     async enforceAuth(allowed = 0) {
       await post('/moto-api/reset-auth', String(allowed))

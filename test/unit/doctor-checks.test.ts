@@ -1,8 +1,10 @@
+import {KubeConfig} from '@kubernetes/client-node'
 import {describe, expect, it} from 'vitest'
 
 import {isSelected} from '../../src/lib/doctor/alerting.js'
 import {type DoctorCheck, runChecks} from '../../src/lib/doctor/check.js'
 import {selectChecks} from '../../src/lib/doctor/doctor.js'
+import {compareAddonVersions, eksTarget, supportVerdict} from '../../src/lib/doctor/eks.js'
 import {helmReleaseProblem} from '../../src/lib/doctor/helm.js'
 import {ClusterReader, ForbiddenError} from '../../src/lib/doctor/reader.js'
 import {selectorMatches as matchesSelector} from '../../src/lib/rules/kube.js'
@@ -149,5 +151,65 @@ describe('deploymentProblem', async () => {
     expect(deploymentProblem(deployment({availableReplicas: 0, conditions: [{type: 'Available', status: 'False', lastTransitionTime: '2026-11-28T09:55:00Z'}]}), now, 600_000)).toBeUndefined()
     expect(deploymentProblem(deployment({availableReplicas: 0, conditions: [{type: 'Available', status: 'False', lastTransitionTime: '2026-11-28T09:30:00Z'}]}), now, 600_000)).toBe('0/2 for 30 min')
     expect(deploymentProblem({spec: {replicas: 0}, status: {}}, now, 600_000)).toBeUndefined()
+  })
+})
+
+describe('EKS target from the kubeconfig', () => {
+  const arn = 'arn:aws:eks:eu-west-2:512686554592:cluster/kubernetes-aws--flux-prod'
+  const kubeconfig = (exec: Record<string, unknown> | undefined, clusterName = arn): KubeConfig => {
+    const kc = new KubeConfig()
+    kc.loadFromOptions({
+      clusters: [{name: clusterName, server: 'https://example.eks.amazonaws.com'}],
+      users: [{name: 'u', ...(exec ? {exec} : {token: 'x'})}],
+      contexts: [{name: 'c', cluster: clusterName, user: 'u'}],
+      currentContext: 'c',
+    })
+    return kc
+  }
+
+  it('reads the cluster, region and role elife-k8s kubeconfig writes (token --cluster X --region R --role-arn A)', () => {
+    const kc = kubeconfig({command: 'elife-k8s', args: ['token', '--cluster', 'elife-prod', '--region', 'us-east-1', '--role-arn', 'arn:aws:iam::123456789012:role/admin'], env: [{name: 'AWS_PROFILE', value: 'elife'}]}, 'arn:aws:eks:us-east-1:123456789012:cluster/elife-prod')
+    expect(eksTarget(kc, {}, {})).toEqual({cluster: 'elife-prod', region: 'us-east-1', profile: 'elife', roleArn: 'arn:aws:iam::123456789012:role/admin', source: 'the kubeconfig\'s exec credential plugin'})
+  })
+
+  it('reads aws eks update-kubeconfig\'s exec args (--region R eks get-token --cluster-name X) and aws-iam-authenticator\'s (-i X)', () => {
+    expect(eksTarget(kubeconfig({command: 'aws', args: ['--region', 'eu-west-2', 'eks', 'get-token', '--cluster-name', 'kubernetes-aws--flux-prod', '--output', 'json']}), {}, {AWS_REGION: 'us-east-1'})).toMatchObject({cluster: 'kubernetes-aws--flux-prod', region: 'eu-west-2'})
+    expect(eksTarget(kubeconfig({command: '/usr/local/bin/aws-iam-authenticator', args: ['token', '-i', 'old-cluster']}, 'old-cluster'), {}, {AWS_DEFAULT_REGION: 'us-west-2'})).toMatchObject({cluster: 'old-cluster', region: 'us-west-2'})
+    expect(eksTarget(kubeconfig({command: 'aws', args: ['eks', 'get-token', '--cluster-name=x']}, 'x'), {}, {})).toMatchObject({cluster: 'x', region: undefined})
+  })
+
+  it('falls back to the cluster entry\'s EKS ARN, and --eks-cluster/--region win over everything', () => {
+    expect(eksTarget(kubeconfig(undefined), {}, {AWS_REGION: 'us-east-1'})).toMatchObject({cluster: 'kubernetes-aws--flux-prod', region: 'eu-west-2', source: 'the kubeconfig\'s cluster ARN'})
+    expect(eksTarget(kubeconfig(undefined), {cluster: 'other', region: 'ap-south-1'}, {})).toEqual({cluster: 'other', region: 'ap-south-1', profile: undefined, roleArn: undefined, source: '--eks-cluster'})
+    // another cluster than the kubeconfig's: its role and region are not borrowed
+    expect(eksTarget(kubeconfig({command: 'elife-k8s', args: ['token', '--cluster', 'a', '--region', 'us-east-1', '--role-arn', 'arn:aws:iam::123456789012:role/r']}, 'a'), {cluster: 'b'}, {AWS_REGION: 'eu-west-1'})).toMatchObject({cluster: 'b', region: 'eu-west-1', roleArn: undefined})
+  })
+
+  it('names no cluster for a kubeconfig without EKS exec args or ARN (client certificates, a token)', () => {
+    expect(eksTarget(kubeconfig(undefined, 'elife-local'), {}, {AWS_REGION: 'us-east-1'})).toBeUndefined()
+    expect(eksTarget(kubeconfig({command: 'kubelogin', args: ['get-token', '--server-id', 'x']}, 'aks'), {}, {})).toBeUndefined()
+  })
+})
+
+describe('EKS support status and add-on versions', () => {
+  const day = 86_400_000
+  const at = (days: number) => new Date(now.getTime() + days * day)
+
+  it('says only what DescribeClusterVersions says: standard, near its end, extended, unsupported, unknown', () => {
+    expect(supportVerdict('1.35', {clusterVersion: '1.35', versionStatus: 'STANDARD_SUPPORT', endOfStandardSupportDate: at(400)}, 'EXTENDED', now)).toEqual({status: 'ok', text: `Kubernetes 1.35 is in standard support until ${at(400).toISOString().slice(0, 10)}`})
+    const near = supportVerdict('1.33', {clusterVersion: '1.33', versionStatus: 'STANDARD_SUPPORT', endOfStandardSupportDate: at(30)}, 'STANDARD', now)
+    expect(near).toEqual({status: 'warn', text: `standard support for Kubernetes 1.33 ends ${at(30).toISOString().slice(0, 10)} (in 30 days); then EKS upgrades the control plane itself (upgradePolicy STANDARD)`})
+    expect(supportVerdict('1.30', {clusterVersion: '1.30', versionStatus: 'EXTENDED_SUPPORT', endOfStandardSupportDate: at(-100), endOfExtendedSupportDate: at(265)}, 'EXTENDED', now)).toEqual({status: 'warn', text: `Kubernetes 1.30 is in extended support (billed extra) since ${at(-100).toISOString().slice(0, 10)}, until ${at(265).toISOString().slice(0, 10)}`})
+    expect(supportVerdict('1.24', {clusterVersion: '1.24', status: 'unsupported'}, undefined, now).status).toBe('fail')
+    expect(supportVerdict('1.35', undefined, undefined, now)).toEqual({status: 'ok', text: 'DescribeClusterVersions does not list 1.35: its support status is unknown'})
+    // no dates of our own: a STANDARD_SUPPORT version without an end date is simply in standard support
+    expect(supportVerdict('1.35', {clusterVersion: '1.35', versionStatus: 'STANDARD_SUPPORT'}, undefined, now)).toEqual({status: 'ok', text: 'Kubernetes 1.35 is in standard support'})
+  })
+
+  it('orders EKS add-on versions by version, then eksbuild', () => {
+    expect(compareAddonVersions('v1.34.1-eksbuild.2', 'v1.35.3-eksbuild.2')).toBeLessThan(0)
+    expect(compareAddonVersions('v1.12.3-eksbuild.1', 'v1.12.3-eksbuild.1')).toBe(0)
+    expect(compareAddonVersions('v1.20.4-eksbuild.10', 'v1.20.4-eksbuild.9')).toBeGreaterThan(0)
+    expect(compareAddonVersions('latest', 'v1.20.4-eksbuild.9')).toBeUndefined()
   })
 })

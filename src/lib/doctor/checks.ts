@@ -3,6 +3,7 @@ import {alertmanagerConfig, dashboards, prometheusRules, serviceMonitors} from '
 import {helmOperatorCrds, kubeProxy, podSecurity} from './bootstrap.js'
 import type {DoctorCheck} from './check.js'
 import {canaryRules, canaryStatus} from './delivery.js'
+import {eksAddons, eksControlPlane} from './eks.js'
 import {fluxControllers, fluxDeployKey, fluxSync} from './flux.js'
 import {deprecatedApis, helmReleaseObjects, helmReleases} from './helm.js'
 import {deployments, nodes, systemPods, workloadPods} from './workloads.js'
@@ -10,6 +11,7 @@ import {deployments, nodes, systemPods, workloadPods} from './workloads.js'
 /** Every check, in the order they are shown: access, then the runbook's sections. */
 export const doctorChecks: readonly DoctorCheck[] = [
   access,
+  eksControlPlane,
   nodes,
   systemPods,
   fluxControllers,
@@ -29,4 +31,5 @@ export const doctorChecks: readonly DoctorCheck[] = [
   deployments,
   workloadPods,
   deprecatedApis,
+  eksAddons,
 ]

@@ -44,7 +44,12 @@ export async function runDoctor(access: () => KubeAccess, input: DoctorInput, ho
     throw toCliError(error, {verb: 'reach the cluster', target: '(GET /version)', server: kube.server, context: kube.context})
   }
   const options: DoctorOptions = {...input, now: new Date()}
-  const results = await runChecks(checks, {reader, api: kube.api}, options, {timeoutMs: input.checkTimeoutMs, onDone: hooks.onDone})
+  let results: CheckResult[]
+  try {
+    results = await runChecks(checks, {reader, api: kube.api}, options, {timeoutMs: input.checkTimeoutMs, onDone: hooks.onDone})
+  } finally {
+    reader.dispose()
+  }
   const summary: Record<CheckStatus, number> = {ok: 0, warn: 0, fail: 0, skipped: 0}
   for (const result of results) summary[result.status]++
   return {context: kube.context, server: kube.server, checks: results, summary}

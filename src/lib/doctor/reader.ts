@@ -59,6 +59,8 @@ function describe(resource: Resource): string {
  */
 export class ClusterReader {
   private readonly cache = new Map<string, Promise<unknown>>()
+  private readonly disposers: Array<() => void> = []
+  private disposed = false
 
   constructor(readonly kc: KubeConfig) {}
 
@@ -115,6 +117,18 @@ export class ClusterReader {
   /** A value computed once per doctor run however many checks ask for it (e.g. the HelmRelease index). */
   shared<T>(key: string, load: () => Promise<T>): Promise<T> {
     return this.memo(`shared ${key}`, load)
+  }
+
+  /** Something a check opened for the run (an AWS client), closed when the run ends. */
+  onDispose(dispose: () => void): void {
+    // A check that timed out may open it after the run ended: closed at once then.
+    if (this.disposed) dispose()
+    else this.disposers.push(dispose)
+  }
+
+  dispose(): void {
+    this.disposed = true
+    for (const dispose of this.disposers.splice(0)) dispose()
   }
 
   private memo<T>(key: string, load: () => Promise<T>): Promise<T> {

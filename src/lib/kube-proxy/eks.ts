@@ -5,10 +5,10 @@ export type EksKubeProxyInfo =
   | {skipped: true; reason: string}
   | {skipped: false; cluster: string; clusterVersion: string; recommendedVersion?: string; managedAddon: boolean; addonVersion?: string}
 
-/** The default kube-proxy add-on version DescribeAddonVersions lists for a cluster minor. */
-export function defaultAddonVersion(output: Pick<DescribeAddonVersionsCommandOutput, 'addons'>, clusterVersion: string): string | undefined {
+/** The default version of an add-on (kube-proxy unless named) DescribeAddonVersions lists for a cluster minor. */
+export function defaultAddonVersion(output: Pick<DescribeAddonVersionsCommandOutput, 'addons'>, clusterVersion: string, addonName = 'kube-proxy'): string | undefined {
   for (const addon of output.addons ?? []) {
-    if (addon.addonName !== 'kube-proxy') continue
+    if (addon.addonName !== addonName) continue
     for (const version of addon.addonVersions ?? []) {
       if (version.compatibilities?.some((c) => c.clusterVersion === clusterVersion && c.defaultVersion)) return version.addonVersion
     }
