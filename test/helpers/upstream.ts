@@ -9,6 +9,8 @@ import {promisify} from 'node:util'
 export const upstreamModules = {
   flagger: {module: 'github.com/fluxcd/flagger', version: 'v1.36.1'},
   prometheusOperator: {module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0'},
+  // Flux v2's Kustomization (the version lint's schemas use: scripts/lint-schemas.ts).
+  kustomizeController: {module: 'github.com/fluxcd/kustomize-controller', version: 'v1.7.3'},
 } as const
 
 const dirs = new Map<string, Promise<string>>()
@@ -33,4 +35,9 @@ export async function upstreamCrdFiles(): Promise<{flagger: string; prometheus: 
   const crdDir = path.join(await moduleDir('prometheusOperator'), 'example/prometheus-operator-crd')
   const prometheus = ['prometheuses', 'prometheusrules', 'servicemonitors'].map((kind) => path.join(crdDir, `monitoring.coreos.com_${kind}.yaml`))
   return {flagger, prometheus}
+}
+
+/** Flux v2's Kustomization CRD from kustomize-controller (status.history, the real schema). */
+export async function upstreamKustomizationCrd(): Promise<string> {
+  return path.join(await moduleDir('kustomizeController'), 'config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml')
 }

@@ -5,6 +5,7 @@ import {isSelected} from '../../src/lib/doctor/alerting.js'
 import {type DoctorCheck, runChecks} from '../../src/lib/doctor/check.js'
 import {selectChecks} from '../../src/lib/doctor/doctor.js'
 import {compareAddonVersions, eksTarget, supportVerdict} from '../../src/lib/doctor/eks.js'
+import {formatAge, kustomizationSyncTime, lastSuccessfulApply, staleAfterMs} from '../../src/lib/doctor/flux-time.js'
 import {helmReleaseProblem} from '../../src/lib/doctor/helm.js'
 import {ClusterReader, ForbiddenError} from '../../src/lib/doctor/reader.js'
 import {selectorMatches as matchesSelector} from '../../src/lib/rules/kube.js'
@@ -211,5 +212,31 @@ describe('EKS support status and add-on versions', () => {
     expect(compareAddonVersions('v1.12.3-eksbuild.1', 'v1.12.3-eksbuild.1')).toBe(0)
     expect(compareAddonVersions('v1.20.4-eksbuild.10', 'v1.20.4-eksbuild.9')).toBeGreaterThan(0)
     expect(compareAddonVersions('latest', 'v1.20.4-eksbuild.9')).toBeUndefined()
+  })
+})
+
+describe('Flux v2 last apply times', () => {
+  const at = (minutesAgo: number) => new Date(now.getTime() - minutesAgo * 60_000).toISOString()
+  const kustomization = (history: Array<[string, number]> | undefined, interval = '10m') => ({
+    metadata: {namespace: 'flux-system', name: 'apps'},
+    spec: {interval},
+    status: {lastAppliedRevision: 'main@sha1:abc', conditions: [{type: 'Ready', status: 'True', lastTransitionTime: at(5000)}], ...(history ? {history: history.map(([status, m]) => ({lastReconciledStatus: status, lastReconciled: at(m)}))} : {})},
+  })
+
+  it('takes the newest successful snapshot of status.history, never Ready\'s lastTransitionTime', () => {
+    expect(lastSuccessfulApply(kustomization([['ReconciliationFailed', 1], ['ReconciliationSucceeded', 20], ['ReconciliationSucceeded', 90]]))?.toISOString()).toBe(at(20))
+    expect(lastSuccessfulApply(kustomization([['HealthCheckFailed', 1]]))).toBeUndefined()
+    expect(lastSuccessfulApply(kustomization(undefined))).toBeUndefined()
+  })
+
+  it('stale after --sync-stale-after, else 3 × spec.interval, at least 30m', () => {
+    expect(staleAfterMs(kustomization([], '10m'), undefined)).toEqual({ms: 30 * 60_000, why: '3 × its interval 10m'})
+    expect(staleAfterMs(kustomization([], '1m'), undefined)).toEqual({ms: 30 * 60_000, why: '30m'})
+    expect(staleAfterMs(kustomization([], '1h'), undefined)).toEqual({ms: 3 * 3_600_000, why: '3 × its interval 1h'})
+    expect(staleAfterMs(kustomization([], '1h'), 5 * 60_000)).toEqual({ms: 5 * 60_000, why: '--sync-stale-after 5m'})
+    expect(kustomizationSyncTime(kustomization([['ReconciliationSucceeded', 31]]), now, undefined).stale).toEqual({ageMs: 31 * 60_000, limit: '3 × its interval 10m'})
+    expect(kustomizationSyncTime(kustomization([['ReconciliationSucceeded', 29]]), now, undefined).stale).toBeUndefined()
+    expect(kustomizationSyncTime(kustomization(undefined), now, undefined)).toEqual({ref: 'Kustomization flux-system/apps', line: `Kustomization flux-system/apps: applied main@sha1:abc, no apply time recorded (no status.history); Ready condition last changed ${at(5000)}`})
+    expect([formatAge(125_000), formatAge(7_260_000), formatAge(42_000)]).toEqual(['2m', '2h1m', '42s'])
   })
 })

@@ -38,6 +38,8 @@ export interface DoctorOptions {
   systemNamespaces: readonly string[]
   /** The Kubernetes minor to check upgrade readiness against, e.g. "1.36". */
   targetVersion?: string
+  /** --sync-stale-after: a Kustomization not applied for longer warns (default: 3 × its interval, at least 30m). */
+  syncStaleAfterMs?: number
   /** --eks-cluster / --region: the EKS cluster to ask AWS about (default: from the kubeconfig). */
   eks?: {cluster?: string; region?: string}
   now: Date

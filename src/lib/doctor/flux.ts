@@ -4,6 +4,7 @@ import {CliError} from '../errors.js'
 import {detectGeneration, type DetectedGeneration} from '../flux/generation.js'
 import {fluxdPort, withFluxd} from '../flux/v1.js'
 import {listToolkitObjects} from '../flux/v2.js'
+import {formatAge, kustomizationSyncTime, sourceArtifactLine} from './flux-time.js'
 import {type CheckOutcome, type DoctorCheck, type DoctorContext, type DoctorOptions, listSome, ok, plural} from './check.js'
 import {core, conditionOf, type KubeObject} from './reader.js'
 
@@ -85,7 +86,9 @@ export const fluxSync: DoctorCheck = {
         }
       }
       if (pending.length > 0) return {status: 'warn', message: `fluxd has ${plural(pending.length, 'commit')} of ${config.remote.branch} not applied yet`, fix: 'elife-k8s flux sync (then `elife-k8s logs flux` if it does not catch up)'}
-      return ok(`fluxd is in sync with ${config.remote.url} (${config.remote.branch})`)
+      // fluxd's API has no time of the last sync (git-repo-config and sync?ref= give state and
+      // pending commits only); its log does (`elife-k8s logs flux`): not guessed here.
+      return ok(`fluxd is in sync with ${config.remote.url} (${config.remote.branch}); fluxd's API gives no time of its last sync (\`elife-k8s logs flux\` shows its sync loop)`)
     }
     const objects = (await listToolkitObjects(ctx.api(CustomObjectsApi), detected.served, undefined)).filter((o) => o.kind !== 'HelmRelease')
     const notReady = objects.filter((o) => o.ready !== 'True' && !o.suspended)
@@ -96,7 +99,30 @@ export const fluxSync: DoctorCheck = {
     }
     if (suspended.length > 0) return {status: 'warn', message: `${plural(suspended.length, 'object')} suspended: ${listSome(suspended.map((o) => `${o.kind} ${o.namespace}/${o.name}`))}`, fix: 'flux resume …'}
     const revisions = [...new Set(objects.map((o) => o.revision).filter((r): r is string => Boolean(r)))]
-    return ok(`${plural(objects.length, 'source and Kustomization', 'sources and Kustomizations')} Ready${revisions.length ? ` (at ${listSome(revisions, 2)})` : ''}`)
+    const ready = `${plural(objects.length, 'source and Kustomization', 'sources and Kustomizations')} Ready${revisions.length ? ` (at ${listSome(revisions, 2)})` : ''}`
+    // When each Kustomization last applied successfully: Ready stays True while a stopped
+    // kustomize-controller applies nothing, so the time is what tells.
+    const version = (kind: string) => detected.served.find((s) => s.kind === kind)?.version ?? 'v1'
+    const kustomizations = ((await ctx.reader.list({group: 'kustomize.toolkit.fluxcd.io', version: version('Kustomization'), plural: 'kustomizations'})) ?? []).filter((k) => !(k.spec as {suspend?: boolean} | undefined)?.suspend)
+    const sources = (await ctx.reader.list({group: 'source.toolkit.fluxcd.io', version: version('GitRepository'), plural: 'gitrepositories'})) ?? []
+    const times = kustomizations.map((k) => kustomizationSyncTime(k, options.now, options.syncStaleAfterMs))
+    const lines = [...times.map((t) => t.line), ...sources.map((g) => sourceArtifactLine({kind: 'GitRepository', ...g}, options.now))]
+    const stale = times.filter((t) => t.stale)
+    if (stale.length > 0) {
+      const line = (t: (typeof stale)[number]) => `${t.ref} last applied ${formatAge(t.stale!.ageMs)} ago (more than ${t.stale!.limit})`
+      return {
+        status: 'warn',
+        message: `${ready}, but ${plural(stale.length, 'Kustomization')} not applied for longer than expected: ${listSome(stale.map(line), 3)}`,
+        objects: lines,
+        fix: 'kustomize-controller may be stopped or stuck: kubectl -n flux-system logs deploy/kustomize-controller, then elife-k8s flux sync',
+      }
+    }
+    const timed = times.filter((t) => t.appliedAt).sort((a, b) => a.appliedAt!.getTime() - b.appliedAt!.getTime())
+    const when = timed.length > 0
+      ? `; last applied ${formatAge(options.now.getTime() - timed[0].appliedAt!.getTime())} ago${timed.length > 1 ? ` at the oldest (${timed[0].ref})` : ''}`
+      : times.length > 0 ? '; kustomize-controller records no apply times here (no status.history): not compared' : ''
+    const untimed = timed.length > 0 && timed.length < times.length ? `; ${plural(times.length - timed.length, 'Kustomization')} without status.history` : ''
+    return ok(`${ready}${when}${untimed}`, lines.length > 0 ? lines : undefined)
   },
 }
 
