@@ -14,7 +14,7 @@ export const kubeProxy: DoctorCheck = {
     const daemonSet = await ctx.reader.get({group: 'apps', version: 'v1', plural: 'daemonsets'}, 'kube-proxy', namespace)
     if (!daemonSet) return {status: 'skipped', message: 'no kube-proxy DaemonSet in kube-system (not an EKS-style cluster)'}
     const state = await readKubeProxyState({core: ctx.api(CoreV1Api), apps: ctx.api(AppsV1Api), version: ctx.api(VersionApi)}, namespace)
-    // EKS's recommended version needs AWS and --eks-cluster: the upgrade check's business.
+    // EKS's default kube-proxy version needs AWS and the cluster's name: the eks-addons check compares it.
     const findings = runKubeProxyChecks(state, {bindAddress: '0.0.0.0:10249'}).filter((f) => f.status !== 'skipped')
     const failed = findings.filter((f) => f.status === 'failed')
     if (failed.length === 0) return ok(`kube-proxy: ${findings.map((f) => f.message).join('; ')}`.slice(0, 400))
