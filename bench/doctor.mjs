@@ -10,6 +10,7 @@
 // --keep: real helm writes one release's history, cloned through the API), and kept afterwards.
 import {execFileSync} from 'node:child_process'
 import {mkdirSync, writeFileSync} from 'node:fs'
+import {cpus, loadavg} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
@@ -50,6 +51,9 @@ kubectl get canaries -A >/dev/null 2>&1 || true
 helm list -A -a | awk 'NR > 1 {print $1, $2}' | while read -r name namespace; do helm get manifest "$name" -n "$namespace" >/dev/null; done
 `
 const nodeVersion = execFileSync(opts.node, ['--version']).toString().trim()
+// The machine's load beside the figures: on a shared machine they are only comparable at a like load.
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ')
+const loadBefore = load()
 const [ours, peer] = measureInterleaved(
   [
     // doctor exits 6 when a check fails (the seeded cluster has failed releases by design).
@@ -59,7 +63,9 @@ const [ours, peer] = measureInterleaved(
   {runs, env},
 )
 const c = compare(ours, peer)
-printComparison(`doctor (19 checks) vs the runbook's commands for the same answers, Node ${nodeVersion}, ${runs} runs each in turns`, c)
+const loadAfter = load()
+printComparison(`doctor (every check) vs the runbook's commands for the same answers, Node ${nodeVersion}, ${runs} runs each in turns`, c)
 console.log(`  elife-k8s doctor: ${Math.round(ours.wallMs)} ms (target <= 1500 ms): ${ours.wallMs <= 1500 ? 'met' : 'NOT met'}`)
+console.log(`  load average (1, 5, 15 min) on ${cpus().length} CPUs: ${loadBefore} before, ${loadAfter} after`)
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
-writeFileSync(path.join(root, 'bench/results/doctor.json'), JSON.stringify({node: nodeVersion, ...c, walls: {ours: ours.walls, peer: peer.walls}}, null, 2))
+writeFileSync(path.join(root, 'bench/results/doctor.json'), JSON.stringify({node: nodeVersion, loadavg: {cpus: cpus().length, before: loadBefore, after: loadAfter}, ...c, walls: {ours: ours.walls, peer: peer.walls}}, null, 2))
