@@ -3,18 +3,16 @@
 // CONTROLLER: it watches for the reconcile.fluxcd.io/requestedAt annotation the command sets and
 // then writes status.lastHandledReconcileAt (and a Ready condition) through the status
 // subresource, as source-controller/kustomize-controller/helm-controller do.
-import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {ApiextensionsV1Api, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
+import {clusterClients, kubeconfig, randomSuffix} from '../helpers/cluster.js'
 
 
-const kubeconfig = inject('kubeconfig')
-const suffix = Math.random().toString(36).slice(2, 8)
+const suffix = randomSuffix()
 const namespace = `flux-v2-${suffix}`
-const kc = new KubeConfig()
-let core: CoreV1Api
-let custom: CustomObjectsApi
-let extensions: ApiextensionsV1Api
+const {kc, core, custom} = clusterClients()
+const extensions = kc.makeApiClient(ApiextensionsV1Api)
 const createdCrds: string[] = []
 const publicKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBoK4kmxc8x1oVW0JqJbEYtFZDoZnJxXnKq3lJfR7s8p flux-system'
 
@@ -75,10 +73,6 @@ function playController(readyFor: (name: string) => {status: 'True' | 'False'; r
 }
 
 beforeAll(async () => {
-  kc.loadFromFile(kubeconfig)
-  core = kc.makeApiClient(CoreV1Api)
-  custom = kc.makeApiClient(CustomObjectsApi)
-  extensions = kc.makeApiClient(ApiextensionsV1Api)
   for (const k of kinds) {
     const name = `${k.plural}.${k.group}`
     try {
