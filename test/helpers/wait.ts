@@ -7,7 +7,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export async function waitFor<T>(
   what: string,
   fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
-  {timeoutMs = 60_000, intervalMs = 200}: {timeoutMs?: number; intervalMs?: number} = {},
+  {timeoutMs = 120_000, intervalMs = 200}: {timeoutMs?: number; intervalMs?: number} = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {

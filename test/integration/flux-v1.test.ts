@@ -12,6 +12,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type FluxdServer, type ForwardingNode, startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
 import {runCli} from '../helpers/cli.js'
 import {clusterClients, kubeconfig, randomSuffix} from '../helpers/cluster.js'
+import {waitFor} from '../helpers/wait.js'
 
 const suffix = randomSuffix()
 const namespace = `flux-v1-${suffix}`
@@ -48,18 +49,13 @@ async function fluxDeployment(ns: string, ready = true): Promise<void> {
     },
   })
   if (!ready) {
-    for (let i = 0; (await core.listNamespacedPod({namespace: ns, labelSelector: 'app=flux'})).items.length === 0; i++) {
-      if (i > 240) throw new Error(`no flux pod in ${ns}`)
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
+    await waitFor(`a flux pod in ${ns}`, async () => (await core.listNamespacedPod({namespace: ns, labelSelector: 'app=flux'})).items.length > 0)
     return
   }
-  for (let i = 0; ; i++) {
+  await waitFor(`the flux pod in ${ns} Ready`, async () => {
     const pods = await core.listNamespacedPod({namespace: ns, labelSelector: 'app=flux'})
-    if (pods.items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return
-    if (i > 240) throw new Error(`flux pod in ${ns} did not become Ready`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
+    return pods.items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+  })
 }
 
 beforeAll(async () => {

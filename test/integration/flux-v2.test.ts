@@ -7,6 +7,7 @@ import {ApiextensionsV1Api, PatchStrategy, setHeaderOptions} from '@kubernetes/c
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
 import {clusterClients, kubeconfig, randomSuffix} from '../helpers/cluster.js'
+import {waitFor} from '../helpers/wait.js'
 
 
 const suffix = randomSuffix()
@@ -25,12 +26,10 @@ const kinds = [
 const env = {KUBECONFIG: kubeconfig, FLUX_FORWARD_NAMESPACE: `no-flux-v1-${suffix}`}
 
 async function waitEstablished(name: string): Promise<void> {
-  for (let i = 0; ; i++) {
+  await waitFor(`${name} established`, async () => {
     const crd = await extensions.readCustomResourceDefinition({name})
-    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return
-    if (i > 200) throw new Error(`${name} not established`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+  })
 }
 
 /**

@@ -10,6 +10,7 @@ import {ExitCode} from '../../src/lib/errors.js'
 import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
 import {clusterClients, kubeconfig, kubectlBin as kubectl, randomSuffix, viewerKubeconfig} from '../helpers/cluster.js'
 import {pcapFixture, pcapFixturePath, readPcap} from '../helpers/pcap.js'
+import {waitFor} from '../helpers/wait.js'
 
 // The built CLI in its own process against the real local cluster. kwok plays the kubelets: its
 // exec runs the command on this machine, so upload mode really copies the (fake) tcpdump through
@@ -29,11 +30,10 @@ const work = mkdtempSync(path.join(tmpdir(), 'sniff-cluster-'))
 const uploadDir = path.join(work, 'container-tmp')
 
 async function waitRunning(ns: string, name: string): Promise<V1Pod> {
-  for (;;) {
+  return waitFor(`pod ${name} in ${ns} Running`, async () => {
     const pod = await core.readNamespacedPod({name, namespace: ns})
-    if (pod.status?.phase === 'Running') return pod
-    await new Promise((r) => setTimeout(r, 200))
-  }
+    return pod.status?.phase === 'Running' && pod
+  })
 }
 
 const sniffCli = (args: string[], kubeconfigPath = kubeconfig) => runCli(['sniff', '--kubeconfig', kubeconfigPath, ...args])

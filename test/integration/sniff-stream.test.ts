@@ -12,6 +12,7 @@ import {EPHEMERAL_SCRIPT} from '../../src/lib/sniff/specs.js'
 import {runTool} from '../helpers/cli.js'
 import {clusterClients, kubeconfig, kubectlBin as kubectl, randomSuffix} from '../helpers/cluster.js'
 import {pcapFixture, readPcap} from '../helpers/pcap.js'
+import {waitFor} from '../helpers/wait.js'
 import {type ExecServer, runLocally, startExecServer, type StreamRequest} from '../setup/exec-server.js'
 
 // Ephemeral mode end to end. The pod, the ephemeral container sniff adds and every status read go
@@ -52,11 +53,10 @@ async function createPod(name: string, containers: string[], labels: Record<stri
     namespace,
     body: {metadata: {name, labels, annotations}, spec: {containers: containers.map((c) => ({name: c, image: `registry.example/${c}:1`}))}},
   })
-  for (;;) {
+  return waitFor(`pod ${name} Running`, async () => {
     const pod = await core.readNamespacedPod({name, namespace})
-    if (pod.status?.phase === 'Running') return pod
-    await new Promise((r) => setTimeout(r, 200))
-  }
+    return pod.status?.phase === 'Running' && pod
+  })
 }
 
 async function setEphemeralState(pod: string, container: string, image: string, state: V1ContainerState): Promise<void> {
