@@ -78,7 +78,7 @@ export async function waitForFixtures(state, applied, {timeoutMs, log}) {
   const want = new Set(waitedOn.map((o) => key(o.kind, o.metadata.namespace, o.metadata.name)))
   const isExpectedPending = (pod) => expectedPending.some((w) => w.metadata.namespace === pod.metadata.namespace && pod.metadata.name.startsWith(`${w.metadata.name}-`))
 
-  let problems = []
+  let problems
   const deadline = Date.now() + timeoutMs
   let lastReport = 0
   for (;;) {

@@ -69,7 +69,7 @@ export async function withLock(stateDir, fn, timeoutMs = 60 * 60_000) {
         fs.rmSync(lock, {force: true})
         continue
       }
-      if (Date.now() > deadline) throw new Error(`another cluster harness (pid ${owner}) holds ${lock}`)
+      if (Date.now() > deadline) throw new Error(`another cluster harness (pid ${owner}) holds ${lock}`, {cause: err})
       if (!told) process.stderr.write(`[cluster] waiting for another cluster harness (pid ${owner}) working on ${stateDir}\n`)
       told = true
       await sleep(500)

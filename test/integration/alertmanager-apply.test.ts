@@ -3,18 +3,15 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Secret, Watch} from '@kubernetes/client-node'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {PatchStrategy, setHeaderOptions, type V1Secret, Watch} from '@kubernetes/client-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {repoRoot, runCli, type RunResult} from '../helpers/cli.js'
+import {clusterClients, kubeconfig, viewerKubeconfig} from '../helpers/cluster.js'
 
 // End to end against the real local cluster: the built CLI in its own process; the Secret is
 // read back through the API and watched while the CLI runs.
-const injected = inject as unknown as (key: string) => string | undefined
-const kubeconfig = injected('kubeconfig') || process.env.ELIFE_K8S_TEST_KUBECONFIG!
-const viewerKubeconfig = injected('viewerKubeconfig') || path.join(path.dirname(kubeconfig), 'kubeconfig-viewer')
-
 const suffix = randomBytes(4).toString('hex')
 const namespace = `am-test-${suffix}`
 const secretName = 'alertmanager-prometheus-operator'
@@ -28,9 +25,7 @@ const template = readFileSync(templateFile, 'utf8')
 const rendered = template.replace('${SLACK_WEBHOOK_URL}', slackUrl).replace('${OPS_WEBHOOK_URL}', opsUrl)
 const oldConfig = 'route:\n  receiver: old\nreceivers:\n  - name: old\n    webhook_configs:\n      - url: https://old.example.org/hook\n'
 
-const kc = new KubeConfig()
-kc.loadFromFile(kubeconfig)
-const core = kc.makeApiClient(CoreV1Api)
+const {kc, core} = clusterClients()
 const tmp = mkdtempSync(path.join(tmpdir(), 'am-test-'))
 const valuesFile = path.join(tmp, 'alertmanager.env')
 writeFileSync(valuesFile, `# test values\nSLACK_WEBHOOK_URL=${slackUrl}\nOPS_WEBHOOK_URL="${opsUrl}"\n`)

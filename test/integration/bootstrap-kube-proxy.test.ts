@@ -1,16 +1,12 @@
 // The kube-proxy step of `elife-k8s bootstrap` (the kube-proxy fix library) acting for real, on a
 // copy of the fixture's EKS kube-proxy DaemonSet and kube-proxy-config ConfigMap in a namespace of
 // this test's own (--kube-proxy-namespace), so the shared kube-system is never changed.
-import path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {runCli} from '../helpers/cli.js'
+import {kubeconfig, kubectl as k, randomSuffix} from '../helpers/cluster.js'
 
-import {repoRoot, runCli, runTool} from '../helpers/cli.js'
-
-const kubeconfig = inject('kubeconfig')
-const kubectl = path.join(inject('binDir') || path.join(repoRoot, '.cluster/bin'), 'kubectl')
-const namespace = `bootstrap-kp-${Math.random().toString(36).slice(2, 8)}`
-const k = (args: string[], input?: string) => runTool(kubectl, ['--kubeconfig', kubeconfig, ...args], {input})
+const namespace = `bootstrap-kp-${randomSuffix()}`
 
 async function copyFromKubeSystem(kind: string, name: string): Promise<void> {
   const object = JSON.parse((await k(['get', kind, name, '-n', 'kube-system', '-o', 'json'])).stdout) as {metadata: Record<string, unknown>; status?: unknown}

@@ -11,17 +11,14 @@ import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {helmBin as helm, kubeconfig, kubectlBin as kubectl, clusterClients, randomSuffix} from '../helpers/cluster.js'
 import {startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
 
-const kubeconfig = inject('kubeconfig')
-const binDir = inject('binDir') || path.join(repoRoot, '.cluster/bin')
-const helm = path.join(binDir, 'helm')
-const kubectl = path.join(binDir, 'kubectl')
-const suffix = Math.random().toString(36).slice(2, 8)
+const suffix = randomSuffix()
 const group = `bootstrap-${suffix}.test.elifesciences.org`
 const crdName = `helmreleases.${group}`
 const gitUrl = 'git@github.com:elifesciences/elife-flux-cluster'
@@ -52,11 +49,7 @@ async function clusterState(namespace: string): Promise<string> {
   return `${objects.stdout}\ncrd@${crd.stdout}\nns@${ns.stdout}`
 }
 
-function core(): CoreV1Api {
-  const kc = new KubeConfig()
-  kc.loadFromFile(kubeconfig)
-  return kc.makeApiClient(CoreV1Api)
-}
+const core = () => clusterClients().core
 
 function newNamespace(): string {
   const name = `bootstrap-${suffix}-${namespaces.length}`

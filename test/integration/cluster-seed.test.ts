@@ -1,20 +1,16 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {CoreV1Api, KubeConfig} from '@kubernetes/client-node'
-import {describe, expect, inject, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {ALERTMANAGER_SECRET, RELEASES, seed, type SeedState} from '../../scripts/cluster/seed.mjs'
 import {runCli, runTool} from '../helpers/cli.js'
+import {clusterClients, helmBin, kubeconfig} from '../helpers/cluster.js'
 
 // The local cluster's seeded demo state (scripts/cluster/seed.mjs), made by the cluster's real
 // helm: what `helm list/history/unstick/debug` and `alertmanager apply` act on after `npm run
 // demo`. Read with real helm and kubectl, and with our CLI for the owners.
-const kubeconfig = inject('kubeconfig')
-const helmBin = path.join(inject('binDir'), 'helm')
-const kc = new KubeConfig()
-kc.loadFromFile(kubeconfig)
-const core = kc.makeApiClient(CoreV1Api)
+const {core} = clusterClients()
 
 interface HelmListEntry {
   name: string

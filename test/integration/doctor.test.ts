@@ -8,11 +8,13 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig} from '@kubernetes/client-node'
+import {AppsV1Api} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {decodeRelease, encodeRelease, recordName} from '../../src/lib/helm/release.js'
+import {clusterClients} from '../helpers/cluster.js'
 import {upstreamCrdFiles} from '../helpers/upstream.js'
+import {waitFor} from '../helpers/wait.js'
 import {type ForwardingNode, startFluxd, startForwardingNode, type FluxdServer} from '../setup/fluxd-server.js'
 import {cli as helmCli, createNamespace, deleteNamespace, helm, helmStatus, installHelmReleaseCrds, kubeconfig, kubectl, prepareCharts, viewerKubeconfig} from './helm-support.js'
 
@@ -28,9 +30,7 @@ interface DoctorJson {
   summary: Record<string, number>
 }
 
-const kc = new KubeConfig()
-let core: CoreV1Api
-let custom: CustomObjectsApi
+const {kc, core, custom} = clusterClients()
 let ns: string
 let chart: string
 
@@ -44,19 +44,7 @@ async function doctor(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{jso
   return {json, exitCode: result.exitCode, stderr: result.stderr, check: (id) => json.checks.find((c) => c.id === id)!}
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 240; i++) {
-    const value = await fn()
-    if (value !== undefined) return value
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
 beforeAll(async () => {
-  kc.loadFromFile(kubeconfig)
-  core = kc.makeApiClient(CoreV1Api)
-  custom = kc.makeApiClient(CustomObjectsApi)
   await installHelmReleaseCrds()
   const crds = await upstreamCrdFiles()
   for (const file of [crds.flagger, ...crds.prometheus]) {

@@ -5,6 +5,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
+import {oneErrorLine} from '../helpers/assert.js'
 import {runCli, runTool} from '../helpers/cli.js'
 import {type AwsSandbox, awsSandbox, fakeSecretAccessKey, type Moto, motoAccount, startMoto} from '../setup/moto.js'
 
@@ -63,10 +64,8 @@ async function expectRefusal(sandbox: AwsSandbox, args: string[], exitCode: numb
   const before = existsSync(sandbox.kubeconfig) ? readFileSync(sandbox.kubeconfig) : undefined
   const dirBefore = readdirSync(path.dirname(sandbox.kubeconfig)).sort()
   const run = await runCli(args, {env: sandbox.env})
-  const lines = run.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('► '))
-  expect(lines, run.stderr).toHaveLength(1)
-  expect(lines[0]).toMatch(/^error: /)
-  expect(lines[0]).toMatch(line)
+  const errorLine = oneErrorLine(run.stderr)
+  expect(errorLine).toMatch(line)
   expect(run.exitCode, run.stderr).toBe(exitCode)
   expect(run.stdout).toBe('')
   expect(run.stderr).not.toContain('k8s-aws-v1.')
@@ -75,7 +74,7 @@ async function expectRefusal(sandbox: AwsSandbox, args: string[], exitCode: numb
   if (before) expect(readFileSync(sandbox.kubeconfig).equals(before)).toBe(true)
   else expect(existsSync(sandbox.kubeconfig)).toBe(false)
   expect(readdirSync(path.dirname(sandbox.kubeconfig)).sort()).toEqual(dirBefore)
-  return lines[0]
+  return errorLine
 }
 
 const kubeconfigCmd = (...extra: string[]) => ['kubeconfig', '--cluster', clusterName, ...extra]

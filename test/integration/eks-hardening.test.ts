@@ -3,10 +3,11 @@ import {chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, 
 import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
-import {parse} from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
+import {oneErrorLine} from '../helpers/assert.js'
 import {childEnv, repoRoot, runCli} from '../helpers/cli.js'
+import {readKubeconfig} from '../helpers/kubeconfig.js'
 import {type AwsSandbox, awsSandbox, motoAccount, motoWithCluster} from '../setup/moto.js'
 
 // Hardening of `kubeconfig` (and of the cache directory), each case produced for real against
@@ -18,25 +19,6 @@ const kubeconfigCmd = (...extra: string[]) => ['kubeconfig', '--cluster', cluste
 const tokenCmd = (...extra: string[]) => ['token', '--cluster', clusterName, ...extra]
 
 const moto = motoWithCluster(clusterName)
-
-interface Kubeconfig {
-  contexts: Array<{name: string; context: {cluster: string; user: string}}>
-  users: Array<{name: string}>
-  clusters: Array<{name: string}>
-  'current-context': string
-}
-
-function readKubeconfig(file: string): Kubeconfig {
-  return parse(readFileSync(file, 'utf8')) as Kubeconfig
-}
-
-/** The one `error:` line of a refusal (progress lines aside), after checking it is the only line. */
-function oneErrorLine(stderr: string): string {
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('► '))
-  expect(lines, stderr).toHaveLength(1)
-  expect(lines[0]).toMatch(/^error: /)
-  return lines[0]
-}
 
 /** bin/run.js as a user starts it, with stderr watched while it runs. */
 function startCli(args: string[], env: NodeJS.ProcessEnv) {

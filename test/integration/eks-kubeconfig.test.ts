@@ -5,6 +5,7 @@ import {describe, expect, it} from 'vitest'
 import {parse} from 'yaml'
 
 import {repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {type Kubeconfig, readKubeconfig} from '../helpers/kubeconfig.js'
 import {type AwsSandbox, awsSandbox, fakeSecretAccessKey, motoAccount, motoWithCluster} from '../setup/moto.js'
 
 // `elife-k8s kubeconfig` against moto's EKS, compared entry by entry with what
@@ -15,19 +16,7 @@ const userRole = `arn:aws:iam::${motoAccount}:role/kubernetes-aws--flux-prod--Am
 const adminRole = `arn:aws:iam::${motoAccount}:role/Admin`
 const ourBin = path.join(repoRoot, 'bin', 'run.js')
 
-interface Kubeconfig {
-  clusters: Array<{name: string; cluster: Record<string, string>}>
-  users: Array<{name: string; user: {exec?: {apiVersion: string; args: string[]; command: string; env?: Array<{name: string; value: string}>}}}>
-  contexts: Array<{name: string; context: {cluster: string; user: string}}>
-  'current-context': string
-  [key: string]: unknown
-}
-
 const moto = motoWithCluster(clusterName)
-
-function readKubeconfig(file: string): Kubeconfig {
-  return parse(readFileSync(file, 'utf8')) as Kubeconfig
-}
 
 /** Runs aws-cli and elife-k8s with the same arguments, each writing its own file in the same sandbox. */
 async function bothWrite(sandbox: AwsSandbox, awsArgs: string[], ourArgs: string[], seed?: string) {

@@ -7,14 +7,14 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {AppsV1Api, CoreV1Api, KubeConfig} from '@kubernetes/client-node'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type FluxdServer, type ForwardingNode, startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
 import {runCli} from '../helpers/cli.js'
+import {clusterClients, kubeconfig, randomSuffix} from '../helpers/cluster.js'
+import {waitFor} from '../helpers/wait.js'
 
-const kubeconfig = inject('kubeconfig')
-const suffix = Math.random().toString(36).slice(2, 8)
+const suffix = randomSuffix()
 const namespace = `flux-v1-${suffix}`
 const unreadyNamespace = `flux-v1-bad-${suffix}`
 const headRevision = 'f3c1a8e9b2d4c6e8a0b1c2d3e4f5a6b7c8d9e0f1'
@@ -23,14 +23,13 @@ const gitUrl = 'git@github.com:elifesciences/elife-flux-cluster'
 let keyDir: string
 let fluxd: FluxdServer
 let node: ForwardingNode
-const kc = new KubeConfig()
-let core: CoreV1Api
+const {core, apps} = clusterClients()
 
 const env = () => ({KUBECONFIG: kubeconfig, FLUX_FORWARD_NAMESPACE: ''})
 
 async function fluxDeployment(ns: string, ready = true): Promise<void> {
   await core.createNamespace({body: {metadata: {name: ns}}})
-  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+  await apps.createNamespacedDeployment({
     namespace: ns,
     body: {
       metadata: {name: 'flux', labels: {app: 'flux', release: 'flux'}},
@@ -50,23 +49,16 @@ async function fluxDeployment(ns: string, ready = true): Promise<void> {
     },
   })
   if (!ready) {
-    for (let i = 0; (await core.listNamespacedPod({namespace: ns, labelSelector: 'app=flux'})).items.length === 0; i++) {
-      if (i > 240) throw new Error(`no flux pod in ${ns}`)
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
+    await waitFor(`a flux pod in ${ns}`, async () => (await core.listNamespacedPod({namespace: ns, labelSelector: 'app=flux'})).items.length > 0)
     return
   }
-  for (let i = 0; ; i++) {
+  await waitFor(`the flux pod in ${ns} Ready`, async () => {
     const pods = await core.listNamespacedPod({namespace: ns, labelSelector: 'app=flux'})
-    if (pods.items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) return
-    if (i > 240) throw new Error(`flux pod in ${ns} did not become Ready`)
-    await new Promise((resolve) => setTimeout(resolve, 250))
-  }
+    return pods.items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+  })
 }
 
 beforeAll(async () => {
-  kc.loadFromFile(kubeconfig)
-  core = kc.makeApiClient(CoreV1Api)
   keyDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-flux-key-'))
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'flux-git-deploy-test', '-f', path.join(keyDir, 'identity')])
   fluxd = await startFluxd({

@@ -3,18 +3,17 @@
 // CONTROLLER: it watches for the reconcile.fluxcd.io/requestedAt annotation the command sets and
 // then writes status.lastHandledReconcileAt (and a Ready condition) through the status
 // subresource, as source-controller/kustomize-controller/helm-controller do.
-import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {ApiextensionsV1Api, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCli} from '../helpers/cli.js'
+import {clusterClients, kubeconfig, randomSuffix} from '../helpers/cluster.js'
+import {waitFor} from '../helpers/wait.js'
 
 
-const kubeconfig = inject('kubeconfig')
-const suffix = Math.random().toString(36).slice(2, 8)
+const suffix = randomSuffix()
 const namespace = `flux-v2-${suffix}`
-const kc = new KubeConfig()
-let core: CoreV1Api
-let custom: CustomObjectsApi
-let extensions: ApiextensionsV1Api
+const {kc, core, custom} = clusterClients()
+const extensions = kc.makeApiClient(ApiextensionsV1Api)
 const createdCrds: string[] = []
 const publicKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBoK4kmxc8x1oVW0JqJbEYtFZDoZnJxXnKq3lJfR7s8p flux-system'
 
@@ -27,12 +26,10 @@ const kinds = [
 const env = {KUBECONFIG: kubeconfig, FLUX_FORWARD_NAMESPACE: `no-flux-v1-${suffix}`}
 
 async function waitEstablished(name: string): Promise<void> {
-  for (let i = 0; ; i++) {
+  await waitFor(`${name} established`, async () => {
     const crd = await extensions.readCustomResourceDefinition({name})
-    if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return
-    if (i > 200) throw new Error(`${name} not established`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+    return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
+  })
 }
 
 /**
@@ -75,10 +72,6 @@ function playController(readyFor: (name: string) => {status: 'True' | 'False'; r
 }
 
 beforeAll(async () => {
-  kc.loadFromFile(kubeconfig)
-  core = kc.makeApiClient(CoreV1Api)
-  custom = kc.makeApiClient(CustomObjectsApi)
-  extensions = kc.makeApiClient(ApiextensionsV1Api)
   for (const k of kinds) {
     const name = `${k.plural}.${k.group}`
     try {

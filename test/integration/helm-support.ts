@@ -3,19 +3,13 @@ import {cpSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {CoreV1Api, CustomObjectsApi, KubeConfig} from '@kubernetes/client-node'
-import {inject} from 'vitest'
-
 import {repoRoot, runCli, type RunResult, runTool} from '../helpers/cli.js'
+import {clusterClients as clients, helmBin, kubeconfig, kubectl, randomSuffix} from '../helpers/cluster.js'
 
 /** Shared set-up for the helm integration tests: real helm, real API server, local charts. */
 export {repoRoot}
 export type {RunResult}
-export const kubeconfig: string = inject('kubeconfig') ?? `${process.env.ELIFE_K8S_TEST_KUBECONFIG}`
-export const viewerKubeconfig: string = inject('viewerKubeconfig') ?? path.join(path.dirname(kubeconfig), 'kubeconfig-viewer')
-export const binDir: string = inject('binDir') ?? `${process.env.ELIFE_K8S_TEST_BIN}`
-export const helmBin = path.join(binDir, 'helm')
-export const kubectlBin = path.join(binDir, 'kubectl')
+export {binDir, clusterClients as clients, helmBin, kubeconfig, kubectl, kubectlBin, randomSuffix, viewerKubeconfig} from '../helpers/cluster.js'
 
 /** The built CLI in its own process, as a user runs it (stdin is not a terminal). */
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
@@ -28,16 +22,6 @@ export const helmEnv = {HELM_CACHE_HOME: path.join(helmHome, 'cache'), HELM_CONF
 
 export function helm(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   return runTool(helmBin, [...args, '--kubeconfig', kubeconfig], {env: {...helmEnv, ...env}})
-}
-
-export function kubectl(args: string[], input?: string): Promise<RunResult> {
-  return runTool(kubectlBin, ['--kubeconfig', kubeconfig, ...args], {input})
-}
-
-export function clients(): {core: CoreV1Api; custom: CustomObjectsApi; kc: KubeConfig} {
-  const kc = new KubeConfig()
-  kc.loadFromFile(kubeconfig)
-  return {kc, core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi)}
 }
 
 /** The test charts copied to a scratch directory, dependencies fetched (file://, offline). */
@@ -65,10 +49,6 @@ export async function installHelmReleaseCrds(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
   }
-}
-
-export function randomSuffix(): string {
-  return Math.random().toString(36).slice(2, 8)
 }
 
 export async function createNamespace(prefix: string): Promise<string> {

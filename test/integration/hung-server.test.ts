@@ -1,23 +1,21 @@
-import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import net, {type AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import YAML from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {runCli} from '../helpers/cli.js'
+import {writeKubeconfig} from '../helpers/kubeconfig.js'
+import {selfSignedCert} from '../helpers/tls.js'
 
 // Servers on loopback that accept a connection and then never answer: one never starts TLS, one
 // completes TLS (offering HTTP/1.1 only, or HTTP/2) and never answers a request. Before
 // --request-timeout existed, every command below waited forever (runCli's own limit would kill it).
 const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-hung-'))
-const keyFile = path.join(scratch, 'key.pem')
-const certFile = path.join(scratch, 'cert.pem')
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], {stdio: 'ignore'})
+const {keyFile, certFile} = selfSignedCert(scratch)
 
 interface Hung {
   url: string
@@ -60,16 +58,7 @@ afterAll(() => {
 })
 
 function kubeconfigFor(server: string): string {
-  const file = path.join(scratch, `kubeconfig-${new URL(server).port}`)
-  writeFileSync(file, YAML.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{name: 'hung', cluster: {server, 'insecure-skip-tls-verify': true}}],
-    users: [{name: 'user', user: {token: 'not-a-real-token'}}],
-    contexts: [{name: 'hung', context: {cluster: 'hung', user: 'user', namespace: 'default'}}],
-    'current-context': 'hung',
-  }), {mode: 0o600})
-  return file
+  return writeKubeconfig(path.join(scratch, `kubeconfig-${new URL(server).port}`), server, {name: 'hung'})
 }
 
 const env = (extra: NodeJS.ProcessEnv = {}) => ({HOME: scratch, KUBECONFIG: '', ...extra})

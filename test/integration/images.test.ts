@@ -2,16 +2,14 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {beforeAll, describe, expect, inject, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {runCli, runTool} from '../helpers/cli.js'
+import {kubeconfig, kubectlBin as kubectl, viewerKubeconfig} from '../helpers/cluster.js'
 
 // End to end against the real local cluster: the built CLI in its own process, compared with
 // what kubectl says about the same pods.
-const kubeconfig = inject('kubeconfig')
-const viewerKubeconfig = inject('viewerKubeconfig')
-const kubectl = path.join(inject('binDir'), 'kubectl')
 
 interface ContainerRow {
   namespace: string

@@ -1,24 +1,23 @@
-import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {type ChildProcess, spawn} from 'node:child_process'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import http2 from 'node:http2'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import YAML from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {childEnv, repoRoot} from '../helpers/cli.js'
+import {writeKubeconfig} from '../helpers/kubeconfig.js'
+import {selfSignedCert} from '../helpers/tls.js'
 
 // Ctrl-C at a confirmation prompt (in a real pseudo-terminal, through script(1)), SIGINT/SIGTERM
 // during a change, stdout's reader going away (`| head`), and --debug stack traces. The API
 // server is a stand-in on loopback that records every request and can hold a write until the test
 // has sent its signal.
 const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-interrupt-'))
-const keyFile = path.join(scratch, 'key.pem')
-const certFile = path.join(scratch, 'cert.pem')
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], {stdio: 'ignore'})
+const {keyFile, certFile} = selfSignedCert(scratch)
 const template = path.join(repoRoot, 'test/fixtures/alertmanager/good/01-minimal.yaml')
 
 interface Seen {
@@ -79,15 +78,7 @@ function answer(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): 
 beforeAll(async () => {
   server = http2.createSecureServer({key: readFileSync(keyFile), cert: readFileSync(certFile), allowHTTP1: true}, answer)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  kubeconfig = path.join(scratch, 'kubeconfig')
-  writeFileSync(kubeconfig, YAML.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{name: 'stand-in', cluster: {server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, 'insecure-skip-tls-verify': true}}],
-    users: [{name: 'user', user: {token: 'a-token'}}],
-    contexts: [{name: 'stand-in', context: {cluster: 'stand-in', user: 'user', namespace: 'default'}}],
-    'current-context': 'stand-in',
-  }), {mode: 0o600})
+  kubeconfig = writeKubeconfig(path.join(scratch, 'kubeconfig'), `https://127.0.0.1:${(server.address() as AddressInfo).port}`, {user: {token: 'a-token'}})
 })
 
 afterAll(() => {

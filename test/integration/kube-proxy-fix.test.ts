@@ -4,26 +4,16 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {AppsV1Api, CoreV1Api, KubeConfig, type V1ConfigMap, type V1DaemonSet, type V1Pod, Watch} from '@kubernetes/client-node'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {type AppsV1Api, type CoreV1Api, type KubeConfig, type V1ConfigMap, type V1DaemonSet, type V1Pod, Watch} from '@kubernetes/client-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse as parseYaml} from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {childEnv, repoRoot, runCli, runTool, type RunResult} from '../helpers/cli.js'
+import {binDir, clusterClients as clients, kubeconfig, viewerKubeconfig} from '../helpers/cluster.js'
 
 // End to end on the real local cluster: kube-controller-manager's DaemonSet controller and kwok's
 // fake kubelets replace the kube-proxy pods; the test watches them while the built CLI runs.
-const injected = inject as unknown as (key: string) => string | undefined
-const kubeconfig = injected('kubeconfig') || process.env.ELIFE_K8S_TEST_KUBECONFIG!
-const viewerKubeconfig = injected('viewerKubeconfig') || path.join(path.dirname(kubeconfig), 'kubeconfig-viewer')
-const binDir = injected('binDir') || process.env.ELIFE_K8S_TEST_BIN || path.join(path.dirname(kubeconfig), 'bin')
-
-function clients(file: string) {
-  const kc = new KubeConfig()
-  kc.loadFromFile(file)
-  return {kc, core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api)}
-}
-
 function fix(file: string, args: string[]): Promise<RunResult> {
   return runCli(['kube-proxy', 'fix', '--kubeconfig', file, ...args], {timeoutMs: 300_000})
 }

@@ -1,15 +1,15 @@
-import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import http2 from 'node:http2'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import YAML from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {runCli} from '../helpers/cli.js'
+import {writeKubeconfig} from '../helpers/kubeconfig.js'
+import {selfSignedCert} from '../helpers/tls.js'
 
 // An API server stand-in on loopback that answers each request as the test scripts it: refuse the
 // HTTP/2 stream (NGHTTP2_REFUSED_STREAM, as an API server shedding load or rejecting a token
@@ -17,9 +17,7 @@ import {runCli} from '../helpers/cli.js'
 // 400, or an empty list. The CLI must retry reads (bounded) and map what remains to the
 // documented exit codes, over HTTP/2, HTTP/1.1 and client-node's typed calls.
 const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-retry-'))
-const keyFile = path.join(scratch, 'key.pem')
-const certFile = path.join(scratch, 'cert.pem')
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost'], {stdio: 'ignore'})
+const {keyFile, certFile} = selfSignedCert(scratch)
 
 type Answer = 'refuse' | 'reset' | '429' | '401' | '400' | 'ok'
 
@@ -63,15 +61,7 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
-  kubeconfig = path.join(scratch, 'kubeconfig')
-  writeFileSync(kubeconfig, YAML.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{name: 'stand-in', cluster: {server: url, 'insecure-skip-tls-verify': true}}],
-    users: [{name: 'user', user: {token: 'rejected-token-value'}}],
-    contexts: [{name: 'stand-in', context: {cluster: 'stand-in', user: 'user', namespace: 'default'}}],
-    'current-context': 'stand-in',
-  }), {mode: 0o600})
+  kubeconfig = writeKubeconfig(path.join(scratch, 'kubeconfig'), url, {user: {token: 'rejected-token-value'}})
 })
 
 afterAll(() => server?.close())

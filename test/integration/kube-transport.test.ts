@@ -11,6 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import YAML from 'yaml'
 
 import {cli, clients, kubeconfig} from './helm-support.js'
+import {writeKubeconfig} from '../helpers/kubeconfig.js'
 import {waitForNoTerminatingNamespaces} from '../helpers/namespaces.js'
 
 // How list commands reach the API server (src/lib/kube/raw.ts): one HTTP/2 connection by default,
@@ -65,16 +66,8 @@ function startRelay(kind: 'h2' | 'h1-only'): Promise<Relay> {
 }
 
 function kubeconfigFor(server: string, user: Record<string, unknown>, name: string, proxyUrl?: string): string {
-  const file = path.join(scratch, name)
-  writeFileSync(file, YAML.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{name: 'relay', cluster: {server, 'certificate-authority-data': ca.toString('base64'), ...(proxyUrl ? {'proxy-url': proxyUrl} : {})}}],
-    users: [{name: 'user', user}],
-    contexts: [{name: 'relay', context: {cluster: 'relay', user: 'user', namespace: 'default'}}],
-    'current-context': 'relay',
-  }), {mode: 0o600})
-  return file
+  const cluster = {'certificate-authority-data': ca.toString('base64'), ...(proxyUrl ? {'proxy-url': proxyUrl} : {})}
+  return writeKubeconfig(path.join(scratch, name), server, {name: 'relay', user, cluster})
 }
 
 let h2Relay: Relay

@@ -4,40 +4,24 @@
 import {spawn} from 'node:child_process'
 import path from 'node:path'
 
-import {AppsV1Api, CoreV1Api, KubeConfig} from '@kubernetes/client-node'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {clusterClients, kubeconfig, kubectlBin as kubectl, randomSuffix} from '../helpers/cluster.js'
+import {waitFor} from '../helpers/wait.js'
 
-const kubeconfig = inject('kubeconfig')
-const kubectl = path.join(inject('binDir') || path.join(repoRoot, '.cluster/bin'), 'kubectl')
-const suffix = Math.random().toString(36).slice(2, 8)
+const suffix = randomSuffix()
 const namespace = `logs-${suffix}`
-const kc = new KubeConfig()
-let core: CoreV1Api
+const {core, apps} = clusterClients()
 const env = {KUBECONFIG: kubeconfig}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function runningPods(selector: string): Promise<string[]> {
   const pods = await core.listNamespacedPod({namespace, labelSelector: selector})
   return pods.items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).map((p) => p.metadata!.name!)
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  for (let i = 0; ; i++) {
-    const value = await fn()
-    if (value) return value
-    if (i > 600) throw new Error(`timed out waiting for ${what}`)
-    await sleep(100)
-  }
-}
-
 beforeAll(async () => {
-  kc.loadFromFile(kubeconfig)
-  core = kc.makeApiClient(CoreV1Api)
   await core.createNamespace({body: {metadata: {name: namespace}}})
-  const apps = kc.makeApiClient(AppsV1Api)
   const deployment = (name: string, app: string, containers: string[]) =>
     apps.createNamespacedDeployment({
       namespace,

@@ -3,12 +3,14 @@ import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {CoreV1Api, KubeConfig, Watch, type V1Pod} from '@kubernetes/client-node'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {Watch, type V1Pod} from '@kubernetes/client-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {clusterClients, kubeconfig, kubectlBin as kubectl, randomSuffix, viewerKubeconfig} from '../helpers/cluster.js'
 import {pcapFixture, pcapFixturePath, readPcap} from '../helpers/pcap.js'
+import {waitFor} from '../helpers/wait.js'
 
 // The built CLI in its own process against the real local cluster. kwok plays the kubelets: its
 // exec runs the command on this machine, so upload mode really copies the (fake) tcpdump through
@@ -16,28 +18,22 @@ import {pcapFixture, pcapFixturePath, readPcap} from '../helpers/pcap.js'
 // stdin (pkg/utils/exec: io.Copy into StdinPipe without Close), so here the remote stop relies on
 // sniff hanging up; tests kill what kwok leaves running (the real-sh stop logic is covered in
 // test/unit/sniff-specs.test.ts and test/integration/sniff-stream.test.ts).
-const kubeconfig = inject('kubeconfig')
-const viewerKubeconfig = inject('viewerKubeconfig')
-const kubectl = path.join(inject('binDir'), 'kubectl')
 const fixturePath = pcapFixturePath
 const fixture = pcapFixture
 const fixtureEnds = readPcap(fixture).ends
 
-const kc = new KubeConfig()
-kc.loadFromFile(kubeconfig)
-const core = kc.makeApiClient(CoreV1Api)
-const suffix = Math.random().toString(36).slice(2, 7)
+const {kc, core} = clusterClients()
+const suffix = randomSuffix(5)
 const namespace = `sniff-${suffix}`
 const restricted = `sniff-restricted-${suffix}`
 const work = mkdtempSync(path.join(tmpdir(), 'sniff-cluster-'))
 const uploadDir = path.join(work, 'container-tmp')
 
 async function waitRunning(ns: string, name: string): Promise<V1Pod> {
-  for (;;) {
+  return waitFor(`pod ${name} in ${ns} Running`, async () => {
     const pod = await core.readNamespacedPod({name, namespace: ns})
-    if (pod.status?.phase === 'Running') return pod
-    await new Promise((r) => setTimeout(r, 200))
-  }
+    return pod.status?.phase === 'Running' && pod
+  })
 }
 
 const sniffCli = (args: string[], kubeconfigPath = kubeconfig) => runCli(['sniff', '--kubeconfig', kubeconfigPath, ...args])

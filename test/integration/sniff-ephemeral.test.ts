@@ -4,10 +4,11 @@ import net from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {CoreV1Api, KubeConfig, type V1Pod} from '@kubernetes/client-node'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import type {V1Pod} from '@kubernetes/client-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {clusterClients, kubeconfig, kubectlBin as kubectl, randomSuffix} from '../helpers/cluster.js'
 import {readPcap} from '../helpers/pcap.js'
 
 // sniff's default mode end to end, the CLI in its own process against the local cluster, with
@@ -20,12 +21,8 @@ import {readPcap} from '../helpers/pcap.js'
 // on loopback, captured live by that tcpdump. What is not: there are no containers, so tcpdump
 // captures in this machine's network namespace, not a pod's (the filter keeps to this test's
 // port); it needs tcpdump and the right to capture (root or CAP_NET_RAW; .ci/run installs it).
-const kubeconfig = inject('kubeconfig')
-const kubectl = path.join(inject('binDir'), 'kubectl')
-const kc = new KubeConfig()
-kc.loadFromFile(kubeconfig)
-const core = kc.makeApiClient(CoreV1Api)
-const namespace = `sniff-eph-${Math.random().toString(36).slice(2, 7)}`
+const {core} = clusterClients()
+const namespace = `sniff-eph-${randomSuffix(5)}`
 const work = mkdtempSync(path.join(tmpdir(), 'sniff-ephemeral-'))
 
 /** A TCP echo server on loopback, and a client that keeps making short connections to it. */

@@ -2,15 +2,17 @@ import {chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sym
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1ContainerState, type V1Pod} from '@kubernetes/client-node'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {PatchStrategy, setHeaderOptions, type V1ContainerState, type V1Pod} from '@kubernetes/client-node'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {CliError, ExitCode} from '../../src/lib/errors.js'
 import {fileSink} from '../../src/lib/sniff/sink.js'
 import {sniff, type SniffDeps, type SniffOptions} from '../../src/lib/sniff/sniff.js'
 import {EPHEMERAL_SCRIPT} from '../../src/lib/sniff/specs.js'
 import {runTool} from '../helpers/cli.js'
+import {clusterClients, kubeconfig, kubectlBin as kubectl, randomSuffix} from '../helpers/cluster.js'
 import {pcapFixture, readPcap} from '../helpers/pcap.js'
+import {waitFor} from '../helpers/wait.js'
 import {type ExecServer, runLocally, startExecServer, type StreamRequest} from '../setup/exec-server.js'
 
 // Ephemeral mode end to end. The pod, the ephemeral container sniff adds and every status read go
@@ -22,15 +24,11 @@ import {type ExecServer, runLocally, startExecServer, type StreamRequest} from '
 // protocol (v5/v4.channel.k8s.io, channel-prefixed frames, status on channel 3) and runs, as a
 // local process, the very command the API server stored for the ephemeral container, with a fake
 // `tcpdump` on PATH that writes the fixture pcap.
-const kubeconfig = inject('kubeconfig')
-const kubectl = path.join(inject('binDir'), 'kubectl')
 const fixture = pcapFixture
 const fixtureEnds = readPcap(fixture).ends
 
-const kc = new KubeConfig()
-kc.loadFromFile(kubeconfig)
-const core = kc.makeApiClient(CoreV1Api)
-const suffix = Math.random().toString(36).slice(2, 7)
+const {core} = clusterClients()
+const suffix = randomSuffix(5)
 const namespace = `sniff-stream-${suffix}`
 const work = mkdtempSync(path.join(tmpdir(), 'sniff-stream-'))
 const bin = path.join(work, 'bin')
@@ -55,11 +53,10 @@ async function createPod(name: string, containers: string[], labels: Record<stri
     namespace,
     body: {metadata: {name, labels, annotations}, spec: {containers: containers.map((c) => ({name: c, image: `registry.example/${c}:1`}))}},
   })
-  for (;;) {
+  return waitFor(`pod ${name} Running`, async () => {
     const pod = await core.readNamespacedPod({name, namespace})
-    if (pod.status?.phase === 'Running') return pod
-    await new Promise((r) => setTimeout(r, 200))
-  }
+    return pod.status?.phase === 'Running' && pod
+  })
 }
 
 async function setEphemeralState(pod: string, container: string, image: string, state: V1ContainerState): Promise<void> {

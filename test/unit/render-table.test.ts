@@ -42,6 +42,7 @@ describe('renderTable', () => {
     const colored = new Chalk({level: 1})
     const text = renderTable([{name: 'x', n: 1}], [{...columns[0], color: (_r: unknown, c: typeof colored) => c.red}, columns[1]], colored)
     expect(text).toContain('\u001B[31mx\u001B[39m')
+    // eslint-disable-next-line no-control-regex
     expect(text.replace(/\u001B\[\d+m/g, '').split('\n')).toEqual(['NAME   COUNT', 'x          1'])
   })
 })
@@ -50,6 +51,7 @@ describe('terminal control characters from cluster data', () => {
   it('a table cell cannot reach the terminal with an escape sequence: ESC shows as ^[ (as kubectl), others in caret notation', () => {
     const rows = [{name: 'evil\u001B]0;pwned\u0007\u001B[2J', n: 1}, {name: 'bell\u0007del\u007Fcsi\u009B', n: 2}]
     const text = renderTable(rows, columns, plain)
+    // eslint-disable-next-line no-control-regex
     expect(text).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/)
     expect(text.split('\n')).toEqual([
       'NAME                    COUNT',
