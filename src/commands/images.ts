@@ -32,7 +32,7 @@ The default view has one row per image, with how many pods and containers run it
   public async run(): Promise<ImagesResult> {
     const input: ImagesInput = this.flags
     const result = await imagesAction.run(this.ctx, input)
-    renderImages(this.io, input, result)
+    await renderImages(this.io, input, result)
     return result
   }
 }

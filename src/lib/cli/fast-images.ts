@@ -15,7 +15,7 @@ export function run(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<void> {
         image: typeof flags.image === 'string' ? flags.image : undefined,
       }
       const result = await imagesAction.run({io}, input)
-      renderImages(io, input, result)
+      await renderImages(io, input, result)
       return result
     },
     flags,

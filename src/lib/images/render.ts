@@ -5,7 +5,7 @@ import type {ImagesInput, ImagesResult} from './action.js'
 import type {ContainerRow, ImageRow} from './rows.js'
 
 /** The table on stdout (rows only, so `| wc -l` counts them); what was counted, on stderr. */
-export function renderImages(io: CommandIO, input: ImagesInput, result: ImagesResult): void {
+export async function renderImages(io: CommandIO, input: ImagesInput, result: ImagesResult): Promise<void> {
   const {summary, scope} = result
   if (result.rows.length === 0) {
     io.say(`No pods${input.selector ? ` matching ${input.selector}` : ''}${input.image ? ` running an image like "${input.image}"` : ''} in ${scope}.`)
@@ -13,6 +13,9 @@ export function renderImages(io: CommandIO, input: ImagesInput, result: ImagesRe
   }
   if (result.view === 'pod') io.table(result.rows as ContainerRow[], podColumns(input.wide))
   else io.table(result.rows as ImageRow[], imageColumns)
+  await stdoutTaken()
+  // stdout's reader went away (`| head`): the command ends quietly with exit 141 (interrupt.ts).
+  if (process.stdout.destroyed) return
   io.say(
     `${plural(summary.images, 'distinct image')} in ${plural(summary.containers, 'container')} of ${plural(summary.pods, 'pod')} across ${plural(summary.namespaces, 'namespace')} (${scope})`,
   )
@@ -39,4 +42,15 @@ function podColumns(wide: boolean): ReadonlyArray<Column<ContainerRow>> {
     )
   }
   return columns
+}
+
+/**
+ * Resolves once stdout has taken what was written. When its reader went away (`| head`), the
+ * EPIPE is reported first and the command stops quietly (exit 141, src/lib/cli/interrupt.ts)
+ * without a summary about rows nobody reads.
+ */
+function stdoutTaken(): Promise<void> {
+  return new Promise((resolve) => {
+    process.stdout.write('', () => resolve())
+  })
 }
