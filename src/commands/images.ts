@@ -2,9 +2,10 @@ import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../base-command.js'
 import {imagesFlags, oclifOptions} from '../lib/cli/flags.js'
-import {type ImagesResult, runImages} from '../lib/images/command.js'
+import {imagesAction, type ImagesInput, type ImagesResult} from '../lib/images/action.js'
+import {renderImages} from '../lib/images/render.js'
 
-export type {ImagesResult} from '../lib/images/command.js'
+export type {ImagesResult} from '../lib/images/action.js'
 
 export default class Images extends BaseCommand<typeof Images> {
   static override summary = 'List the container images running on the cluster.'
@@ -29,6 +30,9 @@ The default view has one row per image, with how many pods and containers run it
   }
 
   public async run(): Promise<ImagesResult> {
-    return runImages(this.io, this.flags)
+    const input: ImagesInput = this.flags
+    const result = await imagesAction.run(this.ctx, input)
+    await renderImages(this.io, input, result)
+    return result
   }
 }

@@ -1,17 +1,11 @@
-import {CoreV1Api} from '@kubernetes/client-node'
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
-import {jsonLines, type LogLineSource} from '../lib/logs/json-lines.js'
-import {type Component, components, parseSince, streamComponentLogs} from '../lib/logs/logs.js'
+import {logsAction, type LogsResult} from '../lib/logs/action.js'
+import {type Component, components} from '../lib/logs/logs.js'
 
-export interface LogsResult {
-  component: Component
-  namespace: string
-  /** The pods read, in order (more than one when following across a restart). */
-  pods: string[]
-}
+export type {LogsResult} from '../lib/logs/action.js'
 
 export default class Logs extends BaseCommand<typeof Logs> {
   // Ctrl-C is how `logs -f` ends: it stops the stream itself (exit 0).
@@ -52,42 +46,15 @@ The pod is found by its chart's labels (app=helm-operator or app=flux, and relea
   // print at the end (a final object would break line-by-line readers).
   public async run(): Promise<LogsResult | undefined> {
     const {flags} = this
-    const component = this.args.component as Component
-    const sinceSeconds = flags.since ? parseSince(flags.since) : undefined
-    const namespace = this.namespace
-    const json = this.jsonEnabled()
-    let current: LogLineSource = {pod: '', container: ''}
-    const sink = json ? jsonLines(() => current, flags.timestamps) : undefined
-    sink?.pipe(process.stdout)
-    const abort = new AbortController()
-    const stop = () => abort.abort()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-    try {
-      const {pods} = await this.callApi({verb: 'read logs of', target: `${component} in ${namespace}`}, () =>
-        streamComponentLogs(this.kube.kc, this.kube.api(CoreV1Api), sink ?? process.stdout, {
-          namespace,
-          component,
-          release: flags.release,
-          container: flags.container,
-          follow: flags.follow,
-          sinceSeconds,
-          tailLines: flags.tail,
-          timestamps: flags.timestamps,
-          signal: abort.signal,
-          onPod: ({pod, container, replaced}) => {
-            current = {pod, container}
-            if (replaced) this.steps.warning(`pod ${replaced} went away; following the new pod ${pod} (container ${container}) from its start`)
-            else if (flags.follow) this.steps.action(`following pod ${pod} (container ${container}) in ${namespace}`)
-          },
-          onWaiting: (message) => this.steps.waiting(message),
-        }),
-      )
-      if (sink) await new Promise<void>((resolve) => sink.end(resolve))
-      return json ? undefined : {component, namespace, pods}
-    } finally {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-    }
+    return logsAction.run(this.ctx, {
+      component: this.args.component as Component,
+      namespace: this.namespace,
+      release: flags.release,
+      container: flags.container,
+      follow: flags.follow,
+      since: flags.since,
+      tail: flags.tail,
+      timestamps: flags.timestamps,
+    })
   }
 }

@@ -1,27 +1,15 @@
-import {CoreV1Api} from '@kubernetes/client-node'
-import {accessSync, constants, statSync} from 'node:fs'
-import {dirname, resolve} from 'node:path'
-
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
-import {CliError} from '../lib/errors.js'
+import {runAction} from '../lib/cli/action.js'
 import {durationFlag} from '../lib/duration.js'
-import {confirm} from '../lib/render/confirm.js'
 import {thousands} from '../lib/render/number.js'
-import {fileSink, findViewer, type PcapSink, stdoutSink, viewerSink} from '../lib/sniff/sink.js'
-import {sniff, type SniffResult} from '../lib/sniff/sniff.js'
+import {humanBytes, sniffAction, type SniffInput, stopOnSignals} from '../lib/sniff/action.js'
+import type {SniffResult} from '../lib/sniff/sniff.js'
 import {DEFAULT_IMAGE, type SniffMode} from '../lib/sniff/specs.js'
 
 export type {SniffResult} from '../lib/sniff/sniff.js'
-
-
-function humanBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
-}
 
 export default class Sniff extends BaseCommand<typeof Sniff> {
   // Ctrl-C stops the capture and cleans up (its own SIGINT/SIGTERM handler).
@@ -87,90 +75,33 @@ Default --image: ${DEFAULT_IMAGE} (has sh, tcpdump and nsenter).`
 
   public async run(): Promise<SniffResult> {
     const {flags, args} = this
-    const toStdout = flags.output === '-'
-    if (toStdout && this.jsonEnabled()) throw new CliError('usage', '-o - and --json both want stdout', {hint: 'write the capture to a file with -o FILE'})
-    if (toStdout && process.stdout.isTTY && !flags['dry-run']) {
-      throw new CliError('usage', 'refusing to write a binary pcap to a terminal (-o -)', {hint: 'pipe it (| tshark -r -) or use -o FILE'})
-    }
-    const openSink = this.planSink(flags.output, flags['dry-run'])
-    const controller = new AbortController()
-    let interrupts = 0
-    const onSignal = (signal: NodeJS.Signals) => {
-      interrupts++
-      if (interrupts === 1) {
-        this.steps.warning(`${signal}: stopping the capture and cleaning up (press Ctrl-C again to quit at once)`)
-        controller.abort()
-        return
-      }
-      this.steps.warning('quitting without cleaning up: a privileged helper pod may be left; find it with `kubectl get pods -A -l app.kubernetes.io/name=elife-k8s-sniff`')
-      process.exit(130)
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    let lastProgress = 0
+    const stop = stopOnSignals(this.io)
     try {
-      const result = await sniff(
-        {
-          namespace: this.namespace,
-          pod: args.pod,
-          container: flags.container,
-          mode: flags.mode as SniffMode,
-          image: flags.image,
-          capture: {interface: flags.interface, filter: flags.filter, count: flags.count},
-          durationMs: flags.duration ? durationFlag(flags.duration, '--duration') : undefined,
-          tcpdumpBinary: flags['tcpdump-binary'],
-          uploadDir: flags['upload-dir'],
-          helperNamespace: flags['helper-namespace'],
-          startTimeoutMs: durationFlag(flags['start-timeout'], '--start-timeout'),
-          dryRun: flags['dry-run'],
-        },
-        {
-          core: this.kube.api(CoreV1Api),
-          streamKc: this.kube.kc,
-          steps: this.steps,
-          confirm: (action) => confirm({yes: flags.yes, action}),
-          openSink,
-          signal: controller.signal,
-          server: this.kube.server,
-          context: this.kube.context,
-          onProgress: ({packets, bytes}) => {
-            const now = Date.now()
-            if (now - lastProgress < 200) return
-            lastProgress = now
-            this.steps.progress(`captured ${thousands(packets)} packets, ${humanBytes(bytes)}…`)
-          },
-        },
-      )
-      this.report(result, toStdout)
+      const input: SniffInput = {
+        namespace: this.namespace,
+        pod: args.pod,
+        container: flags.container,
+        mode: flags.mode as SniffMode,
+        image: flags.image,
+        capture: {interface: flags.interface, filter: flags.filter, count: flags.count},
+        durationMs: flags.duration ? durationFlag(flags.duration, '--duration') : undefined,
+        tcpdumpBinary: flags['tcpdump-binary'],
+        uploadDir: flags['upload-dir'],
+        helperNamespace: flags['helper-namespace'],
+        startTimeoutMs: durationFlag(flags['start-timeout'], '--start-timeout'),
+        output: flags.output,
+        signal: stop.signal,
+      }
+      const result = await runAction(this.ctx, sniffAction(), input, {dryRun: flags['dry-run'], yes: flags.yes})
+      this.report(result)
       return result
     } finally {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
+      stop.dispose()
     }
   }
 
-  /** Decides where the capture goes before anything changes, so a bad -o fails first. */
-  private planSink(output: string | undefined, dryRun: boolean): () => PcapSink {
-    if (output === '-') return () => stdoutSink()
-    if (output) {
-      const path = resolve(output)
-      try {
-        if (statSync(path, {throwIfNoEntry: false})?.isDirectory()) throw new Error('it is a directory')
-        accessSync(dirname(path), constants.W_OK)
-      } catch (error) {
-        throw new CliError('usage', `cannot write the capture to ${output}: ${error instanceof Error ? error.message : String(error)}`, {hint: 'pick a writable path for -o'})
-      }
-      return () => fileSink(path)
-    }
-    const viewer = findViewer()
-    if (!viewer && !dryRun) {
-      throw new CliError('usage', 'no -o given and neither wireshark nor tshark is installed', {hint: 'write to a file with -o capture.pcap, or to stdout with -o -'})
-    }
-    return () => viewerSink(viewer!)
-  }
-
-  private report(result: SniffResult, toStdout: boolean): void {
-    const say = (line: string) => (toStdout ? this.logToStderr(line) : this.log(line))
+  /** What was captured and what is true of the helper now: on stderr (stdout is for the pcap with -o -). */
+  private report(result: SniffResult): void {
     const helper = result.helper
     const helperLine =
       helper.kind === 'ephemeral-container'
@@ -179,11 +110,11 @@ Default --image: ${DEFAULT_IMAGE} (has sh, tcpdump and nsenter).`
           ? `helper pod "${helper.name}" in ${helper.namespace} on node ${helper.node}: ${helper.state}`
           : `tcpdump binary ${helper.name} in container "${result.container}": ${helper.state}`
     if (result.dryRun) {
-      say(`dry run: nothing changed; ${helperLine}`)
-      say(`it would run: ${result.command.map((a) => (/[\s"'$]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`)
+      this.io.say(helperLine)
+      this.io.say(`it would run: ${result.command.map((a) => (/[\s"'$]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`)
       return
     }
-    say(`${thousands(result.packets)} packets (${humanBytes(result.bytes)}) captured from container "${result.container}" of pod "${result.pod}" in ${result.namespace} into ${result.output}`)
-    say(helperLine)
+    this.io.say(`${thousands(result.packets)} packets (${humanBytes(result.bytes)}) captured from container "${result.container}" of pod "${result.pod}" in ${result.namespace} into ${result.output}`)
+    this.io.say(helperLine)
   }
 }

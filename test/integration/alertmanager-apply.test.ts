@@ -87,7 +87,10 @@ describe('alertmanager apply', () => {
   it('creates the secret when it is missing, from --values-file (dotenv)', async () => {
     const result = await cli(['-n', namespace, '--template', templateFile, '--values-file', valuesFile, '--yes'])
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.stdout).toContain(`secret "${secretName}" in ${namespace} now holds the new alertmanager.yaml`)
+    // stdout is the redacted diff (the data); the final line is on stderr, once
+    expect(result.stdout.split('\n')[0]).toBe(`new alertmanager.yaml in secret "${secretName}" (${namespace}), secret values redacted:`)
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^secret "${secretName}" in ${namespace} now holds the new alertmanager.yaml`))
+    expect(result.stderr.split('now holds the new')).toHaveLength(2)
     expect(config(await readSecret())).toBe(rendered)
     expect((await readSecret(`${secretName}-previous`))?.metadata?.annotations?.['alertmanager.elife-k8s.elifesciences.org/previous-state']).toBe('absent')
     // nothing earlier to restore: refused, nothing changed
@@ -117,7 +120,11 @@ describe('alertmanager apply', () => {
     expect(dry.stdout).toContain('secret values redacted')
     expect(dry.stdout).toContain('+   slack_api_url: https://hooks.slack.com/…redacted')
     expect(dry.stdout).toContain('-   - name: old')
-    expect(dry.stdout).toContain('dry run: would replace alertmanager.yaml')
+    // stdout is the redacted diff only; the plan is on stderr
+    expect(dry.stdout.split('\n')[0]).toBe(`changes to alertmanager.yaml in secret "${secretName}" (${namespace}), secret values redacted:`)
+    expect(dry.stdout.trimEnd().split('\n').slice(1).every((line) => /^[-+ @]/.test(line))).toBe(true)
+    expect(dry.stderr).toContain(`  - replace alertmanager.yaml in secret "${secretName}" in ${namespace}\n`)
+    expect(dry.stderr).toContain('dry run: nothing was changed')
     expect((await readSecret())?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion)
 
     // no terminal and no --yes: refused, nothing changed
@@ -140,7 +147,8 @@ describe('alertmanager apply', () => {
 
     // applying the same again changes nothing
     const again = await cli(['-n', namespace, '--template', templateFile, '--values-file', valuesFile, '--yes'])
-    expect(again.stdout).toContain('nothing to change')
+    expect(again.stdout).toBe('')
+    expect(again.stderr).toContain('already holds this alertmanager.yaml; nothing to change')
     expect((await readSecret())?.metadata?.resourceVersion).toBe(after?.metadata?.resourceVersion)
 
     const back = await watchSecrets(() => cli(['-n', namespace, '--rollback', '--yes']))
@@ -179,6 +187,17 @@ describe('alertmanager apply', () => {
       expect(result.stderr, name).not.toMatch(/\n\s+at /)
     }
     expect(runs.at(-4)!.stderr).toContain('✗ undefined receiver "missing" used in route')
+    // Under --json an invalid configuration is a failed check: exit 6 with the result saying what is wrong, not an {error}.
+    const json = await cli(['-n', namespace, '--template', badTemplate, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--yes', '--json'])
+    expect(json.exitCode, json.stderr).toBe(ExitCode.CHECK_FAILED)
+    const parsed = JSON.parse(json.stdout) as {error?: unknown; changed: boolean; problems: string[]; secret: string}
+    expect(parsed.error).toBeUndefined()
+    expect(parsed).toMatchObject({changed: false, secret: secretName})
+    expect(parsed.problems).toContain('undefined receiver "missing" used in route')
+    // Any other failure under --json is the {error} object.
+    const missing = await cli(['-n', `${namespace}-nope`, '--template', templateFile, '--values-file', valuesFile, '--yes', '--json'])
+    expect(missing.exitCode).toBe(ExitCode.NOT_FOUND)
+    expect(JSON.parse(missing.stdout)).toMatchObject({error: {kind: 'not-found', exitCode: ExitCode.NOT_FOUND}})
     expect((await readSecret())?.metadata?.resourceVersion).toBe(rv)
   })
 })

@@ -73,7 +73,7 @@ describe('EKS access end to end through elife-k8s token', () => {
 
     const images = await runCli(['images', '-A'], {env: sandbox.env})
     expect(images.exitCode, images.stderr).toBe(0)
-    expect(images.stdout).toMatch(/distinct images? in \d+ containers? of \d+ pods? across \d+ namespaces? \(all namespaces\)/)
+    expect(images.stderr).toMatch(/distinct images? in \d+ containers? of \d+ pods? across \d+ namespaces? \(all namespaces\)/)
     for (const stream of [images.stderr, written.stderr, namespaces.stderr, whoami.stderr]) {
       expect(stream).not.toContain('k8s-aws-v1.')
       expect(stream).not.toContain(fakeSecretAccessKey)

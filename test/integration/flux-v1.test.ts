@@ -9,7 +9,7 @@ import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type FluxdServer, type ForwardingNode, startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
+import {type FluxdOptions, type FluxdServer, type ForwardingNode, startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
 import {runCli} from '../helpers/cli.js'
 import {clusterClients, kubeconfig, randomSuffix} from '../helpers/cluster.js'
 import {waitFor} from '../helpers/wait.js'
@@ -22,6 +22,7 @@ const gitUrl = 'git@github.com:elifesciences/elife-flux-cluster'
 
 let keyDir: string
 let fluxd: FluxdServer
+let fluxdOptions: FluxdOptions
 let node: ForwardingNode
 const {core, apps} = clusterClients()
 
@@ -61,7 +62,7 @@ async function fluxDeployment(ns: string, ready = true): Promise<void> {
 beforeAll(async () => {
   keyDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-flux-key-'))
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'flux-git-deploy-test', '-f', path.join(keyDir, 'identity')])
-  fluxd = await startFluxd({
+  fluxd = await startFluxd(fluxdOptions = {
     privateKeyPath: path.join(keyDir, 'identity'),
     gitUrl,
     headRevision,
@@ -112,6 +113,9 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
     expect(one.stdout).toMatch(/WORKLOAD\s+CONTAINER\s+IMAGE\s+RELEASE\s+POLICY/)
     expect(one.stdout).toMatch(/stg:deployment\/journal\s+journal\s+elifesciences\/journal:9bd2f01\s+ready\s+locked/)
     expect(one.stdout).not.toContain('prod:')
+    // stdout is the table only; the count is on stderr
+    expect(one.stdout.trimEnd().split('\n')).toHaveLength(2)
+    expect(one.stderr).toBe(`1 workload managed by fluxd in ${namespace} in namespace stg\n`)
   })
 
   it('sync runs a sync job and waits until fluxd has applied the revision', async () => {
@@ -120,7 +124,8 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
     const dry = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace, '--dry-run'], {env: env()})
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(fluxd.requests.slice(asked)).toEqual([])
-    expect(dry.stdout.trim()).toMatch(new RegExp(`^dry run: would ask fluxd \\(pod flux-[a-z0-9-]+ in ${namespace}\\) to sync master of ${gitUrl} \\(its --git-url and --git-branch\\); nothing was asked$`))
+    expect(dry.stdout).toBe('')
+    expect(dry.stderr).toMatch(new RegExp(`^plan \\(dry run\\):\n  - ask fluxd \\(pod flux-[a-z0-9-]+ in ${namespace}\\) to sync master of ${gitUrl} \\(its --git-url and --git-branch\\)\ndry run: nothing was changed\n$`))
     const unconfirmed = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace], {env: env()})
     expect(unconfirmed.exitCode).toBe(8)
     expect(fluxd.requests.filter((r) => r.includes('update-manifests'))).toEqual([])
@@ -128,7 +133,8 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
     const start = fluxd.requests.length
     const result = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace, '--yes'], {env: env()})
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.stdout.trim()).toBe(`fluxd in ${namespace} has applied master at ${headRevision.slice(0, 12)} from ${gitUrl}`)
+    expect(result.stdout).toBe('')
+    expect(result.stderr.trim().split('\n').at(-1)).toBe(`fluxd in ${namespace} has applied master at ${headRevision.slice(0, 12)} from ${gitUrl}`)
     const seen = fluxd.requests.slice(start).map((r) => r.replace(/id=[\w-]+/, 'id=ID'))
     expect(seen).toEqual([
       'POST /api/flux/v9/git-repo-config',
@@ -139,6 +145,24 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
       `GET /api/flux/v6/sync?ref=${headRevision.slice(0, 12)}`,
       `GET /api/flux/v6/sync?ref=${headRevision.slice(0, 12)}`,
     ])
+  })
+
+  it('a sync fluxd cannot do is a failed check: exit 6 with one line, and under --json the result saying why', async () => {
+    fluxdOptions.repoStatus = 'unreachable'
+    try {
+      const plain = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace, '--yes'], {env: env()})
+      expect(plain.exitCode, plain.stderr).toBe(6)
+      expect(plain.stdout).toBe('')
+      expect(plain.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual([expect.stringContaining(`cannot sync: git repository ${gitUrl} is unreachable`)])
+      const json = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace, '--yes', '--json'], {env: env()})
+      expect(json.exitCode, json.stderr).toBe(6)
+      const parsed = JSON.parse(json.stdout) as {generation: string; dryRun: boolean; failed: string; error?: unknown}
+      expect(parsed).toMatchObject({generation: 'v1', dryRun: false})
+      expect(parsed.error).toBeUndefined()
+      expect(parsed.failed).toContain(`git repository ${gitUrl} is unreachable`)
+    } finally {
+      fluxdOptions.repoStatus = 'ready'
+    }
   })
 
   it('no flux pod, or none Ready: one line, exit 3', async () => {

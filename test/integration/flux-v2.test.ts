@@ -110,7 +110,15 @@ describe('flux (v2, reconcile annotations)', () => {
   it('sync annotates every GitRepository, Kustomization and HelmRelease and reports Ready once each is handled', async () => {
     const dry = await runCli(['flux', 'sync', '-n', namespace, '--dry-run'], {env})
     expect(dry.exitCode, dry.stderr).toBe(0)
-    expect(dry.stdout.trim()).toBe(`dry run: would set reconcile.fluxcd.io/requestedAt on 3 objects: GitRepository ${namespace}/flux-system, Kustomization ${namespace}/flux-system, HelmRelease ${namespace}/journal; nothing was changed`)
+    expect(dry.stdout).toBe('')
+    expect(dry.stderr).toBe(
+      [
+        'plan (dry run):',
+        ...[`GitRepository ${namespace}/flux-system`, `Kustomization ${namespace}/flux-system`, `HelmRelease ${namespace}/journal`].map((o) => `  - set reconcile.fluxcd.io/requestedAt on ${o}`),
+        'dry run: nothing was changed',
+        '',
+      ].join('\n'),
+    )
     const unconfirmed = await runCli(['flux', 'sync', '-n', namespace], {env})
     expect(unconfirmed.exitCode).toBe(8)
     const untouched = (await custom.getNamespacedCustomObject({group: kinds[0].group, version: kinds[0].version, namespace, plural: kinds[0].plural, name: 'flux-system'})) as {metadata: {annotations?: Record<string, string>}}
@@ -147,6 +155,16 @@ describe('flux (v2, reconcile annotations)', () => {
     expect(result.exitCode).toBe(6)
     expect(result.stderr).toContain(`✗ HelmRelease ${namespace}/journal reconciled: not Ready (UpgradeFailed: Helm upgrade failed: timed out waiting for the condition)`)
     expect(result.stderr).toMatch(new RegExp(`error: Flux v2 reconciled 3 objects; 1 not Ready: HelmRelease ${namespace}/journal;`))
+    // Under --json the failed check is still the result (exit 6), never an {error} envelope.
+    const stopAgain = playController((name) => (name === 'journal' ? {status: 'False', reason: 'UpgradeFailed', message: 'Helm upgrade failed'} : {status: 'True', reason: 'Succeeded', message: 'ok'}))
+    const json = await runCli(['flux', 'sync', '--generation', 'v2', '-n', namespace, '--yes', '--json'], {env})
+    await stopAgain()
+    expect(json.exitCode, json.stderr).toBe(6)
+    const parsed = JSON.parse(json.stdout) as {error?: unknown; generation: string; failed: string; v2: Array<{name: string; ready: string; handled: boolean}>}
+    expect(parsed.error).toBeUndefined()
+    expect(parsed.generation).toBe('v2')
+    expect(parsed.failed).toContain(`1 not Ready: HelmRelease ${namespace}/journal`)
+    expect(parsed.v2.find((r) => r.name === 'journal')).toMatchObject({handled: true, ready: 'False'})
   })
 
   it('workloads lists the objects with Ready and revision; identity prints the GitRepository secret\'s identity.pub', async () => {

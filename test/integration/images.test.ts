@@ -113,8 +113,10 @@ describe('elife-k8s images on the real local cluster', () => {
     const rows = await ourContainers(['-n', 'prod'])
     const images = [...new Set(rows.map((r) => r.image))].sort()
     const pods = new Set(rows.map((r) => `${r.namespace}/${r.pod}`))
-    expect(lines.at(-1)).toBe(`${images.length} distinct images in ${rows.length} containers of ${pods.size} pods across 1 namespace (namespace "prod")`)
-    const tableRows = lines.slice(1, -2).map((l) => l.split(/\s+/))
+    // stdout is the table only (`| wc -l` counts the header and the rows); the summary is on stderr, once.
+    expect(table.stdout.split('\n')).toHaveLength(images.length + 2)
+    expect(table.stderr).toBe(`${images.length} distinct images in ${rows.length} containers of ${pods.size} pods across 1 namespace (namespace "prod")\n`)
+    const tableRows = lines.slice(1).map((l) => l.split(/\s+/))
     expect(tableRows.map((cols) => cols[0])).toEqual(images)
     for (const [image, podCount, containerCount, namespaces] of tableRows) {
       const using = rows.filter((r) => r.image === image)
@@ -140,6 +142,13 @@ describe('elife-k8s images on the real local cluster', () => {
     expect(byImage.every((r) => r.image.includes(image))).toBe(true)
     const all = await ourContainers(['-A'])
     expect(byImage.length).toBe(all.filter((r) => r.image.includes(image)).length)
+  })
+
+  it('matching nothing prints no rows on stdout and says so on stderr', async () => {
+    const none = await runCli(['images', '-n', 'prod', '--image', 'no-such-image-anywhere', '--kubeconfig', kubeconfig])
+    expect(none.exitCode, none.stderr).toBe(0)
+    expect(none.stdout).toBe('')
+    expect(none.stderr).toBe('No pods running an image like "no-such-image-anywhere" in namespace "prod".\n')
   })
 })
 

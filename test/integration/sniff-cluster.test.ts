@@ -145,6 +145,24 @@ describe('sniff --dry-run: the API server accepts the debug container, nothing c
     expect(json).toMatchObject({dryRun: true, container: 'reviewer', mode: 'ephemeral', helper: {kind: 'ephemeral-container', state: 'would be added (the API server accepted it in a dry run)'}})
     expect(json.command.slice(-7)).toEqual(['-U', '-n', '-w', '-', '-i', 'any', 'port 53'])
     expect((await core.readNamespacedPod({name: pod.metadata!.name!, namespace})).spec?.ephemeralContainers ?? []).toHaveLength(0)
+    // Without --json: the plan (what would be added, what cannot be undone) and what it would run, all on stderr.
+    const plain = await sniffCli([pod.metadata!.name!, '-n', namespace, '--dry-run', '-f', 'port 53'])
+    expect(plain.exitCode, plain.stderr).toBe(0)
+    expect(plain.stdout).toBe('')
+    expect(plain.stderr).toContain(`plan (dry run):\n  - add debug container "elife-k8s-sniff-1" (image docker.io/nicolaka/netshoot:v0.13, tcpdump as root with NET_RAW/NET_ADMIN) to pod "${pod.metadata!.name!}" in ${namespace}, targeting container "reviewer"\n`)
+    expect(plain.stderr).toContain('dry run: nothing was changed')
+    expect(plain.stderr.trimEnd().split('\n').at(-1)).toMatch(/^it would run: sh -c /)
+    expect((await core.readNamespacedPod({name: pod.metadata!.name!, namespace})).spec?.ephemeralContainers ?? []).toHaveLength(0)
+  })
+
+  it('without --yes and with no terminal to ask on: refused (exit 8) after the plan, nothing added', async () => {
+    const pods = await core.listNamespacedPod({namespace, labelSelector: 'app=reviewer'})
+    const pod = pods.items[0]
+    const result = await sniffCli([pod.metadata!.name!, '-n', namespace, '-o', path.join(work, 'unconfirmed.pcap')])
+    expect(result.exitCode, result.stderr).toBe(ExitCode.ABORTED)
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: not confirmed: add debug container "elife-k8s-sniff-1" .*; rerun with --yes/)
+    expect((await core.readNamespacedPod({name: pod.metadata!.name!, namespace})).spec?.ephemeralContainers ?? []).toHaveLength(0)
+    expect(existsSync(path.join(work, 'unconfirmed.pcap'))).toBe(false)
   })
 })
 
@@ -193,13 +211,16 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
     const output = path.join(work, 'ctrl-c-capture.pcap')
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '-o', output, '--yes'], {stdio: ['ignore', 'pipe', 'pipe'], env: childEnv()})
     let stdout = ''
+    let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d))
+    child.stderr.on('data', (d: Buffer) => (stderr += d))
     const exit = new Promise<number | null>((resolve) => child.on('exit', resolve))
     while (!existsSync(output) || statSync(output).size < fixtureEnds[6]) await new Promise((r) => setTimeout(r, 100))
     child.kill('SIGINT')
     expect(await exit).toBe(0)
     expect(readFileSync(output).equals(fixture.subarray(0, fixtureEnds[6]))).toBe(true)
-    expect(stdout).toContain('7 packets')
+    expect(stdout).toBe('')
+    expect(stderr).toContain('7 packets')
     expect(readdirSync(uploadDir)).toEqual([])
     killLeftover('cut')
   })

@@ -6,8 +6,10 @@ import {PatchStrategy, setHeaderOptions, type V1ContainerState, type V1Pod} from
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {CliError, ExitCode} from '../../src/lib/errors.js'
-import {fileSink} from '../../src/lib/sniff/sink.js'
-import {sniff, type SniffDeps, type SniffOptions} from '../../src/lib/sniff/sniff.js'
+import {runAction} from '../../src/lib/cli/action.js'
+import {CommandIO} from '../../src/lib/cli/io.js'
+import {sniffAction, type SniffInput} from '../../src/lib/sniff/action.js'
+import type {SniffDeps, SniffResult} from '../../src/lib/sniff/sniff.js'
 import {EPHEMERAL_SCRIPT} from '../../src/lib/sniff/specs.js'
 import {runTool} from '../helpers/cli.js'
 import {clusterClients, kubeconfig, kubectlBin as kubectl, randomSuffix} from '../helpers/cluster.js'
@@ -93,22 +95,25 @@ function runStoredCommand(pathDir: string, systemPath = true) {
 
 let handler: (request: StreamRequest) => Promise<{exitCode: number} | {failure: string}> = async () => ({failure: 'no handler'})
 
-function options(pod: string, extra: Partial<SniffOptions> = {}): SniffOptions {
-  return {namespace, pod, mode: 'ephemeral', image: 'docker.io/nicolaka/netshoot:v0.13', capture: {interface: 'any'}, uploadDir: '/tmp', startTimeoutMs: 60_000, dryRun: false, ...extra}
+function options(pod: string, output: string, extra: Partial<SniffInput> = {}): SniffInput {
+  return {namespace, pod, mode: 'ephemeral', image: 'docker.io/nicolaka/netshoot:v0.13', capture: {interface: 'any'}, uploadDir: '/tmp', startTimeoutMs: 60_000, output, ...extra}
 }
 
-function deps(output: string, extra: Partial<SniffDeps> = {}): SniffDeps {
+/**
+ * The sniff action as the command runs it (plan with a server-side dry run, then execute, --yes),
+ * with attach going to the exec-protocol test server and the step lines silent.
+ */
+function sniff(input: SniffInput, extra: Partial<SniffDeps> = {}): Promise<SniffResult> {
   const quiet = () => {}
-  return {
-    core,
+  const io = new CommandIO({kubeconfig}, true)
+  const action = sniffAction({
     streamKc: server.kubeConfig(),
     steps: {action: quiet, success: quiet, waiting: quiet, warning: quiet, progress: quiet, done: quiet},
-    confirm: async () => {},
-    openSink: () => fileSink(output),
     pollIntervalMs: 200,
     stopGraceMs: 10_000,
     ...extra,
-  }
+  })
+  return runAction({io}, action, input, {dryRun: false, yes: true})
 }
 
 beforeAll(async () => {
@@ -135,7 +140,7 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
     handler = runStoredCommand(path.join(bin, 'full'))
     const output = path.join(work, 'full-capture.pcap')
     const [result, seen] = await Promise.all([
-      sniff(options(pod.metadata!.name!, {capture: {interface: 'any', filter: 'tcp port 80', count: 11}}), deps(output)),
+      sniff(options(pod.metadata!.name!, output, {capture: {interface: 'any', filter: 'tcp port 80', count: 11}})),
       kubeletReports('journal-a', {running: {startedAt: new Date()}}),
     ])
 
@@ -172,7 +177,7 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
     const output = path.join(work, 'cut-capture.pcap')
     const interrupt = new AbortController()
     const [result] = await Promise.all([
-      sniff(options('journal-b'), deps(output, {signal: interrupt.signal, onProgress: ({packets}) => packets === 5 && interrupt.abort()})),
+      sniff(options('journal-b', output), {signal: interrupt.signal, onProgress: ({packets}) => packets === 5 && interrupt.abort()}),
       kubeletReports('journal-b', {running: {startedAt: new Date()}}),
     ])
     expect(result).toMatchObject({packets: 5, stoppedBy: 'interrupted'})
@@ -188,7 +193,7 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
     handler = runStoredCommand(path.join(bin, 'none'), false)
     const output = path.join(work, 'none.pcap')
     const [outcome] = await Promise.all([
-      sniff(options('journal-c'), deps(output)).catch((error: unknown) => error),
+      sniff(options('journal-c', output)).catch((error: unknown) => error),
       kubeletReports('journal-c', {running: {startedAt: new Date()}}),
     ])
     expect(outcome).toBeInstanceOf(CliError)
@@ -200,7 +205,7 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
   it('image cannot be pulled (ErrImagePull reported in the pod status): one line naming the image, exit code 9', async () => {
     await createPod('journal-d', ['journal'], {app: 'journal'})
     const [outcome] = await Promise.all([
-      sniff(options('journal-d', {image: 'registry.example/no-such/tcpdump:0'}), deps(path.join(work, 'pull.pcap'))).catch((error: unknown) => error),
+      sniff(options('journal-d', path.join(work, 'pull.pcap'), {image: 'registry.example/no-such/tcpdump:0'})).catch((error: unknown) => error),
       kubeletReports('journal-d', {waiting: {reason: 'ErrImagePull', message: 'failed to pull and unpack image "registry.example/no-such/tcpdump:0": not found'}}),
     ])
     expect((outcome as CliError).exitCode).toBe(ExitCode.TOOL_FAILED)

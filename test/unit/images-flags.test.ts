@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {CliError} from '../../src/lib/errors.js'
-import {checkImagesFlags} from '../../src/lib/images/command.js'
+import {checkImagesFlags} from '../../src/lib/images/action.js'
 
 // Issue 14 item 20: --wide without --by pod was silently ignored.
 describe('images flags', () => {

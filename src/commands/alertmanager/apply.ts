@@ -1,33 +1,12 @@
-import {CoreV1Api} from '@kubernetes/client-node'
-
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../base-command.js'
-import {
-  type AlertmanagerChange,
-  configKey,
-  executeApply,
-  executeRollback,
-  planApply,
-  planRollback,
-  readConfig,
-} from '../../lib/alertmanager/secret.js'
-import {findPlaceholders, mergeValues, parseSetFlags, parseValuesFile, readInput, renderTemplate} from '../../lib/alertmanager/template.js'
-import {checkAlertmanagerConfig} from '../../lib/alertmanager/validate.js'
-import {CliError} from '../../lib/errors.js'
-import {confirm} from '../../lib/render/confirm.js'
+import {alertmanagerApplyAction, type AlertmanagerApplyResult, type AlertmanagerPlan} from '../../lib/alertmanager/action.js'
+import {configKey} from '../../lib/alertmanager/secret.js'
+import {runAction} from '../../lib/cli/action.js'
+import {plural} from '../../lib/render/number.js'
 
-export interface AlertmanagerApplyResult extends AlertmanagerChange {
-  /** apply: fill the template and replace the secret's config; rollback: restore the kept one. */
-  mode: 'apply' | 'rollback'
-  dryRun: boolean
-  /** Whether the cluster was changed by this run. */
-  changed: boolean
-  receivers: string[]
-  unusedReceivers: string[]
-  /** Which placeholders were filled, and from where (never their values). */
-  placeholders: Array<{name: string; from: string}>
-}
+export type {AlertmanagerApplyResult} from '../../lib/alertmanager/action.js'
 
 export default class AlertmanagerApply extends BaseCommand<typeof AlertmanagerApply> {
   static override summary = 'Fill the Alertmanager config template and replace its secret in place, keeping the previous content for --rollback.'
@@ -62,101 +41,25 @@ The rendered configuration is held in memory only, and secret values are never p
   }
 
   public async run(): Promise<AlertmanagerApplyResult> {
-    if (this.flags.rollback) return this.rollback()
-    if (!this.flags.template) {
-      throw new CliError('usage', 'missing --template', {hint: 'pass --template alertmanager-secret.yaml-template, or --rollback to restore the previous content'})
-    }
-    return this.apply(this.flags.template)
-  }
-
-  private async apply(templateFile: string): Promise<AlertmanagerApplyResult> {
     const {flags} = this
-    const templateText = readInput(templateFile, 'template')
-    const names = [...new Set(findPlaceholders(templateText, templateFile).map((use) => use.name))]
-    const valuesFile = flags['values-file'] ? parseValuesFile(readInput(flags['values-file'], 'values file'), flags['values-file']) : undefined
-    const values = mergeValues(parseSetFlags(flags.set), valuesFile?.values, process.env, names)
-    const rendered = renderTemplate(templateText, templateFile, values)
-    this.steps.success(`filled ${names.length} placeholder${names.length === 1 ? '' : 's'} in ${templateFile}${names.length > 0 ? ` (${names.map((n) => `${n} from ${describe(values.sources.get(n))}`).join(', ')})` : ''}`)
-
-    const check = checkAlertmanagerConfig(rendered.text)
-    for (const error of check.errors) this.steps.failure(error)
-    if (check.errors.length > 0) {
-      throw new CliError('check-failed', `the configuration rendered from ${templateFile} is not valid for Alertmanager (${check.errors.length} problem${check.errors.length === 1 ? '' : 's'}, see the ✗ lines); nothing was changed`, {
-        hint: 'fix the template and run again',
-      })
-    }
-    this.steps.success(`valid Alertmanager configuration: ${check.receivers.length} receiver${check.receivers.length === 1 ? '' : 's'} (${check.receivers.join(', ')})`)
-    for (const unused of check.unusedReceivers) this.steps.warning(`receiver "${unused}" is not used by any route`)
-
-    const target = {namespace: this.namespace, secret: flags.secret}
-    const plan = await this.callApi({verb: 'get secret', target: `"${flags.secret}" in ${this.namespace}`}, () => planApply(this.kube.api(CoreV1Api), target, rendered.text, rendered.substituted))
-    const base = {
-      mode: 'apply' as const,
-      receivers: check.receivers,
-      unusedReceivers: check.unusedReceivers,
-      placeholders: names.map((name) => ({name, from: describe(values.sources.get(name))})),
-    }
-    const summary = {namespace: plan.namespace, secret: plan.secret, previousSecret: plan.previousSecret, action: plan.action, diff: plan.diff}
-
-    if (plan.action === 'unchanged') {
-      this.log(`secret "${plan.secret}" in ${plan.namespace} already holds this ${configKey}; nothing to change`)
-      return {...summary, ...base, dryRun: flags['dry-run'], changed: false}
-    }
-    this.showDiff(plan)
-    const what = plan.action === 'create' ? `create secret "${plan.secret}" in ${plan.namespace}` : `replace ${configKey} in secret "${plan.secret}" in ${plan.namespace} (the current content is kept in "${plan.previousSecret}")`
-    if (flags['dry-run']) {
-      this.log(`dry run: would ${what}; nothing was changed`)
-      return {...summary, ...base, dryRun: true, changed: false}
-    }
-    await confirm({yes: flags.yes, action: what})
-    this.steps.action(`${plan.action === 'create' ? 'creating' : 'updating'} secret "${plan.secret}" in ${plan.namespace}`)
-    await this.callApi({verb: `${plan.action} secret`, target: `"${plan.secret}" in ${plan.namespace}`}, () => executeApply(this.kube.api(CoreV1Api), plan, rendered.text))
-    const live = await this.callApi({verb: 'get secret', target: `"${plan.secret}" in ${plan.namespace}`}, () => readConfig(this.kube.api(CoreV1Api), target))
-    if (live !== rendered.text) {
-      throw new CliError('conflict', `secret "${plan.secret}" in ${plan.namespace} does not hold the new ${configKey} after the update (someone changed it meanwhile)`, {hint: 'run the command again'})
-    }
-    this.log(`secret "${plan.secret}" in ${plan.namespace} now holds the new ${configKey} (${check.receivers.length} receivers); the previous content is in "${plan.previousSecret}" (undo with --rollback)`)
-    return {...summary, ...base, dryRun: false, changed: true}
+    const input = {namespace: this.namespace, secret: flags.secret, rollback: flags.rollback, template: flags.template, set: flags.set, valuesFile: flags['values-file'], env: process.env}
+    const result = await runAction(this.ctx, alertmanagerApplyAction, input, {dryRun: flags['dry-run'], yes: flags.yes, show: (plan) => this.showDiff(plan)})
+    if (!result.changed) return result
+    const where = `secret "${result.secret}" in ${result.namespace}`
+    this.io.say(
+      result.mode === 'apply'
+        ? `${where} now holds the new ${configKey} (${plural(result.receivers.length, 'receiver')}); the previous content is in "${result.previousSecret}" (undo with --rollback)`
+        : `${where} holds the previous ${configKey} again; the content it replaced is in "${result.previousSecret}" (--rollback again to undo)`,
+    )
+    return result
   }
 
-  private async rollback(): Promise<AlertmanagerApplyResult> {
-    const {flags} = this
-    const target = {namespace: this.namespace, secret: flags.secret}
-    const plan = await this.callApi({verb: 'get secret', target: `"${flags.secret}" in ${this.namespace}`}, () => planRollback(this.kube.api(CoreV1Api), target))
-    const summary = {namespace: plan.namespace, secret: plan.secret, previousSecret: plan.previousSecret, action: plan.action, diff: plan.diff}
-    const restored = checkAlertmanagerConfig(plan.state.previousConfig)
-    const base = {mode: 'rollback' as const, receivers: restored.receivers, unusedReceivers: restored.unusedReceivers, placeholders: []}
-    if (plan.action === 'unchanged' && !plan.state.finishOnly) {
-      this.log(`secret "${plan.secret}" in ${plan.namespace} already holds the content kept in "${plan.previousSecret}"; nothing to roll back`)
-      return {...summary, ...base, dryRun: flags['dry-run'], changed: false}
-    }
-    this.showDiff(plan)
-    const what = plan.state.finishOnly
-      ? `finish the interrupted rollback of secret "${plan.secret}" in ${plan.namespace} (update "${plan.previousSecret}")`
-      : `restore the previous ${configKey} into secret "${plan.secret}" in ${plan.namespace} (the current content moves to "${plan.previousSecret}")`
-    if (flags['dry-run']) {
-      this.log(`dry run: would ${what}; nothing was changed`)
-      return {...summary, ...base, dryRun: true, changed: false}
-    }
-    await confirm({yes: flags.yes, action: what})
-    this.steps.action(`restoring secret "${plan.secret}" in ${plan.namespace}`)
-    await this.callApi({verb: 'update secret', target: `"${plan.secret}" in ${plan.namespace}`}, () => executeRollback(this.kube.api(CoreV1Api), plan))
-    const live = await this.callApi({verb: 'get secret', target: `"${plan.secret}" in ${plan.namespace}`}, () => readConfig(this.kube.api(CoreV1Api), target))
-    if (live !== plan.state.previousConfig) {
-      throw new CliError('conflict', `secret "${plan.secret}" in ${plan.namespace} does not hold the restored ${configKey} after the update (someone changed it meanwhile)`, {hint: 'run the command again'})
-    }
-    this.log(`secret "${plan.secret}" in ${plan.namespace} holds the previous ${configKey} again; the content it replaced is in "${plan.previousSecret}" (--rollback again to undo)`)
-    return {...summary, ...base, dryRun: false, changed: true}
-  }
-
-  private showDiff(change: AlertmanagerChange): void {
-    if (change.diff.length === 0) return
+  /** The redacted diff is the data of a plan: on stdout, before the plan lines and the prompt. */
+  private showDiff(plan: AlertmanagerPlan): void {
+    if (plan.mode === 'invalid' || plan.change.diff.length === 0) return
+    const {change} = plan
     const chalk = this.stdoutChalk
-    this.log(`${change.action === 'create' ? 'new' : 'changes to'} ${configKey} in secret "${change.secret}" (${change.namespace}), secret values redacted:`)
-    for (const line of change.diff) this.log(line.startsWith('+') ? chalk.green(line) : line.startsWith('-') ? chalk.red(line) : chalk.dim(line))
+    this.io.log(`${change.action === 'create' ? 'new' : 'changes to'} ${configKey} in secret "${change.secret}" (${change.namespace}), secret values redacted:`)
+    for (const line of change.diff) this.io.log(line.startsWith('+') ? chalk.green(line) : line.startsWith('-') ? chalk.red(line) : chalk.dim(line))
   }
-}
-
-function describe(source: string | undefined): string {
-  return source === 'set' ? '--set' : source === 'values-file' ? '--values-file' : 'the environment'
 }

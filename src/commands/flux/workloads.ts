@@ -1,27 +1,9 @@
-import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
-
 import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
-import {fluxFlags} from '../../lib/flux/flags.js'
-import {workloadPolicy} from '../../lib/flux/fluxd.js'
-import {detectGeneration, type FluxGeneration} from '../../lib/flux/generation.js'
-import {withFluxd} from '../../lib/flux/v1.js'
-import {listToolkitObjects, type ToolkitObject} from '../../lib/flux/v2.js'
+import {fluxWorkloadsAction, type FluxWorkloadsResult} from '../../lib/flux/action.js'
+import {fluxFlags, fluxTarget} from '../../lib/flux/flags.js'
+import {plural} from '../../lib/render/number.js'
 
-export interface FluxWorkloadRow {
-  workload: string
-  container: string
-  image: string
-  release: string
-  policy: string
-}
-
-export interface FluxWorkloadsResult {
-  generation: FluxGeneration
-  /** Flux v1: fluxd's workloads, one row per container, as `fluxctl list-workloads`. */
-  workloads: FluxWorkloadRow[]
-  /** Flux v2: GitRepositories, Kustomizations and HelmReleases with their Ready condition. */
-  objects: ToolkitObject[]
-}
+export type {FluxWorkloadRow, FluxWorkloadsResult} from '../../lib/flux/action.js'
 
 export default class FluxWorkloads extends BaseCommand<typeof FluxWorkloads> {
   static override summary = 'List the workloads Flux manages, as `fluxctl list-workloads` does.'
@@ -40,39 +22,19 @@ Flux v2: lists GitRepositories, Kustomizations and HelmReleases with their Ready
   static override flags = {...fluxFlags, 'all-namespaces': allNamespacesFlag}
 
   public async run(): Promise<FluxWorkloadsResult> {
-    const {flags} = this
-    const forwardNamespace = flags['k8s-fwd-ns']
-    const detected = await this.callApi({verb: 'look for', target: `Flux in ${forwardNamespace}`}, () =>
-      detectGeneration({core: this.kube.api(CoreV1Api), extensions: this.kube.api(ApiextensionsV1Api)}, {forwardNamespace, forced: flags.generation === 'auto' ? undefined : flags.generation}),
-    )
-    if (detected.generation === 'v1') {
-      const namespace = flags['all-namespaces'] ? '' : this.namespace
-      const statuses = await this.callApi({verb: 'port-forward to', target: `the flux pod in ${forwardNamespace}`}, () =>
-        withFluxd(this.kube.kc, this.kube.api(CoreV1Api), forwardNamespace, flags['fluxd-port'], (fluxd) => fluxd.workloads(namespace)),
-      )
-      const rows: FluxWorkloadRow[] = []
-      for (const status of [...statuses].sort((a, b) => a.ID.localeCompare(b.ID))) {
-        const containers = status.Containers ?? []
-        const release = status.ReadOnly ? status.ReadOnly : (status.Status ?? '')
-        if (containers.length === 0) rows.push({workload: status.ID, container: '', image: '', release, policy: workloadPolicy(status)})
-        containers.forEach((container, i) => {
-          rows.push({workload: i === 0 ? status.ID : '', container: container.Name, image: container.Current?.ID ?? '', release: i === 0 ? release : '', policy: i === 0 ? workloadPolicy(status) : ''})
-        })
-      }
-      this.table(rows, [
+    const result = await fluxWorkloadsAction.run(this.ctx, fluxTarget(this.flags))
+    if (result.generation === 'v1') {
+      this.table(result.workloads, [
         {header: 'WORKLOAD', value: (r) => r.workload},
         {header: 'CONTAINER', value: (r) => r.container},
         {header: 'IMAGE', value: (r) => r.image},
         {header: 'RELEASE', value: (r) => r.release},
         {header: 'POLICY', value: (r) => r.policy},
       ])
-      this.steps.success(`${statuses.length} workload${statuses.length === 1 ? '' : 's'} managed by fluxd in ${forwardNamespace}${namespace ? ` in namespace ${namespace}` : ' across all namespaces'}`)
-      return {generation: 'v1', workloads: rows, objects: []}
+      this.io.say(`${plural(result.workloadCount, 'workload')} managed by ${result.scope}`)
+      return result
     }
-    const namespace = flags['all-namespaces'] ? undefined : (this.flags.namespace ?? 'flux-system')
-    const objects = await this.callApi({verb: 'list', target: `Flux v2 objects ${namespace ? `in ${namespace}` : 'in all namespaces'}`}, () =>
-      listToolkitObjects(this.kube.api(CustomObjectsApi), detected.served, namespace),
-    )
+    const {objects} = result
     this.table(objects, [
       {header: 'KIND', value: (o) => o.kind},
       {header: 'NAMESPACE', value: (o) => o.namespace},
@@ -82,7 +44,7 @@ Flux v2: lists GitRepositories, Kustomizations and HelmReleases with their Ready
       {header: 'MESSAGE', value: (o) => o.message ?? ''},
     ])
     const notReady = objects.filter((o) => o.ready !== 'True' && !o.suspended).length
-    this.steps.success(`${objects.length} Flux v2 object${objects.length === 1 ? '' : 's'}, ${notReady} not Ready`)
-    return {generation: 'v2', workloads: [], objects}
+    this.io.say(`${plural(objects.length, 'Flux v2 object')} ${result.scope}, ${notReady} not Ready`)
+    return result
   }
 }

@@ -51,10 +51,12 @@ export interface ChangeAction<Input, Plan, Result> {
   notExecuted(plan: Plan, why: 'dry-run' | 'nothing-to-do'): Result
 }
 
-export interface RunOptions {
+export interface RunOptions<Plan = unknown> {
   dryRun: boolean
   /** --yes: already confirmed. */
   yes: boolean
+  /** Renders the plan's data on stdout (alertmanager's redacted diff) before the plan lines and the prompt. */
+  show?: (plan: Plan) => void
 }
 
 /**
@@ -65,11 +67,12 @@ export async function runAction<Input, Plan, Result>(
   ctx: ActionContext,
   action: ChangeAction<Input, Plan, Result>,
   input: Input,
-  options: RunOptions,
+  options: RunOptions<Plan>,
 ): Promise<Result> {
   const plan = await action.plan(ctx, input)
   const description = action.describe(plan)
   const {io} = ctx
+  options.show?.(plan)
   if (description.changes.length === 0) {
     if (description.nothingToDo) io.say(description.nothingToDo)
     return action.notExecuted(plan, 'nothing-to-do')

@@ -3,7 +3,7 @@ import {readFileSync, statSync} from 'node:fs'
 import {type CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions, type V1ContainerState, type V1Pod} from '@kubernetes/client-node'
 
 import {CliError, isCliError} from '../errors.js'
-import {httpStatus, isNotFound, toCliError} from '../kube/errors.js'
+import {httpStatus, isNotFound} from '../kube/errors.js'
 import {type CaptureProgress, type CaptureResult, remoteFailure, runCapture, type StopReason} from './capture.js'
 import {openSession, type RemoteEnd, type SessionTarget} from './channel.js'
 import type {PcapSink} from './sink.js'
@@ -29,7 +29,6 @@ export interface SniffOptions {
   helperNamespace?: string
   /** How long the debug container or helper pod may take to start (image pull included). */
   startTimeoutMs: number
-  dryRun: boolean
 }
 
 /** What sniff leaves behind or removed, for the final line and --json. */
@@ -70,18 +69,21 @@ export interface SniffDeps {
   /** The kubeconfig the exec/attach WebSocket connects with (normally the same as core's). */
   streamKc: KubeConfig
   steps: SniffSteps
-  /** Asks before the change (adding the container, creating the pod, copying the binary). */
-  confirm(action: string): Promise<void>
-  /** Built once the plan is confirmed, so a refused plan creates no file and starts no viewer. */
-  openSink(): PcapSink
+  /** The one API-error wrapper (CommandIO.callApi): a failed call becomes one line naming what we were doing. */
+  callApi<R>(action: {verb: string; target?: string}, fn: () => Promise<R>): Promise<R>
   signal?: AbortSignal
   onProgress?(progress: CaptureProgress): void
   pollIntervalMs?: number
   stopGraceMs?: number
-  /** For error lines naming the cluster. */
-  server?: string
-  context?: string
 }
+
+/** What a sniff will do, decided and checked with the API server (a server-side dry run) before anything changes. */
+export type SniffPlan = Base &
+  (
+    | {mode: 'ephemeral'; options: SniffOptions; name: string; image: string; command: string[]; node?: string; earlier: string[]; patch: (dryRun: boolean) => Promise<unknown>}
+    | {mode: 'upload'; options: SniffOptions; binary: Buffer; remotePath: string; command: string[]}
+    | {mode: 'privileged'; options: SniffOptions; name: string; image: string; command: string[]; helperNamespace: string; node: string; create: (dryRun: boolean) => Promise<unknown>}
+  )
 
 const pullFailures = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable', 'SignatureValidationFailed'])
 const startFailures = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError', 'StartError', 'ContainerCannotRun'])
@@ -136,40 +138,99 @@ function interrupted(what: string): CliError {
   return new CliError('aborted', `interrupted while waiting for ${what}`, {hint: 'nothing was captured'})
 }
 
-function api(deps: SniffDeps, verb: string, target: string, err: unknown): unknown {
-  return toCliError(err, {verb, target, server: deps.server, context: deps.context})
-}
-
-/** The capture: plan, confirm, act, stream, clean up. */
-export async function sniff(options: SniffOptions, deps: SniffDeps): Promise<SniffResult> {
+/**
+ * Reads the pod, picks the container and decides how to capture: what a --dry-run shows and the
+ * confirmation asks about. The debug container or helper pod is sent to the API server as a
+ * server-side dry run, so a namespace's PodSecurity or missing RBAC refuses it here, before
+ * anything changes.
+ */
+export async function planSniff(options: SniffOptions, deps: SniffDeps): Promise<SniffPlan> {
   const {core, steps} = deps
   const {namespace} = options
   const podRef = `pod "${options.pod}" in ${namespace}`
-  let pod: V1Pod
-  try {
-    pod = await core.readNamespacedPod({name: options.pod, namespace})
-  } catch (error) {
-    if (isNotFound(error)) {
+  const pod = await deps.callApi({verb: 'get pod', target: `"${options.pod}" in ${namespace}`}, async () => {
+    try {
+      return await core.readNamespacedPod({name: options.pod, namespace})
+    } catch (error) {
+      if (!isNotFound(error)) throw error
       throw new CliError('not-found', `pod "${options.pod}" not found in namespace ${namespace}`, {hint: `list the pods with \`kubectl get pods -n ${namespace}\``})
     }
-    throw api(deps, 'get pod', `"${options.pod}" in ${namespace}`, error)
-  }
+  })
   const chosen = chooseContainer(pod, options.container)
   checkPodRunning(pod, chosen.name)
   steps.action(`sniffing container "${chosen.name}" of ${podRef} (${chosen.reason})`)
 
-  const base = {namespace, pod: options.pod, container: chosen.name, containerReason: chosen.reason, mode: options.mode, dryRun: options.dryRun}
+  const base: Base = {namespace, pod: options.pod, container: chosen.name, containerReason: chosen.reason, mode: options.mode}
   switch (options.mode) {
     case 'ephemeral':
-      return sniffEphemeral(options, deps, pod, base)
+      return planEphemeral(options, deps, pod, base)
     case 'upload':
-      return sniffUpload(options, deps, base)
+      return planUpload(options, base)
     case 'privileged':
-      return sniffPrivileged(options, deps, pod, base)
+      return planPrivileged(options, deps, pod, base)
   }
 }
 
-type Base = Pick<SniffResult, 'namespace' | 'pod' | 'container' | 'containerReason' | 'mode' | 'dryRun'>
+/** The changes a plan makes, one line each; what the prompt asks; what cannot be undone. */
+export function describeSniff(plan: SniffPlan): {changes: string[]; confirm: string; consequence?: string} {
+  const {namespace} = plan
+  switch (plan.mode) {
+    case 'ephemeral':
+      return {
+        changes: [`add debug container "${plan.name}" (image ${plan.image}, tcpdump as root with NET_RAW/NET_ADMIN) to pod "${plan.pod}" in ${namespace}, targeting container "${plan.container}"`],
+        confirm: `add debug container "${plan.name}" (${plan.image}, tcpdump as root with NET_RAW/NET_ADMIN) to pod "${plan.pod}" in ${namespace}; ephemeral containers cannot be removed: it stays in the pod's spec, stopped, until the pod is replaced`,
+        consequence: `an ephemeral container cannot be removed from a pod once added (a Kubernetes limit): "${plan.name}" will stay in the pod's spec, stopped, until the pod is replaced`,
+      }
+    case 'upload': {
+      const copy = `copy ${plan.options.tcpdumpBinary} (${plan.binary.length} bytes) to ${plan.remotePath} in container "${plan.container}" of pod "${plan.pod}" in ${namespace}`
+      return {changes: [`${copy} and run it`, `remove ${plan.remotePath} when the capture ends`], confirm: `${copy} and run it`}
+    }
+    case 'privileged':
+      return {
+        changes: [`create privileged pod "${plan.name}" (hostPID, hostNetwork, image ${plan.image}) in ${plan.helperNamespace} on node ${plan.node}`, `delete it when the capture ends`],
+        confirm: `create privileged pod "${plan.name}" (hostPID, hostNetwork, image ${plan.image}) in ${plan.helperNamespace} on node ${plan.node}; it is deleted when the capture ends`,
+      }
+  }
+}
+
+/** The result of a plan that was not carried out (--dry-run): what would have been done. */
+export function sniffNotRun(plan: SniffPlan): SniffResult {
+  const result = resultOf(plan)
+  result.helper.state =
+    plan.mode === 'ephemeral'
+      ? 'would be added (the API server accepted it in a dry run)'
+      : plan.mode === 'privileged'
+        ? 'would be created (the API server accepted it in a dry run)'
+        : `would be copied (${plan.binary.length} bytes) and run`
+  return result
+}
+
+/** Carries out a plan: opens the sink, makes the change, captures, cleans up. */
+export function executeSniff(plan: SniffPlan, deps: SniffDeps, openSink: () => PcapSink): Promise<SniffResult> {
+  switch (plan.mode) {
+    case 'ephemeral':
+      return runEphemeral(plan, deps, openSink)
+    case 'upload':
+      return runUpload(plan, deps, openSink)
+    case 'privileged':
+      return runPrivileged(plan, deps, openSink)
+  }
+}
+
+/** The result before anything was done. */
+function resultOf(plan: SniffPlan): SniffResult {
+  const base = {namespace: plan.namespace, pod: plan.pod, container: plan.container, containerReason: plan.containerReason, mode: plan.mode, command: plan.command, dryRun: true, packets: 0, bytes: 0, droppedPartialBytes: 0}
+  switch (plan.mode) {
+    case 'ephemeral':
+      return {...base, image: plan.image, helper: {kind: 'ephemeral-container', name: plan.name, namespace: plan.namespace, node: plan.node, state: 'not added', earlier: plan.earlier}}
+    case 'upload':
+      return {...base, helper: {kind: 'uploaded-binary', name: plan.remotePath, namespace: plan.namespace, state: 'not copied'}}
+    case 'privileged':
+      return {...base, image: plan.image, helper: {kind: 'helper-pod', name: plan.name, namespace: plan.helperNamespace, node: plan.node, state: 'not created'}}
+  }
+}
+
+type Base = Pick<SniffResult, 'namespace' | 'pod' | 'container' | 'containerReason' | 'mode'>
 
 function describeStop(capture: CaptureResult): string {
   return {count: 'the packet count was reached', duration: 'the duration ran out', interrupted: 'interrupted', 'remote-ended': 'tcpdump ended', 'reader-gone': 'the reader went away'}[capture.stoppedBy]
@@ -203,7 +264,37 @@ async function capture(options: SniffOptions, deps: SniffDeps, kind: 'exec' | 'a
   }
 }
 
-async function sniffEphemeral(options: SniffOptions, deps: SniffDeps, pod: V1Pod, base: Base): Promise<SniffResult> {
+/** The API server's refusal of our debug container or helper pod, in one line; other failures go to callApi's wording. */
+function refusal(error: unknown, kind: 'ephemeral' | 'privileged', pod: string, namespace: string): unknown {
+  const status = httpStatus(error)
+  const apiMessage = (parseBody(error)?.message ?? (error instanceof Error ? error.message : String(error))).replace(/\s+/g, ' ')
+  if (kind === 'privileged') {
+    if (status === 403 && /PodSecurity/.test(apiMessage)) {
+      return new CliError('forbidden', `PodSecurity in namespace ${namespace} does not allow sniff's privileged helper pod: ${apiMessage}`, {
+        hint: 'pass --helper-namespace with a namespace that allows privileged pods (e.g. kube-system), or use --mode ephemeral',
+      })
+    }
+    return error
+  }
+  if (status === 403 && /PodSecurity/.test(apiMessage)) {
+    return new CliError('forbidden', `PodSecurity in namespace ${namespace} does not allow sniff's debug container in pod "${pod}": ${apiMessage}`, {
+      hint: 'tcpdump needs root with NET_RAW/NET_ADMIN; use --mode privileged with --helper-namespace set to a namespace that allows privileged pods, or ask an admin',
+    })
+  }
+  if (status === 403) {
+    return new CliError('forbidden', `not allowed to add an ephemeral container to pod "${pod}" in ${namespace}: ${apiMessage}`, {
+      hint: 'this needs the `patch` verb on pods/ephemeralcontainers; use a context that has it, or --mode upload',
+    })
+  }
+  if (status === 422 || status === 400 || status === 404) {
+    return new CliError('forbidden', `the cluster does not accept ephemeral containers in pod "${pod}" in ${namespace}: ${apiMessage}`, {
+      hint: 'use --mode upload or --mode privileged instead',
+    })
+  }
+  return error
+}
+
+async function planEphemeral(options: SniffOptions, deps: SniffDeps, pod: V1Pod, base: Base): Promise<SniffPlan> {
   const {core, steps} = deps
   const {namespace} = options
   // Ephemeral containers cannot be removed from a pod once added (a Kubernetes limit), so every
@@ -212,76 +303,48 @@ async function sniffEphemeral(options: SniffOptions, deps: SniffDeps, pod: V1Pod
   const name = nextEphemeralName(existing)
   const earlier = describeEarlier(pod, earlierSniffContainers(existing))
   const spec = ephemeralContainerSpec({name, image: options.image, targetContainer: base.container, ...options.capture})
-  const where = `debug container "${name}" of pod "${options.pod}" in ${namespace}`
-  const result: SniffResult = {
-    ...base, image: options.image, command: spec.command ?? [], packets: 0, bytes: 0, droppedPartialBytes: 0,
-    helper: {kind: 'ephemeral-container', name, namespace, node: pod.spec?.nodeName, state: 'not added', earlier},
-  }
   if (earlier.length) {
     steps.warning(`pod "${options.pod}" already has ${earlier.length} debug container${earlier.length === 1 ? '' : 's'} from earlier sniffs: ${earlier.join(', ')}`)
   }
-  steps.warning(`an ephemeral container cannot be removed from a pod once added (a Kubernetes limit): "${name}" will stay in the pod's spec, stopped, until the pod is replaced`)
   const patch = (dryRun: boolean) =>
-    core.patchNamespacedPodEphemeralcontainers(
-      {name: options.pod, namespace, body: {spec: {ephemeralContainers: [spec]}}, dryRun: dryRun ? 'All' : undefined, fieldManager: 'elife-k8s-sniff'},
-      // client-node 1.x sends JSON Patch unless told otherwise; a strategic merge patch adds our
-      // container to the list (merge key: name), as kubectl debug does.
-      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    deps.callApi({verb: 'add an ephemeral container to pod', target: `"${options.pod}" in ${namespace}`}, () =>
+      core
+        .patchNamespacedPodEphemeralcontainers(
+          {name: options.pod, namespace, body: {spec: {ephemeralContainers: [spec]}}, dryRun: dryRun ? 'All' : undefined, fieldManager: 'elife-k8s-sniff'},
+          // client-node 1.x sends JSON Patch unless told otherwise; a strategic merge patch adds our
+          // container to the list (merge key: name), as kubectl debug does.
+          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+        )
+        .catch((error: unknown) => {
+          throw refusal(error, 'ephemeral', options.pod, namespace)
+        }),
     )
-  const refused = (error: unknown) => {
-    const status = httpStatus(error)
-    const apiMessage = (parseBody(error)?.message ?? (error instanceof Error ? error.message : String(error))).replace(/\s+/g, ' ')
-    if (status === 403 && /PodSecurity/.test(apiMessage)) {
-      return new CliError('forbidden', `PodSecurity in namespace ${namespace} does not allow sniff's debug container in pod "${options.pod}": ${apiMessage}`, {
-        hint: 'tcpdump needs root with NET_RAW/NET_ADMIN; use --mode privileged with --helper-namespace set to a namespace that allows privileged pods, or ask an admin',
-      })
-    }
-    if (status === 403) {
-      return new CliError('forbidden', `not allowed to add an ephemeral container to pod "${options.pod}" in ${namespace}: ${apiMessage}`, {
-        hint: 'this needs the `patch` verb on pods/ephemeralcontainers; use a context that has it, or --mode upload',
-      })
-    }
-    if (status === 422 || status === 400 || status === 404) {
-      return new CliError('forbidden', `the cluster does not accept ephemeral containers in pod "${options.pod}" in ${namespace}: ${apiMessage}`, {
-        hint: 'use --mode upload or --mode privileged instead',
-      })
-    }
-    return api(deps, 'add an ephemeral container to pod', `"${options.pod}" in ${namespace}`, error)
-  }
+  await patch(true)
+  return {...base, mode: 'ephemeral', options, name, image: options.image, command: spec.command ?? [], node: pod.spec?.nodeName, earlier, patch}
+}
 
-  if (options.dryRun) {
-    try {
-      await patch(true)
-    } catch (error) {
-      throw refused(error)
-    }
-    result.helper.state = 'would be added (the API server accepted it in a dry run)'
-    return result
-  }
-  await deps.confirm(`add debug container "${name}" (${options.image}, tcpdump as root with NET_RAW/NET_ADMIN) to ${`pod "${options.pod}" in ${namespace}`}; ephemeral containers cannot be removed: it stays in the pod's spec, stopped, until the pod is replaced`)
-  const sink = deps.openSink()
+async function runEphemeral(plan: Extract<SniffPlan, {mode: 'ephemeral'}>, deps: SniffDeps, openSink: () => PcapSink): Promise<SniffResult> {
+  const {core, steps} = deps
+  const {options, name, namespace} = plan
+  const where = `debug container "${name}" of pod "${options.pod}" in ${namespace}`
+  const result = {...resultOf(plan), dryRun: false}
+  const sink = openSink()
   try {
-    try {
-      await patch(false)
-    } catch (error) {
-      throw refused(error)
-    }
+    await plan.patch(false)
     result.helper.state = 'added'
-    steps.success(`added debug container "${name}" (image ${options.image}) targeting "${base.container}"`)
-    await waitForStart(deps, options, `debug container "${name}"`, async () => {
+    steps.success(`added debug container "${name}" (image ${options.image}) targeting "${plan.container}"`)
+    const readState = async () => {
       const current = await core.readNamespacedPod({name: options.pod, namespace})
       return current.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state
-    })
+    }
+    await waitForStart(deps, options, `debug container "${name}"`, readState)
     result.helper.state = 'running'
     const captured = await capture(options, deps, 'attach', {namespace, pod: options.pod, container: name}, [], where, true, sink)
     Object.assign(result, {packets: captured.packets, bytes: captured.bytes, stoppedBy: captured.stoppedBy, droppedPartialBytes: captured.droppedPartialBytes, output: sink.description})
     steps.done()
     steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
     // Attach carries no exit code: read the one the kubelet reports for the container.
-    const ended = await waitForTermination(deps, async () => {
-      const current = await core.readNamespacedPod({name: options.pod, namespace})
-      return current.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state
-    })
+    const ended = await waitForTermination(deps, readState)
     if (ended?.terminated) {
       result.helper.state = `stopped (exit code ${ended.terminated.exitCode})`
       if (captured.packets === 0 && ended.terminated.exitCode !== 0) {
@@ -297,8 +360,7 @@ async function sniffEphemeral(options: SniffOptions, deps: SniffDeps, pod: V1Pod
   }
 }
 
-async function sniffUpload(options: SniffOptions, deps: SniffDeps, base: Base): Promise<SniffResult> {
-  const {namespace} = options
+function planUpload(options: SniffOptions, base: Base): SniffPlan {
   if (!options.tcpdumpBinary) {
     throw new CliError('usage', '--mode upload needs --tcpdump-binary PATH (a statically linked tcpdump for the node\'s CPU architecture)', {hint: 'or use the default --mode ephemeral'})
   }
@@ -309,21 +371,17 @@ async function sniffUpload(options: SniffOptions, deps: SniffDeps, base: Base): 
   } catch (error) {
     throw new CliError('usage', `cannot read --tcpdump-binary ${options.tcpdumpBinary}: ${error instanceof Error ? error.message : String(error)}`)
   }
-  const fileName = `sniff-tcpdump-${randomSuffix()}`
-  const remotePath = `${options.uploadDir.replace(/\/+$/, '')}/${fileName}`
+  const remotePath = `${options.uploadDir.replace(/\/+$/, '')}/sniff-tcpdump-${randomSuffix()}`
   const command = ['sh', '-c', UPLOAD_SCRIPT, 'sniff', remotePath, ...tcpdumpArgs(options.capture)]
-  const target = {namespace, pod: options.pod, container: base.container}
-  const where = `container "${base.container}" of pod "${options.pod}" in ${namespace}`
-  const result: SniffResult = {
-    ...base, command, packets: 0, bytes: 0, droppedPartialBytes: 0,
-    helper: {kind: 'uploaded-binary', name: remotePath, namespace, state: 'not copied'},
-  }
-  if (options.dryRun) {
-    result.helper.state = `would be copied (${binary.length} bytes) and run`
-    return result
-  }
-  await deps.confirm(`copy ${options.tcpdumpBinary} (${binary.length} bytes) to ${remotePath} in ${where} and run it`)
-  const sink = deps.openSink()
+  return {...base, mode: 'upload', options, binary, remotePath, command}
+}
+
+async function runUpload(plan: Extract<SniffPlan, {mode: 'upload'}>, deps: SniffDeps, openSink: () => PcapSink): Promise<SniffResult> {
+  const {options, remotePath, binary, namespace} = plan
+  const target = {namespace, pod: options.pod, container: plan.container}
+  const where = `container "${plan.container}" of pod "${options.pod}" in ${namespace}`
+  const result = {...resultOf(plan), dryRun: false}
+  const sink = openSink()
   let copied = false
   try {
     const copy = await openSession(deps.streamKc, 'exec', target, ['sh', '-c', COPY_SCRIPT, 'sniff-copy', String(binary.length), remotePath], () => {})
@@ -338,8 +396,8 @@ async function sniffUpload(options: SniffOptions, deps: SniffDeps, base: Base): 
       })
     }
     result.helper.state = 'copied'
-    deps.steps.success(`copied tcpdump to ${remotePath} in container "${base.container}"`)
-    const captured = await capture(options, deps, 'exec', target, command, where, false, sink)
+    deps.steps.success(`copied tcpdump to ${remotePath} in container "${plan.container}"`)
+    const captured = await capture(options, deps, 'exec', target, plan.command, where, false, sink)
     Object.assign(result, {packets: captured.packets, bytes: captured.bytes, stoppedBy: captured.stoppedBy, droppedPartialBytes: captured.droppedPartialBytes, output: sink.description})
     deps.steps.done()
     deps.steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
@@ -355,8 +413,7 @@ async function sniffUpload(options: SniffOptions, deps: SniffDeps, base: Base): 
   }
 }
 
-async function sniffPrivileged(options: SniffOptions, deps: SniffDeps, pod: V1Pod, base: Base): Promise<SniffResult> {
-  const {core, steps} = deps
+async function planPrivileged(options: SniffOptions, deps: SniffDeps, pod: V1Pod, base: Base): Promise<SniffPlan> {
   const nodeName = pod.spec?.nodeName
   const containerId = pod.status?.containerStatuses?.find((s) => s.name === base.container)?.containerID?.replace(/^[a-z-]+:\/\//, '')
   if (!nodeName || !containerId) {
@@ -367,42 +424,28 @@ async function sniffPrivileged(options: SniffOptions, deps: SniffDeps, pod: V1Po
   const lifetimeSeconds = Math.ceil((options.durationMs ?? 12 * 3600 * 1000) / 1000) + 600
   const podSpec = privilegedPodSpec({name, namespace: helperNamespace, nodeName, image: options.image, targetPod: options.pod, lifetimeSeconds})
   const command = ['sh', '-c', PRIVILEGED_SCRIPT, 'sniff', containerId, ...tcpdumpArgs(options.capture)]
-  const where = `helper pod "${name}" in ${helperNamespace} on node ${nodeName}`
-  const result: SniffResult = {
-    ...base, image: options.image, command, packets: 0, bytes: 0, droppedPartialBytes: 0,
-    helper: {kind: 'helper-pod', name, namespace: helperNamespace, node: nodeName, state: 'not created'},
-  }
-  const create = (dryRun: boolean) => core.createNamespacedPod({namespace: helperNamespace, body: podSpec, dryRun: dryRun ? 'All' : undefined, fieldManager: 'elife-k8s-sniff'})
-  const refused = (error: unknown) => {
-    const apiMessage = (parseBody(error)?.message ?? '').replace(/\s+/g, ' ')
-    if (httpStatus(error) === 403 && /PodSecurity/.test(apiMessage)) {
-      return new CliError('forbidden', `PodSecurity in namespace ${helperNamespace} does not allow sniff's privileged helper pod: ${apiMessage}`, {
-        hint: 'pass --helper-namespace with a namespace that allows privileged pods (e.g. kube-system), or use --mode ephemeral',
-      })
-    }
-    return api(deps, 'create helper pod', `"${name}" in ${helperNamespace}`, error)
-  }
-  if (options.dryRun) {
-    try {
-      await create(true)
-    } catch (error) {
-      throw refused(error)
-    }
-    result.helper.state = 'would be created (the API server accepted it in a dry run)'
-    return result
-  }
-  await deps.confirm(`create privileged pod "${name}" (hostPID, hostNetwork, image ${options.image}) in ${helperNamespace} on node ${nodeName}; it is deleted when the capture ends`)
-  const sink = deps.openSink()
+  const create = (dryRun: boolean) =>
+    deps.callApi({verb: 'create helper pod', target: `"${name}" in ${helperNamespace}`}, () =>
+      deps.core.createNamespacedPod({namespace: helperNamespace, body: podSpec, dryRun: dryRun ? 'All' : undefined, fieldManager: 'elife-k8s-sniff'}).catch((error: unknown) => {
+        throw refusal(error, 'privileged', options.pod, helperNamespace)
+      }),
+    )
+  await create(true)
+  return {...base, mode: 'privileged', options, name, image: options.image, command, helperNamespace, node: nodeName, create}
+}
+
+async function runPrivileged(plan: Extract<SniffPlan, {mode: 'privileged'}>, deps: SniffDeps, openSink: () => PcapSink): Promise<SniffResult> {
+  const {core, steps} = deps
+  const {options, name, helperNamespace, node} = plan
+  const where = `helper pod "${name}" in ${helperNamespace} on node ${node}`
+  const result = {...resultOf(plan), dryRun: false}
+  const sink = openSink()
   let created = false
   try {
-    try {
-      await create(false)
-    } catch (error) {
-      throw refused(error)
-    }
+    await plan.create(false)
     created = true
     result.helper.state = 'created'
-    steps.success(`created helper pod "${name}" on node ${nodeName}`)
+    steps.success(`created helper pod "${name}" on node ${node}`)
     await waitForStart(deps, options, `helper pod "${name}"`, async () => {
       const current = await core.readNamespacedPod({name, namespace: helperNamespace})
       if (current.status?.phase === 'Failed' || current.status?.phase === 'Succeeded') {
@@ -410,7 +453,7 @@ async function sniffPrivileged(options: SniffOptions, deps: SniffDeps, pod: V1Po
       }
       return current.status?.containerStatuses?.find((s) => s.name === 'sniff')?.state
     })
-    const captured = await capture(options, deps, 'exec', {namespace: helperNamespace, pod: name, container: 'sniff'}, command, where, false, sink)
+    const captured = await capture(options, deps, 'exec', {namespace: helperNamespace, pod: name, container: 'sniff'}, plan.command, where, false, sink)
     Object.assign(result, {packets: captured.packets, bytes: captured.bytes, stoppedBy: captured.stoppedBy, droppedPartialBytes: captured.droppedPartialBytes, output: sink.description})
     steps.done()
     steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
@@ -446,11 +489,7 @@ async function waitForStart(deps: SniffDeps, options: SniffOptions, what: string
   let last: V1ContainerState | undefined
   for (;;) {
     if (deps.signal?.aborted) throw interrupted(`${what} to start`)
-    try {
-      last = await read()
-    } catch (error) {
-      throw api(deps, 'read the status of', what, error)
-    }
+    last = await deps.callApi({verb: 'read the status of', target: what}, read)
     const verdict = classifyStart(last, `${what} in ${options.namespace}`, options.image)
     if (verdict === 'running') {
       deps.steps.done()

@@ -1,0 +1,69 @@
+import {CoreV1Api} from '@kubernetes/client-node'
+
+import type {ReadAction} from '../cli/action.js'
+import {jsonLines, type LogLineSource} from './json-lines.js'
+import {type Component, parseSince, streamComponentLogs} from './logs.js'
+
+export interface LogsInput {
+  component: Component
+  namespace: string
+  release?: string
+  container?: string
+  follow: boolean
+  /** --since, a Go duration (kubectl's). */
+  since?: string
+  tail?: number
+  timestamps: boolean
+}
+
+export interface LogsResult {
+  component: Component
+  namespace: string
+  /** The pods read, in order (more than one when following across a restart). */
+  pods: string[]
+}
+
+/**
+ * `kubectl logs [-f]` of the component's pod, found by label, following across restarts. The log
+ * lines are the data: on stdout as they come (under --json one JSON object per line, so there is
+ * no result object at the end: undefined). Ctrl-C ends the stream (exit 0).
+ */
+export const logsAction: ReadAction<LogsInput, LogsResult | undefined> = {
+  async run({io}, input) {
+    const sinceSeconds = input.since ? parseSince(input.since) : undefined
+    const {namespace, component} = input
+    let current: LogLineSource = {pod: '', container: ''}
+    const sink = io.json ? jsonLines(() => current, input.timestamps) : undefined
+    sink?.pipe(process.stdout)
+    const abort = new AbortController()
+    const stop = () => abort.abort()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    try {
+      const {pods} = await io.callApi({verb: 'read logs of', target: `${component} in ${namespace}`}, () =>
+        streamComponentLogs(io.kube.kc, io.kube.api(CoreV1Api), sink ?? process.stdout, {
+          namespace,
+          component,
+          release: input.release,
+          container: input.container,
+          follow: input.follow,
+          sinceSeconds,
+          tailLines: input.tail,
+          timestamps: input.timestamps,
+          signal: abort.signal,
+          onPod: ({pod, container, replaced}) => {
+            current = {pod, container}
+            if (replaced) io.steps.warning(`pod ${replaced} went away; following the new pod ${pod} (container ${container}) from its start`)
+            else if (input.follow) io.steps.action(`following pod ${pod} (container ${container}) in ${namespace}`)
+          },
+          onWaiting: (message) => io.steps.waiting(message),
+        }),
+      )
+      if (sink) await new Promise<void>((resolve) => sink.end(resolve))
+      return io.json ? undefined : {component, namespace, pods}
+    } finally {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+    }
+  },
+}
