@@ -9,7 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {stringify} from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
-import {cli, clients, createHelmRelease, createNamespace, deleteNamespace, helm, helmEnv, installHelmReleaseCrds, kubeconfig, kubectl, prepareCharts, repoRoot} from './helm-support.js'
+import {cli, clients, createHelmRelease, createNamespace, deleteNamespace, helm, helmEnv, installHelmReleaseCrds, kubeconfig, kubectl, prepareCharts, repoRoot, viewerKubeconfig} from './helm-support.js'
 
 // `helm debug` fetches the chart the way helm-operator does, from a real git repository (a local
 // bare repository over file://, cloned by the real git) and from a real chart repository (index.yaml
@@ -113,6 +113,20 @@ describe('helm debug', () => {
     const skipped = await debug(['journal', '-n', ns, '--file', file, '--no-validate'])
     expect(skipped.exitCode, skipped.stderr).toBe(0)
     expect(skipped.stdout).toContain('the chart and values are fine')
+  })
+
+  it('--validate asked for, as a user RBAC forbids to dry-run: exit 4 (forbidden), not 5; without it, skipped with a note', async () => {
+    const file = path.join(work, 'forbidden.yaml')
+    writeFileSync(file, stringify({apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', metadata: {name: 'journal', namespace: 'stg'}, spec: {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}}}))
+    // the viewer may only read pods in stg: the API server refuses the dry run (403)
+    const asked = await cli(['helm', 'debug', 'journal', '-n', 'stg', '--file', file, '--validate', '--kubeconfig', viewerKubeconfig], helmEnv)
+    expect(asked.exitCode).toBe(ExitCode.FORBIDDEN)
+    const errors = asked.stderr.split('\n').filter((l) => l.startsWith('error:'))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(/^error: not allowed to dry-run ConfigMap objects in stg \(403\)/)
+    const defaulted = await cli(['helm', 'debug', 'journal', '-n', 'stg', '--file', file, '--kubeconfig', viewerKubeconfig], helmEnv)
+    expect(defaulted.exitCode, defaulted.stderr).toBe(0)
+    expect(defaulted.stderr).toMatch(/not allowed to dry-run ConfigMap objects in stg \(403\)/)
   })
 
   it('shows helm\'s error with the template line and the values it refers to, secrets redacted', async () => {

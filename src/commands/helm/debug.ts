@@ -128,7 +128,11 @@ Values are composed as the controller does (valuesFrom ConfigMaps/Secrets — wi
       if (asked || !isCliError(error) || error.kind !== 'usage') throw error
       validation = {ran: false, skipped: `no cluster to validate against (${error.message}): not validated against the API server`, accepted: 0, refused: []}
     }
-    if (asked && !validation.ran) throw new CliError('unreachable', validation.skipped ?? 'could not validate against the API server', {hint: 'check the cluster is reachable, or rerun with --no-validate'})
+    if (asked && !validation.ran) {
+      // --validate asked for it: RBAC saying no is exit 4, as every other refusal; only an unreachable server is 5.
+      if (validation.stoppedBy === 'forbidden') throw new CliError('forbidden', validation.skipped ?? 'not allowed to validate against the API server', {hint: 'ask for the right to patch (dry-run) these objects, or rerun with --no-validate'})
+      throw new CliError('unreachable', validation.skipped ?? 'could not validate against the API server', {hint: 'check the cluster is reachable, or rerun with --no-validate'})
+    }
     return validation
   }
 }
