@@ -95,10 +95,13 @@ describe('a release record helm cannot decode', () => {
     expect(ours.corrupt.map((c) => c.revision)).toEqual([1])
     const text = await run(['helm', 'history', 'older', '-n', ns])
     expect(text.exitCode).toBe(0)
-    expect(text.stderr.trim().split('\n')).toEqual([`⚠ helm release record Secret sh.helm.release.v1.older.v1 in ${ns} (release "older", revision 1) cannot be decoded: its payload is not base64; skipped, as helm does`])
+    expect(text.stderr.trim().split('\n')).toEqual([
+      `⚠ helm release record Secret sh.helm.release.v1.older.v1 in ${ns} (release "older", revision 1) cannot be decoded: its payload is not base64; skipped, as helm does`,
+      `release "older" in ${ns} is deployed at revision 2 (elife-app-0.1.0)`,
+    ])
     const latestCorrupt = await run(['helm', 'history', 'mangled', '-n', ns])
     expect(latestCorrupt.exitCode).toBe(0)
-    expect(latestCorrupt.stdout).toContain(`release "mangled" in ${ns}: its latest revision, 2, cannot be decoded`)
+    expect(latestCorrupt.stderr.trim().split('\n').at(-1)).toBe(`release "mangled" in ${ns}: its latest revision, 2, cannot be decoded`)
   })
 
   it('helm unstick refuses a release whose latest record is corrupt, in one line, and changes nothing', async () => {

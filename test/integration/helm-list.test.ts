@@ -243,6 +243,36 @@ describe('helm history', () => {
     expect(result.stderr).toMatch(new RegExp(`^error: release "${ns}-ghost" in ${ns} has no history: HelmRelease ${ns}/ghost \\(helm.fluxcd.io/v1\\) manages it`))
   })
 
+  it('the table on stdout, where the release is now on stderr', async () => {
+    const ours = await cli(['helm', 'history', 'reviewer', '-n', ns, '--kubeconfig', kubeconfig])
+    expect(ours.exitCode, ours.stderr).toBe(0)
+    expect(ours.stdout.trimEnd().split('\n')).toHaveLength(3)
+    expect(ours.stderr).toBe(`release "reviewer" in ${ns} is failed at revision 2 (elife-app-0.1.0)\n`)
+  })
+
+  it('takes a HelmRelease\'s name, and says which helm release it is', async () => {
+    // Flux v2 HelmRelease `lib` manages helm release `libero`
+    await createHelmRelease('helm.toolkit.fluxcd.io/v2', editedNs, 'lib', {releaseName: 'libero', chart: {spec: {chart: 'libero', sourceRef: {kind: 'HelmRepository', name: 'libero'}}}})
+    const byHr = await cli(['helm', 'history', 'lib', '-n', editedNs, '--kubeconfig', kubeconfig])
+    const byRelease = await cli(['helm', 'history', 'libero', '-n', editedNs, '--kubeconfig', kubeconfig])
+    expect(byHr.exitCode, byHr.stderr).toBe(0)
+    expect(byHr.stdout).toBe(byRelease.stdout)
+    expect(byHr.stderr.split('\n')[0]).toBe(`HelmRelease ${editedNs}/lib → helm release libero in ${editedNs}`)
+    expect(byRelease.stderr).not.toContain('HelmRelease')
+    const json = JSON.parse((await cli(['helm', 'history', 'lib', '-n', editedNs, '--json', '--kubeconfig', kubeconfig])).stdout)
+    expect(json).toMatchObject({release: 'libero', namespace: editedNs, helmRelease: {apiVersion: 'helm.toolkit.fluxcd.io/v2', namespace: editedNs, name: 'lib'}})
+    // a name that is both a helm release and a HelmRelease managing another: the helm release, and the other is named
+    await createHelmRelease('helm.fluxcd.io/v1', editedNs, 'journal', {releaseName: 'digests', chart: {git: 'file:///nowhere', path: 'charts/digests', ref: 'master'}})
+    const both = await cli(['helm', 'history', 'journal', '-n', editedNs, '--kubeconfig', kubeconfig])
+    expect(both.exitCode, both.stderr).toBe(0)
+    expect(both.stdout).toMatch(/^\s+4 .* deployed/m)
+    expect(both.stderr.split('\n')[0]).toBe(`"journal" is a helm release in ${editedNs} and the name of HelmRelease ${editedNs}/journal, which manages helm release digests in ${editedNs}: using the helm release journal (for the other, give digests -n ${editedNs})`)
+    // a HelmRelease whose release helm never recorded
+    const ghost = await cli(['helm', 'history', 'ghost', '-n', ns, '--kubeconfig', kubeconfig])
+    expect(ghost.exitCode).toBe(ExitCode.NOT_FOUND)
+    expect(ghost.stderr.trim().split('\n')).toEqual([`error: HelmRelease ${ns}/ghost (helm.fluxcd.io/v1) manages helm release ${ns}-ghost in ${ns}, but helm has recorded no revision of it; it was never installed or was uninstalled; check the helm-operator logs for why`])
+  })
+
   it('a forbidden user gets one line and exit 4', async () => {
     const result = await cli(['helm', 'history', 'journal', '-n', 'stg', '--kubeconfig', viewerKubeconfig])
     expect(result.exitCode).toBe(ExitCode.FORBIDDEN)
