@@ -111,7 +111,9 @@ describe('a release record helm cannot decode', () => {
     expect(result.stderr).toMatch(/^error: helm release record Secret sh\.helm\.release\.v1\.mangled\.v2 .* is the latest revision of release "mangled" .* nothing was changed; look at it with `kubectl get secret/)
     const all = await run(['helm', 'unstick', '--all', '-n', ns, '--dry-run'])
     expect(all.exitCode, all.stderr).toBe(0)
-    expect(all.stdout).toContain('No failed or pending helm releases')
+    expect(all.stdout).toBe('')
+    expect(all.stderr).toContain(`⚠ helm release record Secret sh.helm.release.v1.mangled.v2`)
+    expect(all.stderr.trim().split('\n').at(-1)).toBe(`No failed or pending helm releases in ${ns}; nothing to unstick.`)
   })
 })
 
