@@ -6,10 +6,10 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {stringify} from 'yaml'
+import {parse, stringify} from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
-import {cli, clients, createHelmRelease, createNamespace, deleteNamespace, helm, helmEnv, installHelmReleaseCrds, kubeconfig, kubectl, prepareCharts, repoRoot} from './helm-support.js'
+import {cli, clients, createHelmRelease, createNamespace, deleteNamespace, helm, helmEnv, installHelmReleaseCrds, kubeconfig, kubectl, prepareCharts, repoRoot, viewerKubeconfig} from './helm-support.js'
 
 // `helm debug` fetches the chart the way helm-operator does, from a real git repository (a local
 // bare repository over file://, cloned by the real git) and from a real chart repository (index.yaml
@@ -100,9 +100,11 @@ describe('helm debug', () => {
     const before = (await kubectl(['get', 'configmaps,deployments', '-n', ns, '-o', 'name'])).stdout
     const result = await debug(['journal', '-n', ns, '--file', file])
     expect(result.exitCode).toBe(ExitCode.CHECK_FAILED)
-    expect(result.stdout).not.toContain('the chart and values are fine')
-    expect(result.stdout).toContain('✗ the API server would refuse 1 of them (server-side dry run):')
-    expect(result.stdout).toMatch(new RegExp(`  ConfigMap ${ns}/journal--stg-config_Bad: ConfigMap "journal--stg-config_Bad" is invalid: metadata.name: Invalid value`))
+    // stdout is for data (the values, with --show-values): the report is on stderr
+    expect(result.stdout).toBe('')
+    expect(result.stderr).not.toContain('the chart and values are fine')
+    expect(result.stderr).toContain('✗ the API server would refuse 1 of them (server-side dry run):')
+    expect(result.stderr).toMatch(new RegExp(`  ConfigMap ${ns}/journal--stg-config_Bad: ConfigMap "journal--stg-config_Bad" is invalid: metadata.name: Invalid value`))
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: the API server would refuse an object that the chart of HelmRelease helm-debug-\w+\/journal renders; fix the values/)
     // a dry run: nothing was created
     expect((await kubectl(['get', 'configmaps,deployments', '-n', ns, '-o', 'name'])).stdout).toBe(before)
@@ -112,7 +114,21 @@ describe('helm debug', () => {
 
     const skipped = await debug(['journal', '-n', ns, '--file', file, '--no-validate'])
     expect(skipped.exitCode, skipped.stderr).toBe(0)
-    expect(skipped.stdout).toContain('the chart and values are fine')
+    expect(skipped.stderr.trim().split('\n').at(-1)).toMatch(/^✔ helm template --debug renders 2 manifests \(1 ConfigMap, 1 Deployment\): the chart and values are fine/)
+  })
+
+  it('--validate asked for, as a user RBAC forbids to dry-run: exit 4 (forbidden), not 5; without it, skipped with a note', async () => {
+    const file = path.join(work, 'forbidden.yaml')
+    writeFileSync(file, stringify({apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', metadata: {name: 'journal', namespace: 'stg'}, spec: {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}}}))
+    // the viewer may only read pods in stg: the API server refuses the dry run (403)
+    const asked = await cli(['helm', 'debug', 'journal', '-n', 'stg', '--file', file, '--validate', '--kubeconfig', viewerKubeconfig], helmEnv)
+    expect(asked.exitCode).toBe(ExitCode.FORBIDDEN)
+    const errors = asked.stderr.split('\n').filter((l) => l.startsWith('error:'))
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(/^error: not allowed to dry-run ConfigMap objects in stg \(403\)/)
+    const defaulted = await cli(['helm', 'debug', 'journal', '-n', 'stg', '--file', file, '--kubeconfig', viewerKubeconfig], helmEnv)
+    expect(defaulted.exitCode, defaulted.stderr).toBe(0)
+    expect(defaulted.stderr).toMatch(/not allowed to dry-run ConfigMap objects in stg \(403\)/)
   })
 
   it('shows helm\'s error with the template line and the values it refers to, secrets redacted', async () => {
@@ -120,12 +136,13 @@ describe('helm debug', () => {
     writeFileSync(file, helmReleaseYaml('journal', {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}, values: {image: {tag: null}, database: {password: 'hunter2-correct-horse'}}}))
     const result = await debug(['journal', '-n', ns, '--file', file, '--show-values'])
     expect(result.exitCode).toBe(ExitCode.CHECK_FAILED)
-    expect(result.stdout).toContain('✗ helm template failed: execution error at (elife-app/templates/configmap.yaml:10:')
-    expect(result.stdout).toContain('image.tag is required')
-    expect(result.stdout).toContain('at elife-app/templates/configmap.yaml:10:  image: {{ printf')
-    expect(result.stdout).toContain('    image.tag: null\n')
-    expect(result.stdout).toContain('    image.repository: "elifesciences/journal" (chart default)\n')
-    expect(result.stdout).toContain('password: "<redacted: 21 chars>"')
+    expect(result.stderr).toContain('✗ helm template failed: execution error at (elife-app/templates/configmap.yaml:10:')
+    expect(result.stderr).toContain('image.tag is required')
+    expect(result.stderr).toContain('at elife-app/templates/configmap.yaml:10:  image: {{ printf')
+    expect(result.stderr).toContain('    image.tag: null\n')
+    expect(result.stderr).toContain('    image.repository: "elifesciences/journal" (chart default)\n')
+    // the values (--show-values) are the data: YAML on stdout, secrets redacted
+    expect(parse(result.stdout)).toMatchObject({image: {tag: null}, database: {password: '<redacted: 21 chars>'}})
     expect(result.stdout + result.stderr).not.toContain('hunter2')
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: the chart of HelmRelease helm-debug-\w+\/journal does not render with its values; fix the values/)
   })
@@ -193,6 +210,26 @@ describe('helm debug', () => {
       dependencyUpdate: {ran: true, ok: true},
       template: {ok: true},
     })
+  })
+
+  it('takes the helm release\'s name too, and says which HelmRelease it resolved; a release no HelmRelease manages says so', async () => {
+    // `search` (helm-operator, no releaseName) manages helm release <ns>-search (the test above made it)
+    const byRelease = await debug([`${ns}-search`, '-n', ns, '--no-validate'])
+    expect(byRelease.exitCode, byRelease.stderr).toBe(0)
+    expect(byRelease.stderr.split('\n')[0]).toBe(`helm release ${ns}-search in ${ns} → HelmRelease ${ns}/search`)
+    const json = await debug([`${ns}-search`, '-n', ns, '--no-validate', '--json'])
+    expect(JSON.parse(json.stdout)).toMatchObject({helmRelease: {name: 'search', namespace: ns}, release: `${ns}-search`})
+    // in a file, the same
+    const file = path.join(work, 'by-release.yaml')
+    writeFileSync(file, helmReleaseYaml('journal', {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}}))
+    const fromFile = await debug(['journal--stg', '-n', ns, '--file', file, '--no-validate'])
+    expect(fromFile.exitCode, fromFile.stderr).toBe(0)
+    expect(fromFile.stderr).toContain(`helm release journal--stg → HelmRelease ${ns}/journal (in ${file})`)
+    // a helm release nobody manages: one line that says what the name is
+    expect((await helm(['install', 'orphan', await prepareCharts(), '-n', ns])).exitCode).toBe(0)
+    const orphan = await debug(['orphan', '-n', ns])
+    expect(orphan.exitCode).toBe(ExitCode.NOT_FOUND)
+    expect(orphan.stderr.trim().split('\n')).toEqual([`error: "orphan" is a helm release in ${ns}, but no HelmRelease manages it (and there is no HelmRelease of that name); debug renders a HelmRelease's chart with its values: pass --file with the HelmRelease YAML from the GitOps repo`])
   })
 
   it.each([

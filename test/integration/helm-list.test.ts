@@ -1,3 +1,7 @@
+import {mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
@@ -10,6 +14,7 @@ let chart: string
 let ns: string
 let cmNs: string
 let editedNs: string
+let quotedNs: string
 
 /**
  * Marks a release record superseded, label and payload, as only a hand edit can (helm marks a
@@ -84,12 +89,21 @@ beforeAll(async () => {
   await markSuperseded('libero', editedNs, 3)
   expect((await helm(['install', 'digests', chart, '-n', editedNs])).exitCode).toBe(0)
   await markSuperseded('digests', editedNs, 1)
+  // App versions go-yaml must quote (a float, a YAML 1.1 bool, a date) or cannot write plain.
+  quotedNs = await createNamespace('helm-list-quoted')
+  const packages = mkdtempSync(path.join(tmpdir(), 'elife-k8s-packages-'))
+  for (const [i, appVersion] of ['1.0', 'yes', 'v1: beta #2', '2026-01-02', '-x'].entries()) {
+    const dir = path.join(packages, String(i))
+    expect((await helm(['package', chart, '--app-version', appVersion, '--destination', dir])).exitCode).toBe(0)
+    expect((await helm(['install', `app-${i}`, path.join(dir, 'elife-app-0.1.0.tgz'), '-n', quotedNs])).exitCode).toBe(0)
+  }
 })
 
 afterAll(async () => {
   await deleteNamespace(ns)
   await deleteNamespace(cmNs)
   await deleteNamespace(editedNs)
+  await deleteNamespace(quotedNs)
 })
 
 describe('helm list', () => {
@@ -137,14 +151,54 @@ describe('helm list', () => {
     expect(byName.reviewer?.owner).toBeUndefined()
   })
 
-  it('--stuck shows only the failed one; the table says so', async () => {
+  it('--stuck shows only the failed one; stdout is the table only, the summary is on stderr', async () => {
     const ours = await cli(['helm', 'list', '-n', ns, '--stuck', '--kubeconfig', kubeconfig])
     expect(ours.exitCode, ours.stderr).toBe(0)
     expect(ours.stdout).toMatch(/reviewer\s+2\s+failed\s+elife-app-0\.1\.0/)
     expect(ours.stdout).not.toContain('journal')
+    expect(ours.stdout.trimEnd().split('\n')).toHaveLength(2)
+    expect(ours.stderr).toBe(`1 release in namespace "${ns}"\n`)
     const table = await cli(['helm', 'list', '-n', ns, '--kubeconfig', kubeconfig])
     expect(table.stdout).toMatch(/journal .* helm-operator .*\/journal/)
-    expect(table.stdout).toContain('1 failed or stuck')
+    // `| wc -l` counts the header and the rows, nothing else
+    expect(table.stdout.trimEnd().split('\n')).toHaveLength(4)
+    expect(table.stdout).not.toContain('failed or stuck')
+    expect(table.stderr).toBe(`3 releases in namespace "${ns}"; 1 failed or stuck (see \`elife-k8s helm unstick\`)\n`)
+    const none = await cli(['helm', 'list', '-n', cmNs, '--stuck', '--kubeconfig', kubeconfig])
+    expect([none.exitCode, none.stdout, none.stderr]).toEqual([0, '', `No failed or pending helm releases in namespace "${cmNs}".\n`])
+  })
+
+  it('-o json and -o yaml print what `helm list -a -o json|yaml` prints, byte for byte, and nothing on stderr', async () => {
+    for (const namespace of [ns, editedNs, quotedNs]) {
+      for (const output of ['json', 'yaml']) {
+        const ours = await cli(['helm', 'list', '-n', namespace, '-o', output, '--kubeconfig', kubeconfig])
+        expect(ours.exitCode, ours.stderr).toBe(0)
+        const theirs = await helm(['list', '-n', namespace, '-a', '-o', output])
+        expect(theirs.exitCode, theirs.stderr).toBe(0)
+        expect(ours.stdout, `${namespace} -o ${output}`).toBe(theirs.stdout)
+        expect(ours.stderr).toBe('')
+      }
+    }
+    // app versions YAML 1.1 reads as something else are quoted, as helm quotes them
+    expect((await cli(['helm', 'list', '-n', quotedNs, '-o', 'yaml', '--kubeconfig', kubeconfig])).stdout).toContain('- app_version: "1.0"\n')
+    // with -A, every release helm lists (Secret driver) is there, as helm has it
+    const all = await cli(['helm', 'list', '-A', '-o', 'json', '--kubeconfig', kubeconfig])
+    expect(all.exitCode, all.stderr).toBe(0)
+    const theirs = JSON.parse((await helm(['list', '-A', '-a', '--max', '0', '-o', 'json'])).stdout) as unknown[]
+    expect(JSON.parse(all.stdout)).toEqual(expect.arrayContaining(theirs))
+    const none = await cli(['helm', 'list', '-n', 'no-such-namespace', '-o', 'yaml', '--kubeconfig', kubeconfig])
+    expect([none.exitCode, none.stdout]).toEqual([0, (await helm(['list', '-n', 'no-such-namespace', '-o', 'yaml'])).stdout])
+  })
+
+  it('-o table is the default table; --json with -o is refused in one line', async () => {
+    const table = await cli(['helm', 'list', '-n', ns, '-o', 'table', '--kubeconfig', kubeconfig])
+    const plain = await cli(['helm', 'list', '-n', ns, '--kubeconfig', kubeconfig])
+    expect([table.exitCode, table.stdout, table.stderr]).toEqual([plain.exitCode, plain.stdout, plain.stderr])
+    const both = await cli(['helm', 'list', '-n', ns, '-o', 'yaml', '--json', '--kubeconfig', kubeconfig])
+    expect(both.exitCode).toBe(ExitCode.USAGE)
+    expect(JSON.parse(both.stdout)).toMatchObject({error: {kind: 'usage', message: '--json and -o yaml cannot go together'}})
+    const bad = await cli(['helm', 'list', '-n', ns, '-o', 'wide', '--kubeconfig', kubeconfig])
+    expect(bad.exitCode).toBe(ExitCode.USAGE)
   })
 
   it('a forbidden user gets one line and exit 4', async () => {
@@ -187,6 +241,36 @@ describe('helm history', () => {
     expect(result.exitCode).toBe(ExitCode.NOT_FOUND)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(result.stderr).toMatch(new RegExp(`^error: release "${ns}-ghost" in ${ns} has no history: HelmRelease ${ns}/ghost \\(helm.fluxcd.io/v1\\) manages it`))
+  })
+
+  it('the table on stdout, where the release is now on stderr', async () => {
+    const ours = await cli(['helm', 'history', 'reviewer', '-n', ns, '--kubeconfig', kubeconfig])
+    expect(ours.exitCode, ours.stderr).toBe(0)
+    expect(ours.stdout.trimEnd().split('\n')).toHaveLength(3)
+    expect(ours.stderr).toBe(`release "reviewer" in ${ns} is failed at revision 2 (elife-app-0.1.0)\n`)
+  })
+
+  it('takes a HelmRelease\'s name, and says which helm release it is', async () => {
+    // Flux v2 HelmRelease `lib` manages helm release `libero`
+    await createHelmRelease('helm.toolkit.fluxcd.io/v2', editedNs, 'lib', {releaseName: 'libero', chart: {spec: {chart: 'libero', sourceRef: {kind: 'HelmRepository', name: 'libero'}}}})
+    const byHr = await cli(['helm', 'history', 'lib', '-n', editedNs, '--kubeconfig', kubeconfig])
+    const byRelease = await cli(['helm', 'history', 'libero', '-n', editedNs, '--kubeconfig', kubeconfig])
+    expect(byHr.exitCode, byHr.stderr).toBe(0)
+    expect(byHr.stdout).toBe(byRelease.stdout)
+    expect(byHr.stderr.split('\n')[0]).toBe(`HelmRelease ${editedNs}/lib → helm release libero in ${editedNs}`)
+    expect(byRelease.stderr).not.toContain('HelmRelease')
+    const json = JSON.parse((await cli(['helm', 'history', 'lib', '-n', editedNs, '--json', '--kubeconfig', kubeconfig])).stdout)
+    expect(json).toMatchObject({release: 'libero', namespace: editedNs, helmRelease: {apiVersion: 'helm.toolkit.fluxcd.io/v2', namespace: editedNs, name: 'lib'}})
+    // a name that is both a helm release and a HelmRelease managing another: the helm release, and the other is named
+    await createHelmRelease('helm.fluxcd.io/v1', editedNs, 'journal', {releaseName: 'digests', chart: {git: 'file:///nowhere', path: 'charts/digests', ref: 'master'}})
+    const both = await cli(['helm', 'history', 'journal', '-n', editedNs, '--kubeconfig', kubeconfig])
+    expect(both.exitCode, both.stderr).toBe(0)
+    expect(both.stdout).toMatch(/^\s+4 .* deployed/m)
+    expect(both.stderr.split('\n')[0]).toBe(`"journal" is a helm release in ${editedNs} and the name of HelmRelease ${editedNs}/journal, which manages helm release digests in ${editedNs}: using the helm release journal (for the other, give digests -n ${editedNs})`)
+    // a HelmRelease whose release helm never recorded
+    const ghost = await cli(['helm', 'history', 'ghost', '-n', ns, '--kubeconfig', kubeconfig])
+    expect(ghost.exitCode).toBe(ExitCode.NOT_FOUND)
+    expect(ghost.stderr.trim().split('\n')).toEqual([`error: HelmRelease ${ns}/ghost (helm.fluxcd.io/v1) manages helm release ${ns}-ghost in ${ns}, but helm has recorded no revision of it; it was never installed or was uninstalled; check the helm-operator logs for why`])
   })
 
   it('a forbidden user gets one line and exit 4', async () => {

@@ -66,10 +66,14 @@ describe('helm unstick', () => {
     const before = await snapshot(ns)
     const dry = await unstick(['journal', '-n', ns, '--dry-run'])
     expect(dry.exitCode, dry.stderr).toBe(0)
-    expect(dry.stdout).toContain('revision 2 (elife-app-0.1.0) failed: Upgrade "journal" failed')
-    expect(dry.stdout).toContain('1. roll release "journal" in')
-    expect(dry.stdout).toContain('back to revision 1')
-    expect(dry.stdout).toContain(`2. ask helm-operator to reconcile HelmRelease ${ns}/journal`)
+    // stdout is for data (--json): the diagnosis and the plan are on stderr
+    expect(dry.stdout).toBe('')
+    const lines = dry.stderr.trim().split('\n')
+    expect(lines[0]).toContain(`${ns}/journal: revision 2 (elife-app-0.1.0) failed: Upgrade "journal" failed`)
+    expect(lines[1]).toBe(`  owned by HelmRelease ${ns}/journal (helm.fluxcd.io/v1, helm-operator)`)
+    expect(lines[2]).toBe('plan (dry run):')
+    expect(lines[3]).toMatch(new RegExp(`^  - roll release "journal" in ${ns} back to revision 1 `))
+    expect(lines.slice(4)).toEqual([`  - ask helm-operator to reconcile HelmRelease ${ns}/journal`, 'dry run: nothing was changed'])
     expect(await snapshot(ns)).toEqual(before)
 
     // no terminal and no --yes: aborted, nothing changed
@@ -80,6 +84,7 @@ describe('helm unstick', () => {
 
     const done = await unstick(['journal', '-n', ns, '--yes', '--json'])
     expect(done.exitCode, done.stderr).toBe(0)
+    expect(done.stderr).toBe('')
     const result = JSON.parse(done.stdout) as {releases: Array<{outcome: string; result: {now: {status: string; revision: number}}}>}
     expect(result.releases[0]).toMatchObject({outcome: 'done', result: {now: {status: 'deployed', revision: 3}}})
     expect(await helmStatus('journal', ns)).toEqual({status: 'deployed', version: 3})
@@ -90,7 +95,7 @@ describe('helm unstick', () => {
     // a second run finds nothing to do
     const again = await unstick(['journal', '-n', ns, '--yes'])
     expect(again.exitCode).toBe(0)
-    expect(again.stdout).toContain('is deployed at revision 3; nothing to unstick')
+    expect([again.stdout, again.stderr]).toEqual(['', `release "journal" in ${ns} is deployed at revision 3; nothing to unstick\n`])
   })
 
   it('a pending-upgrade left by a killed helm: refused while it may be running, then rolled back; Flux v2 is nudged', async () => {
@@ -112,7 +117,10 @@ describe('helm unstick', () => {
 
     const done = await unstick(['podinfo', '-n', ns, '--yes', '--pending-timeout', '0s'])
     expect(done.exitCode, done.stderr).toBe(0)
-    expect(done.stdout).toMatch(/is now deployed at revision 3/)
+    // the final line says what is true now, once
+    expect(done.stdout).toBe('')
+    expect(done.stderr.trim().split('\n').at(-1)).toBe(`release "podinfo" in ${ns} is now deployed at revision 3 (elife-app-0.1.0); helm can upgrade it again`)
+    expect(done.stderr.split('is now deployed')).toHaveLength(2)
     expect(await helmStatus('podinfo', ns)).toEqual({status: 'deployed', version: 3})
     const hr = await getHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo')
     expect(hr.metadata.annotations?.['reconcile.fluxcd.io/requestedAt']).toBeTruthy()
@@ -133,7 +141,7 @@ describe('helm unstick', () => {
 
     const removed = await unstick(['search', '-n', ns, '--yes', '--uninstall'])
     expect(removed.exitCode, removed.stderr).toBe(0)
-    expect(removed.stdout).toContain(`release "search" in ${ns} is now uninstalled`)
+    expect(removed.stderr.trim().split('\n').at(-1)).toBe(`release "search" in ${ns} is now uninstalled (helm keeps no record of it)`)
     expect((await helmStatus('search', ns)).error).toMatch(/release: not found/)
   })
 
@@ -176,10 +184,10 @@ describe('helm unstick', () => {
     const before = await snapshot(ns)
     const dry = await unstick(['profiles', '-n', ns, '--dry-run'])
     expect(dry.exitCode, dry.stderr).toBe(0)
-    expect(dry.stdout).toContain('back to revision 1')
-    expect(dry.stdout).toContain('manifest and the cluster disagree ("no <kind> with the name ... found"), roll back once more')
-    expect(dry.stdout).toContain('`helm rollback --force`, which replaces each object of the release instead of patching it')
-    expect(dry.stdout).toContain('`helm upgrade profiles CHART -n')
+    expect(dry.stderr).toContain('back to revision 1')
+    expect(dry.stderr).toContain('manifest and the cluster disagree ("no <kind> with the name ... found"), roll back once more')
+    expect(dry.stderr).toContain('`helm rollback --force`, which replaces each object of the release instead of patching it')
+    expect(dry.stderr).toContain('`helm upgrade profiles CHART -n')
     expect(await snapshot(ns)).toEqual(before)
     // no terminal, no --yes: refused, nothing changed
     const asked = await unstick(['profiles', '-n', ns])
@@ -215,6 +223,20 @@ describe('helm unstick', () => {
     expect(result.releases[0]?.steps[1]?.owner).toEqual({controller: 'helm-operator', apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', namespace: ns, name: 'secretive'})
   })
 
+  it('takes the HelmRelease\'s name, says which helm release it resolved, and unsticks that one', async () => {
+    await installDeployed('reviewer--stg')
+    await failUpgrade('reviewer--stg')
+    // eLife's naming: HelmRelease `reviewer` manages helm release `reviewer--stg`
+    await createHelmRelease('helm.fluxcd.io/v1', ns, 'reviewer', {releaseName: 'reviewer--stg', chart: {git: 'file:///nowhere', path: 'charts/reviewer', ref: 'master'}})
+    const dry = await unstick(['reviewer', '-n', ns, '--dry-run'])
+    expect(dry.exitCode, dry.stderr).toBe(0)
+    expect(dry.stderr.split('\n')[0]).toBe(`HelmRelease ${ns}/reviewer → helm release reviewer--stg in ${ns}`)
+    expect(dry.stderr).toMatch(/^ {2}- roll release "reviewer--stg" in \S+ back to revision 1 /m)
+    const done = await unstick(['reviewer', '-n', ns, '--yes'])
+    expect(done.exitCode, done.stderr).toBe(0)
+    expect(await helmStatus('reviewer--stg', ns)).toEqual({status: 'deployed', version: 3})
+  })
+
   it('--all -n NS unsticks every failed release there', async () => {
     await installDeployed('a-one')
     await installDeployed('a-two')
@@ -222,8 +244,10 @@ describe('helm unstick', () => {
     await failUpgrade('a-two')
     const plan = await unstick(['--all', '-n', ns, '--dry-run'])
     expect(plan.exitCode, plan.stderr).toBe(0)
-    expect(plan.stdout).toMatch(/a-one: revision 2/)
-    expect(plan.stdout).toMatch(/a-two: revision 2/)
+    expect(plan.stderr).toMatch(/a-one: revision 2/)
+    expect(plan.stderr).toMatch(/a-two: revision 2/)
+    expect(plan.stderr).toMatch(/^ {2}- roll release "a-one" in /m)
+    expect(plan.stderr).toMatch(/^ {2}- roll release "a-two" in /m)
     const done = await unstick(['--all', '-n', ns, '--yes'])
     expect(done.exitCode, done.stderr).toBe(0)
     expect((await helmStatus('a-one', ns)).status).toBe('deployed')

@@ -1,8 +1,15 @@
-// `elife-k8s helm list` on the fast path (src/lib/cli/fast.ts), bundled into one file.
-import {runHelmList} from '../helm/list-command.js'
+// `elife-k8s helm list` on the fast path (src/lib/cli/fast.ts), bundled into one file: the same
+// input, action and rendering as src/commands/helm/list.ts.
+import {helmList, type HelmListFlags, helmListInput, showHelmList} from '../helm/list-action.js'
 import type {ParsedFlags} from './fast.js'
 import {runFastCommand} from './fast-run.js'
 
 export function run(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<void> {
-  return runFastCommand((io) => runHelmList(io, {'all-namespaces': flags['all-namespaces'] === true, stuck: flags.stuck === true, strict: flags.strict === true}), flags, env)
+  return runFastCommand(async (io) => {
+    const ctx = {io}
+    const input = helmListInput(ctx, flags as HelmListFlags)
+    const result = await helmList.run(ctx, input)
+    showHelmList(ctx, input, result)
+    return result
+  }, flags, env)
 }

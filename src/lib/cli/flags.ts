@@ -41,6 +41,13 @@ export const helmListFlags = {
   'all-namespaces': allNamespacesFlag,
   stuck: {type: 'boolean', description: 'Only releases whose latest revision is failed or pending-*.', default: false},
   strict: {type: 'boolean', description: 'Exit 6 if a release record cannot be decoded (it is skipped with a warning either way, as helm skips it).', default: false},
+  // helm list's own -o (table|json|yaml), not the generic one: json and yaml are helm's shape.
+  output: {
+    type: 'option',
+    char: 'o',
+    options: ['table', 'json', 'yaml'],
+    description: 'Output format: table (default, with owners), or json/yaml exactly as `helm list -o json|yaml` prints them (name, namespace, revision, updated, status, chart, app_version), for scripts written for helm.',
+  },
 } as const satisfies Record<string, FlagSpec>
 
 export const imagesFlags = {

@@ -9,41 +9,20 @@ import {parseAllDocuments, parse as parseYaml, stringify as stringifyYaml} from 
 import {CliError} from '../errors.js'
 import {isNotFound} from '../kube/errors.js'
 import {helmErrorLine, type HelmTool} from './binary.js'
-import {type Controller, helmReleaseApis, type HelmReleaseObject, managedRelease} from './owners.js'
+import {helmReleaseApis, type HelmReleaseObject, managedRelease} from './owners.js'
+import {controllerOf, type LoadedHelmRelease} from './resolve.js'
 import {manifestObjects, type Validation} from './validate.js'
 import {mergeValues, redactValues, valueAt, valuePaths, valuePathsIn} from './values.js'
-
-export interface LoadedHelmRelease {
-  object: HelmReleaseObject
-  apiVersion: string
-  /** Where it came from: the cluster, or a file from the GitOps repo. */
-  from: {kind: 'cluster'} | {kind: 'file'; path: string}
-}
 
 function groupOf(apiVersion: string | undefined): string {
   return (apiVersion ?? '').split('/')[0] ?? ''
 }
 
-/** The HelmRelease object from the cluster: helm-operator's first, then Flux v2's. */
-export async function loadHelmReleaseFromCluster(custom: CustomObjectsApi, name: string, namespace: string): Promise<LoadedHelmRelease> {
-  for (const api of helmReleaseApis) {
-    for (const version of api.versions) {
-      try {
-        const object = (await custom.getNamespacedCustomObject({group: api.group, version, namespace, plural: 'helmreleases', name})) as HelmReleaseObject
-        return {object, apiVersion: `${api.group}/${version}`, from: {kind: 'cluster'}}
-      } catch (error) {
-        // 404 is both "no such object" and "no such CRD/version": try the next.
-        if (!isNotFound(error)) throw error
-      }
-    }
-  }
-  throw new CliError('not-found', `HelmRelease "${name}" not found in namespace "${namespace}" (looked for helm.fluxcd.io/v1 and helm.toolkit.fluxcd.io)`, {
-    hint: 'check the name and -n, or pass --file with the HelmRelease YAML from the GitOps repo',
-  })
-}
-
-/** The HelmRelease named `name` in a YAML file (one or many documents). */
-export function loadHelmReleaseFromFile(file: string, name: string): LoadedHelmRelease {
+/**
+ * The HelmRelease named `name` in a YAML file (one or many documents), else the one that manages
+ * the helm release of that name, else the file's only one; `note` says which when not by name.
+ */
+export function loadHelmReleaseFromFile(file: string, name: string): LoadedHelmRelease & {note?: string} {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -59,13 +38,19 @@ export function loadHelmReleaseFromFile(file: string, name: string): LoadedHelmR
     const object = doc.toJS() as HelmReleaseObject | null
     if (object?.kind === 'HelmRelease' && helmReleaseApis.some((a) => a.group === groupOf(object.apiVersion))) objects.push(object)
   }
-  const found = objects.find((o) => o.metadata?.name === name) ?? (objects.length === 1 ? objects[0] : undefined)
+  const label = (o: HelmReleaseObject) => `HelmRelease ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`
+  const byName = objects.find((o) => o.metadata?.name === name)
+  const byRelease = byName ? undefined : objects.find((o) => managedRelease(controllerOf({apiVersion: o.apiVersion ?? ''}), o).release === name)
+  const found = byName ?? byRelease ?? (objects.length === 1 ? objects[0] : undefined)
+  let note: string | undefined
+  if (found && byRelease) note = `helm release ${name} → ${label(found)} (in ${file})`
+  else if (found && !byName) note = `${file} has one HelmRelease, ${label(found)}, not named "${name}": using it`
   if (!found) {
     throw new CliError('usage', objects.length === 0 ? `${file} has no HelmRelease in it` : `${file} has no HelmRelease named "${name}" (it has ${objects.map((o) => o.metadata?.name).join(', ')})`, {
       hint: 'pass the file that holds this HelmRelease',
     })
   }
-  return {object: found, apiVersion: found.apiVersion ?? '', from: {kind: 'file', path: file}}
+  return {object: found, apiVersion: found.apiVersion ?? '', from: {kind: 'file', path: file}, note}
 }
 
 export type ChartSource =
@@ -77,11 +62,6 @@ function helmReleaseName(hr: HelmReleaseObject): string {
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '')
-
-/** Which controller reads this HelmRelease: helm-operator (helm.fluxcd.io) or Flux v2. */
-export function controllerOf(loaded: LoadedHelmRelease): Controller {
-  return groupOf(loaded.apiVersion) === 'helm.fluxcd.io' ? 'helm-operator' : 'flux-v2'
-}
 
 /**
  * Where the chart comes from. helm-operator's two sources are in the HelmRelease itself

@@ -13,20 +13,25 @@ export async function loadHistory(core: CoreV1Api, kc: KubeConfig, release: stri
   checkReleaseName(release)
   const history = await readHistory(core, release, namespace)
   if (history) return history
+  throw await noHistoryError(core, kc, release, namespace)
+}
+
+/** Why a valid release name has no history in this namespace, as one clear error. */
+export async function noHistoryError(core: CoreV1Api, kc: KubeConfig, release: string, namespace: string): Promise<CliError> {
   const owners = await findOwners(kc, namespace).catch(() => undefined)
   const owner = owners?.owners.get(ownerKey(namespace, release))
   if (owner) {
-    throw new CliError('not-found', `release "${release}" in ${namespace} has no history: HelmRelease ${owner.namespace}/${owner.name} (${owner.apiVersion}) manages it, but helm has recorded no revision of it`, {
+    return new CliError('not-found', `release "${release}" in ${namespace} has no history: HelmRelease ${owner.namespace}/${owner.name} (${owner.apiVersion}) manages it, but helm has recorded no revision of it`, {
       hint: `it was never installed or was uninstalled; check the ${owner.controller === 'helm-operator' ? 'helm-operator' : 'helm-controller'} logs for why`,
     })
   }
   const elsewhere = await namespacesWithRelease(core, release, namespace)
   if (elsewhere.length > 0) {
-    throw new CliError('not-found', `release "${release}" not found in namespace "${namespace}"; it exists in ${elsewhere.join(', ')}`, {
+    return new CliError('not-found', `release "${release}" not found in namespace "${namespace}"; it exists in ${elsewhere.join(', ')}`, {
       hint: `rerun with -n ${elsewhere[0]}`,
     })
   }
-  throw new CliError('not-found', `release "${release}" not found in namespace "${namespace}"`, {
+  return new CliError('not-found', `release "${release}" not found in namespace "${namespace}"`, {
     hint: 'see `elife-k8s helm list -A` for the releases that exist',
   })
 }

@@ -9,8 +9,12 @@ import {type CorruptRecord, type LabelledObject, type RecordLabels, recordLabels
 /** Helm's own rule for release names (helm.sh/helm/v3/pkg/chartutil ValidateReleaseName). */
 const releaseNamePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
+export function isReleaseName(name: string): boolean {
+  return name.length <= 53 && releaseNamePattern.test(name)
+}
+
 export function checkReleaseName(name: string): void {
-  if (name.length > 53 || !releaseNamePattern.test(name)) {
+  if (!isReleaseName(name)) {
     throw new CliError('usage', `"${name}" is not a valid helm release name`, {
       hint: 'release names are lower-case letters, digits, "-" and ".", at most 53 characters (see `elife-k8s helm list -A`)',
     })

@@ -18,6 +18,8 @@ export interface Validation {
   ran: boolean
   /** Why it did not run (no cluster, unreachable, --no-validate). */
   skipped?: string
+  /** What stopped it, when the API server was asked: RBAC said no (401/403), or it could not be reached. */
+  stoppedBy?: 'forbidden' | 'unreachable'
   /** Objects the API server accepted in a dry run. */
   accepted: number
   refused: Refused[]
@@ -95,7 +97,7 @@ export async function validateObjects(kc: KubeConfig, objects: readonly Kubernet
     } catch (error) {
       const status = httpStatus(error)
       if (status === 401 || status === 403) {
-        return {...result, ran: false, skipped: `not allowed to dry-run ${kind} objects in ${namespace} (${status}): the API server was not asked`}
+        return {...result, ran: false, stoppedBy: 'forbidden', skipped: `not allowed to dry-run ${kind} objects in ${namespace} (${status}): the API server was not asked`}
       }
       if (status !== undefined && status >= 400 && status < 500) {
         result.refused.push({kind, name, namespace: object.metadata?.namespace, message: redactApiMessage(statusMessage(error) ?? `HTTP ${status}`)})
@@ -107,7 +109,7 @@ export async function validateObjects(kc: KubeConfig, objects: readonly Kubernet
         continue
       }
       const cli = toCliError(error, {verb: 'dry-run', target: `${kind} ${name}`})
-      if (isCliError(cli) && cli.kind === 'unreachable') return {ran: false, skipped: `${cli.message}: not validated against the API server`, accepted: 0, refused: []}
+      if (isCliError(cli) && cli.kind === 'unreachable') return {ran: false, stoppedBy: 'unreachable', skipped: `${cli.message}: not validated against the API server`, accepted: 0, refused: []}
       throw cli
     }
   }
