@@ -1,4 +1,3 @@
-import {EKSClient} from '@aws-sdk/client-eks'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
@@ -6,8 +5,7 @@ import {type BootstrapContext, type ClusterAccess, selectSteps, stepIds, type St
 import {checkAll, runAll, type StepReport} from '../lib/bootstrap/run.js'
 import {validateGitUrl} from '../lib/bootstrap/values.js'
 import {CliError} from '../lib/errors.js'
-import {awsClientOptions} from '../lib/eks/client-options.js'
-import {awsCredentials} from '../lib/eks/credentials.js'
+import {eksClient, resolveAwsRegion} from '../lib/eks/clients.js'
 import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
 import {applyKubeconfigUpdate, planKubeconfigUpdate, waitForKubeconfigUnlocked} from '../lib/eks/update-kubeconfig.js'
 import {type HelmTool, resolveHelm} from '../lib/helm/binary.js'
@@ -169,11 +167,9 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
       kubeconfig: {
         plan: flags.cluster
           ? async () => {
-              const eks = new EKSClient({...awsClientOptions(), region: flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, profile: flags.profile, credentials: awsCredentials(flags.profile)})
+              const region = await resolveAwsRegion({cluster: flags.cluster!, region: flags.region, profile: flags.profile}, env)
+              const eks = await eksClient({region, profile: flags.profile})
               try {
-                const region = await eks.config.region().catch(() => {
-                  throw new CliError('usage', `no AWS region for EKS cluster "${flags.cluster}"`, {hint: 'pass --region, set AWS_REGION, or --skip kubeconfig'})
-                })
                 const plan = await planKubeconfigUpdate({
                   eks,
                   clusterName: flags.cluster!,

@@ -1,12 +1,8 @@
-import {EKSClient} from '@aws-sdk/client-eks'
 import * as Flags from '@oclif/core/flags'
 import {stringify} from 'yaml'
 
 import {BaseCommand} from '../base-command.js'
-import {CliError} from '../lib/errors.js'
-import {toAwsCliError} from '../lib/eks/aws-errors.js'
-import {awsClientOptions} from '../lib/eks/client-options.js'
-import {awsCredentials} from '../lib/eks/credentials.js'
+import {eksClient, resolveAwsRegion} from '../lib/eks/clients.js'
 import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
 import type {Authenticator, KubeconfigEntries} from '../lib/eks/kubeconfig-entries.js'
 import type {EntryChange} from '../lib/eks/kubeconfig-file.js'
@@ -61,9 +57,9 @@ Unlike aws-cli, a second --role-arn for the same cluster gets its own user and c
     const {flags} = this
     const env = process.env
     const profile = flags.profile ?? env.AWS_PROFILE
-    const eks = new EKSClient({...awsClientOptions(), region: flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, profile: flags.profile, credentials: awsCredentials(flags.profile)})
+    const region = await resolveAwsRegion({cluster: flags.cluster, region: flags.region, profile: flags.profile}, env)
+    const eks = await eksClient({region, profile: flags.profile})
     try {
-      const region = await resolveRegion(eks, flags.cluster, profile)
       this.steps.action(`reading EKS cluster "${flags.cluster}" in ${region}`)
       const plan = await planKubeconfigUpdate({
         eks,
@@ -116,21 +112,5 @@ Unlike aws-cli, a second --role-arn for the same cluster gets its own user and c
     } finally {
       eks.destroy()
     }
-  }
-}
-
-/** The region the EKS client resolved (flag, environment or profile), or a usage error naming the ways to give one. */
-async function resolveRegion(eks: EKSClient, cluster: string, profile: string | undefined): Promise<string> {
-  try {
-    return await eks.config.region()
-  } catch (error) {
-    const mapped = toAwsCliError(error, {what: `read EKS cluster "${cluster}"`, profile})
-    if (mapped.kind === 'usage' || /region/i.test(String((error as Error)?.message))) {
-      throw new CliError('usage', `no AWS region for EKS cluster "${cluster}"`, {
-        hint: 'pass --region, set AWS_REGION, or set region in the AWS profile',
-        cause: error,
-      })
-    }
-    throw mapped
   }
 }

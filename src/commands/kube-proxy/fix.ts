@@ -1,9 +1,8 @@
-import {EKSClient} from '@aws-sdk/client-eks'
 import {AppsV1Api, CoreV1Api, VersionApi} from '@kubernetes/client-node'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../base-command.js'
-import {awsClientOptions} from '../../lib/eks/client-options.js'
+import {NoAwsRegion, withEksClient} from '../../lib/eks/clients.js'
 import {CliError, ExitCode} from '../../lib/errors.js'
 import {type Finding, runChecks} from '../../lib/kube-proxy/checks.js'
 import {isBindAddress} from '../../lib/kube-proxy/config.js'
@@ -189,15 +188,13 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
     if (!cluster) return undefined
     const version = parseVersion(apiServerVersion)
     const clusterVersion = version ? `${version.major}.${version.minor}` : apiServerVersion
-    const eks = new EKSClient({...awsClientOptions(), region: this.flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION, maxAttempts: 2})
     try {
-      return await describeKubeProxyOnEks(eks, cluster, clusterVersion)
+      return await withEksClient({cluster, region: this.flags.region}, (eks) => describeKubeProxyOnEks(eks, cluster, clusterVersion))
     } catch (error) {
+      if (error instanceof NoAwsRegion) return {skipped: true, reason: `no AWS region (pass --region or set AWS_REGION)`}
+      if (error instanceof CliError) throw error
       const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
-      if (/region/i.test(message)) return {skipped: true, reason: `no AWS region (pass --region): ${message}`}
       throw new CliError('unreachable', `cannot ask EKS about kube-proxy on cluster ${cluster}: ${message}`, {hint: 'check --eks-cluster and --region, or leave them out to skip the EKS comparison'})
-    } finally {
-      eks.destroy()
     }
   }
 }
