@@ -63,7 +63,8 @@ async function expectRefusal(sandbox: AwsSandbox, args: string[], exitCode: numb
   const before = existsSync(sandbox.kubeconfig) ? readFileSync(sandbox.kubeconfig) : undefined
   const dirBefore = readdirSync(path.dirname(sandbox.kubeconfig)).sort()
   const run = await runCli(args, {env: sandbox.env})
-  const lines = run.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('► '))
+  // Step lines (►) and the plan printed before a write (`plan:` and its `  - ` lines) are narrative, not errors.
+  const lines = run.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('► ') && l !== 'plan:' && !l.startsWith('  - '))
   expect(lines, run.stderr).toHaveLength(1)
   expect(lines[0]).toMatch(/^error: /)
   expect(lines[0]).toMatch(line)

@@ -32,7 +32,8 @@ function readKubeconfig(file: string): Kubeconfig {
 
 /** The one `error:` line of a refusal (progress lines aside), after checking it is the only line. */
 function oneErrorLine(stderr: string): string {
-  const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('► '))
+  // Step lines (►) and the plan printed before a change (`plan:` and its `  - ` lines) are narrative, not errors.
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('► ') && l !== 'plan:' && !l.startsWith('  - '))
   expect(lines, stderr).toHaveLength(1)
   expect(lines[0]).toMatch(/^error: /)
   return lines[0]

@@ -20,6 +20,8 @@ export interface KubeProxyInput {
   namespace: string
   /** --bind-address: the metricsBindAddress kube-proxy should listen on. */
   bindAddress: string
+  /** The flag that gave bindAddress, for the refusal line (bootstrap: --kube-proxy-bind-address). */
+  bindAddressFlag?: string
   /** --image TAG. */
   imageTag?: string
   /** --eks-cluster / --region: compare with the version EKS recommends. */
@@ -86,7 +88,7 @@ function reportFindings(ctx: ActionContext, findings: Finding[]): void {
 /** Validates the input, reads kube-proxy (and EKS), and runs the checks. Changes nothing. */
 async function inspect(ctx: ActionContext, input: KubeProxyInput): Promise<{state: KubeProxyState; eks?: EksKubeProxyInfo; findings: Finding[]}> {
   if (!isBindAddress(input.bindAddress)) {
-    throw new CliError('usage', `--bind-address "${input.bindAddress}" is not IP:port`, {hint: 'use e.g. 0.0.0.0:10249 or [::]:10249'})
+    throw new CliError('usage', `${input.bindAddressFlag ?? '--bind-address'} "${input.bindAddress}" is not IP:port`, {hint: 'use e.g. 0.0.0.0:10249 or [::]:10249'})
   }
   const state = await readState(ctx, input.namespace)
   const eks = await eksInfo(input, state.apiServerVersion)
