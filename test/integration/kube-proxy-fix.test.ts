@@ -91,6 +91,13 @@ describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
     expect(check.stderr).toContain('✗ metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249')
     expect(check.stderr).toMatch(/✔ kube-proxy v1\.\d+\.\d+\S* vs API server v1\.35\.\d+/)
     expect(check.stderr).toContain('◎ EKS recommended version not compared')
+    // Under --json the failed check is still the result (checkFailed): the findings, exit 6, nothing on stderr.
+    const json = await fix(kubeconfig, ['--check', '--json'])
+    expect(json.exitCode, json.stderr).toBe(ExitCode.CHECK_FAILED)
+    expect(json.stderr).toBe('')
+    const result = JSON.parse(json.stdout) as {mode: string; findings: Array<{status: string; message: string}>}
+    expect(result.mode).toBe('check')
+    expect(result.findings.filter((f) => f.status === 'failed').map((f) => f.message), json.stdout).toContainEqual(expect.stringContaining('metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249'))
     const before = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
     const dry = await fix(kubeconfig, ['--dry-run'])
     expect(dry.exitCode, dry.stderr).toBe(0)
