@@ -57,7 +57,7 @@ Unlike aws-cli, a second --role-arn for the same cluster gets its own user and c
       // The entries that would be written are the data of a dry run.
       const {entries} = result
       this.io.log(stringify({clusters: [entries.cluster], users: [entries.user], contexts: [entries.context], 'current-context': entries.context.name}, {lineWidth: 0, indentSeq: false}).trimEnd())
-    } else if (result.changes.cluster !== 'unchanged' || result.changes.user !== 'unchanged' || result.changes.context !== 'unchanged' || result.currentContext.before !== result.context) {
+    } else if (result.written) {
       this.io.steps.success(describeWritten(result))
     }
     return result

@@ -33,6 +33,8 @@ export interface KubeconfigResult {
   /** The kubeconfig file written (or that would be, under --dry-run). */
   file: string
   dryRun: boolean
+  /** Whether this run wrote the file (false: --dry-run, or nothing to change). */
+  written: boolean
   cluster: {name: string; arn: string; region: string; status: string; endpoint: string; version?: string}
   context: string
   user: string
@@ -49,12 +51,13 @@ export interface KubeconfigPlan {
   update: KubeconfigUpdatePlan
 }
 
-function result(plan: KubeconfigPlan, dryRun: boolean, merge: Pick<KubeconfigUpdatePlan['merge'], 'changes' | 'currentContext'> = plan.update.merge): KubeconfigResult {
+function result(plan: KubeconfigPlan, dryRun: boolean, written: boolean, merge: Pick<KubeconfigUpdatePlan['merge'], 'changes' | 'currentContext'> = plan.update.merge): KubeconfigResult {
   const {cluster, entries} = plan.update
   const {exec} = entries.user.user
   return {
     file: plan.update.merge.file,
     dryRun,
+    written,
     cluster: {name: cluster.name, arn: cluster.arn, region: cluster.region, status: cluster.status, endpoint: cluster.endpoint, version: cluster.version},
     context: entries.context.name,
     user: entries.user.name,
@@ -128,7 +131,7 @@ export const kubeconfigAction: ChangeAction<KubeconfigInput, KubeconfigPlan, Kub
   },
 
   notExecuted(plan, why) {
-    return result(plan, why === 'dry-run')
+    return result(plan, why === 'dry-run', false)
   },
 
   async execute(ctx, plan) {
@@ -143,7 +146,7 @@ export const kubeconfigAction: ChangeAction<KubeconfigInput, KubeconfigPlan, Kub
     // Waits for another program's lock without blocking, so Ctrl-C still works meanwhile.
     await waitForKubeconfigUnlocked(plan.update, lock)
     const written = applyKubeconfigUpdate(plan.update, lock)
-    return result(plan, false, written)
+    return result(plan, false, true, written)
   },
 }
 
