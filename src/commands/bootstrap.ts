@@ -1,32 +1,11 @@
-import {EKSClient} from '@aws-sdk/client-eks'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
-import {type BootstrapContext, type ClusterAccess, selectSteps, stepIds, type StepCheck} from '../lib/bootstrap/plan.js'
-import {checkAll, runAll, type StepReport} from '../lib/bootstrap/run.js'
-import {validateGitUrl} from '../lib/bootstrap/values.js'
-import {CliError} from '../lib/errors.js'
-import {awsClientOptions} from '../lib/eks/client-options.js'
-import {awsCredentials} from '../lib/eks/credentials.js'
-import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
-import {applyKubeconfigUpdate, planKubeconfigUpdate, waitForKubeconfigUnlocked} from '../lib/eks/update-kubeconfig.js'
-import {type HelmTool, resolveHelm} from '../lib/helm/binary.js'
-import {toCliError} from '../lib/kube/errors.js'
-import {kubeAccess} from '../lib/kube/clients.js'
-import {loadKubeConfig} from '../lib/kube/config.js'
-import {confirm} from '../lib/render/confirm.js'
+import {bootstrapAction, type BootstrapResult, describeFinished} from '../lib/bootstrap/action.js'
+import {stepIds} from '../lib/bootstrap/plan.js'
+import {runAction} from '../lib/cli/action.js'
 
-export interface BootstrapResult {
-  dryRun: boolean
-  steps: StepReport[]
-  /** Steps this run changed something in. */
-  changed: StepId[]
-  deployKey?: string
-}
-
-type StepId = (typeof stepIds)[number]
-
-const glyphState: Record<string, string> = {done: 'done', todo: 'to do', 'n/a': 'not applicable', manual: 'manual', skipped: 'skipped'}
+export type {BootstrapResult} from '../lib/bootstrap/action.js'
 
 export default class Bootstrap extends BaseCommand<typeof Bootstrap> {
   static override summary = 'Bootstrap a cluster for Flux v1: the runbook\'s five steps as one plan you can rerun.'
@@ -76,79 +55,10 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
 
   public async run(): Promise<BootstrapResult> {
     const {flags} = this
-    const {selected} = selectSteps(flags.only, flags.skip)
-    // Before anything is read or asked: the URL ends up in flux's chart values and in git's argv.
-    if (flags['git-url'] !== undefined) validateGitUrl(flags['git-url'])
-    const ctx = this.context()
-    const label = (check: StepCheck | {state: string}) => glyphState[check.state] ?? check.state
-
-    this.steps.action(`checking ${selected.length} of ${stepIds.length} bootstrap steps`)
-    const plan = await this.guard(() =>
-      checkAll(ctx, selected, {
-        onCheck: (step, check, index, total) => {
-          const line = `[${index}/${total}] ${step.id}: ${label(check)} - ${check.reason}`
-          if (check.state === 'todo') this.steps.action(line)
-          else if (check.state === 'done') this.steps.success(line)
-          else this.steps.waiting(line)
-          for (const detail of check.details ?? []) this.steps.waiting(`    ${detail}`)
-        },
-      }),
-    )
-    this.steps.done()
-    const deployKey = plan.find((r) => r.id === 'deploy-key' && 'details' in r.before)?.before
-    const key = deployKey && 'details' in deployKey ? deployKey.details?.[0] : undefined
-    const todo = plan.filter((r) => r.before.state === 'todo')
-    if (flags['dry-run']) {
-      this.log(`dry run: ${todo.length} step${todo.length === 1 ? '' : 's'} to do (${todo.map((r) => r.id).join(', ') || 'none'}); nothing was changed`)
-      return {dryRun: true, steps: plan, changed: [], deployKey: key}
-    }
-    if (todo.length === 0) {
-      if (key) this.log(key)
-      this.log(`the cluster is bootstrapped: every selected step is done or not applicable${key ? '; the deploy key above must be on the Git repository with write access' : ''}`)
-      return {dryRun: false, steps: plan, changed: [], deployKey: key}
-    }
-    await confirm({yes: flags.yes, action: `bootstrap: ${todo.map((r) => r.id).join(', ')}`})
-
-    const reports = await this.guard(() =>
-      runAll(ctx, selected, {
-        onStart: (step, check, index, total) => this.steps.action(`[${index}/${total}] ${step.id}: ${check.reason}`),
-        onDone: (step, result, index, total) => this.steps.success(`[${index}/${total}] ${step.id}: ${result}`),
-        onCheck: (step, check, index, total) => {
-          if (check.state === 'done') this.steps.success(`[${index}/${total}] ${step.id}: ${label(check)} - ${check.reason}`)
-          else this.steps.waiting(`[${index}/${total}] ${step.id}: ${label(check)} - ${check.reason}`)
-        },
-      }),
-    )
-    this.steps.done()
-    const after = reports.find((r) => r.id === 'deploy-key')?.before
-    const finalKey = after && 'details' in after ? after.details?.[0] : key
-    if (finalKey) this.log(finalKey)
-    const changed = reports.filter((r) => r.changed).map((r) => r.id)
-    this.log(`bootstrap finished: changed ${changed.join(', ') || 'nothing'}; every selected step is now done or not applicable${finalKey ? '; add the deploy key above to the Git repository with write access' : ''}`)
-    return {dryRun: false, steps: reports, changed, deployKey: finalKey}
-  }
-
-  /** API failures become one line naming the step's target. */
-  private async guard<R>(fn: () => Promise<R>): Promise<R> {
-    try {
-      return await fn()
-    } catch (error) {
-      if (error instanceof CliError) throw error
-      throw toCliError(error, {verb: 'bootstrap', target: 'the cluster', server: this.kube.server, context: this.kube.context})
-    }
-  }
-
-  private context(): BootstrapContext {
-    const {flags} = this
-    let access: ClusterAccess | undefined
-    let contextOverride: string | undefined
-    let helm: Promise<HelmTool> | undefined
-    const load = (): ClusterAccess => {
-      // After the kubeconfig step the plan goes on in the context it wrote.
-      return contextOverride ? kubeAccess(loadKubeConfig({kubeconfig: flags.kubeconfig, context: contextOverride})) : this.kube
-    }
     const env = process.env
-    return {
+    const input = {
+      only: flags.only,
+      skip: flags.skip,
       options: {
         gitUrl: flags['git-url'],
         fluxNamespace: flags['flux-namespace'],
@@ -160,50 +70,20 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
         kubeProxyNamespace: flags['kube-proxy-namespace'],
         timeoutMs: flags.timeout * 1000,
       },
-      cluster: () => (access ??= load()),
-      reloadCluster: () => {
-        access = undefined
-        helm = undefined
-      },
-      helm: () => (helm ??= resolveHelm({flag: flags['helm-binary'], env, kubeconfig: flags.kubeconfig, context: contextOverride ?? flags.context})),
-      kubeconfig: {
-        plan: flags.cluster
-          ? async () => {
-              const eks = new EKSClient({...awsClientOptions(), region: flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, profile: flags.profile, credentials: awsCredentials(flags.profile)})
-              try {
-                const region = await eks.config.region().catch(() => {
-                  throw new CliError('usage', `no AWS region for EKS cluster "${flags.cluster}"`, {hint: 'pass --region, set AWS_REGION, or --skip kubeconfig'})
-                })
-                const plan = await planKubeconfigUpdate({
-                  eks,
-                  clusterName: flags.cluster!,
-                  region,
-                  roleArn: flags['role-arn'],
-                  profile: flags.profile ?? env.AWS_PROFILE,
-                  authenticator: 'elife-k8s',
-                  elifeK8sCommand: elifeK8sExecCommand(process.argv[1], env),
-                  kubeconfig: flags.kubeconfig,
-                  env,
-                })
-                return {
-                  file: plan.merge.file,
-                  context: plan.entries.context.name,
-                  changes: plan.merge.changes,
-                  currentBefore: plan.merge.currentContext.before,
-                  apply: async () => {
-                    // Waits for another program's lock without blocking, so Ctrl-C still works meanwhile.
-                    await waitForKubeconfigUnlocked(plan)
-                    applyKubeconfigUpdate(plan)
-                    contextOverride = plan.entries.context.name
-                  },
-                }
-              } finally {
-                eks.destroy()
-              }
-            }
-          : undefined,
-      },
-      onProgress: (message) => this.steps.progress(message),
+      // The kubeconfig step is `elife-k8s kubeconfig --cluster ... --role-arn ... --region ... --profile ...`.
+      kubeconfig: flags.cluster
+        ? {cluster: flags.cluster, region: flags.region, roleArn: flags['role-arn'], profile: flags.profile, authenticator: 'elife-k8s' as const, kubeconfig: flags.kubeconfig, env, script: process.argv[1]}
+        : undefined,
+      helmBinary: flags['helm-binary'],
+      kubeconfigFile: flags.kubeconfig,
+      context: flags.context,
+      env,
     }
+    const result = await runAction(this.ctx, bootstrapAction, input, {dryRun: flags['dry-run'], yes: flags.yes})
+    // flux's public key is data: stdout (the lines around it say what to do with it).
+    if (!result.dryRun && result.deployKey) this.io.log(result.deployKey)
+    // Steps were run (runAction said the line when there was nothing to do, or under --dry-run).
+    if (result.steps.some((step) => step.result !== undefined)) this.io.say(describeFinished(result))
+    return result
   }
 }

@@ -1,31 +1,11 @@
-import {EKSClient} from '@aws-sdk/client-eks'
 import * as Flags from '@oclif/core/flags'
 import {stringify} from 'yaml'
 
 import {BaseCommand} from '../base-command.js'
-import {CliError} from '../lib/errors.js'
-import {toAwsCliError} from '../lib/eks/aws-errors.js'
-import {awsClientOptions} from '../lib/eks/client-options.js'
-import {awsCredentials} from '../lib/eks/credentials.js'
-import {elifeK8sExecCommand} from '../lib/eks/exec-command.js'
-import type {Authenticator, KubeconfigEntries} from '../lib/eks/kubeconfig-entries.js'
-import type {EntryChange} from '../lib/eks/kubeconfig-file.js'
-import {applyKubeconfigUpdate, planKubeconfigUpdate, waitForKubeconfigUnlocked} from '../lib/eks/update-kubeconfig.js'
+import {runAction} from '../lib/cli/action.js'
+import {describeWritten, kubeconfigAction, type KubeconfigResult} from '../lib/eks/action.js'
 
-export interface KubeconfigResult {
-  /** The kubeconfig file written (or that would be, under --dry-run). */
-  file: string
-  dryRun: boolean
-  cluster: {name: string; arn: string; region: string; status: string; endpoint: string; version?: string}
-  context: string
-  user: string
-  authenticator: Authenticator
-  /** What kubectl will run for a token: command and arguments. */
-  exec: string[]
-  changes: {cluster: EntryChange; user: EntryChange; context: EntryChange}
-  currentContext: {before?: string; after: string}
-  entries: KubeconfigEntries
-}
+export type {KubeconfigResult} from '../lib/eks/action.js'
 
 export default class Kubeconfig extends BaseCommand<typeof Kubeconfig> {
   static override summary = 'Add an EKS cluster to your kubeconfig, authenticating through `elife-k8s token`.'
@@ -59,78 +39,27 @@ Unlike aws-cli, a second --role-arn for the same cluster gets its own user and c
 
   public async run(): Promise<KubeconfigResult> {
     const {flags} = this
-    const env = process.env
-    const profile = flags.profile ?? env.AWS_PROFILE
-    const eks = new EKSClient({...awsClientOptions(), region: flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION, profile: flags.profile, credentials: awsCredentials(flags.profile)})
-    try {
-      const region = await resolveRegion(eks, flags.cluster, profile)
-      this.steps.action(`reading EKS cluster "${flags.cluster}" in ${region}`)
-      const plan = await planKubeconfigUpdate({
-        eks,
-        clusterName: flags.cluster,
-        region,
-        roleArn: flags['role-arn'],
-        profile,
-        contextAlias: flags.alias,
-        userAlias: flags['user-alias'],
-        authenticator: flags.authenticator,
-        elifeK8sCommand: elifeK8sExecCommand(process.argv[1], env),
-        kubeconfig: flags.kubeconfig,
-        env,
-      })
-      const {cluster, entries, merge} = plan
-      const {exec} = entries.user.user
-      const result: KubeconfigResult = {
-        file: merge.file,
-        dryRun: flags['dry-run'],
-        cluster: {name: cluster.name, arn: cluster.arn, region: cluster.region, status: cluster.status, endpoint: cluster.endpoint, version: cluster.version},
-        context: entries.context.name,
-        user: entries.user.name,
-        authenticator: flags.authenticator,
-        exec: [exec.command, ...exec.args],
-        changes: merge.changes,
-        currentContext: merge.currentContext,
-        entries,
-      }
-      const summary = (changes: KubeconfigResult['changes']) => `cluster ${changes.cluster}, user ${changes.user}, context ${changes.context}`
-      if (flags['dry-run']) {
-        this.log(stringify({clusters: [entries.cluster], users: [entries.user], contexts: [entries.context], 'current-context': entries.context.name}, {lineWidth: 0, indentSeq: false}).trimEnd())
-        this.steps.waiting(`dry run: would write ${merge.file} (${summary(merge.changes)}); nothing was changed`)
-        return result
-      }
-      // Under the lock the file is read again: what changed is said against the file as written.
-      let told = false
-      const lock = {
-        onWait: (lockFile: string) => {
-          if (!told) this.steps.waiting(`waiting for ${lockFile} (kubectl or another program is writing ${merge.file})`)
-          told = true
-        },
-      }
-      await waitForKubeconfigUnlocked(plan, lock)
-      const written = applyKubeconfigUpdate(plan, lock)
-      result.changes = written.changes
-      result.currentContext = written.currentContext
-      const via = flags.authenticator === 'aws-cli' ? 'exec aws eks get-token' : 'exec elife-k8s token'
-      this.steps.success(`context "${entries.context.name}" is now current in ${merge.file} (user ${entries.user.name}, ${via}; ${summary(written.changes)})`)
-      return result
-    } finally {
-      eks.destroy()
+    const input = {
+      cluster: flags.cluster,
+      region: flags.region,
+      roleArn: flags['role-arn'],
+      profile: flags.profile,
+      alias: flags.alias,
+      userAlias: flags['user-alias'],
+      authenticator: flags.authenticator,
+      kubeconfig: flags.kubeconfig,
+      env: process.env,
+      script: process.argv[1],
     }
-  }
-}
-
-/** The region the EKS client resolved (flag, environment or profile), or a usage error naming the ways to give one. */
-async function resolveRegion(eks: EKSClient, cluster: string, profile: string | undefined): Promise<string> {
-  try {
-    return await eks.config.region()
-  } catch (error) {
-    const mapped = toAwsCliError(error, {what: `read EKS cluster "${cluster}"`, profile})
-    if (mapped.kind === 'usage' || /region/i.test(String((error as Error)?.message))) {
-      throw new CliError('usage', `no AWS region for EKS cluster "${cluster}"`, {
-        hint: 'pass --region, set AWS_REGION, or set region in the AWS profile',
-        cause: error,
-      })
+    // As aws eks update-kubeconfig: no confirmation (the file is merged, never overwritten, and --dry-run shows it first).
+    const result = await runAction(this.ctx, kubeconfigAction, input, {dryRun: flags['dry-run'], yes: true})
+    if (result.dryRun) {
+      // The entries that would be written are the data of a dry run.
+      const {entries} = result
+      this.io.log(stringify({clusters: [entries.cluster], users: [entries.user], contexts: [entries.context], 'current-context': entries.context.name}, {lineWidth: 0, indentSeq: false}).trimEnd())
+    } else if (result.written) {
+      this.io.steps.success(describeWritten(result))
     }
-    throw mapped
+    return result
   }
 }

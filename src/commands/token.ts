@@ -2,8 +2,8 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
 import {oclifOptions, tokenFlags} from '../lib/cli/flags.js'
+import {tokenAction} from '../lib/eks/action.js'
 import type {ExecCredential} from '../lib/eks/exec-credential.js'
-import {getExecCredential} from '../lib/eks/token.js'
 
 export type TokenResult = ExecCredential
 
@@ -34,9 +34,9 @@ The token is printed only here, on stdout, inside the ExecCredential; it is neve
 
   public async run(): Promise<TokenResult> {
     const {flags} = this
-    const {credential} = await getExecCredential({cluster: flags.cluster, region: flags.region, roleArn: flags['role-arn'], profile: flags.profile}, process.env)
+    const credential = await tokenAction.run(this.ctx, {cluster: flags.cluster, region: flags.region, roleArn: flags['role-arn'], profile: flags.profile, env: process.env})
     // The ExecCredential is the output either way; --json prints the same object.
-    if (!this.jsonEnabled()) this.log(JSON.stringify(credential))
+    this.io.log(JSON.stringify(credential))
     return credential
   }
 }

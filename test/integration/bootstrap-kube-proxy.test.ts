@@ -30,11 +30,26 @@ afterAll(async () => {
 })
 
 describe('bootstrap kube-proxy step', () => {
+  // The step runs kube-proxy fix's action (src/lib/kube-proxy/action.ts): it validates as kube-proxy
+  // fix does. The copy bootstrap had before wrote any string into metricsBindAddress.
+  it('refuses a --kube-proxy-bind-address that is not IP:port, as kube-proxy fix refuses --bind-address; nothing changed', async () => {
+    const env = {KUBECONFIG: kubeconfig}
+    const before = (await k(['get', 'configmap', 'kube-proxy-config', '-n', namespace, '-o', 'jsonpath={.metadata.resourceVersion}'])).stdout
+    const run = await runCli(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--kube-proxy-bind-address', 'everywhere', '--yes'], {env})
+    expect(run.exitCode, run.stderr).toBe(2)
+    const errors = run.stderr.split('\n').filter((l) => l.startsWith('error:'))
+    expect(errors, run.stderr).toEqual(['error: --kube-proxy-bind-address "everywhere" is not IP:port; use e.g. 0.0.0.0:10249 or [::]:10249'])
+    expect((await k(['get', 'configmap', 'kube-proxy-config', '-n', namespace, '-o', 'jsonpath={.metadata.resourceVersion}'])).stdout).toBe(before)
+  })
+
   it('sets metricsBindAddress 0.0.0.0:10249 and restarts kube-proxy; the next run finds it done', async () => {
     const env = {KUBECONFIG: kubeconfig}
     const dry = await runCli(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--dry-run'], {env})
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(dry.stderr).toMatch(/\[8\/8\] kube-proxy: to do - metricsBindAddress 127\.0\.0\.1:10249 → 0\.0\.0\.0:10249; restart kube-proxy one node at a time/)
+    // kube-proxy fix's plan is bootstrap's plan for this step, line for line.
+    expect(dry.stderr).toContain('  - kube-proxy: set metricsBindAddress 127.0.0.1:10249 → 0.0.0.0:10249 in configmap "kube-proxy-config"\n')
+    expect(dry.stderr).toMatch(/\n {2}- kube-proxy: restart kube-proxy one node at a time on \d+ nodes \(kube-proxy reads its config only at start\)\n/)
     const podsBefore = (await k(['get', 'pods', '-n', namespace, '-l', 'k8s-app=kube-proxy', '-o', 'jsonpath={.items[*].metadata.uid}'])).stdout.split(' ')
 
     const run = await runCli(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--yes', '--json'], {env, timeoutMs: 300_000})

@@ -24,6 +24,12 @@ describe('bootstrap kubeconfig step', () => {
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(JSON.parse(dry.stdout).steps[0]).toMatchObject({id: 'kubeconfig', before: {state: 'todo'}})
     expect(() => statSync(ourFile)).toThrow()
+    // The step is `elife-k8s kubeconfig`'s action: its plan lines are in bootstrap's plan.
+    const human = await runCli(['bootstrap', ...args, '--only', 'kubeconfig', '--dry-run'], {env: {...sandbox.env, KUBECONFIG: ourFile}})
+    expect(human.exitCode, human.stderr).toBe(0)
+    expect(human.stderr).toContain(`  - kubeconfig: add cluster "arn:aws:eks:us-east-1:${motoAccount}:cluster/${clusterName}" in ${ourFile}\n`)
+    expect(human.stderr).toContain(`  - kubeconfig: make context "kubernetes-aws--flux-test--AmazonEKSUserRole@arn:aws:eks:us-east-1:${motoAccount}:cluster/${clusterName}" current\n`)
+    expect(() => statSync(ourFile)).toThrow()
 
     const run = await runCli(['bootstrap', ...args, '--only', 'kubeconfig', '--yes'], {env: {...sandbox.env, KUBECONFIG: ourFile}})
     expect(run.exitCode, run.stderr).toBe(0)

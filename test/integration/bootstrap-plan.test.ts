@@ -110,7 +110,9 @@ describe('bootstrap', () => {
     expect(human.exitCode, human.stderr).toBe(0)
     expect(human.stderr).toMatch(/\[7\/8\] psp: not applicable/)
     expect(human.stderr).toMatch(/\[3\/8\] namespace: to do - create namespace/)
-    expect(human.stdout).toMatch(/dry run: 4 steps to do \(crds, namespace, flux, helm-operator\); nothing was changed/)
+    // The plan and the dry-run line are narrative (stderr); stdout carries data only.
+    expect(human.stderr).toMatch(/^plan \(dry run\):\n {2}- crds: apply .*\n {2}- namespace: create namespace .*\n {2}- flux: install release flux .*\n {2}- helm-operator: install release helm-operator .*\ndry run: nothing was changed$/m)
+    expect(human.stdout).toBe('')
     expect(await clusterState(ns)).toBe(before)
   })
 
@@ -225,7 +227,8 @@ describe('bootstrap', () => {
       expect(result.exitCode, result.stderr).toBe(0)
       const derived = execFileSync('ssh-keygen', ['-y', '-f', path.join(keyDir, 'identity')], {encoding: 'utf8'}).trim()
       expect(result.stdout.split('\n')[0]).toBe(derived)
-      expect(result.stdout).toMatch(/the deploy key above must be on the Git repository with write access/)
+      expect(result.stdout).toBe(`${derived}\n`)
+      expect(result.stderr).toMatch(/the cluster is bootstrapped: every selected step is done or not applicable; the deploy key printed on stdout must be on the Git repository with write access/)
       expect(result.stderr).toMatch(/\[6\/8\] deploy-key: manual - flux's public key is below; add it to the Git repository as a deploy key WITH write access/)
       expect(fluxd.requests).toContain('POST /api/flux/v9/git-repo-config')
       expect(await clusterState(ns)).toBe(before)

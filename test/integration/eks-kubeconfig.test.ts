@@ -147,7 +147,8 @@ users:
     expect(printed.clusters[0].name).toBe(clusterArn)
     expect(printed.users[0].user.exec?.args).toEqual(['token', '--cluster', clusterName, '--region', 'us-east-1'])
     expect(printed['current-context']).toBe(clusterArn)
-    expect(dry.stderr).toMatch(/◎ dry run: would write .*\.kube\/config \(cluster added, user added, context added\); nothing was changed/)
+    // The plan is on stderr (the entries are the data, on stdout).
+    expect(dry.stderr).toMatch(/^plan \(dry run\):\n {2}- add cluster "[^"]+" in .*\.kube\/config\n {2}- add user .*\n {2}- add context .*\n {2}- make context "[^"]+" current\ndry run: nothing was changed$/m)
 
     mkdirSync(path.dirname(sandbox.kubeconfig), {recursive: true})
     writeFileSync(sandbox.kubeconfig, 'apiVersion: v1\nkind: Config\n')

@@ -112,6 +112,24 @@ describe('a server that accepts and never answers ends in exit 5, naming it', ()
     }
   })
 
+  it('the SDK\'s retries do not multiply --request-timeout: EKS and STS calls end in exit 5 after one limit, not three', async () => {
+    // No AWS_MAX_ATTEMPTS: the SDK's default of three attempts. Before src/lib/eks/clients.ts bounded
+    // the whole call, each attempt waited the full 4s (12s and more); runCli kills the run at 10s.
+    const base = {AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret-example', AWS_MAX_ATTEMPTS: undefined, AWS_PROFILE: undefined, XDG_CACHE_HOME: path.join(scratch, 'cache')}
+    const endpoint = silentTcp.url.replace('https:', 'http:')
+    const runs: Array<[string[], NodeJS.ProcessEnv]> = [
+      [['kubeconfig', '--cluster', 'elife-test', '--region', 'us-east-1', '--dry-run'], {AWS_ENDPOINT_URL_EKS: endpoint, KUBECONFIG: path.join(scratch, 'aws-kubeconfig')}],
+      [['token', '--cluster', 'elife-test', '--region', 'us-east-1', '--role-arn', 'arn:aws:iam::123456789012:role/elife-test'], {AWS_ENDPOINT_URL_STS: endpoint}],
+    ]
+    for (const [args, extra] of runs) {
+      const result = await runCli([...args, '--request-timeout', '4s'], {env: env({...base, ...extra}), timeoutMs: 10_000})
+      expect(result.exitCode, result.stderr).toBe(ExitCode.UNREACHABLE)
+      expect(result.stderr).toContain(`the AWS endpoint ${endpoint}`)
+      expect(result.stderr).toMatch(/did not answer within 4s/)
+      expect(result.stdout).toBe('')
+    }
+  })
+
   it('--request-timeout that is not a duration is a usage error naming the flag, not the value', async () => {
     for (const args of [['images', '--request-timeout', 'soon-ish'], ['logs', 'flux', '--request-timeout', 'soon-ish']]) {
       const result = await runCli([...args, '--kubeconfig', kubeconfigFor(silentTcp.url)], {env: env(), timeoutMs: 60_000})

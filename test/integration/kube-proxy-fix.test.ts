@@ -81,11 +81,20 @@ describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
     expect(check.stderr).toContain('✗ metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249')
     expect(check.stderr).toMatch(/✔ kube-proxy v1\.\d+\.\d+\S* vs API server v1\.35\.\d+/)
     expect(check.stderr).toContain('◎ EKS recommended version not compared')
+    // Under --json the failed check is still the result (checkFailed): the findings, exit 6, nothing on stderr.
+    const json = await fix(kubeconfig, ['--check', '--json'])
+    expect(json.exitCode, json.stderr).toBe(ExitCode.CHECK_FAILED)
+    expect(json.stderr).toBe('')
+    const result = JSON.parse(json.stdout) as {mode: string; findings: Array<{status: string; message: string}>}
+    expect(result.mode).toBe('check')
+    expect(result.findings.filter((f) => f.status === 'failed').map((f) => f.message), json.stdout).toContainEqual(expect.stringContaining('metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249'))
     const before = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
     const dry = await fix(kubeconfig, ['--dry-run'])
     expect(dry.exitCode, dry.stderr).toBe(0)
-    expect(dry.stdout).toContain('set metricsBindAddress 127.0.0.1:10249 → 0.0.0.0:10249')
-    expect(dry.stdout).toContain('restart kube-proxy one node at a time on')
+    // The plan is narrative, on stderr; stdout carries data only (none here without --json).
+    expect(dry.stderr).toContain('set metricsBindAddress 127.0.0.1:10249 → 0.0.0.0:10249')
+    expect(dry.stderr).toContain('restart kube-proxy one node at a time on')
+    expect(dry.stdout).toBe('')
     expect((await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})).metadata?.resourceVersion).toBe(before.metadata?.resourceVersion)
     // without AWS credentials the EKS comparison is skipped, not failed
     const noAws = await runCli(['kube-proxy', 'fix', '--kubeconfig', kubeconfig, '--check', '--eks-cluster', 'elife-prod', '--region', 'us-east-1'], {
@@ -105,7 +114,8 @@ describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
       watcher.stop()
     }
     expect(result.exitCode, result.stderr).toBe(0)
-    expect(result.stdout).toContain('now serves metrics on 0.0.0.0:10249')
+    expect(result.stderr).toContain('now serves metrics on 0.0.0.0:10249')
+    expect(result.stdout).toBe('')
     expect(watcher.violations).toEqual([])
     // every node went through exactly one replacement
     expect([...watcher.gaps].sort()).toEqual([...nodes].sort())
@@ -121,7 +131,7 @@ describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
     const check = await fix(kubeconfig, ['--check'])
     expect(check.exitCode, check.stderr).toBe(0)
     const again = await fix(kubeconfig, ['--yes'])
-    expect(again.stdout).toContain('is already fixed')
+    expect(again.stderr).toContain('is already fixed')
   })
 })
 
@@ -289,7 +299,8 @@ describe('kube-proxy fix on a JSON kube-proxy-config (issue 14 item 1; own names
     expect(result.stderr).not.toContain('nothing was changed')
     expect(result.stderr).toContain('kube-proxy-config read back: it parses as JSON and sets metricsBindAddress 0.0.0.0:10249')
     const nodes = (await core.listNode()).items.length
-    expect(result.stdout.trim().split('\n').at(-1)).toMatch(new RegExp(`^kube-proxy in ${namespace} now serves metrics on 0\\.0\\.0\\.0:10249, runs \\S+, and is Ready on ${nodes}/${nodes} nodes$`))
+    expect(result.stdout).toBe('')
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^kube-proxy in ${namespace} now serves metrics on 0\\.0\\.0\\.0:10249, runs \\S+, and is Ready on ${nodes}/${nodes} nodes$`))
     // every pod was replaced, and the replacements carry the digest of the stored config
     const podsAfter = await kubeProxyPods(core, namespace)
     expect(podsAfter.map((p) => p.metadata!.name).filter((name) => podsBefore.includes(name!))).toEqual([])

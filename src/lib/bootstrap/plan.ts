@@ -7,8 +7,9 @@ import {parseAllDocuments} from 'yaml'
 import {CliError} from '../errors.js'
 import {helmErrorLine, type HelmTool} from '../helm/binary.js'
 import {isNotFound} from '../kube/errors.js'
-import {confirmWritten, finishRestart, planFix, startRestart, waitForRestart, writeConfig} from '../kube-proxy/fix.js'
-import {type KubeProxyClients, readKubeProxyState} from '../kube-proxy/state.js'
+import type {ActionContext} from '../cli/action.js'
+import {type KubeconfigInput, kubeconfigAction} from '../eks/action.js'
+import {describeNow, type KubeProxyInput, kubeProxyFix} from '../kube-proxy/action.js'
 import {withFluxd} from '../flux/v1.js'
 import {bundledHelmOperatorCrds} from './helm-operator-crds.js'
 import {fluxValuesObject, helmOperatorValuesObject, validateGitUrl, valueDifferences, valuesInclude} from './values.js'
@@ -37,11 +38,6 @@ export interface ClusterAccess {
   api<T>(apiClass: new (...args: never[]) => T): T
 }
 
-export interface KubeconfigStepDeps {
-  /** Plans the EKS kubeconfig entries (lib/eks planKubeconfigUpdate); undefined without --cluster. */
-  plan?: () => Promise<{file: string; context: string; changes: Record<string, string>; currentBefore?: string; apply: () => Promise<void>}>
-}
-
 export interface BootstrapOptions {
   gitUrl?: string
   fluxNamespace: string
@@ -58,11 +54,18 @@ export interface BootstrapOptions {
 
 export interface BootstrapContext {
   options: BootstrapOptions
+  /**
+   * Cluster access and output for the actions the steps run (kubeconfig's, kube-proxy fix's): the
+   * command's context, or, after the kubeconfig step, the context it wrote.
+   */
+  action(): ActionContext
+  /** The cluster the steps act on: action().io.kube. */
   cluster(): ClusterAccess
-  /** Called after the kubeconfig step wrote a new current context. */
-  reloadCluster(): void
+  /** Called after the kubeconfig step made `context` current: the steps after it act there. */
+  useContext(context: string): void
   helm(): Promise<HelmTool>
-  kubeconfig: KubeconfigStepDeps
+  /** The kubeconfig action's input (--cluster, --region, --role-arn, --profile); undefined without --cluster. */
+  kubeconfig?: KubeconfigInput
   onProgress(message: string): void
 }
 
@@ -78,23 +81,26 @@ export interface BootstrapStep {
 // ---------------------------------------------------------------------------------------------
 // kubeconfig
 
+/** `elife-k8s kubeconfig`'s action: its plan is this step's check, its execute this step's action. */
 const kubeconfigStep: BootstrapStep = {
   id: 'kubeconfig',
   description: 'kubeconfig entries for the EKS cluster (aws eks update-kubeconfig --name … --role …)',
   async check(ctx) {
-    if (!ctx.kubeconfig.plan) return {state: 'n/a', reason: 'no --cluster given: using the current kubeconfig context'}
-    const plan = await ctx.kubeconfig.plan()
-    const changed = Object.entries(plan.changes).filter(([, change]) => change !== 'unchanged')
-    if (changed.length === 0 && plan.currentBefore === plan.context) return {state: 'done', reason: `context "${plan.context}" is in ${plan.file} and current`}
-    const what = changed.map(([entry, change]) => `${entry} ${change === 'added' ? 'to add' : 'to update'}`)
-    if (plan.currentBefore !== plan.context) what.push(`make "${plan.context}" current`)
-    return {state: 'todo', reason: `${plan.file}: ${what.join(', ')}`}
+    if (!ctx.kubeconfig) return {state: 'n/a', reason: 'no --cluster given: using the current kubeconfig context'}
+    const plan = await kubeconfigAction.plan(ctx.action(), ctx.kubeconfig)
+    const {changes} = kubeconfigAction.describe(plan)
+    const {file, changes: entries, currentContext} = plan.update.merge
+    const context = plan.update.entries.context.name
+    if (changes.length === 0) return {state: 'done', reason: `context "${context}" is in ${file} and current`}
+    const what = Object.entries(entries).filter(([, change]) => change !== 'unchanged').map(([entry, change]) => `${entry} ${change === 'added' ? 'to add' : 'to update'}`)
+    if (currentContext.before !== context) what.push(`make "${context}" current`)
+    return {state: 'todo', reason: `${file}: ${what.join(', ')}`, details: changes}
   },
   async apply(ctx) {
-    const plan = await ctx.kubeconfig.plan!()
-    await plan.apply()
-    ctx.reloadCluster()
-    return `context "${plan.context}" is current in ${plan.file}`
+    const action = ctx.action()
+    const result = await kubeconfigAction.execute(action, await kubeconfigAction.plan(action, ctx.kubeconfig!))
+    ctx.useContext(result.context)
+    return `context "${result.context}" is current in ${result.file}`
   },
 }
 
@@ -476,39 +482,38 @@ const pspStep: BootstrapStep = {
 }
 
 // ---------------------------------------------------------------------------------------------
-// kube-proxy (the kube-proxy fix library)
+// kube-proxy (`elife-k8s kube-proxy fix`'s action)
 
-function kubeProxyClients(ctx: BootstrapContext): KubeProxyClients {
-  return {core: ctx.cluster().api(CoreV1Api), apps: ctx.cluster().api(AppsV1Api), version: ctx.cluster().api(VersionApi)}
+function kubeProxyInput(ctx: BootstrapContext): KubeProxyInput {
+  return {
+    namespace: ctx.options.kubeProxyNamespace,
+    bindAddress: ctx.options.kubeProxyBindAddress,
+    bindAddressFlag: '--kube-proxy-bind-address',
+    timeoutMs: ctx.options.timeoutMs,
+    // The step's line says what is off; kube-proxy fix --check lists every finding.
+    reportFindings: false,
+  }
 }
 
 const kubeProxyStep: BootstrapStep = {
   id: 'kube-proxy',
   description: 'kube-proxy metrics for Prometheus (metricsBindAddress 0.0.0.0:10249, pods restarted)',
   async check(ctx) {
-    const state = await readKubeProxyState(kubeProxyClients(ctx), ctx.options.kubeProxyNamespace)
-    const plan = planFix(state, {bindAddress: ctx.options.kubeProxyBindAddress})
-    const changes: string[] = []
-    if (plan.metricsBindAddress.changed) changes.push(`metricsBindAddress ${plan.metricsBindAddress.from} → ${plan.metricsBindAddress.to}`)
-    if (plan.image.changed) changes.push(`image ${plan.image.from} → ${plan.image.to} (${plan.image.why})`)
-    if (plan.restart.needed) changes.push(`restart kube-proxy one node at a time (${plan.restart.why})`)
-    if (changes.length === 0) return {state: 'done', reason: `kube-proxy serves metrics on ${plan.metricsBindAddress.to}; every pod current and Ready`}
-    return {state: 'todo', reason: changes.join('; ')}
+    const plan = await kubeProxyFix.plan(ctx.action(), kubeProxyInput(ctx))
+    const {changes} = kubeProxyFix.describe(plan)
+    const {fix} = plan
+    if (changes.length === 0) return {state: 'done', reason: `kube-proxy serves metrics on ${fix.metricsBindAddress.to}; every pod current and Ready`}
+    const summary: string[] = []
+    if (fix.metricsBindAddress.changed) summary.push(`metricsBindAddress ${fix.metricsBindAddress.from} → ${fix.metricsBindAddress.to}`)
+    if (fix.image.changed) summary.push(`image ${fix.image.from} → ${fix.image.to} (${fix.image.why})`)
+    if (fix.restart.needed) summary.push(`restart kube-proxy one node at a time (${fix.restart.why})`)
+    return {state: 'todo', reason: summary.join('; '), details: changes}
   },
   async apply(ctx) {
-    const clients = kubeProxyClients(ctx)
-    const state = await readKubeProxyState(clients, ctx.options.kubeProxyNamespace)
-    const plan = planFix(state, {bindAddress: ctx.options.kubeProxyBindAddress})
-    await writeConfig(clients, state, plan)
-    // As `kube-proxy fix`: never restart onto a config that does not read back and parse.
-    const restartPlan = plan.metricsBindAddress.changed ? {...plan, updatedConfig: await confirmWritten(clients, state, plan)} : plan
-    if (plan.restart.needed || plan.image.changed) {
-      await startRestart(clients, state, restartPlan)
-      const outcome = await waitForRestart(clients, ctx.options.kubeProxyNamespace, {timeoutMs: ctx.options.timeoutMs, onProgress: ctx.onProgress})
-      await finishRestart(clients, ctx.options.kubeProxyNamespace)
-      return `kube-proxy serves metrics on ${plan.metricsBindAddress.to}, restarted on ${outcome.nodesDone.length} nodes`
-    }
-    return `kube-proxy serves metrics on ${plan.metricsBindAddress.to}`
+    const action = ctx.action()
+    const plan = await kubeProxyFix.plan(action, kubeProxyInput(ctx))
+    const nothing = kubeProxyFix.describe(plan).changes.length === 0
+    return describeNow(nothing ? kubeProxyFix.notExecuted(plan, 'nothing-to-do') : await kubeProxyFix.execute(action, plan))
   },
 }
 

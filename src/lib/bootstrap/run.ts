@@ -41,14 +41,15 @@ async function walk(ctx: BootstrapContext, selected: StepId[], hooks: RunHooks, 
       reports.push(leftOut(step))
       continue
     }
-    const check = await step.check(ctx)
+    // Every failure of a step, an API answer or not, becomes one line through the one wrapper.
+    const check = await ctx.action().io.callApi({verb: 'check', target: `the ${step.id} step`}, () => step.check(ctx))
     if (!apply || check.state !== 'todo') {
       hooks.onCheck?.(step, check, index + 1, total)
       reports.push({id: step.id, description: step.description, before: check, changed: false})
       continue
     }
     hooks.onStart?.(step, check, index + 1, total)
-    const result = await step.apply(ctx)
+    const result = await ctx.action().io.callApi({verb: 'run', target: `the ${step.id} step`}, () => step.apply(ctx))
     hooks.onDone?.(step, result, index + 1, total)
     reports.push({id: step.id, description: step.description, before: check, result, changed: true})
   }

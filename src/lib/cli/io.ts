@@ -2,6 +2,7 @@ import type {ChalkInstance} from 'chalk'
 
 import {type KubeAccess, kubeAccess} from '../kube/clients.js'
 import {contextNamespace, loadKubeConfig} from '../kube/config.js'
+import {isCliError} from '../errors.js'
 import {type ApiAction, toCliError} from '../kube/errors.js'
 import {preconnect} from '../kube/raw.js'
 import {configureTransport, type Timeouts, timeoutsFor, useTimeouts} from '../kube/timeouts.js'
@@ -38,6 +39,12 @@ export class CommandIO {
     readonly json: boolean,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
+
+  /** The same command's access to another context of the kubeconfig (bootstrap, after its kubeconfig step wrote one). */
+  forContext(context: string): CommandIO {
+    this.endSteps()
+    return new CommandIO({...this.flags, context}, this.json, this.env)
+  }
 
   /** Kubeconfig and API clients, loaded the first time the command needs the cluster. */
   get kube(): KubeAccess {
@@ -85,6 +92,8 @@ export class CommandIO {
     } catch (error) {
       // SIGINT/SIGTERM came meanwhile: the call has been answered, this is the safe point to stop.
       checkpoint()
+      // Already one line (an action's own refusal): as it is, without loading the kubeconfig to name the server.
+      if (isCliError(error)) throw error
       throw toCliError(error, {...action, server: this.kube.server, context: this.kube.context})
     }
     checkpoint()

@@ -47,8 +47,10 @@ export interface EntryOptions {
   /** --user-alias: the user name (default: see userEntryName). */
   userAlias?: string
   authenticator: Authenticator
-  /** How kubectl should invoke elife-k8s: "elife-k8s" when that is on PATH, else an absolute path. */
+  /** How kubectl should invoke elife-k8s: "elife-k8s" when that is on PATH, else an absolute path (./exec-command.ts). */
   elifeK8sCommand: string
+  /** Arguments before `token`: the bin script, when elifeK8sCommand is a Node binary. */
+  elifeK8sArgs?: string[]
 }
 
 /**
@@ -77,7 +79,7 @@ export function execConfig(options: EntryOptions): ExecConfig {
         }
       : {
           apiVersion: execApiVersion,
-          args: ['token', '--cluster', clusterId, '--region', cluster.region, ...(roleArn ? ['--role-arn', roleArn] : [])],
+          args: [...(options.elifeK8sArgs ?? []), 'token', '--cluster', clusterId, '--region', cluster.region, ...(roleArn ? ['--role-arn', roleArn] : [])],
           command: options.elifeK8sCommand,
         }
   if (profile) exec.env = [{name: 'AWS_PROFILE', value: profile}]

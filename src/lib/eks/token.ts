@@ -8,7 +8,7 @@ import type {AwsCredentialIdentity, AwsCredentialIdentityProvider} from '@smithy
 import {CliError} from '../errors.js'
 import {parseRoleArn} from './arn.js'
 import {toAwsCliError} from './aws-errors.js'
-import {awsClientOptions} from './client-options.js'
+import {resolveAwsRegion, stsClient} from './clients.js'
 import {awsCredentials} from './credentials.js'
 import {type ExecCredential, execCredential, execCredentialApiVersion} from './exec-credential.js'
 import {type TokenFlags, readCachedToken, tokenCacheFile, tokenCacheKey, writeCachedToken} from './token-cache.js'
@@ -89,19 +89,9 @@ export function tokenExpiration(now: Date, credentials: AwsCredentialIdentity): 
   return new Date(credentialsExpire !== undefined && credentialsExpire < latest ? credentialsExpire : latest)
 }
 
-/** --region, else AWS_REGION / AWS_DEFAULT_REGION, else the profile's region (read as the SDK reads it). */
+/** --region, else AWS_REGION / AWS_DEFAULT_REGION, else the profile's region (the one decision: ./clients.ts). */
 export async function resolveTokenRegion(flags: TokenFlags, env: NodeJS.ProcessEnv): Promise<string> {
-  const explicit = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION
-  if (explicit) return explicit
-  const {STSClient} = await import('@aws-sdk/client-sts')
-  try {
-    return await new STSClient({...awsClientOptions(), profile: flags.profile}).config.region()
-  } catch (error) {
-    throw new CliError('usage', `no AWS region for EKS cluster "${flags.cluster}"`, {
-      hint: 'pass --region, set AWS_REGION, or set region in the AWS profile',
-      cause: error,
-    })
-  }
+  return resolveAwsRegion({cluster: flags.cluster, region: flags.region, profile: flags.profile}, env)
 }
 
 /** A role session name that says who assumed the role (CloudTrail, EKS access entries show it). */
@@ -127,8 +117,8 @@ export async function signingCredentials(flags: TokenFlags, region: string, coll
     }
   }
   const role = parseRoleArn(flags.roleArn)
-  const {STSClient, AssumeRoleCommand} = await import('@aws-sdk/client-sts')
-  const sts = new STSClient({...awsClientOptions(), region, credentials: base, profile: flags.profile})
+  const {AssumeRoleCommand} = await import('@aws-sdk/client-sts')
+  const sts = await stsClient({region, credentials: base, profile: flags.profile})
   try {
     const sessionName = roleSessionName((collaborators.username ?? (() => userInfo().username))())
     const assumed = await sts.send(new AssumeRoleCommand({RoleArn: role.arn, RoleSessionName: sessionName}))
