@@ -2,7 +2,8 @@ import {alertmanagerConfig, alertmanagerUnusedReceiver} from './alertmanager.js'
 import {apiDeprecated, apiRemoved} from './deprecations.js'
 import {schemaRule} from './schema.js'
 import {dashboardJson, dashboardLabelValue, dashboardNamespace, dashboardUidDuplicate, oauthAnnotations, oauthSigninRd} from './dashboards.js'
-import {flaggerAnalysisSteps, flaggerMetricInterval, flaggerNginxNamespace} from './flagger.js'
+import {flaggerAnalysisSteps, flaggerMetricInterval, flaggerNginxNamespace, flaggerTargetRendered} from './flagger.js'
+import {helmRender} from './helm-render.js'
 import {duplicateObject, notAnObject, objectShape, yamlSyntax} from './flux-apply.js'
 import {prometheusRuleDuration, prometheusRuleNotSelected, promqlSyntax} from './prometheus.js'
 import {
@@ -37,7 +38,7 @@ export const ignoreComment: Rule = {
 
 /**
  * Every rule, as data: the one list lint runs (and doctor will run on objects from the API). The
- * order is the issue's: what Flux applies, schemas, deprecated APIs, references, Flagger, Prometheus, dashboards, Alertmanager.
+ * order is the issue's: what Flux applies, schemas, deprecated APIs, references, Flagger, Prometheus, dashboards, Alertmanager, HelmRelease rendering.
  */
 export const lintRules: readonly Rule[] = [
   yamlSyntax,
@@ -58,6 +59,7 @@ export const lintRules: readonly Rule[] = [
   flaggerAnalysisSteps,
   flaggerMetricInterval,
   flaggerNginxNamespace,
+  flaggerTargetRendered,
   promqlSyntax,
   prometheusRuleDuration,
   prometheusRuleNotSelected,
@@ -69,6 +71,7 @@ export const lintRules: readonly Rule[] = [
   oauthSigninRd,
   alertmanagerConfig,
   alertmanagerUnusedReceiver,
+  helmRender,
   ignoreComment,
 ]
 
