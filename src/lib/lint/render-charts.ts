@@ -113,6 +113,8 @@ async function selfUrls(index: ObjectIndex, root: string, git: NonNullable<Rende
     const url = asString(asObj(asObj(asObj(release.object.spec).values).git).url)
     if (url) urls.add(normalizeGitUrl(url))
   }
+  // Only a checkout has remotes (and a repository without one costs no git process).
+  if (!existsSync(path.join(root, '.git'))) return urls
   try {
     const run = git ?? defaultGit
     const out = await run(['-C', root, 'config', '--get-regexp', '^remote\\..*\\.url$'])
