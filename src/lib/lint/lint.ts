@@ -152,7 +152,7 @@ function prepare(input: LintInput): Prepared {
   return {rules, kubernetesVersion: minor.join('.'), schemas, loaded}
 }
 
-function indexOf(prepared: Prepared, rendered?: RenderOutcome): ObjectIndex {
+function indexOf(input: LintInput, prepared: Prepared, rendered?: RenderOutcome): ObjectIndex {
   const {loaded, kubernetesVersion, schemas} = prepared
   return new ObjectIndex({
     documents: rendered ? [...loaded.documents, ...rendered.documents] : loaded.documents,
@@ -162,6 +162,8 @@ function indexOf(prepared: Prepared, rendered?: RenderOutcome): ObjectIndex {
     imagePolicyMarkers: loaded.imagePolicyMarkers,
     kubernetesVersion,
     schemas,
+    // Flux v2's paths are relative to the repository's root: known when one directory is linted.
+    repositoryRoot: input.paths.length <= 1 && isDirectory(input.paths[0] ?? '.') ? (input.paths[0] ?? '.') : undefined,
     renderedReleases: rendered?.rendered,
     renderProblems: rendered?.problems,
   })
@@ -193,7 +195,7 @@ function finish(input: LintInput, prepared: Prepared, index: ObjectIndex, render
 /** Lints a repository's files, without rendering charts: read-only (never writes a file), offline, synchronous. */
 export function lintRepository(input: LintInput): LintResult {
   const prepared = prepare(input)
-  return finish(input, prepared, indexOf(prepared))
+  return finish(input, prepared, indexOf(input, prepared))
 }
 
 /** Whether rule 9 renders: unless --skip-rule helm-render, or --rule names neither rule that needs it. */
@@ -215,10 +217,10 @@ function repositoryRoot(paths: readonly string[]): string {
 export const lintAction: ReadAction<LintInput, LintResult> = {
   async run(_ctx, input) {
     const prepared = prepare(input)
-    if (!input.render || !renders(prepared.rules)) return finish(input, prepared, indexOf(prepared))
-    const files = indexOf(prepared)
+    if (!input.render || !renders(prepared.rules)) return finish(input, prepared, indexOf(input, prepared))
+    const files = indexOf(input, prepared)
     const rendered = await renderHelmReleases(files, {...input.render, root: repositoryRoot(input.paths), kubernetesVersion: prepared.kubernetesVersion})
     if (rendered.documents.length === 0 && rendered.problems.length === 0 && rendered.rendered.size === 0) return finish(input, prepared, files, rendered)
-    return finish(input, prepared, indexOf(prepared, rendered), rendered)
+    return finish(input, prepared, indexOf(input, prepared, rendered), rendered)
   },
 }

@@ -23,6 +23,8 @@ export interface IndexInput {
   kubernetesVersion?: string
   /** Schemas to validate objects with (rule `schema`); without them that rule finds nothing. */
   schemas?: SchemaSet
+  /** The repository's root directory, as file sources name it (lint of a whole repository); Flux v2 paths are relative to it. */
+  repositoryRoot?: string
   /** HelmRelease documents whose charts helm rendered (their objects are among `documents`, marked `rendered`). */
   renderedReleases?: ReadonlySet<SourcedDocument>
   /** What helm could not render (rule helm-render). */
@@ -55,6 +57,7 @@ export class ObjectIndex {
   readonly imagePolicyMarkers: readonly ImagePolicyMarker[]
   /** The Kubernetes minor the objects are checked against (deprecated and removed APIs). */
   readonly kubernetesVersion: string
+  readonly repositoryRoot?: string
   readonly schemas?: SchemaSet
   readonly renderedReleases: ReadonlySet<SourcedDocument>
   readonly renderProblems: NonNullable<IndexInput['renderProblems']>
@@ -72,6 +75,7 @@ export class ObjectIndex {
     this.suppressionComments = input.suppressionComments ?? []
     this.imagePolicyMarkers = input.imagePolicyMarkers ?? []
     this.kubernetesVersion = input.kubernetesVersion ?? defaultKubernetesVersion
+    this.repositoryRoot = input.repositoryRoot
     this.schemas = input.schemas
     this.defaultNamespace = input.defaultNamespace ?? 'default'
     this.renderedReleases = input.renderedReleases ?? new Set()

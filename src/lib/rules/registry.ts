@@ -4,7 +4,7 @@ import {schemaRule} from './schema.js'
 import {dashboardJson, dashboardLabelValue, dashboardNamespace, dashboardUidDuplicate, oauthAnnotations, oauthSigninRd} from './dashboards.js'
 import {flaggerAnalysisSteps, flaggerMetricInterval, flaggerNginxNamespace, flaggerTargetRendered} from './flagger.js'
 import {helmRender} from './helm-render.js'
-import {duplicateObject, notAnObject, objectShape, yamlSyntax} from './flux-apply.js'
+import {duplicateObject, fluxNotApplied, notAnObject, objectShape, yamlSyntax} from './flux-apply.js'
 import {prometheusRuleDuration, prometheusRuleNotSelected, promqlSyntax} from './prometheus.js'
 import {
   flaggerRefMissing,
@@ -45,6 +45,7 @@ export const lintRules: readonly Rule[] = [
   notAnObject,
   objectShape,
   duplicateObject,
+  fluxNotApplied,
   schemaRule,
   apiRemoved,
   apiDeprecated,
