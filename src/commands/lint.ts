@@ -3,7 +3,6 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
 import {ExitCode} from '../lib/errors.js'
-import {resolveHelm} from '../lib/helm/binary.js'
 import {bundledSchemas, lintAction, selectRules, type LintResult} from '../lib/lint/lint.js'
 import {renderGithub, renderingLine, renderSarif, renderText, summaryLine} from '../lib/lint/render.js'
 import {defaultKubernetesVersion} from '../lib/rules/deprecations.js'
@@ -62,7 +61,8 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
       severity: flags.severity as 'warning' | 'error',
       kubernetesVersion: flags['kubernetes-version'],
       schemas: selectRules(only, skip).some((rule) => rule.id === 'schema') ? bundledSchemas() : undefined,
-      render: {helm: () => resolveHelm({flag: flags['helm-binary']}), online: flags.online},
+      // helm (and execa with it) is loaded only when a chart is to be rendered.
+      render: {helm: async () => (await import('../lib/helm/binary.js')).resolveHelm({flag: flags['helm-binary']}), online: flags.online},
     })
     if (result.summary.errors > 0) process.exitCode = ExitCode.CHECK_FAILED
 

@@ -2,11 +2,10 @@ import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} fr
 import {availableParallelism, homedir, tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {execa} from 'execa'
 import jsyaml from 'js-yaml'
 import {stringify as stringifyYaml} from 'yaml'
 
-import {helmErrorLine, type HelmTool} from '../helm/binary.js'
+import type {HelmTool} from '../helm/binary.js'
 import {managedRelease} from '../helm/owner-names.js'
 import {mergeValues} from '../helm/values.js'
 import {asList, asObj, asString, groupOf, isBuiltinClusterScoped, isKubeObject, type Obj} from '../rules/kube.js'
@@ -46,8 +45,8 @@ export interface RenderProblem {
 export interface ReleaseNote {
   /** namespace/name of the HelmRelease. */
   helmRelease: string
+  /** The file it is in. */
   file?: string
-  line?: number
 }
 
 /** One object helm rendered (names only: never a value). */
@@ -129,6 +128,8 @@ async function selfUrls(index: ObjectIndex, root: string, git: NonNullable<Rende
 }
 
 const defaultGit = async (args: string[], cwd?: string): Promise<{exitCode: number; stderr: string; stdout: string}> => {
+  // Loaded when a chart is fetched, not on every lint.
+  const {execa} = await import('execa')
   const result = await execa('git', args, {cwd, reject: false, stdin: 'ignore', env: {GIT_TERMINAL_PROMPT: '0'}})
   return {exitCode: result.exitCode ?? 1, stderr: String(result.stderr ?? ''), stdout: String(result.stdout ?? '')}
 }
@@ -368,8 +369,10 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
 }
 
 function note(index: ObjectIndex, release: SourcedObject): ReleaseNote {
-  const source = release.source
-  return {helmRelease: `${index.namespaceOf(release.object) ?? 'default'}/${release.object.metadata.name}`, ...('file' in source ? {file: source.file, line: source.line} : {})}
+  // The file without its line: a file read by the fast reader would be parsed again for positions.
+  const file = (release as {file?: unknown}).file
+  const source = typeof file === 'string' ? {file} : 'file' in release.source ? {file: release.source.file} : {}
+  return {helmRelease: `${index.namespaceOf(release.object) ?? 'default'}/${release.object.metadata.name}`, ...source}
 }
 
 /** Renders every HelmRelease whose chart can be reached; see the top of this file. Never writes into the repository. */
@@ -398,6 +401,7 @@ export async function renderHelmReleases(index: ObjectIndex, options: RenderOpti
     return outcome
   }
   outcome.helm = helm.version
+  const {helmErrorLine} = await import('../helm/binary.js')
   const workDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-charts-'))
   try {
     await pool(toRender, options.concurrency ?? availableParallelism(), async ({release, location}) => {

@@ -176,7 +176,8 @@ class LazyDocument implements SourcedDocument {
     readonly value: unknown,
     private readonly positions: () => DocumentPositions[],
     private readonly index: number,
-    private readonly file: string,
+    /** The file, known without parsing it for positions. */
+    readonly file: string,
   ) {}
 
   get source(): FilePosition {
