@@ -2,22 +2,27 @@
 // Benchmark for `elife-k8s lint` (issue 17): a generated GitOps repository the size of a real
 // cluster's (200 YAML files, ~3 MB: namespaces, HelmReleases with values, Deployments, Services,
 // Ingresses behind oauth2-proxy, Flagger Canaries, PrometheusRules, Grafana dashboards, the
-// Alertmanager template), linted offline with rendering excluded. Targets: <= 1.0 s wall and
-// <= 150 MB peak RSS. For scale, the same CLI on an empty directory (start-up and nothing to
-// read) runs in the same turns.
+// Alertmanager template), linted offline with rendering excluded (its HelmReleases' charts live in
+// other repositories). Targets: <= 1.0 s wall and <= 150 MB peak RSS. For scale, the same CLI on
+// an empty directory (start-up and nothing to read) runs in the same turns.
 //
-//   npm run build && node bench/lint.mjs [--runs 5] [--json] [--node PATH] [--keep]
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+// Then rule 9: a repository with 20 HelmReleases whose charts it keeps (Flux v2, through the
+// GitRepository its Kustomization reads), linted with rendering, side by side with running
+// `helm template` on each of the 20 releases one by one (a bash script, values files); the ratio
+// of the wall times is the figure (target <= 0.5x). helm: --helm, else $ELIFE_K8S_HELM, else PATH.
+//
+//   npm run build && node bench/lint.mjs [--runs 5] [--json] [--node PATH] [--helm PATH] [--keep]
+import {cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 import {spawnSync} from 'node:child_process'
 
-import {caNote, measureInterleaved, round} from './lib.mjs'
+import {caNote, compare, measureInterleaved, round} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '5'}, json: {type: 'boolean', default: false}, node: {type: 'string', default: process.execPath}, keep: {type: 'boolean', default: false}}})
+const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '5'}, json: {type: 'boolean', default: false}, node: {type: 'string', default: process.execPath}, helm: {type: 'string', default: process.env.ELIFE_K8S_HELM ?? 'helm'}, keep: {type: 'boolean', default: false}}})
 const runs = Number(opts.runs)
 
 const dir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-bench-lint-'))
@@ -201,6 +206,43 @@ const summary = {
   emptyDir: {wallMs: round(floor.wallMs), cpuMs: round(floor.cpuMs), peakRssMb: round(floor.peakRssKb / 1024)},
   targets: {wallMs: 1000, peakRssMb: 150, met: full.wallMs <= 1000 && full.peakRssKb / 1024 <= 150},
 }
+// Rule 9: 20 HelmReleases rendered from charts kept in the repository, against helm template x 20.
+const charts = path.join(dir, 'charts-repo')
+const releases = 20
+const peerLines = ['set -e']
+let chartsYaml = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n---\n'
+chartsYaml += 'apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: self\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.org/elife/cluster\n  ref:\n    branch: master\n---\n'
+chartsYaml += 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: self\n'
+mkdirSync(path.join(dir, 'values'), {recursive: true})
+for (let r = 0; r < releases; r++) {
+  cpSync(path.join(root, 'test/fixtures/gitops/charts/journal'), path.join(charts, 'charts', `app-${r}`), {recursive: true})
+  const values = `replicaCount: 2\nimage:\n  tag: "${r}.0.0"\n`
+  writeFileSync(path.join(dir, 'values', `app-${r}.yaml`), values)
+  writeFileSync(
+    path.join(charts, `app-${r}.yaml`),
+    `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app-${r}\n  namespace: prod\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: ./charts/app-${r}\n      sourceRef:\n        kind: GitRepository\n        name: self\n        namespace: flux-system\n  values:\n${values.split('\n').filter(Boolean).map((line) => `    ${line}`).join('\n')}\n`,
+  )
+  peerLines.push(['helm-bin', 'template', `app-${r}`, path.join(charts, 'charts', `app-${r}`), '--namespace', 'prod', '-f', path.join(dir, 'values', `app-${r}.yaml`)].map((arg) => `'${arg}'`).join(' ').replace("'helm-bin'", '"$HELM"') + ' > /dev/null')
+}
+writeFileSync(path.join(charts, 'sources.yaml'), chartsYaml)
+const peerScript = path.join(dir, 'helm-template-each.sh')
+writeFileSync(peerScript, `${peerLines.join('\n')}\n`)
+const chartEnv = {...env, ELIFE_K8S_HELM: opts.helm, HELM: opts.helm}
+const chartCheck = spawnSync(opts.node, [bin, 'lint', charts, '--json'], {env: chartEnv, encoding: 'utf8'})
+const rendered = chartCheck.status === 0 ? JSON.parse(chartCheck.stdout).rendering?.rendered?.length : undefined
+if (rendered !== releases) {
+  console.error(chartCheck.stdout.slice(0, 2000), chartCheck.stderr)
+  throw new Error(`the charts repository did not lint clean with ${releases} releases rendered (exit ${chartCheck.status}, rendered ${rendered})`)
+}
+const [withCharts, helmEach] = measureInterleaved(
+  [
+    {label: `elife-k8s lint (${releases} charts rendered)`, argv: [opts.node, bin, 'lint', charts]},
+    {label: `helm template x ${releases}, one by one`, argv: ['bash', peerScript]},
+  ],
+  {runs, env: chartEnv},
+)
+summary.rendering = {releases, ...compare(withCharts, helmEach), target: {ratio: 0.5, met: withCharts.wallMs / helmEach.wallMs <= 0.5}, helm: spawnSync(opts.helm, ['version', '--short'], {encoding: 'utf8'}).stdout.trim()}
+
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
 writeFileSync(path.join(root, 'bench/results', `lint-${Date.now()}.json`), JSON.stringify(summary, null, 2))
 if (opts.json) console.log(JSON.stringify(summary, null, 2))
@@ -209,6 +251,8 @@ else {
   console.log(`  repository   ${files} YAML files, ${summary.repository.megabytes} MB (${summary.repository.summary})`)
   console.log(`  lint         ${summary.lint.wallMs} ms wall, ${summary.lint.cpuMs} ms CPU, ${summary.lint.peakRssMb} MB peak   (target <= 1000 ms, <= 150 MB: ${summary.targets.met ? 'met' : 'NOT met'})`)
   console.log(`  empty dir    ${summary.emptyDir.wallMs} ms wall, ${summary.emptyDir.cpuMs} ms CPU, ${summary.emptyDir.peakRssMb} MB peak   (start-up alone)`)
+  const r = summary.rendering
+  console.log(`  rendering    ${r.ours}: ${r.wallMs.ours} ms wall vs ${r.peer}: ${r.wallMs.peer} ms, ratio ${r.wallMs.ratio}x (target <= 0.5x: ${r.target.met ? 'met' : 'NOT met'}; helm ${r.helm})`)
 }
-if (opts.keep) console.error(`kept ${repo}`)
+if (opts.keep) console.error(`kept ${dir}`)
 else rmSync(dir, {recursive: true, force: true})

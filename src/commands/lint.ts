@@ -3,8 +3,8 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
 import {ExitCode} from '../lib/errors.js'
-import {bundledSchemas, lintRepository, selectRules, type LintResult} from '../lib/lint/lint.js'
-import {renderGithub, renderSarif, renderText, summaryLine} from '../lib/lint/render.js'
+import {bundledSchemas, lintAction, selectRules, type LintResult} from '../lib/lint/lint.js'
+import {renderGithub, renderingLine, renderSarif, renderText, summaryLine} from '../lib/lint/render.js'
 import {defaultKubernetesVersion} from '../lib/rules/deprecations.js'
 import {lintRules} from '../lib/rules/registry.js'
 
@@ -15,7 +15,9 @@ function splitIds(values: readonly string[]): string[] {
 export default class Lint extends BaseCommand<typeof Lint> {
   static override summary = 'Check the GitOps repository for the runbook\'s gotchas before Flux applies it: offline, read-only, with file:line:col.'
 
-  static override description = `Reads the repository as Flux v1 does (every .yaml/.yml file, recursively; *.yaml-template files are not applied but the Alertmanager template is checked) and runs every rule over the objects: what Flux will apply, references between objects, Flagger's gotchas, PrometheusRules, dashboards and oauth2-proxy annotations, and the Alertmanager configuration. It never changes a file and needs no cluster or network.
+  static override description = `Reads the repository as Flux v1 does (every .yaml/.yml file, recursively, except directories that look like Helm charts; *.yaml-template files are not applied but the Alertmanager template is checked) and runs every rule over the objects: what Flux will apply, references between objects, Flagger's gotchas, PrometheusRules, dashboards and oauth2-proxy annotations, and the Alertmanager configuration. In a repository run by Flux v2 alone (Kustomizations, no Flux v1), a file that no Kustomization's spec.path covers is reported as never applied. It never changes a file and needs no cluster or network (unless --online).
+
+HelmReleases whose chart can be reached offline (a chart directory in this repository: helm-operator's spec.chart.git naming this repository, or a Flux v2 GitRepository source that this repository's Kustomizations read; or a chart archive in helm's download cache) are rendered with the real helm (helm template, the release's spec.values and the valuesFrom ConfigMaps and Secrets found in the repository, passed on helm's stdin and never printed), and the rendered objects go through the same rules, reported at the HelmRelease with the template named. Other charts are skipped, said in one line on stderr; --online fetches them (git clone, helm's --repo). --skip-rule helm-render turns rendering off. helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH.
 
 Findings read "path:line:col  severity  rule-id  message", grouped by file, with a hint under each; a summary goes to stderr. Silence one finding with a comment "# elife-k8s:ignore rule-id reason" at the end of its line or on the line above; at the top of a document it silences the rule for the whole object.
 
@@ -41,6 +43,8 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
     'skip-rule': Flags.string({description: 'Do not run this rule (repeatable, or comma-separated).', multiple: true}),
     severity: Flags.string({description: 'Report findings of this severity and worse.', options: ['warning', 'error'], default: 'warning'}),
     'kubernetes-version': Flags.string({description: 'The Kubernetes minor to check deprecated and removed APIs against (e.g. 1.33).', default: defaultKubernetesVersion}),
+    online: Flags.boolean({description: 'Also render HelmReleases whose charts are in other Git repositories or in chart repositories (fetches them).', default: false}),
+    'helm-binary': Flags.string({description: 'The helm 3 binary that renders charts (default: $ELIFE_K8S_HELM, else helm on PATH).'}),
   }
 
   public async run(): Promise<LintResult> {
@@ -50,7 +54,16 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
     const paths = argv.map(String)
     const only = splitIds(flags.rule ?? [])
     const skip = splitIds(flags['skip-rule'] ?? [])
-    const result = lintRepository({paths, only, skip, severity: flags.severity as 'warning' | 'error', kubernetesVersion: flags['kubernetes-version'], schemas: selectRules(only, skip).some((rule) => rule.id === 'schema') ? bundledSchemas() : undefined})
+    const result = await lintAction.run(this.ctx, {
+      paths,
+      only,
+      skip,
+      severity: flags.severity as 'warning' | 'error',
+      kubernetesVersion: flags['kubernetes-version'],
+      schemas: selectRules(only, skip).some((rule) => rule.id === 'schema') ? bundledSchemas() : undefined,
+      // helm (and execa with it) is loaded only when a chart is to be rendered.
+      render: {helm: async () => (await import('../lib/helm/binary.js')).resolveHelm({flag: flags['helm-binary']}), online: flags.online},
+    })
     if (result.summary.errors > 0) process.exitCode = ExitCode.CHECK_FAILED
 
     const format = this.jsonEnabled() ? 'json' : flags.format
@@ -66,6 +79,8 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
     if (result.summary.schemas === null && result.summary.rules.includes('schema')) {
       this.steps.warning('no schemas were built into this install (the build needs Go and its module proxy), so rule schema checked nothing')
     }
+    const rendering = renderingLine(result.rendering)
+    if (rendering) this.steps.waiting(rendering)
     const summary = summaryLine(result.summary)
     if (result.summary.errors > 0) this.steps.failure(summary)
     else if (result.summary.warnings > 0) this.steps.warning(summary)

@@ -4,7 +4,7 @@ import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeF
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {childEnv, repoRoot, runCli, type RunResult} from '../helpers/cli.js'
 
@@ -12,6 +12,10 @@ import {childEnv, repoRoot, runCli, type RunResult} from '../helpers/cli.js'
 // repository (clean) and on a copy broken in three ways. No cluster, no network.
 
 const fixture = path.join(repoRoot, 'test/fixtures/gitops')
+// The helm that renders the charts kept in the fixture (rule 9; test/integration/lint-render.test.ts).
+const helmEnv = {ELIFE_K8S_HELM: path.join(inject('binDir') || `${process.env.ELIFE_K8S_TEST_BIN}`, 'helm')}
+const lint = (args: string[]): Promise<RunResult> => runCli(args, {env: helmEnv})
+const notRendered = "◎ rendered 2 HelmReleases; not rendered: 5 HelmReleases (adm/flagger, adm/ingress-nginx, adm/prometheus-operator and 2 more): their charts are not in this repository nor in helm's cache (--online fetches them)\n"
 const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-cli-'))
 const broken = path.join(scratch, 'repo')
 afterAll(() => rmSync(scratch, {recursive: true, force: true}))
@@ -25,7 +29,7 @@ function edit(file: string, from: string, to: string): void {
 /** runCli from another working directory. */
 function runCliIn(cwd: string, args: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(repoRoot, 'bin/run.js'), ...args], {cwd, env: childEnv()}, (error, stdout, stderr) => {
+    execFile(process.execPath, [path.join(repoRoot, 'bin/run.js'), ...args], {cwd, env: childEnv(helmEnv)}, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0
       if (code === undefined) reject(error)
       else resolve({stdout, stderr, exitCode: code})
@@ -61,15 +65,15 @@ beforeAll(() => {
 describe('elife-k8s lint', () => {
   it('says nothing on stdout and exits 0 on the clean repository', async () => {
     const before = treeDigest(fixture)
-    const result = await runCli(['lint', fixture])
+    const result = await lint(['lint', fixture])
     expect(result).toMatchObject({exitCode: 0, stdout: ''})
-    expect(result.stderr).toMatch(/^✔ no problems in 13 files, 29 objects, 1 template\n$/)
+    expect(result.stderr).toBe(`${notRendered}✔ no problems in 15 files, 36 objects (4 rendered by helm), 1 template\n`)
     expect(treeDigest(fixture)).toBe(before)
   })
 
   it('prints path:line:col  severity  rule  message per finding, grouped by file, and exits 6 on errors', async () => {
     const before = treeDigest(broken)
-    const result = await runCli(['lint', broken])
+    const result = await lint(['lint', broken])
     expect(result.exitCode).toBe(6)
     const findingLines = result.stdout.split('\n').filter((line) => line.startsWith(broken))
     expect(findingLines.map((line) => line.slice(broken.length + 1).replace(/ {2,}/g, ' | '))).toEqual([
@@ -81,16 +85,16 @@ describe('elife-k8s lint', () => {
     // A hint under each finding, and a blank line between files.
     expect(result.stdout.split('\n').filter((line) => line.startsWith('    hint: '))).toHaveLength(4)
     expect(result.stdout.split('\n\n')).toHaveLength(3)
-    expect(result.stderr).toBe('✗ 3 errors, 1 warning in 14 files, 29 objects, 1 template\n')
+    expect(result.stderr).toBe(`${notRendered}✗ 3 errors, 1 warning in 16 files, 36 objects (4 rendered by helm), 1 template\n`)
     expect(treeDigest(broken)).toBe(before)
   })
 
   it('--json: the findings with file, line, column, rule, severity, message and object; exit 6', async () => {
-    const result = await runCli(['lint', broken, '--json'])
+    const result = await lint(['lint', broken, '--json'])
     expect(result.exitCode).toBe(6)
     expect(result.stderr).toBe('')
     const parsed = JSON.parse(result.stdout) as {findings: Array<Record<string, unknown>>; summary: Record<string, unknown>}
-    expect(parsed.summary).toMatchObject({files: 14, objects: 29, templates: 1, errors: 3, warnings: 1, suppressed: 0})
+    expect(parsed.summary).toMatchObject({files: 16, objects: 36, renderedObjects: 4, templates: 1, errors: 3, warnings: 1, suppressed: 0})
     expect(parsed.findings[0]).toEqual({
       rule: 'oauth-signin-rd',
       severity: 'error',
@@ -104,7 +108,7 @@ describe('elife-k8s lint', () => {
   })
 
   it('--format sarif: a SARIF 2.1.0 log with every rule that ran and one result per finding', async () => {
-    const result = await runCli(['lint', broken, '--format', 'sarif'])
+    const result = await lint(['lint', broken, '--format', 'sarif'])
     expect(result.exitCode).toBe(6)
     const log = JSON.parse(result.stdout) as {version: string; runs: Array<{tool: {driver: {rules: Array<{id: string}>}}; results: Array<{ruleId: string; level: string; locations: Array<{physicalLocation: {region: {startLine: number}}}>}>}>}
     expect(log.version).toBe('2.1.0')
@@ -118,25 +122,25 @@ describe('elife-k8s lint', () => {
   })
 
   it('--format github: workflow annotations', async () => {
-    const result = await runCli(['lint', broken, '--format', 'github', '--rule', 'flagger-metric-interval'])
+    const result = await lint(['lint', broken, '--format', 'github', '--rule', 'flagger-metric-interval'])
     expect(result.exitCode).toBe(6)
     expect(result.stdout).toBe(`::error file=${path.join(broken, 'releases/stg/reviewer.yaml')},line=44,col=9,title=flagger-metric-interval::metric "request-success-rate": interval 30s is shorter than 1m (use interval: 1m or longer (runbook: shorter windows hold a single sample, so rate() returns nothing and the analysis fails))\n`)
   })
 
   it('exits 0 when only warnings are left (--skip-rule, --severity)', async () => {
-    const warnings = await runCli(['lint', broken, '--skip-rule', 'oauth-signin-rd,not-an-object', '--skip-rule', 'flagger-metric-interval'])
+    const warnings = await lint(['lint', broken, '--skip-rule', 'oauth-signin-rd,not-an-object', '--skip-rule', 'flagger-metric-interval'])
     expect(warnings.exitCode).toBe(0)
-    expect(warnings.stderr).toBe('⚠ 0 errors, 1 warning in 14 files, 29 objects, 1 template\n')
-    const errorsOnly = await runCli(['lint', broken, '--severity', 'error', '--rule', 'ingress-service-missing'])
+    expect(warnings.stderr).toBe(`${notRendered}⚠ 0 errors, 1 warning in 16 files, 36 objects (4 rendered by helm), 1 template\n`)
+    const errorsOnly = await lint(['lint', broken, '--severity', 'error', '--rule', 'ingress-service-missing'])
     expect(errorsOnly).toMatchObject({exitCode: 0, stdout: ''})
-    expect(errorsOnly.stderr).toBe('✔ no problems in 14 files, 29 objects, 1 template; 1 below --severity\n')
+    expect(errorsOnly.stderr).toBe('✔ no problems in 16 files, 32 objects, 1 template; 1 below --severity\n')
   })
 
   it('lints the current directory by default, and several paths in one run', async () => {
     const here = await runCliIn(broken, ['lint'])
     expect(here.exitCode).toBe(6)
     expect(here.stdout).toContain('releases/prod/values.yaml:1:1  error')
-    const two = await runCli(['lint', path.join(broken, 'releases/prod/values.yaml'), path.join(broken, 'namespaces')])
+    const two = await lint(['lint', path.join(broken, 'releases/prod/values.yaml'), path.join(broken, 'namespaces')])
     expect(two.exitCode).toBe(6)
     expect(two.stderr).toBe('✗ 1 error, 0 warnings in 3 files, 4 objects\n')
   })
@@ -146,7 +150,7 @@ describe('elife-k8s lint', () => {
     cpSync(fixture, repo, {recursive: true})
     const file = path.join(repo, 'releases/prod/reviewer.yaml')
     writeFileSync(file, readFileSync(file, 'utf8').replace('  replicas: 2\n', '  replica: 2\n').replace('    stepWeight: 10\n', '    stepWeight: 10\n    stepWeigth: 5\n'))
-    const result = await runCli(['lint', repo, '--json'])
+    const result = await lint(['lint', repo, '--json'])
     expect(result.exitCode).toBe(6)
     const parsed = JSON.parse(result.stdout) as {findings: Array<{rule: string; line: number; message: string}>; summary: {schemas: string[]}}
     expect(parsed.summary.schemas).toEqual(['Kubernetes v1.35.4', 'flagger v1.36.1', 'helm-operator v1.4.4', 'source-controller v1.8.0', 'kustomize-controller v1.7.3', 'sealed-secrets v0.40.0', 'prometheus-operator v0.85.0'])
@@ -157,11 +161,11 @@ describe('elife-k8s lint', () => {
   })
 
   it('exits 2 with one line for an unknown rule or a missing path', async () => {
-    const rule = await runCli(['lint', broken, '--rule', 'flagger-interval'])
+    const rule = await lint(['lint', broken, '--rule', 'flagger-interval'])
     expect(rule.exitCode).toBe(2)
     expect(rule.stdout).toBe('')
     expect(rule.stderr).toMatch(/^error: unknown rule "flagger-interval"; the rules are: yaml-syntax, .*\n$/)
-    const missing = await runCli(['lint', path.join(scratch, 'nope')])
+    const missing = await lint(['lint', path.join(scratch, 'nope')])
     expect(missing).toMatchObject({exitCode: 2, stdout: ''})
     expect(missing.stderr).toBe(`error: ${path.join(scratch, 'nope')} cannot be read (ENOENT); pass the path of the GitOps repository (or of files in it)\n`)
   })

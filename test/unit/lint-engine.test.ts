@@ -107,9 +107,10 @@ describe('rendering findings', () => {
   })
 
   it('summary: counts of what was checked and found', () => {
-    const base = {files: 200, templates: 1, objects: 1, errors: 0, warnings: 0, suppressed: 0, belowThreshold: 0, rules: [], schemas: null, kubernetesVersion: '1.35'}
+    const base = {files: 200, templates: 1, objects: 1, renderedObjects: 0, errors: 0, warnings: 0, suppressed: 0, belowThreshold: 0, rules: [], schemas: null, kubernetesVersion: '1.35'}
     expect(summaryLine(base)).toBe('no problems in 200 files, 1 object, 1 template')
     expect(summaryLine({...base, errors: 2, warnings: 1, suppressed: 3, belowThreshold: 1})).toBe('2 errors, 1 warning in 200 files, 1 object, 1 template; 3 suppressed, 1 below --severity')
+    expect(summaryLine({...base, objects: 6, renderedObjects: 4})).toBe('no problems in 200 files, 6 objects (4 rendered by helm), 1 template')
   })
 
   it('github: one workflow command per finding, with properties and data escaped', () => {

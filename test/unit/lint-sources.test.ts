@@ -41,6 +41,20 @@ describe('reading a repository as Flux v1 does', () => {
     expect(loaded.fileProblems).toEqual([])
   })
 
+  it('skips a directory that looks like a Helm chart (Chart.yaml and values.yaml), as fluxd does', () => {
+    const dir = repo({
+      'a.yaml': configMap('a'),
+      'charts/app/Chart.yaml': 'apiVersion: v2\nname: app\nversion: 0.1.0\n',
+      'charts/app/values.yaml': 'replicas: 1\n',
+      'charts/app/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n',
+      // Chart.yaml alone is not a chart to Flux v1: its files are applied (and linted).
+      'half/Chart.yaml': configMap('half'),
+    })
+    const loaded = loadFiles([dir])
+    expect(loaded.documents.map((doc) => (doc.value as {metadata: {name: string}}).metadata.name)).toEqual(['a', 'half'])
+    expect(loaded.fileProblems).toEqual([])
+  })
+
   it('gives every document of a multi-document file its own line and column, and skips empty documents', () => {
     const dir = repo({'multi.yaml': `---\n${configMap('one')}---\n# only a comment\n---\n\n  ${configMap('two').replaceAll('\n', '\n  ').trimEnd()}\n---\n`})
     const loaded = loadFiles([dir])

@@ -5,14 +5,17 @@ import {fileURLToPath} from 'node:url'
 
 import type {ValidateFunction} from 'ajv'
 
+import type {ReadAction} from '../cli/action.js'
 import {CliError} from '../errors.js'
+import type {HelmTool} from '../helm/binary.js'
 import {defaultKubernetesVersion, parseMinor} from '../rules/deprecations.js'
 import {atLeast, runRules} from '../rules/engine.js'
 import {ObjectIndex} from '../rules/object-index.js'
 import {lintRules} from '../rules/registry.js'
 import type {SchemaSet} from '../rules/schema.js'
 import type {ResolvedFinding, Rule, Severity} from '../rules/types.js'
-import {loadFiles} from '../sources/files.js'
+import {loadFiles, type LoadedFiles} from '../sources/files.js'
+import {isDirectory, renderHelmReleases, type RenderOutcome} from './render-charts.js'
 
 export interface LintInput {
   /** Files or directories of the GitOps repository (default: the current directory). */
@@ -27,6 +30,14 @@ export interface LintInput {
   kubernetesVersion?: string
   /** Schemas for the `schema` rule (the command passes bundledSchemas()); without them it finds nothing. */
   schemas?: SchemaSet
+  /** Render HelmReleases with helm (rule 9; lintAction only); `--skip-rule helm-render` turns it off. */
+  render?: {
+    helm: () => Promise<HelmTool>
+    /** --online: fetch charts from other Git repositories and chart repositories. */
+    online: boolean
+    env?: NodeJS.ProcessEnv
+    concurrency?: number
+  }
 }
 
 export interface LintSummary {
@@ -34,8 +45,10 @@ export interface LintSummary {
   files: number
   /** Templates (`*.yaml-template`) read beside them. */
   templates: number
-  /** Kubernetes objects read. */
+  /** Kubernetes objects read (rendered ones included). */
   objects: number
+  /** Of those, objects helm rendered from HelmReleases' charts (rule 9). */
+  renderedObjects: number
   errors: number
   warnings: number
   /** Findings silenced by `# elife-k8s:ignore` comments. */
@@ -50,9 +63,20 @@ export interface LintSummary {
   rules: string[]
 }
 
+export interface LintRendering {
+  /** helm's version, when it ran. */
+  helm?: string
+  /** HelmReleases whose charts were rendered: where the chart came from, how many objects. */
+  rendered: RenderOutcome['renderedReleases']
+  /** HelmReleases not rendered, and why (a chart not reachable offline, values not in the repository...). */
+  skipped: RenderOutcome['skipped']
+}
+
 export interface LintResult {
   findings: ResolvedFinding[]
   summary: LintSummary
+  /** Rule 9 (HelmRelease rendering); absent when it did not run. */
+  rendering?: LintRendering
 }
 
 /** The rules --rule/--skip-rule leave; unknown ids are a usage error. */
@@ -112,15 +136,41 @@ export function bundledSchemas(): SchemaSet | undefined {
   }
 }
 
-/** Lints a repository: read-only (never writes a file), offline. */
-export function lintRepository(input: LintInput): LintResult {
+interface Prepared {
+  rules: Rule[]
+  kubernetesVersion: string
+  schemas?: SchemaSet
+  loaded: LoadedFiles
+}
+
+function prepare(input: LintInput): Prepared {
   const rules = selectRules(input.only, input.skip)
   const minor = parseMinor(input.kubernetesVersion ?? defaultKubernetesVersion)
   if (!minor) throw new CliError('usage', `--kubernetes-version "${input.kubernetesVersion}" is not a Kubernetes version`, {hint: `give a minor version such as ${defaultKubernetesVersion}`})
-  const kubernetesVersion = minor.join('.')
   const schemas = rules.some((rule) => rule.id === 'schema') ? input.schemas : undefined
   const loaded = loadFiles(input.paths.length > 0 ? input.paths : ['.'])
-  const index = new ObjectIndex({documents: loaded.documents, fileProblems: loaded.fileProblems, templates: loaded.templates, suppressionComments: loaded.suppressionComments, imagePolicyMarkers: loaded.imagePolicyMarkers, kubernetesVersion, schemas})
+  return {rules, kubernetesVersion: minor.join('.'), schemas, loaded}
+}
+
+function indexOf(input: LintInput, prepared: Prepared, rendered?: RenderOutcome): ObjectIndex {
+  const {loaded, kubernetesVersion, schemas} = prepared
+  return new ObjectIndex({
+    documents: rendered ? [...loaded.documents, ...rendered.documents] : loaded.documents,
+    fileProblems: loaded.fileProblems,
+    templates: loaded.templates,
+    suppressionComments: loaded.suppressionComments,
+    imagePolicyMarkers: loaded.imagePolicyMarkers,
+    kubernetesVersion,
+    schemas,
+    // Flux v2's paths are relative to the repository's root: known when one directory is linted.
+    repositoryRoot: input.paths.length <= 1 && isDirectory(input.paths[0] ?? '.') ? (input.paths[0] ?? '.') : undefined,
+    renderedReleases: rendered?.rendered,
+    renderProblems: rendered?.problems,
+  })
+}
+
+function finish(input: LintInput, prepared: Prepared, index: ObjectIndex, rendered?: RenderOutcome): LintResult {
+  const {rules, loaded, kubernetesVersion, schemas} = prepared
   const {findings, suppressed} = runRules(index, rules, {lineSuppressions: loaded.lineSuppressions})
   const shown = findings.filter((finding) => atLeast(finding.severity, input.severity))
   return {
@@ -129,6 +179,7 @@ export function lintRepository(input: LintInput): LintResult {
       files: loaded.files,
       templates: loaded.templates.length,
       objects: index.objects.length,
+      renderedObjects: index.objects.filter((item) => item.rendered).length,
       errors: shown.filter((finding) => finding.severity === 'error').length,
       warnings: shown.filter((finding) => finding.severity === 'warning').length,
       suppressed,
@@ -137,5 +188,39 @@ export function lintRepository(input: LintInput): LintResult {
       kubernetesVersion,
       rules: rules.map((rule) => rule.id),
     },
+    ...(rendered ? {rendering: {...(rendered.helm ? {helm: rendered.helm} : {}), rendered: rendered.renderedReleases, skipped: rendered.skipped}} : {}),
   }
+}
+
+/** Lints a repository's files, without rendering charts: read-only (never writes a file), offline, synchronous. */
+export function lintRepository(input: LintInput): LintResult {
+  const prepared = prepare(input)
+  return finish(input, prepared, indexOf(input, prepared))
+}
+
+/** Whether rule 9 renders: unless --skip-rule helm-render, or --rule names neither rule that needs it. */
+function renders(rules: readonly Rule[]): boolean {
+  return rules.some((rule) => rule.id === 'helm-render' || rule.id === 'flagger-target-rendered')
+}
+
+/** The directory chart paths are relative to: the first directory given (the repository's root). */
+function repositoryRoot(paths: readonly string[]): string {
+  const first = paths[0] ?? '.'
+  return isDirectory(first) ? first : path.dirname(first)
+}
+
+/**
+ * `elife-k8s lint`: the repository's files, plus (rule 9) the objects helm renders from the
+ * HelmReleases' charts it can reach, through every rule. Read-only: never writes into the
+ * repository; offline unless input.render.online.
+ */
+export const lintAction: ReadAction<LintInput, LintResult> = {
+  async run(_ctx, input) {
+    const prepared = prepare(input)
+    if (!input.render || !renders(prepared.rules)) return finish(input, prepared, indexOf(input, prepared))
+    const files = indexOf(input, prepared)
+    const rendered = await renderHelmReleases(files, {...input.render, root: repositoryRoot(input.paths), kubernetesVersion: prepared.kubernetesVersion})
+    if (rendered.documents.length === 0 && rendered.problems.length === 0 && rendered.rendered.size === 0) return finish(input, prepared, files, rendered)
+    return finish(input, prepared, indexOf(input, prepared, rendered), rendered)
+  },
 }

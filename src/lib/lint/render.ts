@@ -5,7 +5,7 @@ import type {ChalkInstance} from 'chalk'
 
 import {plural} from '../render/number.js'
 import type {ResolvedFinding, Rule} from '../rules/types.js'
-import type {LintSummary} from './lint.js'
+import type {LintRendering, LintSummary} from './lint.js'
 
 // The renderers of findings: text for a terminal, SARIF for GitHub code scanning, workflow
 // commands for GitHub annotations. JSON is the LintResult itself (the command's return value).
@@ -29,9 +29,25 @@ export function renderText(findings: readonly ResolvedFinding[], chalk: ChalkIns
 }
 
 
+/**
+ * The one line (stderr) about HelmReleases that were not rendered: how many, which (the first
+ * few), why in the commonest case; --json has them all with their reasons.
+ */
+export function renderingLine(rendering: LintRendering | undefined): string | undefined {
+  if (!rendering || rendering.skipped.length === 0) return undefined
+  const {skipped} = rendering
+  const shown = skipped.slice(0, 3).map((release) => release.helmRelease)
+  const more = skipped.length > shown.length ? ` and ${skipped.length - shown.length} more` : ''
+  const offline = skipped.filter((release) => release.reason.includes('--online')).length
+  const noHelm = skipped.find((release) => release.reason.startsWith('helm is not available'))
+  const why = noHelm ? `${noHelm.reason.replace(/^helm is not available \((.*)\)$/, '$1')}: point --helm-binary (or ELIFE_K8S_HELM) at helm 3 to render them` : offline === skipped.length ? 'their charts are not in this repository nor in helm\'s cache (--online fetches them)' : offline > 0 ? `${offline} with charts not reachable offline (--online fetches them); --json says why for each` : '--json says why for each'
+  const rendered = rendering.rendered.length > 0 ? `rendered ${plural(rendering.rendered.length, 'HelmRelease')}; ` : ''
+  return `${rendered}not rendered: ${plural(skipped.length, 'HelmRelease')} (${shown.join(', ')}${more}): ${why}`
+}
+
 /** The closing line (stderr): what was checked and what was found. */
 export function summaryLine(summary: LintSummary): string {
-  const checked = `${plural(summary.files, 'file')}, ${plural(summary.objects, 'object')}${summary.templates > 0 ? `, ${plural(summary.templates, 'template')}` : ''}`
+  const checked = `${plural(summary.files, 'file')}, ${plural(summary.objects, 'object')}${summary.renderedObjects > 0 ? ` (${summary.renderedObjects} rendered by helm)` : ''}${summary.templates > 0 ? `, ${plural(summary.templates, 'template')}` : ''}`
   const extra = [summary.suppressed > 0 ? `${summary.suppressed} suppressed` : '', summary.belowThreshold > 0 ? `${summary.belowThreshold} below --severity` : ''].filter(Boolean).join(', ')
   const tail = extra ? `; ${extra}` : ''
   if (summary.errors === 0 && summary.warnings === 0) return `no problems in ${checked}${tail}`

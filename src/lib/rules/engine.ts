@@ -35,6 +35,11 @@ function resolve(rule: Rule, finding: Finding): ResolvedFinding {
     const {apiVersion, kind, metadata} = on.value
     resolved.object = {apiVersion, kind, ...(typeof metadata.namespace === 'string' ? {namespace: metadata.namespace} : {}), name: metadata.name}
   }
+  if (on?.rendered) {
+    // The position is the HelmRelease's: say which template of its chart the object came from.
+    resolved.rendered = on.rendered
+    resolved.message = `${resolved.message} (rendered by helm from ${on.rendered.template} of HelmRelease ${on.rendered.helmRelease})`
+  }
   return resolved
 }
 

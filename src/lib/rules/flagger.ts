@@ -1,6 +1,6 @@
 import {asList, asObj, asString, parseGoDuration} from './kube.js'
 import type {ObjectIndex} from './object-index.js'
-import {canaryAnalysis} from './references.js'
+import {canaryAnalysis, renderedTargetMismatch} from './references.js'
 import type {Rule, SourcedObject} from './types.js'
 
 // Issue 17, rule 5: the runbook's Flagger "Gotchas", each of which cost its authors days.
@@ -104,6 +104,27 @@ export const flaggerNginxNamespace: Rule = {
             message: `the query filters nginx metrics by namespace="{{ namespace }}", which is ${namespace} for Canary "${canary.object.metadata.name}", but the only nginx ingress controller runs in ${where}`,
           })
         }
+      })
+    }
+  },
+}
+
+export const flaggerTargetRendered: Rule = {
+  id: 'flagger-target-rendered',
+  severity: 'error',
+  group,
+  summary: "A Canary's targetRef names the Deployment its namespace's charts render (helm renders names such as <release>-<chart>, not the app's name).",
+  hint: "set targetRef.name to the rendered name (or set the chart's fullnameOverride); Flagger finds no target otherwise and the Canary never initializes (the runbook's first Flagger gotcha)",
+  check(index, report) {
+    for (const canary of index.ofKind('Canary', ['flagger.app'])) {
+      const mismatch = renderedTargetMismatch(index, canary)
+      if (!mismatch) continue
+      const namespace = index.namespaceOf(canary.object) ?? 'default'
+      const names = mismatch.rendered.map((item) => `"${item.object.metadata.name}"${item.rendered ? ` (HelmRelease ${item.rendered.helmRelease})` : ''}`)
+      report({
+        on: canary,
+        path: ['spec', 'targetRef', 'name'],
+        message: `targetRef names ${mismatch.kind} "${mismatch.name}" in ${namespace}, but the charts installing there render ${mismatch.kind} ${names.join(', ')}`,
       })
     }
   },

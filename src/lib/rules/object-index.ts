@@ -1,7 +1,7 @@
 import {defaultKubernetesVersion} from './deprecations.js'
 import {asList, asObj, asString, groupOf, isBuiltinClusterScoped, isKubeObject} from './kube.js'
 import type {SchemaSet} from './schema.js'
-import type {FileProblem, ImagePolicyMarker, KubeObject, SourcedDocument, SourcedObject, SuppressionComment, TemplateFile} from './types.js'
+import type {FileProblem, ImagePolicyMarker, KubeObject, PathSegment, SourcedDocument, SourcedObject, SuppressionComment, TemplateFile} from './types.js'
 
 export interface IndexInput {
   /** Every document a source read, objects or not. */
@@ -23,6 +23,12 @@ export interface IndexInput {
   kubernetesVersion?: string
   /** Schemas to validate objects with (rule `schema`); without them that rule finds nothing. */
   schemas?: SchemaSet
+  /** The repository's root directory, as file sources name it (lint of a whole repository); Flux v2 paths are relative to it. */
+  repositoryRoot?: string
+  /** HelmRelease documents whose charts helm rendered (their objects are among `documents`, marked `rendered`). */
+  renderedReleases?: ReadonlySet<SourcedDocument>
+  /** What helm could not render (rule helm-render). */
+  renderProblems?: ReadonlyArray<{on: SourcedDocument; path?: readonly PathSegment[]; message: string}>
 }
 
 /** Services that Flagger creates for a Canary (`<service>`, `<service>-primary`, `<service>-canary`). */
@@ -51,7 +57,10 @@ export class ObjectIndex {
   readonly imagePolicyMarkers: readonly ImagePolicyMarker[]
   /** The Kubernetes minor the objects are checked against (deprecated and removed APIs). */
   readonly kubernetesVersion: string
+  readonly repositoryRoot?: string
   readonly schemas?: SchemaSet
+  readonly renderedReleases: ReadonlySet<SourcedDocument>
+  readonly renderProblems: NonNullable<IndexInput['renderProblems']>
   private readonly byKind = new Map<string, SourcedObject[]>()
   private readonly byKindOnly = new Map<string, SourcedObject[]>()
   private readonly byName = new Map<string, SourcedObject[]>()
@@ -66,8 +75,11 @@ export class ObjectIndex {
     this.suppressionComments = input.suppressionComments ?? []
     this.imagePolicyMarkers = input.imagePolicyMarkers ?? []
     this.kubernetesVersion = input.kubernetesVersion ?? defaultKubernetesVersion
+    this.repositoryRoot = input.repositoryRoot
     this.schemas = input.schemas
     this.defaultNamespace = input.defaultNamespace ?? 'default'
+    this.renderedReleases = input.renderedReleases ?? new Set()
+    this.renderProblems = input.renderProblems ?? []
     const objects: SourcedObject[] = []
     for (const document of input.documents) {
       // The document itself becomes the SourcedObject (not a copy): a file source computes its
@@ -157,6 +169,17 @@ export class ObjectIndex {
   /** The namespace a HelmRelease installs into. */
   helmTargetNamespace(release: SourcedObject): string {
     return asString(asObj(release.object.spec).targetNamespace) ?? this.namespaceOf(release.object) ?? this.defaultNamespace
+  }
+
+  /**
+   * What helm rendered into a namespace: undefined when no HelmRelease installs there; `complete`
+   * when every one of them was rendered (so an object missing from `objects` is truly not made).
+   */
+  renderedInto(namespace: string): {complete: boolean; objects: readonly SourcedObject[]} | undefined {
+    const releases = this.helmReleases().filter((release) => this.helmTargetNamespace(release) === namespace)
+    if (releases.length === 0) return undefined
+    const complete = releases.every((release) => this.renderedReleases.has(release))
+    return {complete, objects: this.objects.filter((item) => item.rendered && this.namespaceOf(item.object) === namespace)}
   }
 
   /** HelmReleases of the Prometheus operator chart (stable/prometheus-operator or kube-prometheus-stack). */

@@ -161,6 +161,23 @@ export const flaggerRefMissing: Rule = {
   },
 }
 
+/**
+ * For a Canary whose targetRef names an object that is nowhere in the repository: when every
+ * HelmRelease installing into its namespace was rendered and they render objects of that kind,
+ * the rendered ones (none of which has the name); else undefined.
+ */
+export function renderedTargetMismatch(index: ObjectIndex, canary: SourcedObject): {kind: string; name: string; rendered: SourcedObject[]} | undefined {
+  const namespace = index.namespaceOf(canary.object) ?? 'default'
+  const ref = asObj(asObj(canary.object.spec).targetRef)
+  const name = asString(ref.name)
+  const kind = asString(ref.kind) ?? 'Deployment'
+  if (!name || index.find(kind, namespace, name).length > 0) return undefined
+  const into = index.renderedInto(namespace)
+  if (!into?.complete) return undefined
+  const rendered = into.objects.filter((item) => item.object.kind === kind)
+  return rendered.length > 0 ? {kind, name, rendered} : undefined
+}
+
 function helmReleasesIn(index: ObjectIndex, namespace: string): number {
   return index.helmReleases().filter((release) => index.helmTargetNamespace(release) === namespace).length
 }
@@ -185,6 +202,8 @@ export const flaggerRefOutsideRepo: Rule = {
           continue
         }
         if (index.find(kind, namespace, name).length > 0) continue
+        // Every chart installing here was rendered, and none makes it: flagger-target-rendered says so, as an error.
+        if (field === 'targetRef' && renderedTargetMismatch(index, canary)) continue
         const releases = helmReleasesIn(index, namespace)
         report({
           on: canary,

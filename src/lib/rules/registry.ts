@@ -2,8 +2,9 @@ import {alertmanagerConfig, alertmanagerUnusedReceiver} from './alertmanager.js'
 import {apiDeprecated, apiRemoved} from './deprecations.js'
 import {schemaRule} from './schema.js'
 import {dashboardJson, dashboardLabelValue, dashboardNamespace, dashboardUidDuplicate, oauthAnnotations, oauthSigninRd} from './dashboards.js'
-import {flaggerAnalysisSteps, flaggerMetricInterval, flaggerNginxNamespace} from './flagger.js'
-import {duplicateObject, notAnObject, objectShape, yamlSyntax} from './flux-apply.js'
+import {flaggerAnalysisSteps, flaggerMetricInterval, flaggerNginxNamespace, flaggerTargetRendered} from './flagger.js'
+import {helmRender} from './helm-render.js'
+import {duplicateObject, fluxNotApplied, notAnObject, objectShape, yamlSyntax} from './flux-apply.js'
 import {prometheusRuleDuration, prometheusRuleNotSelected, promqlSyntax} from './prometheus.js'
 import {
   flaggerRefMissing,
@@ -37,13 +38,14 @@ export const ignoreComment: Rule = {
 
 /**
  * Every rule, as data: the one list lint runs (and doctor will run on objects from the API). The
- * order is the issue's: what Flux applies, schemas, deprecated APIs, references, Flagger, Prometheus, dashboards, Alertmanager.
+ * order is the issue's: what Flux applies, schemas, deprecated APIs, references, Flagger, Prometheus, dashboards, Alertmanager, HelmRelease rendering.
  */
 export const lintRules: readonly Rule[] = [
   yamlSyntax,
   notAnObject,
   objectShape,
   duplicateObject,
+  fluxNotApplied,
   schemaRule,
   apiRemoved,
   apiDeprecated,
@@ -58,6 +60,7 @@ export const lintRules: readonly Rule[] = [
   flaggerAnalysisSteps,
   flaggerMetricInterval,
   flaggerNginxNamespace,
+  flaggerTargetRendered,
   promqlSyntax,
   prometheusRuleDuration,
   prometheusRuleNotSelected,
@@ -69,6 +72,7 @@ export const lintRules: readonly Rule[] = [
   oauthSigninRd,
   alertmanagerConfig,
   alertmanagerUnusedReceiver,
+  helmRender,
   ignoreComment,
 ]
 

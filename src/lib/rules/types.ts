@@ -47,6 +47,15 @@ export interface SourcedDocument {
   locate?: (path: readonly PathSegment[]) => FilePosition
   /** Rule ids suppressed for this whole object (`# elife-k8s:ignore rule-id reason` at its top). */
   suppressed?: ReadonlySet<string>
+  /** Set on objects that helm rendered from a HelmRelease's chart (rule 9); `source` is then the HelmRelease's. */
+  rendered?: RenderedFrom
+}
+
+/** Where a rendered object came from: the HelmRelease (namespace/name) and the chart template helm names. */
+export interface RenderedFrom {
+  helmRelease: string
+  /** As helm's `# Source:` line names it, e.g. "journal/templates/deployment.yaml". */
+  template: string
 }
 
 export interface SourcedObject extends SourcedDocument {
@@ -116,4 +125,6 @@ export interface ResolvedFinding {
   column?: number
   cluster?: string
   object?: {apiVersion: string; kind: string; namespace?: string; name: string}
+  /** For an object helm rendered: the HelmRelease and chart template (file/line are the HelmRelease's). */
+  rendered?: RenderedFrom
 }

@@ -1,4 +1,4 @@
-import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import jsyaml from 'js-yaml'
@@ -9,7 +9,8 @@ import type {FilePosition, FileProblem, ImagePolicyMarker, PathSegment, SourcedD
 
 /**
  * Reads a GitOps repository the way Flux v1 does: every `.yaml`/`.yml` file under the given
- * paths, recursively (folders mean nothing to Flux; `.git` is not part of the tree), each
+ * paths, recursively (folders mean nothing to Flux; `.git` is not part of the tree, nor are
+ * directories that look like Helm charts), each
  * document of each file, with the line and column it starts at. `*.yaml-template` files are not
  * applied by Flux (the runbook's way to keep a config next to the manifests) but are read as
  * templates for the rules that check them. A file that cannot be read or parsed is a problem to
@@ -31,6 +32,11 @@ export interface LoadedFiles {
 const applied = /\.ya?ml$/
 const template = /\.ya?ml-template$/
 
+/** Flux v1's test for a chart directory (site/requirements.md: "its contents include Chart.yaml and values.yaml"). */
+export function looksLikeChart(dir: string): boolean {
+  return existsSync(path.join(dir, 'Chart.yaml')) && existsSync(path.join(dir, 'values.yaml'))
+}
+
 /** Lists the files under `root` (shown joined to `shown`), sorted, skipping `.git`. */
 function walk(dir: string, shown: string, out: Array<{abs: string; shown: string}>): void {
   const entries = readdirSync(dir, {withFileTypes: true}).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -50,7 +56,9 @@ function walk(dir: string, shown: string, out: Array<{abs: string; shown: string
       isDir = false
     }
     if (isDir) {
-      if (entry.name !== '.git') walk(abs, rel, out)
+      // Flux v1 skips a directory that looks like a Helm chart (Chart.yaml and values.yaml):
+      // its templates are not manifests. HelmReleases render such charts (rule 9).
+      if (entry.name !== '.git' && !looksLikeChart(abs)) walk(abs, rel, out)
     } else if (isFile && (applied.test(entry.name) || template.test(entry.name))) {
       out.push({abs, shown: rel})
     }
@@ -168,7 +176,8 @@ class LazyDocument implements SourcedDocument {
     readonly value: unknown,
     private readonly positions: () => DocumentPositions[],
     private readonly index: number,
-    private readonly file: string,
+    /** The file, known without parsing it for positions. */
+    readonly file: string,
   ) {}
 
   get source(): FilePosition {
