@@ -5,8 +5,7 @@ import type {KubeConfig} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
 import {toAwsCliError} from '../eks/aws-errors.js'
-import {awsClientOptions} from '../eks/client-options.js'
-import {awsCredentials} from '../eks/credentials.js'
+import {eksClient, NoAwsRegion, resolveAwsRegion} from '../eks/clients.js'
 import {signingCredentials} from '../eks/token.js'
 import {defaultAddonVersion} from '../kube-proxy/eks.js'
 import {parseImage, withTag} from '../kube-proxy/version.js'
@@ -88,24 +87,17 @@ export function eksTarget(kc: KubeConfig, flags: EksFlags, env: NodeJS.ProcessEn
 }
 
 /**
- * The one place the doctor makes its EKS client: the project's client options (--request-timeout's
- * bounds), the standard credential chain, or the kubeconfig's role assumed as `elife-k8s token`
- * assumes it. Loaded on first use: a doctor run without EKS never loads the SDK.
+ * The doctor's EKS client, made where every EKS client is made (src/lib/eks/clients.ts: the
+ * --request-timeout bound, retries included, and the standard credential chain), with the
+ * kubeconfig's role assumed as `elife-k8s token` assumes it. Loaded on first use: a doctor run
+ * without EKS never loads the SDK.
  */
-async function eksClient(target: EksTarget): Promise<EKSClient> {
-  const {EKSClient} = await import('@aws-sdk/client-eks')
-  const base = awsCredentials(target.profile)
+async function doctorEksClient(target: EksTarget, region: string): Promise<EKSClient> {
   let assumed: ReturnType<typeof signingCredentials> | undefined
-  const client: EKSClient = new EKSClient({
-    ...awsClientOptions(),
-    region: target.region,
-    profile: target.profile,
-    maxAttempts: 2,
-    credentials: target.roleArn
-      ? async () => (assumed ??= client.config.region().then((region) => signingCredentials({cluster: target.cluster, roleArn: target.roleArn, profile: target.profile}, region)))
-      : base,
-  })
-  return client
+  const credentials = target.roleArn
+    ? async () => (assumed ??= signingCredentials({cluster: target.cluster, roleArn: target.roleArn, profile: target.profile}, region))
+    : undefined
+  return eksClient({region, profile: target.profile, credentials})
 }
 
 /** What both EKS checks start from, asked once per run. */
@@ -127,12 +119,13 @@ function eksState(ctx: DoctorContext, options: DoctorOptions): Promise<EksState>
     let eks: EKSClient
     let region: string
     try {
-      eks = await eksClient(target)
-      ctx.reader.onDispose(() => eks.destroy())
-      region = await eks.config.region()
-    } catch {
+      region = await resolveAwsRegion({cluster: target.cluster, region: target.region, profile: target.profile})
+    } catch (error) {
+      if (!(error instanceof NoAwsRegion)) return {skip: awsOutcome(error, `find the AWS region of EKS cluster "${target.cluster}"`, target)}
       return {skip: {status: 'skipped', message: `no AWS region for EKS cluster "${target.cluster}" (from ${target.source})`, fix: 'pass --region, set AWS_REGION, or set region in the AWS profile'}}
     }
+    eks = await doctorEksClient(target, region)
+    ctx.reader.onDispose(() => eks.destroy())
     const {DescribeClusterCommand} = await import('@aws-sdk/client-eks')
     try {
       const described = await eks.send(new DescribeClusterCommand({name: target.cluster}))
