@@ -9,6 +9,9 @@ export type {HelmListResult} from '../../lib/helm/list-command.js'
 export default class HelmList extends BaseCommand<typeof HelmList> {
   static override summary = 'List helm releases straight from the cluster, with the controller that owns each.'
 
+  /** As helm's (the fast path knows it too: src/lib/cli/fast.ts). */
+  static override aliases = ['helm:ls']
+
   static override description = `Replaces the runbook's "helm list --all-namespaces" (Observing flux state). Reads helm's own release records (Secrets, and ConfigMaps for HELM_DRIVER=configmap, labelled owner=helm) page by page and decodes only the latest revision of each release, so it is fast and light on a cluster with long histories. No helm binary is needed.
 
 Unlike plain \`helm list\`, releases stuck in pending-install/pending-upgrade/pending-rollback are shown (helm hides them unless -a) and stand out with failed ones; the OWNER column names the HelmRelease (helm-operator helm.fluxcd.io/v1 or Flux v2 helm.toolkit.fluxcd.io) that manages each release. --stuck shows only the ones that need \`elife-k8s helm unstick\`.`

@@ -14,6 +14,8 @@ import {type FlagSpec, globalFlags, helmListFlags, imagesFlags, jsonFlag} from '
 
 export interface FastCommand {
   id: string
+  /** Other names of the command (the oclif command's aliases, space-separated), e.g. helm's `helm ls`. */
+  aliases?: readonly string[]
   /** dist/lib/cli/fast-<module>.cjs: the command with everything it needs, in one file. */
   module: string
   /** The command's own flags: the declaration its oclif command passes to oclif (./flags.ts). */
@@ -26,7 +28,7 @@ export type ParsedFlags = Record<string, boolean | string | undefined>
 export const globalFastFlags: Record<string, FlagSpec> = {...globalFlags, json: jsonFlag}
 
 export const fastCommands: readonly FastCommand[] = [
-  {id: 'helm list', module: 'helm-list', flags: helmListFlags},
+  {id: 'helm list', aliases: ['helm ls'], module: 'helm-list', flags: helmListFlags},
   {id: 'images', module: 'images', flags: imagesFlags},
 ]
 
@@ -85,10 +87,8 @@ export interface FastModule {
  */
 export async function runFast(argv: readonly string[], env: NodeJS.ProcessEnv, load: (module: string) => FastModule | Promise<FastModule>): Promise<boolean> {
   if (env.ELIFE_K8S_FAST_PATH === '0' || env.DEBUG) return false
-  const command = fastCommands.find((c) => {
-    const words = c.id.split(' ')
-    return words.every((word, i) => argv[i] === word)
-  })
+  const typed = (id: string) => id.split(' ').every((word, i) => argv[i] === word)
+  const command = fastCommands.find((c) => typed(c.id) || c.aliases?.some(typed))
   if (!command) return false
   const words = command.id.split(' ').length
   const flags = parseFastFlags(argv.slice(words), {...globalFastFlags, ...command.flags})
