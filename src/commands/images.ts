@@ -22,6 +22,7 @@ The default view has one row per image, with how many pods and containers run it
 
   static override flags = {
     'all-namespaces': allNamespacesFlag,
+    output: Flags.string(oclifOptions(imagesFlags.output)),
     by: Flags.option(oclifOptions(imagesFlags.by))(),
     wide: Flags.boolean(oclifOptions(imagesFlags.wide)),
     selector: Flags.string(oclifOptions(imagesFlags.selector)),

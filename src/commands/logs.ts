@@ -2,7 +2,7 @@ import {CoreV1Api} from '@kubernetes/client-node'
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, namespaceFlag} from '../base-command.js'
 import {jsonLines, type LogLineSource} from '../lib/logs/json-lines.js'
 import {type Component, components, parseSince, streamComponentLogs} from '../lib/logs/logs.js'
 
@@ -35,17 +35,14 @@ The pod is found by its chart's labels (app=helm-operator or app=flux, and relea
   }
 
   static override flags = {
+    /** The runbook's components live in flux. */
+    namespace: namespaceFlag('flux'),
     follow: Flags.boolean({char: 'f', description: 'Keep streaming new lines, and move to the new pod when the pod is replaced.', default: false}),
     since: Flags.string({description: 'Only lines newer than this (e.g. 30s, 10m, 2h).'}),
     tail: Flags.integer({description: 'Only the last N lines (of the first pod).'}),
     timestamps: Flags.boolean({description: 'Prefix each line with its timestamp.', default: false}),
     release: Flags.string({description: 'The release label of the pod (when several installations share a namespace).'}),
     container: Flags.string({char: 'c', description: 'Container (default: the component\'s main container).'}),
-  }
-
-  /** The runbook's components live in flux. */
-  protected override get namespace(): string {
-    return this.flags.namespace ?? 'flux'
   }
 
   // Under --json the output is the stream of JSON lines itself, so there is no result object to

@@ -59,3 +59,97 @@ describe('helm ls is helm list, as in helm', () => {
     }
   })
 })
+
+describe('-o, as kubectl\'s', () => {
+  const lintDir = path.join(repoRoot, 'test/fixtures/gitops')
+  const documents: Array<[string, string[], NodeJS.ProcessEnv?]> = [
+    ['images (fast path)', ['images', '-A', ...k]],
+    ['images (oclif)', ['images', '-A', ...k], {ELIFE_K8S_FAST_PATH: '0'}],
+    ['helm list (fast path)', ['helm', 'list', '-A', ...k]],
+    ['helm list (oclif)', ['helm', 'list', '-A', ...k], {ELIFE_K8S_FAST_PATH: '0'}],
+    ['kube-proxy fix --check', ['kube-proxy', 'fix', '--check', ...k]],
+    ['lint', ['lint', lintDir]],
+  ]
+  for (const [what, args, env] of documents) {
+    it(`-o json is --json, -o yaml the same result as YAML: ${what}`, async () => {
+      const [json, o, oEquals, yaml] = await Promise.all([
+        runCli([...args, '--json'], {env}),
+        runCli([...args, '-o', 'json'], {env}),
+        runCli([...args, '--output=json'], {env}),
+        runCli([...args, '-o', 'yaml'], {env}),
+      ])
+      // kube-proxy fix --check exits 6 on the local cluster (its checks fail there), with the result.
+      expect([0, 6]).toContain(json.exitCode)
+      expect([o.stdout, o.stderr, o.exitCode]).toEqual([json.stdout, json.stderr, json.exitCode])
+      expect([oEquals.stdout, oEquals.exitCode]).toEqual([json.stdout, json.exitCode])
+      expect(yaml.exitCode).toBe(json.exitCode)
+      expect(yaml.stdout.trimStart().startsWith('{')).toBe(false)
+      const {parse} = await import('yaml')
+      expect(parse(yaml.stdout)).toEqual(JSON.parse(json.stdout))
+    })
+  }
+
+  it('images -o wide is --wide (fast path and oclif)', async () => {
+    for (const env of [{}, {ELIFE_K8S_FAST_PATH: '0'}]) {
+      const args = ['images', '-n', 'kube-system', '--by', 'pod', ...k]
+      const [o, wide] = await Promise.all([runCli([...args, '-o', 'wide'], {env}), runCli([...args, '--wide'], {env})])
+      expect(o.exitCode).toBe(0)
+      expect(o.stdout).toContain('DIGEST')
+      expect([o.stdout, o.stderr]).toEqual([wide.stdout, wide.stderr])
+    }
+    const refused = await runCli(['images', '-A', '-o', 'wide', ...k])
+    expect(refused.exitCode).toBe(2)
+    expect(refused.stderr).toMatch(/^error: -o wide adds .*--by pod/)
+  })
+
+  it('helm list -o name prints release names, one a line', async () => {
+    const [names, json] = await Promise.all([runCli(['helm', 'list', '-A', '-o', 'name', ...k]), runCli(['helm', 'list', '-A', '--json', ...k])])
+    expect(names.exitCode).toBe(0)
+    const releases = (JSON.parse(json.stdout) as {releases: Array<{name: string}>}).releases
+    expect(releases.length).toBeGreaterThan(0)
+    expect(names.stdout).toBe(releases.map((r) => `${r.name}\n`).join(''))
+  })
+
+  it('a format the command does not offer: one line naming those it does, exit 2, the value never echoed', async () => {
+    const cases: Array<[string[], string]> = [
+      [['images', '-A', '-o', secretUrl, ...k], '-o/--output takes json, yaml or wide for `elife-k8s images`; it has no name view'],
+      [['helm', 'list', `--output=${secretUrl}`, ...k], '-o/--output takes json, yaml or name for `elife-k8s helm list`; it has no wide view'],
+      [['doctor', '-o', 'wide', ...k], '-o/--output takes json or yaml for `elife-k8s doctor`; it has no wide or name view'],
+      [['lint', lintDir, '-o', 'name'], '-o/--output takes json or yaml for `elife-k8s lint`; it has no wide or name view'],
+    ]
+    for (const [args, line] of cases) {
+      const result = await runCli(args)
+      expect(result.exitCode, args.join(' ')).toBe(2)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toBe(`error: ${line}\n`)
+    }
+  })
+
+  it('sniff keeps its own -o (the capture file)', async () => {
+    const help = await runCli(['sniff', '--help'])
+    expect(help.stdout).toMatch(/-o, --output=<value>\s+Write the pcap to this file/)
+  })
+})
+
+describe('-n help states each command\'s real default', () => {
+  const expected: Record<string, string> = {
+    'alertmanager apply': 'adm',
+    logs: 'flux',
+    'kube-proxy fix': 'kube-system',
+    'flux sync': 'flux-system',
+    'helm list': 'the context\'s namespace',
+    images: 'the context\'s namespace',
+  }
+  for (const [id, namespace] of Object.entries(expected)) {
+    it(id, async () => {
+      const help = await runCli([...id.split(' '), '--help'], {env: {COLUMNS: '200'}})
+      const line = help.stdout.split('\n').find((l) => l.includes('-n, --namespace'))
+      expect(line).toContain(`Namespace (default: ${namespace}`)
+    })
+  }
+
+  it('and the command acts there', async () => {
+    const result = await runCli(['kube-proxy', 'fix', '--check', '--json', ...k])
+    expect((JSON.parse(result.stdout) as {namespace: string}).namespace).toBe('kube-system')
+  })
+})

@@ -1,6 +1,6 @@
 import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, namespaceFlag} from '../../base-command.js'
 import {CliError} from '../../lib/errors.js'
 import {fluxFlags} from '../../lib/flux/flags.js'
 import {detectGeneration, type FluxGeneration} from '../../lib/flux/generation.js'
@@ -29,7 +29,11 @@ Add the key to the GitHub repository as a deploy key WITH write access (flux v1 
     {description: 'Flux v2', command: '<%= config.bin %> <%= command.id %> --generation v2 -n flux-system'},
   ]
 
-  static override flags = {...fluxFlags}
+  static override flags = {
+    /** Flux v2's objects live in flux-system (Flux v1's fluxd is found by --k8s-fwd-ns). */
+    namespace: namespaceFlag('flux-system'),
+    ...fluxFlags,
+  }
 
   public async run(): Promise<FluxIdentityResult> {
     const {flags} = this

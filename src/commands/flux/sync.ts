@@ -1,7 +1,7 @@
 import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
 import * as Flags from '@oclif/core/flags'
 
-import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
+import {allNamespacesFlag, BaseCommand, namespaceFlag} from '../../base-command.js'
 import {CliError} from '../../lib/errors.js'
 import {fluxFlags} from '../../lib/flux/flags.js'
 import {confirm} from '../../lib/render/confirm.js'
@@ -37,6 +37,8 @@ It only asks Flux to do now what it does every few minutes anyway; still, it ask
   ]
 
   static override flags = {
+    /** Flux v2's objects live in flux-system (Flux v1's fluxd is found by --k8s-fwd-ns). */
+    namespace: namespaceFlag('flux-system'),
     ...fluxFlags,
     'all-namespaces': allNamespacesFlag,
     timeout: Flags.integer({description: 'Seconds to wait for Flux to finish.', default: 120}),

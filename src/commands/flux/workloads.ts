@@ -1,6 +1,6 @@
 import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
 
-import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
+import {allNamespacesFlag, BaseCommand, namespaceFlag} from '../../base-command.js'
 import {fluxFlags} from '../../lib/flux/flags.js'
 import {workloadPolicy} from '../../lib/flux/fluxd.js'
 import {detectGeneration, type FluxGeneration} from '../../lib/flux/generation.js'
@@ -37,7 +37,12 @@ Flux v2: lists GitRepositories, Kustomizations and HelmReleases with their Ready
     {description: 'As JSON', command: '<%= config.bin %> <%= command.id %> -A --json'},
   ]
 
-  static override flags = {...fluxFlags, 'all-namespaces': allNamespacesFlag}
+  static override flags = {
+    /** Flux v2's objects live in flux-system (Flux v1's fluxd is found by --k8s-fwd-ns). */
+    namespace: namespaceFlag('flux-system'),
+    ...fluxFlags,
+    'all-namespaces': allNamespacesFlag,
+  }
 
   public async run(): Promise<FluxWorkloadsResult> {
     const {flags} = this

@@ -25,6 +25,7 @@ Unlike plain \`helm list\`, releases stuck in pending-install/pending-upgrade/pe
 
   static override flags = {
     'all-namespaces': allNamespacesFlag,
+    output: Flags.string(oclifOptions(helmListFlags.output)),
     stuck: Flags.boolean(oclifOptions(helmListFlags.stuck)),
     strict: Flags.boolean(oclifOptions(helmListFlags.strict)),
   }

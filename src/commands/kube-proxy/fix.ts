@@ -2,7 +2,7 @@ import {EKSClient} from '@aws-sdk/client-eks'
 import {AppsV1Api, CoreV1Api, VersionApi} from '@kubernetes/client-node'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, namespaceFlag} from '../../base-command.js'
 import {awsClientOptions} from '../../lib/eks/client-options.js'
 import {CliError, ExitCode} from '../../lib/errors.js'
 import {type Finding, runChecks} from '../../lib/kube-proxy/checks.js'
@@ -47,6 +47,8 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
   ]
 
   static override flags = {
+    /** kube-proxy lives in kube-system; -n exists for copies of it. */
+    namespace: namespaceFlag('kube-system'),
     check: Flags.boolean({description: 'Only check: print each finding and exit 6 if anything is off.', default: false}),
     'bind-address': Flags.string({description: 'The metricsBindAddress kube-proxy should listen on for metrics.', default: '0.0.0.0:10249'}),
     image: Flags.string({description: 'Run this kube-proxy image tag (registry, account and region of the current image are kept).'}),
@@ -55,11 +57,6 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
     timeout: Flags.integer({description: 'Seconds to wait for the restart to reach every node.', default: 300}),
     'dry-run': Flags.boolean({description: 'Show the plan and change nothing.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
-  }
-
-  /** kube-proxy lives in kube-system; -n exists for copies of it. */
-  protected override get namespace(): string {
-    return this.flags.namespace ?? 'kube-system'
   }
 
   private get clients(): KubeProxyClients {

@@ -4,5 +4,5 @@ import type {ParsedFlags} from './fast.js'
 import {runFastCommand} from './fast-run.js'
 
 export function run(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<void> {
-  return runFastCommand((io) => runHelmList(io, {'all-namespaces': flags['all-namespaces'] === true, stuck: flags.stuck === true, strict: flags.strict === true}), flags, env)
+  return runFastCommand((io) => runHelmList(io, {'all-namespaces': flags['all-namespaces'] === true, stuck: flags.stuck === true, strict: flags.strict === true, output: typeof flags.output === 'string' ? flags.output : undefined}), flags, env)
 }

@@ -12,6 +12,7 @@ export function run(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<void> {
         wide: flags.wide === true,
         selector: typeof flags.selector === 'string' ? flags.selector : undefined,
         image: typeof flags.image === 'string' ? flags.image : undefined,
+        output: typeof flags.output === 'string' ? flags.output : undefined,
       }),
     flags,
     env,

@@ -2,7 +2,7 @@
 // oclif (~95 ms: its config, plugins, manifest, parser and Command class) than talking to the
 // cluster. bin/run.js offers them to this module first: it parses exactly the flags the command
 // declares, builds the same CommandIO as BaseCommand and runs the same body. Anything else (--help,
-// an unknown, repeated or combined flag, an argument, DEBUG, a JSON theme) is left to oclif, which
+// an unknown, repeated or combined flag, an argument, DEBUG, a JSON theme, -o yaml) is left to oclif, which
 // then parses and reports it as it always does. test/integration/fast-path.test.ts runs each case
 // both ways and compares stdout, stderr and the exit code; test/unit/fast-flags.test.ts checks the
 // declarations (./flags.ts, which the oclif commands read too) against the oclif manifest.
@@ -93,7 +93,11 @@ export async function runFast(argv: readonly string[], env: NodeJS.ProcessEnv, l
   const words = command.id.split(' ').length
   const flags = parseFastFlags(argv.slice(words), {...globalFastFlags, ...command.flags})
   if (!flags) return false
-  if (flags.json === true && existsSync(jsonThemeFile(env))) return false
+  // -o: yaml (which needs a YAML library the fast bundles leave out) and a format the command does
+  // not offer (refused in one line) are oclif's.
+  const offered = ({...globalFastFlags, ...command.flags}.output as FlagSpec | undefined)?.formats ?? []
+  if (typeof flags.output === 'string' && (flags.output === 'yaml' || !offered.some((format) => format === flags.output))) return false
+  if ((flags.json === true || flags.output === 'json') && existsSync(jsonThemeFile(env))) return false
   // Each command is one bundled file (src/lib/cli/fast-*.ts): fewer modules to load than chunks.
   const {run} = await load(command.module)
   await run(flags, env)

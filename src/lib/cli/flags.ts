@@ -15,13 +15,51 @@ export interface FlagSpec {
   default?: boolean | string
   required?: boolean
   helpGroup?: string
+  /** For -o/--output (a 'string' flag, checked by checkOutputFormat): the formats the command offers. */
+  formats?: readonly OutputFormat[]
+  /** For -n: where the command acts without it, if not the context's namespace. */
+  defaultNamespace?: string
+}
+
+/**
+ * What -o/--output may name, as kubectl's: `json` is --json (the same bytes), `yaml` the same
+ * result as YAML; `wide` and `name` only where a command declares them (outputFlag).
+ */
+export const outputFormats = ['json', 'yaml', 'wide', 'name'] as const
+export type OutputFormat = (typeof outputFormats)[number]
+
+/**
+ * -o/--output for a command offering json and yaml (every command, BaseCommand.baseFlags) and, where
+ * declared, wide and name with what they show. A string flag, not an option: a format the command
+ * does not offer gets one line naming those it does (checkOutputFormat), the same on the fast path.
+ */
+export function outputFlag(extra: {wide?: string; name?: string} = {}) {
+  const formats: OutputFormat[] = ['json', 'yaml', ...(Object.keys(extra) as OutputFormat[])]
+  const described = ['json (the same as --json)', 'yaml (the same result as YAML)', ...Object.entries(extra).map(([format, what]) => `${format} (${what})`)]
+  return {
+    type: 'string',
+    char: 'o',
+    description: `Output format, as kubectl's -o: ${described.slice(0, -1).join(', ')} or ${described.at(-1)}.`,
+    helpGroup: 'GLOBAL',
+    formats,
+  } as const satisfies FlagSpec
+}
+
+/**
+ * -n/--namespace, whose help states the command's real default: the context's namespace (as
+ * kubectl), or the namespace the command's component lives in (namespaceFlag in src/base-command.ts).
+ */
+export function namespaceFlag(defaultNamespace?: string) {
+  const description = defaultNamespace ? `Namespace (default: ${defaultNamespace}, not the context's namespace).` : 'Namespace (default: the context\'s namespace, else "default").'
+  return {type: 'string', char: 'n', description, helpGroup: 'GLOBAL', defaultNamespace} as const satisfies FlagSpec
 }
 
 /** BaseCommand.baseFlags: every command has them (and oclif's --json). */
 export const globalFlags = {
   kubeconfig: {type: 'string', description: 'Path to the kubeconfig file (default: $KUBECONFIG, merged as kubectl does, else ~/.kube/config).', helpGroup: 'GLOBAL'},
   context: {type: 'string', description: 'The kubeconfig context to use.', helpGroup: 'GLOBAL'},
-  namespace: {type: 'string', char: 'n', description: 'Namespace (default: the context\'s namespace, else "default").', helpGroup: 'GLOBAL'},
+  namespace: namespaceFlag(),
+  output: outputFlag(),
   debug: {type: 'boolean', description: 'Show stack traces and API details on failure.', helpGroup: 'GLOBAL', default: false},
   'no-color': {type: 'boolean', description: 'Do not colour output (also: NO_COLOR=1).', helpGroup: 'GLOBAL', default: false},
   'request-timeout': {
@@ -39,12 +77,14 @@ export const allNamespacesFlag = {type: 'boolean', char: 'A', description: 'Look
 
 export const helmListFlags = {
   'all-namespaces': allNamespacesFlag,
+  output: outputFlag({name: 'release names, one a line'}),
   stuck: {type: 'boolean', description: 'Only releases whose latest revision is failed or pending-*.', default: false},
   strict: {type: 'boolean', description: 'Exit 6 if a release record cannot be decoded (it is skipped with a warning either way, as helm skips it).', default: false},
 } as const satisfies Record<string, FlagSpec>
 
 export const imagesFlags = {
   'all-namespaces': allNamespacesFlag,
+  output: outputFlag({wide: 'the same as --wide'}),
   by: {type: 'option', options: ['image', 'pod'], default: 'image', description: 'One row per image, or one row per container of each pod.'},
   wide: {type: 'boolean', description: 'With --by pod: add the running digest and the pod phase (refused without --by pod).', default: false},
   selector: {type: 'string', char: 'l', description: 'Only pods matching this label selector (e.g. app=journal).'},

@@ -8,6 +8,8 @@ export interface HelmListFlags {
   'all-namespaces': boolean
   stuck: boolean
   strict?: boolean
+  /** -o: `name` prints release names, one a line (json and yaml are the result document, printed by the caller). */
+  output?: string
 }
 
 export interface HelmListResult {
@@ -45,7 +47,9 @@ export async function runHelmList(io: CommandIO, flags: HelmListFlags): Promise<
     corrupt: listed.corrupt,
   }
   for (const note of listed.notes) io.steps.warning(note)
-  if (result.releases.length === 0) {
+  if (flags.output === 'name') {
+    for (const release of result.releases) io.log(release.name)
+  } else if (result.releases.length === 0) {
     io.log(listEmptyLine(scope, flags.stuck))
   } else {
     io.table(result.releases, releaseColumns(Boolean(namespace)))

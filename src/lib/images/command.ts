@@ -11,6 +11,8 @@ export interface ImagesFlags {
   wide: boolean
   selector?: string
   image?: string
+  /** -o: `wide` is --wide (json and yaml are the result document, printed by the caller). */
+  output?: string
 }
 
 export interface ImagesResult {
@@ -23,8 +25,9 @@ export interface ImagesResult {
 }
 
 /** `elife-k8s images`, whether oclif runs it (src/commands/images.ts) or the fast path. */
-export async function runImages(io: CommandIO, flags: ImagesFlags): Promise<ImagesResult> {
-  checkImagesFlags(flags)
+export async function runImages(io: CommandIO, asked: ImagesFlags): Promise<ImagesResult> {
+  const flags = {...asked, wide: asked.wide || asked.output === 'wide'}
+  checkImagesFlags(flags, asked.output === 'wide' ? '-o wide' : '--wide')
   const namespace = flags['all-namespaces'] ? undefined : io.namespace
   const scope = namespace ? `namespace "${namespace}"` : 'all namespaces'
   const rows = await io.callApi({verb: 'list pods', target: namespace ? `in namespace "${namespace}"` : 'in all namespaces'}, () =>
@@ -59,9 +62,9 @@ export async function runImages(io: CommandIO, flags: ImagesFlags): Promise<Imag
  * has no place for: one image may run under several digests in pods of several phases. Asked for
  * there, it is refused before any request rather than ignored.
  */
-export function checkImagesFlags(flags: Pick<ImagesFlags, 'by' | 'wide'>): void {
+export function checkImagesFlags(flags: Pick<ImagesFlags, 'by' | 'wide'>, asked = '--wide'): void {
   if (flags.wide && flags.by !== 'pod') {
-    throw new CliError('usage', '--wide adds the digest and phase columns of the per-container view, and the default --by image view has one row per image', {hint: 'add --by pod (e.g. `elife-k8s images -A --by pod --wide`)'})
+    throw new CliError('usage', `${asked} adds the digest and phase columns of the per-container view, and the default --by image view has one row per image`, {hint: 'add --by pod (e.g. `elife-k8s images -A --by pod --wide`)'})
   }
 }
 
