@@ -7,7 +7,9 @@ import {repoRoot, runCli} from '../helpers/cli.js'
 import {kubeconfig} from './helm-support.js'
 
 // The conventions an admin's hands bring from kubectl and helm (issue 16), on the built CLI.
-const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {hidden?: boolean; aliases: string[]}>}
+const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {
+  commands: Record<string, {hidden?: boolean; aliases: string[]; examples?: Array<{command: string; description: string}>}>
+}
 const commandIds = Object.entries(manifest.commands)
   .filter(([, c]) => !c.hidden)
   .map(([id]) => id.replaceAll(':', ' '))
@@ -152,4 +154,65 @@ describe('-n help states each command\'s real default', () => {
     const result = await runCli(['kube-proxy', 'fix', '--check', '--json', ...k])
     expect((JSON.parse(result.stdout) as {namespace: string}).namespace).toBe('kube-system')
   })
+})
+
+describe('help examples survive 80 columns (a line pasted from help works)', () => {
+  /** Whether a shell line ends inside quotes (where a ` \\` line break would be kept as text). */
+  function insideQuotes(text: string): boolean {
+    let quote: string | undefined
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]
+      if (quote === undefined && c === '\\') i++
+      else if (quote === '"' && c === '\\') i++
+      else if (quote === undefined && (c === "'" || c === '"')) quote = c
+      else if (c === quote) quote = undefined
+    }
+    return quote !== undefined
+  }
+
+  /** How many shell words a line holds (blanks inside quotes do not count). */
+  function words(text: string): number {
+    let count = 0
+    let inWord = false
+    for (let i = 0; i < text.length; i++) {
+      const blank = text[i] === ' ' && !insideQuotes(text.slice(0, i))
+      if (!blank && !inWord) count++
+      inWord = !blank
+    }
+    return count
+  }
+
+  /** The EXAMPLES section's command lines, each re-joined from its ` \\` continuation lines. */
+  function exampleCommands(help: string): {commands: string[]; lines: string[]} {
+    const section = help.split('\nEXAMPLES\n')[1]?.split(/\n[A-Z][A-Z ]+\n/)[0] ?? ''
+    const commands: string[] = []
+    const lines: string[] = []
+    let current: string | undefined
+    for (const line of section.split('\n')) {
+      if (current === undefined && !line.startsWith('    $ ')) continue
+      lines.push(line)
+      const text = current === undefined ? line.slice('    $ '.length) : line.trim()
+      const continued = text.endsWith(' \\')
+      current = current === undefined ? text.replace(/ \\$/, '') : `${current} ${text.replace(/ \\$/, '')}`
+      if (continued) expect(insideQuotes(current), `broken inside quotes: ${line}`).toBe(false)
+      if (!continued) {
+        commands.push(current)
+        current = undefined
+      }
+    }
+    return {commands, lines}
+  }
+
+  for (const id of ours) {
+    const declared = manifest.commands[id.replaceAll(' ', ':')].examples ?? []
+    if (declared.length === 0) continue
+    it(id, async () => {
+      const help = await runCli([...id.split(' '), '--help'], {env: {COLUMNS: '80'}})
+      const {commands, lines} = exampleCommands(help.stdout)
+      const expected = declared.map((e) => e.command.replaceAll('<%= config.bin %>', 'elife-k8s').replaceAll('<%= command.id %>', id))
+      expect(commands).toEqual(expected)
+      // Only a word longer than a line may pass the 80th column, alone on its line.
+      for (const line of lines) if (line.length > 80) expect(words(line.trim().replace(/^\$ /, '').replace(/ \\$/, '')), line).toBe(1)
+    })
+  }
 })
