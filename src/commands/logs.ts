@@ -3,6 +3,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, namespaceFlag} from '../base-command.js'
+import {oclifOptions, outputFlag} from '../lib/cli/flags.js'
 import {jsonLines, type LogLineSource} from '../lib/logs/json-lines.js'
 import {type Component, components, parseSince, streamComponentLogs} from '../lib/logs/logs.js'
 
@@ -37,6 +38,8 @@ The pod is found by its chart's labels (app=helm-operator or app=flux, and relea
   static override flags = {
     /** The runbook's components live in flux. */
     namespace: namespaceFlag('flux'),
+    // --json is a stream of JSON lines: no YAML of it.
+    output: Flags.string(oclifOptions(outputFlag({}, {yaml: false}))),
     follow: Flags.boolean({char: 'f', description: 'Keep streaming new lines, and move to the new pod when the pod is replaced.', default: false}),
     since: Flags.string({description: 'Only lines newer than this (e.g. 30s, 10m, 2h).'}),
     tail: Flags.integer({description: 'Only the last N lines (of the first pod).'}),

@@ -118,6 +118,7 @@ describe('-o, as kubectl\'s', () => {
       [['helm', 'list', `--output=${secretUrl}`, ...k], '-o/--output takes json, yaml or name for `elife-k8s helm list`; it has no wide view'],
       [['doctor', '-o', 'wide', ...k], '-o/--output takes json or yaml for `elife-k8s doctor`; it has no wide or name view'],
       [['lint', lintDir, '-o', 'name'], '-o/--output takes json or yaml for `elife-k8s lint`; it has no wide or name view'],
+      [['logs', 'flux', '-o', 'yaml', ...k], '-o/--output takes json for `elife-k8s logs`; it has no yaml, wide or name view'],
     ]
     for (const [args, line] of cases) {
       const result = await runCli(args)

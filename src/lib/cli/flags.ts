@@ -33,16 +33,22 @@ export type OutputFormat = (typeof outputFormats)[number]
  * declared, wide and name with what they show. A string flag, not an option: a format the command
  * does not offer gets one line naming those it does (checkOutputFormat), the same on the fast path.
  */
-export function outputFlag(extra: {wide?: string; name?: string} = {}) {
-  const formats: OutputFormat[] = ['json', 'yaml', ...(Object.keys(extra) as OutputFormat[])]
-  const described = ['json (the same as --json)', 'yaml (the same result as YAML)', ...Object.entries(extra).map(([format, what]) => `${format} (${what})`)]
+export function outputFlag(extra: {wide?: string; name?: string} = {}, {yaml = true} = {}) {
+  // A stream (logs' JSON lines) has no single result to show as YAML.
+  const base: Array<[OutputFormat, string]> = [['json', 'the same as --json'], ...(yaml ? [['yaml', 'the same result as YAML'] as [OutputFormat, string]] : [])]
+  const all = [...base, ...(Object.entries(extra) as Array<[OutputFormat, string]>)]
   return {
     type: 'string',
     char: 'o',
-    description: `Output format, as kubectl's -o: ${described.slice(0, -1).join(', ')} or ${described.at(-1)}.`,
+    description: `Output format, as kubectl's -o: ${orList(all.map(([format, what]) => `${format} (${what})`))}.`,
     helpGroup: 'GLOBAL',
-    formats,
+    formats: all.map(([format]) => format),
   } as const satisfies FlagSpec
+}
+
+/** "a", "a or b", "a, b or c". */
+export function orList(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`
 }
 
 /**

@@ -1,7 +1,7 @@
 // -o/--output (declared in ./flags.ts): which format was asked for, refused when the command does
 // not offer it, for BaseCommand and the fast path alike.
 import {CliError} from '../errors.js'
-import {type OutputFormat, outputFormats} from './flags.js'
+import {orList, type OutputFormat, outputFormats} from './flags.js'
 
 /**
  * The format asked for, or undefined without -o. One line naming the formats the command offers
@@ -11,9 +11,9 @@ export function checkOutputFormat(value: string | undefined, offered: readonly O
   if (value === undefined) return undefined
   const format = offered.find((f) => f === value)
   if (format) return format
-  const list = `${offered.slice(0, -1).join(', ')} or ${offered.at(-1)}`
+  const list = orList(offered)
   const others = outputFormats.filter((f) => !offered.includes(f))
-  throw new CliError('usage', `-o/--output takes ${list} for \`elife-k8s ${command}\``, {hint: others.length > 0 ? `it has no ${others.join(' or ')} view` : undefined})
+  throw new CliError('usage', `-o/--output takes ${list} for \`elife-k8s ${command}\``, {hint: others.length > 0 ? `it has no ${orList(others)} view` : undefined})
 }
 
 /** json and yaml print the result document (--json's); wide and name are views the command draws. */
