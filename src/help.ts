@@ -1,8 +1,11 @@
-// oclif's help (package.json: oclif.helpClass), with one change: an example command is wrapped
+// oclif's help (package.json: oclif.helpClass), with two changes: help for a command that does not
+// exist is the not-found line (src/lib/cli/not-found.ts); and an example command is wrapped
 // only between shell words, never inside one or inside quotes. oclif's wrap breaks a long word
 // (an ARN, a jq program) where the column ends, so the line pasted from help no longer works.
 import type {Command} from '@oclif/core/command'
 import {CommandHelp, Help} from '@oclif/core/help'
+
+import {reportUnknownCommand} from './lib/cli/not-found.js'
 
 /**
  * A command line as shell words: split at blanks outside quotes; quotes and backslashes kept as
@@ -77,4 +80,15 @@ export class ElifeCommandHelp extends CommandHelp {
 
 export default class ElifeHelp extends Help {
   protected override CommandHelpClass = ElifeCommandHelp
+
+  /** `--help` for a command that does not exist: the not-found line (never oclif's, which repeats every word typed). */
+  public override async showHelp(argv: string[]): Promise<void> {
+    const words = argv.filter((word) => word !== '--help' && word !== '-h' && word !== 'help')
+    const subject = words.filter((word) => !word.startsWith('-'))
+    if (subject.length > 0 && !this.config.findCommand(subject.join(':')) && !this.config.findTopic(subject.join(':'))) {
+      reportUnknownCommand(this.config, words)
+      return
+    }
+    await super.showHelp(argv)
+  }
 }

@@ -37,7 +37,8 @@ describe('a misspelt command', () => {
   })
 
   it('never echoes a stray argument (it may be a secret)', async () => {
-    for (const args of [['helm', 'lsit', secretUrl], [secretUrl], ['helm', secretUrl, '-n', 'adm'], ['alertmanager', 'aply', secretUrl]]) {
+    const cases = [['helm', 'lsit', secretUrl], [secretUrl], ['helm', secretUrl, '-n', 'adm'], ['alertmanager', 'aply', secretUrl], ['helm', 'lsit', secretUrl, '--help'], ['help', 'helm', 'lsit', secretUrl]]
+    for (const args of cases) {
       const result = await runCli(args)
       expect(result.exitCode, args.join(' ')).toBe(2)
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1)
