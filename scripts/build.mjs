@@ -175,8 +175,9 @@ const results = await Promise.all([
   // Every command is a bundle of its own (oclif loads them by path). Not shared chunks: esbuild
   // splits by file, and every command reaches client-node's generated-code files through
   // KubeConfig, so a shared chunk would give `helm list` all 1.3 MB of API classes that only
-  // other commands use. On their own, commands that read plain JSON load ~0.25 MB.
-  build({...common, entryPoints: sources(path.join(root, 'src/commands')), splitting: false}),
+  // other commands use. On their own, commands that read plain JSON load ~0.25 MB. The oclif hooks
+  // (src/hooks, package.json's oclif.hooks) and the help class (src/help.ts) are bundles of their own too.
+  build({...common, entryPoints: [...sources(path.join(root, 'src/commands')), ...sources(path.join(root, 'src/hooks')), path.join(root, 'src/help.ts')], splitting: false}),
   // What bin/run.js (CommonJS) requires before oclif, as CommonJS too, which needs no ES module
   // loader: the compile cache switch, and the fast path of `helm list` and `images`
   // (src/lib/cli/fast.ts, which parses their flags, and one self-contained file per command: fewer

@@ -2,11 +2,13 @@ import {Command} from '@oclif/core/command'
 import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
+import {stringify as stringifyYaml} from 'yaml'
 
-import {allNamespacesFlag as allNamespaces, globalFlags, oclifOptions} from './lib/cli/flags.js'
+import {allNamespacesFlag as allNamespaces, globalFlags, namespaceFlag as namespaceSpec, oclifOptions, type OutputFormat} from './lib/cli/flags.js'
 import type {ActionContext} from './lib/cli/action.js'
 import {installInterruptHandlers, quietOnClosedStdout} from './lib/cli/interrupt.js'
 import {CommandIO} from './lib/cli/io.js'
+import {checkOutputFormat, isDocumentFormat, outputInArgv} from './lib/cli/output.js'
 import {reportFailure} from './lib/cli/report.js'
 import {CliError} from './lib/errors.js'
 import type {KubeAccess} from './lib/kube/clients.js'
@@ -20,6 +22,26 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
 
 /** Declared by commands that list across namespaces (kubectl's -A; src/lib/cli/flags.ts). */
 export const allNamespacesFlag = Flags.boolean(oclifOptions(allNamespaces))
+
+/**
+ * -n for a command that acts in its component's namespace when -n is not given (alertmanager: adm)
+ * rather than in the context's: declared in the command's flags, its help states that default and
+ * BaseCommand acts there (CommandIO.namespace).
+ */
+export function namespaceFlag(defaultNamespace: string) {
+  return Flags.string(oclifOptions(namespaceSpec(defaultNamespace)))
+}
+
+/** The namespace a command acts in without -n, if not the context's (namespaceFlag). */
+function defaultNamespaceOf(command: typeof Command): string | undefined {
+  return (command.flags?.namespace as {defaultNamespace?: string} | undefined)?.defaultNamespace
+}
+
+/** The -o formats a command offers: those of its -o flag (sniff's -o is a file, no format). */
+function outputFormatsOf(command: typeof Command): readonly OutputFormat[] {
+  const flag = (command.flags?.output ?? command.baseFlags?.output) as {formats?: readonly OutputFormat[]} | undefined
+  return flag?.formats ?? []
+}
 
 /**
  * The one base command: the flags every command shares, lazy cluster clients, colour and the
@@ -36,6 +58,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     kubeconfig: Flags.string(oclifOptions(globalFlags.kubeconfig)),
     context: Flags.string(oclifOptions(globalFlags.context)),
     namespace: Flags.string(oclifOptions(globalFlags.namespace)),
+    output: Flags.string(oclifOptions(globalFlags.output)),
     debug: Flags.boolean(oclifOptions(globalFlags.debug)),
     'no-color': Flags.boolean(oclifOptions(globalFlags['no-color'])),
     'request-timeout': Flags.string(oclifOptions(globalFlags['request-timeout'])),
@@ -61,8 +84,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       })
       this.flags = flags as BaseFlags<T>
       this.args = args as BaseArgs<T>
-      // A bad --request-timeout is refused before anything is sent.
+      // A bad --request-timeout or -o is refused before anything is sent.
       void this.io.timeouts
+      const offered = outputFormatsOf(this.ctor)
+      if (offered.length > 0) checkOutputFormat(this.flags.output, offered, this.id?.replaceAll(':', ' ') ?? '')
     } finally {
       // Parsed, even when the flags were refused: otherwise oclif (under NODE_ENV=development or
       // test) adds "did not parse its arguments" to the one-line usage error.
@@ -72,8 +97,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Cluster access and output, shared with the fast path (src/lib/cli/io.ts). */
   protected get io(): CommandIO {
-    if (!this.commandIO) this.commandIO = new CommandIO(this.flags ?? {}, this.jsonEnabled())
+    if (!this.commandIO) this.commandIO = new CommandIO(this.flags ?? {}, this.jsonEnabled(), process.env, defaultNamespaceOf(this.ctor))
     return this.commandIO
+  }
+
+  /**
+   * -o's format if the command offers it: parsed, or (before parsing, e.g. when reporting a refused
+   * flag) read from argv, as oclif reads --json.
+   */
+  protected get outputFormat(): OutputFormat | undefined {
+    const value = this.flags ? this.flags.output : outputInArgv(this.argv)
+    return outputFormatsOf(this.ctor).find((format) => format === value)
+  }
+
+  /** `-o json` is --json; `-o yaml` is the same result as YAML (logJson). */
+  public override jsonEnabled(): boolean {
+    return super.jsonEnabled() || isDocumentFormat(this.outputFormat)
+  }
+
+  /**
+   * The result (or error) document, as JSON or, under -o yaml, YAML. A command whose document is
+   * not its result (e.g. another tool's shape) overrides oclif's toSuccessJson.
+   */
+  public override logJson(json: unknown): void {
+    if (this.outputFormat === 'yaml') process.stdout.write(stringifyYaml(json))
+    else super.logJson(json)
   }
 
   /** What an action gets (src/lib/cli/action.ts): the command's cluster access and output. */

@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {allNamespacesFlag, BaseCommand} from '../base-command.js'
 import {imagesFlags, oclifOptions} from '../lib/cli/flags.js'
-import {imagesAction, type ImagesInput, type ImagesResult} from '../lib/images/action.js'
+import {imagesAction, imagesInput, type ImagesResult} from '../lib/images/action.js'
 import {renderImages} from '../lib/images/render.js'
 
 export type {ImagesResult} from '../lib/images/action.js'
@@ -23,6 +23,7 @@ The default view has one row per image, with how many pods and containers run it
 
   static override flags = {
     'all-namespaces': allNamespacesFlag,
+    output: Flags.string(oclifOptions(imagesFlags.output)),
     by: Flags.option(oclifOptions(imagesFlags.by))(),
     wide: Flags.boolean(oclifOptions(imagesFlags.wide)),
     selector: Flags.string(oclifOptions(imagesFlags.selector)),
@@ -30,7 +31,7 @@ The default view has one row per image, with how many pods and containers run it
   }
 
   public async run(): Promise<ImagesResult> {
-    const input: ImagesInput = this.flags
+    const input = imagesInput(this.flags)
     const result = await imagesAction.run(this.ctx, input)
     await renderImages(this.io, input, result)
     return result

@@ -1,7 +1,8 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, namespaceFlag} from '../base-command.js'
+import {oclifOptions, outputFlag} from '../lib/cli/flags.js'
 import {logsAction, type LogsResult} from '../lib/logs/action.js'
 import {type Component, components} from '../lib/logs/logs.js'
 
@@ -29,17 +30,16 @@ The pod is found by its chart's labels (app=helm-operator or app=flux, and relea
   }
 
   static override flags = {
+    /** The runbook's components live in flux. */
+    namespace: namespaceFlag('flux'),
+    // --json is a stream of JSON lines: no YAML of it.
+    output: Flags.string(oclifOptions(outputFlag({}, {yaml: false}))),
     follow: Flags.boolean({char: 'f', description: 'Keep streaming new lines, and move to the new pod when the pod is replaced.', default: false}),
     since: Flags.string({description: 'Only lines newer than this (e.g. 30s, 10m, 2h).'}),
     tail: Flags.integer({description: 'Only the last N lines (of the first pod).'}),
     timestamps: Flags.boolean({description: 'Prefix each line with its timestamp.', default: false}),
     release: Flags.string({description: 'The release label of the pod (when several installations share a namespace).'}),
     container: Flags.string({char: 'c', description: 'Container (default: the component\'s main container).'}),
-  }
-
-  /** The runbook's components live in flux. */
-  protected override get namespace(): string {
-    return this.flags.namespace ?? 'flux'
   }
 
   // Under --json the output is the stream of JSON lines itself, so there is no result object to

@@ -52,6 +52,10 @@ describe('the fast path prints what oclif prints', () => {
     ['images', '-A', '--by=pod', '-l', 'app=journal', '--json', ...k],
     ['images', '-A', '--image', 'no-such-image', ...k],
     ['images', '-n', 'stg', '--kubeconfig', viewerKubeconfig],
+    ['images', '-A', '-o', 'json', ...k],
+    ['images', '-n', 'kube-system', '--by', 'pod', '-o', 'wide', ...k],
+    ['helm', 'list', '-A', '--output=name', ...k],
+    ['helm', 'ls', '-A', ...k],
   ]
   for (const args of same) {
     it(args.filter((a) => a !== kubeconfig).join(' '), async () => {
@@ -81,6 +85,8 @@ describe('what the fast path leaves to oclif', () => {
     ['a bad option value', ['images', '--by', 'node', ...k]],
     ['a flag without its value', ['images', '-l']],
     ['DEBUG set', ['helm', 'list', '-A', ...k], {DEBUG: 'nothing-matches'}],
+    ['-o yaml', ['helm', 'list', '-A', '-o', 'yaml', ...k]],
+    ['an -o format the command does not offer', ['images', '-A', '-o', 'name', ...k]],
   ]
   for (const [what, args, env] of left) {
     it(what, async () => {

@@ -19,7 +19,7 @@ interface ManifestFlag {
   allowNo?: boolean
 }
 
-const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {flags: Record<string, ManifestFlag>}>}
+const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {aliases: string[]; flags: Record<string, ManifestFlag>}>}
 
 // The commands with a fast path, and the declarations (src/lib/cli/flags.ts) both paths read.
 const declarations: Array<{id: string; flags: Record<string, FlagSpec>}> = [...fastCommands, {id: 'token', flags: tokenFlags}]
@@ -45,6 +45,15 @@ describe('oclif and the fast paths read one declaration of the flags', () => {
         expect(normal(mine.default), `${name}: default`).toEqual(normal(flag.default))
         expect(flag.allowNo ?? false, `${name}: --no-${name} is not taken by the fast path`).toBe(false)
       }
+    })
+  }
+})
+
+describe('the fast paths know the aliases oclif has', () => {
+  for (const command of fastCommands) {
+    it(command.id, () => {
+      const aliases = manifest.commands[command.id.replace(' ', ':')]?.aliases ?? []
+      expect([...(command.aliases ?? [])].sort()).toEqual(aliases.map((a) => a.replaceAll(':', ' ')).sort())
     })
   }
 })

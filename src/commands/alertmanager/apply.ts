@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, namespaceFlag} from '../../base-command.js'
 import {alertmanagerApplyAction, type AlertmanagerApplyResult, type AlertmanagerPlan} from '../../lib/alertmanager/action.js'
 import {configKey} from '../../lib/alertmanager/secret.js'
 import {runAction} from '../../lib/cli/action.js'
@@ -26,6 +26,8 @@ The rendered configuration is held in memory only, and secret values are never p
   ]
 
   static override flags = {
+    /** Alertmanager lives in adm in eLife's cluster (runbook), so that is the default here. */
+    namespace: namespaceFlag('adm'),
     template: Flags.string({description: 'The configuration template with ${NAME} placeholders (the runbook\'s alertmanager-secret.yaml-template).', exclusive: ['rollback']}),
     set: Flags.string({description: 'A placeholder value, NAME=VALUE (repeatable; wins over --values-file and the environment).', multiple: true, default: [], exclusive: ['rollback']}),
     'values-file': Flags.string({description: 'Placeholder values: NAME=value lines (dotenv) or a YAML mapping NAME: value.', exclusive: ['rollback']}),
@@ -35,10 +37,6 @@ The rendered configuration is held in memory only, and secret values are never p
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
   }
 
-  /** Alertmanager lives in adm in eLife's cluster (runbook), so that is the default here. */
-  protected override get namespace(): string {
-    return this.flags.namespace ?? 'adm'
-  }
 
   public async run(): Promise<AlertmanagerApplyResult> {
     const {flags} = this

@@ -1,4 +1,4 @@
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, namespaceFlag} from '../../base-command.js'
 import {type FluxIdentityResult, fluxIdentityAction} from '../../lib/flux/action.js'
 import {fluxFlags, fluxTarget} from '../../lib/flux/flags.js'
 
@@ -20,7 +20,11 @@ Add the key to the GitHub repository as a deploy key WITH write access (flux v1 
     {description: 'Flux v2', command: '<%= config.bin %> <%= command.id %> --generation v2 -n flux-system'},
   ]
 
-  static override flags = {...fluxFlags}
+  static override flags = {
+    /** Flux v2's objects live in flux-system (Flux v1's fluxd is found by --k8s-fwd-ns). */
+    namespace: namespaceFlag('flux-system'),
+    ...fluxFlags,
+  }
 
   public async run(): Promise<FluxIdentityResult> {
     const result = await fluxIdentityAction.run(this.ctx, fluxTarget(this.flags))

@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags'
 
-import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
+import {allNamespacesFlag, BaseCommand, namespaceFlag} from '../../base-command.js'
 import {runAction} from '../../lib/cli/action.js'
 import {fluxSyncAction, type FluxSyncResult} from '../../lib/flux/action.js'
 import {fluxFlags, fluxTarget} from '../../lib/flux/flags.js'
@@ -25,6 +25,8 @@ It only asks Flux to do now what it does every few minutes anyway; still, it ask
   ]
 
   static override flags = {
+    /** Flux v2's objects live in flux-system (Flux v1's fluxd is found by --k8s-fwd-ns). */
+    namespace: namespaceFlag('flux-system'),
     ...fluxFlags,
     'all-namespaces': allNamespacesFlag,
     timeout: Flags.integer({description: 'Seconds to wait for Flux to finish.', default: 120}),

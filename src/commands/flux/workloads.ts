@@ -1,4 +1,4 @@
-import {allNamespacesFlag, BaseCommand} from '../../base-command.js'
+import {allNamespacesFlag, BaseCommand, namespaceFlag} from '../../base-command.js'
 import {fluxWorkloadsAction, type FluxWorkloadsResult} from '../../lib/flux/action.js'
 import {fluxFlags, fluxTarget} from '../../lib/flux/flags.js'
 import {plural} from '../../lib/render/number.js'
@@ -19,7 +19,12 @@ Flux v2: lists GitRepositories, Kustomizations and HelmReleases with their Ready
     {description: 'As JSON', command: '<%= config.bin %> <%= command.id %> -A --json'},
   ]
 
-  static override flags = {...fluxFlags, 'all-namespaces': allNamespacesFlag}
+  static override flags = {
+    /** Flux v2's objects live in flux-system (Flux v1's fluxd is found by --k8s-fwd-ns). */
+    namespace: namespaceFlag('flux-system'),
+    ...fluxFlags,
+    'all-namespaces': allNamespacesFlag,
+  }
 
   public async run(): Promise<FluxWorkloadsResult> {
     const result = await fluxWorkloadsAction.run(this.ctx, fluxTarget(this.flags))

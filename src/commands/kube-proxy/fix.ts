@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../base-command.js'
+import {BaseCommand, namespaceFlag} from '../../base-command.js'
 import {checkFailed, runAction} from '../../lib/cli/action.js'
 import {checkFailure, checkPassed, describeNow, type KubeProxyFixResult, type KubeProxyInput, kubeProxyCheck, kubeProxyFix} from '../../lib/kube-proxy/action.js'
 
@@ -27,6 +27,8 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
   ]
 
   static override flags = {
+    /** kube-proxy lives in kube-system; -n exists for copies of it. */
+    namespace: namespaceFlag('kube-system'),
     check: Flags.boolean({description: 'Only check: print each finding and exit 6 if anything is off.', default: false}),
     'bind-address': Flags.string({description: 'The metricsBindAddress kube-proxy should listen on for metrics.', default: '0.0.0.0:10249'}),
     image: Flags.string({description: 'Run this kube-proxy image tag (registry, account and region of the current image are kept).'}),
@@ -37,10 +39,6 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
   }
 
-  /** kube-proxy lives in kube-system; -n exists for copies of it. */
-  protected override get namespace(): string {
-    return this.flags.namespace ?? 'kube-system'
-  }
 
   public async run(): Promise<KubeProxyFixResult> {
     const {flags} = this

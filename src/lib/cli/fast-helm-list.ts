@@ -5,11 +5,16 @@ import type {ParsedFlags} from './fast.js'
 import {runFastCommand} from './fast-run.js'
 
 export function run(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<void> {
-  return runFastCommand(async (io) => {
-    const ctx = {io}
-    const input = helmListInput(ctx, flags as HelmListFlags)
-    const result = await helmList.run(ctx, input)
-    showHelmList(ctx, input, result)
-    return result
-  }, flags, env)
+  return runFastCommand(
+    async (io) => {
+      const ctx = {io}
+      const input = helmListInput(ctx, flags as HelmListFlags)
+      const result = await helmList.run(ctx, input)
+      showHelmList(ctx, input, result)
+      return result
+    },
+    // helm list's -o json|yaml is helm's own shape (printed by showHelmList), not the --json document.
+    {...flags, output: undefined},
+    env,
+  )
 }

@@ -2,7 +2,7 @@
 // oclif (~95 ms: its config, plugins, manifest, parser and Command class) than talking to the
 // cluster. bin/run.js offers them to this module first: it parses exactly the flags the command
 // declares, builds the same CommandIO as BaseCommand and runs the same body. Anything else (--help,
-// an unknown, repeated or combined flag, an argument, DEBUG, a JSON theme) is left to oclif, which
+// an unknown, repeated or combined flag, an argument, DEBUG, a JSON theme, -o yaml) is left to oclif, which
 // then parses and reports it as it always does. test/integration/fast-path.test.ts runs each case
 // both ways and compares stdout, stderr and the exit code; test/unit/fast-flags.test.ts checks the
 // declarations (./flags.ts, which the oclif commands read too) against the oclif manifest.
@@ -14,6 +14,8 @@ import {type FlagSpec, globalFlags, helmListFlags, imagesFlags, jsonFlag} from '
 
 export interface FastCommand {
   id: string
+  /** Other names of the command (the oclif command's aliases, space-separated), e.g. helm's `helm ls`. */
+  aliases?: readonly string[]
   /** dist/lib/cli/fast-<module>.cjs: the command with everything it needs, in one file. */
   module: string
   /** The command's own flags: the declaration its oclif command passes to oclif (./flags.ts). */
@@ -26,7 +28,7 @@ export type ParsedFlags = Record<string, boolean | string | undefined>
 export const globalFastFlags: Record<string, FlagSpec> = {...globalFlags, json: jsonFlag}
 
 export const fastCommands: readonly FastCommand[] = [
-  {id: 'helm list', module: 'helm-list', flags: helmListFlags},
+  {id: 'helm list', aliases: ['helm ls'], module: 'helm-list', flags: helmListFlags},
   {id: 'images', module: 'images', flags: imagesFlags},
 ]
 
@@ -85,15 +87,18 @@ export interface FastModule {
  */
 export async function runFast(argv: readonly string[], env: NodeJS.ProcessEnv, load: (module: string) => FastModule | Promise<FastModule>): Promise<boolean> {
   if (env.ELIFE_K8S_FAST_PATH === '0' || env.DEBUG) return false
-  const command = fastCommands.find((c) => {
-    const words = c.id.split(' ')
-    return words.every((word, i) => argv[i] === word)
-  })
+  const typed = (id: string) => id.split(' ').every((word, i) => argv[i] === word)
+  const command = fastCommands.find((c) => typed(c.id) || c.aliases?.some(typed))
   if (!command) return false
   const words = command.id.split(' ').length
   const flags = parseFastFlags(argv.slice(words), {...globalFastFlags, ...command.flags})
   if (!flags) return false
-  if (flags.json === true && existsSync(jsonThemeFile(env))) return false
+  // -o: yaml (which needs a YAML library the fast bundles leave out) and a format the command does
+  // not offer (refused in one line) are oclif's.
+  // A command's own -o option (helm list's: helm's formats, checked by the parser) stays here.
+  const generic = ({...globalFastFlags, ...command.flags}.output as FlagSpec | undefined)?.formats
+  if (generic && typeof flags.output === 'string' && (flags.output === 'yaml' || !generic.some((format) => format === flags.output))) return false
+  if ((flags.json === true || (generic && flags.output === 'json')) && existsSync(jsonThemeFile(env))) return false
   // Each command is one bundled file (src/lib/cli/fast-*.ts): fewer modules to load than chunks.
   const {run} = await load(command.module)
   await run(flags, env)

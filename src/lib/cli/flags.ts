@@ -15,13 +15,57 @@ export interface FlagSpec {
   default?: boolean | string
   required?: boolean
   helpGroup?: string
+  /** For -o/--output (a 'string' flag, checked by checkOutputFormat): the formats the command offers. */
+  formats?: readonly OutputFormat[]
+  /** For -n: where the command acts without it, if not the context's namespace. */
+  defaultNamespace?: string
+}
+
+/**
+ * What -o/--output may name, as kubectl's: `json` is --json (the same bytes), `yaml` the same
+ * result as YAML; `wide` and `name` only where a command declares them (outputFlag).
+ */
+export const outputFormats = ['json', 'yaml', 'wide', 'name'] as const
+export type OutputFormat = (typeof outputFormats)[number]
+
+/**
+ * -o/--output for a command offering json and yaml (every command, BaseCommand.baseFlags) and, where
+ * declared, wide and name with what they show. A string flag, not an option: a format the command
+ * does not offer gets one line naming those it does (checkOutputFormat), the same on the fast path.
+ */
+export function outputFlag(extra: {wide?: string; name?: string} = {}, {yaml = true} = {}) {
+  // A stream (logs' JSON lines) has no single result to show as YAML.
+  const base: Array<[OutputFormat, string]> = [['json', 'the same as --json'], ...(yaml ? [['yaml', 'the same result as YAML'] as [OutputFormat, string]] : [])]
+  const all = [...base, ...(Object.entries(extra) as Array<[OutputFormat, string]>)]
+  return {
+    type: 'string',
+    char: 'o',
+    description: `Output format, as kubectl's -o: ${orList(all.map(([format, what]) => `${format} (${what})`))}.`,
+    helpGroup: 'GLOBAL',
+    formats: all.map(([format]) => format),
+  } as const satisfies FlagSpec
+}
+
+/** "a", "a or b", "a, b or c". */
+export function orList(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`
+}
+
+/**
+ * -n/--namespace, whose help states the command's real default: the context's namespace (as
+ * kubectl), or the namespace the command's component lives in (namespaceFlag in src/base-command.ts).
+ */
+export function namespaceFlag(defaultNamespace?: string) {
+  const description = defaultNamespace ? `Namespace (default: ${defaultNamespace}, not the context's namespace).` : 'Namespace (default: the context\'s namespace, else "default").'
+  return {type: 'string', char: 'n', description, helpGroup: 'GLOBAL', defaultNamespace} as const satisfies FlagSpec
 }
 
 /** BaseCommand.baseFlags: every command has them (and oclif's --json). */
 export const globalFlags = {
   kubeconfig: {type: 'string', description: 'Path to the kubeconfig file (default: $KUBECONFIG, merged as kubectl does, else ~/.kube/config).', helpGroup: 'GLOBAL'},
   context: {type: 'string', description: 'The kubeconfig context to use.', helpGroup: 'GLOBAL'},
-  namespace: {type: 'string', char: 'n', description: 'Namespace (default: the context\'s namespace, else "default").', helpGroup: 'GLOBAL'},
+  namespace: namespaceFlag(),
+  output: outputFlag(),
   debug: {type: 'boolean', description: 'Show stack traces and API details on failure.', helpGroup: 'GLOBAL', default: false},
   'no-color': {type: 'boolean', description: 'Do not colour output (also: NO_COLOR=1).', helpGroup: 'GLOBAL', default: false},
   'request-timeout': {
@@ -41,17 +85,19 @@ export const helmListFlags = {
   'all-namespaces': allNamespacesFlag,
   stuck: {type: 'boolean', description: 'Only releases whose latest revision is failed or pending-*.', default: false},
   strict: {type: 'boolean', description: 'Exit 6 if a release record cannot be decoded (it is skipped with a warning either way, as helm skips it).', default: false},
-  // helm list's own -o (table|json|yaml), not the generic one: json and yaml are helm's shape.
+  // helm list's own -o (helm's table|json|yaml, and kubectl's name), not the generic one: json and
+  // yaml are helm's shape.
   output: {
     type: 'option',
     char: 'o',
-    options: ['table', 'json', 'yaml'],
-    description: 'Output format: table (default, with owners), or json/yaml exactly as `helm list -o json|yaml` prints them (name, namespace, revision, updated, status, chart, app_version), for scripts written for helm.',
+    options: ['table', 'json', 'yaml', 'name'],
+    description: 'Output format: table (default, with owners), json/yaml exactly as `helm list -o json|yaml` prints them (name, namespace, revision, updated, status, chart, app_version), for scripts written for helm, or name (release names, one a line).',
   },
 } as const satisfies Record<string, FlagSpec>
 
 export const imagesFlags = {
   'all-namespaces': allNamespacesFlag,
+  output: outputFlag({wide: 'the same as --wide'}),
   by: {type: 'option', options: ['image', 'pod'], default: 'image', description: 'One row per image, or one row per container of each pod.'},
   wide: {type: 'boolean', description: 'With --by pod: add the running digest and the pod phase (refused without --by pod).', default: false},
   selector: {type: 'string', char: 'l', description: 'Only pods matching this label selector (e.g. app=journal).'},

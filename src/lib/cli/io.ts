@@ -20,6 +20,8 @@ export interface GlobalFlags {
   'no-color'?: boolean
   /** Go duration (kubectl's --request-timeout): how long to wait on a server. */
   'request-timeout'?: string
+  /** -o/--output (src/lib/cli/output.ts). */
+  output?: string
 }
 
 /**
@@ -38,12 +40,14 @@ export class CommandIO {
     /** --json: the result object is the output; steps are silent and no table is drawn. */
     readonly json: boolean,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Where the command acts without -n (BaseCommand.defaultNamespace); else the context's namespace. */
+    private readonly defaultNamespace?: string,
   ) {}
 
   /** The same command's access to another context of the kubeconfig (bootstrap, after its kubeconfig step wrote one). */
   forContext(context: string): CommandIO {
     this.endSteps()
-    return new CommandIO({...this.flags, context}, this.json, this.env)
+    return new CommandIO({...this.flags, context}, this.json, this.env, this.defaultNamespace)
   }
 
   /** Kubeconfig and API clients, loaded the first time the command needs the cluster. */
@@ -79,9 +83,9 @@ export class CommandIO {
     preconnect(kube.kc)
   }
 
-  /** The namespace to act in: -n, else the context's namespace, else "default". */
+  /** The namespace to act in: -n, else the command's default, else the context's namespace, else "default". */
   get namespace(): string {
-    return this.flags.namespace ?? contextNamespace(this.kube.kc)
+    return this.flags.namespace ?? this.defaultNamespace ?? contextNamespace(this.kube.kc)
   }
 
   /** Wraps an API call so its failure becomes one line naming what we were doing. */

@@ -16,7 +16,7 @@ export interface HelmListFlags {
   json?: boolean
 }
 
-export type HelmListOutput = 'table' | 'json' | 'yaml'
+export type HelmListOutput = 'table' | 'json' | 'yaml' | 'name'
 
 export interface HelmListInput {
   /** undefined: all namespaces. */
@@ -85,6 +85,8 @@ export function showHelmList({io}: ActionContext, input: HelmListInput, result: 
     process.stdout.write(goJson(result.releases.map(helmListElement)))
   } else if (input.output === 'yaml') {
     process.stdout.write(goYamlList(result.releases.map(helmListElement)))
+  } else if (input.output === 'name') {
+    for (const release of result.releases) io.log(release.name)
   } else if (result.releases.length > 0) {
     io.table(result.releases, releaseColumns(input.namespace !== undefined))
   }

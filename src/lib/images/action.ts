@@ -11,6 +11,20 @@ export interface ImagesInput {
   wide: boolean
   selector?: string
   image?: string
+  /** -o: `wide` is --wide (json and yaml are the result document, printed by the caller). */
+  output?: string
+}
+
+/** The flags as either parser gives them -> the action's input (-o wide is --wide). */
+export function imagesInput(flags: Record<string, unknown>): ImagesInput {
+  return {
+    'all-namespaces': flags['all-namespaces'] === true,
+    by: flags.by === 'pod' ? 'pod' : 'image',
+    wide: flags.wide === true || flags.output === 'wide',
+    selector: typeof flags.selector === 'string' ? flags.selector : undefined,
+    image: typeof flags.image === 'string' ? flags.image : undefined,
+    output: typeof flags.output === 'string' ? flags.output : undefined,
+  }
 }
 
 export interface ImagesResult {
@@ -48,8 +62,9 @@ export const imagesAction: ReadAction<ImagesInput, ImagesResult> = {
  * has no place for: one image may run under several digests in pods of several phases. Asked for
  * there, it is refused before any request rather than ignored.
  */
-export function checkImagesFlags(input: Pick<ImagesInput, 'by' | 'wide'>): void {
+export function checkImagesFlags(input: Pick<ImagesInput, 'by' | 'wide' | 'output'>): void {
   if (input.wide && input.by !== 'pod') {
-    throw new CliError('usage', '--wide adds the digest and phase columns of the per-container view, and the default --by image view has one row per image', {hint: 'add --by pod (e.g. `elife-k8s images -A --by pod --wide`)'})
+    const asked = input.output === 'wide' ? '-o wide' : '--wide'
+    throw new CliError('usage', `${asked} adds the digest and phase columns of the per-container view, and the default --by image view has one row per image`, {hint: 'add --by pod (e.g. `elife-k8s images -A --by pod --wide`)'})
   }
 }

@@ -1,0 +1,114 @@
+import {execFile} from 'node:child_process'
+import {chmodSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import net, {type AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {childEnv, repoRoot, runCli} from '../helpers/cli.js'
+import {cli, clients, kubeconfig} from './helm-support.js'
+
+// Shell completion as a user installs it (`elife-k8s autocomplete bash`), run by real bash: the
+// plugin's function, with ours in front for values from the cluster and the choices of option flags.
+const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-completion-'))
+const cacheHome = path.join(scratch, 'cache')
+const binDir = path.join(scratch, 'bin')
+const env = {XDG_CACHE_HOME: cacheHome, PATH: `${binDir}:${process.env.PATH}`}
+const bashFunctions = path.join(cacheHome, 'elife-k8s/autocomplete/functions/bash/elife-k8s.bash')
+
+/** COMPREPLY for `line` (the cursor at its end), with COMP_WORDS split as bash splits them (at blanks, `=` and `:`). */
+function complete(line: string): Promise<string[]> {
+  const words = line.split(' ').flatMap((word) => word.split(/([=:])/).filter((part, i, all) => part !== '' || i === all.length - 1))
+  const script = [
+    `source ${JSON.stringify(bashFunctions)}`,
+    `COMP_LINE=${JSON.stringify(line)}`,
+    'COMP_POINT=${#COMP_LINE}',
+    `COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')})`,
+    `COMP_CWORD=${words.length - 1}`,
+    '_elife_k8s_values',
+    'printf "%s\\n" "${COMPREPLY[@]}"',
+  ].join('\n')
+  return new Promise((resolve, reject) => {
+    execFile('bash', ['-c', script], {env: childEnv(env), timeout: 60_000}, (error, stdout) => {
+      if (error) reject(error)
+      else resolve(stdout.split('\n').filter(Boolean))
+    })
+  })
+}
+
+let hung: net.Server
+let hungKubeconfig: string
+
+beforeAll(async () => {
+  // elife-k8s on PATH, as after `npm install -g`, on the Node.js running the tests.
+  const {mkdirSync} = await import('node:fs')
+  mkdirSync(binDir, {recursive: true})
+  writeFileSync(path.join(binDir, 'elife-k8s'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(repoRoot, 'bin/run.js'))} "$@"\n`)
+  chmodSync(path.join(binDir, 'elife-k8s'), 0o755)
+  const setup = await runCli(['autocomplete', 'bash'], {env})
+  expect(setup.exitCode).toBe(0)
+  // A server that accepts connections and never answers.
+  hung = net.createServer((socket) => socket.on('error', () => undefined))
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve))
+  hungKubeconfig = path.join(scratch, 'hung-kubeconfig')
+  writeFileSync(
+    hungKubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: hung\n  cluster:\n    server: https://127.0.0.1:${(hung.address() as AddressInfo).port}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: hung\n  context: {cluster: hung, user: u}\ncurrent-context: hung\nusers:\n- name: u\n  user: {token: x}\n`,
+  )
+})
+
+afterAll(() => hung?.close())
+
+describe('bash completion', () => {
+  it('the plugin\'s function still completes commands', async () => {
+    expect(await complete('elife-k8s helm li')).toEqual(['list'])
+  })
+
+  it('namespaces, from the cluster', async () => {
+    const namespaces = (await clients().core.listNamespace()).items.map((n) => n.metadata!.name!)
+    expect(namespaces).toContain('adm')
+    expect((await complete(`elife-k8s helm list --kubeconfig ${kubeconfig} -n `)).sort()).toEqual([...namespaces].sort())
+    expect(await complete(`elife-k8s helm list --kubeconfig ${kubeconfig} -n ad`)).toEqual(namespaces.filter((n) => n.startsWith('ad')))
+    expect(await complete(`elife-k8s doctor --kubeconfig ${kubeconfig} --monitoring-namespace=ku`)).toEqual(namespaces.filter((n) => n.startsWith('ku')).sort())
+  })
+
+  it('contexts, from the kubeconfig', async () => {
+    const contexts = clients().kc.getContexts().map((c) => c.name)
+    expect(await complete(`elife-k8s images --kubeconfig ${kubeconfig} --context `)).toEqual([...contexts].sort())
+  })
+
+  it('release names, in the namespace typed', async () => {
+    const listed = await cli(['helm', 'list', '-n', 'prod', '--json', '--kubeconfig', kubeconfig])
+    const releases = (JSON.parse(listed.stdout) as {releases: Array<{name: string}>}).releases.map((r) => r.name)
+    expect(releases.length).toBeGreaterThan(0)
+    expect(await complete(`elife-k8s helm history --kubeconfig ${kubeconfig} -n prod `)).toEqual([...new Set(releases)].sort())
+  })
+
+  it('pod names, in the namespace typed', async () => {
+    const pods = (await clients().core.listNamespacedPod({namespace: 'kube-system'})).items.map((p) => p.metadata!.name!).filter((n) => n.startsWith('coredns'))
+    expect(pods.length).toBeGreaterThan(0)
+    expect(await complete(`elife-k8s sniff --kubeconfig ${kubeconfig} -n kube-system coredns`)).toEqual(pods.sort())
+  })
+
+  it('the choices of option flags and arguments', async () => {
+    expect(await complete('elife-k8s images --by ')).toEqual(['image', 'pod'])
+    expect(await complete('elife-k8s images -o ')).toEqual(['json', 'wide', 'yaml'])
+    expect(await complete('elife-k8s helm list --output=n')).toEqual(['name'])
+    expect(await complete('elife-k8s logs ')).toEqual(['flux', 'helm-operator'])
+  })
+
+  it('gives up on a server that never answers rather than hang the shell', async () => {
+    const direct = await runCli(['complete', '--', 'helm', 'list', '--kubeconfig', hungKubeconfig, '-n', ''], {timeoutMs: 20_000})
+    expect([direct.stdout, direct.stderr, direct.exitCode]).toEqual([':values\n', '', 0])
+    expect(await complete(`elife-k8s helm list --kubeconfig ${hungKubeconfig} -n `)).toEqual([])
+  }, 30_000)
+})
+
+describe('zsh completion', () => {
+  it('is set up after the plugin\'s compinit', () => {
+    const setup = readFileSync(path.join(cacheHome, 'elife-k8s/autocomplete/zsh_setup'), 'utf8')
+    expect(setup.indexOf('compinit')).toBeGreaterThan(-1)
+    expect(setup.indexOf('compdef _elife_k8s_values elife-k8s')).toBeGreaterThan(setup.indexOf('compinit'))
+  })
+})
