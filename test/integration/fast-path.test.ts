@@ -85,7 +85,7 @@ describe('what the fast path leaves to oclif', () => {
     ['a bad option value', ['images', '--by', 'node', ...k]],
     ['a flag without its value', ['images', '-l']],
     ['DEBUG set', ['helm', 'list', '-A', ...k], {DEBUG: 'nothing-matches'}],
-    ['-o yaml', ['helm', 'list', '-A', '-o', 'yaml', ...k]],
+    ['-o yaml', ['images', '-A', '-o', 'yaml', ...k]],
     ['an -o format the command does not offer', ['images', '-A', '-o', 'name', ...k]],
   ]
   for (const [what, args, env] of left) {
