@@ -49,14 +49,15 @@ export async function withFluxd<R>(kc: KubeConfig, core: CoreV1Api, namespace: s
 
 /** What fluxd is configured to sync, read from its pod spec (no request to fluxd). */
 export interface FluxdGitSettings {
-  /** --git-url, with any password in it replaced by ***; undefined when the flag is absent. */
+  /** --git-url, with any password or token in it replaced by ***; undefined when the flag is absent. */
   gitUrl?: string
   /** --git-branch (fluxd's default: master). */
   branch: string
 }
 
 function redactUrlPassword(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@')
+  // user:password@, and http(s)'s token-only user (https://<token>@github.com/...); ssh's git@ is a user name, kept.
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@').replace(/^(https?:\/\/)[^/@:]+@/i, '$1***@')
 }
 
 /**
