@@ -1,7 +1,7 @@
 import type {CoreV1Api, KubeConfig, V1Pod} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
-import {FluxdClient} from './fluxd.js'
+import {FluxdClient, redactUrlPassword} from './fluxd.js'
 import {forwardPodPort} from './port-forward.js'
 
 /** fluxctl's defaults: --k8s-fwd-ns / FLUX_FORWARD_NAMESPACE, else "default"; eLife runs it in "flux". */
@@ -53,11 +53,6 @@ export interface FluxdGitSettings {
   gitUrl?: string
   /** --git-branch (fluxd's default: master). */
   branch: string
-}
-
-function redactUrlPassword(url: string): string {
-  // user:password@, and http(s)'s token-only user (https://<token>@github.com/...); ssh's git@ is a user name, kept.
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@').replace(/^(https?:\/\/)[^/@:]+@/i, '$1***@')
 }
 
 /**
