@@ -17,11 +17,15 @@ let server: FluxdServer | undefined
 
 afterEach(async () => server?.stop())
 
-describe('fluxd\'s Git remote URL', () => {
+describe("fluxd's Git remote URL", () => {
   it('a ready repository: the sync result and its progress lines show the password as ***', async () => {
     server = await startFluxd({privateKeyPath: path.join(keyDir, 'identity'), gitUrl, workloads: [], headRevision: 'a'.repeat(40)})
     const lines: string[] = []
-    const result = await new FluxdClient(`http://127.0.0.1:${server.port}`, 'pod "flux-x" in flux').sync({timeoutMs: 10_000, pollMs: 10, onProgress: (m) => lines.push(m)})
+    const result = await new FluxdClient(`http://127.0.0.1:${server.port}`, 'pod "flux-x" in flux').sync({
+      timeoutMs: 10_000,
+      pollMs: 10,
+      onProgress: (m) => lines.push(m),
+    })
     expect(result.gitUrl).toBe('https://bot:***@github.com/elifesciences/elife-flux-cluster.git')
     expect(lines.join('\n')).not.toContain('S3CR3T')
   })

@@ -9,7 +9,16 @@ import type {LoadedHelmRelease} from '../../src/lib/helm/resolve.js'
 const helm: HelmTool = {path: 'helm', version: 'v3.20.2', clusterArgs: [], run: async () => ({exitCode: 0, stdout: '', stderr: ''})}
 
 function fromGit(url: string): LoadedHelmRelease {
-  return {apiVersion: 'helm.fluxcd.io/v1', from: {kind: 'cluster'}, object: {apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', metadata: {name: 'app', namespace: 'prod'}, spec: {releaseName: 'app', chart: {git: url, ref: 'master', path: 'charts/app'}}}}
+  return {
+    apiVersion: 'helm.fluxcd.io/v1',
+    from: {kind: 'cluster'},
+    object: {
+      apiVersion: 'helm.fluxcd.io/v1',
+      kind: 'HelmRelease',
+      metadata: {name: 'app', namespace: 'prod'},
+      spec: {releaseName: 'app', chart: {git: url, ref: 'master', path: 'charts/app'}},
+    },
+  }
 }
 
 async function failure(url: string, stderr: string): Promise<string> {
@@ -24,11 +33,14 @@ async function failure(url: string, stderr: string): Promise<string> {
 
 describe('helm debug: git failures', () => {
   it('says git\'s "fatal:" reason, not the last line of its wrapped hint', async () => {
-    const shown = await failure('git@github.com:elifesciences/elife-flux-cluster.git', 'git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n')
+    const shown = await failure(
+      'git@github.com:elifesciences/elife-flux-cluster.git',
+      'git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n',
+    )
     expect(shown).toMatch(/at master: fatal: Could not read from remote repository\.$/)
   })
 
-  it('a token in the Git URL is shown as *** in the step, the error, and git\'s own line quoting the URL', async () => {
+  it("a token in the Git URL is shown as *** in the step, the error, and git's own line quoting the URL", async () => {
     const url = 'https://x-access-token:ghs_S3CR3T@github.com/elifesciences/private.git'
     const shown = await failure(url, `fatal: repository '${url}/' not found\n`)
     expect(shown).not.toContain('S3CR3T')
