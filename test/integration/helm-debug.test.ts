@@ -169,6 +169,30 @@ describe('helm debug', () => {
     })
   })
 
+  it('a chart repository URL with credentials in it: helm pulls with them; stderr and --json show them as ***', async () => {
+    const withCredentials = repoUrl.replace('http://', 'http://deploy:S3CR3T-pw@')
+    await createHelmRelease('helm.fluxcd.io/v1', ns, 'private', {chart: {repository: `${withCredentials}/`, name: 'elife-app', version: '0.1.0'}})
+    const plain = await debug(['private', '-n', ns])
+    expect(plain.exitCode, plain.stderr).toBe(0)
+    expect(plain.stderr).toContain(`from ${repoUrl.replace('http://', 'http://***@')}/`)
+    const json = await debug(['private', '-n', ns, '--json'])
+    expect(json.exitCode, json.stderr).toBe(0)
+    expect(JSON.parse(json.stdout).chart.url).toBe(`${repoUrl.replace('http://', 'http://***@')}/`)
+    await createHelmRelease('helm.fluxcd.io/v1', ns, 'private-gone', {chart: {repository: `${withCredentials}/`, name: 'elife-app', version: '9.9.9'}})
+    const failed = await debug(['private-gone', '-n', ns])
+    expect(failed.exitCode).toBe(ExitCode.TOOL_FAILED)
+    for (const result of [plain, json, failed]) expect(result.stdout + result.stderr).not.toContain('S3CR3T')
+  })
+
+  it('a spec.chart.git starting with "-" is refused, never passed to git as an option', async () => {
+    const marker = path.join(work, 'upload-pack-ran')
+    await createHelmRelease('helm.fluxcd.io/v1', ns, 'dash', {chart: {git: `--upload-pack=touch ${marker};`, ref: 'master', path: 'charts/elife-app'}})
+    const result = await debug(['dash', '-n', ns])
+    expect(result.exitCode, result.stderr).toBe(ExitCode.USAGE)
+    expect(result.stderr.trim().split('\n')).toEqual(['error: spec.chart.git starts with "-", so it is not a Git URL or ref (not passed to git); fix spec.chart.git in the HelmRelease'])
+    expect(existsSync(marker)).toBe(false)
+  })
+
   it('Flux v2: chart from the HelmRepository the HelmRelease names, values from a Secret key at a targetPath', async () => {
     const {core, custom} = clients()
     await custom.createNamespacedCustomObject({group: 'source.toolkit.fluxcd.io', version: 'v1', namespace: ns, plural: 'helmrepositories', body: {apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository', metadata: {name: 'elife'}, spec: {url: `${repoUrl}/`, interval: '10m'}}})

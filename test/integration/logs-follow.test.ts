@@ -64,6 +64,8 @@ describe('logs', () => {
       [['--since', '10m'], ['--since=10m']],
       [['--since', '1s'], ['--since=1s']],
       [['--timestamps', '--tail', '2'], ['--timestamps', '--tail=2']],
+      // kubectl's -1: all lines
+      [['--tail', '-1'], ['--tail=-1']],
     ]) {
       const expected = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'logs', '-n', namespace, pod, '-c', 'flux-helm-operator', ...theirs])
       const result = await runCli(['logs', 'helm-operator', '-n', namespace, ...ours], {env})
@@ -100,13 +102,17 @@ describe('logs', () => {
     }
   })
 
-  it('bad input: no such pod (exit 3), bad --since (exit 2), unknown component (exit 2)', async () => {
+  it('bad input: no such pod (exit 3), bad --since or --tail (exit 2), unknown component (exit 2)', async () => {
     const none = await runCli(['logs', 'helm-operator', '-n', namespace, '--release', 'nope'], {env})
     expect(none.exitCode).toBe(3)
     expect(none.stderr.trim()).toBe(`error: no helm-operator pod (label app=helm-operator,release=nope) in namespace ${namespace}; check the namespace (-n; the runbook's is flux) and the release label (--release), e.g. \`kubectl get pods -A -l app=helm-operator,release=nope\``)
     const since = await runCli(['logs', 'flux', '-n', namespace, '--since', 'yesterday'], {env})
     expect(since.exitCode).toBe(2)
     expect(since.stderr.trim()).toBe('error: --since is not a duration; use Go duration syntax as kubectl does, e.g. 500ms, 30s, 10m, 1h30m')
+    // kubectl refuses it too; the API server's 422 was an "unexpected" exit 1
+    const tail = await runCli(['logs', 'flux', '-n', namespace, '--tail', '-5'], {env})
+    expect(tail.exitCode).toBe(2)
+    expect(tail.stderr.trim()).toBe('error: --tail must be -1 (all lines) or a number of lines (0 or more); e.g. --tail 100')
     const unknown = await runCli(['logs', 'memcached', '-n', namespace], {env})
     expect(unknown.exitCode).toBe(2)
   })

@@ -127,6 +127,26 @@ describe('sniff errors, each one line with its exit code (real API server)', () 
     expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: not allowed to add an ephemeral container to pod ".+" in stg: .*cannot patch resource "pods\/ephemeralcontainers".*; this needs the `patch` verb/)
   })
 
+  // Refusals that can be known before the prompt come before it (and before the "no terminal"
+  // refusal): a run that would fail after confirmation must not ask first.
+  it('no -o and neither wireshark nor tshark on PATH: refused in the plan (exit 2), not after confirmation', async () => {
+    const emptyPath = mkdtempSync(path.join(tmpdir(), 'sniff-no-viewer-'))
+    const result = await runCli(['sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace], {env: {PATH: emptyPath, DISPLAY: ''}})
+    expect(result.exitCode, result.stderr).toBe(ExitCode.USAGE)
+    expect(result.stderr.trim().split('\n')).toEqual(['error: no -o given and neither wireshark nor tshark is installed; write to a file with -o capture.pcap, or to stdout with -o -'])
+    expect((await core.readNamespacedPod({name: 'web', namespace})).spec?.ephemeralContainers ?? []).toHaveLength(0)
+  })
+
+  it('-o - with stdout a terminal: refused in the plan (exit 2), not after confirmation', async () => {
+    // stdout is a pseudo-terminal (script), stdin is not: the old order asked for confirmation first and refused that (exit 8).
+    const command = [process.execPath, path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '-o', '-'].map((a) => `'${a}'`).join(' ')
+    const result = await runTool('script', ['-qec', `${command} < /dev/null`, '/dev/null'])
+    expect(result.exitCode, result.stdout).toBe(ExitCode.USAGE)
+    expect(result.stdout).toContain('error: refusing to write a binary pcap to a terminal (-o -)')
+    expect(result.stdout).not.toContain('not confirmed')
+    expect((await core.readNamespacedPod({name: 'web', namespace})).spec?.ephemeralContainers ?? []).toHaveLength(0)
+  })
+
   it('no terminal to confirm on and no --yes: aborted (exit 8), nothing added', async () => {
     const result = await sniffCli(['web', '-n', namespace, '-o', path.join(work, 'x.pcap')])
     expect(result.exitCode).toBe(ExitCode.ABORTED)

@@ -17,5 +17,8 @@ describe('fluxd git settings from the pod spec', () => {
   it('never shows a password in an https URL', () => {
     expect(fluxdGitSettings(pod([{name: 'flux', args: ['--git-url=https://$(GIT_AUTHUSER):$(GIT_AUTHKEY)@github.com/o/r.git']}])).gitUrl).toBe('https://$(GIT_AUTHUSER):***@github.com/o/r.git')
     expect(fluxdGitSettings(pod([{name: 'flux', args: ['--git-url=https://bot:s3cr3t@github.com/o/r.git']}])).gitUrl).toBe('https://bot:***@github.com/o/r.git')
+    // GitHub's token-only form (https://<token>@github.com/...): the user part is the secret; ssh's git@ is not
+    expect(fluxdGitSettings(pod([{name: 'flux', args: ['--git-url=https://ghp_s3cr3t@github.com/o/r.git']}])).gitUrl).toBe('https://***@github.com/o/r.git')
+    expect(fluxdGitSettings(pod([{name: 'flux', args: ['--git-url=HTTPS://ghp_s3cr3t@github.com/o/r.git']}])).gitUrl).toBe('HTTPS://***@github.com/o/r.git')
   })
 })

@@ -69,3 +69,19 @@ describe('helm unstick: rollback escalation', () => {
     expect(other.outcome.ok).toBe(false)
   })
 })
+
+describe('helm unstick: a chart URL with credentials in it', () => {
+  const chart = 'https://deploy:S3CR3T-pw@charts.example/app-0.1.0.tgz'
+  const refused: ToolResult = {exitCode: 1, stdout: '', stderr: `Error: failed to fetch ${chart} : 401 Unauthorized\n`}
+
+  it('helm gets the URL as given; the plan, the steps and the outcome show it with the credentials as ***', async () => {
+    const {helm, calls, clients} = scripted([mismatch, mismatch, mismatch, refused], entry(5, 'failed'))
+    const prepared = await prepareUnstick(clients, {release: 'app', namespace: 'stg', history}, {pendingTimeoutMs: 0, owners: new Map(), chart})
+    const shown: string[] = prepared.plan.steps.map((s) => s.text)
+    const outcome = await executeUnstick(clients, helm, prepared, {onStep: (t) => shown.push(t), onDone: (t) => shown.push(t), onWarning: (t) => shown.push(t)})
+    expect(calls.at(-1)).toBe(`upgrade app ${chart} --reuse-values --timeout 5m0s --namespace stg`)
+    shown.push(outcome.summary, ...outcome.steps.map((s) => s.detail))
+    expect(shown.join('\n')).not.toContain('S3CR3T')
+    expect(shown.join('\n')).toContain('https://***@charts.example/app-0.1.0.tgz')
+  })
+})

@@ -1,7 +1,7 @@
 import type {CoreV1Api, KubeConfig, V1Pod} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
-import {FluxdClient} from './fluxd.js'
+import {FluxdClient, redactUrlPassword} from './fluxd.js'
 import {forwardPodPort} from './port-forward.js'
 
 /** fluxctl's defaults: --k8s-fwd-ns / FLUX_FORWARD_NAMESPACE, else "default"; eLife runs it in "flux". */
@@ -49,14 +49,10 @@ export async function withFluxd<R>(kc: KubeConfig, core: CoreV1Api, namespace: s
 
 /** What fluxd is configured to sync, read from its pod spec (no request to fluxd). */
 export interface FluxdGitSettings {
-  /** --git-url, with any password in it replaced by ***; undefined when the flag is absent. */
+  /** --git-url, with any password or token in it replaced by ***; undefined when the flag is absent. */
   gitUrl?: string
   /** --git-branch (fluxd's default: master). */
   branch: string
-}
-
-function redactUrlPassword(url: string): string {
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@')
 }
 
 /**

@@ -1,6 +1,7 @@
 import {execa} from 'execa'
 
 import {CliError} from '../errors.js'
+import {redactUrlCredentials} from './url.js'
 
 export interface ToolResult {
   stdout: string
@@ -111,7 +112,7 @@ export async function resolveHelm(location: HelmLocation & {kubeconfig?: string;
 export function helmErrorLine(result: ToolResult): string {
   const lines = result.stderr.split('\n').map((l) => l.trim()).filter(Boolean)
   const error = lines.find((l) => l.startsWith('Error:')) ?? lines.at(-1) ?? `exit code ${result.exitCode}`
-  return error.replace(/^Error:\s*/, '')
+  return redactUrlCredentials(error.replace(/^Error:\s*/, ''))
 }
 
 /** helm's refusal when the latest revision is pending-* (helm.sh/helm/v3/pkg/action errPending). */

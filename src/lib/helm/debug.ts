@@ -13,6 +13,7 @@ import {helmReleaseApis, type HelmReleaseObject, managedRelease} from './owners.
 import {controllerOf, type LoadedHelmRelease} from './resolve.js'
 import {manifestObjects, type Validation} from './validate.js'
 import {mergeValues, redactValues, valueAt, valuePaths, valuePathsIn} from './values.js'
+import {redactUrlCredentials} from './url.js'
 
 function groupOf(apiVersion: string | undefined): string {
   return (apiVersion ?? '').split('/')[0] ?? ''
@@ -295,31 +296,43 @@ const defaultGit: NonNullable<DebugDeps['git']> = async (args, cwd) => {
   }
 }
 
+/** git's own reason: its first "fatal:" line (the last line is often the tail of a wrapped hint). */
+function gitErrorLine(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean)
+  return lines.find((l) => l.startsWith('fatal:')) ?? lines.at(-1) ?? ''
+}
+
 /** Fetches the chart into `workDir` and returns the chart's directory. */
 async function fetchChart(source: ChartSource, workDir: string, deps: DebugDeps, helmEnv: NodeJS.ProcessEnv): Promise<string> {
+  // The URL as shown: a password or token written into it is cluster data we never print.
+  const shownUrl = redactUrlCredentials(source.url)
   if (source.kind === 'git') {
+    // A value starting with "-" would reach git as an option (--upload-pack=...), not as a URL or ref.
+    for (const [field, value] of [['spec.chart.git', source.url], ['spec.chart.ref', source.ref]] as const) {
+      if (value.startsWith('-')) throw new CliError('usage', `${field} starts with "-", so it is not a Git URL or ref (not passed to git)`, {hint: `fix ${field} in the HelmRelease`})
+    }
     const git = deps.git ?? defaultGit
     const checkout = path.join(workDir, 'git')
-    deps.onStep?.(`cloning ${source.url} at ${source.ref}`)
+    deps.onStep?.(`cloning ${shownUrl} at ${source.ref}`)
     // A branch or tag clones shallow; a commit needs the full history and a checkout.
-    let result = await git(['clone', '--quiet', '--depth', '1', '--branch', source.ref, source.url, checkout])
+    let result = await git(['clone', '--quiet', '--depth', '1', '--branch', source.ref, '--', source.url, checkout])
     if (result.exitCode !== 0) {
       rmSync(checkout, {recursive: true, force: true})
-      result = await git(['clone', '--quiet', '--no-checkout', source.url, checkout])
+      result = await git(['clone', '--quiet', '--no-checkout', '--', source.url, checkout])
       if (result.exitCode === 0) result = await git(['checkout', '--quiet', source.ref], checkout)
     }
     if (result.exitCode !== 0) {
-      throw new CliError('tool-failed', `git could not fetch ${source.url} at ${source.ref}: ${result.stderr.trim().split('\n').pop() ?? ''}`, {
+      throw new CliError('tool-failed', `git could not fetch ${shownUrl} at ${source.ref}: ${redactUrlCredentials(gitErrorLine(result.stderr))}`, {
         hint: 'check spec.chart.git and spec.chart.ref, and that you can clone it yourself',
       })
     }
     const chartDir = path.resolve(checkout, source.path)
     if (!chartDir.startsWith(checkout) || !existsSync(path.join(chartDir, 'Chart.yaml'))) {
-      throw new CliError('not-found', `${source.url} at ${source.ref} has no chart at ${source.path}`, {hint: 'check spec.chart.path'})
+      throw new CliError('not-found', `${shownUrl} at ${source.ref} has no chart at ${source.path}`, {hint: 'check spec.chart.path'})
     }
     return chartDir
   }
-  deps.onStep?.(`pulling chart ${source.name} ${source.version} from ${source.url}`)
+  deps.onStep?.(`pulling chart ${source.name} ${source.version} from ${shownUrl}`)
   const untar = path.join(workDir, 'repo')
   // An OCI HelmRepository holds charts as oci://host/path/<chart>; a classic one has an index.
   const oci = source.url.startsWith('oci://')
@@ -327,7 +340,7 @@ async function fetchChart(source: ChartSource, workDir: string, deps: DebugDeps,
   if (source.version) pull.push('--version', source.version)
   const result = await deps.helm.run([...pull, '--untar', '--untardir', untar], {env: helmEnv, timeoutMs: 120_000})
   if (result.exitCode !== 0) {
-    throw new CliError('tool-failed', `helm could not pull chart ${source.name} ${source.version} from ${source.url}: ${helmErrorLine(result)}`, {
+    throw new CliError('tool-failed', `helm could not pull chart ${source.name} ${source.version} from ${shownUrl}: ${helmErrorLine(result)}`, {
       hint: 'check spec.chart.repository, name and version',
     })
   }
@@ -353,7 +366,7 @@ export async function debugHelmRelease(loaded: LoadedHelmRelease, deps: DebugDep
       helmRelease: {apiVersion: loaded.apiVersion, namespace: hr.metadata?.namespace ?? '', name: hr.metadata?.name ?? '', from: loaded.from.kind === 'file' ? loaded.from.path : 'cluster'},
       release,
       namespace,
-      chart: source,
+      chart: {...source, url: redactUrlCredentials(source.url)},
       valuesSources: sources,
       valuePaths: valuePaths(values),
       values: redactValues(values),

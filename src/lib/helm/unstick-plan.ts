@@ -1,5 +1,6 @@
 import type {OwnerRef} from './owners.js'
 import {isPending, type RevisionRow} from './release.js'
+import {redactUrlCredentials} from './url.js'
 
 /**
  * Deciding what `helm unstick` does, kept pure so every case is tested with plain objects.
@@ -188,7 +189,7 @@ export const forceConsequence =
 /** The rollback escalation, in the order it is tried. */
 export function escalationText(release: string, namespace: string, target: RevisionRow, chart: string | undefined): string {
   const upgrade = chart
-    ? `\`helm upgrade --reuse-values\` with chart ${chart} and the values of the last deployed revision (the runbook's manual upgrade)`
+    ? `\`helm upgrade --reuse-values\` with chart ${redactUrlCredentials(chart)} and the values of the last deployed revision (the runbook's manual upgrade)`
     : `print the runbook's manual upgrade to run with the chart of revision ${target.revision} (\`helm upgrade ${release} CHART -n ${namespace} --reuse-values\`; pass --chart to have it run)`
   return `roll back once more (helm has then recorded the failed rollback with revision ${target.revision}'s manifest, which the cluster matches); if that fails, \`helm rollback --force\`, ${forceConsequence}; if that fails too, ${upgrade}`
 }

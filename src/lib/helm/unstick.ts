@@ -8,6 +8,7 @@ import {findOwners, helmReleaseApis, ownerKey, type OwnerRef, ownerRef} from './
 import {corruptLine, decodeRelease, encodeRelease, isPending, type RevisionRow, revisionRow, type StorageDriver} from './release.js'
 import {readHistory, type ReleaseHistory} from './store.js'
 import {diagnose, type Plan, planUnstick, type PlanOptions, type Step} from './unstick-plan.js'
+import {redactUrlCredentials} from './url.js'
 
 export interface UnstickClients {
   kc: KubeConfig
@@ -171,9 +172,9 @@ async function escalateRollback(helm: HelmTool, target: EscalationTarget, refuse
   ]
   if (chart) {
     attempts.push({
-      what: `helm upgrade ${release} ${chart} --reuse-values`,
+      what: `helm upgrade ${release} ${redactUrlCredentials(chart)} --reuse-values`,
       args: helmArgs(['upgrade', release, chart, '--reuse-values', '--timeout', '5m0s']),
-      done: `helm upgraded ${release} with ${chart} and the last deployed revision's values`,
+      done: `helm upgraded ${release} with ${redactUrlCredentials(chart)} and the last deployed revision's values`,
     })
   }
   let last = refused

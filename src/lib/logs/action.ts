@@ -1,6 +1,7 @@
 import {CoreV1Api} from '@kubernetes/client-node'
 
 import type {ReadAction} from '../cli/action.js'
+import {CliError} from '../errors.js'
 import {jsonLines, type LogLineSource} from './json-lines.js'
 import {type Component, parseSince, streamComponentLogs} from './logs.js'
 
@@ -31,6 +32,11 @@ export interface LogsResult {
 export const logsAction: ReadAction<LogsInput, LogsResult | undefined> = {
   async run({io}, input) {
     const sinceSeconds = input.since ? parseSince(input.since) : undefined
+    // kubectl's --tail: -1 means every line; below that is refused (the API server would answer 422).
+    if (input.tail !== undefined && input.tail < -1) {
+      throw new CliError('usage', '--tail must be -1 (all lines) or a number of lines (0 or more)', {hint: 'e.g. --tail 100'})
+    }
+    const tailLines = input.tail === -1 ? undefined : input.tail
     const {namespace, component} = input
     let current: LogLineSource = {pod: '', container: ''}
     const sink = io.json ? jsonLines(() => current, input.timestamps) : undefined
@@ -48,7 +54,7 @@ export const logsAction: ReadAction<LogsInput, LogsResult | undefined> = {
           container: input.container,
           follow: input.follow,
           sinceSeconds,
-          tailLines: input.tail,
+          tailLines,
           timestamps: input.timestamps,
           signal: abort.signal,
           onPod: ({pod, container, replaced}) => {

@@ -20,30 +20,29 @@ export interface SniffInput extends SniffOptions {
 interface Plan {
   sniff: SniffPlan
   deps: SniffDeps
-  output?: string
+  openSink: () => PcapSink
 }
 
 /**
- * Where the capture goes, checked before anything changes so a bad -o fails first; the sink itself
- * is made only when the capture starts (a refused plan creates no file and starts no viewer).
+ * Where the capture goes, decided in the plan so that every refusal that can be known before the
+ * prompt comes before it (a bad -o, `-o -` to a terminal, no viewer installed); the sink itself is
+ * made only when the capture starts (a refused plan creates no file and starts no viewer).
  */
-function checkOutput(io: CommandIO, output: string | undefined): void {
-  if (output === '-' && io.json) throw new CliError('usage', '-o - and --json both want stdout', {hint: 'write the capture to a file with -o FILE'})
-  if (!output || output === '-') return
-  try {
-    if (statSync(resolve(output), {throwIfNoEntry: false})?.isDirectory()) throw new Error('it is a directory')
-    accessSync(dirname(resolve(output)), constants.W_OK)
-  } catch (error) {
-    throw new CliError('usage', `cannot write the capture to ${output}: ${error instanceof Error ? error.message : String(error)}`, {hint: 'pick a writable path for -o'})
-  }
-}
-
-function sinkOpener(output: string | undefined): () => PcapSink {
+function outputOpener(io: CommandIO, output: string | undefined, stdoutIsTTY: boolean | undefined = process.stdout.isTTY): () => PcapSink {
   if (output === '-') {
-    if (process.stdout.isTTY) throw new CliError('usage', 'refusing to write a binary pcap to a terminal (-o -)', {hint: 'pipe it (| tshark -r -) or use -o FILE'})
+    if (io.json) throw new CliError('usage', '-o - and --json both want stdout', {hint: 'write the capture to a file with -o FILE'})
+    if (stdoutIsTTY) throw new CliError('usage', 'refusing to write a binary pcap to a terminal (-o -)', {hint: 'pipe it (| tshark -r -) or use -o FILE'})
     return () => stdoutSink()
   }
-  if (output) return () => fileSink(resolve(output))
+  if (output) {
+    try {
+      if (statSync(resolve(output), {throwIfNoEntry: false})?.isDirectory()) throw new Error('it is a directory')
+      accessSync(dirname(resolve(output)), constants.W_OK)
+    } catch (error) {
+      throw new CliError('usage', `cannot write the capture to ${output}: ${error instanceof Error ? error.message : String(error)}`, {hint: 'pick a writable path for -o'})
+    }
+    return () => fileSink(resolve(output))
+  }
   const viewer = findViewer()
   if (!viewer) throw new CliError('usage', 'no -o given and neither wireshark nor tshark is installed', {hint: 'write to a file with -o capture.pcap, or to stdout with -o -'})
   return () => viewerSink(viewer)
@@ -82,9 +81,9 @@ function depsFor({io}: ActionContext, input: SniffInput, overrides: Partial<Snif
 export function sniffAction(overrides: Partial<SniffDeps> = {}): ChangeAction<SniffInput, Plan, SniffResult> {
   return {
     async plan(ctx, input) {
-      checkOutput(ctx.io, input.output)
+      const openSink = outputOpener(ctx.io, input.output)
       const deps = depsFor(ctx, input, overrides)
-      return {sniff: await planSniff(input, deps), deps, output: input.output}
+      return {sniff: await planSniff(input, deps), deps, openSink}
     },
     describe(plan) {
       return describeSniff(plan.sniff)
@@ -93,7 +92,7 @@ export function sniffAction(overrides: Partial<SniffDeps> = {}): ChangeAction<Sn
       return sniffNotRun(plan.sniff)
     },
     execute(_ctx, plan) {
-      return executeSniff(plan.sniff, plan.deps, sinkOpener(plan.output))
+      return executeSniff(plan.sniff, plan.deps, plan.openSink)
     },
   }
 }
