@@ -12,7 +12,6 @@ import {checkOutputFormat, isDocumentFormat, outputInArgv} from './lib/cli/outpu
 import {reportFailure} from './lib/cli/report.js'
 import {CliError} from './lib/errors.js'
 import type {KubeAccess} from './lib/kube/clients.js'
-import {defaultRequestTimeout} from './lib/kube/timeouts.js'
 import type {ApiAction} from './lib/kube/errors.js'
 import type {StepLogger} from './lib/render/log.js'
 import type {Column} from './lib/render/table.js'

@@ -34,6 +34,7 @@ export function shellWords(line: string): string[] {
   return words
 }
 
+// eslint-disable-next-line no-control-regex -- colour codes are what it strips
 const visibleLength = (text: string) => text.replaceAll(/\u001B\[[0-9;]*m/g, '').length
 
 /**

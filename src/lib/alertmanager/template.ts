@@ -213,6 +213,7 @@ export function findPlaceholders(templateText: string, file: string): Placeholde
 /** True when the string is an http(s) URL with a host, as Alertmanager's ParseURL demands. */
 export function isHttpUrl(value: string): boolean {
   // Go's url.Parse rejects control characters and spaces; WHATWG URL would quietly strip them.
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   if (/[\s\u0000-\u001f\u007f]/.test(value)) return false
   try {
     const url = new URL(value)

@@ -116,7 +116,6 @@ function eksState(ctx: DoctorContext, options: DoctorOptions): Promise<EksState>
     if (!target) {
       return {skip: {status: 'skipped', message: 'no EKS cluster named: the context\'s user runs no `token --cluster`/`eks get-token --cluster-name` and its cluster is not an EKS ARN', fix: 'pass --eks-cluster NAME (and --region) with AWS credentials to compare with what EKS says'}}
     }
-    let eks: EKSClient
     let region: string
     try {
       region = await resolveAwsRegion({cluster: target.cluster, region: target.region, profile: target.profile})
@@ -124,7 +123,7 @@ function eksState(ctx: DoctorContext, options: DoctorOptions): Promise<EksState>
       if (!(error instanceof NoAwsRegion)) return {skip: awsOutcome(error, `find the AWS region of EKS cluster "${target.cluster}"`, target)}
       return {skip: {status: 'skipped', message: `no AWS region for EKS cluster "${target.cluster}" (from ${target.source})`, fix: 'pass --region, set AWS_REGION, or set region in the AWS profile'}}
     }
-    eks = await doctorEksClient(target, region)
+    const eks = await doctorEksClient(target, region)
     ctx.reader.onDispose(() => eks.destroy())
     const {DescribeClusterCommand} = await import('@aws-sdk/client-eks')
     try {

@@ -102,10 +102,12 @@ function plainAllowed(s: string): boolean {
   if (s.startsWith('---') || s.startsWith('...')) return false
   if (/: |:$| #/.test(s)) return false
   // only printable characters (no control characters, no line breaks)
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   return !/[\u0000-\u001F\u007F-\u009F\u2028\u2029\uFEFF]/.test(s)
 }
 
 export function goYamlScalar(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it looks for
   if (resolvesToNonString(s) || /[\u0000-\u001F\u007F-\u009F\u2028\u2029\uFEFF]/.test(s)) return JSON.stringify(s)
   if (!plainAllowed(s)) return `'${s.replaceAll("'", "''")}'`
   return s

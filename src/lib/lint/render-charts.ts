@@ -254,7 +254,7 @@ function composeValues(index: ObjectIndex, release: SourcedObject, chartDir: str
     const entry = asObj(raw)
     let text: string | undefined
     let why: string | undefined
-    let optional = false
+    let optional: boolean
     let targetPath: string | undefined
     if (entry.kind === 'ConfigMap' || entry.kind === 'Secret') {
       optional = entry.optional === true
