@@ -18,7 +18,9 @@ import {parseArgs} from 'node:util'
 import {compare, measureInterleaved, printComparison} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '5'}, node: {type: 'string', default: process.execPath}, 'no-seed': {type: 'boolean', default: false}}})
+const {values: opts} = parseArgs({
+  options: {runs: {type: 'string', default: '5'}, node: {type: 'string', default: process.execPath}, 'no-seed': {type: 'boolean', default: false}},
+})
 const runs = Number(opts.runs)
 const kubeconfig = process.env.ELIFE_K8S_TEST_KUBECONFIG ?? path.join(root, '.cluster/kubeconfig')
 const binDir = process.env.ELIFE_K8S_TEST_BIN ?? path.join(root, '.cluster/bin')
@@ -52,7 +54,10 @@ helm list -A -a | awk 'NR > 1 {print $1, $2}' | while read -r name namespace; do
 `
 const nodeVersion = execFileSync(opts.node, ['--version']).toString().trim()
 // The machine's load beside the figures: on a shared machine they are only comparable at a like load.
-const load = () => loadavg().map((l) => l.toFixed(1)).join(' ')
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')
 const loadBefore = load()
 const [ours, peer] = measureInterleaved(
   [
@@ -68,4 +73,11 @@ printComparison(`doctor (every check) vs the runbook's commands for the same ans
 console.log(`  elife-k8s doctor: ${Math.round(ours.wallMs)} ms (target <= 1500 ms): ${ours.wallMs <= 1500 ? 'met' : 'NOT met'}`)
 console.log(`  load average (1, 5, 15 min) on ${cpus().length} CPUs: ${loadBefore} before, ${loadAfter} after`)
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
-writeFileSync(path.join(root, 'bench/results/doctor.json'), JSON.stringify({node: nodeVersion, loadavg: {cpus: cpus().length, before: loadBefore, after: loadAfter}, ...c, walls: {ours: ours.walls, peer: peer.walls}}, null, 2))
+writeFileSync(
+  path.join(root, 'bench/results/doctor.json'),
+  JSON.stringify(
+    {node: nodeVersion, loadavg: {cpus: cpus().length, before: loadBefore, after: loadAfter}, ...c, walls: {ours: ours.walls, peer: peer.walls}},
+    null,
+    2,
+  ),
+)

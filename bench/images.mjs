@@ -19,7 +19,9 @@ import {up} from '../scripts/cluster/harness.mjs'
 import {caNote, compare, measureInterleaved, printComparison} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const {values: opts} = parseArgs({options: {sizes: {type: 'string', default: '1000,10000'}, runs: {type: 'string', default: '5'}, keep: {type: 'boolean', default: false}}})
+const {values: opts} = parseArgs({
+  options: {sizes: {type: 'string', default: '1000,10000'}, runs: {type: 'string', default: '5'}, keep: {type: 'boolean', default: false}},
+})
 const sizes = opts.sizes.split(',').map(Number)
 const runs = Number(opts.runs)
 
@@ -41,7 +43,13 @@ function benchPod(namespace, i) {
       nodeName: nodes[i % nodes.length],
       initContainers: [{name: 'migrate', image: `elifesciences/${app}:${(i % 7).toString(16).padStart(7, 'a')}`, command: ['./migrate.sh']}],
       containers: [
-        {name: 'web', image: `elifesciences/${app}:${(i % 7).toString(16).padStart(7, 'a')}`, ports: [{containerPort: 8080}], env: [{name: 'ENVIRONMENT', value: 'prod'}], resources: {requests: {cpu: '100m', memory: '128Mi'}}},
+        {
+          name: 'web',
+          image: `elifesciences/${app}:${(i % 7).toString(16).padStart(7, 'a')}`,
+          ports: [{containerPort: 8080}],
+          env: [{name: 'ENVIRONMENT', value: 'prod'}],
+          resources: {requests: {cpu: '100m', memory: '128Mi'}},
+        },
         {name: 'nginx', image: 'nginx:1.25', ports: [{containerPort: 80}]},
       ],
     },
@@ -50,9 +58,11 @@ function benchPod(namespace, i) {
 
 async function pool(items, concurrency, fn) {
   let next = 0
-  await Promise.all(Array.from({length: concurrency}, async () => {
-    while (next < items.length) await fn(items[next++])
-  }))
+  await Promise.all(
+    Array.from({length: concurrency}, async () => {
+      while (next < items.length) await fn(items[next++])
+    }),
+  )
 }
 
 async function countPods() {
@@ -76,9 +86,13 @@ async function countPods() {
 
 async function seed(total) {
   const namespaces = Array.from({length: Math.ceil(total / perNamespace)}, (_, i) => `bench-${i}`)
-  for (const name of namespaces) await core.createNamespace({body: {metadata: {name, labels: {'elife-k8s/bench': 'true'}}}}).catch((e) => (e.code === 409 ? undefined : Promise.reject(e)))
+  for (const name of namespaces)
+    await core.createNamespace({body: {metadata: {name, labels: {'elife-k8s/bench': 'true'}}}}).catch((e) => (e.code === 409 ? undefined : Promise.reject(e)))
   const {total: have} = await countPods()
-  if (have > total) throw new Error(`${have} bench pods are already there, more than the ${total} wanted: delete the bench-* namespaces first (kubectl delete ns -l elife-k8s/bench=true)`)
+  if (have > total)
+    throw new Error(
+      `${have} bench pods are already there, more than the ${total} wanted: delete the bench-* namespaces first (kubectl delete ns -l elife-k8s/bench=true)`,
+    )
   const wanted = []
   for (let i = have; i < total; i++) wanted.push(i)
   process.stderr.write(`► seeding ${wanted.length} pods (${have} already there)\n`)
@@ -113,12 +127,17 @@ for (const size of sizes) {
   const c = compare(ours, peer)
   const fastPath = compare(ours, oclif)
   printComparison(`${size} bench pods (+ the seeded cluster's own), Node ${process.version} (${caNote(env)}), ${runs} runs each in turns`, c)
-  console.log(`  fast path: ${c.wallMs.ours} ms, through oclif (ELIFE_K8S_FAST_PATH=0): ${fastPath.wallMs.peer} ms: saves ${Math.round((oclif.wallMs - ours.wallMs) * 10) / 10} ms (kept if >= 20 ms)`)
+  console.log(
+    `  fast path: ${c.wallMs.ours} ms, through oclif (ELIFE_K8S_FAST_PATH=0): ${fastPath.wallMs.peer} ms: saves ${Math.round((oclif.wallMs - ours.wallMs) * 10) / 10} ms (kept if >= 20 ms)`,
+  )
   results.push({pods: size, ...c, fastPath})
 }
 
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
-writeFileSync(path.join(root, 'bench/results/images.json'), JSON.stringify({date: new Date().toISOString(), node: process.version, nodeExtraCaCerts: Boolean(env.NODE_EXTRA_CA_CERTS), results}, null, 2))
+writeFileSync(
+  path.join(root, 'bench/results/images.json'),
+  JSON.stringify({date: new Date().toISOString(), node: process.version, nodeExtraCaCerts: Boolean(env.NODE_EXTRA_CA_CERTS), results}, null, 2),
+)
 
 if (!opts.keep) {
   process.stderr.write('► deleting bench namespaces\n')

@@ -15,7 +15,11 @@ function runOnce({label, argv, shell}, env, timeFile) {
   const format = ['-f', '%U %S %M', '-o', timeFile]
   const started = process.hrtime.bigint()
   const result = shell
-    ? spawnSync('bash', ['-o', 'pipefail', '-c', shell.replace('{time}', `${gnuTime} ${format.map((a) => `'${a}'`).join(' ')}`)], {env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30})
+    ? spawnSync('bash', ['-o', 'pipefail', '-c', shell.replace('{time}', `${gnuTime} ${format.map((a) => `'${a}'`).join(' ')}`)], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        maxBuffer: 1 << 30,
+      })
     : spawnSync(gnuTime, [...format, ...argv], {env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30})
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6
   if (result.status !== 0) throw new Error(`${label} failed (exit ${result.status}): ${result.stderr?.toString().slice(0, 500)}`)

@@ -22,7 +22,15 @@ import {spawnSync} from 'node:child_process'
 import {caNote, compare, measureInterleaved, round} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '5'}, json: {type: 'boolean', default: false}, node: {type: 'string', default: process.execPath}, helm: {type: 'string', default: process.env.ELIFE_K8S_HELM ?? 'helm'}, keep: {type: 'boolean', default: false}}})
+const {values: opts} = parseArgs({
+  options: {
+    runs: {type: 'string', default: '5'},
+    json: {type: 'boolean', default: false},
+    node: {type: 'string', default: process.execPath},
+    helm: {type: 'string', default: process.env.ELIFE_K8S_HELM ?? 'helm'},
+    keep: {type: 'boolean', default: false},
+  },
+})
 const runs = Number(opts.runs)
 
 const dir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-bench-lint-'))
@@ -70,7 +78,10 @@ spec:
           labelValue: "1"
 `,
 )
-write('releases/adm/ingress-nginx.yaml', `apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: ingress-nginx\n  namespace: adm\nspec:\n  chart:\n    repository: https://kubernetes.github.io/ingress-nginx\n    name: ingress-nginx\n    version: 3.34.0\n`)
+write(
+  'releases/adm/ingress-nginx.yaml',
+  `apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: ingress-nginx\n  namespace: adm\nspec:\n  chart:\n    repository: https://kubernetes.github.io/ingress-nginx\n    name: ingress-nginx\n    version: 3.34.0\n`,
+)
 write(
   'releases/adm/metric-template.yaml',
   `apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata:\n  name: nginx-request-success-rate\n  namespace: adm\nspec:\n  provider:\n    type: prometheus\n    address: http://prometheus-operated.adm:9090\n  query: sum(rate(nginx_ingress_controller_requests{namespace="adm",ingress="{{ ingress }}",status!~"5.*"}[{{ interval }}])) / sum(rate(nginx_ingress_controller_requests{namespace="adm",ingress="{{ ingress }}"}[{{ interval }}])) * 100\n`,
@@ -87,17 +98,39 @@ for (let d = 0; d < 20; d++) {
     type: 'graph',
     title: `Panel ${p} of dashboard ${d}`,
     gridPos: {h: 8, w: 12, x: (p % 2) * 12, y: p * 8},
-    targets: [{expr: `sum(rate(nginx_ingress_controller_requests{ingress="app-${d}",status=~"${p % 5}.."}[5m])) by (ingress, status)`, legendFormat: '{{ingress}} {{status}}', refId: 'A'}],
-    yaxes: [{format: 'short', logBase: 1, show: true}, {format: 'short', logBase: 1, show: false}],
+    targets: [
+      {
+        expr: `sum(rate(nginx_ingress_controller_requests{ingress="app-${d}",status=~"${p % 5}.."}[5m])) by (ingress, status)`,
+        legendFormat: '{{ingress}} {{status}}',
+        refId: 'A',
+      },
+    ],
+    yaxes: [
+      {format: 'short', logBase: 1, show: true},
+      {format: 'short', logBase: 1, show: false},
+    ],
   }))
   const json = JSON.stringify({uid: `dashboard-${d}`, title: `Dashboard ${d}`, schemaVersion: 27, panels}, null, 2)
-  write(`releases/adm/dashboards/dashboard-${d}.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dashboard-${d}\n  namespace: adm\n  labels:\n    grafana_dashboard: "1"\ndata:\n  dashboard-${d}.json: |-\n${json.split('\n').map((line) => `    ${line}`).join('\n')}\n`)
+  write(
+    `releases/adm/dashboards/dashboard-${d}.yaml`,
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dashboard-${d}\n  namespace: adm\n  labels:\n    grafana_dashboard: "1"\ndata:\n  dashboard-${d}.json: |-\n${json
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n')}\n`,
+  )
 }
 
 // 20 PrometheusRule files of 25 rules each.
 for (let r = 0; r < 20; r++) {
-  const rules = Array.from({length: 25}, (_, i) => `        - alert: Alert${r}x${i}\n          expr: sum(rate(http_requests_total{job="app-${r}",code=~"5.."}[5m])) by (instance) / sum(rate(http_requests_total{job="app-${r}"}[5m])) by (instance) > 0.0${i + 1}\n          for: ${i + 1}m\n          labels:\n            severity: warning\n          annotations:\n            summary: 'High error rate on {{ $labels.instance }}'\n`).join('')
-  write(`releases/adm/rules/rules-${r}.yaml`, `apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: rules-${r}\n  namespace: adm\n  labels:\n    app: elife-alerts\nspec:\n  groups:\n    - name: app-${r}\n      rules:\n${rules}`)
+  const rules = Array.from(
+    {length: 25},
+    (_, i) =>
+      `        - alert: Alert${r}x${i}\n          expr: sum(rate(http_requests_total{job="app-${r}",code=~"5.."}[5m])) by (instance) / sum(rate(http_requests_total{job="app-${r}"}[5m])) by (instance) > 0.0${i + 1}\n          for: ${i + 1}m\n          labels:\n            severity: warning\n          annotations:\n            summary: 'High error rate on {{ $labels.instance }}'\n`,
+  ).join('')
+  write(
+    `releases/adm/rules/rules-${r}.yaml`,
+    `apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: rules-${r}\n  namespace: adm\n  labels:\n    app: elife-alerts\nspec:\n  groups:\n    - name: app-${r}\n      rules:\n${rules}`,
+  )
 }
 
 // The applications: 155 files, each a HelmRelease with values, or a Deployment + Service +
@@ -107,7 +140,10 @@ for (let a = 0; files < 200; a++) {
   const name = `app-${a}`
   if (a % 2 === 0) {
     const env = Array.from({length: 40}, (_, i) => `        - name: SETTING_${i}\n          value: "value-${a}-${i}"`).join('\n')
-    write(`releases/${ns}/${name}.yaml`, `apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: ${name}\n  namespace: ${ns}\n  annotations:\n    fluxcd.io/automated: "true"\nspec:\n  releaseName: ${name}--${ns}\n  chart:\n    git: https://github.com/elifesciences/${name}\n    ref: master\n    path: helm/${name}\n  values:\n    image:\n      repository: elifesciences/${name}\n      tag: "${a}.0.0"\n    replicaCount: 2\n    app:\n      env:\n${env}\n    resources:\n      requests:\n        cpu: 100m\n        memory: 256Mi\n`)
+    write(
+      `releases/${ns}/${name}.yaml`,
+      `apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: ${name}\n  namespace: ${ns}\n  annotations:\n    fluxcd.io/automated: "true"\nspec:\n  releaseName: ${name}--${ns}\n  chart:\n    git: https://github.com/elifesciences/${name}\n    ref: master\n    path: helm/${name}\n  values:\n    image:\n      repository: elifesciences/${name}\n      tag: "${a}.0.0"\n    replicaCount: 2\n    app:\n      env:\n${env}\n    resources:\n      requests:\n        cpu: 100m\n        memory: 256Mi\n`,
+    )
   } else {
     write(
       `releases/${ns}/${name}.yaml`,
@@ -211,8 +247,10 @@ const charts = path.join(dir, 'charts-repo')
 const releases = 20
 const peerLines = ['set -e']
 let chartsYaml = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n---\n'
-chartsYaml += 'apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: self\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.org/elife/cluster\n  ref:\n    branch: master\n---\n'
-chartsYaml += 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: self\n'
+chartsYaml +=
+  'apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: self\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.org/elife/cluster\n  ref:\n    branch: master\n---\n'
+chartsYaml +=
+  'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: self\n'
 mkdirSync(path.join(dir, 'values'), {recursive: true})
 for (let r = 0; r < releases; r++) {
   cpSync(path.join(root, 'test/fixtures/gitops/charts/journal'), path.join(charts, 'charts', `app-${r}`), {recursive: true})
@@ -220,9 +258,18 @@ for (let r = 0; r < releases; r++) {
   writeFileSync(path.join(dir, 'values', `app-${r}.yaml`), values)
   writeFileSync(
     path.join(charts, `app-${r}.yaml`),
-    `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app-${r}\n  namespace: prod\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: ./charts/app-${r}\n      sourceRef:\n        kind: GitRepository\n        name: self\n        namespace: flux-system\n  values:\n${values.split('\n').filter(Boolean).map((line) => `    ${line}`).join('\n')}\n`,
+    `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app-${r}\n  namespace: prod\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: ./charts/app-${r}\n      sourceRef:\n        kind: GitRepository\n        name: self\n        namespace: flux-system\n  values:\n${values
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => `    ${line}`)
+      .join('\n')}\n`,
   )
-  peerLines.push(['helm-bin', 'template', `app-${r}`, path.join(charts, 'charts', `app-${r}`), '--namespace', 'prod', '-f', path.join(dir, 'values', `app-${r}.yaml`)].map((arg) => `'${arg}'`).join(' ').replace("'helm-bin'", '"$HELM"') + ' > /dev/null')
+  peerLines.push(
+    ['helm-bin', 'template', `app-${r}`, path.join(charts, 'charts', `app-${r}`), '--namespace', 'prod', '-f', path.join(dir, 'values', `app-${r}.yaml`)]
+      .map((arg) => `'${arg}'`)
+      .join(' ')
+      .replace("'helm-bin'", '"$HELM"') + ' > /dev/null',
+  )
 }
 writeFileSync(path.join(charts, 'sources.yaml'), chartsYaml)
 const peerScript = path.join(dir, 'helm-template-each.sh')
@@ -241,7 +288,12 @@ const [withCharts, helmEach] = measureInterleaved(
   ],
   {runs, env: chartEnv},
 )
-summary.rendering = {releases, ...compare(withCharts, helmEach), target: {ratio: 0.5, met: withCharts.wallMs / helmEach.wallMs <= 0.5}, helm: spawnSync(opts.helm, ['version', '--short'], {encoding: 'utf8'}).stdout.trim()}
+summary.rendering = {
+  releases,
+  ...compare(withCharts, helmEach),
+  target: {ratio: 0.5, met: withCharts.wallMs / helmEach.wallMs <= 0.5},
+  helm: spawnSync(opts.helm, ['version', '--short'], {encoding: 'utf8'}).stdout.trim(),
+}
 
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
 writeFileSync(path.join(root, 'bench/results', `lint-${Date.now()}.json`), JSON.stringify(summary, null, 2))
@@ -249,10 +301,14 @@ if (opts.json) console.log(JSON.stringify(summary, null, 2))
 else {
   console.log(summary.title)
   console.log(`  repository   ${files} YAML files, ${summary.repository.megabytes} MB (${summary.repository.summary})`)
-  console.log(`  lint         ${summary.lint.wallMs} ms wall, ${summary.lint.cpuMs} ms CPU, ${summary.lint.peakRssMb} MB peak   (target <= 1000 ms, <= 150 MB: ${summary.targets.met ? 'met' : 'NOT met'})`)
+  console.log(
+    `  lint         ${summary.lint.wallMs} ms wall, ${summary.lint.cpuMs} ms CPU, ${summary.lint.peakRssMb} MB peak   (target <= 1000 ms, <= 150 MB: ${summary.targets.met ? 'met' : 'NOT met'})`,
+  )
   console.log(`  empty dir    ${summary.emptyDir.wallMs} ms wall, ${summary.emptyDir.cpuMs} ms CPU, ${summary.emptyDir.peakRssMb} MB peak   (start-up alone)`)
   const r = summary.rendering
-  console.log(`  rendering    ${r.ours}: ${r.wallMs.ours} ms wall vs ${r.peer}: ${r.wallMs.peer} ms, ratio ${r.wallMs.ratio}x (target <= 0.5x: ${r.target.met ? 'met' : 'NOT met'}; helm ${r.helm})`)
+  console.log(
+    `  rendering    ${r.ours}: ${r.wallMs.ours} ms wall vs ${r.peer}: ${r.wallMs.peer} ms, ratio ${r.wallMs.ratio}x (target <= 0.5x: ${r.target.met ? 'met' : 'NOT met'}; helm ${r.helm})`,
+  )
 }
 if (opts.keep) console.error(`kept ${dir}`)
 else rmSync(dir, {recursive: true, force: true})

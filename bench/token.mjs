@@ -25,7 +25,9 @@ import {parseArgs} from 'node:util'
 import {caNote, measureInterleaved, round, spawnServer} from './lib.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const {values: opts} = parseArgs({options: {runs: {type: 'string', default: '10'}, json: {type: 'boolean', default: false}, node: {type: 'string', default: process.execPath}}})
+const {values: opts} = parseArgs({
+  options: {runs: {type: 'string', default: '10'}, json: {type: 'boolean', default: false}, node: {type: 'string', default: process.execPath}},
+})
 const runs = Number(opts.runs)
 const cluster = 'kubernetes-aws--flux-prod'
 const role = 'arn:aws:iam::123456789012:role/kubernetes-aws--flux-prod--AmazonEKSUserRole'
@@ -60,7 +62,10 @@ const clearCache = `rm -rf ${cacheHome}/elife-k8s; `
 /** The commands in turns (see measureInterleaved), keyed by label, in ms and MB. */
 function interleaved(commands, runEnv = env) {
   return Object.fromEntries(
-    measureInterleaved(commands, {runs, env: runEnv}).map((m) => [m.label, {wallMs: round(m.wallMs), cpuMs: round(m.cpuMs), peakRssMb: round(m.peakRssKb / 1024)}]),
+    measureInterleaved(commands, {runs, env: runEnv}).map((m) => [
+      m.label,
+      {wallMs: round(m.wallMs), cpuMs: round(m.cpuMs), peakRssMb: round(m.peakRssKb / 1024)},
+    ]),
   )
 }
 
@@ -70,10 +75,17 @@ function ratios(ours, peer) {
 
 const results = {}
 try {
-  const created = spawnSync('aws', ['eks', 'create-cluster', '--name', cluster, '--role-arn', 'arn:aws:iam::123456789012:role/eks', '--resources-vpc-config', 'subnetIds=subnet-1'], {env, encoding: 'utf8'})
+  const created = spawnSync(
+    'aws',
+    ['eks', 'create-cluster', '--name', cluster, '--role-arn', 'arn:aws:iam::123456789012:role/eks', '--resources-vpc-config', 'subnetIds=subnet-1'],
+    {env, encoding: 'utf8'},
+  )
   if (created.status !== 0) throw new Error(`create-cluster failed: ${created.stderr}`)
 
-  for (const [variant, extra] of [['no role', ''], ['--role-arn', ` --role-arn ${role}`]]) {
+  for (const [variant, extra] of [
+    ['no role', ''],
+    ['--role-arn', ` --role-arn ${role}`],
+  ]) {
     // The warm command's cache is filled by the cold one just before it, in every round.
     const m = interleaved([
       {label: 'aws', shell: `{time} ${aws}${extra}`},
@@ -94,19 +106,30 @@ try {
 if (opts.json) {
   console.log(JSON.stringify(results, null, 2))
 } else {
-  const line = (name, r) => `  ${name.padEnd(26)} wall ${String(r.wallMs).padStart(7)} ms   cpu ${String(r.cpuMs).padStart(6)} ms   peak ${String(r.peakRssMb).padStart(5)} MB`
+  const line = (name, r) =>
+    `  ${name.padEnd(26)} wall ${String(r.wallMs).padStart(7)} ms   cpu ${String(r.cpuMs).padStart(6)} ms   peak ${String(r.peakRssMb).padStart(5)} MB`
   for (const [variant, r] of Object.entries(results)) {
     console.log(`── ${variant}, Node ${nodeVersion} (${caNote(env)}), ${runs} runs each, medians`)
     console.log(line('aws eks get-token', r.aws))
-    if (r.cold) console.log(`${line('elife-k8s token, cold', r.cold)}   ratio wall ${r.cold.ratio.wall}x (target ≤ 0.5x: ${r.cold.ratio.wall <= 0.5 ? 'met' : 'MISSED'}), cpu ${r.cold.ratio.cpu}x, memory ${r.cold.ratio.rss}x`)
-    console.log(`${line('elife-k8s token, warm', r.warm)}   ratio wall ${r.warm.ratio.wall}x (target ≤ 0.1x: ${r.warm.ratio.wall <= 0.1 ? 'met' : 'MISSED'}), cpu ${r.warm.ratio.cpu}x, memory ${r.warm.ratio.rss}x`)
+    if (r.cold)
+      console.log(
+        `${line('elife-k8s token, cold', r.cold)}   ratio wall ${r.cold.ratio.wall}x (target ≤ 0.5x: ${r.cold.ratio.wall <= 0.5 ? 'met' : 'MISSED'}), cpu ${r.cold.ratio.cpu}x, memory ${r.cold.ratio.rss}x`,
+      )
+    console.log(
+      `${line('elife-k8s token, warm', r.warm)}   ratio wall ${r.warm.ratio.wall}x (target ≤ 0.1x: ${r.warm.ratio.wall <= 0.1 ? 'met' : 'MISSED'}), cpu ${r.warm.ratio.cpu}x, memory ${r.warm.ratio.rss}x`,
+    )
     if (r.warmOclif) {
       console.log(line('token through oclif, cold', r.coldOclif))
       console.log(line('token through oclif, warm', r.warmOclif))
-      console.log(`  the fast path saves ${round(r.coldOclif.wallMs - r.cold.wallMs)} ms cold, ${round(r.warmOclif.wallMs - r.warm.wallMs)} ms warm (kept if >= 20 ms)`)
+      console.log(
+        `  the fast path saves ${round(r.coldOclif.wallMs - r.cold.wallMs)} ms cold, ${round(r.warmOclif.wallMs - r.warm.wallMs)} ms warm (kept if >= 20 ms)`,
+      )
     }
     console.log(line('node -e 0 (floor)', r.node))
   }
 }
 mkdirSync(path.join(root, 'bench/results'), {recursive: true})
-writeFileSync(path.join(root, 'bench/results/token.json'), `${JSON.stringify({runs, node: nodeVersion, nodeExtraCaCerts: Boolean(env.NODE_EXTRA_CA_CERTS), date: new Date().toISOString(), results}, null, 2)}\n`)
+writeFileSync(
+  path.join(root, 'bench/results/token.json'),
+  `${JSON.stringify({runs, node: nodeVersion, nodeExtraCaCerts: Boolean(env.NODE_EXTRA_CA_CERTS), date: new Date().toISOString(), results}, null, 2)}\n`,
+)

@@ -63,7 +63,12 @@ export async function startWanProxy({targetHost = '127.0.0.1', targetPort, rttMs
  * stall a proxy in their own event loop). Resolves to {port, close}.
  */
 export async function spawnWanProxy({targetPort, rttMs, mbitPerSec}) {
-  const {child, port} = await spawnServer('the WAN proxy', process.execPath, [new URL(import.meta.url).pathname, String(targetPort), String(rttMs), String(mbitPerSec)], {stderr: 'inherit'})
+  const {child, port} = await spawnServer(
+    'the WAN proxy',
+    process.execPath,
+    [new URL(import.meta.url).pathname, String(targetPort), String(rttMs), String(mbitPerSec)],
+    {stderr: 'inherit'},
+  )
   return {port, close: () => child.kill('SIGTERM')}
 }
 

@@ -55,6 +55,8 @@ async function main() {
 }
 
 // As an uncaught error in an ES module entry point would: the stack, exit code 1.
-main().catch((error) => process.nextTick(() => {
-  throw error
-}))
+main().catch((error) =>
+  process.nextTick(() => {
+    throw error
+  }),
+)

@@ -7,8 +7,14 @@ var required = '^22.12.0 || >=24'
 var version = process.versions.node.split('.').map(Number)
 if (!((version[0] === 22 && version[1] >= 12) || version[0] >= 24)) {
   process.stderr.write(
-    'elife-k8s: needs Node.js ' + required + ', found ' + process.version + ' (' + process.execPath + '); ' +
-      'in a checkout after `npm ci`, `npx elife-k8s` runs it on the Node.js npm installed there\n'
+    'elife-k8s: needs Node.js ' +
+      required +
+      ', found ' +
+      process.version +
+      ' (' +
+      process.execPath +
+      '); ' +
+      'in a checkout after `npm ci`, `npx elife-k8s` runs it on the Node.js npm installed there\n',
   )
   process.exit(2)
 }

@@ -23,7 +23,9 @@ import {parseArgs} from 'node:util'
 import {build} from 'esbuild'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const {values: opts} = parseArgs({options: {outdir: {type: 'string', default: 'dist'}, 'no-typecheck': {type: 'boolean', default: false}, 'no-minify': {type: 'boolean', default: false}}})
+const {values: opts} = parseArgs({
+  options: {outdir: {type: 'string', default: 'dist'}, 'no-typecheck': {type: 'boolean', default: false}, 'no-minify': {type: 'boolean', default: false}},
+})
 const outdir = path.resolve(root, opts.outdir)
 
 function sources(dir) {
@@ -90,9 +92,14 @@ const lazyDependencies = {
     pluginBuild.onLoad({filter: /.*/, namespace: 'lazy'}, (args) => ({
       loader: 'js',
       resolveDir: args.pluginData.resolveDir,
-      contents: lazyExports(`lazy-real:${args.path}`, lazyModules[args.path].map((name) => `get ${name}() { return load().${name} }`)),
+      contents: lazyExports(
+        `lazy-real:${args.path}`,
+        lazyModules[args.path].map((name) => `get ${name}() { return load().${name} }`),
+      ),
     }))
-    pluginBuild.onResolve({filter: /^lazy-real:/}, (args) => pluginBuild.resolve(args.path.slice('lazy-real:'.length), {kind: 'require-call', resolveDir: args.resolveDir, pluginData: 'real'}))
+    pluginBuild.onResolve({filter: /^lazy-real:/}, (args) =>
+      pluginBuild.resolve(args.path.slice('lazy-real:'.length), {kind: 'require-call', resolveDir: args.resolveDir, pluginData: 'real'}),
+    )
   },
 }
 
@@ -128,16 +135,24 @@ const lazyChildProcess = {
     })
     pluginBuild.onLoad({filter: /.*/, namespace: 'lazy-builtin'}, () => ({
       loader: 'js',
-      contents: lazyExports('node:child_process', lazyChildProcessFunctions.map((name) => `${name}: (...args) => load().${name}(...args)`)),
+      contents: lazyExports(
+        'node:child_process',
+        lazyChildProcessFunctions.map((name) => `${name}: (...args) => load().${name}(...args)`),
+      ),
     }))
     // A client-node upgrade that takes anything else of child_process or of the lazy dependencies
     // above fails the build, not a user.
     pluginBuild.onLoad({filter: /\/node_modules\/@kubernetes\/client-node\/dist\/.*\.js$/}, (args) => {
       const source = readFileSync(args.path, 'utf8')
       const problems = []
-      for (const [specifier, allowed] of [['node:child_process', lazyChildProcessFunctions], ['child_process', lazyChildProcessFunctions], ...Object.entries(lazyModules)]) {
+      for (const [specifier, allowed] of [
+        ['node:child_process', lazyChildProcessFunctions],
+        ['child_process', lazyChildProcessFunctions],
+        ...Object.entries(lazyModules),
+      ]) {
         const missing = [...importedNames(source, specifier)].filter((name) => !allowed.includes(name))
-        if (missing.length > 0) problems.push(`${path.relative(root, args.path)} uses ${missing.join(', ')} of ${specifier}, which the lazy shim does not pass on`)
+        if (missing.length > 0)
+          problems.push(`${path.relative(root, args.path)} uses ${missing.join(', ')} of ${specifier}, which the lazy shim does not pass on`)
       }
       if (problems.length === 0) return undefined
       return {errors: problems.map((text) => ({text}))}
@@ -177,7 +192,11 @@ const results = await Promise.all([
   // KubeConfig, so a shared chunk would give `helm list` all 1.3 MB of API classes that only
   // other commands use. On their own, commands that read plain JSON load ~0.25 MB. The oclif hooks
   // (src/hooks, package.json's oclif.hooks) and the help class (src/help.ts) are bundles of their own too.
-  build({...common, entryPoints: [...sources(path.join(root, 'src/commands')), ...sources(path.join(root, 'src/hooks')), path.join(root, 'src/help.ts')], splitting: false}),
+  build({
+    ...common,
+    entryPoints: [...sources(path.join(root, 'src/commands')), ...sources(path.join(root, 'src/hooks')), path.join(root, 'src/help.ts')],
+    splitting: false,
+  }),
   // What bin/run.js (CommonJS) requires before oclif, as CommonJS too, which needs no ES module
   // loader: the compile cache switch, and the fast path of `helm list` and `images`
   // (src/lib/cli/fast.ts, which parses their flags, and one self-contained file per command: fewer

@@ -38,7 +38,12 @@ export const crdModules = [
   {module: 'github.com/bitnami-labs/sealed-secrets', version: 'v0.40.0', files: ['helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml']},
   // Only the kinds a GitOps repository holds: the chart makes the Prometheus and Alertmanager
   // objects, whose CRDs alone would add 7 MB of validators.
-  {module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0', dir: 'example/prometheus-operator-crd', kinds: ['PrometheusRule', 'ServiceMonitor', 'PodMonitor', 'Probe']},
+  {
+    module: 'github.com/prometheus-operator/prometheus-operator',
+    version: 'v0.85.0',
+    dir: 'example/prometheus-operator-crd',
+    kinds: ['PrometheusRule', 'ServiceMonitor', 'PodMonitor', 'Probe'],
+  },
 ] as const
 
 export function kubernetesVersion(): string {
@@ -50,7 +55,11 @@ export function kubernetesVersion(): string {
 
 /** The module's directory in Go's module cache, downloading it if needed. */
 function moduleDir(module: string, version: string): string {
-  const out = execFileSync('go', ['mod', 'download', '-json', `${module}@${version}`], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, GOFLAGS: '-mod=mod'}})
+  const out = execFileSync('go', ['mod', 'download', '-json', `${module}@${version}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {...process.env, GOFLAGS: '-mod=mod'},
+  })
   const info = JSON.parse(out) as {Dir?: string; Error?: string}
   if (!info.Dir) throw new Error(`go mod download ${module}@${version}: ${info.Error ?? 'no directory'}`)
   return info.Dir
@@ -76,7 +85,12 @@ export function buildSchemaBundle(): SchemaBundle {
   }
   for (const source of crdModules) {
     const dir = moduleDir(source.module, source.version)
-    const files = 'dir' in source ? readdirSync(path.join(dir, source.dir)).filter((f) => f.endsWith('.yaml')).map((f) => path.join(source.dir, f)) : source.files
+    const files =
+      'dir' in source
+        ? readdirSync(path.join(dir, source.dir))
+            .filter((f) => f.endsWith('.yaml'))
+            .map((f) => path.join(source.dir, f))
+        : source.files
     for (const file of files) {
       for (const doc of parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))) {
         for (const entry of crdEntries(doc.toJS())) {
@@ -113,7 +127,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     mkdirSync(values.outdir!, {recursive: true})
     writeFileSync(path.join(values.outdir!, 'lint-schemas.json'), JSON.stringify(bundle))
     writeFileSync(path.join(values.outdir!, 'lint-validators.cjs'), validatorModule(bundle))
-    console.error(`lint schemas: ${Object.keys(bundle.kinds).length} kinds from ${bundle.sources.join(', ')} -> ${path.relative(root, values.outdir!)}/lint-validators.cjs`)
+    console.error(
+      `lint schemas: ${Object.keys(bundle.kinds).length} kinds from ${bundle.sources.join(', ')} -> ${path.relative(root, values.outdir!)}/lint-validators.cjs`,
+    )
   } catch (error) {
     // No Go or no module proxy: lint runs without its schema rule (and says so).
     console.error(`lint schemas: not built (${(error as Error).message.split('\n')[0]}); elife-k8s lint will skip its schema rule`)

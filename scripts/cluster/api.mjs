@@ -12,16 +12,26 @@ import {isOurProcess, logTail, readPid} from './processes.mjs'
 function apiRequest(state, method, urlPath, {body, contentType = 'application/json', timeoutMs = 10_000} = {}) {
   const pki = path.join(state.stateDir, 'pki')
   return new Promise((resolve, reject) => {
-    const req = https.request({
-      host: '127.0.0.1', port: state.ports.apiServer, method, path: urlPath, agent: false, timeout: timeoutMs,
-      ca: fs.readFileSync(path.join(pki, 'ca.crt')), cert: fs.readFileSync(path.join(pki, 'admin.crt')), key: fs.readFileSync(path.join(pki, 'admin.key')),
-      headers: body === undefined ? {} : {'content-type': contentType},
-    }, (res) => {
-      let data = ''
-      res.setEncoding('utf8')
-      res.on('data', (d) => (data += d))
-      res.on('end', () => resolve({status: res.statusCode, body: data}))
-    })
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port: state.ports.apiServer,
+        method,
+        path: urlPath,
+        agent: false,
+        timeout: timeoutMs,
+        ca: fs.readFileSync(path.join(pki, 'ca.crt')),
+        cert: fs.readFileSync(path.join(pki, 'admin.crt')),
+        key: fs.readFileSync(path.join(pki, 'admin.key')),
+        headers: body === undefined ? {} : {'content-type': contentType},
+      },
+      (res) => {
+        let data = ''
+        res.setEncoding('utf8')
+        res.on('data', (d) => (data += d))
+        res.on('end', () => resolve({status: res.statusCode, body: data}))
+      },
+    )
     req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath} timed out`)))
     req.on('error', reject)
     req.end(body)

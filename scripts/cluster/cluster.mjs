@@ -22,17 +22,19 @@ try {
   switch (command) {
     case 'up': {
       const info = await up({quiet: flags.has('--quiet')})
-      process.stderr.write([
-        '',
-        `  server:      ${info.server}`,
-        `  kubeconfig:  ${info.kubeconfig}  (context elife-local, user admin)`,
-        `  viewer:      ${info.viewerKubeconfig}  (context elife-local-viewer: may only read pods in stg)`,
-        `  binaries:    ${info.binDir}  (kubectl, helm, kube-apiserver, etcd, kwok, ...)`,
-        `  logs:        ${info.stateDir}/logs`,
-        `  use it:      export KUBECONFIG=${info.kubeconfig}; ${info.binDir}/kubectl get pods -A`,
-        `  stop it:     npm run cluster:down`,
-        '',
-      ].join('\n'))
+      process.stderr.write(
+        [
+          '',
+          `  server:      ${info.server}`,
+          `  kubeconfig:  ${info.kubeconfig}  (context elife-local, user admin)`,
+          `  viewer:      ${info.viewerKubeconfig}  (context elife-local-viewer: may only read pods in stg)`,
+          `  binaries:    ${info.binDir}  (kubectl, helm, kube-apiserver, etcd, kwok, ...)`,
+          `  logs:        ${info.stateDir}/logs`,
+          `  use it:      export KUBECONFIG=${info.kubeconfig}; ${info.binDir}/kubectl get pods -A`,
+          `  stop it:     npm run cluster:down`,
+          '',
+        ].join('\n'),
+      )
       process.stdout.write(`export KUBECONFIG=${info.kubeconfig}\n`)
       break
     }

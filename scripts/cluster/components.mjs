@@ -137,21 +137,28 @@ export function writeKwokConfig(state) {
   fs.mkdirSync(path.join(kwokDir, 'logs'), {recursive: true})
   const logFile = path.join(kwokDir, 'logs', 'container.log')
   const previousLogFile = path.join(kwokDir, 'logs', 'container-previous.log')
-  const criLines = (start, lines) => lines.map(([stream, text], i) => `${new Date(start + i * 1500).toISOString().replace('Z', '000000Z')} ${stream} F ${text}`).join('\n') + '\n'
+  const criLines = (start, lines) =>
+    lines.map(([stream, text], i) => `${new Date(start + i * 1500).toISOString().replace('Z', '000000Z')} ${stream} F ${text}`).join('\n') + '\n'
   const t = Date.now() - 60_000
-  fs.writeFileSync(logFile, criLines(t, [
-    ['stdout', '[elife-k8s local cluster] this container is simulated by kwok: no process runs, this log is canned'],
-    ['stdout', 'starting service'],
-    ['stderr', 'NOTICE: fpm is running, pid 1'],
-    ['stderr', 'NOTICE: ready to handle connections'],
-    ['stdout', '10.0.1.23 - - "GET /ping HTTP/1.1" 200 4 "-" "kube-probe/1.35"'],
-    ['stdout', '10.0.2.94 - - "GET / HTTP/1.1" 200 5124 "-" "Mozilla/5.0"'],
-    ['stdout', '10.0.1.23 - - "GET /ping HTTP/1.1" 200 4 "-" "kube-probe/1.35"'],
-  ]))
-  fs.writeFileSync(previousLogFile, criLines(t - 3_600_000, [
-    ['stdout', '[elife-k8s local cluster] previous (terminated) instance of a simulated container'],
-    ['stderr', 'fatal: simulated crash before restart'],
-  ]))
+  fs.writeFileSync(
+    logFile,
+    criLines(t, [
+      ['stdout', '[elife-k8s local cluster] this container is simulated by kwok: no process runs, this log is canned'],
+      ['stdout', 'starting service'],
+      ['stderr', 'NOTICE: fpm is running, pid 1'],
+      ['stderr', 'NOTICE: ready to handle connections'],
+      ['stdout', '10.0.1.23 - - "GET /ping HTTP/1.1" 200 4 "-" "kube-probe/1.35"'],
+      ['stdout', '10.0.2.94 - - "GET / HTTP/1.1" 200 5124 "-" "Mozilla/5.0"'],
+      ['stdout', '10.0.1.23 - - "GET /ping HTTP/1.1" 200 4 "-" "kube-probe/1.35"'],
+    ]),
+  )
+  fs.writeFileSync(
+    previousLogFile,
+    criLines(t - 3_600_000, [
+      ['stdout', '[elife-k8s local cluster] previous (terminated) instance of a simulated container'],
+      ['stderr', 'fatal: simulated crash before restart'],
+    ]),
+  )
   const docs = [
     fs.readFileSync(STAGES_FILE, 'utf8'),
     `apiVersion: kwok.x-k8s.io/v1alpha1
@@ -216,7 +223,12 @@ export function writeKubeconfigs(state) {
   writeKubeconfig(state.viewerKubeconfig, {server, pki, user: {name: 'viewer', cert: 'viewer'}, context: VIEWER_CONTEXT})
   const own = path.join(dir, 'kubeconfigs')
   fs.mkdirSync(own, {recursive: true})
-  writeKubeconfig(path.join(own, 'controller-manager.kubeconfig'), {server, pki, user: {name: 'system:kube-controller-manager', cert: 'controller-manager'}, context: CONTEXT})
+  writeKubeconfig(path.join(own, 'controller-manager.kubeconfig'), {
+    server,
+    pki,
+    user: {name: 'system:kube-controller-manager', cert: 'controller-manager'},
+    context: CONTEXT,
+  })
   writeKubeconfig(path.join(own, 'scheduler.kubeconfig'), {server, pki, user: {name: 'system:kube-scheduler', cert: 'scheduler'}, context: CONTEXT})
   writeKubeconfig(path.join(own, 'kwok.kubeconfig'), {server, pki, user: {name: 'kwok-controller', cert: 'kwok'}, context: CONTEXT})
 }

@@ -50,7 +50,8 @@ function workloadProblem(kind, o) {
   }
   const want = o.spec.replicas ?? 1
   if ((s.readyReplicas ?? 0) !== want) return `${s.readyReplicas ?? 0}/${want} ready`
-  if (kind === 'Deployment' && ((s.updatedReplicas ?? 0) !== want || (s.replicas ?? 0) !== want || (s.availableReplicas ?? 0) !== want)) return 'rollout in progress'
+  if (kind === 'Deployment' && ((s.updatedReplicas ?? 0) !== want || (s.replicas ?? 0) !== want || (s.availableReplicas ?? 0) !== want))
+    return 'rollout in progress'
   if (kind === 'StatefulSet' && s.updateRevision && s.currentRevision !== s.updateRevision) return 'rollout in progress'
   return null
 }
@@ -59,7 +60,12 @@ function podSummary(p) {
   const cond = (type) => p.status?.conditions?.find((c) => c.type === type)
   const scheduled = cond('PodScheduled')
   const waiting = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].map((c) => c.state?.waiting?.reason).filter(Boolean)
-  const why = scheduled?.status === 'False' ? `unscheduled: ${scheduled.message ?? scheduled.reason}` : waiting.length ? `waiting: ${[...new Set(waiting)].join(',')}` : `ready=${cond('Ready')?.status ?? '?'}`
+  const why =
+    scheduled?.status === 'False'
+      ? `unscheduled: ${scheduled.message ?? scheduled.reason}`
+      : waiting.length
+        ? `waiting: ${[...new Set(waiting)].join(',')}`
+        : `ready=${cond('Ready')?.status ?? '?'}`
   return `${p.metadata.namespace}/${p.metadata.name} ${p.status?.phase ?? '?'} on ${p.spec.nodeName || '-'} (${why})`
 }
 
@@ -76,7 +82,8 @@ export async function waitForFixtures(state, applied, {timeoutMs, log}) {
   const namespaces = [...new Set(workloads.map((o) => o.metadata.namespace))]
   const key = (kind, ns, name) => `${kind}/${ns}/${name}`
   const want = new Set(waitedOn.map((o) => key(o.kind, o.metadata.namespace, o.metadata.name)))
-  const isExpectedPending = (pod) => expectedPending.some((w) => w.metadata.namespace === pod.metadata.namespace && pod.metadata.name.startsWith(`${w.metadata.name}-`))
+  const isExpectedPending = (pod) =>
+    expectedPending.some((w) => w.metadata.namespace === pod.metadata.namespace && pod.metadata.name.startsWith(`${w.metadata.name}-`))
 
   let problems
   const deadline = Date.now() + timeoutMs
@@ -96,7 +103,11 @@ export async function waitForFixtures(state, applied, {timeoutMs, log}) {
       const ready = node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True'
       if (!ready) problems.push(`node ${name} not Ready`)
     }
-    for (const [kind, plural] of [['Deployment', 'deployments'], ['StatefulSet', 'statefulsets'], ['DaemonSet', 'daemonsets']]) {
+    for (const [kind, plural] of [
+      ['Deployment', 'deployments'],
+      ['StatefulSet', 'statefulsets'],
+      ['DaemonSet', 'daemonsets'],
+    ]) {
       const seen = new Set()
       for (const o of (await apiGet(state, `/apis/apps/v1/${plural}`)).items) {
         const k = key(kind, o.metadata.namespace, o.metadata.name)
@@ -110,11 +121,15 @@ export async function waitForFixtures(state, applied, {timeoutMs, log}) {
     if (!problems.length) break
     if (Date.now() > deadline) {
       const pods = (await apiGet(state, '/api/v1/pods')).items.filter((p) => namespaces.includes(p.metadata.namespace))
-      const notRunning = pods.filter((p) => !isExpectedPending(p) && !(p.status?.phase === 'Running' && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')))
+      const notRunning = pods.filter(
+        (p) => !isExpectedPending(p) && !(p.status?.phase === 'Running' && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
+      )
       const logs = path.join(state.stateDir, 'logs')
-      throw new Error(`fixtures not ready after ${Math.round(timeoutMs / 1000)}s:\n  ${problems.join('\n  ')}\n` +
-        `pods not running (${notRunning.length}):\n  ${notRunning.map(podSummary).join('\n  ') || '(none listed yet)'}\n` +
-        `see the logs in ${logs} (kwok.log plays the kubelets, kube-scheduler.log, kube-controller-manager.log)`)
+      throw new Error(
+        `fixtures not ready after ${Math.round(timeoutMs / 1000)}s:\n  ${problems.join('\n  ')}\n` +
+          `pods not running (${notRunning.length}):\n  ${notRunning.map(podSummary).join('\n  ') || '(none listed yet)'}\n` +
+          `see the logs in ${logs} (kwok.log plays the kubelets, kube-scheduler.log, kube-controller-manager.log)`,
+      )
     }
     if (Date.now() - lastReport > 5000) {
       log(`waiting for fixtures: ${problems.length} not ready yet (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; ...' : ''})`)

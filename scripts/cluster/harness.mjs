@@ -165,11 +165,15 @@ export async function up(opts = {}) {
     const counts = await waitForFixtures(state, applied, {timeoutMs, log})
     if (opts.seed !== false) {
       const seeded = await seed(state, {log})
-      log(`seeded: ${seeded.made.length ? `made ${seeded.made.join(', ')}` : 'every helm release was already as seeded'}; HelmReleases and the Alertmanager Secret re-applied`)
+      log(
+        `seeded: ${seeded.made.length ? `made ${seeded.made.join(', ')}` : 'every helm release was already as seeded'}; HelmReleases and the Alertmanager Secret re-applied`,
+      )
     }
     writeState(state)
     const secs = ((Date.now() - t0) / 1000).toFixed(1)
-    log(`${reused ? 'reused' : 'up'} in ${secs}s: ${counts.nodes} nodes, ${counts.running}/${counts.pods} pods Running in the fixture namespaces (${counts.pendingByDesign} Pending by design)`)
+    log(
+      `${reused ? 'reused' : 'up'} in ${secs}s: ${counts.nodes} nodes, ${counts.running}/${counts.pods} pods Running in the fixture namespaces (${counts.pendingByDesign} Pending by design)`,
+    )
     return publicInfo(state, {reused})
   })
 }
@@ -196,16 +200,26 @@ export async function status(opts = {}) {
   const stateDir = resolveDir(opts.dir)
   const state = readState(stateDir)
   if (!state) return {up: false, stateDir, reason: fs.existsSync(stateDir) ? 'no cluster.json' : 'no state directory'}
-  const components = Object.fromEntries(COMPONENTS.map((name) => {
-    const pid = readPid(stateDir, name)
-    return [name, {pid, running: isOurProcess(pid, stateDir)}]
-  }))
+  const components = Object.fromEntries(
+    COMPONENTS.map((name) => {
+      const pid = readPid(stateDir, name)
+      return [name, {pid, running: isOurProcess(pid, stateDir)}]
+    }),
+  )
   const ready = await apiServerReady(state)
   const allRunning = Object.values(components).every((c) => c.running)
   return {
     up: ready && allRunning,
     apiServerReady: ready,
-    reason: ready && allRunning ? undefined : !ready ? 'kube-apiserver is not ready' : `not running: ${Object.entries(components).filter(([, c]) => !c.running).map(([n]) => n).join(', ')}`,
+    reason:
+      ready && allRunning
+        ? undefined
+        : !ready
+          ? 'kube-apiserver is not ready'
+          : `not running: ${Object.entries(components)
+              .filter(([, c]) => !c.running)
+              .map(([n]) => n)
+              .join(', ')}`,
     ...publicInfo(state),
     ports: state.ports,
     versions: state.versions,

@@ -33,9 +33,27 @@ export async function freePorts(n) {
 export async function makePki(pki) {
   fs.mkdirSync(pki, {recursive: true, mode: 0o700})
   const openssl = (args) => run('openssl', args, {cwd: pki})
-  await openssl(['req', '-x509', '-new', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650',
-    '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=elife-k8s-local-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature'])
+  await openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-days',
+    '3650',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-subj',
+    '/CN=elife-k8s-local-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+  ])
 
   const leaf = async (name, subject, usage, sans = []) => {
     await openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject])
@@ -43,13 +61,39 @@ export async function makePki(pki) {
     if (sans.length) ext.push(`subjectAltName=${sans.join(',')}`)
     fs.writeFileSync(path.join(pki, `${name}.ext`), ext.join('\n') + '\n')
     // A random serial per certificate (instead of a serial file) lets the signings run in parallel.
-    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${crypto.randomBytes(16).toString('hex')}`,
-      '-days', '3650', '-sha256', '-extfile', `${name}.ext`, '-extensions', 'v3', '-out', `${name}.crt`])
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      `0x${crypto.randomBytes(16).toString('hex')}`,
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      `${name}.ext`,
+      '-extensions',
+      'v3',
+      '-out',
+      `${name}.crt`,
+    ])
     fs.rmSync(path.join(pki, `${name}.csr`))
     fs.rmSync(path.join(pki, `${name}.ext`))
   }
-  const apiServerSans = ['DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local',
-    'DNS:localhost', 'IP:127.0.0.1', `IP:${SERVICE_IP}`]
+  const apiServerSans = [
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    'DNS:kubernetes.default.svc.cluster.local',
+    'DNS:localhost',
+    'IP:127.0.0.1',
+    `IP:${SERVICE_IP}`,
+  ]
   await Promise.all([
     leaf('apiserver', '/CN=kube-apiserver', 'serverAuth', apiServerSans),
     // kwok's kubelet-like server: the API server dials it as `localhost` (see 01-nodes.yaml).

@@ -45,7 +45,10 @@ function strayPids(stateDir) {
   } catch {
     return []
   }
-  return entries.filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => pid !== process.pid && isOurProcess(pid, stateDir))
+  return entries
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((pid) => pid !== process.pid && isOurProcess(pid, stateDir))
 }
 
 export function readPid(stateDir, name) {

@@ -30,7 +30,15 @@ export const RELEASES = [
   {namespace: 'prod', name: 'observer', revision: 2, status: 'deployed', owner: 'helm.fluxcd.io/v1', upgrades: [['--set', 'replicas=2']]},
   {namespace: 'prod', name: 'annotations', revision: 2, status: 'failed', owner: 'helm.fluxcd.io/v1', upgrades: [['--set', 'broken=true']]},
   {namespace: 'stg', name: 'profiles', revision: 1, status: 'deployed', owner: 'helm.toolkit.fluxcd.io/v2', upgrades: []},
-  {namespace: 'stg', name: 'observer', revision: 2, status: 'pending-upgrade', owner: 'helm.toolkit.fluxcd.io/v2', upgrades: [], stuck: ['--reuse-values', '--set', 'hangingHook=true', '--set', 'replicas=2']},
+  {
+    namespace: 'stg',
+    name: 'observer',
+    revision: 2,
+    status: 'pending-upgrade',
+    owner: 'helm.toolkit.fluxcd.io/v2',
+    upgrades: [],
+    stuck: ['--reuse-values', '--set', 'hangingHook=true', '--set', 'replicas=2'],
+  },
 ]
 
 export const ALERTMANAGER_SECRET = {namespace: 'adm', name: 'alertmanager-prometheus-operator'}
@@ -126,15 +134,27 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 function apiGet(state, urlPath) {
   const pki = path.join(state.stateDir, 'pki')
   return new Promise((resolve, reject) => {
-    const req = https.request({
-      host: '127.0.0.1', port: state.ports.apiServer, method: 'GET', path: urlPath, agent: false, timeout: 10_000,
-      ca: fs.readFileSync(path.join(pki, 'ca.crt')), cert: fs.readFileSync(path.join(pki, 'admin.crt')), key: fs.readFileSync(path.join(pki, 'admin.key')),
-    }, (res) => {
-      let data = ''
-      res.setEncoding('utf8')
-      res.on('data', (d) => (data += d))
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(data)) : reject(new Error(`GET ${urlPath}: HTTP ${res.statusCode} ${data.slice(0, 300)}`))))
-    })
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port: state.ports.apiServer,
+        method: 'GET',
+        path: urlPath,
+        agent: false,
+        timeout: 10_000,
+        ca: fs.readFileSync(path.join(pki, 'ca.crt')),
+        cert: fs.readFileSync(path.join(pki, 'admin.crt')),
+        key: fs.readFileSync(path.join(pki, 'admin.key')),
+      },
+      (res) => {
+        let data = ''
+        res.setEncoding('utf8')
+        res.on('data', (d) => (data += d))
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(data)) : reject(new Error(`GET ${urlPath}: HTTP ${res.statusCode} ${data.slice(0, 300)}`)),
+        )
+      },
+    )
     req.on('timeout', () => req.destroy(new Error(`GET ${urlPath} timed out`)))
     req.on('error', reject)
     req.end()
@@ -165,13 +185,18 @@ async function prepareChart(state, helm, env) {
 /** helm upgrade killed once it has written the pending-upgrade record and waits on its hook Job. */
 async function killMidUpgrade(state, helm, env, release, chart) {
   const child = spawn(helm, ['upgrade', release.name, chart, '-n', release.namespace, '--kubeconfig', state.kubeconfig, ...release.stuck, '--timeout', '10m'], {
-    env: {...process.env, ...env}, stdio: 'ignore', detached: true,
+    env: {...process.env, ...env},
+    stdio: 'ignore',
+    detached: true,
   })
   child.on('error', () => {})
   try {
     for (let i = 0; i < 240; i++) {
       const latest = await latestRecord(state, release.namespace, release.name)
-      const jobs = await apiGet(state, `/apis/batch/v1/namespaces/${release.namespace}/jobs?fieldSelector=${encodeURIComponent(`metadata.name=${release.name}-migrate`)}`)
+      const jobs = await apiGet(
+        state,
+        `/apis/batch/v1/namespaces/${release.namespace}/jobs?fieldSelector=${encodeURIComponent(`metadata.name=${release.name}-migrate`)}`,
+      )
       if (latest?.status === 'pending-upgrade' && jobs.items.length > 0) return
       if (child.exitCode !== null) throw new Error(`helm upgrade ${release.name} -n ${release.namespace} ended (exit ${child.exitCode}) before it was stuck`)
       await sleep(250)
@@ -190,9 +215,23 @@ async function makeRelease(state, helm, env, release, chart, log) {
     log(`seed: ${release.namespace}/${release.name} is not as seeded: making it again`)
     await run(helm, ['uninstall', release.name, ...base, '--no-hooks', '--ignore-not-found'], {env})
     // A hook Job a killed upgrade left behind.
-    await run(state.binaries.kubectl, ['--kubeconfig', state.kubeconfig, 'delete', 'job', `${release.name}-migrate`, '-n', release.namespace, '--ignore-not-found', '--wait=false'])
+    await run(state.binaries.kubectl, [
+      '--kubeconfig',
+      state.kubeconfig,
+      'delete',
+      'job',
+      `${release.name}-migrate`,
+      '-n',
+      release.namespace,
+      '--ignore-not-found',
+      '--wait=false',
+    ])
   }
-  await run(helm, ['install', release.name, chart, ...base, '--set', `image.repository=elifesciences/${release.name}`, '--set', `config.environment=${release.namespace}`], {env})
+  await run(
+    helm,
+    ['install', release.name, chart, ...base, '--set', `image.repository=elifesciences/${release.name}`, '--set', `config.environment=${release.namespace}`],
+    {env},
+  )
   for (const args of release.upgrades) {
     await run(helm, ['upgrade', release.name, chart, ...base, '--reuse-values', ...args], {env}).catch((err) => {
       if (release.status !== 'failed') throw err // the failed one fails here, as intended
@@ -201,7 +240,9 @@ async function makeRelease(state, helm, env, release, chart, log) {
   if (release.stuck) await killMidUpgrade(state, helm, env, release, chart)
   const latest = await latestRecord(state, release.namespace, release.name)
   if (latest?.revision !== release.revision || latest?.status !== release.status) {
-    throw new Error(`seed: ${release.namespace}/${release.name} ended at revision ${latest?.revision} ${latest?.status}, not ${release.revision} ${release.status}`)
+    throw new Error(
+      `seed: ${release.namespace}/${release.name} ended at revision ${latest?.revision} ${latest?.status}, not ${release.revision} ${release.status}`,
+    )
   }
 }
 
@@ -213,13 +254,27 @@ export async function seed(state, {log = () => {}} = {}) {
   const kubectl = state.binaries.kubectl
   const helm = state.binaries.helm
   const home = path.join(state.stateDir, 'seed', 'helm-home')
-  const env = {HELM_CACHE_HOME: path.join(home, 'cache'), HELM_CONFIG_HOME: path.join(home, 'config'), HELM_DATA_HOME: path.join(home, 'data'), HELM_DRIVER: 'secret'}
+  const env = {
+    HELM_CACHE_HOME: path.join(home, 'cache'),
+    HELM_CONFIG_HOME: path.join(home, 'config'),
+    HELM_DATA_HOME: path.join(home, 'data'),
+    HELM_DRIVER: 'secret',
+  }
   const k = ['--kubeconfig', state.kubeconfig]
 
   // The HelmRelease CRDs of both generations (as the helm tests apply them: client-side), then the
   // HelmReleases and the Secret (server-side, forced, like the fixtures).
   await run(kubectl, [...k, 'apply', '-f', CRDS])
-  await run(kubectl, [...k, 'wait', '--for', 'condition=Established', '--timeout', '60s', 'crd/helmreleases.helm.fluxcd.io', 'crd/helmreleases.helm.toolkit.fluxcd.io'])
+  await run(kubectl, [
+    ...k,
+    'wait',
+    '--for',
+    'condition=Established',
+    '--timeout',
+    '60s',
+    'crd/helmreleases.helm.fluxcd.io',
+    'crd/helmreleases.helm.toolkit.fluxcd.io',
+  ])
   const manifest = path.join(state.stateDir, 'seed', 'seed.yaml')
   fs.mkdirSync(path.dirname(manifest), {recursive: true})
   fs.writeFileSync(manifest, seedManifest())

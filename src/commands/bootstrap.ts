@@ -8,7 +8,7 @@ import {runAction} from '../lib/cli/action.js'
 export type {BootstrapResult} from '../lib/bootstrap/action.js'
 
 export default class Bootstrap extends BaseCommand<typeof Bootstrap> {
-  static override summary = 'Bootstrap a cluster for Flux v1: the runbook\'s five steps as one plan you can rerun.'
+  static override summary = "Bootstrap a cluster for Flux v1: the runbook's five steps as one plan you can rerun."
 
   static override description = `Replaces the runbook's "Bootstrapping the cluster to use flux". Steps, in order (names for --only/--skip):
 
@@ -24,24 +24,39 @@ export default class Bootstrap extends BaseCommand<typeof Bootstrap> {
 Each step is checked first (done, to do, not applicable, manual); only steps to do are acted on, after one confirmation. A second run changes nothing; a run that stopped part-way (interrupted, or a failed step) resumes where it stopped when run again. Values reach helm as a values file on its stdin, never through --set, so nothing in --git-url can set another value; --git-url must be user@host:path or an ssh:// or https:// URL without a password (exit 2 otherwise). Charts are installed with the real helm 3 (--helm-binary / ELIFE_K8S_HELM / PATH), from --chart-repo by URL: the public Flux v1 chart repository is archived, so point it at a mirror if it is gone.`
 
   static override examples = [
-    {description: 'See the plan and each step\'s state; change nothing', command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --region us-east-1 --git-url git@github.com:elifesciences/elife-flux-cluster --dry-run'},
     {
-      description: 'The runbook\'s bootstrap',
-      command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-test --role-arn arn:aws:iam::512686554592:role/kubernetes-aws--flux-test--AmazonEKSUserRole --git-url git@github.com:elifesciences/elife-flux-cluster',
+      description: "See the plan and each step's state; change nothing",
+      command:
+        '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --region us-east-1 --git-url git@github.com:elifesciences/elife-flux-cluster --dry-run',
     },
-    {description: 'On the current kubeconfig context, from a chart mirror, charts only', command: '<%= config.bin %> <%= command.id %> --git-url git@github.com:elifesciences/elife-flux-cluster --chart-repo https://charts.example.org/fluxcd --only crds,namespace,flux,helm-operator --yes'},
+    {
+      description: "The runbook's bootstrap",
+      command:
+        '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-test --role-arn arn:aws:iam::512686554592:role/kubernetes-aws--flux-test--AmazonEKSUserRole --git-url git@github.com:elifesciences/elife-flux-cluster',
+    },
+    {
+      description: 'On the current kubeconfig context, from a chart mirror, charts only',
+      command:
+        '<%= config.bin %> <%= command.id %> --git-url git@github.com:elifesciences/elife-flux-cluster --chart-repo https://charts.example.org/fluxcd --only crds,namespace,flux,helm-operator --yes',
+    },
   ]
 
   static override flags = {
     cluster: Flags.string({description: 'EKS cluster name: write its kubeconfig entries first (the kubeconfig step).'}),
     'role-arn': Flags.string({description: 'IAM role for the kubeconfig user (as `elife-k8s kubeconfig --role-arn`).'}),
-    region: Flags.string({description: 'AWS region of --cluster (default: $AWS_REGION / the profile\'s).'}),
+    region: Flags.string({description: "AWS region of --cluster (default: $AWS_REGION / the profile's)."}),
     profile: Flags.string({description: 'AWS profile for --cluster.'}),
-    'git-url': Flags.string({description: 'The Git repository flux syncs (the flux chart\'s git.url): git@HOST:OWNER/REPO, ssh://… or https://… without a password, e.g. git@github.com:elifesciences/elife-flux-cluster.'}),
+    'git-url': Flags.string({
+      description:
+        "The Git repository flux syncs (the flux chart's git.url): git@HOST:OWNER/REPO, ssh://… or https://… without a password, e.g. git@github.com:elifesciences/elife-flux-cluster.",
+    }),
     'flux-namespace': Flags.string({description: 'Namespace for flux and helm-operator.', default: 'flux'}),
-    'chart-repo': Flags.string({description: 'Helm chart repository with the flux and helm-operator charts (the runbook\'s fluxcd repo, or a mirror).', default: 'https://charts.fluxcd.io'}),
-    'flux-chart-version': Flags.string({description: 'flux chart version (default: the repository\'s latest, as the runbook does).'}),
-    'helm-operator-chart-version': Flags.string({description: 'helm-operator chart version (default: the repository\'s latest, as the runbook does).'}),
+    'chart-repo': Flags.string({
+      description: "Helm chart repository with the flux and helm-operator charts (the runbook's fluxcd repo, or a mirror).",
+      default: 'https://charts.fluxcd.io',
+    }),
+    'flux-chart-version': Flags.string({description: "flux chart version (default: the repository's latest, as the runbook does)."}),
+    'helm-operator-chart-version': Flags.string({description: "helm-operator chart version (default: the repository's latest, as the runbook does)."}),
     crds: Flags.string({description: 'helm-operator CRDs to apply: a file or http(s) URL (default: the CRD bundled with elife-k8s).'}),
     'kube-proxy-bind-address': Flags.string({description: 'metricsBindAddress for kube-proxy.', default: '0.0.0.0:10249'}),
     'kube-proxy-namespace': Flags.string({description: 'Namespace of the kube-proxy DaemonSet and kube-proxy-config ConfigMap.', default: 'kube-system'}),
@@ -49,7 +64,7 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
     only: Flags.string({description: `Only these steps (comma-separated): ${stepIds.join(',')}.`, delimiter: ',', multiple: true}),
     skip: Flags.string({description: 'Leave out these steps (comma-separated).', delimiter: ',', multiple: true}),
     timeout: Flags.integer({description: 'Seconds to wait for each slow step (helm --wait, CRDs, kube-proxy restart).', default: 300}),
-    'dry-run': Flags.boolean({description: 'Print the plan with each step\'s state; change nothing.', default: false}),
+    'dry-run': Flags.boolean({description: "Print the plan with each step's state; change nothing.", default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
   }
 
@@ -72,7 +87,16 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
       },
       // The kubeconfig step is `elife-k8s kubeconfig --cluster ... --role-arn ... --region ... --profile ...`.
       kubeconfig: flags.cluster
-        ? {cluster: flags.cluster, region: flags.region, roleArn: flags['role-arn'], profile: flags.profile, authenticator: 'elife-k8s' as const, kubeconfig: flags.kubeconfig, env, script: process.argv[1]}
+        ? {
+            cluster: flags.cluster,
+            region: flags.region,
+            roleArn: flags['role-arn'],
+            profile: flags.profile,
+            authenticator: 'elife-k8s' as const,
+            kubeconfig: flags.kubeconfig,
+            env,
+            script: process.argv[1],
+          }
         : undefined,
       helmBinary: flags['helm-binary'],
       kubeconfigFile: flags.kubeconfig,

@@ -23,7 +23,8 @@ export default class Complete extends Command {
 
   static override summary = 'Completion candidates for the word under the cursor (used by the bash and zsh completion functions).'
 
-  static override description = 'Prints a directive (:values, :files or :default) and the candidates, one a line. Cluster values (namespaces, release and pod names) are asked for with a 2 s limit; nothing is printed on stderr.'
+  static override description =
+    'Prints a directive (:values, :files or :default) and the candidates, one a line. Cluster values (namespaces, release and pod names) are asked for with a 2 s limit; nothing is printed on stderr.'
 
   static override examples = [{description: 'Namespaces starting with "ad"', command: '<%= config.bin %> <%= command.id %> -- helm list -n ad'}]
 
@@ -63,14 +64,20 @@ export default class Complete extends Command {
     const loaded = await this.config.findCommand(completion.command.id.replaceAll(' ', ':'))?.load()
     if (loaded) {
       const flags = {...loaded.baseFlags, ...loaded.flags} as Record<string, CompletableFlag>
-      completion = whatToComplete(words, listed.map((c) => (c.id === completion.command?.id ? {...c, flags} : c)))
+      completion = whatToComplete(
+        words,
+        listed.map((c) => (c.id === completion.command?.id ? {...c, flags} : c)),
+      )
     }
     if (completion.wanted.kind !== 'cluster') return completionOutput(completion)
     return completionOutput(completion, await this.clusterValues(completion.wanted.what, completion))
   }
 
   private async clusterValues(what: ClusterValues, {typed}: Completion): Promise<string[]> {
-    if (what === 'contexts') return loadKubeConfig({kubeconfig: typed.kubeconfig}).kc.getContexts().map((c) => c.name)
+    if (what === 'contexts')
+      return loadKubeConfig({kubeconfig: typed.kubeconfig})
+        .kc.getContexts()
+        .map((c) => c.name)
     const io = new CommandIO({kubeconfig: typed.kubeconfig, context: typed.context, namespace: typed.namespace, 'request-timeout': `${deadlineMs}ms`}, true)
     const names = (items: Array<{metadata?: {name?: string}}>) => items.flatMap((i) => (i.metadata?.name ? [i.metadata.name] : []))
     const core = () => io.kube.api(CoreV1Api)
@@ -83,7 +90,9 @@ export default class Complete extends Command {
         return (await listReleases(io.kube.kc, {namespace: typed.allNamespaces ? undefined : io.namespace})).releases.map((r) => r.name)
       case 'helmreleases': {
         const custom = io.kube.api(CustomObjectsApi)
-        const lists = await Promise.allSettled(helmReleaseApis.map((api) => custom.listNamespacedCustomObject({...api, namespace: io.namespace, plural: 'helmreleases'})))
+        const lists = await Promise.allSettled(
+          helmReleaseApis.map((api) => custom.listNamespacedCustomObject({...api, namespace: io.namespace, plural: 'helmreleases'})),
+        )
         return lists.flatMap((l) => (l.status === 'fulfilled' ? names((l.value as {items: Array<{metadata?: {name?: string}}>}).items) : []))
       }
     }

@@ -30,24 +30,66 @@ Checks: ${checkIds.join(', ')}.`
 
   static override examples = [
     {description: 'Everything', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Only Flux and the helm releases', command: '<%= config.bin %> <%= command.id %> --only flux-controllers,flux-sync,helm-releases,helmreleases'},
-    {description: 'The failed checks, for a script', command: '<%= config.bin %> <%= command.id %> --json | jq -r \'.checks[] | select(.status == "fail") | "\\(.id): \\(.message)"\''},
+    {
+      description: 'Only Flux and the helm releases',
+      command: '<%= config.bin %> <%= command.id %> --only flux-controllers,flux-sync,helm-releases,helmreleases',
+    },
+    {
+      description: 'The failed checks, for a script',
+      command: '<%= config.bin %> <%= command.id %> --json | jq -r \'.checks[] | select(.status == "fail") | "\\(.id): \\(.message)"\'',
+    },
   ]
 
   static override flags = {
-    only: Flags.string({description: `Run only these checks (comma-separated or repeated): ${checkIds.join(', ')}.`, multiple: true, delimiter: ',', default: []}),
+    only: Flags.string({
+      description: `Run only these checks (comma-separated or repeated): ${checkIds.join(', ')}.`,
+      multiple: true,
+      delimiter: ',',
+      default: [],
+    }),
     skip: Flags.string({description: 'Skip these checks (comma-separated or repeated).', multiple: true, delimiter: ',', default: []}),
     strict: Flags.boolean({description: 'Exit 6 on warnings too.', default: false}),
-    'check-timeout': duration({description: 'How long each check may take before it is reported as hanging (Go duration: 10s, 1m).', default: 10_000, defaultHelp: async () => '10s'}),
-    'stuck-after': duration({description: 'A pod Pending or a canary Progressing for longer than this is reported.', default: 600_000, defaultHelp: async () => '10m'}),
-    'flux-namespace': Flags.string({description: 'Where Flux v1 (fluxd, helm-operator) runs, as fluxctl\'s --k8s-fwd-ns.', env: 'FLUX_FORWARD_NAMESPACE', default: defaultFluxNamespace}),
-    'monitoring-namespace': Flags.string({description: 'Where the Prometheus operator, Grafana\'s dashboards and Alertmanager\'s secret live (the runbook\'s adm).', default: 'adm'}),
-    'alertmanager-secret': Flags.string({description: 'The Secret prometheus-operator reads Alertmanager\'s config from.', default: 'alertmanager-prometheus-operator'}),
-    'kubernetes-version': Flags.string({description: 'The Kubernetes minor to check upgrade readiness against (default: the next minor after the API server\'s), e.g. 1.36.'}),
-    'sync-stale-after': duration({description: 'A Flux v2 Kustomization whose last successful apply (status.history) is older than this warns (Go duration; default: 3 × its spec.interval, at least 30m).'}),
-    'eks-cluster': Flags.string({description: 'The EKS cluster to ask AWS about (platform and Kubernetes version, support status, add-on versions); default: the one the kubeconfig\'s exec credential plugin or cluster ARN names. Needs AWS credentials; without them the eks checks are skipped.'}),
-    region: Flags.string({description: 'AWS region of the EKS cluster (default: the kubeconfig\'s exec arguments, then AWS_REGION / the AWS profile\'s).'}),
-    'system-namespaces': Flags.string({description: 'Namespaces whose broken pods fail the check (elsewhere they warn).', multiple: true, delimiter: ',', default: ['kube-system', 'flux', 'adm']}),
+    'check-timeout': duration({
+      description: 'How long each check may take before it is reported as hanging (Go duration: 10s, 1m).',
+      default: 10_000,
+      defaultHelp: async () => '10s',
+    }),
+    'stuck-after': duration({
+      description: 'A pod Pending or a canary Progressing for longer than this is reported.',
+      default: 600_000,
+      defaultHelp: async () => '10m',
+    }),
+    'flux-namespace': Flags.string({
+      description: "Where Flux v1 (fluxd, helm-operator) runs, as fluxctl's --k8s-fwd-ns.",
+      env: 'FLUX_FORWARD_NAMESPACE',
+      default: defaultFluxNamespace,
+    }),
+    'monitoring-namespace': Flags.string({
+      description: "Where the Prometheus operator, Grafana's dashboards and Alertmanager's secret live (the runbook's adm).",
+      default: 'adm',
+    }),
+    'alertmanager-secret': Flags.string({
+      description: "The Secret prometheus-operator reads Alertmanager's config from.",
+      default: 'alertmanager-prometheus-operator',
+    }),
+    'kubernetes-version': Flags.string({
+      description: "The Kubernetes minor to check upgrade readiness against (default: the next minor after the API server's), e.g. 1.36.",
+    }),
+    'sync-stale-after': duration({
+      description:
+        'A Flux v2 Kustomization whose last successful apply (status.history) is older than this warns (Go duration; default: 3 × its spec.interval, at least 30m).',
+    }),
+    'eks-cluster': Flags.string({
+      description:
+        "The EKS cluster to ask AWS about (platform and Kubernetes version, support status, add-on versions); default: the one the kubeconfig's exec credential plugin or cluster ARN names. Needs AWS credentials; without them the eks checks are skipped.",
+    }),
+    region: Flags.string({description: "AWS region of the EKS cluster (default: the kubeconfig's exec arguments, then AWS_REGION / the AWS profile's)."}),
+    'system-namespaces': Flags.string({
+      description: 'Namespaces whose broken pods fail the check (elsewhere they warn).',
+      multiple: true,
+      delimiter: ',',
+      default: ['kube-system', 'flux', 'adm'],
+    }),
   }
 
   public async run(): Promise<DoctorResult> {
@@ -76,7 +118,13 @@ Checks: ${checkIds.join(', ')}.`
     const summary = `${summaryLine(result.summary)} (context "${result.context}", ${result.checks.length} checks, each within ${formatGoDuration(flags['check-timeout'])})`
     if (failed) {
       const worst = result.checks.find((c) => c.status === 'fail') ?? result.checks.find((c) => c.status === 'warn')
-      return checkFailed(this.ctx, result, new CliError('check-failed', `${summaryLine(result.summary)}: ${worst?.id} and the other ✗${flags.strict ? '/⚠' : ''} lines above need a look`, {hint: 'each has its fix under it'}))
+      return checkFailed(
+        this.ctx,
+        result,
+        new CliError('check-failed', `${summaryLine(result.summary)}: ${worst?.id} and the other ✗${flags.strict ? '/⚠' : ''} lines above need a look`, {
+          hint: 'each has its fix under it',
+        }),
+      )
     }
     if (!this.jsonEnabled()) process.stderr.write(`${summary}\n`)
     return result

@@ -18,7 +18,7 @@ The default view has one row per image, with how many pods and containers run it
     {description: 'Every image in use, cluster-wide', command: '<%= config.bin %> <%= command.id %> -A'},
     {description: 'Where does the journal image run, and which digest?', command: '<%= config.bin %> <%= command.id %> -A --by pod --wide --image journal'},
     {description: 'Containers of the reviewer pods in prod', command: '<%= config.bin %> <%= command.id %> -n prod -l app=libero-reviewer --by pod'},
-    {description: 'As JSON, for jq', command: '<%= config.bin %> <%= command.id %> -A --by pod --json | jq -r \'.rows[] | [.namespace, .pod, .image] | @tsv\''},
+    {description: 'As JSON, for jq', command: "<%= config.bin %> <%= command.id %> -A --by pod --json | jq -r '.rows[] | [.namespace, .pod, .image] | @tsv'"},
   ]
 
   static override flags = {

@@ -18,18 +18,25 @@ Unlike aws-cli, a second --role-arn for the same cluster gets its own user and c
 
   static override examples = [
     {
-      description: 'The runbook\'s bootstrap step 1',
-      command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --region us-east-1 --role-arn arn:aws:iam::512686554592:role/kubernetes-aws--flux-prod--AmazonEKSUserRole',
+      description: "The runbook's bootstrap step 1",
+      command:
+        '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --region us-east-1 --role-arn arn:aws:iam::512686554592:role/kubernetes-aws--flux-prod--AmazonEKSUserRole',
     },
-    {description: 'A short context name, from an AWS profile', command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --profile elife --alias prod'},
+    {
+      description: 'A short context name, from an AWS profile',
+      command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --profile elife --alias prod',
+    },
     {description: 'See the entries first; write nothing', command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --dry-run'},
-    {description: 'Keep using the aws CLI for tokens', command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --authenticator aws-cli'},
+    {
+      description: 'Keep using the aws CLI for tokens',
+      command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --authenticator aws-cli',
+    },
   ]
 
   static override flags = {
     cluster: Flags.string({description: 'EKS cluster name.', required: true}),
-    region: Flags.string({description: 'AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else the profile\'s region).'}),
-    'role-arn': Flags.string({description: 'IAM role kubectl\'s tokens are signed as (assumed through STS by `elife-k8s token`).'}),
+    region: Flags.string({description: "AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else the profile's region)."}),
+    'role-arn': Flags.string({description: "IAM role kubectl's tokens are signed as (assumed through STS by `elife-k8s token`)."}),
     profile: Flags.string({description: 'AWS profile to read the cluster with; carried into the user entry as AWS_PROFILE (default: $AWS_PROFILE).'}),
     alias: Flags.string({description: 'Context name (default: the user name).'}),
     'user-alias': Flags.string({description: 'User name (default: the cluster ARN, or <role name>@<cluster ARN> with --role-arn).'}),
@@ -56,7 +63,12 @@ Unlike aws-cli, a second --role-arn for the same cluster gets its own user and c
     if (result.dryRun) {
       // The entries that would be written are the data of a dry run.
       const {entries} = result
-      this.io.log(stringify({clusters: [entries.cluster], users: [entries.user], contexts: [entries.context], 'current-context': entries.context.name}, {lineWidth: 0, indentSeq: false}).trimEnd())
+      this.io.log(
+        stringify(
+          {clusters: [entries.cluster], users: [entries.user], contexts: [entries.context], 'current-context': entries.context.name},
+          {lineWidth: 0, indentSeq: false},
+        ).trimEnd(),
+      )
     } else if (result.written) {
       this.io.steps.success(describeWritten(result))
     }

@@ -9,11 +9,14 @@ import {defaultKubernetesVersion} from '../lib/rules/deprecations.js'
 import {lintRules} from '../lib/rules/registry.js'
 
 function splitIds(values: readonly string[]): string[] {
-  return values.flatMap((value) => value.split(',')).map((id) => id.trim()).filter(Boolean)
+  return values
+    .flatMap((value) => value.split(','))
+    .map((id) => id.trim())
+    .filter(Boolean)
 }
 
 export default class Lint extends BaseCommand<typeof Lint> {
-  static override summary = 'Check the GitOps repository for the runbook\'s gotchas before Flux applies it: offline, read-only, with file:line:col.'
+  static override summary = "Check the GitOps repository for the runbook's gotchas before Flux applies it: offline, read-only, with file:line:col."
 
   static override description = `Reads the repository as Flux v1 does (every .yaml/.yml file, recursively, except directories that look like Helm charts; *.yaml-template files are not applied but the Alertmanager template is checked) and runs every rule over the objects: what Flux will apply, references between objects, Flagger's gotchas, PrometheusRules, dashboards and oauth2-proxy annotations, and the Alertmanager configuration. In a repository run by Flux v2 alone (Kustomizations, no Flux v1), a file that no Kustomization's spec.path covers is reported as never applied. It never changes a file and needs no cluster or network (unless --online).
 
@@ -27,7 +30,11 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
 
   static override examples = [
     {description: 'Lint the repository in the current directory', command: '<%= config.bin %> <%= command.id %>'},
-    {description: 'Only the Flagger rules, errors only', command: '<%= config.bin %> <%= command.id %> ~/elife-flux-cluster --rule flagger-metric-interval,flagger-analysis-steps,flagger-nginx-namespace --severity error'},
+    {
+      description: 'Only the Flagger rules, errors only',
+      command:
+        '<%= config.bin %> <%= command.id %> ~/elife-flux-cluster --rule flagger-metric-interval,flagger-analysis-steps,flagger-nginx-namespace --severity error',
+    },
     {description: 'For GitHub code scanning', command: '<%= config.bin %> <%= command.id %> --format sarif > lint.sarif'},
   ]
 
@@ -42,8 +49,14 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
     rule: Flags.string({description: 'Run only this rule (repeatable, or comma-separated).', multiple: true}),
     'skip-rule': Flags.string({description: 'Do not run this rule (repeatable, or comma-separated).', multiple: true}),
     severity: Flags.string({description: 'Report findings of this severity and worse.', options: ['warning', 'error'], default: 'warning'}),
-    'kubernetes-version': Flags.string({description: 'The Kubernetes minor to check deprecated and removed APIs against (e.g. 1.33).', default: defaultKubernetesVersion}),
-    online: Flags.boolean({description: 'Also render HelmReleases whose charts are in other Git repositories or in chart repositories (fetches them).', default: false}),
+    'kubernetes-version': Flags.string({
+      description: 'The Kubernetes minor to check deprecated and removed APIs against (e.g. 1.33).',
+      default: defaultKubernetesVersion,
+    }),
+    online: Flags.boolean({
+      description: 'Also render HelmReleases whose charts are in other Git repositories or in chart repositories (fetches them).',
+      default: false,
+    }),
     'helm-binary': Flags.string({description: 'The helm 3 binary that renders charts (default: $ELIFE_K8S_HELM, else helm on PATH).'}),
   }
 

@@ -21,7 +21,10 @@ The pod is found by its chart's labels (app=helm-operator or app=flux, and relea
   static override examples = [
     {description: 'Follow helm-operator, across restarts', command: '<%= config.bin %> <%= command.id %> helm-operator -f'},
     {description: 'The last 10 minutes of fluxd', command: '<%= config.bin %> <%= command.id %> flux --since 10m'},
-    {description: 'Errors only, as JSON lines', command: '<%= config.bin %> <%= command.id %> helm-operator --since 1h --json | jq -r \'select(.line | test("error")) | .line\''},
+    {
+      description: 'Errors only, as JSON lines',
+      command: '<%= config.bin %> <%= command.id %> helm-operator --since 1h --json | jq -r \'select(.line | test("error")) | .line\'',
+    },
     {description: 'Another installation', command: '<%= config.bin %> <%= command.id %> helm-operator -n flux-test --release helm-operator-test -f'},
   ]
 
@@ -39,7 +42,7 @@ The pod is found by its chart's labels (app=helm-operator or app=flux, and relea
     tail: Flags.integer({description: 'Only the last N lines (of the first pod).'}),
     timestamps: Flags.boolean({description: 'Prefix each line with its timestamp.', default: false}),
     release: Flags.string({description: 'The release label of the pod (when several installations share a namespace).'}),
-    container: Flags.string({char: 'c', description: 'Container (default: the component\'s main container).'}),
+    container: Flags.string({char: 'c', description: "Container (default: the component's main container)."}),
   }
 
   // Under --json the output is the stream of JSON lines itself, so there is no result object to

@@ -43,13 +43,34 @@ or, when neither is given, into wireshark (or tshark) if one is installed. It st
 Default --image: ${DEFAULT_IMAGE} (has sh, tcpdump and nsenter).`
 
   static override examples = [
-    {description: 'Watch the journal pod\'s HTTP traffic live in wireshark', command: '<%= config.bin %> <%= command.id %> journal-6d9f7c5b8-x2x7q -n prod -f "tcp port 80"'},
-    {description: 'One minute of DNS traffic into a file', command: '<%= config.bin %> <%= command.id %> reviewer-0 -n prod -f "port 53" --duration 1m -o dns.pcap'},
-    {description: 'The first 100 packets, piped to tshark', command: '<%= config.bin %> <%= command.id %> reviewer-0 -n prod --count 100 -o - --yes | tshark -r -'},
-    {description: 'A sidecar instead of the app container', command: '<%= config.bin %> <%= command.id %> journal-6d9f7c5b8-x2x7q -n prod -c memcached-exporter -o exporter.pcap'},
-    {description: 'ksniff\'s way, with a static tcpdump', command: '<%= config.bin %> <%= command.id %> reviewer-0 -n prod --mode upload --tcpdump-binary ./static-tcpdump -o reviewer.pcap'},
-    {description: 'From the node, for pods in a PodSecurity-restricted namespace', command: '<%= config.bin %> <%= command.id %> api-0 -n restricted --mode privileged --helper-namespace kube-system -o api.pcap'},
-    {description: 'Check that the cluster would accept the debug container, changing nothing', command: '<%= config.bin %> <%= command.id %> reviewer-0 -n prod --dry-run'},
+    {
+      description: "Watch the journal pod's HTTP traffic live in wireshark",
+      command: '<%= config.bin %> <%= command.id %> journal-6d9f7c5b8-x2x7q -n prod -f "tcp port 80"',
+    },
+    {
+      description: 'One minute of DNS traffic into a file',
+      command: '<%= config.bin %> <%= command.id %> reviewer-0 -n prod -f "port 53" --duration 1m -o dns.pcap',
+    },
+    {
+      description: 'The first 100 packets, piped to tshark',
+      command: '<%= config.bin %> <%= command.id %> reviewer-0 -n prod --count 100 -o - --yes | tshark -r -',
+    },
+    {
+      description: 'A sidecar instead of the app container',
+      command: '<%= config.bin %> <%= command.id %> journal-6d9f7c5b8-x2x7q -n prod -c memcached-exporter -o exporter.pcap',
+    },
+    {
+      description: "ksniff's way, with a static tcpdump",
+      command: '<%= config.bin %> <%= command.id %> reviewer-0 -n prod --mode upload --tcpdump-binary ./static-tcpdump -o reviewer.pcap',
+    },
+    {
+      description: 'From the node, for pods in a PodSecurity-restricted namespace',
+      command: '<%= config.bin %> <%= command.id %> api-0 -n restricted --mode privileged --helper-namespace kube-system -o api.pcap',
+    },
+    {
+      description: 'Check that the cluster would accept the debug container, changing nothing',
+      command: '<%= config.bin %> <%= command.id %> reviewer-0 -n prod --dry-run',
+    },
   ]
 
   static override args = {
@@ -60,11 +81,15 @@ Default --image: ${DEFAULT_IMAGE} (has sh, tcpdump and nsenter).`
     container: Flags.string({char: 'c', description: 'The container whose network to capture (default: the application container, not a sidecar).'}),
     filter: Flags.string({char: 'f', description: 'A tcpdump filter expression, e.g. "tcp port 80 and host 10.0.1.5".'}),
     output: Flags.string({char: 'o', description: 'Write the pcap to this file, or "-" for stdout (default: open wireshark/tshark).'}),
-    mode: Flags.option({options: ['ephemeral', 'upload', 'privileged'] as const, default: 'ephemeral', description: 'How to run tcpdump (see the description).'})(),
+    mode: Flags.option({
+      options: ['ephemeral', 'upload', 'privileged'] as const,
+      default: 'ephemeral',
+      description: 'How to run tcpdump (see the description).',
+    })(),
     image: Flags.string({description: 'Image with sh and tcpdump for ephemeral and privileged modes.', default: DEFAULT_IMAGE}),
     'tcpdump-binary': Flags.string({description: 'With --mode upload: a statically linked tcpdump to copy into the container.'}),
     'upload-dir': Flags.string({description: 'With --mode upload: the writable directory in the container to copy it to.', default: '/tmp'}),
-    'helper-namespace': Flags.string({description: 'With --mode privileged: the namespace of the helper pod (default: the target pod\'s).'}),
+    'helper-namespace': Flags.string({description: "With --mode privileged: the namespace of the helper pod (default: the target pod's)."}),
     interface: Flags.string({char: 'i', description: 'The interface to capture on, inside the pod.', default: 'any'}),
     duration: Flags.string({char: 'd', description: 'Stop after this long, e.g. 30s, 5m, 1h.', exclusive: ['count']}),
     count: Flags.integer({description: 'Stop after this many packets.', min: 1, exclusive: ['duration']}),
@@ -114,7 +139,9 @@ Default --image: ${DEFAULT_IMAGE} (has sh, tcpdump and nsenter).`
       this.io.say(`it would run: ${result.command.map((a) => (/[\s"'$]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`)
       return
     }
-    this.io.say(`${thousands(result.packets)} packets (${humanBytes(result.bytes)}) captured from container "${result.container}" of pod "${result.pod}" in ${result.namespace} into ${result.output}`)
+    this.io.say(
+      `${thousands(result.packets)} packets (${humanBytes(result.bytes)}) captured from container "${result.container}" of pod "${result.pod}" in ${result.namespace} into ${result.output}`,
+    )
     this.io.say(helperLine)
   }
 }

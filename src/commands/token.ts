@@ -20,9 +20,13 @@ The token is printed only here, on stdout, inside the ExecCredential; it is neve
     {description: 'A token for the production cluster', command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --region us-east-1'},
     {
       description: 'Signed as the EKS user role (assumed first through STS)',
-      command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --region us-east-1 --role-arn arn:aws:iam::512686554592:role/kubernetes-aws--flux-prod--AmazonEKSUserRole',
+      command:
+        '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --region us-east-1 --role-arn arn:aws:iam::512686554592:role/kubernetes-aws--flux-prod--AmazonEKSUserRole',
     },
-    {description: 'When kubectl will ask for a new one', command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod | jq -r .status.expirationTimestamp'},
+    {
+      description: 'When kubectl will ask for a new one',
+      command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod | jq -r .status.expirationTimestamp',
+    },
   ]
 
   static override flags = {
@@ -34,7 +38,13 @@ The token is printed only here, on stdout, inside the ExecCredential; it is neve
 
   public async run(): Promise<TokenResult> {
     const {flags} = this
-    const credential = await tokenAction.run(this.ctx, {cluster: flags.cluster, region: flags.region, roleArn: flags['role-arn'], profile: flags.profile, env: process.env})
+    const credential = await tokenAction.run(this.ctx, {
+      cluster: flags.cluster,
+      region: flags.region,
+      roleArn: flags['role-arn'],
+      profile: flags.profile,
+      env: process.env,
+    })
     // The ExecCredential is the output either way; --json prints the same object.
     this.io.log(JSON.stringify(credential))
     return credential

@@ -6,7 +6,7 @@ import {CliError} from './errors.js'
  * `1.5h`, `2h45m`, `90s`; a bare `0` is zero. Returns milliseconds, or undefined when the value is
  * not a duration.
  */
-const units: Record<string, number> = {ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000}
+const units: Record<string, number> = {ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000}
 
 export function parseGoDuration(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined
@@ -33,7 +33,10 @@ export function parseGoDuration(value: unknown): number | undefined {
 export function durationFlag(text: string, flag: string, options: {allowZero?: boolean; bareSeconds?: boolean} = {}): number {
   const trimmed = text.trim()
   const ms = options.bareSeconds && /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : parseGoDuration(trimmed)
-  if (ms === undefined) throw new CliError('usage', `${flag} is not a duration`, {hint: `use Go duration syntax as kubectl does, e.g. 500ms, 30s, 10m, 1h30m${options.allowZero ? ' (0: none)' : ''}`})
+  if (ms === undefined)
+    throw new CliError('usage', `${flag} is not a duration`, {
+      hint: `use Go duration syntax as kubectl does, e.g. 500ms, 30s, 10m, 1h30m${options.allowZero ? ' (0: none)' : ''}`,
+    })
   if (ms === 0 && !options.allowZero) throw new CliError('usage', `${flag} must be more than 0`, {hint: 'e.g. 30s, 10m, 1h'})
   return Math.ceil(ms)
 }

@@ -44,11 +44,12 @@ export const exitCodeDescriptions: ReadonlyArray<[ExitCodeValue, string, string]
   [ExitCode.ABORTED, 'aborted', 'the change was not confirmed (or there was no terminal to ask on)'],
   [ExitCode.TOOL_FAILED, 'tool failed', 'helm/tshark missing, of the wrong version, or failed'],
   [ExitCode.INTERRUPTED, 'interrupted', 'SIGINT (Ctrl-C) during an action: stopped at a safe point; the last line says what state things are in'],
-  [ExitCode.PIPE_CLOSED, '(pipe closed)', 'stdout\'s reader went away (`| head`, a pager quit): stopped quietly, as kubectl'],
+  [ExitCode.PIPE_CLOSED, '(pipe closed)', "stdout's reader went away (`| head`, a pager quit): stopped quietly, as kubectl"],
   [ExitCode.TERMINATED, 'terminated', 'SIGTERM during an action: stopped at a safe point, as for 130'],
 ]
 
-export type ErrorKind = 'usage' | 'not-found' | 'forbidden' | 'unreachable' | 'check-failed' | 'conflict' | 'aborted' | 'tool-failed' | 'interrupted' | 'terminated' | 'unexpected'
+export type ErrorKind =
+  'usage' | 'not-found' | 'forbidden' | 'unreachable' | 'check-failed' | 'conflict' | 'aborted' | 'tool-failed' | 'interrupted' | 'terminated' | 'unexpected'
 
 const kindToExit: Record<ErrorKind, ExitCodeValue> = {
   usage: ExitCode.USAGE,

@@ -44,10 +44,15 @@ export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; input?
 /** Runs a peer tool (kubectl, helm, aws, tshark) with stdin closed (or fed `input`); rejects only when it cannot start. */
 export function runTool(file: string, args: string[], options: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number} = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(file, args, {env: childEnv(options.env), maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 240_000}, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error)
-      else resolve({stdout, stderr, exitCode: error ? (error.code as number) : 0})
-    })
+    const child = execFile(
+      file,
+      args,
+      {env: childEnv(options.env), maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 240_000},
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') reject(error)
+        else resolve({stdout, stderr, exitCode: error ? (error.code as number) : 0})
+      },
+    )
     child.stdin?.end(options.input ?? '')
   })
 }

@@ -19,7 +19,10 @@ export function moduleDir(name: keyof typeof upstreamModules): Promise<string> {
   const {module, version} = upstreamModules[name]
   let dir = dirs.get(name)
   if (!dir) {
-    dir = promisify(execFile)('go', ['mod', 'download', '-json', `${module}@${version}`], {env: {...process.env, GOFLAGS: '-mod=mod'}, maxBuffer: 16 * 1024 * 1024}).then(({stdout}) => {
+    dir = promisify(execFile)('go', ['mod', 'download', '-json', `${module}@${version}`], {
+      env: {...process.env, GOFLAGS: '-mod=mod'},
+      maxBuffer: 16 * 1024 * 1024,
+    }).then(({stdout}) => {
       const info = JSON.parse(stdout) as {Dir?: string; Error?: string}
       if (!info.Dir) throw new Error(`go mod download ${module}@${version}: ${info.Error ?? 'no directory'}`)
       return info.Dir

@@ -58,7 +58,12 @@ function config(secret: V1Secret | undefined): string | undefined {
 async function watchSecrets<T>(fn: () => Promise<T>): Promise<{result: T; events: string[]}> {
   const events: string[] = []
   const watch = new Watch(kc)
-  const request = await watch.watch(`/api/v1/namespaces/${namespace}/secrets`, {}, (type, object: V1Secret) => events.push(`${type} ${object.metadata?.name}`), () => {})
+  const request = await watch.watch(
+    `/api/v1/namespaces/${namespace}/secrets`,
+    {},
+    (type, object: V1Secret) => events.push(`${type} ${object.metadata?.name}`),
+    () => {},
+  )
   try {
     const result = await fn()
     // let the last events arrive
@@ -115,14 +120,30 @@ describe('alertmanager apply', () => {
     })
     const before = await readSecret()
 
-    const dry = await cli(['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--set', `OPS_WEBHOOK_URL=${opsUrl}`, '--dry-run'])
+    const dry = await cli([
+      '-n',
+      namespace,
+      '--template',
+      templateFile,
+      '--set',
+      `SLACK_WEBHOOK_URL=${slackUrl}`,
+      '--set',
+      `OPS_WEBHOOK_URL=${opsUrl}`,
+      '--dry-run',
+    ])
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(dry.stdout).toContain('secret values redacted')
     expect(dry.stdout).toContain('+   slack_api_url: https://hooks.slack.com/…redacted')
     expect(dry.stdout).toContain('-   - name: old')
     // stdout is the redacted diff only; the plan is on stderr
     expect(dry.stdout.split('\n')[0]).toBe(`changes to alertmanager.yaml in secret "${secretName}" (${namespace}), secret values redacted:`)
-    expect(dry.stdout.trimEnd().split('\n').slice(1).every((line) => /^[-+ @]/.test(line))).toBe(true)
+    expect(
+      dry.stdout
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .every((line) => /^[-+ @]/.test(line)),
+    ).toBe(true)
     expect(dry.stderr).toContain(`  - replace alertmanager.yaml in secret "${secretName}" in ${namespace}\n`)
     expect(dry.stderr).toContain('dry run: nothing was changed')
     expect((await readSecret())?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion)
@@ -132,7 +153,9 @@ describe('alertmanager apply', () => {
     expect(unconfirmed.exitCode).toBe(ExitCode.ABORTED)
     expect((await readSecret())?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion)
 
-    const {result, events} = await watchSecrets(() => cli(['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--yes'], {OPS_WEBHOOK_URL: opsUrl}))
+    const {result, events} = await watchSecrets(() =>
+      cli(['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--yes'], {OPS_WEBHOOK_URL: opsUrl}),
+    )
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toContain('SLACK_WEBHOOK_URL from --set, OPS_WEBHOOK_URL from the environment')
     expect(events.filter((e) => e.startsWith('DELETED'))).toEqual([])
@@ -171,12 +194,43 @@ describe('alertmanager apply', () => {
     writeFileSync(badTemplate, 'route:\n  receiver: missing\nreceivers:\n  - name: slack\n    slack_configs:\n      - api_url: ${SLACK_WEBHOOK_URL}\n')
     const cases: Array<[string, string[], number, string, string?]> = [
       ['template missing', ['-n', namespace, '--template', path.join(tmp, 'nope.yaml'), '--yes'], ExitCode.USAGE, 'template'],
-      ['placeholder unresolved', ['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--yes'], ExitCode.USAGE, 'placeholder ${OPS_WEBHOOK_URL} has no value'],
-      ['not a URL', ['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=slackSecret${suffix}`, '--set', `OPS_WEBHOOK_URL=${opsUrl}`, '--yes'], ExitCode.USAGE, 'global.slack_api_url must be an http(s) URL'],
-      ['invalid config', ['-n', namespace, '--template', badTemplate, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--yes'], ExitCode.CHECK_FAILED, 'is not valid for Alertmanager'],
-      ['namespace missing', ['-n', `${namespace}-nope`, '--template', templateFile, '--values-file', valuesFile, '--yes'], ExitCode.NOT_FOUND, `namespace "${namespace}-nope" does not exist`],
-      ['secret missing (rollback)', ['-n', namespace, '--secret', 'no-such-secret', '--rollback', '--yes'], ExitCode.NOT_FOUND, 'secret "no-such-secret" does not exist'],
-      ['forbidden user', ['-n', namespace, '--template', templateFile, '--values-file', valuesFile, '--yes'], ExitCode.FORBIDDEN, 'forbidden', viewerKubeconfig],
+      [
+        'placeholder unresolved',
+        ['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--yes'],
+        ExitCode.USAGE,
+        'placeholder ${OPS_WEBHOOK_URL} has no value',
+      ],
+      [
+        'not a URL',
+        ['-n', namespace, '--template', templateFile, '--set', `SLACK_WEBHOOK_URL=slackSecret${suffix}`, '--set', `OPS_WEBHOOK_URL=${opsUrl}`, '--yes'],
+        ExitCode.USAGE,
+        'global.slack_api_url must be an http(s) URL',
+      ],
+      [
+        'invalid config',
+        ['-n', namespace, '--template', badTemplate, '--set', `SLACK_WEBHOOK_URL=${slackUrl}`, '--yes'],
+        ExitCode.CHECK_FAILED,
+        'is not valid for Alertmanager',
+      ],
+      [
+        'namespace missing',
+        ['-n', `${namespace}-nope`, '--template', templateFile, '--values-file', valuesFile, '--yes'],
+        ExitCode.NOT_FOUND,
+        `namespace "${namespace}-nope" does not exist`,
+      ],
+      [
+        'secret missing (rollback)',
+        ['-n', namespace, '--secret', 'no-such-secret', '--rollback', '--yes'],
+        ExitCode.NOT_FOUND,
+        'secret "no-such-secret" does not exist',
+      ],
+      [
+        'forbidden user',
+        ['-n', namespace, '--template', templateFile, '--values-file', valuesFile, '--yes'],
+        ExitCode.FORBIDDEN,
+        'forbidden',
+        viewerKubeconfig,
+      ],
     ]
     for (const [name, args, code, text, asUser] of cases) {
       const result = await cli(args, {}, asUser)
@@ -202,7 +256,6 @@ describe('alertmanager apply', () => {
   })
 })
 
-
 /** A secret in the test namespace, written as a user or another tool would (no elife-k8s marks unless given). */
 async function putSecret(name: string, data: Record<string, string>, extra: Partial<V1Secret> = {}): Promise<V1Secret> {
   const existing = await readSecret(name)
@@ -223,8 +276,11 @@ const previousState = 'alertmanager.elife-k8s.elifesciences.org/previous-state'
 describe('alertmanager apply: the -previous backup is only trusted when elife-k8s made it', () => {
   it('refuses --rollback from a -previous it did not make (no alertmanager.yaml in it) and leaves the live secret as it was', async () => {
     const live = await putSecret('am-foreign-rb', {'alertmanager.yaml': oldConfig})
-    const foreign = await putSecret('am-foreign-rb-previous', {'password': 'not-alertmanager'})
-    for (const args of [['--rollback', '--dry-run'], ['--rollback', '--yes']]) {
+    const foreign = await putSecret('am-foreign-rb-previous', {password: 'not-alertmanager'})
+    for (const args of [
+      ['--rollback', '--dry-run'],
+      ['--rollback', '--yes'],
+    ]) {
       const result = await cli(['-n', namespace, '--secret', 'am-foreign-rb', ...args])
       expect(result.exitCode, result.stderr).toBe(ExitCode.CONFLICT)
       const lines = errorLines(result)
@@ -242,7 +298,7 @@ describe('alertmanager apply: the -previous backup is only trusted when elife-k8
 
   it('refuses to overwrite an unrelated -previous secret on apply (also under --dry-run), changing neither secret', async () => {
     const live = await putSecret('am-foreign-ap', {'alertmanager.yaml': oldConfig})
-    const foreign = await putSecret('am-foreign-ap-previous', {'token': 'someone-elses', 'ca.crt': 'x'}, {metadata: {labels: {app: 'other'}}})
+    const foreign = await putSecret('am-foreign-ap-previous', {token: 'someone-elses', 'ca.crt': 'x'}, {metadata: {labels: {app: 'other'}}})
     const named = await putSecret('am-other-ap-previous', {'alertmanager.yaml': oldConfig}, {metadata: {annotations: {[previousOf]: 'some-other-secret'}}})
     for (const args of [['--dry-run'], ['--yes']]) {
       const result = await cli(['-n', namespace, '--secret', 'am-foreign-ap', '--template', templateFile, '--values-file', valuesFile, ...args])
@@ -263,7 +319,10 @@ describe('alertmanager apply: the -previous backup is only trusted when elife-k8
     expect((await readSecret('am-other-ap-previous'))?.metadata?.resourceVersion).toBe(named.metadata?.resourceVersion)
 
     // the way out the refusal names: a hand-made backup, once marked, is used like ours
-    await core.patchNamespacedSecret({name: 'am-foreign-ap-previous', namespace, body: {metadata: {annotations: {[previousOf]: 'am-foreign-ap'}}}}, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))
+    await core.patchNamespacedSecret(
+      {name: 'am-foreign-ap-previous', namespace, body: {metadata: {annotations: {[previousOf]: 'am-foreign-ap'}}}},
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )
     const marked = await cli(['-n', namespace, '--secret', 'am-foreign-ap', '--template', templateFile, '--values-file', valuesFile, '--yes'])
     expect(marked.exitCode, marked.stderr).toBe(0)
     expect(config(await readSecret('am-foreign-ap'))).toBe(rendered)
@@ -286,7 +345,7 @@ describe('alertmanager apply: the -previous backup is only trusted when elife-k8
 
     // our backup, but its alertmanager.yaml was removed by hand since
     await putSecret('am-lost', {'alertmanager.yaml': oldConfig})
-    await putSecret('am-lost-previous', {'notes': 'emptied by hand'}, {metadata: {annotations: {[previousOf]: 'am-lost', [previousState]: 'present'}}})
+    await putSecret('am-lost-previous', {notes: 'emptied by hand'}, {metadata: {annotations: {[previousOf]: 'am-lost', [previousState]: 'present'}}})
     const lostBefore = await readSecret('am-lost')
     const lost = await cli(['-n', namespace, '--secret', 'am-lost', '--rollback', '--yes'])
     expect(lost.exitCode, lost.stderr).toBe(ExitCode.CONFLICT)
@@ -299,7 +358,11 @@ describe('alertmanager apply: the -previous backup is only trusted when elife-k8
 describe('alertmanager apply: immutable secrets are refused in the plan, before anything is written', () => {
   it('refuses to apply to an immutable live secret (exit 7) and leaves -previous untouched', async () => {
     const live = await putSecret('am-immutable', {'alertmanager.yaml': oldConfig}, {immutable: true})
-    const backup = await putSecret('am-immutable-previous', {'alertmanager.yaml': 'route:\n  receiver: older\n'}, {metadata: {annotations: {[previousOf]: 'am-immutable', [previousState]: 'present'}}})
+    const backup = await putSecret(
+      'am-immutable-previous',
+      {'alertmanager.yaml': 'route:\n  receiver: older\n'},
+      {metadata: {annotations: {[previousOf]: 'am-immutable', [previousState]: 'present'}}},
+    )
     for (const args of [['--dry-run'], ['--yes']]) {
       const result = await cli(['-n', namespace, '--secret', 'am-immutable', '--template', templateFile, '--values-file', valuesFile, ...args])
       expect(result.exitCode, result.stderr).toBe(ExitCode.CONFLICT)
@@ -316,7 +379,11 @@ describe('alertmanager apply: immutable secrets are refused in the plan, before 
 
   it('refuses when the -previous backup is immutable, leaving the live secret untouched', async () => {
     const live = await putSecret('am-immutable-bk', {'alertmanager.yaml': oldConfig})
-    const backup = await putSecret('am-immutable-bk-previous', {'alertmanager.yaml': 'route:\n  receiver: older\n'}, {immutable: true, metadata: {annotations: {[previousOf]: 'am-immutable-bk'}}})
+    const backup = await putSecret(
+      'am-immutable-bk-previous',
+      {'alertmanager.yaml': 'route:\n  receiver: older\n'},
+      {immutable: true, metadata: {annotations: {[previousOf]: 'am-immutable-bk'}}},
+    )
     const apply = await cli(['-n', namespace, '--secret', 'am-immutable-bk', '--template', templateFile, '--values-file', valuesFile, '--yes'])
     expect(apply.exitCode, apply.stderr).toBe(ExitCode.CONFLICT)
     expect(errorLines(apply)).toHaveLength(1)
@@ -329,7 +396,7 @@ describe('alertmanager apply: immutable secrets are refused in the plan, before 
 })
 
 describe('alertmanager apply: diffs hide every secret-bearing value on both sides', () => {
-  it('an earlier configuration\'s user_key, tokens, passwords and HTTPS:// URLs are not printed by --rollback --dry-run or apply --dry-run', async () => {
+  it("an earlier configuration's user_key, tokens, passwords and HTTPS:// URLs are not printed by --rollback --dry-run or apply --dry-run", async () => {
     const earlier = [
       'global:',
       `  smtp_auth_password: smtpPw${suffix}`,

@@ -35,7 +35,9 @@ describe('bootstrap kube-proxy step', () => {
   it('refuses a --kube-proxy-bind-address that is not IP:port, as kube-proxy fix refuses --bind-address; nothing changed', async () => {
     const env = {KUBECONFIG: kubeconfig}
     const before = (await k(['get', 'configmap', 'kube-proxy-config', '-n', namespace, '-o', 'jsonpath={.metadata.resourceVersion}'])).stdout
-    const run = await runCli(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--kube-proxy-bind-address', 'everywhere', '--yes'], {env})
+    const run = await runCli(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--kube-proxy-bind-address', 'everywhere', '--yes'], {
+      env,
+    })
     expect(run.exitCode, run.stderr).toBe(2)
     const errors = run.stderr.split('\n').filter((l) => l.startsWith('error:'))
     expect(errors, run.stderr).toEqual(['error: --kube-proxy-bind-address "everywhere" is not IP:port; use e.g. 0.0.0.0:10249 or [::]:10249'])
@@ -62,7 +64,10 @@ describe('bootstrap kube-proxy step', () => {
 
     const again = await runCli(['bootstrap', '--only', 'kube-proxy', '--kube-proxy-namespace', namespace, '--json'], {env})
     expect(again.exitCode, again.stderr).toBe(0)
-    expect(JSON.parse(again.stdout)).toMatchObject({changed: [], steps: expect.arrayContaining([expect.objectContaining({id: 'kube-proxy', before: expect.objectContaining({state: 'done'})})])})
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      changed: [],
+      steps: expect.arrayContaining([expect.objectContaining({id: 'kube-proxy', before: expect.objectContaining({state: 'done'})})]),
+    })
     // kube-system was not touched.
     const shared = (await k(['get', 'configmap', 'kube-proxy-config', '-n', 'kube-system', '-o', 'jsonpath={.data.config}'])).stdout
     expect(shared).toMatch(/^metricsBindAddress: 127\.0\.0\.1:10249$/m)

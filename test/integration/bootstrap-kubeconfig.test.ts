@@ -28,7 +28,9 @@ describe('bootstrap kubeconfig step', () => {
     const human = await runCli(['bootstrap', ...args, '--only', 'kubeconfig', '--dry-run'], {env: {...sandbox.env, KUBECONFIG: ourFile}})
     expect(human.exitCode, human.stderr).toBe(0)
     expect(human.stderr).toContain(`  - kubeconfig: add cluster "arn:aws:eks:us-east-1:${motoAccount}:cluster/${clusterName}" in ${ourFile}\n`)
-    expect(human.stderr).toContain(`  - kubeconfig: make context "kubernetes-aws--flux-test--AmazonEKSUserRole@arn:aws:eks:us-east-1:${motoAccount}:cluster/${clusterName}" current\n`)
+    expect(human.stderr).toContain(
+      `  - kubeconfig: make context "kubernetes-aws--flux-test--AmazonEKSUserRole@arn:aws:eks:us-east-1:${motoAccount}:cluster/${clusterName}" current\n`,
+    )
     expect(() => statSync(ourFile)).toThrow()
 
     const run = await runCli(['bootstrap', ...args, '--only', 'kubeconfig', '--yes'], {env: {...sandbox.env, KUBECONFIG: ourFile}})
@@ -51,12 +53,19 @@ describe('bootstrap kubeconfig step', () => {
     expect(statSync(ourFile).mtimeMs).toBe(mtime)
   })
 
-  it('an unknown cluster is one line with the EKS library\'s exit code, nothing written', async () => {
+  it("an unknown cluster is one line with the EKS library's exit code, nothing written", async () => {
     const sandbox = awsSandbox(moto.current)
     const file = path.join(sandbox.home, 'config')
-    const result = await runCli(['bootstrap', '--cluster', 'no-such-cluster', '--region', 'us-east-1', '--only', 'kubeconfig', '--yes'], {env: {...sandbox.env, KUBECONFIG: file}})
+    const result = await runCli(['bootstrap', '--cluster', 'no-such-cluster', '--region', 'us-east-1', '--only', 'kubeconfig', '--yes'], {
+      env: {...sandbox.env, KUBECONFIG: file},
+    })
     expect(result.exitCode).toBe(3)
-    expect(result.stderr.trim().split('\n').filter((l) => l.startsWith('error:'))).toHaveLength(1)
+    expect(
+      result.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('error:')),
+    ).toHaveLength(1)
     expect(result.stderr).toContain('no-such-cluster')
     expect(() => statSync(file)).toThrow()
   })

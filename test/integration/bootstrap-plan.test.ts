@@ -43,9 +43,28 @@ async function kubectlJson(args: string[]): Promise<unknown> {
 
 /** Everything bootstrap may touch in the namespace, with the fields that change on a write. */
 async function clusterState(namespace: string): Promise<string> {
-  const objects = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'get', 'deploy,secret,configmap,serviceaccount,service', '-n', namespace, '--ignore-not-found', '-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}@{.metadata.resourceVersion}{"\\n"}{end}'])
+  const objects = await runTool(kubectl, [
+    '--kubeconfig',
+    kubeconfig,
+    'get',
+    'deploy,secret,configmap,serviceaccount,service',
+    '-n',
+    namespace,
+    '--ignore-not-found',
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name}@{.metadata.resourceVersion}{"\\n"}{end}',
+  ])
   const crd = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'get', 'crd', crdName, '--ignore-not-found', '-o', 'jsonpath={.metadata.resourceVersion}'])
-  const ns = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'get', 'namespace', namespace, '--ignore-not-found', '-o', 'jsonpath={.metadata.resourceVersion}'])
+  const ns = await runTool(kubectl, [
+    '--kubeconfig',
+    kubeconfig,
+    'get',
+    'namespace',
+    namespace,
+    '--ignore-not-found',
+    '-o',
+    'jsonpath={.metadata.resourceVersion}',
+  ])
   return `${objects.stdout}\ncrd@${crd.stdout}\nns@${ns.stdout}`
 }
 
@@ -92,7 +111,7 @@ afterAll(async () => {
 })
 
 describe('bootstrap', () => {
-  it('--dry-run prints every step\'s state and changes nothing; PSP is not applicable on 1.25+', async () => {
+  it("--dry-run prints every step's state and changes nothing; PSP is not applicable on 1.25+", async () => {
     const ns = newNamespace()
     const before = await clusterState(ns)
     const result = await bootstrap(['--flux-namespace', ns, '--dry-run', '--json'])
@@ -111,12 +130,14 @@ describe('bootstrap', () => {
     expect(human.stderr).toMatch(/\[7\/8\] psp: not applicable/)
     expect(human.stderr).toMatch(/\[3\/8\] namespace: to do - create namespace/)
     // The plan and the dry-run line are narrative (stderr); stdout carries data only.
-    expect(human.stderr).toMatch(/^plan \(dry run\):\n {2}- crds: apply .*\n {2}- namespace: create namespace .*\n {2}- flux: install release flux .*\n {2}- helm-operator: install release helm-operator .*\ndry run: nothing was changed$/m)
+    expect(human.stderr).toMatch(
+      /^plan \(dry run\):\n {2}- crds: apply .*\n {2}- namespace: create namespace .*\n {2}- flux: install release flux .*\n {2}- helm-operator: install release helm-operator .*\ndry run: nothing was changed$/m,
+    )
     expect(human.stdout).toBe('')
     expect(await clusterState(ns)).toBe(before)
   })
 
-  it('installs with the runbook\'s values through helm; a second run changes nothing', async () => {
+  it("installs with the runbook's values through helm; a second run changes nothing", async () => {
     const ns = newNamespace()
     const first = await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--yes', '--json'])
     expect(first.exitCode, first.stderr).toBe(0)
@@ -133,9 +154,16 @@ describe('bootstrap', () => {
       resources: {limits: {memory: '1Gi'}, requests: {memory: '500Mi', cpu: '400m'}},
       prometheus: {serviceMonitor: {create: true, namespace: 'adm'}},
     })
-    const list = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-n', ns, '-o', 'json'])).stdout) as Array<{name: string; status: string; chart: string}>
+    const list = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-n', ns, '-o', 'json'])).stdout) as Array<{
+      name: string
+      status: string
+      chart: string
+    }>
     expect(list.map((r) => `${r.name} ${r.status} ${r.chart}`).sort()).toEqual(['flux deployed flux-1.13.3', 'helm-operator deployed helm-operator-1.4.4'])
-    const crd = (await kubectlJson(['get', 'crd', crdName])) as {spec: {versions: Array<{name: string; schema: {openAPIV3Schema: Record<string, unknown>}}>}; status: {conditions: Array<{type: string; status: string}>}}
+    const crd = (await kubectlJson(['get', 'crd', crdName])) as {
+      spec: {versions: Array<{name: string; schema: {openAPIV3Schema: Record<string, unknown>}}>}
+      status: {conditions: Array<{type: string; status: string}>}
+    }
     expect(crd.status.conditions).toContainEqual(expect.objectContaining({type: 'Established', status: 'True'}))
     expect(crd.spec.versions[0].schema.openAPIV3Schema).toEqual({type: 'object', 'x-kubernetes-preserve-unknown-fields': true})
     const operator = (await kubectlJson(['get', 'deploy', 'helm-operator', '-n', ns])) as {spec: {template: {spec: {containers: Array<{resources: unknown}>}}}}
@@ -164,14 +192,35 @@ describe('bootstrap', () => {
       const changed = (JSON.parse(resumed.stdout) as {changed: string[]}).changed
       // The CRD is cluster-wide: once the first run applied it, later namespaces find it done.
       expect(changed).toEqual(order.slice(stop).filter((s) => s !== 'crds'))
-      const list = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-n', ns, '-o', 'json'])).stdout) as Array<{name: string; revision: string}>
+      const list = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-n', ns, '-o', 'json'])).stdout) as Array<{
+        name: string
+        revision: string
+      }>
       expect(list.map((r) => `${r.name}@${r.revision}`).sort()).toEqual(['flux@1', 'helm-operator@1'])
     }
   })
 
   it('Ctrl-C while helm installs the flux chart (SIGINT to the whole process group): the next run resumes and finishes', async () => {
     const ns = newNamespace()
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', gitUrl, '--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'], {env: childEnv(env), detached: true})
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin/run.js'),
+        'bootstrap',
+        '--chart-repo',
+        chartRepo,
+        '--crds',
+        crdsFile,
+        '--git-url',
+        gitUrl,
+        '--flux-namespace',
+        ns,
+        '--skip',
+        'kube-proxy',
+        '--yes',
+      ],
+      {env: childEnv(env), detached: true},
+    )
     let stderr = ''
     child.stderr.on('data', (chunk) => (stderr += chunk))
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))))
@@ -190,7 +239,10 @@ describe('bootstrap', () => {
     expect(await exited).not.toBe(0)
     expect(stderr).not.toContain('✔ [4/8]')
     // helm, interrupted too, marked its install failed; the next `helm upgrade -i` replaces it.
-    const interrupted = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-a', '-n', ns, '-o', 'json'])).stdout) as Array<{name: string; status: string}>
+    const interrupted = JSON.parse((await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-a', '-n', ns, '-o', 'json'])).stdout) as Array<{
+      name: string
+      status: string
+    }>
     expect(interrupted.map((r) => `${r.name} ${r.status}`)).toEqual(['flux failed'])
     const resumed = await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--yes', '--json'])
     expect(resumed.exitCode, resumed.stderr + resumed.stdout).toBe(0)
@@ -200,7 +252,7 @@ describe('bootstrap', () => {
     expect(list.map((r) => `${r.name} ${r.status}`).sort()).toEqual(['flux deployed', 'helm-operator deployed'])
   })
 
-  it('deploy-key prints flux\'s public key as fluxctl identity does (fluxd test server through a real port-forward), changing nothing', async () => {
+  it("deploy-key prints flux's public key as fluxctl identity does (fluxd test server through a real port-forward), changing nothing", async () => {
     const ns = newNamespace()
     expect((await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'])).exitCode).toBe(0)
     const keyDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-bootstrap-key-'))
@@ -213,12 +265,21 @@ describe('bootstrap', () => {
       const kc = new KubeConfig()
       kc.loadFromFile(kubeconfig)
       await kc.makeApiClient(AppsV1Api).patchNamespacedDeployment(
-        {name: 'flux', namespace: ns, body: {spec: {template: {spec: {nodeSelector: {'kubernetes.io/hostname': node.name}, tolerations: [{key: node.taint.key, operator: 'Exists'}]}}}}},
+        {
+          name: 'flux',
+          namespace: ns,
+          body: {spec: {template: {spec: {nodeSelector: {'kubernetes.io/hostname': node.name}, tolerations: [{key: node.taint.key, operator: 'Exists'}]}}}},
+        },
         setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
       )
       for (let i = 0; ; i++) {
         const pods = await core().listNamespacedPod({namespace: ns, labelSelector: 'app=flux'})
-        if (pods.items.length === 1 && pods.items[0].spec?.nodeName === node.name && pods.items[0].status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break
+        if (
+          pods.items.length === 1 &&
+          pods.items[0].spec?.nodeName === node.name &&
+          pods.items[0].status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+        )
+          break
         if (i > 600) throw new Error('flux pod did not move to the forwarding node')
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
@@ -228,7 +289,9 @@ describe('bootstrap', () => {
       const derived = execFileSync('ssh-keygen', ['-y', '-f', path.join(keyDir, 'identity')], {encoding: 'utf8'}).trim()
       expect(result.stdout.split('\n')[0]).toBe(derived)
       expect(result.stdout).toBe(`${derived}\n`)
-      expect(result.stderr).toMatch(/the cluster is bootstrapped: every selected step is done or not applicable; the deploy key printed on stdout must be on the Git repository with write access/)
+      expect(result.stderr).toMatch(
+        /the cluster is bootstrapped: every selected step is done or not applicable; the deploy key printed on stdout must be on the Git repository with write access/,
+      )
       expect(result.stderr).toMatch(/\[6\/8\] deploy-key: manual - flux's public key is below; add it to the Git repository as a deploy key WITH write access/)
       expect(fluxd.requests).toContain('POST /api/flux/v9/git-repo-config')
       expect(await clusterState(ns)).toBe(before)
@@ -239,10 +302,21 @@ describe('bootstrap', () => {
     }
   })
 
-  it('a helm release changed by hand is put back to the runbook\'s values', async () => {
+  it("a helm release changed by hand is put back to the runbook's values", async () => {
     const ns = newNamespace()
     expect((await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'])).exitCode).toBe(0)
-    await runTool(helm, ['--kubeconfig', kubeconfig, 'upgrade', 'helm-operator', path.join(repoRoot, 'test/fixtures/charts/helm-operator'), '-n', ns, '--reuse-values', '--set', 'statusUpdateInterval=5m'])
+    await runTool(helm, [
+      '--kubeconfig',
+      kubeconfig,
+      'upgrade',
+      'helm-operator',
+      path.join(repoRoot, 'test/fixtures/charts/helm-operator'),
+      '-n',
+      ns,
+      '--reuse-values',
+      '--set',
+      'statusUpdateInterval=5m',
+    ])
     const dry = await bootstrap(['--flux-namespace', ns, '--skip', 'kube-proxy', '--dry-run'])
     expect(dry.stderr).toMatch(/helm-operator: to do - upgrade release helm-operator .*1 value\(s\) differ/)
     expect(dry.stderr).toContain('statusUpdateInterval: "5m" → "90s"')
@@ -255,10 +329,15 @@ describe('bootstrap', () => {
     const ns = newNamespace()
     const before = await clusterState(ns)
     const injected = `${gitUrl},image.repository=registry.invalid/evil`
-    const result = await runCli(['bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', injected, '--flux-namespace', ns, '--only', 'namespace,flux', '--yes'], {env, timeoutMs: 300_000})
+    const result = await runCli(
+      ['bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', injected, '--flux-namespace', ns, '--only', 'namespace,flux', '--yes'],
+      {env, timeoutMs: 300_000},
+    )
     expect(result.exitCode, result.stderr).toBe(2)
     const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'))
-    expect(errors).toEqual([expect.stringMatching(/^error: --git-url is not a Git repository URL flux can clone \(the path after "host:" has characters other than/)])
+    expect(errors).toEqual([
+      expect.stringMatching(/^error: --git-url is not a Git repository URL flux can clone \(the path after "host:" has characters other than/),
+    ])
     expect(result.stderr).not.toContain('registry.invalid')
     expect(await clusterState(ns)).toBe(before)
     const releases = await runTool(helm, ['--kubeconfig', kubeconfig, 'list', '-a', '-n', ns, '-o', 'json'])
@@ -274,8 +353,12 @@ describe('bootstrap', () => {
       expect(result.exitCode, result.stderr).toBe(7)
       const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'))
       expect(errors).toHaveLength(1)
-      expect(errors[0]).toContain('error: flux already runs in namespace flux outside a helm 3 release: deployment "flux" (docker.io/fluxcd/flux:1.21.1, labelled heritage=Helm: a helm 2 release); bootstrap does not install a second one over it')
-      expect(errors[0]).toContain('run bootstrap again with --skip flux; to have helm 3 manage it, convert its helm 2 release (`helm 2to3 convert flux`) or delete it (`kubectl -n flux delete deployment flux` and the release\'s other objects) first')
+      expect(errors[0]).toContain(
+        'error: flux already runs in namespace flux outside a helm 3 release: deployment "flux" (docker.io/fluxcd/flux:1.21.1, labelled heritage=Helm: a helm 2 release); bootstrap does not install a second one over it',
+      )
+      expect(errors[0]).toContain(
+        "run bootstrap again with --skip flux; to have helm 3 manage it, convert its helm 2 release (`helm 2to3 convert flux`) or delete it (`kubectl -n flux delete deployment flux` and the release's other objects) first",
+      )
       expect(result.stdout).toBe('')
     }
     const operator = await bootstrap(['--flux-namespace', 'flux', '--only', 'helm-operator', '--dry-run'])

@@ -37,7 +37,14 @@ describe('a misspelt command', () => {
   })
 
   it('never echoes a stray argument (it may be a secret)', async () => {
-    const cases = [['helm', 'lsit', secretUrl], [secretUrl], ['helm', secretUrl, '-n', 'adm'], ['alertmanager', 'aply', secretUrl], ['helm', 'lsit', secretUrl, '--help'], ['help', 'helm', 'lsit', secretUrl]]
+    const cases = [
+      ['helm', 'lsit', secretUrl],
+      [secretUrl],
+      ['helm', secretUrl, '-n', 'adm'],
+      ['alertmanager', 'aply', secretUrl],
+      ['helm', 'lsit', secretUrl, '--help'],
+      ['help', 'helm', 'lsit', secretUrl],
+    ]
     for (const args of cases) {
       const result = await runCli(args)
       expect(result.exitCode, args.join(' ')).toBe(2)
@@ -46,7 +53,7 @@ describe('a misspelt command', () => {
     }
   })
 
-  it('names the topic\'s help when nothing is close', async () => {
+  it("names the topic's help when nothing is close", async () => {
     const result = await runCli(['helm', 'deploy'])
     expect(result.exitCode).toBe(2)
     expect(result.stderr).toBe('error: `elife-k8s helm deploy` is not a command; `elife-k8s helm --help` lists them\n')
@@ -63,7 +70,7 @@ describe('helm ls is helm list, as in helm', () => {
   })
 })
 
-describe('-o, as kubectl\'s', () => {
+describe("-o, as kubectl's", () => {
   const lintDir = path.join(repoRoot, 'test/fixtures/gitops')
   const documents: Array<[string, string[], NodeJS.ProcessEnv?]> = [
     ['images (fast path)', ['images', '-A', ...k]],
@@ -135,14 +142,14 @@ describe('-o, as kubectl\'s', () => {
   })
 })
 
-describe('-n help states each command\'s real default', () => {
+describe("-n help states each command's real default", () => {
   const expected: Record<string, string> = {
     'alertmanager apply': 'adm',
     logs: 'flux',
     'kube-proxy fix': 'kube-system',
     'flux sync': 'flux-system',
-    'helm list': 'the context\'s namespace',
-    images: 'the context\'s namespace',
+    'helm list': "the context's namespace",
+    images: "the context's namespace",
   }
   for (const [id, namespace] of Object.entries(expected)) {
     it(id, async () => {

@@ -38,10 +38,18 @@ describe('the seeded demo cluster', () => {
   it('owned by HelmReleases of both Flux generations, which `elife-k8s helm list` names', async () => {
     const result = await runCli(['helm', 'list', '-A', '--json', '--kubeconfig', kubeconfig], {env: {ELIFE_K8S_HELM: helmBin}})
     expect(result.exitCode, result.stderr).toBe(0)
-    const rows = (JSON.parse(result.stdout) as {releases: Array<{name: string; namespace: string; status: string; stuck: boolean; owner?: {apiVersion: string; name: string}}>}).releases
+    const rows = (
+      JSON.parse(result.stdout) as {
+        releases: Array<{name: string; namespace: string; status: string; stuck: boolean; owner?: {apiVersion: string; name: string}}>
+      }
+    ).releases
     for (const release of RELEASES) {
       const row = rows.find((r) => r.namespace === release.namespace && r.name === release.name)
-      expect(row, `${release.namespace}/${release.name}`).toMatchObject({status: release.status, stuck: release.status !== 'deployed', owner: {apiVersion: release.owner, name: release.name}})
+      expect(row, `${release.namespace}/${release.name}`).toMatchObject({
+        status: release.status,
+        stuck: release.status !== 'deployed',
+        owner: {apiVersion: release.owner, name: release.name},
+      })
     }
     expect(new Set(RELEASES.map((r) => r.owner))).toEqual(new Set(['helm.fluxcd.io/v1', 'helm.toolkit.fluxcd.io/v2']))
   })
@@ -62,7 +70,11 @@ describe('the seeded demo cluster', () => {
     expect((await helmList()).find((e) => e.namespace === changed.namespace && e.name === changed.name)?.revision).toBe(String(changed.revision + 1))
     const again = await seed(state)
     expect(again.made).toEqual([`${changed.namespace}/${changed.name}`])
-    expect(again.kept.sort()).toEqual(RELEASES.filter((r) => r !== changed).map((r) => `${r.namespace}/${r.name}`).sort())
+    expect(again.kept.sort()).toEqual(
+      RELEASES.filter((r) => r !== changed)
+        .map((r) => `${r.namespace}/${r.name}`)
+        .sort(),
+    )
     const entry = (await helmList()).find((e) => e.namespace === changed.namespace && e.name === changed.name)
     expect(entry).toMatchObject({revision: String(changed.revision), status: changed.status})
   })

@@ -44,7 +44,10 @@ beforeAll(async () => {
   // elife-k8s on PATH, as after `npm install -g`, on the Node.js running the tests.
   const {mkdirSync} = await import('node:fs')
   mkdirSync(binDir, {recursive: true})
-  writeFileSync(path.join(binDir, 'elife-k8s'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(repoRoot, 'bin/run.js'))} "$@"\n`)
+  writeFileSync(
+    path.join(binDir, 'elife-k8s'),
+    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(repoRoot, 'bin/run.js'))} "$@"\n`,
+  )
   chmodSync(path.join(binDir, 'elife-k8s'), 0o755)
   const setup = await runCli(['autocomplete', 'bash'], {env})
   expect(setup.exitCode).toBe(0)
@@ -61,7 +64,7 @@ beforeAll(async () => {
 afterAll(() => hung?.close())
 
 describe('bash completion', () => {
-  it('the plugin\'s function still completes commands', async () => {
+  it("the plugin's function still completes commands", async () => {
     expect(await complete('elife-k8s helm li')).toEqual(['list'])
   })
 
@@ -74,7 +77,9 @@ describe('bash completion', () => {
   })
 
   it('contexts, from the kubeconfig', async () => {
-    const contexts = clients().kc.getContexts().map((c) => c.name)
+    const contexts = clients()
+      .kc.getContexts()
+      .map((c) => c.name)
     expect(await complete(`elife-k8s images --kubeconfig ${kubeconfig} --context `)).toEqual([...contexts].sort())
   })
 
@@ -106,7 +111,7 @@ describe('bash completion', () => {
 })
 
 describe('zsh completion', () => {
-  it('is set up after the plugin\'s compinit', () => {
+  it("is set up after the plugin's compinit", () => {
     const setup = readFileSync(path.join(cacheHome, 'elife-k8s/autocomplete/zsh_setup'), 'utf8')
     expect(setup.indexOf('compinit')).toBeGreaterThan(-1)
     expect(setup.indexOf('compdef _elife_k8s_values elife-k8s')).toBeGreaterThan(setup.indexOf('compinit'))

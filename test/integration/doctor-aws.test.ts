@@ -33,12 +33,28 @@ let sandbox: AwsSandbox
 let dir: string
 
 const addonVersions = (kubeProxy: string, coredns: string, cni: string) => [
-  {addonName: 'kube-proxy', type: 'networking', addonVersions: [
-    {addonVersion: 'v1.35.3-eksbuild.5', compatibilities: [{clusterVersion: '1.35', defaultVersion: false}]},
-    {addonVersion: kubeProxy, compatibilities: [{clusterVersion: '1.35', defaultVersion: true}]},
-    {addonVersion: 'v1.34.6-eksbuild.2', compatibilities: [{clusterVersion: '1.34', defaultVersion: true}]},
-  ]},
-  {addonName: 'coredns', type: 'networking', addonVersions: [{addonVersion: coredns, compatibilities: [{clusterVersion: '1.35', defaultVersion: true}, {clusterVersion: '1.34', defaultVersion: true}]}]},
+  {
+    addonName: 'kube-proxy',
+    type: 'networking',
+    addonVersions: [
+      {addonVersion: 'v1.35.3-eksbuild.5', compatibilities: [{clusterVersion: '1.35', defaultVersion: false}]},
+      {addonVersion: kubeProxy, compatibilities: [{clusterVersion: '1.35', defaultVersion: true}]},
+      {addonVersion: 'v1.34.6-eksbuild.2', compatibilities: [{clusterVersion: '1.34', defaultVersion: true}]},
+    ],
+  },
+  {
+    addonName: 'coredns',
+    type: 'networking',
+    addonVersions: [
+      {
+        addonVersion: coredns,
+        compatibilities: [
+          {clusterVersion: '1.35', defaultVersion: true},
+          {clusterVersion: '1.34', defaultVersion: true},
+        ],
+      },
+    ],
+  },
   {addonName: 'vpc-cni', type: 'networking', addonVersions: [{addonVersion: cni, compatibilities: [{clusterVersion: '1.35', defaultVersion: true}]}]},
 ]
 
@@ -70,33 +86,60 @@ describe('doctor: the AWS side', () => {
     // the local cluster's kubeconfig uses a client certificate: nothing names an EKS cluster
     let run = await doctor([], awsEnv())
     expect(run.exitCode).toBe(0)
-    expect(run.check('eks')).toMatchObject({status: 'skipped', message: expect.stringContaining('no EKS cluster named'), fix: expect.stringContaining('--eks-cluster NAME')})
+    expect(run.check('eks')).toMatchObject({
+      status: 'skipped',
+      message: expect.stringContaining('no EKS cluster named'),
+      fix: expect.stringContaining('--eks-cluster NAME'),
+    })
     expect(run.check('eks-addons').status).toBe('skipped')
-    const noAws = {AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true'}
+    const noAws = {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }
     run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1'], awsEnv(noAws))
     expect(run.exitCode).toBe(0)
-    expect(run.check('eks')).toMatchObject({status: 'skipped', message: expect.stringContaining(`cannot describe EKS cluster "${clusterName}" in us-east-1 (from --eks-cluster): no AWS credentials found`)})
+    expect(run.check('eks')).toMatchObject({
+      status: 'skipped',
+      message: expect.stringContaining(`cannot describe EKS cluster "${clusterName}" in us-east-1 (from --eks-cluster): no AWS credentials found`),
+    })
     expect(run.check('eks-addons')).toMatchObject({status: 'skipped', message: run.check('eks').message})
   })
 
-  it('reports platform and Kubernetes version and standard support; kube-proxy behind EKS\'s default warns with kube-proxy fix', async () => {
+  it("reports platform and Kubernetes version and standard support; kube-proxy behind EKS's default warns with kube-proxy fix", async () => {
     const standardEnd = Date.now() + 400 * day
     await moto.setCatalog({
-      clusterVersions: [{clusterVersion: '1.35', versionStatus: 'STANDARD_SUPPORT', endOfStandardSupportDate: epoch(standardEnd), endOfExtendedSupportDate: epoch(standardEnd + 365 * day)}],
+      clusterVersions: [
+        {
+          clusterVersion: '1.35',
+          versionStatus: 'STANDARD_SUPPORT',
+          endOfStandardSupportDate: epoch(standardEnd),
+          endOfExtendedSupportDate: epoch(standardEnd + 365 * day),
+        },
+      ],
       addonVersions: addonVersions('v1.35.3-eksbuild.2', 'v1.12.3-eksbuild.1', 'v1.20.4-eksbuild.1'),
     })
     const run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1'], awsEnv())
-    expect(run.check('eks')).toMatchObject({status: 'ok', message: `EKS cluster "${clusterName}" (us-east-1): Kubernetes 1.35, platform eks.4, ACTIVE; Kubernetes 1.35 is in standard support until ${isoDay(standardEnd)}`})
-    expect(run.check('eks-addons')).toEqual(expect.objectContaining({
-      status: 'warn',
-      message: 'for Kubernetes 1.35: kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy) is behind EKS\'s default v1.35.3-eksbuild.2',
-      fix: `elife-k8s kube-proxy fix --eks-cluster ${clusterName} --region us-east-1 --image v1.35.3-eksbuild.2`,
-      objects: [
-        'kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy) is behind EKS\'s default v1.35.3-eksbuild.2',
-        'coredns v1.12.3-eksbuild.1 (self-managed, Deployment kube-system/coredns)',
-        'vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node)',
-      ],
-    }))
+    expect(run.check('eks')).toMatchObject({
+      status: 'ok',
+      message: `EKS cluster "${clusterName}" (us-east-1): Kubernetes 1.35, platform eks.4, ACTIVE; Kubernetes 1.35 is in standard support until ${isoDay(standardEnd)}`,
+    })
+    expect(run.check('eks-addons')).toEqual(
+      expect.objectContaining({
+        status: 'warn',
+        message:
+          "for Kubernetes 1.35: kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy) is behind EKS's default v1.35.3-eksbuild.2",
+        fix: `elife-k8s kube-proxy fix --eks-cluster ${clusterName} --region us-east-1 --image v1.35.3-eksbuild.2`,
+        objects: [
+          "kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy) is behind EKS's default v1.35.3-eksbuild.2",
+          'coredns v1.12.3-eksbuild.1 (self-managed, Deployment kube-system/coredns)',
+          'vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node)',
+        ],
+      }),
+    )
     // warnings alone: exit 0; --strict: 6, the result still on stdout (checkFailed)
     expect(run.exitCode).toBe(0)
     const strict = await cli(['doctor', '--json', '--only', 'eks,eks-addons', '--strict', '--eks-cluster', clusterName, '--region', 'us-east-1'], awsEnv())
@@ -108,12 +151,19 @@ describe('doctor: the AWS side', () => {
     expect(text.stdout).toContain(`fix: elife-k8s kube-proxy fix --eks-cluster ${clusterName} --region us-east-1 --image v1.35.3-eksbuild.2`)
   })
 
-  it('all add-ons at EKS\'s default pass; a managed CoreDNS and a self-managed VPC CNI behind it warn with their own fixes', async () => {
+  it("all add-ons at EKS's default pass; a managed CoreDNS and a self-managed VPC CNI behind it warn with their own fixes", async () => {
     await moto.setCatalog({clusterVersions: [], addonVersions: addonVersions('v1.34.1-eksbuild.2', 'v1.12.3-eksbuild.1', 'v1.20.4-eksbuild.1')})
     let run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1'], awsEnv())
-    expect(run.check('eks-addons')).toMatchObject({status: 'ok', message: 'for Kubernetes 1.35: kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy); coredns v1.12.3-eksbuild.1 (self-managed, Deployment kube-system/coredns); vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node)'})
+    expect(run.check('eks-addons')).toMatchObject({
+      status: 'ok',
+      message:
+        'for Kubernetes 1.35: kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy); coredns v1.12.3-eksbuild.1 (self-managed, Deployment kube-system/coredns); vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node)',
+    })
     // DescribeClusterVersions lists nothing for 1.35: said so, not guessed
-    expect(run.check('eks')).toMatchObject({status: 'ok', message: expect.stringContaining('DescribeClusterVersions does not list 1.35: its support status is unknown')})
+    expect(run.check('eks')).toMatchObject({
+      status: 'ok',
+      message: expect.stringContaining('DescribeClusterVersions does not list 1.35: its support status is unknown'),
+    })
 
     await moto.setCatalog({
       addonVersions: addonVersions('v1.34.1-eksbuild.2', 'v1.12.4-eksbuild.3', 'v1.21.0-eksbuild.1'),
@@ -123,8 +173,8 @@ describe('doctor: the AWS side', () => {
     expect(run.check('eks-addons').status).toBe('warn')
     expect(run.check('eks-addons').objects).toEqual([
       'kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy)',
-      'coredns v1.12.1-eksbuild.2 (managed) is behind EKS\'s default v1.12.4-eksbuild.3',
-      'vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node) is behind EKS\'s default v1.21.0-eksbuild.1',
+      "coredns v1.12.1-eksbuild.2 (managed) is behind EKS's default v1.12.4-eksbuild.3",
+      "vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node) is behind EKS's default v1.21.0-eksbuild.1",
     ])
     expect(run.check('eks-addons').fix).toBe(
       `aws eks update-addon --cluster-name ${clusterName} --region us-east-1 --addon-name coredns --addon-version v1.12.4-eksbuild.3; ` +
@@ -132,10 +182,15 @@ describe('doctor: the AWS side', () => {
     )
   })
 
-  it('warns when the cluster\'s minor is in extended support, or near the end of standard support, with the dates DescribeClusterVersions gives', async () => {
+  it("warns when the cluster's minor is in extended support, or near the end of standard support, with the dates DescribeClusterVersions gives", async () => {
     const standardEnd = Date.now() - 30 * day
     const extendedEnd = Date.now() + 300 * day
-    await moto.setCatalog({clusterVersions: [{clusterVersion: '1.35', versionStatus: 'EXTENDED_SUPPORT', endOfStandardSupportDate: epoch(standardEnd), endOfExtendedSupportDate: epoch(extendedEnd)}], addonVersions: []})
+    await moto.setCatalog({
+      clusterVersions: [
+        {clusterVersion: '1.35', versionStatus: 'EXTENDED_SUPPORT', endOfStandardSupportDate: epoch(standardEnd), endOfExtendedSupportDate: epoch(extendedEnd)},
+      ],
+      addonVersions: [],
+    })
     let run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1'], awsEnv())
     expect(run.check('eks')).toMatchObject({
       status: 'warn',
@@ -143,13 +198,22 @@ describe('doctor: the AWS side', () => {
       fix: `plan the upgrade: elife-k8s doctor --kubernetes-version 1.36, then aws eks update-cluster-version --name ${clusterName} --region us-east-1 --kubernetes-version 1.36`,
     })
     // no default listed for 1.35: said per add-on, no warning
-    expect(run.check('eks-addons')).toMatchObject({status: 'ok', message: expect.stringContaining('kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy): DescribeAddonVersions lists no default for Kubernetes 1.35')})
+    expect(run.check('eks-addons')).toMatchObject({
+      status: 'ok',
+      message: expect.stringContaining(
+        'kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy): DescribeAddonVersions lists no default for Kubernetes 1.35',
+      ),
+    })
 
     const soon = Date.now() + 20 * day
     await moto.setCatalog({clusterVersions: [{clusterVersion: '1.35', versionStatus: 'STANDARD_SUPPORT', endOfStandardSupportDate: epoch(soon)}]})
     run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1'], awsEnv())
     expect(run.check('eks').status).toBe('warn')
-    expect(run.check('eks').message).toMatch(new RegExp(`standard support for Kubernetes 1\\.35 ends ${isoDay(soon)} \\(in (19|20) days\\); then extended support or an automatic upgrade, as the cluster's upgradePolicy says$`))
+    expect(run.check('eks').message).toMatch(
+      new RegExp(
+        `standard support for Kubernetes 1\\.35 ends ${isoDay(soon)} \\(in (19|20) days\\); then extended support or an automatic upgrade, as the cluster's upgradePolicy says$`,
+      ),
+    )
   })
 
   it('finds the cluster and region in the kubeconfig aws eks update-kubeconfig writes (exec get-token --cluster-name), and fails on a cluster EKS does not know', async () => {
@@ -159,29 +223,56 @@ describe('doctor: the AWS side', () => {
     const admin = parse(readFileSync(kubeconfig, 'utf8')) as {users: Array<{user: Record<string, string>}>; clusters: Array<{cluster: Record<string, string>}>}
     const pem = (key: string) => Buffer.from(admin.users[0].user[key], 'base64').toString('utf8')
     const credential = path.join(dir, 'credential.json')
-    writeFileSync(credential, JSON.stringify({apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: {clientCertificateData: pem('client-certificate-data'), clientKeyData: pem('client-key-data')}}))
+    writeFileSync(
+      credential,
+      JSON.stringify({
+        apiVersion: 'client.authentication.k8s.io/v1beta1',
+        kind: 'ExecCredential',
+        status: {clientCertificateData: pem('client-certificate-data'), clientKeyData: pem('client-key-data')},
+      }),
+    )
     mkdirSync(path.join(dir, 'bin'), {recursive: true})
     const plugin = path.join(dir, 'bin', 'aws')
     writeFileSync(plugin, `#!/bin/sh\ncat '${credential}'\n`)
     chmodSync(plugin, 0o755)
     const execKubeconfig = (cluster: string) => {
       const file = path.join(dir, `kubeconfig-${cluster}`)
-      writeFileSync(file, stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{name: 'local', cluster: admin.clusters[0].cluster}],
-        users: [{name: 'eks-user', user: {exec: {apiVersion: 'client.authentication.k8s.io/v1beta1', command: plugin, args: ['--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', cluster, '--output', 'json']}}}],
-        contexts: [{name: 'eks', context: {cluster: 'local', user: 'eks-user'}}],
-        'current-context': 'eks',
-      }))
+      writeFileSync(
+        file,
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{name: 'local', cluster: admin.clusters[0].cluster}],
+          users: [
+            {
+              name: 'eks-user',
+              user: {
+                exec: {
+                  apiVersion: 'client.authentication.k8s.io/v1beta1',
+                  command: plugin,
+                  args: ['--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', cluster, '--output', 'json'],
+                },
+              },
+            },
+          ],
+          contexts: [{name: 'eks', context: {cluster: 'local', user: 'eks-user'}}],
+          'current-context': 'eks',
+        }),
+      )
       return file
     }
     // AWS_REGION elsewhere: the exec arguments' --region is the one used
     let run = await doctor([], awsEnv({KUBECONFIG: execKubeconfig(clusterName), AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-west-1'}))
-    expect(run.check('eks')).toMatchObject({status: 'ok', message: expect.stringMatching(new RegExp(`^EKS cluster "${clusterName}" \\(us-east-1\\): Kubernetes 1\\.35, platform eks\\.4, ACTIVE; `))})
+    expect(run.check('eks')).toMatchObject({
+      status: 'ok',
+      message: expect.stringMatching(new RegExp(`^EKS cluster "${clusterName}" \\(us-east-1\\): Kubernetes 1\\.35, platform eks\\.4, ACTIVE; `)),
+    })
     expect(run.check('eks-addons').status).toBe('ok')
     run = await doctor([], awsEnv({KUBECONFIG: execKubeconfig('not-there')}))
     expect(run.exitCode).toBe(6)
-    expect(run.check('eks')).toMatchObject({status: 'fail', message: expect.stringContaining('cannot describe EKS cluster "not-there" in us-east-1 (from the kubeconfig\'s exec credential plugin): ')})
+    expect(run.check('eks')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('cannot describe EKS cluster "not-there" in us-east-1 (from the kubeconfig\'s exec credential plugin): '),
+    })
   })
 })

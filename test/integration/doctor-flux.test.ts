@@ -43,9 +43,28 @@ const appliedStatus = (history: Array<{status: string; minutesAgo: number; diges
   observedGeneration: 1,
   lastAppliedRevision: revision,
   lastAttemptedRevision: revision,
-  conditions: [{type: 'Ready', status: 'True', reason: 'ReconciliationSucceeded', message: `Applied revision: ${revision}`, lastTransitionTime: minutesAgo(3 * 24 * 60), observedGeneration: 1}],
+  conditions: [
+    {
+      type: 'Ready',
+      status: 'True',
+      reason: 'ReconciliationSucceeded',
+      message: `Applied revision: ${revision}`,
+      lastTransitionTime: minutesAgo(3 * 24 * 60),
+      observedGeneration: 1,
+    },
+  ],
   ...(history
-    ? {history: history.map((h) => ({digest: h.digest, firstReconciled: minutesAgo(3 * 24 * 60), lastReconciled: minutesAgo(h.minutesAgo), lastReconciledDuration: '1.2s', lastReconciledStatus: h.status, totalReconciliations: 40, metadata: {revision}}))}
+    ? {
+        history: history.map((h) => ({
+          digest: h.digest,
+          firstReconciled: minutesAgo(3 * 24 * 60),
+          lastReconciled: minutesAgo(h.minutesAgo),
+          lastReconciledDuration: '1.2s',
+          lastReconciledStatus: h.status,
+          totalReconciliations: 40,
+          metadata: {revision},
+        })),
+      }
     : {}),
 })
 
@@ -54,7 +73,10 @@ beforeAll(async () => {
   custom = kc.makeApiClient(CustomObjectsApi)
   await installHelmReleaseCrds()
   const extensions = kc.makeApiClient(ApiextensionsV1Api)
-  createdCrd = !(await extensions.readCustomResourceDefinition({name: 'kustomizations.kustomize.toolkit.fluxcd.io'}).then(() => true, () => false))
+  createdCrd = !(await extensions.readCustomResourceDefinition({name: 'kustomizations.kustomize.toolkit.fluxcd.io'}).then(
+    () => true,
+    () => false,
+  ))
   const applied = await kubectl(['apply', '--server-side', '--force-conflicts', '-f', await upstreamKustomizationCrd()])
   expect(applied.exitCode, applied.stderr).toBe(0)
   expect((await kubectl(['wait', '--for=condition=Established', 'crd/kustomizations.kustomize.toolkit.fluxcd.io', '--timeout=60s'])).exitCode).toBe(0)
@@ -65,14 +87,43 @@ beforeAll(async () => {
     if (attempt >= 60) throw new Error(`kustomizations not served: ${listed.stderr}`)
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
-  await custom.createNamespacedCustomObject({...gitRepositories, namespace: ns, body: {apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', metadata: {name: 'cluster'}, spec: {url: 'https://github.com/elifesciences/elife-flux-cluster', interval: '1m', ref: {branch: 'master'}}}})
+  await custom.createNamespacedCustomObject({
+    ...gitRepositories,
+    namespace: ns,
+    body: {
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'GitRepository',
+      metadata: {name: 'cluster'},
+      spec: {url: 'https://github.com/elifesciences/elife-flux-cluster', interval: '1m', ref: {branch: 'master'}},
+    },
+  })
   await setStatus(gitRepositories, 'cluster', {
     observedGeneration: 1,
-    conditions: [{type: 'Ready', status: 'True', reason: 'Succeeded', message: `stored artifact for revision '${revision}'`, lastTransitionTime: minutesAgo(3 * 24 * 60)}],
-    artifact: {path: `gitrepository/${ns}/cluster/0a1b2c3d.tar.gz`, url: 'http://source-controller.flux-system.svc/x.tar.gz', revision, digest: 'sha256:00', lastUpdateTime: minutesAgo(3 * 24 * 60)},
+    conditions: [
+      {type: 'Ready', status: 'True', reason: 'Succeeded', message: `stored artifact for revision '${revision}'`, lastTransitionTime: minutesAgo(3 * 24 * 60)},
+    ],
+    artifact: {
+      path: `gitrepository/${ns}/cluster/0a1b2c3d.tar.gz`,
+      url: 'http://source-controller.flux-system.svc/x.tar.gz',
+      revision,
+      digest: 'sha256:00',
+      lastUpdateTime: minutesAgo(3 * 24 * 60),
+    },
   })
-  for (const [name, interval] of [['apps', '10m'], ['infra', '1h']] as const) {
-    await custom.createNamespacedCustomObject({...kustomizations, namespace: ns, body: {apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: {name}, spec: {interval, path: `./${name}`, prune: true, sourceRef: {kind: 'GitRepository', name: 'cluster'}}}})
+  for (const [name, interval] of [
+    ['apps', '10m'],
+    ['infra', '1h'],
+  ] as const) {
+    await custom.createNamespacedCustomObject({
+      ...kustomizations,
+      namespace: ns,
+      body: {
+        apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+        kind: 'Kustomization',
+        metadata: {name},
+        spec: {interval, path: `./${name}`, prune: true, sourceRef: {kind: 'GitRepository', name: 'cluster'}},
+      },
+    })
   }
 })
 
@@ -83,13 +134,15 @@ afterAll(async () => {
 })
 
 describe('doctor flux-sync: Flux v2 last apply times', () => {
-  it('applied minutes ago: ok, with the time of each Kustomization and the source\'s artifact', async () => {
+  it("applied minutes ago: ok, with the time of each Kustomization and the source's artifact", async () => {
     await setStatus(kustomizations, 'apps', appliedStatus([{status: 'ReconciliationSucceeded', minutesAgo: 4, digest: 'sha256:aa'}]))
     await setStatus(kustomizations, 'infra', appliedStatus([{status: 'ReconciliationSucceeded', minutesAgo: 2, digest: 'sha256:bb'}]))
     const {exitCode, check} = await fluxSync()
     expect(exitCode).toBe(0)
     expect(check.status).toBe('ok')
-    expect(check.message).toMatch(new RegExp(`^3 sources and Kustomizations Ready \\(at ${revision}\\); last applied (4|5)m ago at the oldest \\(Kustomization ${ns}/apps\\)$`))
+    expect(check.message).toMatch(
+      new RegExp(`^3 sources and Kustomizations Ready \\(at ${revision}\\); last applied (4|5)m ago at the oldest \\(Kustomization ${ns}/apps\\)$`),
+    )
     expect(check.objects).toEqual([
       expect.stringMatching(new RegExp(`^Kustomization ${ns}/apps: ${revision} last applied (4|5)m ago \\(`)),
       expect.stringMatching(new RegExp(`^Kustomization ${ns}/infra: ${revision} last applied (2|3)m ago \\(`)),
@@ -99,7 +152,14 @@ describe('doctor flux-sync: Flux v2 last apply times', () => {
 
   it('Ready, but not applied for longer than 3 × its interval (at least 30m): warns, as a stopped kustomize-controller leaves it; --sync-stale-after sets the limit', async () => {
     // apps (every 10m) last applied 2h ago; the failed attempt since (another digest) is not an apply
-    await setStatus(kustomizations, 'apps', appliedStatus([{status: 'ReconciliationSucceeded', minutesAgo: 120, digest: 'sha256:aa'}, {status: 'ReconciliationFailed', minutesAgo: 1, digest: 'sha256:cc'}]))
+    await setStatus(
+      kustomizations,
+      'apps',
+      appliedStatus([
+        {status: 'ReconciliationSucceeded', minutesAgo: 120, digest: 'sha256:aa'},
+        {status: 'ReconciliationFailed', minutesAgo: 1, digest: 'sha256:cc'},
+      ]),
+    )
     // infra (every 1h) last applied 2h ago: within 3 × 1h
     await setStatus(kustomizations, 'infra', appliedStatus([{status: 'ReconciliationSucceeded', minutesAgo: 120, digest: 'sha256:bb'}]))
     let run = await fluxSync()
@@ -123,7 +183,15 @@ describe('doctor flux-sync: Flux v2 last apply times', () => {
     await setStatus(kustomizations, 'infra', appliedStatus(undefined))
     const {check} = await fluxSync()
     expect(check.status).toBe('ok')
-    expect(check.message).toBe(`3 sources and Kustomizations Ready (at ${revision}); kustomize-controller records no apply times here (no status.history): not compared`)
-    expect(check.objects).toContainEqual(expect.stringMatching(new RegExp(`^Kustomization ${ns}/apps: applied ${revision}, no apply time recorded \\(no status\\.history\\); Ready condition last changed \\d{4}-\\d\\d-\\d\\dT`)))
+    expect(check.message).toBe(
+      `3 sources and Kustomizations Ready (at ${revision}); kustomize-controller records no apply times here (no status.history): not compared`,
+    )
+    expect(check.objects).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^Kustomization ${ns}/apps: applied ${revision}, no apply time recorded \\(no status\\.history\\); Ready condition last changed \\d{4}-\\d\\d-\\d\\dT`,
+        ),
+      ),
+    )
   })
 })

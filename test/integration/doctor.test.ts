@@ -16,7 +16,18 @@ import {clusterClients} from '../helpers/cluster.js'
 import {upstreamCrdFiles} from '../helpers/upstream.js'
 import {waitFor} from '../helpers/wait.js'
 import {type ForwardingNode, startFluxd, startForwardingNode, type FluxdServer} from '../setup/fluxd-server.js'
-import {cli as helmCli, createNamespace, deleteNamespace, helm, helmStatus, installHelmReleaseCrds, kubeconfig, kubectl, prepareCharts, viewerKubeconfig} from './helm-support.js'
+import {
+  cli as helmCli,
+  createNamespace,
+  deleteNamespace,
+  helm,
+  helmStatus,
+  installHelmReleaseCrds,
+  kubeconfig,
+  kubectl,
+  prepareCharts,
+  viewerKubeconfig,
+} from './helm-support.js'
 
 interface CheckJson {
   id: string
@@ -37,7 +48,10 @@ let chart: string
 /** The built CLI against the test cluster. */
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => helmCli(args, {KUBECONFIG: kubeconfig, ...env})
 
-async function doctor(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{json: DoctorJson; exitCode: number; stderr: string; check: (id: string) => CheckJson}> {
+async function doctor(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{json: DoctorJson; exitCode: number; stderr: string; check: (id: string) => CheckJson}> {
   const result = await cli(['doctor', '--json', ...args], env)
   expect(result.stderr, result.stderr).toBe('')
   const json = JSON.parse(result.stdout) as DoctorJson
@@ -51,7 +65,12 @@ beforeAll(async () => {
     const applied = await kubectl(['apply', '--server-side', '--force-conflicts', '-f', file])
     expect(applied.exitCode, applied.stderr).toBe(0)
   }
-  for (const crd of ['canaries.flagger.app', 'prometheuses.monitoring.coreos.com', 'prometheusrules.monitoring.coreos.com', 'servicemonitors.monitoring.coreos.com']) {
+  for (const crd of [
+    'canaries.flagger.app',
+    'prometheuses.monitoring.coreos.com',
+    'prometheusrules.monitoring.coreos.com',
+    'servicemonitors.monitoring.coreos.com',
+  ]) {
     expect((await kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=60s'])).exitCode).toBe(0)
   }
   chart = await prepareCharts()
@@ -70,15 +89,46 @@ describe('doctor', () => {
   it('runs every check on the cluster as it is, one line each on stdout, the summary on stderr', async () => {
     const text = await cli(['doctor'])
     expect([0, 6]).toContain(text.exitCode)
-    const lines = text.stdout.trim().split('\n').filter((l) => /^[✔⚠✗◎] /.test(l))
-    expect(lines.map((l) => l.split(/\s+/)[1])).toEqual(['access', 'eks', 'nodes', 'system-pods', 'flux-controllers', 'flux-sync', 'flux-deploy-key', 'helm-operator-crds', 'helm-releases', 'helmreleases', 'kube-proxy', 'pod-security', 'alertmanager-config', 'prometheus-rules', 'service-monitors', 'dashboards', 'canaries', 'canary-rules', 'deployments', 'pods', 'deprecated-apis', 'eks-addons'])
+    const lines = text.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => /^[✔⚠✗◎] /.test(l))
+    expect(lines.map((l) => l.split(/\s+/)[1])).toEqual([
+      'access',
+      'eks',
+      'nodes',
+      'system-pods',
+      'flux-controllers',
+      'flux-sync',
+      'flux-deploy-key',
+      'helm-operator-crds',
+      'helm-releases',
+      'helmreleases',
+      'kube-proxy',
+      'pod-security',
+      'alertmanager-config',
+      'prometheus-rules',
+      'service-monitors',
+      'dashboards',
+      'canaries',
+      'canary-rules',
+      'deployments',
+      'pods',
+      'deprecated-apis',
+      'eks-addons',
+    ])
     expect(text.stdout).toMatch(/^✔ access\s+context "elife-local", API server https:\/\/127\.0\.0\.1:\d+ runs Kubernetes v1\.\d+\.\d+/m)
     expect(text.stderr).toMatch(/\d+ ok, \d+ warn, \d+ fail, \d+ skipped/)
     const json = await doctor([])
     expect(json.exitCode).toBe(json.json.summary.fail > 0 ? 6 : 0)
     // What the seeded cluster holds by design (scripts/cluster/seed.mjs, fixtures): a failed and a
     // pending-upgrade release, kube-proxy at its EKS default, a valid Alertmanager secret.
-    expect(json.check('helm-releases').objects).toEqual(expect.arrayContaining([expect.stringMatching(/^prod\/annotations failed \(revision \d+, HelmRelease prod\/annotations\)$/), expect.stringMatching(/^stg\/observer pending-upgrade /)]))
+    expect(json.check('helm-releases').objects).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^prod\/annotations failed \(revision \d+, HelmRelease prod\/annotations\)$/),
+        expect.stringMatching(/^stg\/observer pending-upgrade /),
+      ]),
+    )
     expect(json.check('kube-proxy').status).toBe('fail')
     expect(json.check('alertmanager-config').status).toBe('ok')
     expect(json.check('access').status).toBe('ok')
@@ -107,7 +157,9 @@ describe('doctor', () => {
     const text = await cli(['doctor', '--only', 'helm-releases'])
     expect(text.exitCode).toBe(6)
     expect(text.stdout).toContain(`${ns}/journal failed (revision 2)`)
-    expect(text.stderr.trim().split('\n').at(-1)).toMatch(/^error: \d+ ok, 0 warn, 1 fail, 0 skipped: helm-releases and the other ✗ lines above need a look; each has its fix under it$/)
+    expect(text.stderr.trim().split('\n').at(-1)).toMatch(
+      /^error: \d+ ok, 0 warn, 1 fail, 0 skipped: helm-releases and the other ✗ lines above need a look; each has its fix under it$/,
+    )
     expect((await helm(['rollback', 'journal', '1', '-n', ns])).exitCode).toBe(0)
     expect((await helmStatus('journal', ns)).status).toBe('deployed')
     run = await doctor(['--only', 'helm-releases'])
@@ -115,18 +167,48 @@ describe('doctor', () => {
   })
 
   it('a HelmRelease helm-operator could not release fails helmreleases with its reason; released, it passes', async () => {
-    const body = {apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', metadata: {name: 'reviewer', namespace: ns}, spec: {releaseName: 'reviewer', chart: {git: 'git@github.com:elifesciences/reviewer', path: 'chart', ref: 'master'}}}
+    const body = {
+      apiVersion: 'helm.fluxcd.io/v1',
+      kind: 'HelmRelease',
+      metadata: {name: 'reviewer', namespace: ns},
+      spec: {releaseName: 'reviewer', chart: {git: 'git@github.com:elifesciences/reviewer', path: 'chart', ref: 'master'}},
+    }
     await custom.createNamespacedCustomObject({group: 'helm.fluxcd.io', version: 'v1', namespace: ns, plural: 'helmreleases', body})
     const setStatus = async (status: object) => {
-      const current = (await custom.getNamespacedCustomObject({group: 'helm.fluxcd.io', version: 'v1', namespace: ns, plural: 'helmreleases', name: 'reviewer'})) as object
-      await custom.replaceNamespacedCustomObjectStatus({group: 'helm.fluxcd.io', version: 'v1', namespace: ns, plural: 'helmreleases', name: 'reviewer', body: {...current, status}})
+      const current = (await custom.getNamespacedCustomObject({
+        group: 'helm.fluxcd.io',
+        version: 'v1',
+        namespace: ns,
+        plural: 'helmreleases',
+        name: 'reviewer',
+      })) as object
+      await custom.replaceNamespacedCustomObjectStatus({
+        group: 'helm.fluxcd.io',
+        version: 'v1',
+        namespace: ns,
+        plural: 'helmreleases',
+        name: 'reviewer',
+        body: {...current, status},
+      })
     }
-    await setStatus({phase: 'DeployFailed', releaseStatus: 'failed', conditions: [{type: 'Released', status: 'False', reason: 'HelmUpgradeFailed', message: 'upgrade failed: Deployment.apps "Reviewer" is invalid\nmore detail'}]})
+    await setStatus({
+      phase: 'DeployFailed',
+      releaseStatus: 'failed',
+      conditions: [
+        {type: 'Released', status: 'False', reason: 'HelmUpgradeFailed', message: 'upgrade failed: Deployment.apps "Reviewer" is invalid\nmore detail'},
+      ],
+    })
     let run = await doctor(['--only', 'helmreleases'])
     expect(run.exitCode).toBe(6)
-    expect(run.check('helmreleases').objects).toContain(`HelmRelease ${ns}/reviewer (helm-operator): not released: HelmUpgradeFailed: upgrade failed: Deployment.apps "Reviewer" is invalid`)
+    expect(run.check('helmreleases').objects).toContain(
+      `HelmRelease ${ns}/reviewer (helm-operator): not released: HelmUpgradeFailed: upgrade failed: Deployment.apps "Reviewer" is invalid`,
+    )
     expect(run.check('helmreleases').fix).toMatch(/^elife-k8s helm debug/)
-    await setStatus({phase: 'Deployed', releaseStatus: 'deployed', conditions: [{type: 'Released', status: 'True', reason: 'HelmSuccess', message: 'release was successfully upgraded'}]})
+    await setStatus({
+      phase: 'Deployed',
+      releaseStatus: 'deployed',
+      conditions: [{type: 'Released', status: 'True', reason: 'HelmSuccess', message: 'release was successfully upgraded'}],
+    })
     run = await doctor(['--only', 'helmreleases'])
     expect(run.check('helmreleases').objects ?? []).not.toContainEqual(expect.stringContaining(`${ns}/reviewer`))
   })
@@ -134,7 +216,10 @@ describe('doctor', () => {
   it('the Alertmanager secret: missing, then invalid, then valid; its webhook URL is never printed', async () => {
     const args = ['--only', 'alertmanager-config', '--monitoring-namespace', ns, '--alertmanager-secret', 'am']
     let run = await doctor(args)
-    expect(run.check('alertmanager-config')).toMatchObject({status: 'fail', message: `Secret ${ns}/am does not exist: Alertmanager runs without the runbook's configuration`})
+    expect(run.check('alertmanager-config')).toMatchObject({
+      status: 'fail',
+      message: `Secret ${ns}/am does not exist: Alertmanager runs without the runbook's configuration`,
+    })
     const url = 'https://hooks.slack.com/services/T000/B000/SECRETTOKEN123'
     const invalid = `route:\n  receiver: nowhere\nreceivers:\n- name: slack\n  slack_configs:\n  - api_url: ${url}\n    channel: '#alerts-test'\n`
     await core.createNamespacedSecret({namespace: ns, body: {metadata: {name: 'am'}, stringData: {'alertmanager.yaml': invalid}}})
@@ -144,7 +229,11 @@ describe('doctor', () => {
     expect(text.stdout + text.stderr).not.toContain('SECRETTOKEN123')
     run = await doctor(args)
     expect(JSON.stringify(run.json)).not.toContain('SECRETTOKEN123')
-    await core.replaceNamespacedSecret({name: 'am', namespace: ns, body: {metadata: {name: 'am'}, stringData: {'alertmanager.yaml': invalid.replace('receiver: nowhere', 'receiver: slack')}}})
+    await core.replaceNamespacedSecret({
+      name: 'am',
+      namespace: ns,
+      body: {metadata: {name: 'am'}, stringData: {'alertmanager.yaml': invalid.replace('receiver: nowhere', 'receiver: slack')}},
+    })
     run = await doctor(args)
     expect(run.exitCode).toBe(0)
     expect(run.check('alertmanager-config')).toMatchObject({status: 'ok', message: `Secret ${ns}/am is a valid configuration (1 receiver)`})
@@ -152,35 +241,84 @@ describe('doctor', () => {
 
   it('a PrometheusRule the Prometheus ruleSelector does not select fails; labelled, it passes', async () => {
     const group = 'monitoring.coreos.com'
-    await custom.createNamespacedCustomObject({group, version: 'v1', namespace: ns, plural: 'prometheuses', body: {apiVersion: `${group}/v1`, kind: 'Prometheus', metadata: {name: 'p', namespace: ns}, spec: {ruleSelector: {matchExpressions: [{key: 'app', operator: 'In', values: ['journal']}]}, ruleNamespaceSelector: {}}}})
-    const rule = {apiVersion: `${group}/v1`, kind: 'PrometheusRule', metadata: {name: 'journal-alerts', namespace: ns}, spec: {groups: [{name: 'journal', rules: [{alert: 'JournalDown', expr: 'up{job="journal"} == 0', for: '5m'}]}]}}
+    await custom.createNamespacedCustomObject({
+      group,
+      version: 'v1',
+      namespace: ns,
+      plural: 'prometheuses',
+      body: {
+        apiVersion: `${group}/v1`,
+        kind: 'Prometheus',
+        metadata: {name: 'p', namespace: ns},
+        spec: {ruleSelector: {matchExpressions: [{key: 'app', operator: 'In', values: ['journal']}]}, ruleNamespaceSelector: {}},
+      },
+    })
+    const rule = {
+      apiVersion: `${group}/v1`,
+      kind: 'PrometheusRule',
+      metadata: {name: 'journal-alerts', namespace: ns},
+      spec: {groups: [{name: 'journal', rules: [{alert: 'JournalDown', expr: 'up{job="journal"} == 0', for: '5m'}]}]},
+    }
     await custom.createNamespacedCustomObject({group, version: 'v1', namespace: ns, plural: 'prometheusrules', body: rule})
     let run = await doctor(['--only', 'prometheus-rules'])
     expect(run.check('prometheus-rules').status).toBe('fail')
     expect(run.check('prometheus-rules').objects).toContain(`PrometheusRule ${ns}/journal-alerts`)
     expect(run.check('prometheus-rules').message).toContain(`Prometheus ${ns}/p selects app in (journal)`)
-    await custom.patchNamespacedCustomObject({group, version: 'v1', namespace: ns, plural: 'prometheusrules', name: 'journal-alerts', body: [{op: 'add', path: '/metadata/labels', value: {app: 'journal'}}]})
+    await custom.patchNamespacedCustomObject({
+      group,
+      version: 'v1',
+      namespace: ns,
+      plural: 'prometheusrules',
+      name: 'journal-alerts',
+      body: [{op: 'add', path: '/metadata/labels', value: {app: 'journal'}}],
+    })
     run = await doctor(['--only', 'prometheus-rules'])
     expect(run.check('prometheus-rules').objects ?? []).not.toContain(`PrometheusRule ${ns}/journal-alerts`)
   })
 
-  it('a failed Canary fails canaries with Flagger\'s last event; succeeded, it passes', async () => {
+  it("a failed Canary fails canaries with Flagger's last event; succeeded, it passes", async () => {
     const canary = {
       apiVersion: 'flagger.app/v1beta1',
       kind: 'Canary',
       metadata: {name: 'reviewer', namespace: ns},
-      spec: {targetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'reviewer'}, service: {port: 80}, analysis: {interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10}},
+      spec: {
+        targetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'reviewer'},
+        service: {port: 80},
+        analysis: {interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10},
+      },
     }
     await custom.createNamespacedCustomObject({group: 'flagger.app', version: 'v1beta1', namespace: ns, plural: 'canaries', body: canary})
     const setPhase = async (phase: string) => {
-      const current = (await custom.getNamespacedCustomObject({group: 'flagger.app', version: 'v1beta1', namespace: ns, plural: 'canaries', name: 'reviewer'})) as {metadata: {uid: string}}
-      await custom.replaceNamespacedCustomObjectStatus({group: 'flagger.app', version: 'v1beta1', namespace: ns, plural: 'canaries', name: 'reviewer', body: {...current, status: {phase, failedChecks: phase === 'Failed' ? 5 : 0, lastTransitionTime: new Date().toISOString()}}})
+      const current = (await custom.getNamespacedCustomObject({
+        group: 'flagger.app',
+        version: 'v1beta1',
+        namespace: ns,
+        plural: 'canaries',
+        name: 'reviewer',
+      })) as {metadata: {uid: string}}
+      await custom.replaceNamespacedCustomObjectStatus({
+        group: 'flagger.app',
+        version: 'v1beta1',
+        namespace: ns,
+        plural: 'canaries',
+        name: 'reviewer',
+        body: {...current, status: {phase, failedChecks: phase === 'Failed' ? 5 : 0, lastTransitionTime: new Date().toISOString()}},
+      })
       return current.metadata.uid
     }
     const uid = await setPhase('Failed')
     await core.createNamespacedEvent({
       namespace: ns,
-      body: {metadata: {name: `reviewer.${Date.now()}`}, involvedObject: {apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: 'reviewer', namespace: ns, uid}, reason: 'Synced', message: 'Canary failed! Scaling down reviewer.' + ns, type: 'Warning', lastTimestamp: new Date() as never, firstTimestamp: new Date() as never, source: {component: 'flagger'}},
+      body: {
+        metadata: {name: `reviewer.${Date.now()}`},
+        involvedObject: {apiVersion: 'flagger.app/v1beta1', kind: 'Canary', name: 'reviewer', namespace: ns, uid},
+        reason: 'Synced',
+        message: 'Canary failed! Scaling down reviewer.' + ns,
+        type: 'Warning',
+        lastTimestamp: new Date() as never,
+        firstTimestamp: new Date() as never,
+        source: {component: 'flagger'},
+      },
     })
     let run = await doctor(['--only', 'canaries'])
     expect(run.exitCode).toBe(6)
@@ -190,7 +328,7 @@ describe('doctor', () => {
     expect(run.check('canaries').objects ?? []).not.toContainEqual(expect.stringContaining(`${ns}/reviewer`))
   })
 
-  it('lint\'s Flagger rules on the live canaries: a metric interval under 1m fails canary-rules; at 1m, it passes', async () => {
+  it("lint's Flagger rules on the live canaries: a metric interval under 1m fails canary-rules; at 1m, it passes", async () => {
     const body = (interval: string) => ({
       apiVersion: 'flagger.app/v1beta1',
       kind: 'Canary',
@@ -205,8 +343,21 @@ describe('doctor', () => {
     let run = await doctor(['--only', 'canary-rules'])
     expect(run.exitCode).toBe(6)
     expect(run.check('canary-rules').objects).toContainEqual(expect.stringMatching(new RegExp(`^Canary ${ns}/journal: .*30s.* \\[flagger-metric-interval\\]$`)))
-    const current = (await custom.getNamespacedCustomObject({group: 'flagger.app', version: 'v1beta1', namespace: ns, plural: 'canaries', name: 'journal'})) as {metadata: object}
-    await custom.replaceNamespacedCustomObject({group: 'flagger.app', version: 'v1beta1', namespace: ns, plural: 'canaries', name: 'journal', body: {...body('1m'), metadata: current.metadata}})
+    const current = (await custom.getNamespacedCustomObject({
+      group: 'flagger.app',
+      version: 'v1beta1',
+      namespace: ns,
+      plural: 'canaries',
+      name: 'journal',
+    })) as {metadata: object}
+    await custom.replaceNamespacedCustomObject({
+      group: 'flagger.app',
+      version: 'v1beta1',
+      namespace: ns,
+      plural: 'canaries',
+      name: 'journal',
+      body: {...body('1m'), metadata: current.metadata},
+    })
     run = await doctor(['--only', 'canary-rules'])
     expect(run.check('canary-rules').objects ?? []).not.toContainEqual(expect.stringContaining(`${ns}/journal`))
   })
@@ -241,7 +392,9 @@ describe('doctor', () => {
     expect(run.check('pods').status).toBe('warn')
     expect(run.check('pods').objects).toContainEqual(expect.stringMatching(new RegExp(`^Pod ${ns}/crasher-`)))
     await kc.makeApiClient(AppsV1Api).deleteNamespacedDeployment({name: 'crasher', namespace: ns})
-    await waitFor('the pods to go', async () => ((await core.listNamespacedPod({namespace: ns, labelSelector: 'app=crasher'})).items.length === 0 ? true : undefined))
+    await waitFor('the pods to go', async () =>
+      (await core.listNamespacedPod({namespace: ns, labelSelector: 'app=crasher'})).items.length === 0 ? true : undefined,
+    )
     run = await doctor(['--only', 'system-pods', '--system-namespaces', ns])
     expect(run.check('system-pods').status).toBe('ok')
   })
@@ -250,7 +403,24 @@ describe('doctor', () => {
     const name = `doctor-lost-${ns.split('-').at(-1)}`
     // Not kwok's (no kwok.x-k8s.io/node annotation): nothing renews its status, as with a dead kubelet.
     await core.createNode({body: {metadata: {name}}})
-    await core.replaceNodeStatus({name, body: {metadata: {name}, status: {conditions: [{type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastHeartbeatTime: new Date() as never, lastTransitionTime: new Date() as never}]}}})
+    await core.replaceNodeStatus({
+      name,
+      body: {
+        metadata: {name},
+        status: {
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'Unknown',
+              reason: 'NodeStatusUnknown',
+              message: 'Kubelet stopped posting node status.',
+              lastHeartbeatTime: new Date() as never,
+              lastTransitionTime: new Date() as never,
+            },
+          ],
+        },
+      },
+    })
     try {
       const run = await doctor(['--only', 'nodes'])
       expect(run.exitCode).toBe(6)
@@ -268,13 +438,19 @@ describe('doctor', () => {
     const check = (id: string) => json.checks.find((c) => c.id === id)!
     expect(check('access').status).toBe('ok')
     expect(check('system-pods')).toMatchObject({status: 'skipped', message: 'not allowed to list pods in all namespaces'})
-    expect(check('helm-releases')).toMatchObject({status: 'skipped', message: 'not allowed to list secrets in all namespaces (helm keeps its release records there)'})
-    expect(check('alertmanager-config')).toMatchObject({status: 'skipped', message: 'not allowed to get secrets "alertmanager-prometheus-operator" in namespace "adm"'})
+    expect(check('helm-releases')).toMatchObject({
+      status: 'skipped',
+      message: 'not allowed to list secrets in all namespaces (helm keeps its release records there)',
+    })
+    expect(check('alertmanager-config')).toMatchObject({
+      status: 'skipped',
+      message: 'not allowed to get secrets "alertmanager-prometheus-operator" in namespace "adm"',
+    })
     expect(check('kube-proxy').status).toBe('skipped')
     expect(run.exitCode).toBe(0)
   })
 
-  describe('Flux v1 through fluxd (a test server speaking fluxd\'s API, reached by a real port-forward)', () => {
+  describe("Flux v1 through fluxd (a test server speaking fluxd's API, reached by a real port-forward)", () => {
     let keyDir: string
     let fluxd: FluxdServer
     let fluxNode: ForwardingNode
@@ -293,7 +469,11 @@ describe('doctor', () => {
               selector: {matchLabels: {app}},
               template: {
                 metadata: {labels: {app}},
-                spec: {nodeSelector: {'kubernetes.io/hostname': node.name}, tolerations: [{key: node.taint.key, operator: 'Exists'}], containers: [{name: app, image: `docker.io/fluxcd/${app}:1`, ports: [{containerPort: 3030}]}]},
+                spec: {
+                  nodeSelector: {'kubernetes.io/hostname': node.name},
+                  tolerations: [{key: node.taint.key, operator: 'Exists'}],
+                  containers: [{name: app, image: `docker.io/fluxcd/${app}:1`, ports: [{containerPort: 3030}]}],
+                },
               },
             },
           },
@@ -308,7 +488,13 @@ describe('doctor', () => {
     beforeAll(async () => {
       keyDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-doctor-key-'))
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(keyDir, 'identity')])
-      fluxd = await startFluxd({privateKeyPath: path.join(keyDir, 'identity'), gitUrl: 'git@github.com:elifesciences/elife-flux-cluster', headRevision: 'a'.repeat(40), workloads: [], pendingPolls: 0})
+      fluxd = await startFluxd({
+        privateKeyPath: path.join(keyDir, 'identity'),
+        gitUrl: 'git@github.com:elifesciences/elife-flux-cluster',
+        headRevision: 'a'.repeat(40),
+        workloads: [],
+        pendingPolls: 0,
+      })
       fluxNode = await startForwardingNode({kubeconfig, target: {host: '127.0.0.1', port: fluxd.port}})
       // A fluxd that accepts the connection and never answers.
       hanging = createServer(() => {})
@@ -331,7 +517,11 @@ describe('doctor', () => {
     it('controllers Ready, deploy key present, in sync: ok; read-only (no sync job started)', async () => {
       const run = await doctor(['--only', 'flux-controllers,flux-sync,flux-deploy-key', '--flux-namespace', `${ns}-flux`])
       expect(run.check('flux-controllers')).toMatchObject({status: 'ok', message: `Flux v1 in ${ns}-flux: fluxd and helm-operator Running and Ready`})
-      expect(run.check('flux-sync')).toMatchObject({status: 'ok', message: 'fluxd is in sync with git@github.com:elifesciences/elife-flux-cluster (master); fluxd\'s API gives no time of its last sync (`elife-k8s logs flux` shows its sync loop)'})
+      expect(run.check('flux-sync')).toMatchObject({
+        status: 'ok',
+        message:
+          "fluxd is in sync with git@github.com:elifesciences/elife-flux-cluster (master); fluxd's API gives no time of its last sync (`elife-k8s logs flux` shows its sync loop)",
+      })
       expect(run.check('flux-deploy-key').status).toBe('ok')
       expect(run.exitCode).toBe(0)
       expect(fluxd.requests).toEqual(['POST /api/flux/v9/git-repo-config', 'GET /api/flux/v6/sync?ref=master'])
@@ -339,7 +529,10 @@ describe('doctor', () => {
 
     it('a fluxd that never answers times out alone: the other checks still report', async () => {
       const run = await doctor(['--only', 'access,nodes,flux-controllers,flux-sync', '--flux-namespace', `${ns}-hang`, '--check-timeout', '3s'])
-      expect(run.check('flux-sync')).toMatchObject({status: 'fail', message: 'no answer within 3s: the API server (or what the check asks through it) is slow or hanging'})
+      expect(run.check('flux-sync')).toMatchObject({
+        status: 'fail',
+        message: 'no answer within 3s: the API server (or what the check asks through it) is slow or hanging',
+      })
       expect(run.check('flux-controllers').status).toBe('ok')
       expect(run.check('access').status).toBe('ok')
       expect(run.check('nodes').status).toBe('ok')
@@ -364,7 +557,9 @@ describe('doctor', () => {
     let run = await doctor(['--only', 'deprecated-apis'])
     expect(run.exitCode).toBe(6)
     expect(run.check('deprecated-apis').status).toBe('fail')
-    expect(run.check('deprecated-apis').objects).toContain(`release ${ns}/legacy: CronJob legacy-cleanup: batch/v1beta1 CronJob was removed in Kubernetes 1.25 (target 1.36): use batch/v1`)
+    expect(run.check('deprecated-apis').objects).toContain(
+      `release ${ns}/legacy: CronJob legacy-cleanup: batch/v1beta1 CronJob was removed in Kubernetes 1.25 (target 1.36): use batch/v1`,
+    )
     // The check is about something real: helm cannot upgrade such a release.
     const upgrade = await helm(['upgrade', 'legacy', chart, '-n', ns])
     expect(upgrade.exitCode).not.toBe(0)

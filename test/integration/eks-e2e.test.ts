@@ -39,7 +39,11 @@ beforeAll(async () => {
     dir: stateDir,
     quiet: true,
     seed: false,
-    extraApiServerArgs: [`--authentication-token-webhook-config-file=${webhookConfig}`, '--authentication-token-webhook-version=v1', '--authentication-token-webhook-cache-ttl=0s'],
+    extraApiServerArgs: [
+      `--authentication-token-webhook-config-file=${webhookConfig}`,
+      '--authentication-token-webhook-version=v1',
+      '--authentication-token-webhook-cache-ttl=0s',
+    ],
   })
   kubectl = path.join(cluster.binDir, 'kubectl')
   const admin = parse(readFileSync(cluster.kubeconfig, 'utf8')) as {clusters: Array<{cluster: {'certificate-authority-data': string; server: string}}>}

@@ -82,17 +82,32 @@ const tokenCmd = (...extra: string[]) => ['token', '--cluster', clusterName, ...
 
 describe('bad input: one clear line, the documented exit code, nothing written', () => {
   it('an unknown cluster', async () => {
-    await expectRefusal(seeded(), ['kubeconfig', '--cluster', 'no-such-cluster'], ExitCode.NOT_FOUND, /cannot describe EKS cluster "no-such-cluster" in us-east-1: No cluster found for name: no-such-cluster; check the name and --region/)
+    await expectRefusal(
+      seeded(),
+      ['kubeconfig', '--cluster', 'no-such-cluster'],
+      ExitCode.NOT_FOUND,
+      /cannot describe EKS cluster "no-such-cluster" in us-east-1: No cluster found for name: no-such-cluster; check the name and --region/,
+    )
   })
 
   it('a cluster that is not ACTIVE', async () => {
-    await expectRefusal(seeded(), ['kubeconfig', '--cluster', 'being-created'], ExitCode.CONFLICT, /EKS cluster "being-created" in us-east-1 is CREATING, not ACTIVE; wait until it is ACTIVE/)
+    await expectRefusal(
+      seeded(),
+      ['kubeconfig', '--cluster', 'being-created'],
+      ExitCode.CONFLICT,
+      /EKS cluster "being-created" in us-east-1 is CREATING, not ACTIVE; wait until it is ACTIVE/,
+    )
     await expectRefusal(seeded(), ['kubeconfig', '--cluster', 'being-deleted'], ExitCode.CONFLICT, /is DELETING, not ACTIVE/)
   })
 
   it('no credentials at all', async () => {
     const sandbox = seeded(moto, {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined})
-    await expectRefusal(sandbox, kubeconfigCmd(), ExitCode.FORBIDDEN, /cannot describe EKS cluster "kubernetes-aws--flux-prod" in us-east-1: no AWS credentials found; set AWS_ACCESS_KEY_ID/)
+    await expectRefusal(
+      sandbox,
+      kubeconfigCmd(),
+      ExitCode.FORBIDDEN,
+      /cannot describe EKS cluster "kubernetes-aws--flux-prod" in us-east-1: no AWS credentials found; set AWS_ACCESS_KEY_ID/,
+    )
     await expectRefusal(sandbox, tokenCmd(), ExitCode.FORBIDDEN, /cannot get a token for EKS cluster "kubernetes-aws--flux-prod": no AWS credentials found/)
     // The same through the full oclif command (--debug skips the fast path): same line, same code.
     const viaOclif = await runCli([...tokenCmd(), '--debug'], {env: sandbox.env})
@@ -110,28 +125,60 @@ describe('bad input: one clear line, the documented exit code, nothing written',
     const sandbox = seeded(strictMoto)
     // moto answers EKS (a JSON API) with an XML InvalidClientTokenId, which the SDK cannot read (real
     // EKS sends UnrecognizedClientException as JSON); STS's answer below is read properly.
-    await expectRefusal(sandbox, kubeconfigCmd(), ExitCode.FORBIDDEN, /cannot describe EKS cluster "kubernetes-aws--flux-prod" in us-east-1: (AWS rejected the credentials \(UnrecognizedClientException|AWS refused the request \(HTTP 403)/)
-    await expectRefusal(sandbox, tokenCmd('--role-arn', userRole), ExitCode.FORBIDDEN, /cannot assume role .* AWS rejected the credentials \(InvalidClientTokenId/)
+    await expectRefusal(
+      sandbox,
+      kubeconfigCmd(),
+      ExitCode.FORBIDDEN,
+      /cannot describe EKS cluster "kubernetes-aws--flux-prod" in us-east-1: (AWS rejected the credentials \(UnrecognizedClientException|AWS refused the request \(HTTP 403)/,
+    )
+    await expectRefusal(
+      sandbox,
+      tokenCmd('--role-arn', userRole),
+      ExitCode.FORBIDDEN,
+      /cannot assume role .* AWS rejected the credentials \(InvalidClientTokenId/,
+    )
   })
 
   it('expired credentials', async () => {
     // Credentials that carry their own expiry (AWS_CREDENTIAL_EXPIRATION, as `aws configure
     // export-credentials` or aws-vault set it) are refused before they sign anything.
     const sandbox = seeded(moto, {AWS_SESSION_TOKEN: 'expired-session-token', AWS_CREDENTIAL_EXPIRATION: '2020-01-01T00:00:00Z'})
-    await expectRefusal(sandbox, kubeconfigCmd(), ExitCode.FORBIDDEN, /cannot describe EKS cluster "kubernetes-aws--flux-prod" in us-east-1: the AWS credentials have expired \(at 2020-01-01T00:00:00.000Z\); refresh them/)
-    await expectRefusal(sandbox, tokenCmd(), ExitCode.FORBIDDEN, /cannot get a token for EKS cluster "kubernetes-aws--flux-prod": the AWS credentials have expired \(at 2020-01-01T00:00:00.000Z\)/)
+    await expectRefusal(
+      sandbox,
+      kubeconfigCmd(),
+      ExitCode.FORBIDDEN,
+      /cannot describe EKS cluster "kubernetes-aws--flux-prod" in us-east-1: the AWS credentials have expired \(at 2020-01-01T00:00:00.000Z\); refresh them/,
+    )
+    await expectRefusal(
+      sandbox,
+      tokenCmd(),
+      ExitCode.FORBIDDEN,
+      /cannot get a token for EKS cluster "kubernetes-aws--flux-prod": the AWS credentials have expired \(at 2020-01-01T00:00:00.000Z\)/,
+    )
     await expectRefusal(sandbox, tokenCmd('--role-arn', userRole), ExitCode.FORBIDDEN, /cannot assume role .*: the AWS credentials have expired/)
   })
 
   it('a malformed role ARN, before any AWS call', async () => {
     const sandbox = seeded()
-    await expectRefusal(sandbox, kubeconfigCmd('--role-arn', 'kubernetes-aws--flux-prod--AmazonEKSUserRole'), ExitCode.USAGE, /--role-arn "kubernetes-aws--flux-prod--AmazonEKSUserRole" is not an IAM role ARN; expected arn:aws:iam::/)
+    await expectRefusal(
+      sandbox,
+      kubeconfigCmd('--role-arn', 'kubernetes-aws--flux-prod--AmazonEKSUserRole'),
+      ExitCode.USAGE,
+      /--role-arn "kubernetes-aws--flux-prod--AmazonEKSUserRole" is not an IAM role ARN; expected arn:aws:iam::/,
+    )
     await expectRefusal(sandbox, tokenCmd('--role-arn', 'arn:aws:iam::123:role/x'), ExitCode.USAGE, /is not an IAM role ARN/)
   })
 
   it('a role that cannot be assumed', async () => {
     const sandbox = seeded(strictMoto, {AWS_ACCESS_KEY_ID: limitedUserKeys.AccessKeyId, AWS_SECRET_ACCESS_KEY: limitedUserKeys.SecretAccessKey})
-    await expectRefusal(sandbox, tokenCmd('--role-arn', userRole), ExitCode.FORBIDDEN, new RegExp(`cannot assume role ${userRole} for EKS cluster "${clusterName}": access denied \\(User: arn:aws:iam::${motoAccount}:user/reader is not authorized to perform: sts:AssumeRole`))
+    await expectRefusal(
+      sandbox,
+      tokenCmd('--role-arn', userRole),
+      ExitCode.FORBIDDEN,
+      new RegExp(
+        `cannot assume role ${userRole} for EKS cluster "${clusterName}": access denied \\(User: arn:aws:iam::${motoAccount}:user/reader is not authorized to perform: sts:AssumeRole`,
+      ),
+    )
     // The same user may describe the cluster: kubeconfig itself works (aws-cli too does not assume the role to write the entry).
     const ok = await runCli(kubeconfigCmd('--role-arn', userRole), {env: sandbox.env})
     expect(ok.exitCode, ok.stderr).toBe(0)
@@ -139,7 +186,12 @@ describe('bad input: one clear line, the documented exit code, nothing written',
 
   it('no region', async () => {
     const sandbox = seeded(moto, {AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined})
-    await expectRefusal(sandbox, kubeconfigCmd(), ExitCode.USAGE, /no AWS region for EKS cluster "kubernetes-aws--flux-prod"; pass --region, set AWS_REGION, or set region in the AWS profile/)
+    await expectRefusal(
+      sandbox,
+      kubeconfigCmd(),
+      ExitCode.USAGE,
+      /no AWS region for EKS cluster "kubernetes-aws--flux-prod"; pass --region, set AWS_REGION, or set region in the AWS profile/,
+    )
     await expectRefusal(sandbox, tokenCmd(), ExitCode.USAGE, /no AWS region for EKS cluster "kubernetes-aws--flux-prod"; pass --region/)
   })
 
@@ -152,7 +204,12 @@ describe('bad input: one clear line, the documented exit code, nothing written',
     for (const text of ['apiVersion: v1\nclusters: [\n  - name: half\n', 'clusters: {name: not-a-list}\n']) {
       const sandbox = seeded()
       writeFileSync(sandbox.kubeconfig, text)
-      await expectRefusal(sandbox, kubeconfigCmd(), ExitCode.USAGE, /kubeconfig .*\/\.kube\/config cannot be parsed \(.*\); nothing was written; fix or move the file away/)
+      await expectRefusal(
+        sandbox,
+        kubeconfigCmd(),
+        ExitCode.USAGE,
+        /kubeconfig .*\/\.kube\/config cannot be parsed \(.*\); nothing was written; fix or move the file away/,
+      )
       await expectRefusal(sandbox, kubeconfigCmd('--dry-run'), ExitCode.USAGE, /cannot be parsed/)
     }
   })
@@ -160,7 +217,12 @@ describe('bad input: one clear line, the documented exit code, nothing written',
   it('a read-only kubeconfig file', async () => {
     const sandbox = seeded()
     chmodSync(sandbox.kubeconfig, 0o444)
-    await expectRefusal(sandbox, kubeconfigCmd(), ExitCode.USAGE, /kubeconfig .*\/\.kube\/config is read-only \(mode 0444\); nothing was written; make it writable/)
+    await expectRefusal(
+      sandbox,
+      kubeconfigCmd(),
+      ExitCode.USAGE,
+      /kubeconfig .*\/\.kube\/config is read-only \(mode 0444\); nothing was written; make it writable/,
+    )
   })
 
   it('a kubeconfig in a directory that cannot be written', async () => {
@@ -173,7 +235,12 @@ describe('bad input: one clear line, the documented exit code, nothing written',
     if (asRoot) execFileSync('chattr', ['+i', dir])
     else chmodSync(dir, 0o555)
     try {
-      await expectRefusal(sandbox, kubeconfigCmd(), ExitCode.USAGE, /kubeconfig .*\/\.kube\/config cannot be written \((EPERM|EACCES) in .*\/\.kube\); nothing was written/)
+      await expectRefusal(
+        sandbox,
+        kubeconfigCmd(),
+        ExitCode.USAGE,
+        /kubeconfig .*\/\.kube\/config cannot be written \((EPERM|EACCES) in .*\/\.kube\); nothing was written/,
+      )
     } finally {
       if (asRoot) execFileSync('chattr', ['-i', dir])
       else chmodSync(dir, 0o755)

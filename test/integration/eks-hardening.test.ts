@@ -1,5 +1,18 @@
 import {type ChildProcess, spawn} from 'node:child_process'
-import {chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync} from 'node:fs'
+import {
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -60,7 +73,7 @@ describe('kubeconfig keeps what is not its to change', () => {
     expect(readKubeconfig(sandbox.kubeconfig)['current-context']).toBe(clusterArn)
   })
 
-  it('gives a new kubeconfig (and a new ~/.kube) in a user\'s home to that user (root under sudo -E)', async () => {
+  it("gives a new kubeconfig (and a new ~/.kube) in a user's home to that user (root under sudo -E)", async () => {
     const sandbox = awsSandbox(moto.current)
     chownSync(sandbox.home, 1000, 1000)
     const run = await runCli(kubeconfigCmd(), {env: sandbox.env})
@@ -93,7 +106,9 @@ describe('kubeconfig keeps what is not its to change', () => {
     for (const extra of [[], ['--dry-run']]) {
       const run = await runCli(kubeconfigCmd(...extra), {env: sandbox.env})
       expect(run.exitCode, run.stderr).toBe(ExitCode.USAGE)
-      expect(oneErrorLine(run.stderr)).toMatch(new RegExp(`^error: kubeconfig ${sandbox.kubeconfig} cannot be parsed \\(the top-level key "users" appears more than once\\); nothing was written`))
+      expect(oneErrorLine(run.stderr)).toMatch(
+        new RegExp(`^error: kubeconfig ${sandbox.kubeconfig} cannot be parsed \\(the top-level key "users" appears more than once\\); nothing was written`),
+      )
       expect(readFileSync(sandbox.kubeconfig, 'utf8')).toBe(text)
     }
   })
@@ -110,13 +125,15 @@ describe('two kubeconfig runs at once', () => {
       const [a, b] = await Promise.all([runCli(kubeconfigCmd('--alias', 'a'), {env}), runCli(kubeconfigCmd('--alias', 'b'), {env})])
       expect(a.exitCode, `round ${round}: ${a.stderr}`).toBe(0)
       expect(b.exitCode, `round ${round}: ${b.stderr}`).toBe(0)
-      const contexts = readKubeconfig(file).contexts.map((c) => c.name).sort()
+      const contexts = readKubeconfig(file)
+        .contexts.map((c) => c.name)
+        .sort()
       expect(contexts, `round ${round}`).toEqual(['a', 'b'])
       expect(readdirSync(sandbox.home).filter((name) => name.startsWith(`config-${round}`) || name.startsWith(`.config-${round}`))).toEqual([`config-${round}`])
     }
   })
 
-  it('waits for a lock another program holds (kubectl\'s <file>.lock), then re-reads and writes', async () => {
+  it("waits for a lock another program holds (kubectl's <file>.lock), then re-reads and writes", async () => {
     const sandbox = kubeconfigSandbox()
     writeFileSync(sandbox.kubeconfig, 'apiVersion: v1\nkind: Config\n', {mode: 0o600})
     const lock = `${sandbox.kubeconfig}.lock`
@@ -134,7 +151,7 @@ describe('two kubeconfig runs at once', () => {
     expect(existsSync(lock)).toBe(false)
   })
 
-  it('Ctrl-C while waiting for the lock: nothing written, the other program\'s lock left alone', async () => {
+  it("Ctrl-C while waiting for the lock: nothing written, the other program's lock left alone", async () => {
     const sandbox = kubeconfigSandbox()
     const text = 'apiVersion: v1\nkind: Config\n'
     writeFileSync(sandbox.kubeconfig, text, {mode: 0o600})
@@ -169,7 +186,9 @@ describe('paths that cannot exist: one line, exit 2, no spinning', () => {
     const file = '/proc/elife-k8s-no-such-dir/kube/config'
     const run = await runCli(kubeconfigCmd('--kubeconfig', file), {env: sandbox.env, timeoutMs: 60_000})
     expect(run.exitCode, run.stderr).toBe(ExitCode.USAGE)
-    expect(oneErrorLine(run.stderr)).toMatch(/^error: kubeconfig \/proc\/elife-k8s-no-such-dir\/kube\/config cannot be written \(ENOENT creating \/proc\/elife-k8s-no-such-dir\); nothing was written/)
+    expect(oneErrorLine(run.stderr)).toMatch(
+      /^error: kubeconfig \/proc\/elife-k8s-no-such-dir\/kube\/config cannot be written \(ENOENT creating \/proc\/elife-k8s-no-such-dir\); nothing was written/,
+    )
   })
 
   it('XDG_CACHE_HOME inside /proc, for a token', async () => {
@@ -177,14 +196,19 @@ describe('paths that cannot exist: one line, exit 2, no spinning', () => {
     const run = await runCli(tokenCmd(), {env: sandbox.env, timeoutMs: 60_000})
     expect(run.exitCode, run.stderr).toBe(ExitCode.USAGE)
     expect(run.stdout).toBe('')
-    expect(oneErrorLine(run.stderr)).toMatch(/^error: the token cache directory \/proc\/elife-k8s-no-such-dir\/cache\/elife-k8s\/eks-tokens cannot be created \(ENOENT at \/proc\/elife-k8s-no-such-dir\); set XDG_CACHE_HOME/)
+    expect(oneErrorLine(run.stderr)).toMatch(
+      /^error: the token cache directory \/proc\/elife-k8s-no-such-dir\/cache\/elife-k8s\/eks-tokens cannot be created \(ENOENT at \/proc\/elife-k8s-no-such-dir\); set XDG_CACHE_HOME/,
+    )
     expect(run.stderr).not.toContain('k8s-aws-v1.')
   })
 
   it('XDG_CACHE_HOME inside /proc, for the compiled-code cache every other command keeps', async () => {
     // helm list's fast path keeps V8's code cache there on Node 20 (Node's own compile cache on
     // 22+), written as the command exits: the command's own answer, then the exit.
-    const run = await runCli(['helm', 'list', '--kubeconfig', '/nonexistent/kubeconfig'], {env: {XDG_CACHE_HOME: '/proc/elife-k8s-no-such-dir/cache'}, timeoutMs: 60_000})
+    const run = await runCli(['helm', 'list', '--kubeconfig', '/nonexistent/kubeconfig'], {
+      env: {XDG_CACHE_HOME: '/proc/elife-k8s-no-such-dir/cache'},
+      timeoutMs: 60_000,
+    })
     expect(run.exitCode, run.stderr).toBe(ExitCode.USAGE)
     expect(oneErrorLine(run.stderr)).toMatch(/^error: kubeconfig \/nonexistent\/kubeconfig does not exist/)
   })

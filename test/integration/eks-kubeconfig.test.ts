@@ -31,7 +31,14 @@ async function bothWrite(sandbox: AwsSandbox, awsArgs: string[], ourArgs: string
   const ours = await runCli(['kubeconfig', '--cluster', clusterName, ...ourArgs], {env: {...sandbox.env, KUBECONFIG: ourFile}})
   expect(ours.exitCode, ours.stderr).toBe(0)
   expect(ours.stderr).not.toContain(fakeSecretAccessKey)
-  return {aws: readKubeconfig(awsFile), ours: readKubeconfig(ourFile), ourText: readFileSync(ourFile, 'utf8'), ourFile, awsText: readFileSync(awsFile, 'utf8'), run: ours}
+  return {
+    aws: readKubeconfig(awsFile),
+    ours: readKubeconfig(ourFile),
+    ourText: readFileSync(ourFile, 'utf8'),
+    ourFile,
+    awsText: readFileSync(awsFile, 'utf8'),
+    run: ours,
+  }
 }
 
 describe('elife-k8s kubeconfig compared with aws eks update-kubeconfig', () => {
@@ -63,7 +70,10 @@ describe('elife-k8s kubeconfig compared with aws eks update-kubeconfig', () => {
 
   it('carries --role-arn, a profile as AWS_PROFILE, and the aliases as aws-cli does', async () => {
     const sandbox = awsSandbox(moto.current, {AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'elife'})
-    sandbox.writeAwsFiles('[profile elife]\nregion = us-east-1\n', `[elife]\naws_access_key_id = AKIAPROFILEKEY000001\naws_secret_access_key = ${fakeSecretAccessKey}\n`)
+    sandbox.writeAwsFiles(
+      '[profile elife]\nregion = us-east-1\n',
+      `[elife]\naws_access_key_id = AKIAPROFILEKEY000001\naws_secret_access_key = ${fakeSecretAccessKey}\n`,
+    )
     const args = ['--alias', 'prod', '--user-alias', 'prod-user']
     const {aws, ours} = await bothWrite(sandbox, ['--role-arn', userRole, ...args], ['--role-arn', userRole, ...args, '--authenticator', 'aws-cli'])
     expect(ours).toEqual(aws)
@@ -71,12 +81,14 @@ describe('elife-k8s kubeconfig compared with aws eks update-kubeconfig', () => {
     expect(ours.users[0].user.exec?.args).toContain(userRole)
   })
 
-  it('names a role\'s user and context <role>@<cluster ARN>, so a second role no longer replaces the first', async () => {
+  it("names a role's user and context <role>@<cluster ARN>, so a second role no longer replaces the first", async () => {
     const sandbox = awsSandbox(moto.current)
     const awsFile = path.join(sandbox.home, 'aws-config')
     const ourFile = path.join(sandbox.home, 'our-config')
     for (const role of [userRole, adminRole]) {
-      expect((await runTool('aws', ['eks', 'update-kubeconfig', '--name', clusterName, '--role-arn', role], {env: {...sandbox.env, KUBECONFIG: awsFile}})).exitCode).toBe(0)
+      expect(
+        (await runTool('aws', ['eks', 'update-kubeconfig', '--name', clusterName, '--role-arn', role], {env: {...sandbox.env, KUBECONFIG: awsFile}})).exitCode,
+      ).toBe(0)
       expect((await runCli(['kubeconfig', '--cluster', clusterName, '--role-arn', role], {env: {...sandbox.env, KUBECONFIG: ourFile}})).exitCode).toBe(0)
     }
     const aws = readKubeconfig(awsFile)
@@ -148,7 +160,9 @@ users:
     expect(printed.users[0].user.exec?.args).toEqual(['token', '--cluster', clusterName, '--region', 'us-east-1'])
     expect(printed['current-context']).toBe(clusterArn)
     // The plan is on stderr (the entries are the data, on stdout).
-    expect(dry.stderr).toMatch(/^plan \(dry run\):\n {2}- add cluster "[^"]+" in .*\.kube\/config\n {2}- add user .*\n {2}- add context .*\n {2}- make context "[^"]+" current\ndry run: nothing was changed$/m)
+    expect(dry.stderr).toMatch(
+      /^plan \(dry run\):\n {2}- add cluster "[^"]+" in .*\.kube\/config\n {2}- add user .*\n {2}- add context .*\n {2}- make context "[^"]+" current\ndry run: nothing was changed$/m,
+    )
 
     mkdirSync(path.dirname(sandbox.kubeconfig), {recursive: true})
     writeFileSync(sandbox.kubeconfig, 'apiVersion: v1\nkind: Config\n')

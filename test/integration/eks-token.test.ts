@@ -84,7 +84,7 @@ describe('elife-k8s token compared with aws eks get-token', () => {
     expect(await callerOf(ours.status.token)).toBe(await callerOf(aws.status.token))
   })
 
-  it('--role-arn assumes the role through STS first, and the token is that role\'s session', async () => {
+  it("--role-arn assumes the role through STS first, and the token is that role's session", async () => {
     const sandbox = awsSandbox(moto.current)
     const ours = await ourToken(sandbox, ['--role-arn', userRole])
     const aws = await awsToken(sandbox, ['--role-arn', userRole])
@@ -92,13 +92,17 @@ describe('elife-k8s token compared with aws eks get-token', () => {
     expect([...ourUrl.searchParams.keys()]).toEqual([...decodeToken(aws.status.token).searchParams.keys()])
     expect(ourUrl.searchParams.get('X-Amz-Credential')).toMatch(/^ASIA/)
     expect(ourUrl.searchParams.get('X-Amz-Security-Token')).toBeTruthy()
-    expect(await callerOf(ours.status.token)).toBe(`arn:aws:sts::${motoAccount}:assumed-role/kubernetes-aws--flux-prod--AmazonEKSUserRole/elife-k8s-${userInfo().username}`)
+    expect(await callerOf(ours.status.token)).toBe(
+      `arn:aws:sts::${motoAccount}:assumed-role/kubernetes-aws--flux-prod--AmazonEKSUserRole/elife-k8s-${userInfo().username}`,
+    )
     expect(await callerOf(aws.status.token)).toBe(`arn:aws:sts::${motoAccount}:assumed-role/kubernetes-aws--flux-prod--AmazonEKSUserRole/EKSGetTokenAuth`)
   })
 
   it('answers in the apiVersion kubectl asks for', async () => {
     const sandbox = awsSandbox(moto.current)
-    const v1 = await ourToken(sandbox, [], {KUBERNETES_EXEC_INFO: JSON.stringify({apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: {interactive: false}})})
+    const v1 = await ourToken(sandbox, [], {
+      KUBERNETES_EXEC_INFO: JSON.stringify({apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: {interactive: false}}),
+    })
     expect(v1.apiVersion).toBe('client.authentication.k8s.io/v1')
     // The same cached token, in the other apiVersion, with --json too.
     const json = await ourToken(sandbox, ['--json'])
@@ -173,12 +177,18 @@ describe('the token cache and the credential chain, hardened', () => {
     expect(JSON.parse(readFileSync(file, 'utf8')).token).toBe(served.status.token)
   })
 
-  it('with a profile and environment keys, signs with the profile and says nothing on kubectl\'s terminal', async () => {
+  it("with a profile and environment keys, signs with the profile and says nothing on kubectl's terminal", async () => {
     const sandbox = awsSandbox(moto.current, {AWS_PROFILE: 'elife'})
     const profileKey = 'AKIAPROFILEKEY000001'
-    sandbox.writeAwsFiles('[profile elife]\nregion = us-east-1\n', `[elife]\naws_access_key_id = ${profileKey}\naws_secret_access_key = ${fakeSecretAccessKey}\n`)
+    sandbox.writeAwsFiles(
+      '[profile elife]\nregion = us-east-1\n',
+      `[elife]\naws_access_key_id = ${profileKey}\naws_secret_access_key = ${fakeSecretAccessKey}\n`,
+    )
     // Each run with an empty cache, so each signs: the fast path, then the full oclif command (--debug).
-    for (const [index, args] of [['token', '--cluster', clusterName], ['token', '--cluster', clusterName, '--profile', 'elife', '--debug']].entries()) {
+    for (const [index, args] of [
+      ['token', '--cluster', clusterName],
+      ['token', '--cluster', clusterName, '--profile', 'elife', '--debug'],
+    ].entries()) {
       const run = await runCli(args, {env: {...sandbox.env, XDG_CACHE_HOME: path.join(sandbox.home, `cache-${index}`)}})
       expect(run.exitCode, run.stderr).toBe(0)
       expect(run.stderr).toBe('')

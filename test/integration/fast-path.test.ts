@@ -92,7 +92,11 @@ describe('what the fast path leaves to oclif', () => {
     it(what, async () => {
       const {fast, oclif} = await bothWays(args, env)
       expect(fast.oclif, 'the fast path should have left it to oclif').toBe(true)
-      expect({stdout: fast.stdout, stderr: fast.stderr, exitCode: fast.exitCode}).toEqual({stdout: oclif.stdout, stderr: oclif.stderr, exitCode: oclif.exitCode})
+      expect({stdout: fast.stdout, stderr: fast.stderr, exitCode: fast.exitCode}).toEqual({
+        stdout: oclif.stdout,
+        stderr: oclif.stderr,
+        exitCode: oclif.exitCode,
+      })
     })
   }
 

@@ -43,7 +43,14 @@ async function fluxDeployment(ns: string, ready = true): Promise<void> {
             nodeSelector: {'kubernetes.io/hostname': ready ? node.name : `no-such-node-${suffix}`},
             tolerations: [{key: node.taint.key, operator: 'Exists'}],
             // fluxd's own flags, as the fluxcd/flux chart sets them
-            containers: [{name: 'flux', image: 'docker.io/fluxcd/flux:1.21.1', args: ['--log-format=fmt', `--git-url=${gitUrl}`, '--git-branch', 'master', '--git-path=releases'], ports: [{name: 'http', containerPort: 3030}]}],
+            containers: [
+              {
+                name: 'flux',
+                image: 'docker.io/fluxcd/flux:1.21.1',
+                args: ['--log-format=fmt', `--git-url=${gitUrl}`, '--git-branch', 'master', '--git-path=releases'],
+                ports: [{name: 'http', containerPort: 3030}],
+              },
+            ],
           },
         },
       },
@@ -62,17 +69,26 @@ async function fluxDeployment(ns: string, ready = true): Promise<void> {
 beforeAll(async () => {
   keyDir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-flux-key-'))
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'flux-git-deploy-test', '-f', path.join(keyDir, 'identity')])
-  fluxd = await startFluxd(fluxdOptions = {
-    privateKeyPath: path.join(keyDir, 'identity'),
-    gitUrl,
-    headRevision,
-    pendingPolls: 2,
-    workloads: [
-      {id: 'prod:deployment/journal', containers: [{name: 'journal', image: 'elifesciences/journal:20a5e4c'}, {name: 'nginx', image: 'nginx:1.25'}], automated: true},
-      {id: 'stg:deployment/journal', containers: [{name: 'journal', image: 'elifesciences/journal:9bd2f01'}], locked: true},
-      {id: 'adm:helmrelease/prometheus-operator', containers: []},
-    ],
-  })
+  fluxd = await startFluxd(
+    (fluxdOptions = {
+      privateKeyPath: path.join(keyDir, 'identity'),
+      gitUrl,
+      headRevision,
+      pendingPolls: 2,
+      workloads: [
+        {
+          id: 'prod:deployment/journal',
+          containers: [
+            {name: 'journal', image: 'elifesciences/journal:20a5e4c'},
+            {name: 'nginx', image: 'nginx:1.25'},
+          ],
+          automated: true,
+        },
+        {id: 'stg:deployment/journal', containers: [{name: 'journal', image: 'elifesciences/journal:9bd2f01'}], locked: true},
+        {id: 'adm:helmrelease/prometheus-operator', containers: []},
+      ],
+    }),
+  )
   node = await startForwardingNode({kubeconfig, target: {host: '127.0.0.1', port: fluxd.port}})
   await fluxDeployment(namespace)
 })
@@ -98,7 +114,7 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
     expect(fluxd.requests).toContain('POST /api/flux/v9/git-repo-config')
   })
 
-  it('workloads lists fluxd\'s workloads like fluxctl list-workloads', async () => {
+  it("workloads lists fluxd's workloads like fluxctl list-workloads", async () => {
     const all = await runCli(['flux', 'workloads', '-A', '--k8s-fwd-ns', namespace, '--json'], {env: env()})
     expect(all.exitCode, all.stderr).toBe(0)
     expect(JSON.parse(all.stdout).workloads).toEqual([
@@ -125,7 +141,11 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(fluxd.requests.slice(asked)).toEqual([])
     expect(dry.stdout).toBe('')
-    expect(dry.stderr).toMatch(new RegExp(`^plan \\(dry run\\):\n  - ask fluxd \\(pod flux-[a-z0-9-]+ in ${namespace}\\) to sync master of ${gitUrl} \\(its --git-url and --git-branch\\)\ndry run: nothing was changed\n$`))
+    expect(dry.stderr).toMatch(
+      new RegExp(
+        `^plan \\(dry run\\):\n  - ask fluxd \\(pod flux-[a-z0-9-]+ in ${namespace}\\) to sync master of ${gitUrl} \\(its --git-url and --git-branch\\)\ndry run: nothing was changed\n$`,
+      ),
+    )
     const unconfirmed = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace], {env: env()})
     expect(unconfirmed.exitCode).toBe(8)
     expect(fluxd.requests.filter((r) => r.includes('update-manifests'))).toEqual([])
@@ -153,7 +173,9 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
       const plain = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace, '--yes'], {env: env()})
       expect(plain.exitCode, plain.stderr).toBe(6)
       expect(plain.stdout).toBe('')
-      expect(plain.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual([expect.stringContaining(`cannot sync: git repository ${gitUrl} is unreachable`)])
+      expect(plain.stderr.split('\n').filter((l) => l.startsWith('error:'))).toEqual([
+        expect.stringContaining(`cannot sync: git repository ${gitUrl} is unreachable`),
+      ])
       const json = await runCli(['flux', 'sync', '--k8s-fwd-ns', namespace, '--yes', '--json'], {env: env()})
       expect(json.exitCode, json.stderr).toBe(6)
       const parsed = JSON.parse(json.stdout) as {generation: string; dryRun: boolean; failed: string; error?: unknown}
@@ -168,7 +190,9 @@ describe('flux (v1, fluxd over a real port-forward)', () => {
   it('no flux pod, or none Ready: one line, exit 3', async () => {
     const missing = await runCli(['flux', 'sync', '--k8s-fwd-ns', `nowhere-${suffix}`, '--generation', 'v1', '--yes'], {env: env()})
     expect(missing.exitCode).toBe(3)
-    expect(missing.stderr.trim()).toBe(`error: no flux pod (label app=flux) in namespace nowhere-${suffix}; pass --k8s-fwd-ns (or FLUX_FORWARD_NAMESPACE) naming the namespace flux runs in, or --generation v2 for Flux v2`)
+    expect(missing.stderr.trim()).toBe(
+      `error: no flux pod (label app=flux) in namespace nowhere-${suffix}; pass --k8s-fwd-ns (or FLUX_FORWARD_NAMESPACE) naming the namespace flux runs in, or --generation v2 for Flux v2`,
+    )
     await fluxDeployment(unreadyNamespace, false)
     const unready = await runCli(['flux', 'identity', '--k8s-fwd-ns', unreadyNamespace], {env: env()})
     expect(unready.exitCode).toBe(3)

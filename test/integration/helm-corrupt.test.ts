@@ -74,10 +74,14 @@ describe('a release record helm cannot decode', () => {
     const lines = result.stderr.trim().split('\n')
     expect(lines).toHaveLength(2)
     expect(lines[0]).toBe(`3 releases in namespace "${ns}"; none failed or stuck`)
-    expect(lines[1]).toMatch(/^error: helm release record Secret sh\.helm\.release\.v1\.mangled\.v2 in \S+ \(release "mangled", revision 2\) cannot be decoded: its payload is not valid gzip \(--strict\); helm skips/)
+    expect(lines[1]).toMatch(
+      /^error: helm release record Secret sh\.helm\.release\.v1\.mangled\.v2 in \S+ \(release "mangled", revision 2\) cannot be decoded: its payload is not valid gzip \(--strict\); helm skips/,
+    )
     const json = await run(['helm', 'list', '-n', ns, '--json'])
     expect(json.exitCode, json.stderr).toBe(0)
-    expect(JSON.parse(json.stdout)).toMatchObject({corrupt: [{release: 'mangled', revision: 2, object: 'Secret sh.helm.release.v1.mangled.v2', reason: 'its payload is not valid gzip'}]})
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      corrupt: [{release: 'mangled', revision: 2, object: 'Secret sh.helm.release.v1.mangled.v2', reason: 'its payload is not valid gzip'}],
+    })
     expect(json.stderr).toBe('')
   })
 
@@ -108,7 +112,9 @@ describe('a release record helm cannot decode', () => {
     const result = await run(['helm', 'unstick', 'mangled', '-n', ns, '--dry-run'])
     expect(result.exitCode).toBe(ExitCode.CONFLICT)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
-    expect(result.stderr).toMatch(/^error: helm release record Secret sh\.helm\.release\.v1\.mangled\.v2 .* is the latest revision of release "mangled" .* nothing was changed; look at it with `kubectl get secret/)
+    expect(result.stderr).toMatch(
+      /^error: helm release record Secret sh\.helm\.release\.v1\.mangled\.v2 .* is the latest revision of release "mangled" .* nothing was changed; look at it with `kubectl get secret/,
+    )
     const all = await run(['helm', 'unstick', '--all', '-n', ns, '--dry-run'])
     expect(all.exitCode, all.stderr).toBe(0)
     expect(all.stdout).toBe('')

@@ -9,7 +9,21 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse, stringify} from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
-import {cli, clients, createHelmRelease, createNamespace, deleteNamespace, helm, helmEnv, installHelmReleaseCrds, kubeconfig, kubectl, prepareCharts, repoRoot, viewerKubeconfig} from './helm-support.js'
+import {
+  cli,
+  clients,
+  createHelmRelease,
+  createNamespace,
+  deleteNamespace,
+  helm,
+  helmEnv,
+  installHelmReleaseCrds,
+  kubeconfig,
+  kubectl,
+  prepareCharts,
+  repoRoot,
+  viewerKubeconfig,
+} from './helm-support.js'
 
 // `helm debug` fetches the chart the way helm-operator does, from a real git repository (a local
 // bare repository over file://, cloned by the real git) and from a real chart repository (index.yaml
@@ -36,7 +50,8 @@ beforeAll(async () => {
   const checkout = path.join(work, 'checkout')
   mkdirSync(path.join(checkout, 'charts'), {recursive: true})
   cpSync(path.join(repoRoot, 'test/fixtures/charts'), path.join(checkout, 'charts'), {recursive: true})
-  const git = (args: string[], cwd = checkout) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', ...args], {cwd, stdio: 'pipe'})
+  const git = (args: string[], cwd = checkout) =>
+    execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', ...args], {cwd, stdio: 'pipe'})
   git(['init', '--quiet', '-b', 'master'])
   git(['add', '.'])
   git(['commit', '--quiet', '-m', 'charts'])
@@ -70,7 +85,10 @@ afterAll(async () => {
 describe('helm debug', () => {
   it('git chart from a --file HelmRelease: renders, dependencies updated', async () => {
     const file = path.join(work, 'ok.yaml')
-    writeFileSync(file, `---\n${helmReleaseYaml('journal', {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}, values: {replicas: 3}})}`)
+    writeFileSync(
+      file,
+      `---\n${helmReleaseYaml('journal', {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}, values: {replicas: 3}})}`,
+    )
     const result = await debug(['journal', '-n', ns, '--file', file, '--json'])
     expect(result.exitCode, result.stderr).toBe(0)
     const parsed = JSON.parse(result.stdout)
@@ -89,7 +107,10 @@ describe('helm debug', () => {
 
   it('a chart that renders but that the API server would refuse (an invalid object name): named object by object; --no-validate skips the dry run', async () => {
     const file = path.join(work, 'rejected.yaml')
-    writeFileSync(file, helmReleaseYaml('journal', {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}, values: {configSuffix: '_Bad'}}))
+    writeFileSync(
+      file,
+      helmReleaseYaml('journal', {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}, values: {configSuffix: '_Bad'}}),
+    )
     // what the API server says to the same object, asked by kubectl
     const rendered = await helm(['template', 'journal--stg', await prepareCharts(), '-n', ns, '--set', 'configSuffix=_Bad'])
     expect(rendered.exitCode, rendered.stderr).toBe(0)
@@ -104,22 +125,39 @@ describe('helm debug', () => {
     expect(result.stdout).toBe('')
     expect(result.stderr).not.toContain('the chart and values are fine')
     expect(result.stderr).toContain('✗ the API server would refuse 1 of them (server-side dry run):')
-    expect(result.stderr).toMatch(new RegExp(`  ConfigMap ${ns}/journal--stg-config_Bad: ConfigMap "journal--stg-config_Bad" is invalid: metadata.name: Invalid value`))
-    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: the API server would refuse an object that the chart of HelmRelease helm-debug-\w+\/journal renders; fix the values/)
+    expect(result.stderr).toMatch(
+      new RegExp(`  ConfigMap ${ns}/journal--stg-config_Bad: ConfigMap "journal--stg-config_Bad" is invalid: metadata.name: Invalid value`),
+    )
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(
+      /^error: the API server would refuse an object that the chart of HelmRelease helm-debug-\w+\/journal renders; fix the values/,
+    )
     // a dry run: nothing was created
     expect((await kubectl(['get', 'configmaps,deployments', '-n', ns, '-o', 'name'])).stdout).toBe(before)
     const json = await debug(['journal', '-n', ns, '--file', file, '--json'])
     expect(json.exitCode).toBe(ExitCode.CHECK_FAILED)
-    expect(JSON.parse(json.stdout)).toMatchObject({ok: false, validation: {ran: true, accepted: 1, refused: [{kind: 'ConfigMap', name: 'journal--stg-config_Bad', namespace: ns}]}})
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: false,
+      validation: {ran: true, accepted: 1, refused: [{kind: 'ConfigMap', name: 'journal--stg-config_Bad', namespace: ns}]},
+    })
 
     const skipped = await debug(['journal', '-n', ns, '--file', file, '--no-validate'])
     expect(skipped.exitCode, skipped.stderr).toBe(0)
-    expect(skipped.stderr.trim().split('\n').at(-1)).toMatch(/^✔ helm template --debug renders 2 manifests \(1 ConfigMap, 1 Deployment\): the chart and values are fine/)
+    expect(skipped.stderr.trim().split('\n').at(-1)).toMatch(
+      /^✔ helm template --debug renders 2 manifests \(1 ConfigMap, 1 Deployment\): the chart and values are fine/,
+    )
   })
 
   it('--validate asked for, as a user RBAC forbids to dry-run: exit 4 (forbidden), not 5; without it, skipped with a note', async () => {
     const file = path.join(work, 'forbidden.yaml')
-    writeFileSync(file, stringify({apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', metadata: {name: 'journal', namespace: 'stg'}, spec: {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}}}))
+    writeFileSync(
+      file,
+      stringify({
+        apiVersion: 'helm.fluxcd.io/v1',
+        kind: 'HelmRelease',
+        metadata: {name: 'journal', namespace: 'stg'},
+        spec: {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}},
+      }),
+    )
     // the viewer may only read pods in stg: the API server refuses the dry run (403)
     const asked = await cli(['helm', 'debug', 'journal', '-n', 'stg', '--file', file, '--validate', '--kubeconfig', viewerKubeconfig], helmEnv)
     expect(asked.exitCode).toBe(ExitCode.FORBIDDEN)
@@ -131,9 +169,16 @@ describe('helm debug', () => {
     expect(defaulted.stderr).toMatch(/not allowed to dry-run ConfigMap objects in stg \(403\)/)
   })
 
-  it('shows helm\'s error with the template line and the values it refers to, secrets redacted', async () => {
+  it("shows helm's error with the template line and the values it refers to, secrets redacted", async () => {
     const file = path.join(work, 'broken.yaml')
-    writeFileSync(file, helmReleaseYaml('journal', {releaseName: 'journal--stg', chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'}, values: {image: {tag: null}, database: {password: 'hunter2-correct-horse'}}}))
+    writeFileSync(
+      file,
+      helmReleaseYaml('journal', {
+        releaseName: 'journal--stg',
+        chart: {git: gitUrl, ref: 'master', path: 'charts/elife-app'},
+        values: {image: {tag: null}, database: {password: 'hunter2-correct-horse'}},
+      }),
+    )
     const result = await debug(['journal', '-n', ns, '--file', file, '--show-values'])
     expect(result.exitCode).toBe(ExitCode.CHECK_FAILED)
     expect(result.stderr).toContain('✗ helm template failed: execution error at (elife-app/templates/configmap.yaml:10:')
@@ -144,12 +189,17 @@ describe('helm debug', () => {
     // the values (--show-values) are the data: YAML on stdout, secrets redacted
     expect(parse(result.stdout)).toMatchObject({image: {tag: null}, database: {password: '<redacted: 21 chars>'}})
     expect(result.stdout + result.stderr).not.toContain('hunter2')
-    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: the chart of HelmRelease helm-debug-\w+\/journal does not render with its values; fix the values/)
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(
+      /^error: the chart of HelmRelease helm-debug-\w+\/journal does not render with its values; fix the values/,
+    )
   })
 
   it('chart repository source, HelmRelease from the cluster, values from a Secret', async () => {
     const {core} = clients()
-    await core.createNamespacedSecret({namespace: ns, body: {metadata: {name: 'search-values'}, stringData: {'values.yaml': stringify({config: {environment: 'prod'}, image: {tag: 'from-secret'}})}}})
+    await core.createNamespacedSecret({
+      namespace: ns,
+      body: {metadata: {name: 'search-values'}, stringData: {'values.yaml': stringify({config: {environment: 'prod'}, image: {tag: 'from-secret'}})}},
+    })
     await createHelmRelease('helm.fluxcd.io/v1', ns, 'search', {
       chart: {repository: `${repoUrl}/`, name: 'elife-app', version: '0.1.0'},
       valuesFrom: [{secretKeyRef: {name: 'search-values'}}],
@@ -162,7 +212,10 @@ describe('helm debug', () => {
       ok: true,
       release: `${ns}-search`,
       chart: {kind: 'repository', name: 'elife-app', version: '0.1.0'},
-      valuesSources: [{from: `Secret ${ns}/search-values[values.yaml]`, keys: 2}, {from: 'spec.values', keys: 1}],
+      valuesSources: [
+        {from: `Secret ${ns}/search-values[values.yaml]`, keys: 2},
+        {from: 'spec.values', keys: 1},
+      ],
       values: {config: {environment: 'prod'}, image: {tag: 'from-secret'}, replicas: 2},
       dependencyUpdate: {ran: false},
       template: {ok: true, manifests: 2},
@@ -189,13 +242,21 @@ describe('helm debug', () => {
     await createHelmRelease('helm.fluxcd.io/v1', ns, 'dash', {chart: {git: `--upload-pack=touch ${marker};`, ref: 'master', path: 'charts/elife-app'}})
     const result = await debug(['dash', '-n', ns])
     expect(result.exitCode, result.stderr).toBe(ExitCode.USAGE)
-    expect(result.stderr.trim().split('\n')).toEqual(['error: spec.chart.git starts with "-", so it is not a Git URL or ref (not passed to git); fix spec.chart.git in the HelmRelease'])
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'error: spec.chart.git starts with "-", so it is not a Git URL or ref (not passed to git); fix spec.chart.git in the HelmRelease',
+    ])
     expect(existsSync(marker)).toBe(false)
   })
 
   it('Flux v2: chart from the HelmRepository the HelmRelease names, values from a Secret key at a targetPath', async () => {
     const {core, custom} = clients()
-    await custom.createNamespacedCustomObject({group: 'source.toolkit.fluxcd.io', version: 'v1', namespace: ns, plural: 'helmrepositories', body: {apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository', metadata: {name: 'elife'}, spec: {url: `${repoUrl}/`, interval: '10m'}}})
+    await custom.createNamespacedCustomObject({
+      group: 'source.toolkit.fluxcd.io',
+      version: 'v1',
+      namespace: ns,
+      plural: 'helmrepositories',
+      body: {apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'HelmRepository', metadata: {name: 'elife'}, spec: {url: `${repoUrl}/`, interval: '10m'}},
+    })
     await core.createNamespacedSecret({namespace: ns, body: {metadata: {name: 'recommendations-tag'}, stringData: {tag: 'from-target-path'}}})
     await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'recommendations', {
       interval: '5m',
@@ -211,7 +272,10 @@ describe('helm debug', () => {
       release: 'recommendations',
       namespace: ns,
       chart: {kind: 'repository', name: 'elife-app', version: '0.1.x'},
-      valuesSources: [{from: `Secret ${ns}/recommendations-tag[tag]`, keys: 1}, {from: 'spec.values', keys: 1}],
+      valuesSources: [
+        {from: `Secret ${ns}/recommendations-tag[tag]`, keys: 1},
+        {from: 'spec.values', keys: 1},
+      ],
       values: {image: {tag: 'from-target-path'}, replicas: 4},
       template: {ok: true, manifests: 2},
     })
@@ -219,7 +283,18 @@ describe('helm debug', () => {
 
   it('Flux v2: chart from the GitRepository the HelmRelease names, at its branch', async () => {
     const {custom} = clients()
-    await custom.createNamespacedCustomObject({group: 'source.toolkit.fluxcd.io', version: 'v1', namespace: ns, plural: 'gitrepositories', body: {apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', metadata: {name: 'charts'}, spec: {url: gitUrl, ref: {branch: 'master'}, interval: '1m'}}})
+    await custom.createNamespacedCustomObject({
+      group: 'source.toolkit.fluxcd.io',
+      version: 'v1',
+      namespace: ns,
+      plural: 'gitrepositories',
+      body: {
+        apiVersion: 'source.toolkit.fluxcd.io/v1',
+        kind: 'GitRepository',
+        metadata: {name: 'charts'},
+        spec: {url: gitUrl, ref: {branch: 'master'}, interval: '1m'},
+      },
+    })
     await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'annotations', {
       interval: '5m',
       targetNamespace: 'stg',
@@ -236,7 +311,7 @@ describe('helm debug', () => {
     })
   })
 
-  it('takes the helm release\'s name too, and says which HelmRelease it resolved; a release no HelmRelease manages says so', async () => {
+  it("takes the helm release's name too, and says which HelmRelease it resolved; a release no HelmRelease manages says so", async () => {
     // `search` (helm-operator, no releaseName) manages helm release <ns>-search (the test above made it)
     const byRelease = await debug([`${ns}-search`, '-n', ns, '--no-validate'])
     expect(byRelease.exitCode, byRelease.stderr).toBe(0)
@@ -253,15 +328,24 @@ describe('helm debug', () => {
     expect((await helm(['install', 'orphan', await prepareCharts(), '-n', ns])).exitCode).toBe(0)
     const orphan = await debug(['orphan', '-n', ns])
     expect(orphan.exitCode).toBe(ExitCode.NOT_FOUND)
-    expect(orphan.stderr.trim().split('\n')).toEqual([`error: "orphan" is a helm release in ${ns}, but no HelmRelease manages it (and there is no HelmRelease of that name); debug renders a HelmRelease's chart with its values: pass --file with the HelmRelease YAML from the GitOps repo`])
+    expect(orphan.stderr.trim().split('\n')).toEqual([
+      `error: "orphan" is a helm release in ${ns}, but no HelmRelease manages it (and there is no HelmRelease of that name); debug renders a HelmRelease's chart with its values: pass --file with the HelmRelease YAML from the GitOps repo`,
+    ])
   })
 
   it.each([
     ['a HelmRelease that does not exist', ['nope'], ExitCode.NOT_FOUND, /^error: HelmRelease "nope" not found in namespace "helm-debug-\w+"/],
-    ['a Flux v2 HelmRelease whose HelmRepository does not exist', ['podinfo'], ExitCode.NOT_FOUND, /^error: HelmRepository helm-debug-\w+\/podinfo, the chart source of HelmRelease helm-debug-\w+\/podinfo, was not found/],
+    [
+      'a Flux v2 HelmRelease whose HelmRepository does not exist',
+      ['podinfo'],
+      ExitCode.NOT_FOUND,
+      /^error: HelmRepository helm-debug-\w+\/podinfo, the chart source of HelmRelease helm-debug-\w+\/podinfo, was not found/,
+    ],
     ['a chart version that is not in the repository', ['gone'], ExitCode.TOOL_FAILED, /^error: helm could not pull chart elife-app 9.9.9 from/],
   ])('%s: one clear line', async (_what, args, exitCode, message) => {
-    await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo', {chart: {spec: {chart: 'podinfo', sourceRef: {kind: 'HelmRepository', name: 'podinfo'}}}}).catch(() => undefined)
+    await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo', {
+      chart: {spec: {chart: 'podinfo', sourceRef: {kind: 'HelmRepository', name: 'podinfo'}}},
+    }).catch(() => undefined)
     await createHelmRelease('helm.fluxcd.io/v1', ns, 'gone', {chart: {repository: `${repoUrl}/`, name: 'elife-app', version: '9.9.9'}}).catch(() => undefined)
     const result = await debug([...args, '-n', ns])
     expect(result.exitCode).toBe(exitCode)

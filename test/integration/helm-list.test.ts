@@ -6,7 +6,19 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {decodeRelease, encodeRelease, recordName} from '../../src/lib/helm/release.js'
-import {cli, clients, createHelmRelease, createNamespace, deleteNamespace, helm, helmHistory, installHelmReleaseCrds, kubeconfig, prepareCharts, viewerKubeconfig} from './helm-support.js'
+import {
+  cli,
+  clients,
+  createHelmRelease,
+  createNamespace,
+  deleteNamespace,
+  helm,
+  helmHistory,
+  installHelmReleaseCrds,
+  kubeconfig,
+  prepareCharts,
+  viewerKubeconfig,
+} from './helm-support.js'
 
 // `helm list` and `helm history` read straight from the API server, compared with what the real
 // helm 3 says about the same releases, installed for real from the local test charts.
@@ -114,13 +126,28 @@ describe('helm list', () => {
     // helm with its default (Secret) driver; -a so pending releases are listed too, --max 0 for
     // all of them (helm stops at 256 by default)
     const all = JSON.parse((await helm(['list', '-A', '-a', '--max', '0', '-o', 'json'])).stdout) as HelmListEntry[]
-    expect(rows.filter((r) => r.storage === 'secret').map(key).sort()).toEqual(all.map(key).sort())
+    expect(
+      rows
+        .filter((r) => r.storage === 'secret')
+        .map(key)
+        .sort(),
+    ).toEqual(all.map(key).sort())
     // and plain `helm list -A` (deployed and failed only) is the same rows, filtered
     const plain = JSON.parse((await helm(['list', '-A', '--max', '0', '-o', 'json'])).stdout) as HelmListEntry[]
-    expect(rows.filter((r) => r.storage === 'secret' && ['deployed', 'failed'].includes(r.status)).map(key).sort()).toEqual(plain.map(key).sort())
+    expect(
+      rows
+        .filter((r) => r.storage === 'secret' && ['deployed', 'failed'].includes(r.status))
+        .map(key)
+        .sort(),
+    ).toEqual(plain.map(key).sort())
     // the ConfigMap driver, compared with helm using that driver
     const cm = JSON.parse((await helm(['list', '-A', '-a', '--max', '0', '-o', 'json'], {HELM_DRIVER: 'configmap'})).stdout) as HelmListEntry[]
-    expect(rows.filter((r) => r.storage === 'configmap').map(key).sort()).toEqual(cm.map(key).sort())
+    expect(
+      rows
+        .filter((r) => r.storage === 'configmap')
+        .map(key)
+        .sort(),
+    ).toEqual(cm.map(key).sort())
     expect(rows.some((r) => r.namespace === cmNs && r.name === 'search')).toBe(true)
   })
 
@@ -146,7 +173,12 @@ describe('helm list', () => {
     const rows = (JSON.parse(ours.stdout) as {releases: OurRow[]}).releases
     const byName = Object.fromEntries(rows.map((r) => [r.name, r]))
     expect(byName.reviewer).toMatchObject({status: 'failed', revision: 2, stuck: true})
-    expect(byName.journal).toMatchObject({status: 'deployed', revision: 2, stuck: false, owner: {controller: 'helm-operator', apiVersion: 'helm.fluxcd.io/v1', namespace: ns, name: 'journal'}})
+    expect(byName.journal).toMatchObject({
+      status: 'deployed',
+      revision: 2,
+      stuck: false,
+      owner: {controller: 'helm-operator', apiVersion: 'helm.fluxcd.io/v1', namespace: ns, name: 'journal'},
+    })
     expect(byName.podinfo).toMatchObject({owner: {controller: 'flux-v2', apiVersion: 'helm.toolkit.fluxcd.io/v2', namespace: ns, name: 'podinfo'}})
     expect(byName.reviewer?.owner).toBeUndefined()
   })
@@ -213,9 +245,13 @@ describe('helm history', () => {
   it('agrees with `helm history -o json`', async () => {
     const ours = await cli(['helm', 'history', 'reviewer', '-n', ns, '--json', '--kubeconfig', kubeconfig])
     expect(ours.exitCode, ours.stderr).toBe(0)
-    const revisions = (JSON.parse(ours.stdout) as {revisions: Array<{revision: number; status: string; chart: string; appVersion: string; description: string}>}).revisions
+    const revisions = (
+      JSON.parse(ours.stdout) as {revisions: Array<{revision: number; status: string; chart: string; appVersion: string; description: string}>}
+    ).revisions
     const theirs = await helmHistory('reviewer', ns)
-    expect(revisions.map((r) => [r.revision, r.status, r.chart, r.appVersion, r.description])).toEqual(theirs.map((r) => [r.revision, r.status, r.chart, r.app_version, r.description]))
+    expect(revisions.map((r) => [r.revision, r.status, r.chart, r.appVersion, r.description])).toEqual(
+      theirs.map((r) => [r.revision, r.status, r.chart, r.app_version, r.description]),
+    )
     expect(revisions.at(-1)?.description).toMatch(/Upgrade "reviewer" failed/)
   })
 
@@ -226,8 +262,20 @@ describe('helm history', () => {
   })
 
   it.each([
-    ['an unknown release', ['nope'], () => ns, ExitCode.NOT_FOUND, /^error: release "nope" not found in namespace "helm-list-\w+"; see `elife-k8s helm list -A`/],
-    ['the wrong namespace', ['journal'], () => cmNs, ExitCode.NOT_FOUND, /^error: release "journal" not found in namespace "helm-list-cm-\w+"; it exists in (\S+, )*helm-list-\w+(, \S+)*; rerun with -n /],
+    [
+      'an unknown release',
+      ['nope'],
+      () => ns,
+      ExitCode.NOT_FOUND,
+      /^error: release "nope" not found in namespace "helm-list-\w+"; see `elife-k8s helm list -A`/,
+    ],
+    [
+      'the wrong namespace',
+      ['journal'],
+      () => cmNs,
+      ExitCode.NOT_FOUND,
+      /^error: release "journal" not found in namespace "helm-list-cm-\w+"; it exists in (\S+, )*helm-list-\w+(, \S+)*; rerun with -n /,
+    ],
     ['an invalid name', ['Bad_Name'], () => ns, ExitCode.USAGE, /^error: "Bad_Name" is not a valid helm release name/],
   ])('%s: one clear line', async (_what, args, namespace, exitCode, message) => {
     const result = await cli(['helm', 'history', ...args, '-n', namespace(), '--kubeconfig', kubeconfig])
@@ -240,7 +288,9 @@ describe('helm history', () => {
     const result = await cli(['helm', 'history', `${ns}-ghost`, '-n', ns, '--kubeconfig', kubeconfig])
     expect(result.exitCode).toBe(ExitCode.NOT_FOUND)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
-    expect(result.stderr).toMatch(new RegExp(`^error: release "${ns}-ghost" in ${ns} has no history: HelmRelease ${ns}/ghost \\(helm.fluxcd.io/v1\\) manages it`))
+    expect(result.stderr).toMatch(
+      new RegExp(`^error: release "${ns}-ghost" in ${ns} has no history: HelmRelease ${ns}/ghost \\(helm.fluxcd.io/v1\\) manages it`),
+    )
   })
 
   it('the table on stdout, where the release is now on stderr', async () => {
@@ -250,9 +300,12 @@ describe('helm history', () => {
     expect(ours.stderr).toBe(`release "reviewer" in ${ns} is failed at revision 2 (elife-app-0.1.0)\n`)
   })
 
-  it('takes a HelmRelease\'s name, and says which helm release it is', async () => {
+  it("takes a HelmRelease's name, and says which helm release it is", async () => {
     // Flux v2 HelmRelease `lib` manages helm release `libero`
-    await createHelmRelease('helm.toolkit.fluxcd.io/v2', editedNs, 'lib', {releaseName: 'libero', chart: {spec: {chart: 'libero', sourceRef: {kind: 'HelmRepository', name: 'libero'}}}})
+    await createHelmRelease('helm.toolkit.fluxcd.io/v2', editedNs, 'lib', {
+      releaseName: 'libero',
+      chart: {spec: {chart: 'libero', sourceRef: {kind: 'HelmRepository', name: 'libero'}}},
+    })
     const byHr = await cli(['helm', 'history', 'lib', '-n', editedNs, '--kubeconfig', kubeconfig])
     const byRelease = await cli(['helm', 'history', 'libero', '-n', editedNs, '--kubeconfig', kubeconfig])
     expect(byHr.exitCode, byHr.stderr).toBe(0)
@@ -260,17 +313,28 @@ describe('helm history', () => {
     expect(byHr.stderr.split('\n')[0]).toBe(`HelmRelease ${editedNs}/lib → helm release libero in ${editedNs}`)
     expect(byRelease.stderr).not.toContain('HelmRelease')
     const json = JSON.parse((await cli(['helm', 'history', 'lib', '-n', editedNs, '--json', '--kubeconfig', kubeconfig])).stdout)
-    expect(json).toMatchObject({release: 'libero', namespace: editedNs, helmRelease: {apiVersion: 'helm.toolkit.fluxcd.io/v2', namespace: editedNs, name: 'lib'}})
+    expect(json).toMatchObject({
+      release: 'libero',
+      namespace: editedNs,
+      helmRelease: {apiVersion: 'helm.toolkit.fluxcd.io/v2', namespace: editedNs, name: 'lib'},
+    })
     // a name that is both a helm release and a HelmRelease managing another: the helm release, and the other is named
-    await createHelmRelease('helm.fluxcd.io/v1', editedNs, 'journal', {releaseName: 'digests', chart: {git: 'file:///nowhere', path: 'charts/digests', ref: 'master'}})
+    await createHelmRelease('helm.fluxcd.io/v1', editedNs, 'journal', {
+      releaseName: 'digests',
+      chart: {git: 'file:///nowhere', path: 'charts/digests', ref: 'master'},
+    })
     const both = await cli(['helm', 'history', 'journal', '-n', editedNs, '--kubeconfig', kubeconfig])
     expect(both.exitCode, both.stderr).toBe(0)
     expect(both.stdout).toMatch(/^\s+4 .* deployed/m)
-    expect(both.stderr.split('\n')[0]).toBe(`"journal" is a helm release in ${editedNs} and the name of HelmRelease ${editedNs}/journal, which manages helm release digests in ${editedNs}: using the helm release journal (for the other, give digests -n ${editedNs})`)
+    expect(both.stderr.split('\n')[0]).toBe(
+      `"journal" is a helm release in ${editedNs} and the name of HelmRelease ${editedNs}/journal, which manages helm release digests in ${editedNs}: using the helm release journal (for the other, give digests -n ${editedNs})`,
+    )
     // a HelmRelease whose release helm never recorded
     const ghost = await cli(['helm', 'history', 'ghost', '-n', ns, '--kubeconfig', kubeconfig])
     expect(ghost.exitCode).toBe(ExitCode.NOT_FOUND)
-    expect(ghost.stderr.trim().split('\n')).toEqual([`error: HelmRelease ${ns}/ghost (helm.fluxcd.io/v1) manages helm release ${ns}-ghost in ${ns}, but helm has recorded no revision of it; it was never installed or was uninstalled; check the helm-operator logs for why`])
+    expect(ghost.stderr.trim().split('\n')).toEqual([
+      `error: HelmRelease ${ns}/ghost (helm.fluxcd.io/v1) manages helm release ${ns}-ghost in ${ns}, but helm has recorded no revision of it; it was never installed or was uninstalled; check the helm-operator logs for why`,
+    ])
   })
 
   it('a forbidden user gets one line and exit 4', async () => {

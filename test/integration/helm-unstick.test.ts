@@ -60,7 +60,10 @@ describe('helm unstick', () => {
   it('a failed upgrade: rolls back to the last deployed revision, helm agrees, helm-operator is nudged', async () => {
     await installDeployed('journal')
     await failUpgrade('journal')
-    await createHelmRelease('helm.fluxcd.io/v1', ns, 'journal', {releaseName: 'journal', chart: {git: 'file:///nowhere', path: 'charts/journal', ref: 'master'}})
+    await createHelmRelease('helm.fluxcd.io/v1', ns, 'journal', {
+      releaseName: 'journal',
+      chart: {git: 'file:///nowhere', path: 'charts/journal', ref: 'master'},
+    })
 
     // --dry-run prints the plan and changes nothing
     const before = await snapshot(ns)
@@ -105,7 +108,9 @@ describe('helm unstick', () => {
     // helm itself is locked out
     const locked = await helm(['upgrade', 'podinfo', chart, '-n', ns])
     expect(locked.stderr).toMatch(/another operation \(install\/upgrade\/rollback\) is in progress/)
-    await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo', {chart: {spec: {chart: 'podinfo', sourceRef: {kind: 'HelmRepository', name: 'podinfo'}}}})
+    await createHelmRelease('helm.toolkit.fluxcd.io/v2', ns, 'podinfo', {
+      chart: {spec: {chart: 'podinfo', sourceRef: {kind: 'HelmRepository', name: 'podinfo'}}},
+    })
 
     // just killed: within the default --pending-timeout helm may still be working; refuse
     const before = await snapshot(ns)
@@ -136,7 +141,9 @@ describe('helm unstick', () => {
     const before = await snapshot(ns)
     const refused = await unstick(['search', '-n', ns, '--yes'])
     expect(refused.exitCode).toBe(ExitCode.CONFLICT)
-    expect(refused.stderr.trim()).toBe(`error: release "search" in ${ns} has no deployed revision to roll back to; rerun with --uninstall to remove it (its controller can then install it afresh)`)
+    expect(refused.stderr.trim()).toBe(
+      `error: release "search" in ${ns} has no deployed revision to roll back to; rerun with --uninstall to remove it (its controller can then install it afresh)`,
+    )
     expect(await snapshot(ns)).toEqual(before)
 
     const removed = await unstick(['search', '-n', ns, '--yes', '--uninstall'])
@@ -211,7 +218,15 @@ describe('helm unstick', () => {
     await installDeployed('secretive')
     await failUpgrade('secretive')
     const password = `pw-${Math.random().toString(36).slice(2)}`
-    const applied = await kubectl(['apply', '-f', '-'], JSON.stringify({apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', metadata: {name: 'secretive', namespace: ns}, spec: {releaseName: 'secretive', chart: {git: 'file:///nowhere', path: 'charts/x', ref: 'master'}, values: {database: {password}}}}))
+    const applied = await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'helm.fluxcd.io/v1',
+        kind: 'HelmRelease',
+        metadata: {name: 'secretive', namespace: ns},
+        spec: {releaseName: 'secretive', chart: {git: 'file:///nowhere', path: 'charts/x', ref: 'master'}, values: {database: {password}}},
+      }),
+    )
     expect(applied.exitCode, applied.stderr).toBe(0)
     const dry = await unstick(['secretive', '-n', ns, '--dry-run', '--json'])
     expect(dry.exitCode, dry.stderr).toBe(0)
@@ -220,14 +235,23 @@ describe('helm unstick', () => {
     const result = JSON.parse(dry.stdout) as {releases: Array<{release: string; outcome: string; steps: Array<{action: string; owner?: unknown}>}>}
     expect(result.releases[0]).toMatchObject({release: 'secretive', outcome: 'planned'})
     expect(result.releases[0]?.steps.map((s) => s.action)).toEqual(['rollback', 'nudge'])
-    expect(result.releases[0]?.steps[1]?.owner).toEqual({controller: 'helm-operator', apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease', namespace: ns, name: 'secretive'})
+    expect(result.releases[0]?.steps[1]?.owner).toEqual({
+      controller: 'helm-operator',
+      apiVersion: 'helm.fluxcd.io/v1',
+      kind: 'HelmRelease',
+      namespace: ns,
+      name: 'secretive',
+    })
   })
 
-  it('takes the HelmRelease\'s name, says which helm release it resolved, and unsticks that one', async () => {
+  it("takes the HelmRelease's name, says which helm release it resolved, and unsticks that one", async () => {
     await installDeployed('reviewer--stg')
     await failUpgrade('reviewer--stg')
     // eLife's naming: HelmRelease `reviewer` manages helm release `reviewer--stg`
-    await createHelmRelease('helm.fluxcd.io/v1', ns, 'reviewer', {releaseName: 'reviewer--stg', chart: {git: 'file:///nowhere', path: 'charts/reviewer', ref: 'master'}})
+    await createHelmRelease('helm.fluxcd.io/v1', ns, 'reviewer', {
+      releaseName: 'reviewer--stg',
+      chart: {git: 'file:///nowhere', path: 'charts/reviewer', ref: 'master'},
+    })
     const dry = await unstick(['reviewer', '-n', ns, '--dry-run'])
     expect(dry.exitCode, dry.stderr).toBe(0)
     expect(dry.stderr.split('\n')[0]).toBe(`HelmRelease ${ns}/reviewer → helm release reviewer--stg in ${ns}`)
@@ -276,11 +300,41 @@ describe('helm unstick: bad input changes nothing', () => {
 
   it.each([
     ['an unknown release', ['nope', '-n', 'NS'], {}, ExitCode.NOT_FOUND, /^error: release "nope" not found in namespace "helm-unstick-bad-\w+"/],
-    ['the wrong namespace', ['broken', '-n', 'stg'], {}, ExitCode.NOT_FOUND, /^error: release "broken" not found in namespace "stg"; it exists in helm-unstick-bad-\w+; rerun with -n/],
-    ['helm missing', ['broken', '-n', 'NS', '--helm-binary', '/nonexistent/helm'], {}, ExitCode.TOOL_FAILED, /^error: helm binary "\/nonexistent\/helm" was not found; install helm 3/],
-    ['helm 2', ['broken', '-n', 'NS'], {ELIFE_K8S_HELM: fakeHelm('Client: v2.17.0+ga690bad')}, ExitCode.TOOL_FAILED, /^error: helm at .* \(from ELIFE_K8S_HELM\) is v2.17.0\+ga690bad, but elife-k8s drives helm 3/],
-    ['helm 4', ['broken', '-n', 'NS'], {ELIFE_K8S_HELM: fakeHelm('v4.0.0+g1234567')}, ExitCode.TOOL_FAILED, /^error: helm at .* is v4.0.0\+g1234567, but elife-k8s drives helm 3/],
-    ['a bad --to-revision', ['broken', '-n', 'NS', '--to-revision', '7'], {}, ExitCode.USAGE, /^error: release "broken" in helm-unstick-bad-\w+ has no revision 7; its revisions are 1, 2/],
+    [
+      'the wrong namespace',
+      ['broken', '-n', 'stg'],
+      {},
+      ExitCode.NOT_FOUND,
+      /^error: release "broken" not found in namespace "stg"; it exists in helm-unstick-bad-\w+; rerun with -n/,
+    ],
+    [
+      'helm missing',
+      ['broken', '-n', 'NS', '--helm-binary', '/nonexistent/helm'],
+      {},
+      ExitCode.TOOL_FAILED,
+      /^error: helm binary "\/nonexistent\/helm" was not found; install helm 3/,
+    ],
+    [
+      'helm 2',
+      ['broken', '-n', 'NS'],
+      {ELIFE_K8S_HELM: fakeHelm('Client: v2.17.0+ga690bad')},
+      ExitCode.TOOL_FAILED,
+      /^error: helm at .* \(from ELIFE_K8S_HELM\) is v2.17.0\+ga690bad, but elife-k8s drives helm 3/,
+    ],
+    [
+      'helm 4',
+      ['broken', '-n', 'NS'],
+      {ELIFE_K8S_HELM: fakeHelm('v4.0.0+g1234567')},
+      ExitCode.TOOL_FAILED,
+      /^error: helm at .* is v4.0.0\+g1234567, but elife-k8s drives helm 3/,
+    ],
+    [
+      'a bad --to-revision',
+      ['broken', '-n', 'NS', '--to-revision', '7'],
+      {},
+      ExitCode.USAGE,
+      /^error: release "broken" in helm-unstick-bad-\w+ has no revision 7; its revisions are 1, 2/,
+    ],
     ['--to-revision of a failed revision', ['broken', '-n', 'NS', '--to-revision', '2'], {}, ExitCode.USAGE, /stuck revision itself/],
   ] as const)('%s: one clear line, nothing changed', async (_what, args, env, exitCode, message) => {
     const before = await snapshot(stuckNs)

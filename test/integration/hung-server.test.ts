@@ -84,7 +84,11 @@ describe('a server that accepts and never answers ends in exit 5, naming it', ()
       const result = await runCli([...args, '--kubeconfig', kubeconfigFor(silentTcp.url), '--request-timeout', '1s'], {env: env(extra), timeoutMs: 60_000})
       // client-node 2 sends its typed calls through undici, which does not open sockets through the
       // kubeconfig's agent: there the handshake is bounded by the whole request's limit, not on its own.
-      expectTimeout(result, silentTcp.url, name.includes('typed call') ? /(did not complete the TLS handshake|did not answer) within 1s/ : /did not complete the TLS handshake within 1s/)
+      expectTimeout(
+        result,
+        silentTcp.url,
+        name.includes('typed call') ? /(did not complete the TLS handshake|did not answer) within 1s/ : /did not complete the TLS handshake within 1s/,
+      )
     })
 
     it(`${name}: TLS, then no HTTP/1.1 answer`, async () => {
@@ -102,7 +106,14 @@ describe('a server that accepts and never answers ends in exit 5, naming it', ()
   it('an AWS endpoint (EKS DescribeCluster) that accepts and never answers', async () => {
     for (const endpoint of [silentTcp.url, silentTcp.url.replace('https:', 'http:')]) {
       const result = await runCli(['kubeconfig', '--cluster', 'elife-test', '--region', 'us-east-1', '--dry-run', '--request-timeout', '1s'], {
-        env: env({KUBECONFIG: path.join(scratch, 'aws-kubeconfig'), AWS_ENDPOINT_URL_EKS: endpoint, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret-example', AWS_MAX_ATTEMPTS: '1', AWS_PROFILE: undefined}),
+        env: env({
+          KUBECONFIG: path.join(scratch, 'aws-kubeconfig'),
+          AWS_ENDPOINT_URL_EKS: endpoint,
+          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'secret-example',
+          AWS_MAX_ATTEMPTS: '1',
+          AWS_PROFILE: undefined,
+        }),
         timeoutMs: 60_000,
       })
       expect(result.exitCode, result.stderr).toBe(ExitCode.UNREACHABLE)
@@ -112,14 +123,26 @@ describe('a server that accepts and never answers ends in exit 5, naming it', ()
     }
   })
 
-  it('the SDK\'s retries do not multiply --request-timeout: EKS and STS calls end in exit 5 after one limit, not three', async () => {
+  it("the SDK's retries do not multiply --request-timeout: EKS and STS calls end in exit 5 after one limit, not three", async () => {
     // No AWS_MAX_ATTEMPTS: the SDK's default of three attempts. Before src/lib/eks/clients.ts bounded
     // the whole call, each attempt waited the full 4s (12s and more); runCli kills the run at 10s.
-    const base = {AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret-example', AWS_MAX_ATTEMPTS: undefined, AWS_PROFILE: undefined, XDG_CACHE_HOME: path.join(scratch, 'cache')}
+    const base = {
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret-example',
+      AWS_MAX_ATTEMPTS: undefined,
+      AWS_PROFILE: undefined,
+      XDG_CACHE_HOME: path.join(scratch, 'cache'),
+    }
     const endpoint = silentTcp.url.replace('https:', 'http:')
     const runs: Array<[string[], NodeJS.ProcessEnv]> = [
-      [['kubeconfig', '--cluster', 'elife-test', '--region', 'us-east-1', '--dry-run'], {AWS_ENDPOINT_URL_EKS: endpoint, KUBECONFIG: path.join(scratch, 'aws-kubeconfig')}],
-      [['token', '--cluster', 'elife-test', '--region', 'us-east-1', '--role-arn', 'arn:aws:iam::123456789012:role/elife-test'], {AWS_ENDPOINT_URL_STS: endpoint}],
+      [
+        ['kubeconfig', '--cluster', 'elife-test', '--region', 'us-east-1', '--dry-run'],
+        {AWS_ENDPOINT_URL_EKS: endpoint, KUBECONFIG: path.join(scratch, 'aws-kubeconfig')},
+      ],
+      [
+        ['token', '--cluster', 'elife-test', '--region', 'us-east-1', '--role-arn', 'arn:aws:iam::123456789012:role/elife-test'],
+        {AWS_ENDPOINT_URL_STS: endpoint},
+      ],
     ]
     for (const [args, extra] of runs) {
       const result = await runCli([...args, '--request-timeout', '4s'], {env: env({...base, ...extra}), timeoutMs: 10_000})
@@ -131,7 +154,10 @@ describe('a server that accepts and never answers ends in exit 5, naming it', ()
   })
 
   it('--request-timeout that is not a duration is a usage error naming the flag, not the value', async () => {
-    for (const args of [['images', '--request-timeout', 'soon-ish'], ['logs', 'flux', '--request-timeout', 'soon-ish']]) {
+    for (const args of [
+      ['images', '--request-timeout', 'soon-ish'],
+      ['logs', 'flux', '--request-timeout', 'soon-ish'],
+    ]) {
       const result = await runCli([...args, '--kubeconfig', kubeconfigFor(silentTcp.url)], {env: env(), timeoutMs: 60_000})
       expect(result.exitCode, result.stderr).toBe(ExitCode.USAGE)
       expect(result.stderr).toMatch(/--request-timeout is not a duration/)

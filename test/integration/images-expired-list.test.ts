@@ -36,7 +36,9 @@ describe('images when the pod list expires mid-way (410 Gone)', () => {
   /** Writes something, then compacts etcd up to now through its v3 JSON gateway. */
   async function compactEtcd(): Promise<void> {
     await core.createNamespacedConfigMap({namespace: 'default', body: {metadata: {generateName: 'compact-'}}})
-    const range = (await (await fetch(`${etcdUrl}/v3/kv/range`, {method: 'POST', body: JSON.stringify({key: Buffer.from('a').toString('base64')})})).json()) as {header: {revision: string}}
+    const range = (await (
+      await fetch(`${etcdUrl}/v3/kv/range`, {method: 'POST', body: JSON.stringify({key: Buffer.from('a').toString('base64')})})
+    ).json()) as {header: {revision: string}}
     const res = await fetch(`${etcdUrl}/v3/kv/compaction`, {method: 'POST', body: JSON.stringify({revision: range.header.revision, physical: true})})
     expect(res.ok).toBe(true)
   }

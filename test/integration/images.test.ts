@@ -28,7 +28,11 @@ interface ContainerRow {
  */
 async function kubectlContainers(extra: string[] = []): Promise<string[]> {
   const lines: string[] = []
-  for (const [kind, field] of [['init', 'initContainers'], ['container', 'containers'], ['ephemeral', 'ephemeralContainers']]) {
+  for (const [kind, field] of [
+    ['init', 'initContainers'],
+    ['container', 'containers'],
+    ['ephemeral', 'ephemeralContainers'],
+  ]) {
     const jsonpath = `{range .items[*]}{.metadata.namespace}{"\\t"}{.metadata.name}{"\\t"}{range .spec.${field}[*]}{.name}{"="}{.image}{" "}{end}{"\\n"}{end}`
     const {stdout, exitCode, stderr} = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'get', 'pods', ...extra, '-o', `jsonpath=${jsonpath}`])
     expect(exitCode, stderr).toBe(0)
@@ -69,7 +73,13 @@ async function ourContainers(args: string[]): Promise<ContainerRow[]> {
 }
 
 describe('elife-k8s images on the real local cluster', () => {
-  let podsJson: {items: Array<{metadata: {namespace: string; name: string}; spec: {nodeName?: string}; status: {phase: string; containerStatuses?: Array<{name: string; imageID: string}>}}>}
+  let podsJson: {
+    items: Array<{
+      metadata: {namespace: string; name: string}
+      spec: {nodeName?: string}
+      status: {phase: string; containerStatuses?: Array<{name: string; imageID: string}>}
+    }>
+  }
 
   beforeAll(async () => {
     // The seeded application namespaces: no other test file changes their pods.
@@ -177,7 +187,7 @@ describe('elife-k8s images failures: one line and a documented exit code', () =>
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/)
   })
 
-  it('a user RBAC forbids gets the API server\'s reason and exits 4; in its own namespace it works', async () => {
+  it("a user RBAC forbids gets the API server's reason and exits 4; in its own namespace it works", async () => {
     const r = await runCli(['images', '-A', '--kubeconfig', viewerKubeconfig])
     expect(r.exitCode).toBe(ExitCode.FORBIDDEN)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -197,11 +207,16 @@ describe('elife-k8s images failures: one line and a documented exit code', () =>
   // Issue 14 item 20: --wide without --by pod was silently ignored.
   it('--wide without --by pod is refused with one line, on the fast path and through oclif alike', async () => {
     for (const env of [{}, {ELIFE_K8S_FAST_PATH: '0'}]) {
-      for (const args of [['-A', '--wide'], ['-A', '--by', 'image', '--wide']]) {
+      for (const args of [
+        ['-A', '--wide'],
+        ['-A', '--by', 'image', '--wide'],
+      ]) {
         const r = await runCli(['images', ...args, '--kubeconfig', kubeconfig], {env})
         expect(r.exitCode, r.stderr).toBe(ExitCode.USAGE)
         expect(r.stdout).toBe('')
-        expect(r.stderr.trim().split('\n')).toEqual(['error: --wide adds the digest and phase columns of the per-container view, and the default --by image view has one row per image; add --by pod (e.g. `elife-k8s images -A --by pod --wide`)'])
+        expect(r.stderr.trim().split('\n')).toEqual([
+          'error: --wide adds the digest and phase columns of the per-container view, and the default --by image view has one row per image; add --by pod (e.g. `elife-k8s images -A --by pod --wide`)',
+        ])
       }
     }
     const wide = await runCli(['images', '-n', 'prod', '--by', 'pod', '--wide', '--kubeconfig', kubeconfig])

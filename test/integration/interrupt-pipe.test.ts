@@ -38,7 +38,10 @@ const pod = (name: string) => ({
   apiVersion: 'v1',
   metadata: {name, namespace: 'flux', uid: `uid-${name}`, labels: {app: 'flux'}, creationTimestamp: '2026-01-01T00:00:00Z'},
   spec: {containers: [{name: 'flux', image: 'docker.io/fluxcd/flux:1.25.4'}]},
-  status: {phase: 'Running', containerStatuses: [{name: 'flux', ready: true, restartCount: 0, image: 'docker.io/fluxcd/flux:1.25.4', imageID: '', state: {running: {}}}]},
+  status: {
+    phase: 'Running',
+    containerStatuses: [{name: 'flux', ready: true, restartCount: 0, image: 'docker.io/fluxcd/flux:1.25.4', imageID: '', state: {running: {}}}],
+  },
 })
 
 function answer(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void {
@@ -60,7 +63,12 @@ function answer(req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): 
   if (/\/secrets\//.test(url.pathname)) return onSecretRead(notFound)
   if (url.pathname === '/api/v1/pods') {
     // Enough rows that the table does not fit in a pipe's buffer.
-    return json(200, {kind: 'PodList', apiVersion: 'v1', metadata: {}, items: Array.from({length: 4000}, (_, i) => ({...pod(`p${i}`), spec: {containers: [{name: 'c', image: `registry.example/team/app-${i}:v${i}`}]}}))})
+    return json(200, {
+      kind: 'PodList',
+      apiVersion: 'v1',
+      metadata: {},
+      items: Array.from({length: 4000}, (_, i) => ({...pod(`p${i}`), spec: {containers: [{name: 'c', image: `registry.example/team/app-${i}:v${i}`}]}})),
+    })
   }
   if (url.pathname === '/api/v1/namespaces/flux/pods') return json(200, {kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [pod('flux-1')]})
   if (url.pathname === '/api/v1/namespaces/flux/pods/flux-1') return json(200, pod('flux-1'))
@@ -103,7 +111,10 @@ function finished(child: ChildProcess, output: {stdout: string; stderr: string})
 }
 
 function start(args: string[], extra: NodeJS.ProcessEnv = {}): {child: ChildProcess; output: {stdout: string; stderr: string}} {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), ...args, '--kubeconfig', kubeconfig], {env: childEnv({HOME: scratch, KUBECONFIG: '', ...extra}), stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), ...args, '--kubeconfig', kubeconfig], {
+    env: childEnv({HOME: scratch, KUBECONFIG: '', ...extra}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const output = {stdout: '', stderr: ''}
   child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString('utf8')))
   child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString('utf8')))
@@ -115,9 +126,14 @@ const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`
 
 describe('Ctrl-C at a confirmation prompt, in a terminal', () => {
   it('alertmanager apply: exit 8, one line, nothing changed', async () => {
-    const command = [process.execPath, path.join(repoRoot, 'bin/run.js'), 'alertmanager', 'apply', '--template', template, '--kubeconfig', kubeconfig].map(quote).join(' ')
+    const command = [process.execPath, path.join(repoRoot, 'bin/run.js'), 'alertmanager', 'apply', '--template', template, '--kubeconfig', kubeconfig]
+      .map(quote)
+      .join(' ')
     // script -e: its exit code is the command's; -f: output as it comes; -q: no banner.
-    const child = spawn('script', ['-qefc', command, '/dev/null'], {env: childEnv({HOME: scratch, KUBECONFIG: '', TERM: 'dumb'}), stdio: ['pipe', 'pipe', 'pipe']})
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+      env: childEnv({HOME: scratch, KUBECONFIG: '', TERM: 'dumb'}),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     let screen = ''
     const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
     await new Promise<void>((resolve, reject) => {
@@ -131,16 +147,25 @@ describe('Ctrl-C at a confirmation prompt, in a terminal', () => {
     const code = await done
     child.stdin!.end()
     expect(code, screen).toBe(ExitCode.ABORTED)
-    const afterPrompt = screen.slice(screen.indexOf('Go ahead? [y/N]')).split(/\r?\n/).slice(1).filter((line) => line.trim() !== '')
+    const afterPrompt = screen
+      .slice(screen.indexOf('Go ahead? [y/N]'))
+      .split(/\r?\n/)
+      .slice(1)
+      .filter((line) => line.trim() !== '')
     expect(afterPrompt, screen).toHaveLength(1)
-    expect(afterPrompt[0]).toMatch(/^error: not confirmed: create secret "alertmanager-prometheus-operator" in adm; interrupted at the prompt; nothing was changed$/)
+    expect(afterPrompt[0]).toMatch(
+      /^error: not confirmed: create secret "alertmanager-prometheus-operator" in adm; interrupted at the prompt; nothing was changed$/,
+    )
     expect(screen).not.toMatch(/unexpected failure|please report/)
     expect(requests.filter((r) => r.method !== 'GET')).toEqual([])
   })
 })
 
 describe('a signal during a change: stop at a safe point, say the state, exit 130/143', () => {
-  for (const [signal, exitCode] of [['SIGTERM', ExitCode.TERMINATED], ['SIGINT', ExitCode.INTERRUPTED]] as const) {
+  for (const [signal, exitCode] of [
+    ['SIGTERM', ExitCode.TERMINATED],
+    ['SIGINT', ExitCode.INTERRUPTED],
+  ] as const) {
     it(`${signal} while the secret is being created`, async () => {
       const {child, output} = start(['alertmanager', 'apply', '--template', template, '--yes'])
       onWrite = (release) => {
@@ -189,7 +214,10 @@ describe('stdout closed by its reader (`| head`): quiet exit 141, as kubectl', (
     return finished(child, output)
   }
 
-  for (const [name, extra] of [['fast path', {}], ['oclif', {ELIFE_K8S_FAST_PATH: '0'}]] as const) {
+  for (const [name, extra] of [
+    ['fast path', {}],
+    ['oclif', {ELIFE_K8S_FAST_PATH: '0'}],
+  ] as const) {
     it(`images (${name})`, async () => {
       const result = await readFirstChunkThenClose(['images', '-A'], extra)
       expect(result.code, result.stderr).toBe(ExitCode.PIPE_CLOSED)
@@ -205,7 +233,10 @@ describe('stdout closed by its reader (`| head`): quiet exit 141, as kubectl', (
 })
 
 describe('--debug', () => {
-  for (const [name, extra] of [['fast path', {}], ['oclif', {ELIFE_K8S_FAST_PATH: '0'}]] as const) {
+  for (const [name, extra] of [
+    ['fast path', {}],
+    ['oclif', {ELIFE_K8S_FAST_PATH: '0'}],
+  ] as const) {
     it(`a failure's stack names src/ .ts lines, not dist/ bundles (${name})`, async () => {
       const {child, output} = start(['images', '--debug', '--context', 'no-such-context'], extra)
       const result = await finished(child, output)

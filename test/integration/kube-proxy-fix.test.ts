@@ -32,19 +32,28 @@ async function watchKubeProxyPods(kc: KubeConfig, nodes: string[]) {
   const gaps: string[] = []
   let started = false
   const watch = new Watch(kc)
-  const request = await watch.watch('/api/v1/namespaces/kube-system/pods', {labelSelector: 'k8s-app=kube-proxy'}, (type, pod: V1Pod) => {
-    const node = pod.spec?.nodeName
-    if (!node || !readyPods.has(node)) return
-    const ready = type !== 'DELETED' && !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Running' && (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
-    const set = readyPods.get(node)!
-    const had = set.size > 0
-    if (ready) set.add(pod.metadata!.name!)
-    else set.delete(pod.metadata!.name!)
-    if (!started) return
-    if (had && set.size === 0) gaps.push(node)
-    const without = [...readyPods].filter(([, pods]) => pods.size === 0).map(([n]) => n)
-    if (without.length > 1) violations.push(`${type} ${pod.metadata?.name}: no Ready kube-proxy on ${without.join(', ')}`)
-  }, () => {})
+  const request = await watch.watch(
+    '/api/v1/namespaces/kube-system/pods',
+    {labelSelector: 'k8s-app=kube-proxy'},
+    (type, pod: V1Pod) => {
+      const node = pod.spec?.nodeName
+      if (!node || !readyPods.has(node)) return
+      const ready =
+        type !== 'DELETED' &&
+        !pod.metadata?.deletionTimestamp &&
+        pod.status?.phase === 'Running' &&
+        (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+      const set = readyPods.get(node)!
+      const had = set.size > 0
+      if (ready) set.add(pod.metadata!.name!)
+      else set.delete(pod.metadata!.name!)
+      if (!started) return
+      if (had && set.size === 0) gaps.push(node)
+      const without = [...readyPods].filter(([, pods]) => pods.size === 0).map(([n]) => n)
+      if (without.length > 1) violations.push(`${type} ${pod.metadata?.name}: no Ready kube-proxy on ${without.join(', ')}`)
+    },
+    () => {},
+  )
   // the initial ADDED events describe the current state; only changes after this count
   await new Promise((r) => setTimeout(r, 1000))
   started = true
@@ -61,7 +70,11 @@ describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
     originalDaemonSet = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
     // start from the EKS default (localhost metrics), whatever an earlier run left
     const config = originalConfigMap.data!.config.replace(/^metricsBindAddress: .*$/m, 'metricsBindAddress: 127.0.0.1:10249')
-    await core.replaceNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system', body: {...originalConfigMap, data: {...originalConfigMap.data, config}}})
+    await core.replaceNamespacedConfigMap({
+      name: 'kube-proxy-config',
+      namespace: 'kube-system',
+      body: {...originalConfigMap, data: {...originalConfigMap.data, config}},
+    })
   })
 
   afterAll(async () => {
@@ -71,7 +84,11 @@ describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
     await apps.replaceNamespacedDaemonSet({
       name: 'kube-proxy',
       namespace: 'kube-system',
-      body: {...ds, metadata: {...ds.metadata, annotations: originalDaemonSet.metadata?.annotations}, spec: {...ds.spec!, template: originalDaemonSet.spec!.template, updateStrategy: originalDaemonSet.spec!.updateStrategy}},
+      body: {
+        ...ds,
+        metadata: {...ds.metadata, annotations: originalDaemonSet.metadata?.annotations},
+        spec: {...ds.spec!, template: originalDaemonSet.spec!.template, updateStrategy: originalDaemonSet.spec!.updateStrategy},
+      },
     })
   })
 
@@ -87,7 +104,10 @@ describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
     expect(json.stderr).toBe('')
     const result = JSON.parse(json.stdout) as {mode: string; findings: Array<{status: string; message: string}>}
     expect(result.mode).toBe('check')
-    expect(result.findings.filter((f) => f.status === 'failed').map((f) => f.message), json.stdout).toContainEqual(expect.stringContaining('metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249'))
+    expect(
+      result.findings.filter((f) => f.status === 'failed').map((f) => f.message),
+      json.stdout,
+    ).toContainEqual(expect.stringContaining('metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249'))
     const before = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
     const dry = await fix(kubeconfig, ['--dry-run'])
     expect(dry.exitCode, dry.stderr).toBe(0)
@@ -95,10 +115,19 @@ describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
     expect(dry.stderr).toContain('set metricsBindAddress 127.0.0.1:10249 → 0.0.0.0:10249')
     expect(dry.stderr).toContain('restart kube-proxy one node at a time on')
     expect(dry.stdout).toBe('')
-    expect((await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})).metadata?.resourceVersion).toBe(before.metadata?.resourceVersion)
+    expect((await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})).metadata?.resourceVersion).toBe(
+      before.metadata?.resourceVersion,
+    )
     // without AWS credentials the EKS comparison is skipped, not failed
     const noAws = await runCli(['kube-proxy', 'fix', '--kubeconfig', kubeconfig, '--check', '--eks-cluster', 'elife-prod', '--region', 'us-east-1'], {
-      env: {AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true'},
+      env: {
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: '',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+        AWS_CONFIG_FILE: '/nonexistent',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
     })
     expect(noAws.stderr).toContain('◎ EKS recommended version not compared: no AWS credentials')
   })
@@ -126,7 +155,17 @@ describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
     expect(after.metadata?.labels).toEqual(before.metadata?.labels)
     expect(Object.keys(after.data!)).toEqual(Object.keys(before.data!))
     // what kubectl sees: the strategy is back, every pod up to date and ready
-    const {stdout} = await runTool(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, '-n', 'kube-system', 'get', 'ds', 'kube-proxy', '-o', 'jsonpath={.spec.updateStrategy.rollingUpdate.maxUnavailable} {.status.updatedNumberScheduled}/{.status.numberReady}/{.status.desiredNumberScheduled}'])
+    const {stdout} = await runTool(path.join(binDir, 'kubectl'), [
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      'kube-system',
+      'get',
+      'ds',
+      'kube-proxy',
+      '-o',
+      'jsonpath={.spec.updateStrategy.rollingUpdate.maxUnavailable} {.status.updatedNumberScheduled}/{.status.numberReady}/{.status.desiredNumberScheduled}',
+    ])
     expect(stdout).toBe(`${originalDaemonSet.spec?.updateStrategy?.rollingUpdate?.maxUnavailable} ${nodes.length}/${nodes.length}/${nodes.length}`)
     const check = await fix(kubeconfig, ['--check'])
     expect(check.exitCode, check.stderr).toBe(0)
@@ -146,7 +185,10 @@ describe('kube-proxy fix refuses bad input with one line, changing nothing', () 
     // a copy of kube-system's DaemonSet that matches no node, so it runs no pods
     await apps.createNamespacedDaemonSet({
       namespace,
-      body: {metadata: {name: 'kube-proxy', labels: ds.metadata?.labels}, spec: {...ds.spec!, template: {...ds.spec!.template, spec: {...ds.spec!.template.spec!, nodeSelector: {'elife-k8s-test/no-such-node': 'true'}}}}},
+      body: {
+        metadata: {name: 'kube-proxy', labels: ds.metadata?.labels},
+        spec: {...ds.spec!, template: {...ds.spec!.template, spec: {...ds.spec!.template.spec!, nodeSelector: {'elife-k8s-test/no-such-node': 'true'}}}},
+      },
     })
   })
 
@@ -180,7 +222,17 @@ describe('kube-proxy fix refuses bad input with one line, changing nothing', () 
     await expectRefusal(['--image', 'v1.36.0-eksbuild.1'], ExitCode.USAGE, 'must not be newer than kube-apiserver')
     await expectRefusal([], ExitCode.FORBIDDEN, 'forbidden', viewerKubeconfig)
     // what EKS does to an add-on's objects: server-side apply under the field manager "eks"
-    const apply = await runTool(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, '-n', namespace, 'label', 'configmap', 'kube-proxy-config', 'eks.amazonaws.com/component=kube-proxy', '--field-manager=eks'])
+    const apply = await runTool(path.join(binDir, 'kubectl'), [
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      namespace,
+      'label',
+      'configmap',
+      'kube-proxy-config',
+      'eks.amazonaws.com/component=kube-proxy',
+      '--field-manager=eks',
+    ])
     expect(apply.exitCode, apply.stderr).toBe(0)
     await expectRefusal([], ExitCode.CONFLICT, 'is an EKS managed add-on')
   })
@@ -206,7 +258,11 @@ describe('kube-proxy fix survives an API server restart (own cluster instance)',
     const {core, apps} = clients(ownKubeconfig)
     const before = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
     const dsBefore = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'kube-proxy', 'fix', '--kubeconfig', ownKubeconfig, '--yes', '--timeout', '120'], {env: childEnv()})
+    const child = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'bin/run.js'), 'kube-proxy', 'fix', '--kubeconfig', ownKubeconfig, '--yes', '--timeout', '120'],
+      {env: childEnv()},
+    )
     let stderr = ''
     let restarted: Promise<unknown> | undefined
     child.stdout.resume()
@@ -244,12 +300,22 @@ describe('kube-proxy fix survives an API server restart (own cluster instance)',
 async function kubeProxyCopy(core: CoreV1Api, apps: AppsV1Api, namespace: string, configText: string): Promise<void> {
   if (!(await core.readNamespace({name: namespace}).catch(() => undefined))) await core.createNamespace({body: {metadata: {name: namespace}}})
   await core.createNamespacedServiceAccount({namespace, body: {metadata: {name: 'kube-proxy'}}})
-  await core.createNamespacedConfigMap({namespace, body: {metadata: {name: 'kube-proxy-config', labels: {'k8s-app': 'kube-proxy'}}, data: {config: configText}}})
+  await core.createNamespacedConfigMap({
+    namespace,
+    body: {metadata: {name: 'kube-proxy-config', labels: {'k8s-app': 'kube-proxy'}}, data: {config: configText}},
+  })
   const ds = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
   const {priorityClassName: _kubeSystemOnly, ...podSpec} = ds.spec!.template.spec!
   await apps.createNamespacedDaemonSet({
     namespace,
-    body: {metadata: {name: 'kube-proxy', labels: ds.metadata?.labels}, spec: {selector: ds.spec!.selector, updateStrategy: ds.spec!.updateStrategy, template: {metadata: {labels: ds.spec!.template.metadata?.labels}, spec: podSpec}}},
+    body: {
+      metadata: {name: 'kube-proxy', labels: ds.metadata?.labels},
+      spec: {
+        selector: ds.spec!.selector,
+        updateStrategy: ds.spec!.updateStrategy,
+        template: {metadata: {labels: ds.spec!.template.metadata?.labels}, spec: podSpec},
+      },
+    },
   })
 }
 
@@ -278,7 +344,7 @@ describe('kube-proxy fix on a JSON kube-proxy-config (issue 14 item 1; own names
     jsonConfig = rest
     await kubeProxyCopy(core, apps, namespace, `${JSON.stringify(jsonConfig, null, 2)}\n`)
     const nodes = (await core.listNode()).items.length
-    await until('the copy\'s pods to be Ready', async () => {
+    await until("the copy's pods to be Ready", async () => {
       const pods = await kubeProxyPods(core, namespace)
       return pods.length === nodes && pods.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? pods : undefined
     })
@@ -300,7 +366,9 @@ describe('kube-proxy fix on a JSON kube-proxy-config (issue 14 item 1; own names
     expect(result.stderr).toContain('kube-proxy-config read back: it parses as JSON and sets metricsBindAddress 0.0.0.0:10249')
     const nodes = (await core.listNode()).items.length
     expect(result.stdout).toBe('')
-    expect(result.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^kube-proxy in ${namespace} now serves metrics on 0\\.0\\.0\\.0:10249, runs \\S+, and is Ready on ${nodes}/${nodes} nodes$`))
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(
+      new RegExp(`^kube-proxy in ${namespace} now serves metrics on 0\\.0\\.0\\.0:10249, runs \\S+, and is Ready on ${nodes}/${nodes} nodes$`),
+    )
     // every pod was replaced, and the replacements carry the digest of the stored config
     const podsAfter = await kubeProxyPods(core, namespace)
     expect(podsAfter.map((p) => p.metadata!.name).filter((name) => podsBefore.includes(name!))).toEqual([])
@@ -370,19 +438,49 @@ spec:
     const applied = await runTool(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], {input: manifest})
     expect(applied.exitCode, applied.stderr).toBe(0)
     // The API server takes a moment to load a new policy: until a (dry-run) pod for that node is refused.
-    const probe = {metadata: {name: 'probe'}, spec: {containers: [{name: 'probe', image: 'probe'}], affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchFields: [{key: 'metadata.name', operator: 'In', values: [withoutPod]}]}]}}}}}
-    await until('the admission policy to be in force', async () => (await core.createNamespacedPod({namespace, body: probe, dryRun: 'All'}).then(() => false, () => true)) || undefined)
+    const probe = {
+      metadata: {name: 'probe'},
+      spec: {
+        containers: [{name: 'probe', image: 'probe'}],
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{matchFields: [{key: 'metadata.name', operator: 'In', values: [withoutPod]}]}],
+            },
+          },
+        },
+      },
+    }
+    await until(
+      'the admission policy to be in force',
+      async () =>
+        (await core.createNamespacedPod({namespace, body: probe, dryRun: 'All'}).then(
+          () => false,
+          () => true,
+        )) || undefined,
+    )
     const system = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
     await kubeProxyCopy(core, apps, namespace, system.data!.config.replace(/^metricsBindAddress: .*$/m, 'metricsBindAddress: 127.0.0.1:10249'))
     await until('pods on the two other nodes', async () => {
       const pods = await kubeProxyPods(core, namespace)
       const ds = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace})
-      return ds.status?.desiredNumberScheduled === nodes.length && pods.length === nodes.length - 1 && pods.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? pods : undefined
+      return ds.status?.desiredNumberScheduled === nodes.length &&
+        pods.length === nodes.length - 1 &&
+        pods.every((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+        ? pods
+        : undefined
     })
   }, 120_000)
 
   afterAll(async () => {
-    await runTool(path.join(binDir, 'kubectl'), ['--kubeconfig', kubeconfig, 'delete', '--ignore-not-found', 'validatingadmissionpolicybinding,validatingadmissionpolicy', policy])
+    await runTool(path.join(binDir, 'kubectl'), [
+      '--kubeconfig',
+      kubeconfig,
+      'delete',
+      '--ignore-not-found',
+      'validatingadmissionpolicybinding,validatingadmissionpolicy',
+      policy,
+    ])
     await core.deleteNamespace({name: namespace}).catch(() => {})
   })
 

@@ -26,7 +26,8 @@ let seen: Answer[] = []
 let server: http2.Http2SecureServer
 let kubeconfig: string
 
-const status = (code: number, reason: string, message: string) => JSON.stringify({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code})
+const status = (code: number, reason: string, message: string) =>
+  JSON.stringify({kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code})
 
 beforeAll(async () => {
   server = http2.createSecureServer({key: readFileSync(keyFile), cert: readFileSync(certFile), allowHTTP1: true}, (req, res) => {
@@ -52,7 +53,7 @@ beforeAll(async () => {
         return
       case '400':
         res.writeHead(400, {'content-type': 'application/json'})
-        res.end(status(400, 'BadRequest', 'unable to parse requirement: found \'(\', expected: identifier'))
+        res.end(status(400, 'BadRequest', "unable to parse requirement: found '(', expected: identifier"))
         return
       default:
         res.writeHead(200, {'content-type': 'application/json'})
@@ -70,9 +71,13 @@ beforeEach(() => {
   seen = []
 })
 
-const run = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli([...args, '--kubeconfig', kubeconfig], {env: {HOME: scratch, KUBECONFIG: '', ...extra}, timeoutMs: 90_000})
+const run = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+  runCli([...args, '--kubeconfig', kubeconfig], {env: {HOME: scratch, KUBECONFIG: '', ...extra}, timeoutMs: 90_000})
 
-const transports: Array<[string, NodeJS.ProcessEnv]> = [['HTTP/2', {}], ['HTTP/1.1', {ELIFE_K8S_HTTP1: '1'}]]
+const transports: Array<[string, NodeJS.ProcessEnv]> = [
+  ['HTTP/2', {}],
+  ['HTTP/1.1', {ELIFE_K8S_HTTP1: '1'}],
+]
 
 describe('reads are retried on refused streams, resets and 429 (bounded), and what remains maps to its exit code', () => {
   for (const [transport, env] of transports) {
@@ -126,7 +131,10 @@ describe('reads are retried on refused streams, resets and 429 (bounded), and wh
 
   it('a 400 (a label selector the server cannot parse) is a usage error, exit 2, and is not retried', async () => {
     script = ['400']
-    for (const args of [['images', '-A', '-l', 'app in (x'], ['images', '-A', '-l', 'app in (x', '--no-color', '--by', 'pod']]) {
+    for (const args of [
+      ['images', '-A', '-l', 'app in (x'],
+      ['images', '-A', '-l', 'app in (x', '--no-color', '--by', 'pod'],
+    ]) {
       seen = []
       const result = await run(args)
       expect(result.exitCode, result.stderr).toBe(ExitCode.USAGE)

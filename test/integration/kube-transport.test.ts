@@ -43,22 +43,32 @@ function startRelay(kind: 'h2' | 'h1-only'): Promise<Relay> {
   const versions: string[] = []
   const windows: number[] = []
   const tls = {key: readFileSync(path.join(pki, 'apiserver.key')), cert: readFileSync(path.join(pki, 'apiserver.crt'))}
-  const handler = (req: http2.Http2ServerRequest | import('node:http').IncomingMessage, res: http2.Http2ServerResponse | import('node:http').ServerResponse) => {
+  const handler = (
+    req: http2.Http2ServerRequest | import('node:http').IncomingMessage,
+    res: http2.Http2ServerResponse | import('node:http').ServerResponse,
+  ) => {
     versions.push(req.httpVersion)
     const headers: Record<string, string> = {}
-    for (const [key, value] of Object.entries(req.headers)) if (!key.startsWith(':') && key !== 'host' && key !== 'connection' && typeof value === 'string') headers[key] = value
-    const forward = https.request({host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers, ca, cert: adminCert, key: adminKey}, (answer) => {
-      const back: Record<string, string> = {}
-      for (const [key, value] of Object.entries(answer.headers)) if (!['connection', 'transfer-encoding', 'keep-alive'].includes(key) && typeof value === 'string') back[key] = value
-      ;(res as import('node:http').ServerResponse).writeHead(answer.statusCode ?? 502, back)
-      answer.pipe(res as import('node:http').ServerResponse)
-    })
+    for (const [key, value] of Object.entries(req.headers))
+      if (!key.startsWith(':') && key !== 'host' && key !== 'connection' && typeof value === 'string') headers[key] = value
+    const forward = https.request(
+      {host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers, ca, cert: adminCert, key: adminKey},
+      (answer) => {
+        const back: Record<string, string> = {}
+        for (const [key, value] of Object.entries(answer.headers))
+          if (!['connection', 'transfer-encoding', 'keep-alive'].includes(key) && typeof value === 'string') back[key] = value
+        ;(res as import('node:http').ServerResponse).writeHead(answer.statusCode ?? 502, back)
+        answer.pipe(res as import('node:http').ServerResponse)
+      },
+    )
     forward.on('error', () => (res as import('node:http').ServerResponse).destroy())
     forward.end()
   }
   const server = kind === 'h2' ? http2.createSecureServer({...tls, allowHTTP1: true}, handler) : https.createServer(tls, handler)
   if (kind === 'h2') {
-    ;(server as http2.Http2SecureServer).on('session', (session) => session.on('remoteSettings', (settings) => windows.push(settings.initialWindowSize ?? 65_535)))
+    ;(server as http2.Http2SecureServer).on('session', (session) =>
+      session.on('remoteSettings', (settings) => windows.push(settings.initialWindowSize ?? 65_535)),
+    )
   }
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => resolve({port: (server.address() as AddressInfo).port, versions, windows, close: () => server.close()}))
@@ -103,7 +113,9 @@ describe('the connection to the API server', () => {
 
   it('is HTTP/1.1 with ELIFE_K8S_HTTP1=1', async () => {
     h2Relay.versions.length = 0
-    const result = await cli(['images', '-A', '--by', 'pod', '--kubeconfig', kubeconfigFor(`https://127.0.0.1:${h2Relay.port}`, certUser, 'h2-forced-h1')], {ELIFE_K8S_HTTP1: '1'})
+    const result = await cli(['images', '-A', '--by', 'pod', '--kubeconfig', kubeconfigFor(`https://127.0.0.1:${h2Relay.port}`, certUser, 'h2-forced-h1')], {
+      ELIFE_K8S_HTTP1: '1',
+    })
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stdout).toBe(direct)
     expect(new Set(h2Relay.versions)).toEqual(new Set(['1.1']))
@@ -126,17 +138,23 @@ describe('an exec credential plugin', () => {
   const counter = path.join(scratch, 'plugin-starts')
   const plugin = path.join(scratch, 'plugin.cjs')
   beforeAll(() => {
-    writeFileSync(plugin, `require('node:fs').appendFileSync(${JSON.stringify(counter)}, 'started\\n')
+    writeFileSync(
+      plugin,
+      `require('node:fs').appendFileSync(${JSON.stringify(counter)}, 'started\\n')
 process.stdout.write(JSON.stringify({apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: {
   clientCertificateData: ${JSON.stringify(adminCert.toString('utf8'))},
   clientKeyData: ${JSON.stringify(adminKey.toString('utf8'))},
   expirationTimestamp: new Date(Date.now() + 600000).toISOString(),
 }}))
-`)
+`,
+    )
   })
   const execUser = () => ({exec: {apiVersion: 'client.authentication.k8s.io/v1beta1', command: process.execPath, args: [plugin], interactiveMode: 'Never'}})
 
-  for (const args of [['helm', 'list', '-A'], ['images', '-A']]) {
+  for (const args of [
+    ['helm', 'list', '-A'],
+    ['images', '-A'],
+  ]) {
     it(`is started once for \`${args.join(' ')}\`, which sends several requests at once`, async () => {
       writeFileSync(counter, '')
       const result = await cli([...args, '--kubeconfig', kubeconfigFor(upstream.origin, execUser(), `exec-${args[0]}`)])

@@ -113,44 +113,123 @@ const cases: Case[] = [
   // Valid objects, built-in and custom.
   {name: 'a ConfigMap', api: 'valid', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS\ndata:\n  a: "1"\n'},
   {name: 'a Deployment', api: 'valid', yaml: deployment(goodDeploymentSpec)},
-  {name: 'a Service', api: 'valid', yaml: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  selector:\n    app: web\n  ports:\n    - name: http\n      port: 80\n      targetPort: http\n'},
-  {name: 'an Ingress', api: 'valid', yaml: 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  rules:\n    - host: web.example.org\n      http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n                name: web\n                port:\n                  number: 80\n'},
-  {name: 'a CronJob', api: 'valid', yaml: 'apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: tick\n  namespace: NS\nspec:\n  schedule: "*/5 * * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n            - name: tick\n              image: busybox:1.36\n'},
+  {
+    name: 'a Service',
+    api: 'valid',
+    yaml: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  selector:\n    app: web\n  ports:\n    - name: http\n      port: 80\n      targetPort: http\n',
+  },
+  {
+    name: 'an Ingress',
+    api: 'valid',
+    yaml: 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  rules:\n    - host: web.example.org\n      http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n                name: web\n                port:\n                  number: 80\n',
+  },
+  {
+    name: 'a CronJob',
+    api: 'valid',
+    yaml: 'apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: tick\n  namespace: NS\nspec:\n  schedule: "*/5 * * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n            - name: tick\n              image: busybox:1.36\n',
+  },
   {name: 'a Canary', api: 'valid', yaml: canary(goodAnalysis)},
-  {name: 'a MetricTemplate', api: 'valid', yaml: 'apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata:\n  name: rate\n  namespace: NS\nspec:\n  provider:\n    type: prometheus\n    address: http://prometheus.adm:9090\n  query: sum(rate(x[{{ interval }}]))\n'},
+  {
+    name: 'a MetricTemplate',
+    api: 'valid',
+    yaml: 'apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata:\n  name: rate\n  namespace: NS\nspec:\n  provider:\n    type: prometheus\n    address: http://prometheus.adm:9090\n  query: sum(rate(x[{{ interval }}]))\n',
+  },
   {name: 'a PrometheusRule', api: 'valid', yaml: rule('    - name: g\n      rules:\n        - alert: Down\n          expr: up == 0\n          for: 5m\n')},
 
   // Unknown fields.
   {name: 'a Deployment field misspelt (replica)', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('  replicas: 2', '  replica: 2'))},
-  {name: 'a container field one level off (image under the pod spec)', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('    spec:\n      containers:', '    spec:\n      image: nginx\n      containers:'))},
+  {
+    name: 'a container field one level off (image under the pod spec)',
+    api: 'invalid',
+    yaml: deployment(goodDeploymentSpec.replace('    spec:\n      containers:', '    spec:\n      image: nginx\n      containers:')),
+  },
   {name: 'a Canary analysis field misspelt (stepWeigth)', api: 'invalid', yaml: canary(`${goodAnalysis}    stepWeigth: 5\n`)},
-  {name: 'a PrometheusRule rule field misspelt (expression)', api: 'invalid', yaml: rule('    - name: g\n      rules:\n        - alert: Down\n          expression: up == 0\n')},
+  {
+    name: 'a PrometheusRule rule field misspelt (expression)',
+    api: 'invalid',
+    yaml: rule('    - name: g\n      rules:\n        - alert: Down\n          expression: up == 0\n'),
+  },
 
   // Wrong types.
   {name: 'Deployment replicas as a word', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('  replicas: 2', '  replicas: two'))},
-  {name: 'a Service port as a string', api: 'invalid', yaml: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  ports:\n    - port: eighty\n'},
+  {
+    name: 'a Service port as a string',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  ports:\n    - port: eighty\n',
+  },
   {name: 'a ConfigMap value as a map', api: 'invalid', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS\ndata:\n  a:\n    b: c\n'},
   {name: 'a Canary threshold as a word', api: 'invalid', yaml: canary(goodAnalysis.replace('threshold: 5', 'threshold: five'))},
   {name: 'a PrometheusRule expr as a list', api: 'invalid', yaml: rule('    - name: g\n      rules:\n        - alert: Down\n          expr: [up, 0]\n')},
 
   // Missing required fields.
   {name: 'a Deployment without selector', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('  selector:\n    matchLabels:\n      app: web\n', ''))},
-  {name: 'a container without image', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('          image: nginx:1.27\n', '')), exception: 'the OpenAPI schema does not mark Container.image required (configuration management may fill it in); the API server\'s validation of a Deployment requires it'},
+  {
+    name: 'a container without image',
+    api: 'invalid',
+    yaml: deployment(goodDeploymentSpec.replace('          image: nginx:1.27\n', '')),
+    exception:
+      "the OpenAPI schema does not mark Container.image required (configuration management may fill it in); the API server's validation of a Deployment requires it",
+  },
   {name: 'a container without name', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('        - name: web\n          image', '        - image'))},
-  {name: 'a Canary without targetRef', api: 'invalid', yaml: canary(goodAnalysis).replace('  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n', '')},
-  {name: 'a MetricTemplate without query', api: 'invalid', yaml: 'apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata:\n  name: rate\n  namespace: NS\nspec:\n  provider:\n    type: prometheus\n'},
+  {
+    name: 'a Canary without targetRef',
+    api: 'invalid',
+    yaml: canary(goodAnalysis).replace('  targetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: web\n', ''),
+  },
+  {
+    name: 'a MetricTemplate without query',
+    api: 'invalid',
+    yaml: 'apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata:\n  name: rate\n  namespace: NS\nspec:\n  provider:\n    type: prometheus\n',
+  },
 
   // Values outside an enum.
   {name: 'a Canary targetRef kind outside the enum', api: 'invalid', yaml: canary(goodAnalysis).replace('    kind: Deployment\n', '    kind: StatefulSet\n')},
-  {name: 'a MetricTemplate provider type outside the enum', api: 'invalid', yaml: 'apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata:\n  name: rate\n  namespace: NS\nspec:\n  provider:\n    type: prometheus2\n  query: sum(rate(x[1m]))\n'},
-  {name: 'an Ingress pathType outside the enum', api: 'invalid', yaml: 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  rules:\n    - http:\n        paths:\n          - path: /\n            pathType: Prefixed\n            backend:\n              service:\n                name: web\n                port:\n                  number: 80\n', exception: 'Kubernetes\' published OpenAPI schemas carry no enum for built-in fields (the values are only named in descriptions); the API server\'s validation code enforces them. CRD enums (above) are in the schema, and there lint agrees'},
-  {name: 'a Service type outside the enum', api: 'invalid', yaml: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  type: Loadbalancer\n  ports:\n    - port: 80\n', exception: 'Kubernetes\' published OpenAPI schemas carry no enum for built-in fields (the values are only named in descriptions); the API server\'s validation code enforces them. CRD enums (above) are in the schema, and there lint agrees'},
+  {
+    name: 'a MetricTemplate provider type outside the enum',
+    api: 'invalid',
+    yaml: 'apiVersion: flagger.app/v1beta1\nkind: MetricTemplate\nmetadata:\n  name: rate\n  namespace: NS\nspec:\n  provider:\n    type: prometheus2\n  query: sum(rate(x[1m]))\n',
+  },
+  {
+    name: 'an Ingress pathType outside the enum',
+    api: 'invalid',
+    yaml: 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  rules:\n    - http:\n        paths:\n          - path: /\n            pathType: Prefixed\n            backend:\n              service:\n                name: web\n                port:\n                  number: 80\n',
+    exception:
+      "Kubernetes' published OpenAPI schemas carry no enum for built-in fields (the values are only named in descriptions); the API server's validation code enforces them. CRD enums (above) are in the schema, and there lint agrees",
+  },
+  {
+    name: 'a Service type outside the enum',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  type: Loadbalancer\n  ports:\n    - port: 80\n',
+    exception:
+      "Kubernetes' published OpenAPI schemas carry no enum for built-in fields (the values are only named in descriptions); the API server's validation code enforces them. CRD enums (above) are in the schema, and there lint agrees",
+  },
 
   // What only the API server's validation code or admission knows: documented disagreements.
-  {name: 'a name with capitals', api: 'invalid', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Web-Config\n  namespace: NS\n', exception: 'object names are checked by the API server\'s name validation (RFC 1123), not by the OpenAPI schema'},
-  {name: 'a ConfigMap key with spaces', api: 'invalid', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS\ndata:\n  "not a key": x\n', exception: 'ConfigMap keys are checked by validation code, not by the schema (a map of strings)'},
-  {name: 'a Deployment whose selector does not match its pod labels', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('    matchLabels:\n      app: web\n', '    matchLabels:\n      app: api\n')), exception: 'selector/labels agreement is validation code, not schema'},
-  {name: 'an object in a namespace that does not exist', api: 'invalid', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS-missing\n', exception: 'namespace existence is admission (NamespaceLifecycle); lint reports it with its namespace-missing rule, against the repository\'s Namespace manifests, not the cluster'},
+  {
+    name: 'a name with capitals',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Web-Config\n  namespace: NS\n',
+    exception: "object names are checked by the API server's name validation (RFC 1123), not by the OpenAPI schema",
+  },
+  {
+    name: 'a ConfigMap key with spaces',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS\ndata:\n  "not a key": x\n',
+    exception: 'ConfigMap keys are checked by validation code, not by the schema (a map of strings)',
+  },
+  {
+    name: 'a Deployment whose selector does not match its pod labels',
+    api: 'invalid',
+    yaml: deployment(goodDeploymentSpec.replace('    matchLabels:\n      app: web\n', '    matchLabels:\n      app: api\n')),
+    exception: 'selector/labels agreement is validation code, not schema',
+  },
+  {
+    name: 'an object in a namespace that does not exist',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS-missing\n',
+    exception:
+      "namespace existence is admission (NamespaceLifecycle); lint reports it with its namespace-missing rule, against the repository's Namespace manifests, not the cluster",
+  },
 ]
 
 let counter = 0
@@ -170,7 +249,7 @@ async function apiVerdict(yaml: string): Promise<{verdict: Verdict; said: string
   return {verdict: result.exitCode === 0 ? 'valid' : 'invalid', said: (result.stderr || result.stdout).trim()}
 }
 
-describe('lint agrees with the API server\'s server-side dry run', () => {
+describe("lint agrees with the API server's server-side dry run", () => {
   it('has at least 20 cases where they must agree, valid and invalid, built-in kinds and custom resources', () => {
     const agreeing = cases.filter((c) => !c.exception)
     expect(agreeing.length).toBeGreaterThanOrEqual(20)

@@ -20,7 +20,11 @@ const helmBin = path.join(binDir, 'helm')
 const fixture = path.join(repoRoot, 'test/fixtures/gitops')
 const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-render-'))
 // helm's caches in a scratch HOME: the user's cache must not decide what renders offline.
-const helmEnv = {HELM_CACHE_HOME: path.join(scratch, 'helm-cache'), HELM_CONFIG_HOME: path.join(scratch, 'helm-config'), HELM_DATA_HOME: path.join(scratch, 'helm-data')}
+const helmEnv = {
+  HELM_CACHE_HOME: path.join(scratch, 'helm-cache'),
+  HELM_CONFIG_HOME: path.join(scratch, 'helm-config'),
+  HELM_DATA_HOME: path.join(scratch, 'helm-data'),
+}
 afterAll(() => rmSync(scratch, {recursive: true, force: true}))
 
 const lint = (args: string[]): Promise<RunResult> => runCli(['lint', ...args], {env: {ELIFE_K8S_HELM: helmBin, ...helmEnv}, timeoutMs: 240_000})
@@ -69,7 +73,11 @@ function treeDigest(dir: string): string {
 interface Json {
   findings: Array<{rule: string; severity: string; message: string; file: string; line: number; rendered?: {helmRelease: string; template: string}}>
   summary: {objects: number; renderedObjects: number; errors: number; warnings: number}
-  rendering: {helm: string; rendered: Array<{helmRelease: string; chart: string; objects: Array<{kind: string; namespace?: string; name: string; template: string}>}>; skipped: Array<{helmRelease: string; reason: string}>}
+  rendering: {
+    helm: string
+    rendered: Array<{helmRelease: string; chart: string; objects: Array<{kind: string; namespace?: string; name: string; template: string}>}>
+    skipped: Array<{helmRelease: string; reason: string}>
+  }
 }
 
 async function lintJson(dir: string, extra: string[] = []): Promise<{result: RunResult; json: Json}> {
@@ -132,7 +140,13 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
       for (const object of release.objects) expect(object.namespace).toBe(release.helmRelease.split('/')[0])
     }
     expect(byHand['stg/journal']).toEqual(['Service/journal--stg', 'Deployment/journal--stg'])
-    expect(json.rendering.skipped.map((release) => release.helmRelease)).toEqual(['adm/flagger', 'adm/ingress-nginx', 'adm/prometheus-operator', 'flux-system/podinfo', 'prod/libero-reviewer-submission'])
+    expect(json.rendering.skipped.map((release) => release.helmRelease)).toEqual([
+      'adm/flagger',
+      'adm/ingress-nginx',
+      'adm/prometheus-operator',
+      'flux-system/podinfo',
+      'prod/libero-reviewer-submission',
+    ])
     // Read-only: nothing in the repository changed (no charts/ or Chart.lock written).
     expect(treeDigest(fixture)).toBe(before)
   })
@@ -142,7 +156,13 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
     const {result, json} = await lintJson(wrong)
     expect(result.exitCode).toBe(6)
     expect(json.findings.map((f) => [f.rule, f.severity, path.relative(wrong, f.file), f.line, f.message])).toEqual([
-      ['flagger-target-rendered', 'error', 'releases/stg/journal-canary.yaml', 11, 'targetRef names Deployment "journal" in stg, but the charts installing there render Deployment "journal--stg" (HelmRelease stg/journal)'],
+      [
+        'flagger-target-rendered',
+        'error',
+        'releases/stg/journal-canary.yaml',
+        11,
+        'targetRef names Deployment "journal" in stg, but the charts installing there render Deployment "journal--stg" (HelmRelease stg/journal)',
+      ],
     ])
     // Without rendering, lint can only guess: the old warning that a chart may make it.
     const unrendered = await lintJson(wrong, ['--skip-rule', 'helm-render,flagger-target-rendered'])
@@ -160,18 +180,26 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
     const {result, json} = await lintJson(dir)
     expect(result.exitCode).toBe(6)
     expect(json.findings.map((f) => [f.rule, path.relative(dir, f.file), f.line, f.message, f.rendered])).toEqual([
-      ['schema', 'releases/stg/journal.yaml', 2, expect.stringMatching(/^spec\.replicas: .*\(rendered by helm from journal\/templates\/deployment\.yaml of HelmRelease stg\/journal\)$/), {helmRelease: 'stg/journal', template: 'journal/templates/deployment.yaml'}],
+      [
+        'schema',
+        'releases/stg/journal.yaml',
+        2,
+        expect.stringMatching(/^spec\.replicas: .*\(rendered by helm from journal\/templates\/deployment\.yaml of HelmRelease stg\/journal\)$/),
+        {helmRelease: 'stg/journal', template: 'journal/templates/deployment.yaml'},
+      ],
     ])
   })
 
-  it('helm-render: a chart that fails with the release\'s values, helm\'s message without the value', async () => {
+  it("helm-render: a chart that fails with the release's values, helm's message without the value", async () => {
     const secret = 'Xq7-zz-PLEASE-NEVER-PRINT-9'
     const dir = copy([{file: 'releases/stg/journal.yaml', from: '    replicaCount: 2\n', to: `    replicaCount: 2\n    mode: ${secret}\n`}])
     for (const format of [[], ['--json'], ['--format', 'github']]) {
       const result = await lint([dir, ...format])
       expect(result.exitCode).toBe(6)
       expect(result.stdout + result.stderr).not.toContain(secret)
-      expect(result.stdout).toContain('helm template failed for HelmRelease stg/journal: execution error at (journal/templates/deployment.yaml:2:4): mode <value> is not one of web, worker')
+      expect(result.stdout).toContain(
+        'helm template failed for HelmRelease stg/journal: execution error at (journal/templates/deployment.yaml:2:4): mode <value> is not one of web, worker',
+      )
     }
     const {json} = await lintJson(dir)
     expect(json.findings.map((f) => [f.rule, path.relative(dir, f.file)])).toEqual([['helm-render', 'releases/stg/journal.yaml']])
@@ -182,11 +210,16 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
     const {result, json} = await lintJson(dir)
     expect(result.exitCode).toBe(6)
     expect(json.findings.map((f) => [f.rule, path.relative(dir, f.file), f.line, f.message])).toEqual([
-      ['helm-render', 'releases/stg/journal.yaml', 12, "HelmRelease stg/journal: the chart is this repository's charts/jornal, but there is no Chart.yaml there"],
+      [
+        'helm-render',
+        'releases/stg/journal.yaml',
+        12,
+        "HelmRelease stg/journal: the chart is this repository's charts/jornal, but there is no Chart.yaml there",
+      ],
     ])
   })
 
-  it('renders a chart from helm\'s download cache offline; one from another Git repository only with --online', async () => {
+  it("renders a chart from helm's download cache offline; one from another Git repository only with --online", async () => {
     // helm's cache: what `helm pull`/`helm install --repo` left there (name-version.tgz).
     const cache = path.join(helmEnv.HELM_CACHE_HOME, 'repository')
     mkdirSync(cache, {recursive: true})
@@ -194,7 +227,11 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
     // Another Git repository holding the chart (file://: real git, no network).
     const other = path.join(scratch, 'other-repo')
     cpSync(path.join(fixture, 'charts/journal'), path.join(other, 'helm/journal'), {recursive: true})
-    const git = (args: string[]) => execFileSync('git', args, {cwd: other, env: {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org'}})
+    const git = (args: string[]) =>
+      execFileSync('git', args, {
+        cwd: other,
+        env: {...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org'},
+      })
     git(['init', '--quiet', '-b', 'master'])
     git(['add', '.'])
     git(['commit', '--quiet', '-m', 'chart'])
@@ -202,17 +239,31 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
     const dir = path.join(scratch, 'cache-and-git')
     mkdirSync(dir)
     writeFileSync(path.join(dir, 'namespaces.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: adm\n')
-    writeFileSync(path.join(dir, 'cached.yaml'), 'apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: cached\n  namespace: adm\nspec:\n  releaseName: cached\n  chart:\n    repository: https://charts.example.invalid/\n    name: journal\n    version: 0.1.0\n')
-    writeFileSync(path.join(dir, 'elsewhere.yaml'), `apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: elsewhere\n  namespace: adm\nspec:\n  releaseName: elsewhere\n  chart:\n    git: file://${other}\n    ref: master\n    path: helm/journal\n`)
+    writeFileSync(
+      path.join(dir, 'cached.yaml'),
+      'apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: cached\n  namespace: adm\nspec:\n  releaseName: cached\n  chart:\n    repository: https://charts.example.invalid/\n    name: journal\n    version: 0.1.0\n',
+    )
+    writeFileSync(
+      path.join(dir, 'elsewhere.yaml'),
+      `apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: elsewhere\n  namespace: adm\nspec:\n  releaseName: elsewhere\n  chart:\n    git: file://${other}\n    ref: master\n    path: helm/journal\n`,
+    )
     const offline = await lintJson(dir)
     expect(offline.result.exitCode).toBe(0)
     expect(offline.json.rendering.rendered.map((release) => release.helmRelease)).toEqual(['adm/cached'])
-    expect(offline.json.rendering.rendered[0].objects.map((object) => `${object.kind}/${object.name}`)).toEqual(['Service/cached-journal', 'Deployment/cached-journal'])
-    expect(offline.json.rendering.skipped.map((release) => release.reason)).toEqual([`its chart (helm/journal of file://${other}) is not in this repository nor in helm's cache; --online fetches it`])
+    expect(offline.json.rendering.rendered[0].objects.map((object) => `${object.kind}/${object.name}`)).toEqual([
+      'Service/cached-journal',
+      'Deployment/cached-journal',
+    ])
+    expect(offline.json.rendering.skipped.map((release) => release.reason)).toEqual([
+      `its chart (helm/journal of file://${other}) is not in this repository nor in helm's cache; --online fetches it`,
+    ])
     const online = await lintJson(dir, ['--online'])
     expect(online.result.exitCode).toBe(0)
     expect(online.json.rendering.rendered.map((release) => release.helmRelease)).toEqual(['adm/cached', 'adm/elsewhere'])
     expect(online.json.rendering.skipped).toEqual([])
-    expect(online.json.rendering.rendered[1].objects.map((object) => `${object.kind}/${object.name}`)).toEqual(['Service/elsewhere-journal', 'Deployment/elsewhere-journal'])
+    expect(online.json.rendering.rendered[1].objects.map((object) => `${object.kind}/${object.name}`)).toEqual([
+      'Service/elsewhere-journal',
+      'Deployment/elsewhere-journal',
+    ])
   })
 })

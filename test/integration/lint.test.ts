@@ -15,7 +15,8 @@ const fixture = path.join(repoRoot, 'test/fixtures/gitops')
 // The helm that renders the charts kept in the fixture (rule 9; test/integration/lint-render.test.ts).
 const helmEnv = {ELIFE_K8S_HELM: path.join(inject('binDir') || `${process.env.ELIFE_K8S_TEST_BIN}`, 'helm')}
 const lint = (args: string[]): Promise<RunResult> => runCli(args, {env: helmEnv})
-const notRendered = "◎ rendered 2 HelmReleases; not rendered: 5 HelmReleases (adm/flagger, adm/ingress-nginx, adm/prometheus-operator and 2 more): their charts are not in this repository nor in helm's cache (--online fetches them)\n"
+const notRendered =
+  "◎ rendered 2 HelmReleases; not rendered: 5 HelmReleases (adm/flagger, adm/ingress-nginx, adm/prometheus-operator and 2 more): their charts are not in this repository nor in helm's cache (--online fetches them)\n"
 const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-cli-'))
 const broken = path.join(scratch, 'repo')
 afterAll(() => rmSync(scratch, {recursive: true, force: true}))
@@ -110,7 +111,13 @@ describe('elife-k8s lint', () => {
   it('--format sarif: a SARIF 2.1.0 log with every rule that ran and one result per finding', async () => {
     const result = await lint(['lint', broken, '--format', 'sarif'])
     expect(result.exitCode).toBe(6)
-    const log = JSON.parse(result.stdout) as {version: string; runs: Array<{tool: {driver: {rules: Array<{id: string}>}}; results: Array<{ruleId: string; level: string; locations: Array<{physicalLocation: {region: {startLine: number}}}>}>}>}
+    const log = JSON.parse(result.stdout) as {
+      version: string
+      runs: Array<{
+        tool: {driver: {rules: Array<{id: string}>}}
+        results: Array<{ruleId: string; level: string; locations: Array<{physicalLocation: {region: {startLine: number}}}>}>
+      }>
+    }
     expect(log.version).toBe('2.1.0')
     expect(log.runs[0].tool.driver.rules.length).toBeGreaterThanOrEqual(26)
     expect(log.runs[0].results.map((r) => [r.ruleId, r.level, r.locations[0].physicalLocation.region.startLine])).toEqual([
@@ -124,7 +131,9 @@ describe('elife-k8s lint', () => {
   it('--format github: workflow annotations', async () => {
     const result = await lint(['lint', broken, '--format', 'github', '--rule', 'flagger-metric-interval'])
     expect(result.exitCode).toBe(6)
-    expect(result.stdout).toBe(`::error file=${path.join(broken, 'releases/stg/reviewer.yaml')},line=44,col=9,title=flagger-metric-interval::metric "request-success-rate": interval 30s is shorter than 1m (use interval: 1m or longer (runbook: shorter windows hold a single sample, so rate() returns nothing and the analysis fails))\n`)
+    expect(result.stdout).toBe(
+      `::error file=${path.join(broken, 'releases/stg/reviewer.yaml')},line=44,col=9,title=flagger-metric-interval::metric "request-success-rate": interval 30s is shorter than 1m (use interval: 1m or longer (runbook: shorter windows hold a single sample, so rate() returns nothing and the analysis fails))\n`,
+    )
   })
 
   it('exits 0 when only warnings are left (--skip-rule, --severity)', async () => {
@@ -149,11 +158,22 @@ describe('elife-k8s lint', () => {
     const repo = path.join(scratch, 'schema')
     cpSync(fixture, repo, {recursive: true})
     const file = path.join(repo, 'releases/prod/reviewer.yaml')
-    writeFileSync(file, readFileSync(file, 'utf8').replace('  replicas: 2\n', '  replica: 2\n').replace('    stepWeight: 10\n', '    stepWeight: 10\n    stepWeigth: 5\n'))
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('  replicas: 2\n', '  replica: 2\n').replace('    stepWeight: 10\n', '    stepWeight: 10\n    stepWeigth: 5\n'),
+    )
     const result = await lint(['lint', repo, '--json'])
     expect(result.exitCode).toBe(6)
     const parsed = JSON.parse(result.stdout) as {findings: Array<{rule: string; line: number; message: string}>; summary: {schemas: string[]}}
-    expect(parsed.summary.schemas).toEqual(['Kubernetes v1.35.4', 'flagger v1.36.1', 'helm-operator v1.4.4', 'source-controller v1.8.0', 'kustomize-controller v1.7.3', 'sealed-secrets v0.40.0', 'prometheus-operator v0.85.0'])
+    expect(parsed.summary.schemas).toEqual([
+      'Kubernetes v1.35.4',
+      'flagger v1.36.1',
+      'helm-operator v1.4.4',
+      'source-controller v1.8.0',
+      'kustomize-controller v1.7.3',
+      'sealed-secrets v0.40.0',
+      'prometheus-operator v0.85.0',
+    ])
     expect(parsed.findings.map((f) => [f.rule, f.line, f.message])).toEqual([
       ['schema', 9, 'spec.replica: unknown field "replica" in spec'],
       ['schema', 50, 'spec.analysis.stepWeigth: unknown field "stepWeigth" in spec.analysis'],

@@ -50,7 +50,10 @@ describe('logs', () => {
     const expected = await runTool(kubectl, ['--kubeconfig', kubeconfig, 'logs', '-n', namespace, pod, '-c', 'flux-helm-operator', '--timestamps'])
     const result = await runCli(['logs', 'helm-operator', '-n', namespace, '--json', '--timestamps'], {env})
     expect(result.exitCode, result.stderr).toBe(0)
-    const objects = result.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as {pod: string; container: string; time: string; line: string})
+    const objects = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {pod: string; container: string; time: string; line: string})
     const lines = expected.stdout.trimEnd().split('\n')
     expect(objects).toHaveLength(lines.length)
     expect(objects.map((o) => `${o.time} ${o.line}`)).toEqual(lines)
@@ -63,7 +66,10 @@ describe('logs', () => {
       [[], []],
       [['--since', '10m'], ['--since=10m']],
       [['--since', '1s'], ['--since=1s']],
-      [['--timestamps', '--tail', '2'], ['--timestamps', '--tail=2']],
+      [
+        ['--timestamps', '--tail', '2'],
+        ['--timestamps', '--tail=2'],
+      ],
       // kubectl's -1: all lines
       [['--tail', '-1'], ['--tail=-1']],
     ]) {
@@ -86,7 +92,7 @@ describe('logs', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
     try {
       const banner = '[elife-k8s local cluster] this container is simulated by kwok'
-      await waitFor('the first pod\'s log', () => stdout.includes('kube-probe/1.35') || undefined)
+      await waitFor("the first pod's log", () => stdout.includes('kube-probe/1.35') || undefined)
       expect(stderr).toContain(`following pod ${first} (container flux) in ${namespace}`)
       await core.deleteNamespacedPod({name: first, namespace})
       const second = await waitFor('the replacement to be followed', () => /following the new pod (\S+)/.exec(stderr)?.[1])
@@ -94,7 +100,7 @@ describe('logs', () => {
       expect(stderr).toContain(`pod ${first} went away; following the new pod ${second} (container flux) from its start`)
       const pods = await core.listNamespacedPod({namespace, labelSelector: 'app=flux'})
       expect(pods.items.map((p) => p.metadata?.name)).toContain(second)
-      await waitFor('the new pod\'s log', () => stdout.split(banner).length === 3 || undefined)
+      await waitFor("the new pod's log", () => stdout.split(banner).length === 3 || undefined)
       child.kill('SIGINT')
       expect(await exited).toBe(0)
     } finally {
@@ -105,7 +111,9 @@ describe('logs', () => {
   it('bad input: no such pod (exit 3), bad --since or --tail (exit 2), unknown component (exit 2)', async () => {
     const none = await runCli(['logs', 'helm-operator', '-n', namespace, '--release', 'nope'], {env})
     expect(none.exitCode).toBe(3)
-    expect(none.stderr.trim()).toBe(`error: no helm-operator pod (label app=helm-operator,release=nope) in namespace ${namespace}; check the namespace (-n; the runbook's is flux) and the release label (--release), e.g. \`kubectl get pods -A -l app=helm-operator,release=nope\``)
+    expect(none.stderr.trim()).toBe(
+      `error: no helm-operator pod (label app=helm-operator,release=nope) in namespace ${namespace}; check the namespace (-n; the runbook's is flux) and the release label (--release), e.g. \`kubectl get pods -A -l app=helm-operator,release=nope\``,
+    )
     const since = await runCli(['logs', 'flux', '-n', namespace, '--since', 'yesterday'], {env})
     expect(since.exitCode).toBe(2)
     expect(since.stderr.trim()).toBe('error: --since is not a duration; use Go duration syntax as kubectl does, e.g. 500ms, 30s, 10m, 1h30m')

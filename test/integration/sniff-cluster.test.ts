@@ -63,7 +63,10 @@ beforeAll(async () => {
   await runTool(kubectl, ['--kubeconfig', kubeconfig, 'create', 'deployment', 'reviewer', '-n', namespace, '--image=registry.example/reviewer:1'])
   await core.createNamespacedPod({namespace, body: {metadata: {name: 'web'}, spec: {containers: [{name: 'web', image: 'registry.example/web:1'}]}}})
   // Nothing can schedule it: no node has this label, so it stays Pending.
-  await core.createNamespacedPod({namespace, body: {metadata: {name: 'pending'}, spec: {nodeSelector: {'elife-k8s.test/none': 'x'}, containers: [{name: 'web', image: 'registry.example/web:1'}]}}})
+  await core.createNamespacedPod({
+    namespace,
+    body: {metadata: {name: 'pending'}, spec: {nodeSelector: {'elife-k8s.test/none': 'x'}, containers: [{name: 'web', image: 'registry.example/web:1'}]}},
+  })
   // A pod the restricted PodSecurity level admits; sniff's debug container (root, NET_RAW) is not.
   await core.createNamespacedPod({
     namespace: restricted,
@@ -110,9 +113,16 @@ describe('sniff errors, each one line with its exit code (real API server)', () 
     for (const extra of [['--dry-run'], ['--yes', '-o', path.join(work, 'x.pcap')]]) {
       const result = await sniffCli(['api', '-n', restricted, ...extra])
       expect(result.exitCode, result.stderr).toBe(ExitCode.FORBIDDEN)
-      const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('error:'))
+      const lines = result.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('error:'))
       expect(lines).toHaveLength(1)
-      expect(lines[0]).toMatch(new RegExp(`^error: PodSecurity in namespace ${restricted} does not allow sniff's debug container in pod "api": .*violates PodSecurity "restricted:latest".*; tcpdump needs root`))
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `^error: PodSecurity in namespace ${restricted} does not allow sniff's debug container in pod "api": .*violates PodSecurity "restricted:latest".*; tcpdump needs root`,
+        ),
+      )
     }
     const pod = await core.readNamespacedPod({name: 'api', namespace: restricted})
     expect(pod.spec?.ephemeralContainers ?? []).toHaveLength(0)
@@ -124,7 +134,9 @@ describe('sniff errors, each one line with its exit code (real API server)', () 
     const running = pods.items.find((p) => p.status?.phase === 'Running')!
     const result = await sniffCli([running.metadata!.name!, '-n', 'stg', '--dry-run'], viewerKubeconfig)
     expect(result.exitCode, result.stderr).toBe(ExitCode.FORBIDDEN)
-    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^error: not allowed to add an ephemeral container to pod ".+" in stg: .*cannot patch resource "pods\/ephemeralcontainers".*; this needs the `patch` verb/)
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(
+      /^error: not allowed to add an ephemeral container to pod ".+" in stg: .*cannot patch resource "pods\/ephemeralcontainers".*; this needs the `patch` verb/,
+    )
   })
 
   // Refusals that can be known before the prompt come before it (and before the "no terminal"
@@ -133,13 +145,17 @@ describe('sniff errors, each one line with its exit code (real API server)', () 
     const emptyPath = mkdtempSync(path.join(tmpdir(), 'sniff-no-viewer-'))
     const result = await runCli(['sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace], {env: {PATH: emptyPath, DISPLAY: ''}})
     expect(result.exitCode, result.stderr).toBe(ExitCode.USAGE)
-    expect(result.stderr.trim().split('\n')).toEqual(['error: no -o given and neither wireshark nor tshark is installed; write to a file with -o capture.pcap, or to stdout with -o -'])
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'error: no -o given and neither wireshark nor tshark is installed; write to a file with -o capture.pcap, or to stdout with -o -',
+    ])
     expect((await core.readNamespacedPod({name: 'web', namespace})).spec?.ephemeralContainers ?? []).toHaveLength(0)
   })
 
   it('-o - with stdout a terminal: refused in the plan (exit 2), not after confirmation', async () => {
     // stdout is a pseudo-terminal (script), stdin is not: the old order asked for confirmation first and refused that (exit 8).
-    const command = [process.execPath, path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '-o', '-'].map((a) => `'${a}'`).join(' ')
+    const command = [process.execPath, path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '-o', '-']
+      .map((a) => `'${a}'`)
+      .join(' ')
     const result = await runTool('script', ['-qec', `${command} < /dev/null`, '/dev/null'])
     expect(result.exitCode, result.stdout).toBe(ExitCode.USAGE)
     expect(result.stdout).toContain('error: refusing to write a binary pcap to a terminal (-o -)')
@@ -155,21 +171,28 @@ describe('sniff errors, each one line with its exit code (real API server)', () 
 })
 
 describe('sniff --dry-run: the API server accepts the debug container, nothing changes', () => {
-  it('picks the Deployment\'s container and reports what it would run', async () => {
+  it("picks the Deployment's container and reports what it would run", async () => {
     const pods = await core.listNamespacedPod({namespace, labelSelector: 'app=reviewer'})
     const pod = pods.items[0]
     await waitRunning(namespace, pod.metadata!.name!)
     const result = await sniffCli([pod.metadata!.name!, '-n', namespace, '--dry-run', '-f', 'port 53', '--json'])
     expect(result.exitCode, result.stderr).toBe(0)
     const json = JSON.parse(result.stdout)
-    expect(json).toMatchObject({dryRun: true, container: 'reviewer', mode: 'ephemeral', helper: {kind: 'ephemeral-container', state: 'would be added (the API server accepted it in a dry run)'}})
+    expect(json).toMatchObject({
+      dryRun: true,
+      container: 'reviewer',
+      mode: 'ephemeral',
+      helper: {kind: 'ephemeral-container', state: 'would be added (the API server accepted it in a dry run)'},
+    })
     expect(json.command.slice(-7)).toEqual(['-U', '-n', '-w', '-', '-i', 'any', 'port 53'])
     expect((await core.readNamespacedPod({name: pod.metadata!.name!, namespace})).spec?.ephemeralContainers ?? []).toHaveLength(0)
     // Without --json: the plan (what would be added, what cannot be undone) and what it would run, all on stderr.
     const plain = await sniffCli([pod.metadata!.name!, '-n', namespace, '--dry-run', '-f', 'port 53'])
     expect(plain.exitCode, plain.stderr).toBe(0)
     expect(plain.stdout).toBe('')
-    expect(plain.stderr).toContain(`plan (dry run):\n  - add debug container "elife-k8s-sniff-1" (image docker.io/nicolaka/netshoot:v0.13, tcpdump as root with NET_RAW/NET_ADMIN) to pod "${pod.metadata!.name!}" in ${namespace}, targeting container "reviewer"\n`)
+    expect(plain.stderr).toContain(
+      `plan (dry run):\n  - add debug container "elife-k8s-sniff-1" (image docker.io/nicolaka/netshoot:v0.13, tcpdump as root with NET_RAW/NET_ADMIN) to pod "${pod.metadata!.name!}" in ${namespace}, targeting container "reviewer"\n`,
+    )
     expect(plain.stderr).toContain('dry run: nothing was changed')
     expect(plain.stderr.trimEnd().split('\n').at(-1)).toMatch(/^it would run: sh -c /)
     expect((await core.readNamespacedPod({name: pod.metadata!.name!, namespace})).spec?.ephemeralContainers ?? []).toHaveLength(0)
@@ -186,11 +209,25 @@ describe('sniff --dry-run: the API server accepts the debug container, nothing c
   })
 })
 
-describe('sniff --mode upload through kwok\'s exec (real API server and streaming path)', () => {
+describe("sniff --mode upload through kwok's exec (real API server and streaming path)", () => {
   it('copies the binary, streams its pcap byte for byte, and removes it', async () => {
     const binary = fakeTcpdump('full', fixture, false)
     const output = path.join(work, 'upload.pcap')
-    const result = await sniffCli(['web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '-o', output, '--yes', '--json'])
+    const result = await sniffCli([
+      'web',
+      '-n',
+      namespace,
+      '--mode',
+      'upload',
+      '--tcpdump-binary',
+      binary,
+      '--upload-dir',
+      uploadDir,
+      '-o',
+      output,
+      '--yes',
+      '--json',
+    ])
     expect(result.exitCode, result.stderr).toBe(0)
     const json = JSON.parse(result.stdout)
     expect(json).toMatchObject({packets: 11, bytes: fixture.length, stoppedBy: 'remote-ended', helper: {kind: 'uploaded-binary', state: 'removed'}})
@@ -202,7 +239,28 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
 
   it('-o - streams the pcap to stdout byte for byte, with progress on stderr only', async () => {
     const binary = fakeTcpdump('stdout', fixture, false)
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '-o', '-', '--yes'], {stdio: ['ignore', 'pipe', 'pipe'], env: childEnv()})
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin/run.js'),
+        'sniff',
+        '--kubeconfig',
+        kubeconfig,
+        'web',
+        '-n',
+        namespace,
+        '--mode',
+        'upload',
+        '--tcpdump-binary',
+        binary,
+        '--upload-dir',
+        uploadDir,
+        '-o',
+        '-',
+        '--yes',
+      ],
+      {stdio: ['ignore', 'pipe', 'pipe'], env: childEnv()},
+    )
     const chunks: Buffer[] = []
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => chunks.push(d))
@@ -217,10 +275,17 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
     // tshark (Debian's package, installed by .ci/run) is the viewer when there is no display.
     const binary = fakeTcpdump('viewer', fixture, false)
     const env = {DISPLAY: '', WAYLAND_DISPLAY: ''}
-    const result = await runCli(['sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '--yes'], {env})
+    const result = await runCli(
+      ['sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '--yes'],
+      {env},
+    )
     expect(result.exitCode, result.stderr).toBe(0)
     const fromFile = await runTool('tshark', ['-r', fixturePath])
-    const summaries = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => /^\d+\s+\d+\.\d{6}\s/.test(l))
+    const summaries = (text: string) =>
+      text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /^\d+\s+\d+\.\d{6}\s/.test(l))
     expect(summaries(fromFile.stdout)).toHaveLength(11)
     expect(summaries(result.stdout)).toEqual(summaries(fromFile.stdout))
     expect(readdirSync(uploadDir)).toEqual([])
@@ -229,7 +294,28 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
   it('Ctrl-C mid-packet: exit 0, the file is the header and the whole packets, the binary removed', async () => {
     const binary = fakeTcpdump('cut', fixture.subarray(0, fixtureEnds[6] + 30), true)
     const output = path.join(work, 'ctrl-c-capture.pcap')
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), 'sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '-o', output, '--yes'], {stdio: ['ignore', 'pipe', 'pipe'], env: childEnv()})
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin/run.js'),
+        'sniff',
+        '--kubeconfig',
+        kubeconfig,
+        'web',
+        '-n',
+        namespace,
+        '--mode',
+        'upload',
+        '--tcpdump-binary',
+        binary,
+        '--upload-dir',
+        uploadDir,
+        '-o',
+        output,
+        '--yes',
+      ],
+      {stdio: ['ignore', 'pipe', 'pipe'], env: childEnv()},
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d))
@@ -247,18 +333,25 @@ describe('sniff --mode upload through kwok\'s exec (real API server and streamin
 })
 
 describe('sniff --mode privileged (real API server, kwok node)', () => {
-  it('creates the helper pod on the target\'s node, privileged with host PID/network, and deletes it afterwards', async () => {
+  it("creates the helper pod on the target's node, privileged with host PID/network, and deletes it afterwards", async () => {
     const target = await core.readNamespacedPod({name: 'web', namespace})
     const seen: V1Pod[] = []
-    const watch = await new Watch(kc).watch(`/api/v1/namespaces/${namespace}/pods`, {labelSelector: 'app.kubernetes.io/name=elife-k8s-sniff'}, (type, pod: V1Pod) => {
-      if (type === 'ADDED') seen.push(pod)
-    }, () => {})
+    const watch = await new Watch(kc).watch(
+      `/api/v1/namespaces/${namespace}/pods`,
+      {labelSelector: 'app.kubernetes.io/name=elife-k8s-sniff'},
+      (type, pod: V1Pod) => {
+        if (type === 'ADDED') seen.push(pod)
+      },
+      () => {},
+    )
     const result = await sniffCli(['web', '-n', namespace, '--mode', 'privileged', '-o', path.join(work, 'priv.pcap'), '--yes'])
     watch.abort()
     // kwok's exec runs the helper's script on this machine, where no process has the fake
     // container ID: the script's own error comes back, one line, and the pod is still deleted.
     expect(result.exitCode, result.stderr).toBe(ExitCode.TOOL_FAILED)
-    expect(result.stderr).toMatch(/error: tcpdump in helper pod "sniff-web-\w+" in sniff-\w+ on node ip-10-0-\d-\d+\.us-east-1\.compute\.internal exited with code 3: sniff: no process of container \w+ found on this node/)
+    expect(result.stderr).toMatch(
+      /error: tcpdump in helper pod "sniff-web-\w+" in sniff-\w+ on node ip-10-0-\d-\d+\.us-east-1\.compute\.internal exited with code 3: sniff: no process of container \w+ found on this node/,
+    )
     expect(seen).toHaveLength(1)
     const helper = seen[0]
     expect(helper.spec).toMatchObject({nodeName: target.spec!.nodeName, hostPID: true, hostNetwork: true, restartPolicy: 'Never'})

@@ -85,7 +85,12 @@ describe('sniff (default mode: ephemeral debug container) end to end on the loca
     const result = await runCli(sniffArgs(['--count', '6', '-o', output, '--json']))
     expect(result.exitCode, result.stderr).toBe(0)
     const json = JSON.parse(result.stdout)
-    expect(json).toMatchObject({mode: 'ephemeral', container: 'web', packets: 6, helper: {kind: 'ephemeral-container', name: 'elife-k8s-sniff-1', state: 'stopped (exit code 0)', earlier: []}})
+    expect(json).toMatchObject({
+      mode: 'ephemeral',
+      container: 'web',
+      packets: 6,
+      helper: {kind: 'ephemeral-container', name: 'elife-k8s-sniff-1', state: 'stopped (exit code 0)', earlier: []},
+    })
     expect(['count', 'remote-ended']).toContain(json.stoppedBy)
     const file = readFileSync(output)
     expect(readPcap(file)).toMatchObject({linkType: 276, records: 6, trailing: 0})
@@ -106,7 +111,9 @@ describe('sniff (default mode: ephemeral debug container) end to end on the loca
     const result = await runCli(sniffArgs(['--duration', '2s', '-o', output]))
     expect(result.exitCode, result.stderr).toBe(0)
     expect(result.stderr).toContain('pod "web" already has 1 debug container from earlier sniffs: elife-k8s-sniff-1 (exited 0)')
-    expect(result.stderr).toContain('an ephemeral container cannot be removed from a pod once added (a Kubernetes limit): "elife-k8s-sniff-2" will stay in the pod\'s spec, stopped, until the pod is replaced')
+    expect(result.stderr).toContain(
+      'an ephemeral container cannot be removed from a pod once added (a Kubernetes limit): "elife-k8s-sniff-2" will stay in the pod\'s spec, stopped, until the pod is replaced',
+    )
     const file = readFileSync(output)
     const layout = readPcap(file)
     expect(layout).toMatchObject({linkType: 276, trailing: 0})
@@ -115,16 +122,21 @@ describe('sniff (default mode: ephemeral debug container) end to end on the loca
     // stdout carries no data here (the pcap went to -o); what was captured and what is left are on stderr
     expect(result.stdout).toBe('')
     expect(result.stderr).toContain(`${layout.records} packets`)
-    expect(result.stderr).toMatch(/debug container "elife-k8s-sniff-2" of pod "web" in sniff-eph-\w+: stopped \(exit code 0\); it cannot be removed from the pod \(a Kubernetes limit on ephemeral containers\).*; earlier sniffs left: elife-k8s-sniff-1 \(exited 0\)/)
+    expect(result.stderr).toMatch(
+      /debug container "elife-k8s-sniff-2" of pod "web" in sniff-eph-\w+: stopped \(exit code 0\); it cannot be removed from the pod \(a Kubernetes limit on ephemeral containers\).*; earlier sniffs left: elife-k8s-sniff-1 \(exited 0\)/,
+    )
     // Closing stdin stopped the remote tcpdump: the container's process exited.
     const after = await pod('web')
     const status = after.status?.ephemeralContainerStatuses?.find((s) => s.name === 'elife-k8s-sniff-2')
     expect(status?.state?.terminated?.exitCode).toBe(0)
   })
 
-  it('SIGINT: stops cleanly, the pcap holds whole packets only, and the debug container\'s tcpdump stops', async () => {
+  it("SIGINT: stops cleanly, the pcap holds whole packets only, and the debug container's tcpdump stops", async () => {
     const output = path.join(work, 'sigint.pcap')
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), ...sniffArgs(['-o', output])], {stdio: ['ignore', 'pipe', 'pipe'], env: childEnv()})
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), ...sniffArgs(['-o', output])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv(),
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d))

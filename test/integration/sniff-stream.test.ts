@@ -42,7 +42,10 @@ function writeFakeTcpdump(kind: 'full' | 'cut'): void {
   writeFileSync(path.join(work, `${kind}.pcap`), bytes)
   mkdirSync(path.join(bin, kind), {recursive: true})
   const script = path.join(bin, kind, 'tcpdump')
-  writeFileSync(script, `#!/bin/sh\necho $$ > "${work}/${kind}.pid"\necho "tcpdump args: $*" >&2\ntrap 'exit 0' TERM\ncat "${work}/${kind}.pcap"\nwhile :; do sleep 1; done\n`)
+  writeFileSync(
+    script,
+    `#!/bin/sh\necho $$ > "${work}/${kind}.pid"\necho "tcpdump args: $*" >&2\ntrap 'exit 0' TERM\ncat "${work}/${kind}.pcap"\nwhile :; do sleep 1; done\n`,
+  )
   chmodSync(script, 0o755)
 }
 
@@ -88,7 +91,10 @@ function runStoredCommand(pathDir: string, systemPath = true) {
     const container = pod.spec?.ephemeralContainers?.find((c) => c.name === request.container)
     if (!container?.command) return {failure: `container ${request.container} not found`}
     const outcome = await runLocally(request, container.command, {PATH: systemPath ? `${pathDir}:/usr/bin:/bin` : pathDir})
-    if ('exitCode' in outcome) await setEphemeralState(request.pod, container.name, container.image ?? '', {terminated: {exitCode: outcome.exitCode, reason: outcome.exitCode ? 'Error' : 'Completed'}})
+    if ('exitCode' in outcome)
+      await setEphemeralState(request.pod, container.name, container.image ?? '', {
+        terminated: {exitCode: outcome.exitCode, reason: outcome.exitCode ? 'Error' : 'Completed'},
+      })
     return outcome
   }
 }
@@ -96,7 +102,17 @@ function runStoredCommand(pathDir: string, systemPath = true) {
 let handler: (request: StreamRequest) => Promise<{exitCode: number} | {failure: string}> = async () => ({failure: 'no handler'})
 
 function options(pod: string, output: string, extra: Partial<SniffInput> = {}): SniffInput {
-  return {namespace, pod, mode: 'ephemeral', image: 'docker.io/nicolaka/netshoot:v0.13', capture: {interface: 'any'}, uploadDir: '/tmp', startTimeoutMs: 60_000, output, ...extra}
+  return {
+    namespace,
+    pod,
+    mode: 'ephemeral',
+    image: 'docker.io/nicolaka/netshoot:v0.13',
+    capture: {interface: 'any'},
+    uploadDir: '/tmp',
+    startTimeoutMs: 60_000,
+    output,
+    ...extra,
+  }
 }
 
 /**
@@ -123,7 +139,10 @@ beforeAll(async () => {
   // An image without tcpdump, whether or not this machine has one: sh and its helpers only.
   mkdirSync(path.join(bin, 'none'), {recursive: true})
   for (const tool of ['sh', 'sleep', 'cat']) {
-    symlinkSync(['/usr/bin', '/bin'].map((d) => path.join(d, tool)).find((f) => existsSync(f))!, path.join(bin, 'none', tool))
+    symlinkSync(
+      ['/usr/bin', '/bin'].map((d) => path.join(d, tool)).find((f) => existsSync(f))!,
+      path.join(bin, 'none', tool),
+    )
   }
   server = await startExecServer((request) => handler(request))
 })
@@ -145,7 +164,9 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
     ])
 
     // What the API server stored, read back with kubectl.
-    const stored = JSON.parse((await runTool(kubectl, ['--kubeconfig', kubeconfig, '-n', namespace, 'get', 'pod', 'journal-a', '-o', 'jsonpath={.spec.ephemeralContainers}'])).stdout)
+    const stored = JSON.parse(
+      (await runTool(kubectl, ['--kubeconfig', kubeconfig, '-n', namespace, 'get', 'pod', 'journal-a', '-o', 'jsonpath={.spec.ephemeralContainers}'])).stdout,
+    )
     expect(stored).toHaveLength(1)
     expect(stored[0]).toMatchObject({
       name: result.helper.name,
@@ -198,7 +219,9 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
     ])
     expect(outcome).toBeInstanceOf(CliError)
     expect((outcome as CliError).exitCode).toBe(ExitCode.TOOL_FAILED)
-    expect((outcome as CliError).line).toMatch(/^tcpdump is missing in debug container "elife-k8s-sniff-1" of pod "journal-c" in sniff-stream-\w+: sniff: tcpdump: executable file not found in \$PATH; use an --image that has sh and tcpdump/)
+    expect((outcome as CliError).line).toMatch(
+      /^tcpdump is missing in debug container "elife-k8s-sniff-1" of pod "journal-c" in sniff-stream-\w+: sniff: tcpdump: executable file not found in \$PATH; use an --image that has sh and tcpdump/,
+    )
     expect(() => readFileSync(output)).toThrow(/ENOENT/)
   })
 
@@ -206,7 +229,9 @@ describe('sniff --mode ephemeral (real API server; attach through the exec-proto
     await createPod('journal-d', ['journal'], {app: 'journal'})
     const [outcome] = await Promise.all([
       sniff(options('journal-d', path.join(work, 'pull.pcap'), {image: 'registry.example/no-such/tcpdump:0'})).catch((error: unknown) => error),
-      kubeletReports('journal-d', {waiting: {reason: 'ErrImagePull', message: 'failed to pull and unpack image "registry.example/no-such/tcpdump:0": not found'}}),
+      kubeletReports('journal-d', {
+        waiting: {reason: 'ErrImagePull', message: 'failed to pull and unpack image "registry.example/no-such/tcpdump:0": not found'},
+      }),
     ])
     expect((outcome as CliError).exitCode).toBe(ExitCode.TOOL_FAILED)
     expect((outcome as CliError).line).toBe(

@@ -76,7 +76,10 @@ export async function startEksWebhook(options: {stsHost: string; clusterId: stri
       const result = await review(tokenReview.spec?.token ?? '')
       reviews.push({authenticated: result.authenticated, arn: result.arn, reason: result.reason, username: result.username})
       const status = result.authenticated
-        ? {authenticated: true, user: {username: result.username, uid: `aws-iam-authenticator:${result.arn}`, groups: result.groups, extra: {arn: [result.arn]}}}
+        ? {
+            authenticated: true,
+            user: {username: result.username, uid: `aws-iam-authenticator:${result.arn}`, groups: result.groups, extra: {arn: [result.arn]}},
+          }
         : {authenticated: false, error: result.reason}
       response.writeHead(200, {'Content-Type': 'application/json'})
       response.end(JSON.stringify({apiVersion: tokenReview.apiVersion, kind: 'TokenReview', status}))

@@ -80,8 +80,14 @@ export async function startExecServer(handler: StreamHandler): Promise<ExecServe
       ws.on('close', () => sockets.delete(ws))
       const [, namespace, pod, kind] = match
       const record = {
-        kind: kind as 'exec' | 'attach', namespace, pod, container: url.searchParams.get('container') ?? '', command: url.searchParams.getAll('command'),
-        protocol: ws.protocol, stdinBytes: 0, stdinClosedByClient: false,
+        kind: kind as 'exec' | 'attach',
+        namespace,
+        pod,
+        container: url.searchParams.get('container') ?? '',
+        command: url.searchParams.getAll('command'),
+        protocol: ws.protocol,
+        stdinBytes: 0,
+        stdinClosedByClient: false,
       }
       requests.push(record)
       const stdin = new PassThrough()
@@ -113,7 +119,11 @@ export async function startExecServer(handler: StreamHandler): Promise<ExecServe
               : outcome.exitCode === 0
                 ? {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success'}
                 : {
-                    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NonZeroExitCode',
+                    kind: 'Status',
+                    apiVersion: 'v1',
+                    metadata: {},
+                    status: 'Failure',
+                    reason: 'NonZeroExitCode',
                     message: `command terminated with non-zero exit code: error executing command, exit status ${outcome.exitCode}`,
                     details: {causes: [{reason: 'ExitCode', message: String(outcome.exitCode)}]},
                   }

@@ -106,20 +106,23 @@ export async function startFluxd(options: FluxdOptions): Promise<FluxdServer> {
       case 'GET /v6/services': {
         const namespace = url.searchParams.get('namespace') ?? ''
         const selected = options.workloads.filter((w) => !namespace || w.id.startsWith(`${namespace}:`))
-        return json(res, selected.map((w) => ({
-          ID: w.id,
-          Containers: w.containers.map((c) => ({Name: c.name, Current: {ID: c.image}})),
-          ReadOnly: '',
-          Status: w.status ?? 'ready',
-          Rollout: {Desired: 1, Updated: 1, Ready: 1, Available: 1, Outdated: 0},
-          SyncError: '',
-          Antecedent: '',
-          Labels: {},
-          Automated: Boolean(w.automated),
-          Locked: Boolean(w.locked),
-          Ignore: Boolean(w.ignore),
-          Policies: w.automated ? {automated: 'true'} : {},
-        })))
+        return json(
+          res,
+          selected.map((w) => ({
+            ID: w.id,
+            Containers: w.containers.map((c) => ({Name: c.name, Current: {ID: c.image}})),
+            ReadOnly: '',
+            Status: w.status ?? 'ready',
+            Rollout: {Desired: 1, Updated: 1, Ready: 1, Available: 1, Outdated: 0},
+            SyncError: '',
+            Antecedent: '',
+            Labels: {},
+            Automated: Boolean(w.automated),
+            Locked: Boolean(w.locked),
+            Ignore: Boolean(w.ignore),
+            Policies: w.automated ? {automated: 'true'} : {},
+          })),
+        )
       }
       case 'POST /v9/update-manifests': {
         const spec = JSON.parse(await body(req)) as {type?: string}
@@ -140,7 +143,8 @@ export async function startFluxd(options: FluxdOptions): Promise<FluxdServer> {
       case 'GET /v6/sync': {
         const ref = url.searchParams.get('ref') ?? ''
         // fluxd resolves any git ref in its mirror (`git rev-list <sync tag>..<ref>`): the branch too.
-        if (ref !== (options.branch ?? 'master') && !options.headRevision.startsWith(ref)) return json(res, {type: 'missing', help: `unknown revision ${ref}`, err: 'unknown'}, 404)
+        if (ref !== (options.branch ?? 'master') && !options.headRevision.startsWith(ref))
+          return json(res, {type: 'missing', help: `unknown revision ${ref}`, err: 'unknown'}, 404)
         if (pendingPolls > 0) {
           pendingPolls--
           return json(res, [options.headRevision])
@@ -156,10 +160,11 @@ export async function startFluxd(options: FluxdOptions): Promise<FluxdServer> {
     port: (server.address() as AddressInfo).port,
     publicKey,
     requests,
-    stop: () => new Promise((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
@@ -178,7 +183,6 @@ async function freePort(): Promise<number> {
   return port
 }
 
-
 /**
  * One extra fake node, played by its own kwok whose port-forward goes to `target`. Needs the
  * cluster's state directory (the kubeconfig's directory: pki/ and cluster.json).
@@ -192,7 +196,9 @@ export async function startForwardingNode(options: {kubeconfig: string; target: 
   const port = await freePort()
   const dir = mkdtempSync(path.join(tmpdir(), 'elife-k8s-kwok-'))
   const stages = readFileSync(path.join(repoRoot, 'scripts/cluster/kwok/stages.yaml'), 'utf8')
-  writeFileSync(path.join(dir, 'kwok.yaml'), `${stages.trim()}
+  writeFileSync(
+    path.join(dir, 'kwok.yaml'),
+    `${stages.trim()}
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterPortForward
@@ -203,7 +209,8 @@ spec:
   - target:
       address: ${options.target.host}
       port: ${options.target.port}
-`)
+`,
+  )
 
   const kc = new KubeConfig()
   kc.loadFromFile(options.kubeconfig)
@@ -214,19 +221,23 @@ spec:
       spec: {taints: [{key: taint.key, value: taint.value, effect: 'NoSchedule'}]},
     },
   })
-  const child: ChildProcess = spawn(cluster.binaries.kwok, [
-    `--kubeconfig=${options.kubeconfig}`,
-    `--config=${path.join(dir, 'kwok.yaml')}`,
-    `--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=${name}`,
-    '--node-ip=127.0.0.1',
-    `--node-port=${port}`,
-    `--server-address=127.0.0.1:${port}`,
-    `--tls-cert-file=${path.join(stateDir, 'pki/kwok-serving.crt')}`,
-    `--tls-private-key-file=${path.join(stateDir, 'pki/kwok-serving.key')}`,
-    '--cidr=10.0.250.0/24',
-    '--node-lease-duration-seconds=40',
-    '--v=WARN',
-  ], {stdio: ['ignore', 'ignore', 'pipe'], detached: false})
+  const child: ChildProcess = spawn(
+    cluster.binaries.kwok,
+    [
+      `--kubeconfig=${options.kubeconfig}`,
+      `--config=${path.join(dir, 'kwok.yaml')}`,
+      `--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=${name}`,
+      '--node-ip=127.0.0.1',
+      `--node-port=${port}`,
+      `--server-address=127.0.0.1:${port}`,
+      `--tls-cert-file=${path.join(stateDir, 'pki/kwok-serving.crt')}`,
+      `--tls-private-key-file=${path.join(stateDir, 'pki/kwok-serving.key')}`,
+      '--cidr=10.0.250.0/24',
+      '--node-lease-duration-seconds=40',
+      '--v=WARN',
+    ],
+    {stdio: ['ignore', 'ignore', 'pipe'], detached: false},
+  )
   let stderr = ''
   child.stderr?.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4000)

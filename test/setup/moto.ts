@@ -23,7 +23,11 @@ export interface ClusterEdit {
 }
 
 export interface EksCatalog {
-  addonVersions?: Array<{addonName: string; type?: string; addonVersions: Array<{addonVersion: string; compatibilities: Array<{clusterVersion: string; defaultVersion: boolean}>}>}>
+  addonVersions?: Array<{
+    addonName: string
+    type?: string
+    addonVersions: Array<{addonVersion: string; compatibilities: Array<{clusterVersion: string; defaultVersion: boolean}>}>
+  }>
   clusterVersions?: Array<Record<string, unknown> & {clusterVersion: string}>
   /** Managed add-ons per cluster name: {"elife-prod": {"coredns": {"addonVersion": "v1.12.1-eksbuild.1", "status": "ACTIVE"}}}. */
   addons?: Record<string, Record<string, Record<string, unknown>>>
@@ -79,7 +83,14 @@ export async function startMoto(): Promise<Moto> {
     async createCluster(name, region = 'us-east-1') {
       const eks = new EKSClient({region, endpoint: url, credentials: {accessKeyId: fakeAccessKeyId, secretAccessKey: fakeSecretAccessKey}})
       try {
-        await eks.send(new CreateClusterCommand({name, roleArn: `arn:aws:iam::${motoAccount}:role/eks-cluster`, resourcesVpcConfig: {subnetIds: ['subnet-1']}, version: '1.35'}))
+        await eks.send(
+          new CreateClusterCommand({
+            name,
+            roleArn: `arn:aws:iam::${motoAccount}:role/eks-cluster`,
+            resourcesVpcConfig: {subnetIds: ['subnet-1']},
+            version: '1.35',
+          }),
+        )
       } finally {
         eks.destroy()
       }

@@ -51,10 +51,15 @@ describe('runAction: the one plan -> confirm -> execute ceremony', () => {
   })
   const ctx = (json = false) => ({io: new CommandIO({}, json)})
 
-  it('show renders the plan\'s data on stdout before the plan lines and before anything is executed', async () => {
+  it("show renders the plan's data on stdout before the plan lines and before anything is executed", async () => {
     const action = counter()
     const seen: string[] = []
-    await runAction(ctx(), action, {to: 5}, {dryRun: true, yes: false, show: (plan) => (seen.push(`value ${action.value}`), ctx().io.log(`diff ${plan.from} -> ${plan.to}`))})
+    await runAction(
+      ctx(),
+      action,
+      {to: 5},
+      {dryRun: true, yes: false, show: (plan) => (seen.push(`value ${action.value}`), ctx().io.log(`diff ${plan.from} -> ${plan.to}`))},
+    )
     expect(stdout.join('')).toBe('diff 1 -> 5\n')
     expect(seen).toEqual(['value 1'])
     const executed = await runAction(ctx(), action, {to: 6}, {dryRun: false, yes: true, show: () => seen.push(`value ${action.value}`)})

@@ -37,7 +37,7 @@ describe('alertmanager error messages never echo a value', () => {
     expect(line(() => parseSetFlags([token]))).not.toContain(token)
   })
 
-  it('a values file that is not YAML is reported by position, not by yaml\'s message (which quotes the source)', () => {
+  it("a values file that is not YAML is reported by position, not by yaml's message (which quotes the source)", () => {
     const message = line(() => parseValuesFile(`SLACK_WEBHOOK_URL: |${token}\n`, 'values.yaml'))
     expect(message).not.toContain(token)
     expect(message).toContain('values file values.yaml is neither NAME=value lines nor YAML (unexpected token at line 1, column')
@@ -63,7 +63,10 @@ describe('alertmanager error messages never echo a value', () => {
   })
 
   it('a webhook URL given to --values-file or --template instead of a path is not printed back', () => {
-    for (const [what, flag] of [['values file', '--values-file'], ['template', '--template']] as const) {
+    for (const [what, flag] of [
+      ['values file', '--values-file'],
+      ['template', '--template'],
+    ] as const) {
       const message = line(() => readInput(url, what))
       expect(message).not.toContain('msgSlackSecret')
       expect(message).not.toContain('hooks.slack.com')

@@ -124,7 +124,7 @@ describe('redacted diffs', () => {
     expect(lines).toContain('        to: ops@example.org')
   })
 
-  it('follow an alias to the anchored secret and mask this run\'s values anywhere, also in their escaped form', () => {
+  it("follow an alias to the anchored secret and mask this run's values anywhere, also in their escaped form", () => {
     const aliased = `x-common: &pw ${secrets.smtpPassword}\nglobal:\n  smtp_auth_password: *pw\n`
     expect(redactText(aliased)).not.toContain(secrets.smtpPassword)
     const quoted = 'receivers:\n  - name: "a\\"secret\\"value"\n'
@@ -133,8 +133,30 @@ describe('redacted diffs', () => {
 })
 
 describe('secret-bearing keys', () => {
-  it('are the Secret and SecretURL fields of Alertmanager\'s config, in any case, without their *_file siblings', () => {
-    for (const key of ['user_key', 'token', 'bot_token', 'routing_key', 'service_key', 'api_key', 'api_secret', 'auth_password', 'auth_secret', 'slack_api_url', 'webhook_url', 'url', 'password', 'credentials', 'client_secret', 'bearer_token', 'key', 'secrets', 'alert_source_token', 'USER_KEY', 'Url']) {
+  it("are the Secret and SecretURL fields of Alertmanager's config, in any case, without their *_file siblings", () => {
+    for (const key of [
+      'user_key',
+      'token',
+      'bot_token',
+      'routing_key',
+      'service_key',
+      'api_key',
+      'api_secret',
+      'auth_password',
+      'auth_secret',
+      'slack_api_url',
+      'webhook_url',
+      'url',
+      'password',
+      'credentials',
+      'client_secret',
+      'bearer_token',
+      'key',
+      'secrets',
+      'alert_source_token',
+      'USER_KEY',
+      'Url',
+    ]) {
       expect(isSecretKey(key), key).toBe(true)
     }
     for (const key of ['user_key_file', 'password_file', 'url_file', 'client_secret_ref', 'channel', 'send_resolved', 'to', 'client_id', 'name', 'receiver']) {

@@ -16,7 +16,12 @@ const slack = 'https://hooks.slack.com/services/T0UNIT/B0UNIT/unitSlackSecret'
 const ops = 'https://ops.example.org/hooks/unitOpsSecret?token=abc'
 
 function values(set: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
-  return mergeValues(new Map(Object.entries(set)), undefined, env, findPlaceholders(template, 'T').map((u) => u.name))
+  return mergeValues(
+    new Map(Object.entries(set)),
+    undefined,
+    env,
+    findPlaceholders(template, 'T').map((u) => u.name),
+  )
 }
 
 function cliError(fn: () => unknown): CliError {
@@ -49,7 +54,12 @@ describe('placeholders', () => {
 
   it('refuses an unresolved placeholder, naming it and where it is used', () => {
     const error = cliError(() => renderTemplate(template, 'T', values({SLACK_WEBHOOK_URL: slack})))
-    expect(error.line).toBe('template T: placeholder ${OPS_WEBHOOK_URL} has no value (first used at receivers[2].webhook_configs[0].url); pass --set OPS_WEBHOOK_URL=… , put it in --values-file, or export it in the environment'.replace(' ,', ','))
+    expect(error.line).toBe(
+      'template T: placeholder ${OPS_WEBHOOK_URL} has no value (first used at receivers[2].webhook_configs[0].url); pass --set OPS_WEBHOOK_URL=… , put it in --values-file, or export it in the environment'.replace(
+        ' ,',
+        ',',
+      ),
+    )
   })
 
   it('refuses a value that is not a URL where a URL is expected, without printing it', () => {
@@ -65,7 +75,21 @@ describe('placeholders', () => {
     const rendered = renderTemplate(source, 'T', mergeValues(new Map([['C', tricky]]), undefined, {}, ['C']))
     expect(checkAlertmanagerConfig(rendered.text).errors).toEqual([])
     expect(parse(rendered.text).receivers[0].slack_configs[0]).toEqual({api_url: 'https://hooks.slack.com/x', channel: tricky})
-    const error = cliError(() => renderTemplate(source.replace('https://hooks.slack.com/x', '${U}'), 'T', mergeValues(new Map([['C', 'c'], ['U', 'https://x.org/a\n b']]), undefined, {}, ['C', 'U'])))
+    const error = cliError(() =>
+      renderTemplate(
+        source.replace('https://hooks.slack.com/x', '${U}'),
+        'T',
+        mergeValues(
+          new Map([
+            ['C', 'c'],
+            ['U', 'https://x.org/a\n b'],
+          ]),
+          undefined,
+          {},
+          ['C', 'U'],
+        ),
+      ),
+    )
     expect(error.line).toContain('api_url must be an http(s) URL')
   })
 
@@ -75,14 +99,34 @@ describe('placeholders', () => {
   })
 
   it('takes --set over the values file over the environment', () => {
-    const merged = mergeValues(new Map([['A', 'set']]), new Map([['A', 'file'], ['B', 'file']]), {A: 'env', B: 'env', C: 'env'}, ['A', 'B', 'C', 'D'])
+    const merged = mergeValues(
+      new Map([['A', 'set']]),
+      new Map([
+        ['A', 'file'],
+        ['B', 'file'],
+      ]),
+      {A: 'env', B: 'env', C: 'env'},
+      ['A', 'B', 'C', 'D'],
+    )
     expect(Object.fromEntries(merged.values)).toEqual({A: 'set', B: 'file', C: 'env'})
     expect(Object.fromEntries(merged.sources)).toEqual({A: 'set', B: 'values-file', C: 'environment'})
   })
 
   it('parses values files in env and YAML form', () => {
-    expect(parseValuesFile('# c\nexport A=1\nB="two words"\n', 'f')).toEqual({format: 'env', values: new Map([['A', '1'], ['B', 'two words']])})
-    expect(parseValuesFile('A: https://x.org/a\nB: 2\n', 'f')).toEqual({format: 'yaml', values: new Map([['A', 'https://x.org/a'], ['B', '2']])})
+    expect(parseValuesFile('# c\nexport A=1\nB="two words"\n', 'f')).toEqual({
+      format: 'env',
+      values: new Map([
+        ['A', '1'],
+        ['B', 'two words'],
+      ]),
+    })
+    expect(parseValuesFile('A: https://x.org/a\nB: 2\n', 'f')).toEqual({
+      format: 'yaml',
+      values: new Map([
+        ['A', 'https://x.org/a'],
+        ['B', '2'],
+      ]),
+    })
     expect(cliError(() => parseValuesFile('- a\n- b\n', 'f')).line).toContain('values file f is YAML but not a mapping')
     expect(cliError(() => parseSetFlags(['NOEQUALS'])).line).toContain('the --set value is not NAME=VALUE')
   })

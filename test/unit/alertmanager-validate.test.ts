@@ -64,7 +64,9 @@ describe('checkAlertmanagerConfig details', () => {
 
   it('accepts a Slack config whose URL comes from global.slack_api_url', () => {
     expect(check('good/03-slack-global.yaml').errors).toEqual([])
-    expect(check('bad/05-slack-no-url.yaml').errors).toEqual(['receiver "slack" slack_configs[0]: no Slack API URL nor App token set (set api_url, or global.slack_api_url)'])
+    expect(check('bad/05-slack-no-url.yaml').errors).toEqual([
+      'receiver "slack" slack_configs[0]: no Slack API URL nor App token set (set api_url, or global.slack_api_url)',
+    ])
   })
 
   it('never puts a URL in a message', () => {

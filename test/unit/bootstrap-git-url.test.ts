@@ -25,7 +25,8 @@ describe('bootstrap --git-url', () => {
       'ssh://git@git.example.org:2222/~ops/flux.git',
       'https://github.com/elifesciences/elife-flux-cluster',
       'https://flux@gitlab.example.org/group/sub-group/repo.git',
-    ]) expect(() => validateGitUrl(url), url).not.toThrow()
+    ])
+      expect(() => validateGitUrl(url), url).not.toThrow()
   })
 
   it('refuses what would inject values or options, and never echoes the value', () => {
@@ -59,7 +60,25 @@ describe('bootstrap --git-url', () => {
       {release: 'flux', chart: 'flux', version: '1.13.3', values: fluxValuesObject(url)},
       {clusterArgs: ['--kubeconfig', '/k'], chartRepo: 'https://charts.example.org', namespace: 'flux', timeoutMs: 300_000},
     )
-    expect(args).toEqual(['--kubeconfig', '/k', 'upgrade', '-i', 'flux', 'flux', '--repo', 'https://charts.example.org', '--namespace', 'flux', '--wait', '--timeout', '300s', '--version', '1.13.3', '--values', '-'])
+    expect(args).toEqual([
+      '--kubeconfig',
+      '/k',
+      'upgrade',
+      '-i',
+      'flux',
+      'flux',
+      '--repo',
+      'https://charts.example.org',
+      '--namespace',
+      'flux',
+      '--wait',
+      '--timeout',
+      '300s',
+      '--version',
+      '1.13.3',
+      '--values',
+      '-',
+    ])
     expect(args.some((arg) => arg.includes(url))).toBe(false)
     expect(JSON.parse(input)).toEqual({git: {url}, syncGarbageCollection: {enabled: true}, prometheus: {serviceMonitor: {create: true, namespace: 'adm'}}})
     // a URL that looks like a number or a boolean stays a string
@@ -75,12 +94,35 @@ describe('bootstrap finds a flux that runs outside helm 3', () => {
   })
 
   it('names it by release name, helm 2 label or image; ignores what helm 3 would adopt and unrelated ones', () => {
-    const helm2 = [deployment('flux', 'docker.io/fluxcd/flux:1.21.1', {heritage: 'Helm', release: 'flux'}), deployment('flux-memcached', 'memcached:1.5.20', {heritage: 'Helm', release: 'flux'})]
-    expect(unmanagedInstalls(helm2, 'flux', 'flux')).toEqual([{name: 'flux', description: 'deployment "flux" (docker.io/fluxcd/flux:1.21.1, labelled heritage=Helm: a helm 2 release)'}])
-    expect(unmanagedInstalls([helm2[1]], 'flux', 'flux')).toEqual([{name: 'flux-memcached', description: 'deployment "flux-memcached" (memcached:1.5.20, labelled heritage=Helm: a helm 2 release)'}])
-    expect(unmanagedInstalls([deployment('fluxd', 'registry.example.org/mirror/flux@sha256:abc')], 'flux', 'flux')).toEqual([{name: 'fluxd', description: 'deployment "fluxd" (registry.example.org/mirror/flux@sha256:abc)'}])
-    expect(unmanagedInstalls([deployment('flux-helm-operator', 'docker.io/fluxcd/helm-operator:1.2.0', {release: 'helm-operator'})], 'helm-operator', 'flux')).toHaveLength(1)
-    expect(unmanagedInstalls([deployment('flux', 'docker.io/fluxcd/flux:1.21.1', {}, {'meta.helm.sh/release-name': 'flux', 'meta.helm.sh/release-namespace': 'flux'})], 'flux', 'flux')).toEqual([])
-    expect(unmanagedInstalls([deployment('flux-memcached', 'memcached:1.5.20', {release: 'flux-memcached'}), deployment('fluxcd-dashboard', 'example/flux-ui:1')], 'flux', 'flux')).toEqual([])
+    const helm2 = [
+      deployment('flux', 'docker.io/fluxcd/flux:1.21.1', {heritage: 'Helm', release: 'flux'}),
+      deployment('flux-memcached', 'memcached:1.5.20', {heritage: 'Helm', release: 'flux'}),
+    ]
+    expect(unmanagedInstalls(helm2, 'flux', 'flux')).toEqual([
+      {name: 'flux', description: 'deployment "flux" (docker.io/fluxcd/flux:1.21.1, labelled heritage=Helm: a helm 2 release)'},
+    ])
+    expect(unmanagedInstalls([helm2[1]], 'flux', 'flux')).toEqual([
+      {name: 'flux-memcached', description: 'deployment "flux-memcached" (memcached:1.5.20, labelled heritage=Helm: a helm 2 release)'},
+    ])
+    expect(unmanagedInstalls([deployment('fluxd', 'registry.example.org/mirror/flux@sha256:abc')], 'flux', 'flux')).toEqual([
+      {name: 'fluxd', description: 'deployment "fluxd" (registry.example.org/mirror/flux@sha256:abc)'},
+    ])
+    expect(
+      unmanagedInstalls([deployment('flux-helm-operator', 'docker.io/fluxcd/helm-operator:1.2.0', {release: 'helm-operator'})], 'helm-operator', 'flux'),
+    ).toHaveLength(1)
+    expect(
+      unmanagedInstalls(
+        [deployment('flux', 'docker.io/fluxcd/flux:1.21.1', {}, {'meta.helm.sh/release-name': 'flux', 'meta.helm.sh/release-namespace': 'flux'})],
+        'flux',
+        'flux',
+      ),
+    ).toEqual([])
+    expect(
+      unmanagedInstalls(
+        [deployment('flux-memcached', 'memcached:1.5.20', {release: 'flux-memcached'}), deployment('fluxcd-dashboard', 'example/flux-ui:1')],
+        'flux',
+        'flux',
+      ),
+    ).toEqual([])
   })
 })

@@ -5,7 +5,7 @@ import {fluxValues, helmOperatorValues, setValuesToObject, valueDifferences, val
 import {CliError} from '../../src/lib/errors.js'
 
 describe('bootstrap values', () => {
-  it('turns the runbook\'s --set pairs into what helm get values reports', () => {
+  it("turns the runbook's --set pairs into what helm get values reports", () => {
     expect(setValuesToObject(fluxValues('git@github.com:elifesciences/elife-flux-cluster'))).toEqual({
       git: {url: 'git@github.com:elifesciences/elife-flux-cluster'},
       syncGarbageCollection: {enabled: true},
@@ -18,10 +18,16 @@ describe('bootstrap values', () => {
       resources: {limits: {memory: '1Gi'}, requests: {memory: '500Mi', cpu: '400m'}},
       prometheus: {serviceMonitor: {create: true, namespace: 'adm'}},
     })
-    expect(setValuesToObject([['replicas', '3'], ['tag', '007'], ['flag', 'false']])).toEqual({replicas: 3, tag: '007', flag: false})
+    expect(
+      setValuesToObject([
+        ['replicas', '3'],
+        ['tag', '007'],
+        ['flag', 'false'],
+      ]),
+    ).toEqual({replicas: 3, tag: '007', flag: false})
   })
 
-  it('compares a release\'s values with the wanted ones, extra values allowed', () => {
+  it("compares a release's values with the wanted ones, extra values allowed", () => {
     const wanted = setValuesToObject(helmOperatorValues())
     const actual: Record<string, unknown> = {...structuredClone(wanted), image: {tag: '1.4.4'}}
     expect(valuesInclude(actual, wanted)).toBe(true)
@@ -34,7 +40,7 @@ describe('bootstrap values', () => {
 })
 
 describe('bootstrap step selection', () => {
-  it('keeps the runbook\'s order whatever order --only gives', () => {
+  it("keeps the runbook's order whatever order --only gives", () => {
     expect(selectSteps(['flux', 'crds'], undefined).selected).toEqual(['crds', 'flux'])
     expect(selectSteps(undefined, ['kube-proxy', 'kubeconfig']).selected).toEqual(['crds', 'namespace', 'flux', 'helm-operator', 'deploy-key', 'psp'])
     expect(selectSteps(undefined, undefined).selected).toEqual([...stepIds])

@@ -25,7 +25,7 @@ describe('makeDirectory', () => {
     makeDirectory(root)
   })
 
-  it('ends with the error of the level that cannot be made: inside /proc (where Node\'s recursive mkdir spins), below a file', () => {
+  it("ends with the error of the level that cannot be made: inside /proc (where Node's recursive mkdir spins), below a file", () => {
     // Node's mkdirSync(..., {recursive: true}) loops forever at 100% CPU on this one.
     const proc = failure(() => makeDirectory('/proc/elife-k8s-no-such-dir/a/b'))
     expect({code: proc.code, path: proc.path}).toEqual({code: 'ENOENT', path: '/proc/elife-k8s-no-such-dir'})

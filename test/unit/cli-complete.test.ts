@@ -12,7 +12,12 @@ const global = {
 const commands: CompletableCommand[] = [
   {id: 'helm history', aliases: [], flags: {...global}, args: [{name: 'release'}]},
   {id: 'helm list', aliases: ['helm ls'], flags: {...global, 'all-namespaces': {type: 'boolean', char: 'A'}}, args: []},
-  {id: 'logs', aliases: [], flags: {...global, namespace: {type: 'option', char: 'n', defaultNamespace: 'flux'}, tail: {type: 'option'}}, args: [{name: 'component', options: ['helm-operator', 'flux']}]},
+  {
+    id: 'logs',
+    aliases: [],
+    flags: {...global, namespace: {type: 'option', char: 'n', defaultNamespace: 'flux'}, tail: {type: 'option'}},
+    args: [{name: 'component', options: ['helm-operator', 'flux']}],
+  },
   {id: 'doctor', aliases: [], flags: {...global, 'monitoring-namespace': {type: 'option'}, strict: {type: 'boolean'}}, args: []},
 ]
 
@@ -24,13 +29,17 @@ describe('whatToComplete', () => {
 
   it('completes flag values: namespaces, contexts, -o formats, files otherwise', () => {
     expect(whatToComplete(['helm', 'ls', '-n', 'ad'], commands)).toMatchObject({wanted: {kind: 'cluster', what: 'namespaces'}, current: 'ad'})
-    expect(whatToComplete(['doctor', '--monitoring-namespace=a'], commands)).toMatchObject({wanted: {kind: 'cluster', what: 'namespaces'}, current: 'a', prefix: '--monitoring-namespace='})
+    expect(whatToComplete(['doctor', '--monitoring-namespace=a'], commands)).toMatchObject({
+      wanted: {kind: 'cluster', what: 'namespaces'},
+      current: 'a',
+      prefix: '--monitoring-namespace=',
+    })
     expect(whatToComplete(['helm', 'list', '--context', ''], commands).wanted).toEqual({kind: 'cluster', what: 'contexts'})
     expect(whatToComplete(['helm', 'list', '-o', ''], commands).wanted).toEqual({kind: 'values', values: ['json', 'yaml']})
     expect(whatToComplete(['helm', 'list', '--kubeconfig', ''], commands).wanted).toEqual({kind: 'files'})
   })
 
-  it('completes arguments, with the namespace and kubeconfig typed (or the command\'s default)', () => {
+  it("completes arguments, with the namespace and kubeconfig typed (or the command's default)", () => {
     expect(whatToComplete(['helm', 'history', '--kubeconfig', '/k', '-n', 'prod', '--debug', 'ann'], commands)).toMatchObject({
       wanted: {kind: 'cluster', what: 'releases'},
       typed: {kubeconfig: '/k', namespace: 'prod'},
@@ -42,7 +51,9 @@ describe('whatToComplete', () => {
 
   it('prints a directive, then the candidates that start with the word, with the --flag= prefix', () => {
     const completion = whatToComplete(['doctor', '--monitoring-namespace=ku'], commands)
-    expect(completionOutput(completion, ['adm', 'kube-system', 'kube-public'])).toBe(':values\n--monitoring-namespace=kube-public\n--monitoring-namespace=kube-system\n')
+    expect(completionOutput(completion, ['adm', 'kube-system', 'kube-public'])).toBe(
+      ':values\n--monitoring-namespace=kube-public\n--monitoring-namespace=kube-system\n',
+    )
     expect(completionOutput(whatToComplete(['hel'], commands))).toBe(':default\n')
   })
 })

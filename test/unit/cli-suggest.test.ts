@@ -3,7 +3,23 @@ import {describe, expect, it} from 'vitest'
 import {closestCommands, editDistance} from '../../src/lib/cli/suggest.js'
 
 const topics = ['helm', 'alertmanager', 'kube-proxy', 'flux', 'logs']
-const ids = ['helm list', 'helm ls', 'helm history', 'helm unstick', 'helm debug', 'images', 'token', 'kubeconfig', 'logs', 'lint', 'doctor', 'sniff', 'kube-proxy fix', 'flux sync', ...topics]
+const ids = [
+  'helm list',
+  'helm ls',
+  'helm history',
+  'helm unstick',
+  'helm debug',
+  'images',
+  'token',
+  'kubeconfig',
+  'logs',
+  'lint',
+  'doctor',
+  'sniff',
+  'kube-proxy fix',
+  'flux sync',
+  ...topics,
+]
 
 describe('closestCommands', () => {
   it('suggests the closest command in the space-separated form', () => {

@@ -12,7 +12,10 @@ const source = fileURLToPath(new URL('../../src/lib/compile-cache.ts', import.me
 
 function run(home: string, env: NodeJS.ProcessEnv = {}): void {
   const program = `require(${JSON.stringify(source)}).enableCompileCache(); require(${JSON.stringify(path.join(home, 'example.cjs'))})`
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', program], {encoding: 'utf8', env: {...process.env, XDG_CACHE_HOME: path.join(home, 'cache'), ...env}})
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', program], {
+    encoding: 'utf8',
+    env: {...process.env, XDG_CACHE_HOME: path.join(home, 'cache'), ...env},
+  })
   expect(child.status, child.stderr).toBe(0)
 }
 

@@ -48,8 +48,14 @@ describe('runChecks', () => {
   })
 
   it('turns a typed client 403 into the permission RBAC names', async () => {
-    const body = JSON.stringify({kind: 'Status', code: 403, message: 'daemonsets.apps "kube-proxy" is forbidden: User "viewer" cannot get resource "daemonsets" in API group "apps" in the namespace "kube-system"'})
-    const [result] = await runChecks([check('typed', async () => Promise.reject(Object.assign(new Error('HTTP 403'), {code: 403, body})))], ctx, options, {timeoutMs: 1000})
+    const body = JSON.stringify({
+      kind: 'Status',
+      code: 403,
+      message: 'daemonsets.apps "kube-proxy" is forbidden: User "viewer" cannot get resource "daemonsets" in API group "apps" in the namespace "kube-system"',
+    })
+    const [result] = await runChecks([check('typed', async () => Promise.reject(Object.assign(new Error('HTTP 403'), {code: 403, body})))], ctx, options, {
+      timeoutMs: 1000,
+    })
     expect(result).toMatchObject({status: 'skipped', message: 'not allowed to get daemonsets.apps in namespace "kube-system"'})
   })
 })
@@ -78,7 +84,8 @@ describe('label selectors (apimachinery rules)', () => {
   it('reads null and empty selectors as the Prometheus operator does', () => {
     const rule = {metadata: {namespace: 'prod', labels: {app: 'journal'}}}
     const labels = new Map([['prod', {team: 'x'}]])
-    const by = (selector: object | null, namespaceSelector: object | null | undefined) => ({ref: 'Prometheus adm/p', namespace: 'adm', selector, namespaceSelector}) as never
+    const by = (selector: object | null, namespaceSelector: object | null | undefined) =>
+      ({ref: 'Prometheus adm/p', namespace: 'adm', selector, namespaceSelector}) as never
     expect(isSelected(rule, by(null, {}), labels)).toBe(false) // null ruleSelector: nothing
     expect(isSelected(rule, by({}, {}), labels)).toBe(true) // empty: everything, in every namespace
     expect(isSelected(rule, by({}, undefined), labels)).toBe(false) // no namespace selector: own namespace only
@@ -87,10 +94,18 @@ describe('label selectors (apimachinery rules)', () => {
 })
 
 describe('podProblem', () => {
-  const pod = (status: Record<string, unknown>, created = '2026-11-28T09:00:00Z') => ({metadata: {name: 'p', namespace: 'prod', creationTimestamp: created}, status})
+  const pod = (status: Record<string, unknown>, created = '2026-11-28T09:00:00Z') => ({
+    metadata: {name: 'p', namespace: 'prod', creationTimestamp: created},
+    status,
+  })
   it('reports crash loops and image pulls with the container, and Pending only past the threshold', () => {
-    expect(podProblem(pod({phase: 'Running', containerStatuses: [{name: 'app', restartCount: 7, state: {waiting: {reason: 'CrashLoopBackOff'}}}]}), now, 600_000)?.reason).toBe('CrashLoopBackOff (container app, 7 restarts)')
-    expect(podProblem(pod({phase: 'Pending', initContainerStatuses: [{name: 'init', state: {waiting: {reason: 'ImagePullBackOff'}}}]}), now, 600_000)?.reason).toMatch(/^ImagePullBackOff \(container init/)
+    expect(
+      podProblem(pod({phase: 'Running', containerStatuses: [{name: 'app', restartCount: 7, state: {waiting: {reason: 'CrashLoopBackOff'}}}]}), now, 600_000)
+        ?.reason,
+    ).toBe('CrashLoopBackOff (container app, 7 restarts)')
+    expect(
+      podProblem(pod({phase: 'Pending', initContainerStatuses: [{name: 'init', state: {waiting: {reason: 'ImagePullBackOff'}}}]}), now, 600_000)?.reason,
+    ).toMatch(/^ImagePullBackOff \(container init/)
     expect(podProblem(pod({phase: 'Pending'}), now, 600_000)?.reason).toBe('Pending for 60 min')
     expect(podProblem(pod({phase: 'Pending'}, '2026-11-28T09:55:00Z'), now, 600_000)).toBeUndefined()
     expect(podProblem(pod({phase: 'Running', containerStatuses: [{name: 'app', state: {running: {}}}]}), now, 600_000)).toBeUndefined()
@@ -100,10 +115,16 @@ describe('podProblem', () => {
 describe('helmReleaseProblem', () => {
   it('reads helm-operator phases and Released, and Flux v2 Ready', () => {
     expect(helmReleaseProblem('helm-operator', {status: {phase: 'Deployed', conditions: [{type: 'Released', status: 'True'}]}})).toBeUndefined()
-    expect(helmReleaseProblem('helm-operator', {status: {phase: 'DeployFailed', conditions: [{type: 'Released', status: 'False', reason: 'HelmUpgradeFailed', message: 'upgrade failed: boom\nmore'}]}})).toBe('not released: HelmUpgradeFailed: upgrade failed: boom')
+    expect(
+      helmReleaseProblem('helm-operator', {
+        status: {phase: 'DeployFailed', conditions: [{type: 'Released', status: 'False', reason: 'HelmUpgradeFailed', message: 'upgrade failed: boom\nmore'}]},
+      }),
+    ).toBe('not released: HelmUpgradeFailed: upgrade failed: boom')
     expect(helmReleaseProblem('helm-operator', {status: {phase: 'ChartFetchFailed'}})).toBe('ChartFetchFailed')
     expect(helmReleaseProblem('flux-v2', {status: {conditions: [{type: 'Ready', status: 'True'}]}})).toBeUndefined()
-    expect(helmReleaseProblem('flux-v2', {status: {conditions: [{type: 'Ready', status: 'False', reason: 'InstallFailed', message: 'x'}]}})).toBe('not Ready: InstallFailed: x')
+    expect(helmReleaseProblem('flux-v2', {status: {conditions: [{type: 'Ready', status: 'False', reason: 'InstallFailed', message: 'x'}]}})).toBe(
+      'not Ready: InstallFailed: x',
+    )
     expect(helmReleaseProblem('flux-v2', {})).toMatch(/no Ready condition/)
   })
 })
@@ -134,8 +155,20 @@ describe('parseGoDuration', () => {
 
 describe('lint rules on live objects', async () => {
   const {findingLine, liveDocuments, liveFlaggerRules, runLiveRules} = await import('../../src/lib/doctor/rules.js')
-  it('runs lint\'s Flagger rules on objects read from the API (items without apiVersion/kind)', () => {
-    const canary = {metadata: {name: 'reviewer', namespace: 'prod'}, spec: {targetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'reviewer'}, analysis: {interval: '30s', threshold: 5, maxWeight: 50, stepWeight: 10, metrics: [{name: 'request-success-rate', interval: '30s', thresholdRange: {min: 99}}]}}}
+  it("runs lint's Flagger rules on objects read from the API (items without apiVersion/kind)", () => {
+    const canary = {
+      metadata: {name: 'reviewer', namespace: 'prod'},
+      spec: {
+        targetRef: {apiVersion: 'apps/v1', kind: 'Deployment', name: 'reviewer'},
+        analysis: {
+          interval: '30s',
+          threshold: 5,
+          maxWeight: 50,
+          stepWeight: 10,
+          metrics: [{name: 'request-success-rate', interval: '30s', thresholdRange: {min: 99}}],
+        },
+      },
+    }
     const findings = runLiveRules(liveDocuments([canary], 'flagger.app/v1beta1', 'Canary', 'elife-local'), liveFlaggerRules)
     expect(findings.map((f) => f.rule)).toEqual(['flagger-metric-interval'])
     expect(findings[0].cluster).toBe('elife-local')
@@ -145,12 +178,34 @@ describe('lint rules on live objects', async () => {
 
 describe('deploymentProblem', async () => {
   const {deploymentProblem} = await import('../../src/lib/doctor/workloads.js')
-  const deployment = (status: Record<string, unknown>, created = '2026-11-28T09:00:00Z') => ({metadata: {creationTimestamp: created}, spec: {replicas: 2}, status})
+  const deployment = (status: Record<string, unknown>, created = '2026-11-28T09:00:00Z') => ({
+    metadata: {creationTimestamp: created},
+    spec: {replicas: 2},
+    status,
+  })
   it('reports a stuck rollout, not one in progress', () => {
     expect(deploymentProblem(deployment({availableReplicas: 2}), now, 600_000)).toBeUndefined()
-    expect(deploymentProblem(deployment({availableReplicas: 1, conditions: [{type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded'}]}), now, 600_000)).toBe('1/2, rollout stuck (ProgressDeadlineExceeded)')
-    expect(deploymentProblem(deployment({availableReplicas: 0, conditions: [{type: 'Available', status: 'False', lastTransitionTime: '2026-11-28T09:55:00Z'}]}), now, 600_000)).toBeUndefined()
-    expect(deploymentProblem(deployment({availableReplicas: 0, conditions: [{type: 'Available', status: 'False', lastTransitionTime: '2026-11-28T09:30:00Z'}]}), now, 600_000)).toBe('0/2 for 30 min')
+    expect(
+      deploymentProblem(
+        deployment({availableReplicas: 1, conditions: [{type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded'}]}),
+        now,
+        600_000,
+      ),
+    ).toBe('1/2, rollout stuck (ProgressDeadlineExceeded)')
+    expect(
+      deploymentProblem(
+        deployment({availableReplicas: 0, conditions: [{type: 'Available', status: 'False', lastTransitionTime: '2026-11-28T09:55:00Z'}]}),
+        now,
+        600_000,
+      ),
+    ).toBeUndefined()
+    expect(
+      deploymentProblem(
+        deployment({availableReplicas: 0, conditions: [{type: 'Available', status: 'False', lastTransitionTime: '2026-11-28T09:30:00Z'}]}),
+        now,
+        600_000,
+      ),
+    ).toBe('0/2 for 30 min')
     expect(deploymentProblem({spec: {replicas: 0}, status: {}}, now, 600_000)).toBeUndefined()
   })
 })
@@ -169,21 +224,65 @@ describe('EKS target from the kubeconfig', () => {
   }
 
   it('reads the cluster, region and role elife-k8s kubeconfig writes (token --cluster X --region R --role-arn A)', () => {
-    const kc = kubeconfig({command: 'elife-k8s', args: ['token', '--cluster', 'elife-prod', '--region', 'us-east-1', '--role-arn', 'arn:aws:iam::123456789012:role/admin'], env: [{name: 'AWS_PROFILE', value: 'elife'}]}, 'arn:aws:eks:us-east-1:123456789012:cluster/elife-prod')
-    expect(eksTarget(kc, {}, {})).toEqual({cluster: 'elife-prod', region: 'us-east-1', profile: 'elife', roleArn: 'arn:aws:iam::123456789012:role/admin', source: 'the kubeconfig\'s exec credential plugin'})
+    const kc = kubeconfig(
+      {
+        command: 'elife-k8s',
+        args: ['token', '--cluster', 'elife-prod', '--region', 'us-east-1', '--role-arn', 'arn:aws:iam::123456789012:role/admin'],
+        env: [{name: 'AWS_PROFILE', value: 'elife'}],
+      },
+      'arn:aws:eks:us-east-1:123456789012:cluster/elife-prod',
+    )
+    expect(eksTarget(kc, {}, {})).toEqual({
+      cluster: 'elife-prod',
+      region: 'us-east-1',
+      profile: 'elife',
+      roleArn: 'arn:aws:iam::123456789012:role/admin',
+      source: "the kubeconfig's exec credential plugin",
+    })
   })
 
-  it('reads aws eks update-kubeconfig\'s exec args (--region R eks get-token --cluster-name X) and aws-iam-authenticator\'s (-i X)', () => {
-    expect(eksTarget(kubeconfig({command: 'aws', args: ['--region', 'eu-west-2', 'eks', 'get-token', '--cluster-name', 'kubernetes-aws--flux-prod', '--output', 'json']}), {}, {AWS_REGION: 'us-east-1'})).toMatchObject({cluster: 'kubernetes-aws--flux-prod', region: 'eu-west-2'})
-    expect(eksTarget(kubeconfig({command: '/usr/local/bin/aws-iam-authenticator', args: ['token', '-i', 'old-cluster']}, 'old-cluster'), {}, {AWS_DEFAULT_REGION: 'us-west-2'})).toMatchObject({cluster: 'old-cluster', region: 'us-west-2'})
-    expect(eksTarget(kubeconfig({command: 'aws', args: ['eks', 'get-token', '--cluster-name=x']}, 'x'), {}, {})).toMatchObject({cluster: 'x', region: undefined})
+  it("reads aws eks update-kubeconfig's exec args (--region R eks get-token --cluster-name X) and aws-iam-authenticator's (-i X)", () => {
+    expect(
+      eksTarget(
+        kubeconfig({command: 'aws', args: ['--region', 'eu-west-2', 'eks', 'get-token', '--cluster-name', 'kubernetes-aws--flux-prod', '--output', 'json']}),
+        {},
+        {AWS_REGION: 'us-east-1'},
+      ),
+    ).toMatchObject({cluster: 'kubernetes-aws--flux-prod', region: 'eu-west-2'})
+    expect(
+      eksTarget(
+        kubeconfig({command: '/usr/local/bin/aws-iam-authenticator', args: ['token', '-i', 'old-cluster']}, 'old-cluster'),
+        {},
+        {AWS_DEFAULT_REGION: 'us-west-2'},
+      ),
+    ).toMatchObject({cluster: 'old-cluster', region: 'us-west-2'})
+    expect(eksTarget(kubeconfig({command: 'aws', args: ['eks', 'get-token', '--cluster-name=x']}, 'x'), {}, {})).toMatchObject({
+      cluster: 'x',
+      region: undefined,
+    })
   })
 
-  it('falls back to the cluster entry\'s EKS ARN, and --eks-cluster/--region win over everything', () => {
-    expect(eksTarget(kubeconfig(undefined), {}, {AWS_REGION: 'us-east-1'})).toMatchObject({cluster: 'kubernetes-aws--flux-prod', region: 'eu-west-2', source: 'the kubeconfig\'s cluster ARN'})
-    expect(eksTarget(kubeconfig(undefined), {cluster: 'other', region: 'ap-south-1'}, {})).toEqual({cluster: 'other', region: 'ap-south-1', profile: undefined, roleArn: undefined, source: '--eks-cluster'})
+  it("falls back to the cluster entry's EKS ARN, and --eks-cluster/--region win over everything", () => {
+    expect(eksTarget(kubeconfig(undefined), {}, {AWS_REGION: 'us-east-1'})).toMatchObject({
+      cluster: 'kubernetes-aws--flux-prod',
+      region: 'eu-west-2',
+      source: "the kubeconfig's cluster ARN",
+    })
+    expect(eksTarget(kubeconfig(undefined), {cluster: 'other', region: 'ap-south-1'}, {})).toEqual({
+      cluster: 'other',
+      region: 'ap-south-1',
+      profile: undefined,
+      roleArn: undefined,
+      source: '--eks-cluster',
+    })
     // another cluster than the kubeconfig's: its role and region are not borrowed
-    expect(eksTarget(kubeconfig({command: 'elife-k8s', args: ['token', '--cluster', 'a', '--region', 'us-east-1', '--role-arn', 'arn:aws:iam::123456789012:role/r']}, 'a'), {cluster: 'b'}, {AWS_REGION: 'eu-west-1'})).toMatchObject({cluster: 'b', region: 'eu-west-1', roleArn: undefined})
+    expect(
+      eksTarget(
+        kubeconfig({command: 'elife-k8s', args: ['token', '--cluster', 'a', '--region', 'us-east-1', '--role-arn', 'arn:aws:iam::123456789012:role/r']}, 'a'),
+        {cluster: 'b'},
+        {AWS_REGION: 'eu-west-1'},
+      ),
+    ).toMatchObject({cluster: 'b', region: 'eu-west-1', roleArn: undefined})
   })
 
   it('names no cluster for a kubeconfig without EKS exec args or ARN (client certificates, a token)', () => {
@@ -197,14 +296,36 @@ describe('EKS support status and add-on versions', () => {
   const at = (days: number) => new Date(now.getTime() + days * day)
 
   it('says only what DescribeClusterVersions says: standard, near its end, extended, unsupported, unknown', () => {
-    expect(supportVerdict('1.35', {clusterVersion: '1.35', versionStatus: 'STANDARD_SUPPORT', endOfStandardSupportDate: at(400)}, 'EXTENDED', now)).toEqual({status: 'ok', text: `Kubernetes 1.35 is in standard support until ${at(400).toISOString().slice(0, 10)}`})
+    expect(supportVerdict('1.35', {clusterVersion: '1.35', versionStatus: 'STANDARD_SUPPORT', endOfStandardSupportDate: at(400)}, 'EXTENDED', now)).toEqual({
+      status: 'ok',
+      text: `Kubernetes 1.35 is in standard support until ${at(400).toISOString().slice(0, 10)}`,
+    })
     const near = supportVerdict('1.33', {clusterVersion: '1.33', versionStatus: 'STANDARD_SUPPORT', endOfStandardSupportDate: at(30)}, 'STANDARD', now)
-    expect(near).toEqual({status: 'warn', text: `standard support for Kubernetes 1.33 ends ${at(30).toISOString().slice(0, 10)} (in 30 days); then EKS upgrades the control plane itself (upgradePolicy STANDARD)`})
-    expect(supportVerdict('1.30', {clusterVersion: '1.30', versionStatus: 'EXTENDED_SUPPORT', endOfStandardSupportDate: at(-100), endOfExtendedSupportDate: at(265)}, 'EXTENDED', now)).toEqual({status: 'warn', text: `Kubernetes 1.30 is in extended support (billed extra) since ${at(-100).toISOString().slice(0, 10)}, until ${at(265).toISOString().slice(0, 10)}`})
+    expect(near).toEqual({
+      status: 'warn',
+      text: `standard support for Kubernetes 1.33 ends ${at(30).toISOString().slice(0, 10)} (in 30 days); then EKS upgrades the control plane itself (upgradePolicy STANDARD)`,
+    })
+    expect(
+      supportVerdict(
+        '1.30',
+        {clusterVersion: '1.30', versionStatus: 'EXTENDED_SUPPORT', endOfStandardSupportDate: at(-100), endOfExtendedSupportDate: at(265)},
+        'EXTENDED',
+        now,
+      ),
+    ).toEqual({
+      status: 'warn',
+      text: `Kubernetes 1.30 is in extended support (billed extra) since ${at(-100).toISOString().slice(0, 10)}, until ${at(265).toISOString().slice(0, 10)}`,
+    })
     expect(supportVerdict('1.24', {clusterVersion: '1.24', status: 'unsupported'}, undefined, now).status).toBe('fail')
-    expect(supportVerdict('1.35', undefined, undefined, now)).toEqual({status: 'ok', text: 'DescribeClusterVersions does not list 1.35: its support status is unknown'})
+    expect(supportVerdict('1.35', undefined, undefined, now)).toEqual({
+      status: 'ok',
+      text: 'DescribeClusterVersions does not list 1.35: its support status is unknown',
+    })
     // no dates of our own: a STANDARD_SUPPORT version without an end date is simply in standard support
-    expect(supportVerdict('1.35', {clusterVersion: '1.35', versionStatus: 'STANDARD_SUPPORT'}, undefined, now)).toEqual({status: 'ok', text: 'Kubernetes 1.35 is in standard support'})
+    expect(supportVerdict('1.35', {clusterVersion: '1.35', versionStatus: 'STANDARD_SUPPORT'}, undefined, now)).toEqual({
+      status: 'ok',
+      text: 'Kubernetes 1.35 is in standard support',
+    })
   })
 
   it('orders EKS add-on versions by version, then eksbuild', () => {
@@ -220,11 +341,23 @@ describe('Flux v2 last apply times', () => {
   const kustomization = (history: Array<[string, number]> | undefined, interval = '10m') => ({
     metadata: {namespace: 'flux-system', name: 'apps'},
     spec: {interval},
-    status: {lastAppliedRevision: 'main@sha1:abc', conditions: [{type: 'Ready', status: 'True', lastTransitionTime: at(5000)}], ...(history ? {history: history.map(([status, m]) => ({lastReconciledStatus: status, lastReconciled: at(m)}))} : {})},
+    status: {
+      lastAppliedRevision: 'main@sha1:abc',
+      conditions: [{type: 'Ready', status: 'True', lastTransitionTime: at(5000)}],
+      ...(history ? {history: history.map(([status, m]) => ({lastReconciledStatus: status, lastReconciled: at(m)}))} : {}),
+    },
   })
 
-  it('takes the newest successful snapshot of status.history, never Ready\'s lastTransitionTime', () => {
-    expect(lastSuccessfulApply(kustomization([['ReconciliationFailed', 1], ['ReconciliationSucceeded', 20], ['ReconciliationSucceeded', 90]]))?.toISOString()).toBe(at(20))
+  it("takes the newest successful snapshot of status.history, never Ready's lastTransitionTime", () => {
+    expect(
+      lastSuccessfulApply(
+        kustomization([
+          ['ReconciliationFailed', 1],
+          ['ReconciliationSucceeded', 20],
+          ['ReconciliationSucceeded', 90],
+        ]),
+      )?.toISOString(),
+    ).toBe(at(20))
     expect(lastSuccessfulApply(kustomization([['HealthCheckFailed', 1]]))).toBeUndefined()
     expect(lastSuccessfulApply(kustomization(undefined))).toBeUndefined()
   })
@@ -234,9 +367,15 @@ describe('Flux v2 last apply times', () => {
     expect(staleAfterMs(kustomization([], '1m'), undefined)).toEqual({ms: 30 * 60_000, why: '30m'})
     expect(staleAfterMs(kustomization([], '1h'), undefined)).toEqual({ms: 3 * 3_600_000, why: '3 × its interval 1h'})
     expect(staleAfterMs(kustomization([], '1h'), 5 * 60_000)).toEqual({ms: 5 * 60_000, why: '--sync-stale-after 5m'})
-    expect(kustomizationSyncTime(kustomization([['ReconciliationSucceeded', 31]]), now, undefined).stale).toEqual({ageMs: 31 * 60_000, limit: '3 × its interval 10m'})
+    expect(kustomizationSyncTime(kustomization([['ReconciliationSucceeded', 31]]), now, undefined).stale).toEqual({
+      ageMs: 31 * 60_000,
+      limit: '3 × its interval 10m',
+    })
     expect(kustomizationSyncTime(kustomization([['ReconciliationSucceeded', 29]]), now, undefined).stale).toBeUndefined()
-    expect(kustomizationSyncTime(kustomization(undefined), now, undefined)).toEqual({ref: 'Kustomization flux-system/apps', line: `Kustomization flux-system/apps: applied main@sha1:abc, no apply time recorded (no status.history); Ready condition last changed ${at(5000)}`})
+    expect(kustomizationSyncTime(kustomization(undefined), now, undefined)).toEqual({
+      ref: 'Kustomization flux-system/apps',
+      line: `Kustomization flux-system/apps: applied main@sha1:abc, no apply time recorded (no status.history); Ready condition last changed ${at(5000)}`,
+    })
     expect([formatAge(125_000), formatAge(7_260_000), formatAge(42_000)]).toEqual(['2m', '2h1m', '42s'])
   })
 })

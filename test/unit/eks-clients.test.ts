@@ -39,7 +39,10 @@ describe('EKS clients are bounded by --request-timeout, retries included', () =>
     useTimeouts(timeoutsFor('500ms'))
     const eks = await eksClient({region: 'us-east-1', credentials})
     try {
-      const failure = await eks.send(new DescribeClusterCommand({name: 'elife-test'})).then(() => undefined, (error: unknown) => error as Error & {$metadata?: {attempts?: number}})
+      const failure = await eks.send(new DescribeClusterCommand({name: 'elife-test'})).then(
+        () => undefined,
+        (error: unknown) => error as Error & {$metadata?: {attempts?: number}},
+      )
       expect(failure?.name).toBe('TimeoutError')
       expect(failure?.$metadata?.attempts).toBe(1)
       expect(sockets).toHaveLength(1)
@@ -88,7 +91,10 @@ describe('resolveAwsRegion: the one "no AWS region" decision', () => {
     process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent'
     process.env.AWS_EC2_METADATA_DISABLED = 'true'
     try {
-      const error = await resolveAwsRegion({cluster: 'elife-prod'}, {}).then(() => undefined, (e: unknown) => e)
+      const error = await resolveAwsRegion({cluster: 'elife-prod'}, {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(error).toBeInstanceOf(NoAwsRegion)
       expect((error as NoAwsRegion).exitCode).toBe(2)
       expect((error as NoAwsRegion).message).toBe('no AWS region for EKS cluster "elife-prod"')

@@ -25,7 +25,7 @@ const runningNode = executable(path.join(scratch, 'node22/bin/node'))
 const otherNode = executable(path.join(scratch, 'node20/bin/node'))
 
 describe('elifeK8sExecCommand', () => {
-  it('PATH\'s node is another Node: the running Node, with the bin script as its first argument', () => {
+  it("PATH's node is another Node: the running Node, with the bin script as its first argument", () => {
     const env = {PATH: [path.dirname(otherNode), path.dirname(runningNode)].join(path.delimiter)}
     expect(elifeK8sExecCommand(script, env, runningNode)).toEqual({command: runningNode, args: [script]})
   })
@@ -34,7 +34,7 @@ describe('elifeK8sExecCommand', () => {
     expect(elifeK8sExecCommand(script, {PATH: path.join(scratch, 'empty')}, runningNode)).toEqual({command: runningNode, args: [script]})
   })
 
-  it('PATH\'s node is the running Node (through a symlink too): the script, or `elife-k8s` when that on PATH is this install', () => {
+  it("PATH's node is the running Node (through a symlink too): the script, or `elife-k8s` when that on PATH is this install", () => {
     const linkDir = path.join(scratch, 'links')
     mkdirSync(linkDir, {recursive: true})
     symlinkSync(runningNode, path.join(linkDir, 'node'))
@@ -44,7 +44,14 @@ describe('elifeK8sExecCommand', () => {
   })
 
   it('the exec entry runs `<node> <script> token --cluster ...`', () => {
-    const cluster = {name: 'elife-prod', arn: 'arn:aws:eks:us-east-1:123456789012:cluster/elife-prod', region: 'us-east-1', status: 'ACTIVE', endpoint: 'https://example', certificateAuthorityData: 'Y2E='}
+    const cluster = {
+      name: 'elife-prod',
+      arn: 'arn:aws:eks:us-east-1:123456789012:cluster/elife-prod',
+      region: 'us-east-1',
+      status: 'ACTIVE',
+      endpoint: 'https://example',
+      certificateAuthorityData: 'Y2E=',
+    }
     const exec = elifeK8sExecCommand(script, {PATH: path.dirname(otherNode)}, runningNode)
     const entry = execConfig({cluster, authenticator: 'elife-k8s', elifeK8sCommand: exec.command, elifeK8sArgs: exec.args})
     expect([entry.command, ...entry.args]).toEqual([runningNode, script, 'token', '--cluster', 'elife-prod', '--region', 'us-east-1'])

@@ -1,5 +1,18 @@
 import {execFileSync, spawnSync} from 'node:child_process'
-import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -49,7 +62,13 @@ describe('parseRoleArn', () => {
   })
 
   it('refuses anything else as a usage error', () => {
-    for (const bad of ['kubernetes-aws--flux-prod--AmazonEKSUserRole', 'arn:aws:iam::5126865545:role/x', 'arn:aws:iam::512686554592:user/x', 'arn:aws:sts::512686554592:assumed-role/x/y', 'arn:aws:iam::512686554592:role/']) {
+    for (const bad of [
+      'kubernetes-aws--flux-prod--AmazonEKSUserRole',
+      'arn:aws:iam::5126865545:role/x',
+      'arn:aws:iam::512686554592:user/x',
+      'arn:aws:sts::512686554592:assumed-role/x/y',
+      'arn:aws:iam::512686554592:role/',
+    ]) {
       expectCliError(() => parseRoleArn(bad), 'usage', /is not an IAM role ARN; expected arn:aws:iam::/)
     }
     expect(new CliError('usage', 'x').exitCode).toBe(ExitCode.USAGE)
@@ -57,18 +76,20 @@ describe('parseRoleArn', () => {
 })
 
 describe('kubeconfigEntries', () => {
-  it('writes aws-cli\'s cluster, user and context, with an exec of elife-k8s token', () => {
+  it("writes aws-cli's cluster, user and context, with an exec of elife-k8s token", () => {
     expect(kubeconfigEntries(base)).toEqual({
       cluster: {cluster: {'certificate-authority-data': cluster.certificateAuthorityData, server: cluster.endpoint}, name: cluster.arn},
       user: {
         name: cluster.arn,
-        user: {exec: {apiVersion: 'client.authentication.k8s.io/v1beta1', args: ['token', '--cluster', cluster.name, '--region', 'us-east-1'], command: 'elife-k8s'}},
+        user: {
+          exec: {apiVersion: 'client.authentication.k8s.io/v1beta1', args: ['token', '--cluster', cluster.name, '--region', 'us-east-1'], command: 'elife-k8s'},
+        },
       },
       context: {context: {cluster: cluster.arn, user: cluster.arn}, name: cluster.arn},
     })
   })
 
-  it('writes exactly aws-cli\'s exec with --authenticator aws-cli, carrying the role and profile', () => {
+  it("writes exactly aws-cli's exec with --authenticator aws-cli, carrying the role and profile", () => {
     const {user} = kubeconfigEntries({...base, authenticator: 'aws-cli', roleArn: userRole, profile: 'elife'})
     expect(user.user.exec).toEqual({
       apiVersion: 'client.authentication.k8s.io/v1beta1',
@@ -117,7 +138,7 @@ users:
 `
 
 describe('planKubeconfigMerge', () => {
-  it('creates a new file in aws-cli\'s layout', () => {
+  it("creates a new file in aws-cli's layout", () => {
     const plan = planKubeconfigMerge('/x/config', undefined, kubeconfigEntries(base))
     expect(Object.keys(parse(plan.after))).toEqual(['apiVersion', 'clusters', 'contexts', 'current-context', 'kind', 'preferences', 'users'])
     expect(plan.changes).toEqual({cluster: 'added', user: 'added', context: 'added'})
@@ -157,7 +178,11 @@ describe('planKubeconfigMerge', () => {
     const first = planKubeconfigMerge('/x/config', existing, kubeconfigEntries({...base, roleArn: userRole}))
     const second = planKubeconfigMerge('/x/config', first.after, kubeconfigEntries({...base, roleArn: 'arn:aws:iam::512686554592:role/Admin'}))
     const after = parse(second.after)
-    expect(after.users.map((u: {name: string}) => u.name)).toEqual(['local-admin', `kubernetes-aws--flux-prod--AmazonEKSUserRole@${cluster.arn}`, `Admin@${cluster.arn}`])
+    expect(after.users.map((u: {name: string}) => u.name)).toEqual([
+      'local-admin',
+      `kubernetes-aws--flux-prod--AmazonEKSUserRole@${cluster.arn}`,
+      `Admin@${cluster.arn}`,
+    ])
     expect(after.clusters).toHaveLength(2)
     expect(second.changes).toEqual({cluster: 'unchanged', user: 'added', context: 'added'})
   })
@@ -239,7 +264,7 @@ describe('writeKubeconfigAtomic', () => {
     expect(readdirSync(dir)).toEqual(['config'])
   })
 
-  it('keeps the owner and group of an existing file (root writing a user\'s kubeconfig under sudo -E)', () => {
+  it("keeps the owner and group of an existing file (root writing a user's kubeconfig under sudo -E)", () => {
     expect(process.getuid?.(), 'runs as root, as the CI does').toBe(0)
     const file = path.join(tempDir(), 'config')
     writeFileSync(file, 'a: 1\n', {mode: 0o600})
@@ -254,7 +279,7 @@ describe('writeKubeconfigAtomic', () => {
     expect(statSync(fresh).uid).toBe(0)
   })
 
-  it('gives a new file, and the directories it needs, to the owner of the directory they land in (root in a user\'s home)', () => {
+  it("gives a new file, and the directories it needs, to the owner of the directory they land in (root in a user's home)", () => {
     const home = tempDir()
     chownSync(home, 1000, 65534)
     const file = path.join(home, '.kube', 'sub', 'config')
@@ -286,10 +311,18 @@ describe('writeKubeconfigAtomic', () => {
   })
 
   it('says in one line that a directory which can never exist cannot be written (no endless mkdir)', () => {
-    expectCliError(() => writeKubeconfigAtomic('/proc/elife-k8s-no-such-dir/kube/config', 'a: 1\n', undefined), 'usage', /^kubeconfig \/proc\/elife-k8s-no-such-dir\/kube\/config cannot be written \(ENOENT creating \/proc\/elife-k8s-no-such-dir\); nothing was written/)
+    expectCliError(
+      () => writeKubeconfigAtomic('/proc/elife-k8s-no-such-dir/kube/config', 'a: 1\n', undefined),
+      'usage',
+      /^kubeconfig \/proc\/elife-k8s-no-such-dir\/kube\/config cannot be written \(ENOENT creating \/proc\/elife-k8s-no-such-dir\); nothing was written/,
+    )
     const file = path.join(tempDir(), 'a-file')
     writeFileSync(file, '')
-    expectCliError(() => writeKubeconfigAtomic(path.join(file, 'kube', 'config'), 'a: 1\n', undefined), 'usage', /^kubeconfig .*a-file\/kube\/config cannot be read \(ENOTDIR\)/)
+    expectCliError(
+      () => writeKubeconfigAtomic(path.join(file, 'kube', 'config'), 'a: 1\n', undefined),
+      'usage',
+      /^kubeconfig .*a-file\/kube\/config cannot be read \(ENOTDIR\)/,
+    )
   })
 })
 
@@ -298,9 +331,11 @@ describe('withKubeconfigLock', () => {
     const file = path.join(tempDir(), 'config')
     expect(withKubeconfigLock(file, () => existsSync(`${file}.lock`))).toBe(true)
     expect(existsSync(`${file}.lock`)).toBe(false)
-    expect(() => withKubeconfigLock(file, () => {
-      throw new Error('boom')
-    })).toThrow('boom')
+    expect(() =>
+      withKubeconfigLock(file, () => {
+        throw new Error('boom')
+      }),
+    ).toThrow('boom')
     expect(existsSync(`${file}.lock`)).toBe(false)
   })
 
@@ -334,14 +369,17 @@ describe('withKubeconfigLock', () => {
     const script = path.join(dir, 'interrupted.ts')
     const lockModule = path.join(repoRoot, 'src', 'lib', 'eks', 'kubeconfig-lock.ts')
     // The signal arrives in the middle of the section, as a Ctrl-C at the wrong moment would.
-    writeFileSync(script, `import {writeFileSync} from 'node:fs'
+    writeFileSync(
+      script,
+      `import {writeFileSync} from 'node:fs'
 import {withKubeconfigLock} from ${JSON.stringify(lockModule)}
 withKubeconfigLock(${JSON.stringify(file)}, () => {
   process.kill(process.pid, 'SIGINT')
   writeFileSync(${JSON.stringify(file)}, 'written\\n')
 })
 setTimeout(() => writeFileSync(${JSON.stringify(`${file}.after`)}, 'ran on'), 1000)
-`)
+`,
+    )
     // A Node process with tsx: slow on a loaded machine, hence the test's 60 s (not the default 5).
     const run = spawnSync(process.execPath, ['--import', 'tsx', script], {cwd: repoRoot, encoding: 'utf8'})
     expect(run.signal, run.stderr).toBe('SIGINT')
@@ -364,20 +402,23 @@ setTimeout(() => writeFileSync(${JSON.stringify(`${file}.after`)}, 'ran on'), 10
     expect(existsSync(`${file}.lock`)).toBe(true)
   })
 
-  it('waitForKubeconfigLock lets a command\'s own Ctrl-C handler run while it waits', () => {
+  it("waitForKubeconfigLock lets a command's own Ctrl-C handler run while it waits", () => {
     const dir = tempDir()
     const file = path.join(dir, 'config')
     writeFileSync(`${file}.lock`, '')
     const script = path.join(dir, 'waiting.mts')
     const lockModule = path.join(repoRoot, 'src', 'lib', 'eks', 'kubeconfig-lock.ts')
-    writeFileSync(script, `import {waitForKubeconfigLock} from ${JSON.stringify(lockModule)}
+    writeFileSync(
+      script,
+      `import {waitForKubeconfigLock} from ${JSON.stringify(lockModule)}
 process.on('SIGINT', () => {
   console.log('interrupted')
   process.exit(130)
 })
 await waitForKubeconfigLock(${JSON.stringify(file)}, {waitMs: 20_000, onWait: () => process.kill(process.pid, 'SIGINT')})
 console.log('done waiting')
-`)
+`,
+    )
     // A Node process with tsx: slow on a loaded machine, hence the test's 60 s (not the default 5).
     const run = spawnSync(process.execPath, ['--import', 'tsx', script], {cwd: repoRoot, encoding: 'utf8'})
     expect({status: run.status, stdout: run.stdout}, run.stderr).toEqual({status: 130, stdout: 'interrupted\n'})
@@ -395,6 +436,10 @@ console.log('done waiting')
   })
 
   it('says a directory where no lock can be made cannot be written', () => {
-    expectCliError(() => withKubeconfigLock('/proc/config', () => undefined), 'usage', /^kubeconfig \/proc\/config cannot be written \(\w+ in \/proc\); nothing was written/)
+    expectCliError(
+      () => withKubeconfigLock('/proc/config', () => undefined),
+      'usage',
+      /^kubeconfig \/proc\/config cannot be written \(\w+ in \/proc\); nothing was written/,
+    )
   })
 })

@@ -4,7 +4,15 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {type CachedToken, readCachedToken, tokenCacheDir, tokenCacheFile, tokenCacheKey, tokenSignedAt, writeCachedToken} from '../../src/lib/eks/token-cache.js'
+import {
+  type CachedToken,
+  readCachedToken,
+  tokenCacheDir,
+  tokenCacheFile,
+  tokenCacheKey,
+  tokenSignedAt,
+  writeCachedToken,
+} from '../../src/lib/eks/token-cache.js'
 import {encodeToken} from '../../src/lib/eks/token-format.js'
 
 const flags = {cluster: 'kubernetes-aws--flux-prod', region: 'us-east-1'}
@@ -17,7 +25,9 @@ function cacheEnv() {
 /** A token's shape: a presigned STS URL dated `signedAt` (X-Amz-Date, basic ISO 8601). */
 function tokenSignedOn(signedAt: number): string {
   const amzDate = new Date(signedAt).toISOString().replace(/[-:]|\.\d{3}/g, '')
-  return encodeToken(`https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Date=${amzDate}&X-Amz-Expires=60&X-Amz-Signature=00`)
+  return encodeToken(
+    `https://sts.us-east-1.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Date=${amzDate}&X-Amz-Expires=60&X-Amz-Signature=00`,
+  )
 }
 
 /** A token signed `minutesLeft` before its 14-minute expiry, as `elife-k8s token` caches it. */
@@ -41,7 +51,10 @@ describe('tokenCacheKey', () => {
   })
 
   it('keeps names and key ids out of file names', () => {
-    const file = tokenCacheFile({XDG_CACHE_HOME: '/c'}, tokenCacheKey({...flags, roleArn: 'arn:aws:iam::123456789012:role/secret-name'}, {AWS_ACCESS_KEY_ID: 'AKIAKEY'}))
+    const file = tokenCacheFile(
+      {XDG_CACHE_HOME: '/c'},
+      tokenCacheKey({...flags, roleArn: 'arn:aws:iam::123456789012:role/secret-name'}, {AWS_ACCESS_KEY_ID: 'AKIAKEY'}),
+    )
     expect(file).toMatch(/^\/c\/elife-k8s\/eks-tokens\/[0-9a-f]{64}\.json$/)
   })
 })

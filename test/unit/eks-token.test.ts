@@ -49,13 +49,13 @@ describe('presignClusterToken', () => {
 })
 
 describe('stsEndpoint', () => {
-  it('is regional, in the region\'s partition', () => {
+  it("is regional, in the region's partition", () => {
     expect(stsEndpoint('eu-west-1', {}).href).toBe('https://sts.eu-west-1.amazonaws.com/')
     expect(stsEndpoint('cn-north-1', {}).href).toBe('https://sts.cn-north-1.amazonaws.com.cn/')
     expect(stsEndpoint('us-east-1', {AWS_USE_FIPS_ENDPOINT: 'true'}).href).toBe('https://sts-fips.us-east-1.amazonaws.com/')
   })
 
-  it('honours the SDK\'s configured-endpoint variables, service-specific first', () => {
+  it("honours the SDK's configured-endpoint variables, service-specific first", () => {
     expect(stsEndpoint('us-east-1', {AWS_ENDPOINT_URL: 'http://127.0.0.1:5000'}).href).toBe('http://127.0.0.1:5000/')
     expect(stsEndpoint('us-east-1', {AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_STS: 'http://b:2'}).href).toBe('http://b:2/')
     expect(stsEndpoint('us-east-1', {AWS_ENDPOINT_URL_STS: 'http://b:2', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true'}).host).toBe('sts.us-east-1.amazonaws.com')
@@ -74,12 +74,16 @@ describe('tokenExpiration', () => {
 describe('ExecCredential', () => {
   it('takes the apiVersion kubectl asks for in KUBERNETES_EXEC_INFO, else v1beta1', () => {
     expect(execCredentialApiVersion({})).toBe('client.authentication.k8s.io/v1beta1')
-    expect(execCredentialApiVersion({KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}'})).toBe('client.authentication.k8s.io/v1')
-    expect(execCredentialApiVersion({KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1alpha1"}'})).toBe('client.authentication.k8s.io/v1beta1')
+    expect(execCredentialApiVersion({KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}'})).toBe(
+      'client.authentication.k8s.io/v1',
+    )
+    expect(execCredentialApiVersion({KUBERNETES_EXEC_INFO: '{"apiVersion":"client.authentication.k8s.io/v1alpha1"}'})).toBe(
+      'client.authentication.k8s.io/v1beta1',
+    )
     expect(execCredentialApiVersion({KUBERNETES_EXEC_INFO: 'not json'})).toBe('client.authentication.k8s.io/v1beta1')
   })
 
-  it('has aws-cli\'s shape, with a second-precision timestamp', () => {
+  it("has aws-cli's shape, with a second-precision timestamp", () => {
     expect(JSON.stringify(execCredential('client.authentication.k8s.io/v1beta1', 'k8s-aws-v1.x', new Date('2026-01-02T03:18:05.678Z')))).toBe(
       '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"expirationTimestamp":"2026-01-02T03:18:05Z","token":"k8s-aws-v1.x"}}',
     )
@@ -95,14 +99,23 @@ describe('parseTokenArgs (the fast path)', () => {
   })
 
   it('leaves help, debug, json, unknown, repeated and missing flags to oclif', () => {
-    for (const argv of [['--cluster', 'c', '--help'], ['--cluster', 'c', '--debug'], ['--cluster', 'c', '--json'], ['--cluster', 'c', '--bogus'], ['--cluster', 'a', '--cluster', 'b'], ['--region', 'r'], ['--cluster'], ['--cluster', '--region', 'r']]) {
+    for (const argv of [
+      ['--cluster', 'c', '--help'],
+      ['--cluster', 'c', '--debug'],
+      ['--cluster', 'c', '--json'],
+      ['--cluster', 'c', '--bogus'],
+      ['--cluster', 'a', '--cluster', 'b'],
+      ['--region', 'r'],
+      ['--cluster'],
+      ['--cluster', '--region', 'r'],
+    ]) {
       expect(parseTokenArgs(argv), argv.join(' ')).toBeUndefined()
     }
   })
 })
 
 describe('roleSessionName', () => {
-  it('names the user, within STS\'s alphabet and length', () => {
+  it("names the user, within STS's alphabet and length", () => {
     expect(roleSessionName('jane.doe')).toBe('elife-k8s-jane.doe')
     expect(roleSessionName('DOMAIN\\jane doe')).toBe('elife-k8s-DOMAIN-jane-doe')
     expect(roleSessionName('x'.repeat(100))).toHaveLength(64)

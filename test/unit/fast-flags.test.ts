@@ -19,7 +19,9 @@ interface ManifestFlag {
   allowNo?: boolean
 }
 
-const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {commands: Record<string, {aliases: string[]; flags: Record<string, ManifestFlag>}>}
+const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {
+  commands: Record<string, {aliases: string[]; flags: Record<string, ManifestFlag>}>
+}
 
 // The commands with a fast path, and the declarations (src/lib/cli/flags.ts) both paths read.
 const declarations: Array<{id: string; flags: Record<string, FlagSpec>}> = [...fastCommands, {id: 'token', flags: tokenFlags}]
@@ -63,13 +65,35 @@ describe('parseFastFlags', () => {
 
   it('takes the plain forms, with defaults for the rest', () => {
     expect(parseFastFlags(['-A', '--by', 'pod', '-l', 'app=x', '--image=journal*', '--json'], flags)).toEqual({
-      'all-namespaces': true, by: 'pod', selector: 'app=x', image: 'journal*', json: true, wide: false, debug: false, 'no-color': false,
+      'all-namespaces': true,
+      by: 'pod',
+      selector: 'app=x',
+      image: 'journal*',
+      json: true,
+      wide: false,
+      debug: false,
+      'no-color': false,
     })
     expect(parseFastFlags(['--namespace=adm', '--kubeconfig', '/tmp/k'], flags)).toMatchObject({namespace: 'adm', kubeconfig: '/tmp/k', by: 'image'})
   })
 
   it('leaves everything else to oclif', () => {
-    for (const argv of [['--help'], ['-h'], ['x'], ['--'], ['-An', 'adm'], ['-nadm'], ['--json=true'], ['-n'], ['-n', '--json'], ['-n', ''], ['--by', 'node'], ['-A', '-A'], ['--unknown'], ['-z']]) {
+    for (const argv of [
+      ['--help'],
+      ['-h'],
+      ['x'],
+      ['--'],
+      ['-An', 'adm'],
+      ['-nadm'],
+      ['--json=true'],
+      ['-n'],
+      ['-n', '--json'],
+      ['-n', ''],
+      ['--by', 'node'],
+      ['-A', '-A'],
+      ['--unknown'],
+      ['-z'],
+    ]) {
       expect(parseFastFlags(argv, flags), argv.join(' ')).toBeUndefined()
     }
   })

@@ -4,7 +4,7 @@ import {workloadPolicy} from '../../src/lib/flux/fluxd.js'
 import {isFluxV2} from '../../src/lib/flux/v2.js'
 
 describe('flux', () => {
-  it('renders fluxctl\'s POLICY column', () => {
+  it("renders fluxctl's POLICY column", () => {
     expect(workloadPolicy({ID: 'prod:deployment/journal', Automated: true, Locked: true})).toBe('automated,locked')
     expect(workloadPolicy({ID: 'prod:deployment/journal', Ignore: true})).toBe('ignore')
     expect(workloadPolicy({ID: 'prod:deployment/journal'})).toBe('')

@@ -65,9 +65,18 @@ describe('a corrupt record', () => {
 })
 
 describe('labels and rows', () => {
-  const secret = {metadata: {name: 'sh.helm.release.v1.journal.v3', namespace: 'prod', labels: {owner: 'helm', name: 'journal', status: 'failed', version: '3'}}}
+  const secret = {
+    metadata: {name: 'sh.helm.release.v1.journal.v3', namespace: 'prod', labels: {owner: 'helm', name: 'journal', status: 'failed', version: '3'}},
+  }
   it('reads name/version/status from labels without decoding', () => {
-    expect(recordLabels(secret, 'secret')).toEqual({release: 'journal', namespace: 'prod', revision: 3, status: 'failed', objectName: 'sh.helm.release.v1.journal.v3', driver: 'secret'})
+    expect(recordLabels(secret, 'secret')).toEqual({
+      release: 'journal',
+      namespace: 'prod',
+      revision: 3,
+      status: 'failed',
+      objectName: 'sh.helm.release.v1.journal.v3',
+      driver: 'secret',
+    })
   })
   it('ignores objects that are not helm records', () => {
     expect(recordLabels({metadata: {labels: {owner: 'someone', name: 'x', version: '1'}}}, 'secret')).toBeUndefined()
@@ -76,12 +85,28 @@ describe('labels and rows', () => {
   it('builds a list row like helm list, marking failed as stuck', () => {
     const labels = recordLabels(secret, 'secret')!
     const row = releaseRow(labels, record)
-    expect(row).toMatchObject({namespace: 'prod', name: 'journal', revision: 3, status: 'failed', chart: 'journal-1.2.3', appVersion: '2.0', stuck: true, storage: 'secret'})
+    expect(row).toMatchObject({
+      namespace: 'prod',
+      name: 'journal',
+      revision: 3,
+      status: 'failed',
+      chart: 'journal-1.2.3',
+      appVersion: '2.0',
+      stuck: true,
+      storage: 'secret',
+    })
     expect(row.owner).toBeUndefined()
   })
   it('history rows carry the description and no values', () => {
     const row = revisionRow(record)
-    expect(row).toEqual({revision: 3, status: 'failed', chart: 'journal-1.2.3', appVersion: '2.0', updated: '2026-11-24T10:00:00.123456789Z', description: 'Upgrade "journal" failed: boom'})
+    expect(row).toEqual({
+      revision: 3,
+      status: 'failed',
+      chart: 'journal-1.2.3',
+      appVersion: '2.0',
+      updated: '2026-11-24T10:00:00.123456789Z',
+      description: 'Upgrade "journal" failed: boom',
+    })
     expect(JSON.stringify(row)).not.toContain('hunter2')
   })
   it('knows which statuses are stuck', () => {
@@ -89,21 +114,40 @@ describe('labels and rows', () => {
     expect(['deployed', 'superseded', 'uninstalled'].some(isStuckStatus)).toBe(false)
   })
   it('sorts by name then namespace, like helm', () => {
-    const rows = [{name: 'b', namespace: 'a'}, {name: 'a', namespace: 'z'}, {name: 'a', namespace: 'b'}] as never[]
+    const rows = [
+      {name: 'b', namespace: 'a'},
+      {name: 'a', namespace: 'z'},
+      {name: 'a', namespace: 'b'},
+    ] as never[]
     expect(sortReleaseRows(rows).map((r: {name: string; namespace: string}) => `${r.name}/${r.namespace}`)).toEqual(['a/b', 'a/z', 'b/a'])
   })
 })
 
 describe('HelmRelease owners', () => {
   it('helm-operator: <namespace>-<name> by default, releaseName when set, target namespace prefixed', () => {
-    expect(managedRelease('helm-operator', {metadata: {name: 'prometheus-operator', namespace: 'adm'}, spec: {}})).toEqual({namespace: 'adm', release: 'adm-prometheus-operator'})
-    expect(managedRelease('helm-operator', {metadata: {name: 'reviewer', namespace: 'prod'}, spec: {releaseName: 'libero-reviewer--prod'}})).toEqual({namespace: 'prod', release: 'libero-reviewer--prod'})
-    expect(managedRelease('helm-operator', {metadata: {name: 'x', namespace: 'flux'}, spec: {targetNamespace: 'stg'}})).toEqual({namespace: 'stg', release: 'flux-stg-x'})
+    expect(managedRelease('helm-operator', {metadata: {name: 'prometheus-operator', namespace: 'adm'}, spec: {}})).toEqual({
+      namespace: 'adm',
+      release: 'adm-prometheus-operator',
+    })
+    expect(managedRelease('helm-operator', {metadata: {name: 'reviewer', namespace: 'prod'}, spec: {releaseName: 'libero-reviewer--prod'}})).toEqual({
+      namespace: 'prod',
+      release: 'libero-reviewer--prod',
+    })
+    expect(managedRelease('helm-operator', {metadata: {name: 'x', namespace: 'flux'}, spec: {targetNamespace: 'stg'}})).toEqual({
+      namespace: 'stg',
+      release: 'flux-stg-x',
+    })
   })
   it('Flux v2: name, or <targetNamespace>-<name>; records in storageNamespace', () => {
     expect(managedRelease('flux-v2', {metadata: {name: 'podinfo', namespace: 'flux'}, spec: {}})).toEqual({namespace: 'flux', release: 'podinfo'})
-    expect(managedRelease('flux-v2', {metadata: {name: 'podinfo', namespace: 'flux'}, spec: {targetNamespace: 'stg'}})).toEqual({namespace: 'flux', release: 'stg-podinfo'})
-    expect(managedRelease('flux-v2', {metadata: {name: 'podinfo', namespace: 'flux'}, spec: {releaseName: 'pi', storageNamespace: 'stg'}})).toEqual({namespace: 'stg', release: 'pi'})
+    expect(managedRelease('flux-v2', {metadata: {name: 'podinfo', namespace: 'flux'}, spec: {targetNamespace: 'stg'}})).toEqual({
+      namespace: 'flux',
+      release: 'stg-podinfo',
+    })
+    expect(managedRelease('flux-v2', {metadata: {name: 'podinfo', namespace: 'flux'}, spec: {releaseName: 'pi', storageNamespace: 'stg'}})).toEqual({
+      namespace: 'stg',
+      release: 'pi',
+    })
   })
 })
 
@@ -113,7 +157,7 @@ describe('helm binary', () => {
     expect(parseHelmVersion('Client: v2.17.0+ga690bad')).toEqual({version: 'v2.17.0+ga690bad', major: 2})
     expect(parseHelmVersion('nonsense')).toBeUndefined()
   })
-  it('extracts helm\'s error line and recognises the pending lock', () => {
+  it("extracts helm's error line and recognises the pending lock", () => {
     const result = {stdout: '', stderr: 'WARNING: x\nError: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress\n', exitCode: 1}
     expect(helmErrorLine(result)).toBe('UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress')
     expect(isPendingLockError(result)).toBe(true)

@@ -15,7 +15,11 @@ function latest(...entries: Array<[namespace: string, release: string, revision:
 describe('which releases need a closer look at their superseded records', () => {
   it('none when every superseded record is older than the latest found (what helm itself leaves)', () => {
     const found = latest(['prod', 'journal', 10], ['prod', 'reviewer', 3])
-    const superseded = [...Array.from({length: 9}, (_, i) => ({release: 'journal', revision: i + 1})), {release: 'reviewer', revision: 1}, {release: 'reviewer', revision: 2}]
+    const superseded = [
+      ...Array.from({length: 9}, (_, i) => ({release: 'journal', revision: i + 1})),
+      {release: 'reviewer', revision: 1},
+      {release: 'reviewer', revision: 2},
+    ]
     expect(releasesToLookAt(found, superseded)).toEqual(new Map())
   })
 
@@ -30,15 +34,31 @@ describe('which releases need a closer look at their superseded records', () => 
   it('one name in two namespaces: names alone cannot tell, so look above the lower latest', () => {
     const found = latest(['prod', 'journal', 5], ['stg', 'journal', 9])
     // stg's revisions 6..8 are above prod's latest: whose they are needs the labels
-    expect(releasesToLookAt(found, [{release: 'journal', revision: 4}, {release: 'journal', revision: 8}])).toEqual(new Map([['journal', 5]]))
+    expect(
+      releasesToLookAt(found, [
+        {release: 'journal', revision: 4},
+        {release: 'journal', revision: 8},
+      ]),
+    ).toEqual(new Map([['journal', 5]]))
     expect(releasesToLookAt(found, [{release: 'journal', revision: 4}])).toEqual(new Map())
   })
 
-  it('one name in two namespaces, one of them with superseded records only: look at all of that name\'s records', () => {
+  it("one name in two namespaces, one of them with superseded records only: look at all of that name's records", () => {
     // stg has journal 1..3 (latest 3); prod's only journal record is a superseded revision 1 (hand
     // edited): two records at revision 1 and one namespace whose latest is above it.
     const found = latest(['stg', 'journal', 3])
-    expect(releasesToLookAt(found, [{release: 'journal', revision: 1}, {release: 'journal', revision: 2}, {release: 'journal', revision: 1}])).toEqual(new Map([['journal', 0]]))
-    expect(releasesToLookAt(found, [{release: 'journal', revision: 1}, {release: 'journal', revision: 2}])).toEqual(new Map())
+    expect(
+      releasesToLookAt(found, [
+        {release: 'journal', revision: 1},
+        {release: 'journal', revision: 2},
+        {release: 'journal', revision: 1},
+      ]),
+    ).toEqual(new Map([['journal', 0]]))
+    expect(
+      releasesToLookAt(found, [
+        {release: 'journal', revision: 1},
+        {release: 'journal', revision: 2},
+      ]),
+    ).toEqual(new Map())
   })
 })

@@ -12,13 +12,23 @@ const entry = (release: string, version: number, status: string): {labels: Recor
   labels: {release, namespace: 'stg', revision: version, status, objectName: `sh.helm.release.v1.${release}.v${version}`, driver: 'secret'},
   record: {name: release, namespace: 'stg', version, info: {status, last_deployed: '2026-11-24T10:00:00Z'}, chart: {metadata: {name: 'app', version: '0.1.0'}}},
 })
-const history = (release: string, statuses: string[]): ReleaseHistory => ({release, namespace: 'stg', driver: 'secret', revisions: statuses.map((s, i) => entry(release, i + 1, s)), corrupt: []})
+const history = (release: string, statuses: string[]): ReleaseHistory => ({
+  release,
+  namespace: 'stg',
+  driver: 'secret',
+  revisions: statuses.map((s, i) => entry(release, i + 1, s)),
+  corrupt: [],
+})
 const owner: OwnerRef = {controller: 'flux-v2', apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', namespace: 'stg', name: 'journal'}
 // Never called: histories and owners are given.
 const clients = {} as UnstickClients
 
 async function planFor(histories: ReleaseHistory[], scope?: string): Promise<UnstickPlan> {
-  const prepared = await Promise.all(histories.map((h) => prepareUnstick(clients, {release: h.release, namespace: 'stg', history: h}, {pendingTimeoutMs: 0, owners: new Map([['stg/journal', owner]])})))
+  const prepared = await Promise.all(
+    histories.map((h) =>
+      prepareUnstick(clients, {release: h.release, namespace: 'stg', history: h}, {pendingTimeoutMs: 0, owners: new Map([['stg/journal', owner]])}),
+    ),
+  )
   return {dryRun: true, clients, prepared, scope}
 }
 
@@ -30,7 +40,10 @@ describe('helm unstick as a ChangeAction', () => {
     expect(description.changes[0]).toMatch(/^roll release "journal" in stg back to revision 1 \(app-0\.1\.0, deployed\) with `helm rollback`/)
     expect(description.changes[1]).toBe('ask flux-v2 to reconcile HelmRelease stg/journal')
     expect(description.confirm).toBe(`${plan.prepared[0]?.plan.steps[0]?.text}, then ask flux-v2 to reconcile HelmRelease stg/journal`)
-    expect(unstickAction.notExecuted(plan, 'dry-run')).toMatchObject({dryRun: true, releases: [{release: 'journal', outcome: 'planned', steps: [{action: 'rollback'}, {action: 'nudge'}]}]})
+    expect(unstickAction.notExecuted(plan, 'dry-run')).toMatchObject({
+      dryRun: true,
+      releases: [{release: 'journal', outcome: 'planned', steps: [{action: 'rollback'}, {action: 'nudge'}]}],
+    })
   })
 
   it('nothing to do: says what is true, for one release and for --all', async () => {

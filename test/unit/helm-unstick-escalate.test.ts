@@ -19,15 +19,22 @@ const ok: ToolResult = {exitCode: 0, stdout: '', stderr: ''}
 
 function scripted(answers: ToolResult[], after: {labels: RecordLabels; record: ReleaseRecord}) {
   const calls: string[] = []
-  const helm: HelmTool = {path: 'helm', version: 'v3.20.2', clusterArgs: [], run: async (args) => {
-    calls.push(args.join(' '))
-    return answers.shift() ?? ok
-  }}
+  const helm: HelmTool = {
+    path: 'helm',
+    version: 'v3.20.2',
+    clusterArgs: [],
+    run: async (args) => {
+      calls.push(args.join(' '))
+      return answers.shift() ?? ok
+    },
+  }
   const core = {
-    listNamespacedSecret: async () => ({items: [...history.revisions, after].map(({labels, record}) => ({
-      metadata: {name: labels.objectName, namespace: 'stg', labels: {owner: 'helm', name: 'app', version: String(labels.revision), status: labels.status}},
-      data: {release: encodeRelease(record, 'secret')},
-    }))}),
+    listNamespacedSecret: async () => ({
+      items: [...history.revisions, after].map(({labels, record}) => ({
+        metadata: {name: labels.objectName, namespace: 'stg', labels: {owner: 'helm', name: 'app', version: String(labels.revision), status: labels.status}},
+        data: {release: encodeRelease(record, 'secret')},
+      })),
+    }),
   } as unknown as CoreV1Api
   return {helm, calls, clients: {core} as unknown as UnstickClients}
 }
@@ -47,7 +54,7 @@ describe('helm unstick: rollback escalation', () => {
     expect(outcome.summary).toBe('release "app" in stg is now deployed at revision 4 (app-0.1.0); helm can upgrade it again')
   })
 
-  it('then --force, then the runbook\'s upgrade with --reuse-values and the chart given', async () => {
+  it("then --force, then the runbook's upgrade with --reuse-values and the chart given", async () => {
     const {calls, outcome} = await run([mismatch, mismatch, mismatch, ok], './charts/app', entry(5, 'deployed'))
     expect(calls).toEqual([
       'rollback app 1 --timeout 5m0s --namespace stg',
@@ -56,14 +63,16 @@ describe('helm unstick: rollback escalation', () => {
       'upgrade app ./charts/app --reuse-values --timeout 5m0s --namespace stg',
     ])
     expect(outcome.ok).toBe(true)
-    expect(outcome.steps.at(-1)).toEqual({action: 'rollback', ok: true, detail: 'helm upgraded app with ./charts/app and the last deployed revision\'s values'})
+    expect(outcome.steps.at(-1)).toEqual({action: 'rollback', ok: true, detail: "helm upgraded app with ./charts/app and the last deployed revision's values"})
   })
 
   it('without a chart, says the upgrade to run; another error stops the escalation at once', async () => {
     const noChart = await run([mismatch, mismatch, mismatch], undefined, entry(5, 'failed'))
     expect(noChart.calls).toHaveLength(3)
     expect(noChart.outcome.ok).toBe(false)
-    expect(noChart.outcome.steps.at(-1)?.detail).toMatch(/--force failed: no ConfigMap .*; the runbook's last resort .*`helm upgrade app CHART -n stg --reuse-values`/)
+    expect(noChart.outcome.steps.at(-1)?.detail).toMatch(
+      /--force failed: no ConfigMap .*; the runbook's last resort .*`helm upgrade app CHART -n stg --reuse-values`/,
+    )
     const other = await run([mismatch, {exitCode: 1, stdout: '', stderr: 'Error: timed out waiting for the condition\n'}], './charts/app', entry(4, 'failed'))
     expect(other.calls).toHaveLength(2)
     expect(other.outcome.ok).toBe(false)

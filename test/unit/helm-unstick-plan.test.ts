@@ -4,7 +4,14 @@ import type {RevisionRow} from '../../src/lib/helm/release.js'
 import {diagnose, humanDuration, lastDeployedRevision, planUnstick} from '../../src/lib/helm/unstick-plan.js'
 
 const now = new Date('2026-11-24T12:00:00Z')
-const rev = (revision: number, status: string, updated = '2026-11-24T10:00:00Z', description = ''): RevisionRow => ({revision, status, chart: `app-0.${revision}.0`, appVersion: '1', updated, description})
+const rev = (revision: number, status: string, updated = '2026-11-24T10:00:00Z', description = ''): RevisionRow => ({
+  revision,
+  status,
+  chart: `app-0.${revision}.0`,
+  appVersion: '1',
+  updated,
+  description,
+})
 const plan = (revisions: RevisionRow[], options: Partial<Parameters<typeof planUnstick>[2]> = {}) =>
   planUnstick(diagnose('app', 'stg', revisions, now), revisions, {pendingTimeoutMs: 5 * 60_000, ...options})
 const owner = {controller: 'helm-operator' as const, apiVersion: 'helm.fluxcd.io/v1', kind: 'HelmRelease' as const, namespace: 'stg', name: 'app'}

@@ -15,6 +15,7 @@ describe('help examples are wrapped between shell words only', () => {
   })
 
   it('fits each line in the width when the words allow', () => {
-    for (const line of wrapCommand(`$ elife-k8s helm list -A --json | jq -r '.releases[] | select(.stuck)'`, 30).slice(0, -1)) expect(line.length).toBeLessThanOrEqual(30)
+    for (const line of wrapCommand(`$ elife-k8s helm list -A --json | jq -r '.releases[] | select(.stuck)'`, 30).slice(0, -1))
+      expect(line.length).toBeLessThanOrEqual(30)
   })
 })

@@ -75,7 +75,14 @@ describe('imageMatcher', () => {
 
 describe('grouping and summary', () => {
   const rows = sortContainerRows([
-    ...containerRows(pod('stg', 'b', {containers: [{name: 'app', image: 'nginx:1.25'}, {name: 'side', image: 'busybox'}]})),
+    ...containerRows(
+      pod('stg', 'b', {
+        containers: [
+          {name: 'app', image: 'nginx:1.25'},
+          {name: 'side', image: 'busybox'},
+        ],
+      }),
+    ),
     ...containerRows(pod('prod', 'a', {initContainers: [{name: 'init', image: 'busybox'}], containers: [{name: 'app', image: 'nginx:1.25'}]})),
     ...containerRows(pod('prod', 'c', {containers: [{name: 'app', image: 'nginx:1.25'}]})),
   ])

@@ -8,7 +8,7 @@ const status = (code: number, message: string) => new ApiException(code, 'x', JS
 const action = {verb: 'list pods', target: 'in all namespaces', server: 'https://k8s:6443', context: 'prod'}
 
 describe('toCliError', () => {
-  it('maps 403 to forbidden with the API server\'s own reason', () => {
+  it("maps 403 to forbidden with the API server's own reason", () => {
     const err = toCliError(status(403, 'pods is forbidden: User "viewer" cannot list resource "pods"'), action) as CliError
     expect(err.exitCode).toBe(ExitCode.FORBIDDEN)
     expect(err.line).toMatch(/^cannot list pods in all namespaces: pods is forbidden: User "viewer"/)

@@ -37,7 +37,11 @@ describe('metricsBindAddress edit', () => {
 
   it('appends the key when the config leaves it to the default', () => {
     const text = 'kind: KubeProxyConfiguration\nmode: iptables\n'
-    expect(setMetricsBindAddress(text, '0.0.0.0:10249', 'cm')).toMatchObject({current: '127.0.0.1:10249', changed: true, updated: `${text}metricsBindAddress: 0.0.0.0:10249\n`})
+    expect(setMetricsBindAddress(text, '0.0.0.0:10249', 'cm')).toMatchObject({
+      current: '127.0.0.1:10249',
+      changed: true,
+      updated: `${text}metricsBindAddress: 0.0.0.0:10249\n`,
+    })
   })
 
   // Issue 14 item 1: a JSON config without the key got a YAML line after its closing brace.
@@ -48,7 +52,12 @@ describe('metricsBindAddress edit', () => {
     expect(JSON.parse(edit.updated)).toEqual({...(JSON.parse(text) as object), metricsBindAddress: '0.0.0.0:10249'})
     expect(edit).toMatchObject({current: '127.0.0.1:10249', changed: true, format: 'json'})
     // every line but the new member (and the comma before it) is the same
-    expect(edit.updated.split('\n').filter((l) => !l.includes('metricsBindAddress')).map((l) => l.replace(/,$/, ''))).toEqual(text.split('\n').map((l) => l.replace(/,$/, '')))
+    expect(
+      edit.updated
+        .split('\n')
+        .filter((l) => !l.includes('metricsBindAddress'))
+        .map((l) => l.replace(/,$/, '')),
+    ).toEqual(text.split('\n').map((l) => l.replace(/,$/, '')))
     expect(edit.updated).toContain('\n  "metricsBindAddress": "0.0.0.0:10249"\n}')
     expect(setMetricsBindAddress(edit.updated, '0.0.0.0:10249', 'cm')).toMatchObject({changed: false})
     // the same key already there: only its value changes, still JSON
@@ -69,19 +78,32 @@ describe('metricsBindAddress edit', () => {
     const text = 'kind: KubeProxyConfiguration\nmetricsBindAddress: 127.0.0.1:10249\n'
     const v6 = setMetricsBindAddress(text, '[::]:10249', 'cm').updated
     expect(parse(v6)).toEqual({kind: 'KubeProxyConfiguration', metricsBindAddress: '[::]:10249'})
-    expect(parse(setMetricsBindAddress('kind: KubeProxyConfiguration\n', '[::]:10249', 'cm').updated)).toEqual({kind: 'KubeProxyConfiguration', metricsBindAddress: '[::]:10249'})
+    expect(parse(setMetricsBindAddress('kind: KubeProxyConfiguration\n', '[::]:10249', 'cm').updated)).toEqual({
+      kind: 'KubeProxyConfiguration',
+      metricsBindAddress: '[::]:10249',
+    })
     // a document end marker or a trailing comment stays last
-    expect(setMetricsBindAddress('kind: KubeProxyConfiguration\n...\n', '0.0.0.0:10249', 'cm').updated).toBe('kind: KubeProxyConfiguration\nmetricsBindAddress: 0.0.0.0:10249\n...\n')
-    expect(setMetricsBindAddress('kind: KubeProxyConfiguration # c\n# end\n', '0.0.0.0:10249', 'cm').updated).toBe('kind: KubeProxyConfiguration # c\nmetricsBindAddress: 0.0.0.0:10249\n# end\n')
-    expect(setMetricsBindAddress('{kind: KubeProxyConfiguration}', '0.0.0.0:10249', 'cm').updated).toBe('{kind: KubeProxyConfiguration, metricsBindAddress: 0.0.0.0:10249}')
+    expect(setMetricsBindAddress('kind: KubeProxyConfiguration\n...\n', '0.0.0.0:10249', 'cm').updated).toBe(
+      'kind: KubeProxyConfiguration\nmetricsBindAddress: 0.0.0.0:10249\n...\n',
+    )
+    expect(setMetricsBindAddress('kind: KubeProxyConfiguration # c\n# end\n', '0.0.0.0:10249', 'cm').updated).toBe(
+      'kind: KubeProxyConfiguration # c\nmetricsBindAddress: 0.0.0.0:10249\n# end\n',
+    )
+    expect(setMetricsBindAddress('{kind: KubeProxyConfiguration}', '0.0.0.0:10249', 'cm').updated).toBe(
+      '{kind: KubeProxyConfiguration, metricsBindAddress: 0.0.0.0:10249}',
+    )
   })
 
   it('refuses an edit whose result would read differently, naming the object', () => {
     const text = 'kind: KubeProxyConfiguration\nmode: ipvs\n'
     expect(() => verifyEdit(text, `${text}metricsBindAddress: 0.0.0.0:10249\n`, '0.0.0.0:10249', 'cm "x"')).not.toThrow()
-    expect(() => verifyEdit(text, 'kind: KubeProxyConfiguration\nmode: iptables\nmetricsBindAddress: 0.0.0.0:10249\n', '0.0.0.0:10249', 'cm "x"')).toThrow(/cm "x" would change more than that key/)
+    expect(() => verifyEdit(text, 'kind: KubeProxyConfiguration\nmode: iptables\nmetricsBindAddress: 0.0.0.0:10249\n', '0.0.0.0:10249', 'cm "x"')).toThrow(
+      /cm "x" would change more than that key/,
+    )
     const json = '{"kind": "KubeProxyConfiguration"}\n'
-    expect(() => verifyEdit(json, `${json}metricsBindAddress: 0.0.0.0:10249\n`, '0.0.0.0:10249', 'cm "x"')).toThrow(/would leave a config kube-proxy cannot read/)
+    expect(() => verifyEdit(json, `${json}metricsBindAddress: 0.0.0.0:10249\n`, '0.0.0.0:10249', 'cm "x"')).toThrow(
+      /would leave a config kube-proxy cannot read/,
+    )
     // what the old edit left behind is refused as it stands
     expect(() => readMetricsBindAddress(`${json}metricsBindAddress: 0.0.0.0:10249\n`, 'cm "x"')).toThrow(/neither JSON nor YAML/)
   })
@@ -108,7 +130,14 @@ describe('metricsBindAddress edit', () => {
 
   it('accepts IP:port bind addresses only', () => {
     expect(['0.0.0.0:10249', '[::]:10249', '10.0.0.1:1'].map(isBindAddress)).toEqual([true, true, true])
-    expect(['0.0.0.0', 'localhost:10249', '0.0.0.0:0', '0.0.0.0:70000', '300.0.0.1:10249', '[zz]:1'].map(isBindAddress)).toEqual([false, false, false, false, false, false])
+    expect(['0.0.0.0', 'localhost:10249', '0.0.0.0:0', '0.0.0.0:70000', '300.0.0.1:10249', '[zz]:1'].map(isBindAddress)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ])
   })
 })
 
@@ -136,11 +165,14 @@ describe('versions', () => {
   it('picks the default kube-proxy add-on version for the cluster minor from DescribeAddonVersions', () => {
     const output = {
       addons: [
-        {addonName: 'kube-proxy', addonVersions: [
-          {addonVersion: 'v1.35.3-eksbuild.5', compatibilities: [{clusterVersion: '1.35', defaultVersion: false}]},
-          {addonVersion: 'v1.35.3-eksbuild.2', compatibilities: [{clusterVersion: '1.35', defaultVersion: true}]},
-          {addonVersion: 'v1.34.6-eksbuild.2', compatibilities: [{clusterVersion: '1.34', defaultVersion: true}]},
-        ]},
+        {
+          addonName: 'kube-proxy',
+          addonVersions: [
+            {addonVersion: 'v1.35.3-eksbuild.5', compatibilities: [{clusterVersion: '1.35', defaultVersion: false}]},
+            {addonVersion: 'v1.35.3-eksbuild.2', compatibilities: [{clusterVersion: '1.35', defaultVersion: true}]},
+            {addonVersion: 'v1.34.6-eksbuild.2', compatibilities: [{clusterVersion: '1.34', defaultVersion: true}]},
+          ],
+        },
       ],
     }
     expect(defaultAddonVersion(output, '1.35')).toBe('v1.35.3-eksbuild.2')

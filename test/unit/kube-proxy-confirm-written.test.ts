@@ -41,11 +41,13 @@ describe('reading the written kube-proxy-config back', () => {
     const error = await confirmWritten(clients, state, plan).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(WrittenConfigMismatch)
     expect((error as WrittenConfigMismatch).exitCode).toBe(7)
-    expect((error as WrittenConfigMismatch).message).toMatch(/read back after the edit is not the config we wrote \(editing metricsBindAddress in configmap "kube-proxy-config" in kube-system would leave a config kube-proxy cannot read .*\); the previous config was put back and no kube-proxy pod was restarted$/)
+    expect((error as WrittenConfigMismatch).message).toMatch(
+      /read back after the edit is not the config we wrote \(editing metricsBindAddress in configmap "kube-proxy-config" in kube-system would leave a config kube-proxy cannot read .*\); the previous config was put back and no kube-proxy pod was restarted$/,
+    )
     expect(replaced.map((cm) => cm.data?.config)).toEqual([original])
   })
 
-  it('leaves someone else\'s config alone and restarts nothing', async () => {
+  it("leaves someone else's config alone and restarts nothing", async () => {
     const {clients, state, plan, replaced} = setup('{"kind": "KubeProxyConfiguration", "mode": "ipvs", "metricsBindAddress": "0.0.0.0:10249"}')
     const error = await confirmWritten(clients, state, plan).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(WrittenConfigMismatch)

@@ -19,11 +19,21 @@ const daemonSet: V1DaemonSet = {
       spec: {
         containers: [{name: 'kube-proxy'}],
         tolerations: [{operator: 'Exists'}],
-        affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [
-          {key: 'kubernetes.io/os', operator: 'In', values: ['linux']},
-          {key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64']},
-          {key: 'eks.amazonaws.com/compute-type', operator: 'NotIn', values: ['fargate', 'auto', 'hybrid']},
-        ]}]}}},
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    {key: 'kubernetes.io/os', operator: 'In', values: ['linux']},
+                    {key: 'kubernetes.io/arch', operator: 'In', values: ['amd64', 'arm64']},
+                    {key: 'eks.amazonaws.com/compute-type', operator: 'NotIn', values: ['fargate', 'auto', 'hybrid']},
+                  ],
+                },
+              ],
+            },
+          },
+        },
       },
     },
   },
@@ -68,7 +78,14 @@ describe('restart progress counts nodes, not pods', () => {
   })
 
   it('says when the DaemonSet wants more nodes than it can name', () => {
-    const outcome = restartProgress({daemonSet: {...daemonSet, status: {...daemonSet.status!, desiredNumberScheduled: 4}}, nodes, pods: [pod('a', 'ip-1'), pod('b', 'ip-2'), pod('c', 'ip-3')]}, ['ip-1', 'ip-2', 'ip-3'])
+    const outcome = restartProgress(
+      {
+        daemonSet: {...daemonSet, status: {...daemonSet.status!, desiredNumberScheduled: 4}},
+        nodes,
+        pods: [pod('a', 'ip-1'), pod('b', 'ip-2'), pod('c', 'ip-3')],
+      },
+      ['ip-1', 'ip-2', 'ip-3'],
+    )
     expect(describeProgress(outcome)).toBe('done on 3 nodes (ip-1, ip-2, ip-3), not yet on 0 nodes, the DaemonSet wants 4 nodes, 1 more than these')
   })
 })

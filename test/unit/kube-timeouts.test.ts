@@ -47,7 +47,12 @@ describe('configureTransport', () => {
     const net = await import('node:net')
     const {configureTransport} = await import('../../src/lib/kube/timeouts.js')
     const kc = new KubeConfig()
-    kc.loadFromOptions({clusters: [{name: 'c', server: 'https://127.0.0.1:1'}], users: [{name: 'u'}], contexts: [{name: 'x', cluster: 'c', user: 'u'}], currentContext: 'x'})
+    kc.loadFromOptions({
+      clusters: [{name: 'c', server: 'https://127.0.0.1:1'}],
+      users: [{name: 'u'}],
+      contexts: [{name: 'x', cluster: 'c', user: 'u'}],
+      currentContext: 'x',
+    })
     const socket = new net.Socket()
     Object.defineProperty(socket, 'connecting', {value: true})
     const agent = {createConnection: () => socket}

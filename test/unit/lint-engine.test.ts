@@ -46,19 +46,31 @@ describe('the rule engine', () => {
   })
 
   it('turns a rule that throws into one finding and still runs the others', () => {
-    const broken: Rule = {id: 'broken', severity: 'warning', group: 't', summary: 's', hint: 'h', check: () => {
-      throw new Error('boom')
-    }}
+    const broken: Rule = {
+      id: 'broken',
+      severity: 'warning',
+      group: 't',
+      summary: 's',
+      hint: 'h',
+      check: () => {
+        throw new Error('boom')
+      },
+    }
     const index = new ObjectIndex({documents: [{value: canary, source: {cluster: 'c'}}]})
     const {findings} = runRules(index, [broken, flaggerMetricInterval])
-    expect(findings.map((f) => [f.rule, f.severity, f.message])).toEqual([
-      ['broken', 'error', 'the rule failed: boom'],
-      ['flagger-metric-interval', 'error', 'metric "request-success-rate": interval 30s is shorter than 1m'],
-    ].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+    expect(findings.map((f) => [f.rule, f.severity, f.message])).toEqual(
+      [
+        ['broken', 'error', 'the rule failed: boom'],
+        ['flagger-metric-interval', 'error', 'metric "request-success-rate": interval 30s is shorter than 1m'],
+      ].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    )
   })
 
   it('docs/lint-rules.md lists every rule with its severity, summary and hint (regenerated, not hand-edited)', () => {
-    expect(readFileSync(path.join(repoRoot, 'docs/lint-rules.md'), 'utf8'), 'regenerate with: npx tsx -e "import {writeRulesDoc} from \'./src/lib/lint/rules-doc.ts\'; writeRulesDoc()"').toBe(renderRulesDoc(lintRules))
+    expect(
+      readFileSync(path.join(repoRoot, 'docs/lint-rules.md'), 'utf8'),
+      'regenerate with: npx tsx -e "import {writeRulesDoc} from \'./src/lib/lint/rules-doc.ts\'; writeRulesDoc()"',
+    ).toBe(renderRulesDoc(lintRules))
     for (const rule of lintRules) expect(renderRulesDoc(lintRules)).toContain(`| \`${rule.id}\` | ${rule.severity} |`)
   })
 
@@ -88,7 +100,15 @@ describe('deprecated and removed APIs against the target version', () => {
 })
 
 const findings: ResolvedFinding[] = [
-  {rule: 'flagger-metric-interval', severity: 'error', message: 'metric "m": interval 30s is shorter than 1m', hint: 'use 1m', file: 'releases/prod/a b.yaml', line: 3, column: 5},
+  {
+    rule: 'flagger-metric-interval',
+    severity: 'error',
+    message: 'metric "m": interval 30s is shorter than 1m',
+    hint: 'use 1m',
+    file: 'releases/prod/a b.yaml',
+    line: 3,
+    column: 5,
+  },
   {rule: 'ingress-service-missing', severity: 'warning', message: 'backend, with: colon', hint: 'check', file: 'releases/prod/a b.yaml', line: 9, column: 1},
   {rule: 'not-an-object', severity: 'error', message: 'line1\nline2 100%', hint: 'rename', file: 'values.yaml', line: 1, column: 1},
 ]
@@ -107,9 +127,23 @@ describe('rendering findings', () => {
   })
 
   it('summary: counts of what was checked and found', () => {
-    const base = {files: 200, templates: 1, objects: 1, renderedObjects: 0, errors: 0, warnings: 0, suppressed: 0, belowThreshold: 0, rules: [], schemas: null, kubernetesVersion: '1.35'}
+    const base = {
+      files: 200,
+      templates: 1,
+      objects: 1,
+      renderedObjects: 0,
+      errors: 0,
+      warnings: 0,
+      suppressed: 0,
+      belowThreshold: 0,
+      rules: [],
+      schemas: null,
+      kubernetesVersion: '1.35',
+    }
     expect(summaryLine(base)).toBe('no problems in 200 files, 1 object, 1 template')
-    expect(summaryLine({...base, errors: 2, warnings: 1, suppressed: 3, belowThreshold: 1})).toBe('2 errors, 1 warning in 200 files, 1 object, 1 template; 3 suppressed, 1 below --severity')
+    expect(summaryLine({...base, errors: 2, warnings: 1, suppressed: 3, belowThreshold: 1})).toBe(
+      '2 errors, 1 warning in 200 files, 1 object, 1 template; 3 suppressed, 1 below --severity',
+    )
     expect(summaryLine({...base, objects: 6, renderedObjects: 4})).toBe('no problems in 200 files, 6 objects (4 rendered by helm), 1 template')
   })
 
@@ -123,7 +157,13 @@ describe('rendering findings', () => {
 
   it('sarif: a 2.1.0 log whose results point at their rule and region', () => {
     const rules = lintRules.filter((rule) => ['flagger-metric-interval', 'ingress-service-missing', 'not-an-object'].includes(rule.id))
-    const log = renderSarif(findings, rules, '1.2.3') as {version: string; runs: Array<{tool: {driver: {name: string; version: string; rules: Array<{id: string; defaultConfiguration: {level: string}}>}}; results: Array<Record<string, unknown>>}>}
+    const log = renderSarif(findings, rules, '1.2.3') as {
+      version: string
+      runs: Array<{
+        tool: {driver: {name: string; version: string; rules: Array<{id: string; defaultConfiguration: {level: string}}>}}
+        results: Array<Record<string, unknown>>
+      }>
+    }
     expect(log.version).toBe('2.1.0')
     const [run] = log.runs
     expect(run.tool.driver).toMatchObject({name: 'elife-k8s lint', version: '1.2.3'})

@@ -29,8 +29,24 @@ function lintText(text: string): string[] {
 // Validators are compiled on first use (the built CLI loads them precompiled): allow for it.
 describe('the schema rule', {timeout: 120_000}, () => {
   it('says which bundled schemas it has', () => {
-    expect(schemas.sources).toEqual(['Kubernetes v1.35.4', 'flagger v1.36.1', 'helm-operator v1.4.4', 'source-controller v1.8.0', 'kustomize-controller v1.7.3', 'sealed-secrets v0.40.0', 'prometheus-operator v0.85.0'])
-    for (const kind of ['/v1/Service', 'apps/v1/Deployment', 'networking.k8s.io/v1/Ingress', 'flagger.app/v1beta1/Canary', 'helm.fluxcd.io/v1/HelmRelease', 'monitoring.coreos.com/v1/PrometheusRule']) expect(schemas.kinds[kind], kind).toBeDefined()
+    expect(schemas.sources).toEqual([
+      'Kubernetes v1.35.4',
+      'flagger v1.36.1',
+      'helm-operator v1.4.4',
+      'source-controller v1.8.0',
+      'kustomize-controller v1.7.3',
+      'sealed-secrets v0.40.0',
+      'prometheus-operator v0.85.0',
+    ])
+    for (const kind of [
+      '/v1/Service',
+      'apps/v1/Deployment',
+      'networking.k8s.io/v1/Ingress',
+      'flagger.app/v1beta1/Canary',
+      'helm.fluxcd.io/v1/HelmRelease',
+      'monitoring.coreos.com/v1/PrometheusRule',
+    ])
+      expect(schemas.kinds[kind], kind).toBeDefined()
   })
 
   it('names unknown fields where they are, and wrong types (oneOf branches merged), never the values', () => {

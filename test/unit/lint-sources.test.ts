@@ -86,18 +86,31 @@ describe('reading a repository as Flux v1 does', () => {
     const dir = repo({'ns.yaml': namespace('default')})
     symlinkSync(path.join(dir, 'gone.yaml'), path.join(dir, 'link.yaml'))
     const result = lintRepository({paths: [dir], severity: 'warning'})
-    expect(result.findings).toEqual([expect.objectContaining({rule: 'yaml-syntax', file: path.join(dir, 'link.yaml'), line: 1, message: 'cannot be read (ENOENT)'})])
+    expect(result.findings).toEqual([
+      expect.objectContaining({rule: 'yaml-syntax', file: path.join(dir, 'link.yaml'), line: 1, message: 'cannot be read (ENOENT)'}),
+    ])
   })
 
   it('refuses a path that does not exist as a usage error', () => {
-    expect(() => loadFiles([path.join(scratch, 'nope')])).toThrow(expect.objectContaining({kind: 'usage', message: expect.stringContaining('cannot be read (ENOENT)')}))
+    expect(() => loadFiles([path.join(scratch, 'nope')])).toThrow(
+      expect.objectContaining({kind: 'usage', message: expect.stringContaining('cannot be read (ENOENT)')}),
+    )
   })
 })
 
 describe('the fast reader (js-yaml) and the precise one (yaml, with positions)', () => {
-  const empty = (): LoadedFiles => ({documents: [], fileProblems: [], templates: [], suppressionComments: [], imagePolicyMarkers: [], lineSuppressions: new Map(), files: 0})
+  const empty = (): LoadedFiles => ({
+    documents: [],
+    fileProblems: [],
+    templates: [],
+    suppressionComments: [],
+    imagePolicyMarkers: [],
+    lineSuppressions: new Map(),
+    files: 0,
+  })
   const samples: Record<string, string> = {
-    'scalars.yaml': 'a: 1\nb: 1.5\nc: true\nd: null\ne: ~\nf: "2021-01-01"\ng: 2021-01-01\nh: 0o14\ni: 0x1F\nj: .inf\nk: yes\nl: on\nm: 012\nn: "010"\no: [1, "two", {three: 3}]\n',
+    'scalars.yaml':
+      'a: 1\nb: 1.5\nc: true\nd: null\ne: ~\nf: "2021-01-01"\ng: 2021-01-01\nh: 0o14\ni: 0x1F\nj: .inf\nk: yes\nl: on\nm: 012\nn: "010"\no: [1, "two", {three: 3}]\n',
     'blocks.yaml': 'a: |\n  line one\n  line two\nb: >-\n  folded\n  text\nc: &anchor {x: 1}\nd: *anchor\n',
     'multi.yaml': '---\n# empty\n---\na: 1\n---\n- 1\n- 2\n---\n',
   }
@@ -112,9 +125,18 @@ describe('the fast reader (js-yaml) and the precise one (yaml, with positions)',
       readYamlFile(text, file, fast)
       readYamlFile(text, file, precise, {precise: true})
       expect(precise.fileProblems, file).toEqual([])
-      expect(fast.documents.map((d) => d.value), file).toEqual(precise.documents.map((d) => d.value))
-      expect(fast.documents.map((d) => d.source), file).toEqual(precise.documents.map((d) => d.source))
-      expect(fast.documents.map((d) => d.locate!(['metadata', 'name'])), file).toEqual(precise.documents.map((d) => d.locate!(['metadata', 'name'])))
+      expect(
+        fast.documents.map((d) => d.value),
+        file,
+      ).toEqual(precise.documents.map((d) => d.value))
+      expect(
+        fast.documents.map((d) => d.source),
+        file,
+      ).toEqual(precise.documents.map((d) => d.source))
+      expect(
+        fast.documents.map((d) => d.locate!(['metadata', 'name'])),
+        file,
+      ).toEqual(precise.documents.map((d) => d.locate!(['metadata', 'name'])))
     }
   })
 })
@@ -167,7 +189,11 @@ spec:
     expect(lintRepository({paths: [dir], severity: 'error'}).findings.map((f) => f.rule)).toEqual(['not-an-object', 'not-an-object'])
     expect(lintRepository({paths: [dir], severity: 'warning', only: ['ignore-comment']}).findings.map((f) => f.rule)).toEqual(['ignore-comment'])
     expect(lintRepository({paths: [dir], severity: 'warning', skip: ['not-an-object']}).findings.map((f) => f.rule)).toEqual(['ignore-comment'])
-    expect(() => lintRepository({paths: [dir], severity: 'warning', only: ['flagger-typo']})).toThrow(expect.objectContaining({kind: 'usage', message: 'unknown rule "flagger-typo"'}))
-    expect(() => lintRepository({paths: [dir], severity: 'warning', kubernetesVersion: 'latest'})).toThrow(expect.objectContaining({kind: 'usage', message: '--kubernetes-version "latest" is not a Kubernetes version'}))
+    expect(() => lintRepository({paths: [dir], severity: 'warning', only: ['flagger-typo']})).toThrow(
+      expect.objectContaining({kind: 'usage', message: 'unknown rule "flagger-typo"'}),
+    )
+    expect(() => lintRepository({paths: [dir], severity: 'warning', kubernetesVersion: 'latest'})).toThrow(
+      expect.objectContaining({kind: 'usage', message: '--kubernetes-version "latest" is not a Kubernetes version'}),
+    )
   })
 })

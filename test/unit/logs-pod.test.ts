@@ -21,7 +21,7 @@ describe('logs pod choice', () => {
     expect(choosePod([leaving])).toBeUndefined()
   })
 
-  it('picks the component\'s container by name, not the first', () => {
+  it("picks the component's container by name, not the first", () => {
     expect(chooseContainer(pod('p', 1, 'Running'), 'helm-operator')).toBe('flux-helm-operator')
     expect(chooseContainer(pod('p', 1, 'Running'), 'flux')).toBe('sidecar')
     expect(() => chooseContainer(pod('p', 1, 'Running'), 'flux', 'nope')).toThrow(/has no container "nope" \(it has sidecar, flux-helm-operator\)/)

@@ -11,7 +11,8 @@ import {describe, expect, it} from 'vitest'
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const runJs = path.join(repoRoot, 'bin/run.js')
 const engines = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {engines: {node: string}}).engines.node
-const oneLine = /^elife-k8s: needs Node\.js \^22\.12\.0 \|\| >=24, found v[\d.]+ \(.+\); in a checkout after `npm ci`, `npx elife-k8s` runs it on the Node\.js npm installed there\n$/
+const oneLine =
+  /^elife-k8s: needs Node\.js \^22\.12\.0 \|\| >=24, found v[\d.]+ \(.+\); in a checkout after `npm ci`, `npx elife-k8s` runs it on the Node\.js npm installed there\n$/
 
 /** Runs bin/run.js's source as if on Node `version`: what it wrote, its exit code, whether it went on to main.js. */
 function runAs(version: string): {stderr: string; exitCode?: number; loadedMain: boolean} {

@@ -6,7 +6,9 @@ import {describe, expect, it} from 'vitest'
 
 // A CommonJS module next to bin/run.js (bin/package.json), loaded as bin/run.js loads it.
 const modulePath = fileURLToPath(new URL('../../bin/quiet-deprecations.js', import.meta.url))
-const {quietBundledDeprecations} = createRequire(import.meta.url)(modulePath) as {quietBundledDeprecations: (proc: {emitWarning: (...args: unknown[]) => void}) => void}
+const {quietBundledDeprecations} = createRequire(import.meta.url)(modulePath) as {
+  quietBundledDeprecations: (proc: {emitWarning: (...args: unknown[]) => void}) => void
+}
 
 /** Runs a script in a real Node process with the filter installed; returns its stderr. */
 function stderrOf(script: string): string {

@@ -12,7 +12,16 @@ const columns = [
 
 describe('renderTable', () => {
   it('lays out kubectl-style columns with no trailing blanks', () => {
-    expect(renderTable([{name: 'journal', n: 3}, {name: 'a', n: 12}], columns, plain).split('\n')).toEqual(['NAME      COUNT', 'journal       3', 'a            12'])
+    expect(
+      renderTable(
+        [
+          {name: 'journal', n: 3},
+          {name: 'a', n: 12},
+        ],
+        columns,
+        plain,
+      ).split('\n'),
+    ).toEqual(['NAME      COUNT', 'journal       3', 'a            12'])
   })
 
   it('measures column widths over every row, however late the widest comes', () => {
@@ -26,12 +35,32 @@ describe('renderTable', () => {
   })
 
   it('keeps one row on one line: line breaks and tabs inside a cell become spaces', () => {
-    const lines = renderTable([{name: 'upgrade failed:\n  timed out\twaiting', n: 1}, {name: 'b', n: 2}], columns, plain).split('\n')
-    expect(lines).toEqual(['NAME                                COUNT', 'upgrade failed: timed out waiting       1', 'b                                       2'])
+    const lines = renderTable(
+      [
+        {name: 'upgrade failed:\n  timed out\twaiting', n: 1},
+        {name: 'b', n: 2},
+      ],
+      columns,
+      plain,
+    ).split('\n')
+    expect(lines).toEqual([
+      'NAME                                COUNT',
+      'upgrade failed: timed out waiting       1',
+      'b                                       2',
+    ])
   })
 
   it('counts wide East Asian characters as two columns', () => {
-    expect(renderTable([{name: '日本', n: 1}, {name: 'abcde', n: 2}], columns, plain).split('\n')).toEqual(['NAME    COUNT', '日本        1', 'abcde       2'])
+    expect(
+      renderTable(
+        [
+          {name: '日本', n: 1},
+          {name: 'abcde', n: 2},
+        ],
+        columns,
+        plain,
+      ).split('\n'),
+    ).toEqual(['NAME    COUNT', '日本        1', 'abcde       2'])
   })
 
   it('renders only the header for no rows', () => {
@@ -49,15 +78,14 @@ describe('renderTable', () => {
 
 describe('terminal control characters from cluster data', () => {
   it('a table cell cannot reach the terminal with an escape sequence: ESC shows as ^[ (as kubectl), others in caret notation', () => {
-    const rows = [{name: 'evil\u001B]0;pwned\u0007\u001B[2J', n: 1}, {name: 'bell\u0007del\u007Fcsi\u009B', n: 2}]
+    const rows = [
+      {name: 'evil\u001B]0;pwned\u0007\u001B[2J', n: 1},
+      {name: 'bell\u0007del\u007Fcsi\u009B', n: 2},
+    ]
     const text = renderTable(rows, columns, plain)
     // eslint-disable-next-line no-control-regex
     expect(text).not.toMatch(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/)
-    expect(text.split('\n')).toEqual([
-      'NAME                    COUNT',
-      'evil^[]0;pwned^G^[[2J       1',
-      'bell^Gdel^?csi\\u009b        2',
-    ])
+    expect(text.split('\n')).toEqual(['NAME                    COUNT', 'evil^[]0;pwned^G^[[2J       1', 'bell^Gdel^?csi\\u009b        2'])
   })
 
   it('leaves plain text, colours and wide characters as they were', () => {

@@ -46,8 +46,8 @@ describe('PcapFramer', () => {
 
   it('rejects a stream that is not pcap, naming what it got', () => {
     const framer = new PcapFramer()
-    expect(() => framer.push(Buffer.from('tcpdump: any: You don\'t have permission to capture\n'))).toThrow(PcapStreamError)
-    expect(() => new PcapFramer().push(Buffer.from('tcpdump: any: You don\'t have permission to capture\n'))).toThrow(/not pcap \(starts with "tcpdump: any: Yo/)
+    expect(() => framer.push(Buffer.from("tcpdump: any: You don't have permission to capture\n"))).toThrow(PcapStreamError)
+    expect(() => new PcapFramer().push(Buffer.from("tcpdump: any: You don't have permission to capture\n"))).toThrow(/not pcap \(starts with "tcpdump: any: Yo/)
   })
 
   it('rejects a record length no link type has', () => {
@@ -77,7 +77,11 @@ describe('readExitStatus', () => {
     const {readExitStatus} = await import('../../src/lib/sniff/channel.js')
     expect(readExitStatus({status: 'Success'})).toEqual({exitCode: 0})
     expect(readExitStatus({status: 'Failure', reason: 'NonZeroExitCode', details: {causes: [{reason: 'ExitCode', message: '127'}]}})).toEqual({exitCode: 127})
-    expect(readExitStatus({status: 'Failure', message: 'Internal error occurred: error executing command in container: cmd wait: sh -c ...: exit status 3'})).toEqual({exitCode: 3})
-    expect(readExitStatus({status: 'Failure', message: 'exec: "tar": executable file not found in $PATH'})).toEqual({failure: 'exec: "tar": executable file not found in $PATH'})
+    expect(
+      readExitStatus({status: 'Failure', message: 'Internal error occurred: error executing command in container: cmd wait: sh -c ...: exit status 3'}),
+    ).toEqual({exitCode: 3})
+    expect(readExitStatus({status: 'Failure', message: 'exec: "tar": executable file not found in $PATH'})).toEqual({
+      failure: 'exec: "tar": executable file not found in $PATH',
+    })
   })
 })

@@ -6,7 +6,15 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {
-  COPY_SCRIPT, earlierSniffContainers, EPHEMERAL_SCRIPT, ephemeralContainerSpec, helperPodName, nextEphemeralName, privilegedPodSpec, tcpdumpArgs, UPLOAD_SCRIPT,
+  COPY_SCRIPT,
+  earlierSniffContainers,
+  EPHEMERAL_SCRIPT,
+  ephemeralContainerSpec,
+  helperPodName,
+  nextEphemeralName,
+  privilegedPodSpec,
+  tcpdumpArgs,
+  UPLOAD_SCRIPT,
 } from '../../src/lib/sniff/specs.js'
 
 const work = mkdtempSync(join(tmpdir(), 'sniff-specs-'))
@@ -37,10 +45,18 @@ describe('specs', () => {
     expect(nextEphemeralName(['elife-k8s-sniff-x', 'elife-k8s-sniff-'])).toBe('elife-k8s-sniff-1')
   })
 
-  it('earlier sniff containers are ours and older sniffs\' sniff-xxxxx, not other debug containers', () => {
-    expect(earlierSniffContainers(['debugger-x7k2p', 'sniff-bcdfg', 'elife-k8s-sniff-2', 'elife-k8s-sniff-x', 'sniff-toolong'])).toEqual(['sniff-bcdfg', 'elife-k8s-sniff-2'])
+  it("earlier sniff containers are ours and older sniffs' sniff-xxxxx, not other debug containers", () => {
+    expect(earlierSniffContainers(['debugger-x7k2p', 'sniff-bcdfg', 'elife-k8s-sniff-2', 'elife-k8s-sniff-x', 'sniff-toolong'])).toEqual([
+      'sniff-bcdfg',
+      'elife-k8s-sniff-2',
+    ])
     // oldest first, whatever order the pod's spec lists them in
-    expect(earlierSniffContainers(['elife-k8s-sniff-10', 'elife-k8s-sniff-2', 'sniff-bcdfg', 'elife-k8s-sniff-1'])).toEqual(['sniff-bcdfg', 'elife-k8s-sniff-1', 'elife-k8s-sniff-2', 'elife-k8s-sniff-10'])
+    expect(earlierSniffContainers(['elife-k8s-sniff-10', 'elife-k8s-sniff-2', 'sniff-bcdfg', 'elife-k8s-sniff-1'])).toEqual([
+      'sniff-bcdfg',
+      'elife-k8s-sniff-1',
+      'elife-k8s-sniff-2',
+      'elife-k8s-sniff-10',
+    ])
   })
 
   it('helper pod names fit in 63 characters', () => {
@@ -49,7 +65,7 @@ describe('specs', () => {
     expect(name).toMatch(/^sniff-a+-bcdfg$/)
   })
 
-  it('the upload copy takes exactly the binary\'s bytes, without waiting for stdin to close, and makes it executable', async () => {
+  it("the upload copy takes exactly the binary's bytes, without waiting for stdin to close, and makes it executable", async () => {
     const content = Buffer.from('#!/bin/sh\necho static tcpdump\n'.repeat(40))
     const target = join(work, 'sniff-tcpdump-abcde')
     const child = spawn('sh', ['-c', COPY_SCRIPT, 'sniff-copy', String(content.length), target], {stdio: ['pipe', 'inherit', 'inherit']})
@@ -71,7 +87,10 @@ describe('remote scripts (real sh)', () => {
   const bin = join(work, 'bin')
   execFileSync('mkdir', ['-p', bin])
   const fake = join(bin, 'tcpdump')
-  writeFileSync(fake, `#!/bin/sh\necho $$ > "${work}/tcpdump.pid"\necho "args: $*" >&2\ntrap 'echo stopped >&2; exit 0' TERM\nprintf PCAP\nwhile :; do sleep 1; done\n`)
+  writeFileSync(
+    fake,
+    `#!/bin/sh\necho $$ > "${work}/tcpdump.pid"\necho "args: $*" >&2\ntrap 'echo stopped >&2; exit 0' TERM\nprintf PCAP\nwhile :; do sleep 1; done\n`,
+  )
   chmodSync(fake, 0o755)
 
   function run(script: string, args: string[], env: NodeJS.ProcessEnv) {
@@ -109,7 +128,7 @@ describe('remote scripts (real sh)', () => {
     expect(existsSync(join(work, 'tcpdump.pid'))).toBe(false)
   })
 
-  it('ephemeral: no tcpdump in the image is exit code 127 with the runtime\'s wording', async () => {
+  it("ephemeral: no tcpdump in the image is exit code 127 with the runtime's wording", async () => {
     // An image without tcpdump, whether or not this machine has one: a PATH of sh's helpers only.
     const bin = join(work, 'no-tcpdump-bin')
     mkdirSync(bin, {recursive: true})

@@ -4,7 +4,10 @@ import {describe, expect, it} from 'vitest'
 import {CliError, ExitCode} from '../../src/lib/errors.js'
 import {checkPodRunning, chooseContainer, isKnownSidecar, workloadName} from '../../src/lib/sniff/target.js'
 
-const pod = (containers: string[], extra: {labels?: Record<string, string>; annotations?: Record<string, string>; owner?: string; hash?: string} = {}): V1Pod => ({
+const pod = (
+  containers: string[],
+  extra: {labels?: Record<string, string>; annotations?: Record<string, string>; owner?: string; hash?: string} = {},
+): V1Pod => ({
   metadata: {
     name: 'journal-6d9f7c5b8-x2x7q',
     namespace: 'prod',
@@ -13,7 +16,10 @@ const pod = (containers: string[], extra: {labels?: Record<string, string>; anno
     ownerReferences: extra.owner ? [{apiVersion: 'apps/v1', kind: 'ReplicaSet', name: extra.owner, uid: 'u', controller: true}] : undefined,
   },
   spec: {containers: containers.map((name) => ({name, image: `${name}:1`}))},
-  status: {phase: 'Running', containerStatuses: containers.map((name) => ({name, image: `${name}:1`, imageID: '', ready: true, restartCount: 0, state: {running: {}}}))},
+  status: {
+    phase: 'Running',
+    containerStatuses: containers.map((name) => ({name, image: `${name}:1`, imageID: '', ready: true, restartCount: 0, state: {running: {}}})),
+  },
 })
 
 describe('chooseContainer', () => {
@@ -34,10 +40,10 @@ describe('chooseContainer', () => {
     expect(chooseContainer(pod(['istio-proxy', 'journal'], {labels: {app: 'journal'}}))).toEqual({name: 'journal', reason: 'matches the app label'})
   })
 
-  it('matches the owning Deployment\'s name when labels do not help', () => {
+  it("matches the owning Deployment's name when labels do not help", () => {
     const p = pod(['memcached-exporter', 'reviewer'], {owner: 'reviewer-6d9f7c5b8', hash: '6d9f7c5b8'})
     expect(workloadName(p)).toBe('reviewer')
-    expect(chooseContainer(p)).toEqual({name: 'reviewer', reason: 'matches the owning workload\'s name'})
+    expect(chooseContainer(p)).toEqual({name: 'reviewer', reason: "matches the owning workload's name"})
   })
 
   it('honours kubectl.kubernetes.io/default-container first', () => {
@@ -66,7 +72,9 @@ describe('checkPodRunning', () => {
   it('refuses a pod that is not Running, with exit code "conflict"', () => {
     const pending = pod(['web'])
     pending.status = {phase: 'Pending'}
-    expect(() => checkPodRunning(pending, 'web')).toThrow('pod "journal-6d9f7c5b8-x2x7q" in prod is not running: its phase is Pending (not scheduled on a node yet)')
+    expect(() => checkPodRunning(pending, 'web')).toThrow(
+      'pod "journal-6d9f7c5b8-x2x7q" in prod is not running: its phase is Pending (not scheduled on a node yet)',
+    )
     try {
       checkPodRunning(pending, 'web')
     } catch (error) {

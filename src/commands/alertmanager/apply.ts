@@ -20,27 +20,49 @@ The secret's ${configKey} key is replaced in place (created if the secret is mis
 The rendered configuration is held in memory only, and secret values are never printed: the diff shows every value of a secret-bearing key (URLs, keys, tokens, passwords; both sides) as <redacted>, URLs as scheme://host/…redacted.`
 
   static override examples = [
-    {description: 'See what would change, with URLs redacted', command: '<%= config.bin %> <%= command.id %> --template alertmanager-secret.yaml-template --values-file ~/alertmanager.env --dry-run'},
-    {description: 'Apply, taking the webhook URLs from flags', command: '<%= config.bin %> <%= command.id %> --template alertmanager-secret.yaml-template --set SLACK_WEBHOOK_URL="$SLACK_URL" --set OPS_WEBHOOK_URL="$OPS_URL"'},
+    {
+      description: 'See what would change, with URLs redacted',
+      command: '<%= config.bin %> <%= command.id %> --template alertmanager-secret.yaml-template --values-file ~/alertmanager.env --dry-run',
+    },
+    {
+      description: 'Apply, taking the webhook URLs from flags',
+      command:
+        '<%= config.bin %> <%= command.id %> --template alertmanager-secret.yaml-template --set SLACK_WEBHOOK_URL="$SLACK_URL" --set OPS_WEBHOOK_URL="$OPS_URL"',
+    },
     {description: 'Undo the last apply', command: '<%= config.bin %> <%= command.id %> --rollback'},
   ]
 
   static override flags = {
     /** Alertmanager lives in adm in eLife's cluster (runbook), so that is the default here. */
     namespace: namespaceFlag('adm'),
-    template: Flags.string({description: 'The configuration template with ${NAME} placeholders (the runbook\'s alertmanager-secret.yaml-template).', exclusive: ['rollback']}),
-    set: Flags.string({description: 'A placeholder value, NAME=VALUE (repeatable; wins over --values-file and the environment).', multiple: true, default: [], exclusive: ['rollback']}),
+    template: Flags.string({
+      description: "The configuration template with ${NAME} placeholders (the runbook's alertmanager-secret.yaml-template).",
+      exclusive: ['rollback'],
+    }),
+    set: Flags.string({
+      description: 'A placeholder value, NAME=VALUE (repeatable; wins over --values-file and the environment).',
+      multiple: true,
+      default: [],
+      exclusive: ['rollback'],
+    }),
     'values-file': Flags.string({description: 'Placeholder values: NAME=value lines (dotenv) or a YAML mapping NAME: value.', exclusive: ['rollback']}),
-    secret: Flags.string({description: 'The Secret prometheus-operator reads Alertmanager\'s config from.', default: 'alertmanager-prometheus-operator'}),
+    secret: Flags.string({description: "The Secret prometheus-operator reads Alertmanager's config from.", default: 'alertmanager-prometheus-operator'}),
     rollback: Flags.boolean({description: 'Restore the content the last apply replaced (kept in <secret>-previous).', default: false}),
     'dry-run': Flags.boolean({description: 'Show the redacted diff and change nothing.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
   }
 
-
   public async run(): Promise<AlertmanagerApplyResult> {
     const {flags} = this
-    const input = {namespace: this.namespace, secret: flags.secret, rollback: flags.rollback, template: flags.template, set: flags.set, valuesFile: flags['values-file'], env: process.env}
+    const input = {
+      namespace: this.namespace,
+      secret: flags.secret,
+      rollback: flags.rollback,
+      template: flags.template,
+      set: flags.set,
+      valuesFile: flags['values-file'],
+      env: process.env,
+    }
     const result = await runAction(this.ctx, alertmanagerApplyAction, input, {dryRun: flags['dry-run'], yes: flags.yes, show: (plan) => this.showDiff(plan)})
     if (!result.changed) return result
     const where = `secret "${result.secret}" in ${result.namespace}`

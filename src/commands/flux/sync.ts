@@ -30,7 +30,10 @@ It only asks Flux to do now what it does every few minutes anyway; still, it ask
     ...fluxFlags,
     'all-namespaces': allNamespacesFlag,
     timeout: Flags.integer({description: 'Seconds to wait for Flux to finish.', default: 120}),
-    'dry-run': Flags.boolean({description: 'Show what would be synced, read from the API server (the flux pod\'s flags, or the Flux v2 objects); contact no Flux controller.', default: false}),
+    'dry-run': Flags.boolean({
+      description: "Show what would be synced, read from the API server (the flux pod's flags, or the Flux v2 objects); contact no Flux controller.",
+      default: false,
+    }),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
   }
 

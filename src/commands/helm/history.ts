@@ -18,12 +18,15 @@ export default class HelmHistory extends BaseCommand<typeof HelmHistory> {
   ]
 
   static override args = {
-    release: Args.string({description: 'The helm release name (see `elife-k8s helm list`), or its HelmRelease\'s name.', required: true}),
+    release: Args.string({description: "The helm release name (see `elife-k8s helm list`), or its HelmRelease's name.", required: true}),
   }
 
   static override flags = {
     max: Flags.integer({description: 'Show at most this many of the newest revisions.', min: 1}),
-    strict: Flags.boolean({description: 'Exit 6 if a revision\'s record cannot be decoded (it is skipped with a warning either way, as helm skips it).', default: false}),
+    strict: Flags.boolean({
+      description: "Exit 6 if a revision's record cannot be decoded (it is skipped with a warning either way, as helm skips it).",
+      default: false,
+    }),
   }
 
   public async run(): Promise<HelmHistoryResult> {

@@ -23,7 +23,10 @@ The table goes to stdout and the summary line to stderr. -o json and -o yaml pri
     {description: 'Only the releases that are failed or stuck mid-operation', command: '<%= config.bin %> <%= command.id %> -A --stuck'},
     {description: 'Releases in adm', command: '<%= config.bin %> <%= command.id %> -n adm'},
     {description: 'As `helm list -A -a -o json` prints it, for scripts written for helm', command: '<%= config.bin %> <%= command.id %> -A -o json'},
-    {description: 'As JSON, for jq', command: '<%= config.bin %> <%= command.id %> -A --json | jq -r \'.releases[] | select(.stuck) | "\\(.namespace)/\\(.name) \\(.status)"\''},
+    {
+      description: 'As JSON, for jq',
+      command: '<%= config.bin %> <%= command.id %> -A --json | jq -r \'.releases[] | select(.stuck) | "\\(.namespace)/\\(.name) \\(.status)"\'',
+    },
   ]
 
   static override flags = {

@@ -29,13 +29,16 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
   static override examples = [
     {description: 'See what would be done, change nothing', command: '<%= config.bin %> <%= command.id %> libero-reviewer--prod -n prod --dry-run'},
     {description: 'Unstick a release (asks first)', command: '<%= config.bin %> <%= command.id %> adm-prometheus-operator -n adm'},
-    {description: 'Roll back to a chosen revision without asking', command: '<%= config.bin %> <%= command.id %> adm-prometheus-operator -n adm --to-revision 41 --yes'},
+    {
+      description: 'Roll back to a chosen revision without asking',
+      command: '<%= config.bin %> <%= command.id %> adm-prometheus-operator -n adm --to-revision 41 --yes',
+    },
     {description: 'Remove a release whose first install never deployed', command: '<%= config.bin %> <%= command.id %> journal--stg -n stg --uninstall'},
     {description: 'Every failed or stuck release in the cluster', command: '<%= config.bin %> <%= command.id %> --all -A --dry-run'},
   ]
 
   static override args = {
-    release: Args.string({description: 'The helm release name, or its HelmRelease\'s name (omit with --all).', required: false}),
+    release: Args.string({description: "The helm release name, or its HelmRelease's name (omit with --all).", required: false}),
   }
 
   static override flags = {
@@ -43,8 +46,14 @@ helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH, and
     'all-namespaces': allNamespacesFlag,
     'to-revision': Flags.integer({description: 'Roll back to this revision instead of the last deployed one.', min: 1}),
     uninstall: Flags.boolean({description: 'Allowed to uninstall a release that never deployed (nothing to roll back to).', default: false}),
-    chart: Flags.string({description: 'The chart (directory, archive or repo/name) for the last resort when helm cannot roll back: `helm upgrade --reuse-values` from the last deployed revision\'s values.'}),
-    'pending-timeout': Flags.string({description: 'Treat a pending-* release as abandoned only once it has been pending this long (e.g. 90s, 10m).', default: '5m'}),
+    chart: Flags.string({
+      description:
+        "The chart (directory, archive or repo/name) for the last resort when helm cannot roll back: `helm upgrade --reuse-values` from the last deployed revision's values.",
+    }),
+    'pending-timeout': Flags.string({
+      description: 'Treat a pending-* release as abandoned only once it has been pending this long (e.g. 90s, 10m).',
+      default: '5m',
+    }),
     'dry-run': Flags.boolean({description: 'Print the diagnosis and plan; change nothing.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
     'helm-binary': Flags.string({description: 'The helm 3 binary to act with (default: $ELIFE_K8S_HELM, else helm on PATH).'}),

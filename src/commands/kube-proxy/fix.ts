@@ -2,7 +2,15 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, namespaceFlag} from '../../base-command.js'
 import {checkFailed, runAction} from '../../lib/cli/action.js'
-import {checkFailure, checkPassed, describeNow, type KubeProxyFixResult, type KubeProxyInput, kubeProxyCheck, kubeProxyFix} from '../../lib/kube-proxy/action.js'
+import {
+  checkFailure,
+  checkPassed,
+  describeNow,
+  type KubeProxyFixResult,
+  type KubeProxyInput,
+  kubeProxyCheck,
+  kubeProxyFix,
+} from '../../lib/kube-proxy/action.js'
 
 export type {KubeProxyFixResult} from '../../lib/kube-proxy/action.js'
 
@@ -33,12 +41,11 @@ kube-proxy installed as an EKS managed add-on is refused: change it through the 
     'bind-address': Flags.string({description: 'The metricsBindAddress kube-proxy should listen on for metrics.', default: '0.0.0.0:10249'}),
     image: Flags.string({description: 'Run this kube-proxy image tag (registry, account and region of the current image are kept).'}),
     'eks-cluster': Flags.string({description: 'The EKS cluster name, to compare with the kube-proxy version EKS recommends (needs AWS credentials).'}),
-    region: Flags.string({description: 'AWS region of --eks-cluster (default: AWS_REGION / the AWS profile\'s).'}),
+    region: Flags.string({description: "AWS region of --eks-cluster (default: AWS_REGION / the AWS profile's)."}),
     timeout: Flags.integer({description: 'Seconds to wait for the restart to reach every node.', default: 300}),
     'dry-run': Flags.boolean({description: 'Show the plan and change nothing.', default: false}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.', default: false}),
   }
-
 
   public async run(): Promise<KubeProxyFixResult> {
     const {flags} = this

@@ -3,7 +3,18 @@ import {CoreV1Api} from '@kubernetes/client-node'
 import {type ChangeAction, checkFailed} from '../cli/action.js'
 import {CliError} from '../errors.js'
 import {plural} from '../render/number.js'
-import {type AlertmanagerChange, type ApplyPlan, configKey, executeApply, executeRollback, planApply, planRollback, readConfig, type RollbackPlan, type SecretTarget} from './secret.js'
+import {
+  type AlertmanagerChange,
+  type ApplyPlan,
+  configKey,
+  executeApply,
+  executeRollback,
+  planApply,
+  planRollback,
+  readConfig,
+  type RollbackPlan,
+  type SecretTarget,
+} from './secret.js'
 import {findPlaceholders, mergeValues, parseSetFlags, parseValuesFile, readInput, renderTemplate, type ValueSource} from './template.js'
 import {checkAlertmanagerConfig} from './validate.js'
 
@@ -64,11 +75,17 @@ export const alertmanagerApplyAction: ChangeAction<AlertmanagerApplyInput, Alert
     if (input.rollback) {
       const change = await io.callApi(getSecret, () => planRollback(io.kube.api(CoreV1Api), target))
       const restored = checkAlertmanagerConfig(change.state.previousConfig)
-      return {mode: 'rollback', change, base: {mode: 'rollback', receivers: restored.receivers, unusedReceivers: restored.unusedReceivers, placeholders: [], problems: []}}
+      return {
+        mode: 'rollback',
+        change,
+        base: {mode: 'rollback', receivers: restored.receivers, unusedReceivers: restored.unusedReceivers, placeholders: [], problems: []},
+      }
     }
     const templateFile = input.template
     if (!templateFile) {
-      throw new CliError('usage', 'missing --template', {hint: 'pass --template alertmanager-secret.yaml-template, or --rollback to restore the previous content'})
+      throw new CliError('usage', 'missing --template', {
+        hint: 'pass --template alertmanager-secret.yaml-template, or --rollback to restore the previous content',
+      })
     }
     const templateText = readInput(templateFile, 'template')
     const names = [...new Set(findPlaceholders(templateText, templateFile).map((use) => use.name))]
@@ -76,17 +93,31 @@ export const alertmanagerApplyAction: ChangeAction<AlertmanagerApplyInput, Alert
     const values = mergeValues(parseSetFlags(input.set), valuesFile?.values, input.env, names)
     const rendered = renderTemplate(templateText, templateFile, values)
     const placeholders = names.map((name) => ({name, from: describeSource(values.sources.get(name))}))
-    io.steps.success(`filled ${plural(names.length, 'placeholder')} in ${templateFile}${names.length > 0 ? ` (${placeholders.map((p) => `${p.name} from ${p.from}`).join(', ')})` : ''}`)
+    io.steps.success(
+      `filled ${plural(names.length, 'placeholder')} in ${templateFile}${names.length > 0 ? ` (${placeholders.map((p) => `${p.name} from ${p.from}`).join(', ')})` : ''}`,
+    )
 
     const check = checkAlertmanagerConfig(rendered.text)
     const base: ResultBase = {mode: 'apply', receivers: check.receivers, unusedReceivers: check.unusedReceivers, placeholders, problems: check.errors}
     for (const error of check.errors) io.steps.failure(error)
     if (check.errors.length > 0) {
-      const error = new CliError('check-failed', `the configuration rendered from ${templateFile} is not valid for Alertmanager (${plural(check.errors.length, 'problem')}, see the ✗ lines); nothing was changed`, {
-        hint: 'fix the template and run again',
-      })
+      const error = new CliError(
+        'check-failed',
+        `the configuration rendered from ${templateFile} is not valid for Alertmanager (${plural(check.errors.length, 'problem')}, see the ✗ lines); nothing was changed`,
+        {
+          hint: 'fix the template and run again',
+        },
+      )
       // Nothing was read from the cluster: the result names the secret and the problems only.
-      const result: AlertmanagerApplyResult = {...target, previousSecret: `${input.secret}-previous`, action: 'unchanged', diff: [], ...base, dryRun: false, changed: false}
+      const result: AlertmanagerApplyResult = {
+        ...target,
+        previousSecret: `${input.secret}-previous`,
+        action: 'unchanged',
+        diff: [],
+        ...base,
+        dryRun: false,
+        changed: false,
+      }
       return {mode: 'invalid', result: checkFailed(ctx, result, error)}
     }
     io.steps.success(`valid Alertmanager configuration: ${plural(check.receivers.length, 'receiver')} (${check.receivers.join(', ')})`)
@@ -102,7 +133,12 @@ export const alertmanagerApplyAction: ChangeAction<AlertmanagerApplyInput, Alert
     if (plan.mode === 'apply') {
       const {action} = plan.change
       return {
-        changes: action === 'unchanged' ? [] : action === 'create' ? [`create ${where} with the new ${configKey}`] : [`keep the current ${configKey} in "${previousSecret}"`, `replace ${configKey} in ${where}`],
+        changes:
+          action === 'unchanged'
+            ? []
+            : action === 'create'
+              ? [`create ${where} with the new ${configKey}`]
+              : [`keep the current ${configKey} in "${previousSecret}"`, `replace ${configKey} in ${where}`],
         confirm: action === 'create' ? `create ${where}` : `replace ${configKey} in ${where} (the current content is kept in "${previousSecret}")`,
         nothingToDo: `${where} already holds this ${configKey}; nothing to change`,
       }
@@ -113,7 +149,10 @@ export const alertmanagerApplyAction: ChangeAction<AlertmanagerApplyInput, Alert
         ? [`finish the interrupted rollback: update "${previousSecret}" to hold the content it replaced`]
         : plan.change.action === 'unchanged'
           ? []
-          : [`restore the ${configKey} kept in "${previousSecret}" into ${where}`, `keep the current ${configKey} in "${previousSecret}" (--rollback again undoes this)`],
+          : [
+              `restore the ${configKey} kept in "${previousSecret}" into ${where}`,
+              `keep the current ${configKey} in "${previousSecret}" (--rollback again undoes this)`,
+            ],
       confirm: finishOnly
         ? `finish the interrupted rollback of ${where} (update "${previousSecret}")`
         : `restore the previous ${configKey} into ${where} (the current content moves to "${previousSecret}")`,
@@ -146,7 +185,11 @@ export const alertmanagerApplyAction: ChangeAction<AlertmanagerApplyInput, Alert
     }
     const live = await io.callApi({verb: 'get secret', target: where}, () => readConfig(core, target))
     if (live !== expected) {
-      throw new CliError('conflict', `secret ${where} does not hold the ${plan.mode === 'apply' ? 'new' : 'restored'} ${configKey} after the update (someone changed it meanwhile)`, {hint: 'run the command again'})
+      throw new CliError(
+        'conflict',
+        `secret ${where} does not hold the ${plan.mode === 'apply' ? 'new' : 'restored'} ${configKey} after the update (someone changed it meanwhile)`,
+        {hint: 'run the command again'},
+      )
     }
     return {...summary(change), ...plan.base, dryRun: false, changed: true}
   },

@@ -23,17 +23,44 @@ import {isAlias, isCollection, isPair, isScalar, parseAllDocuments, visit, type 
  */
 const alertmanagerSecretKeys = [
   // config/config.go GlobalConfig: Secret
-  'smtp_auth_password', 'smtp_auth_secret', 'slack_app_token', 'opsgenie_api_key', 'wechat_api_secret', 'victorops_api_key', 'telegram_bot_token',
-  'rocketchat_token', 'rocketchat_token_id',
+  'smtp_auth_password',
+  'smtp_auth_secret',
+  'slack_app_token',
+  'opsgenie_api_key',
+  'wechat_api_secret',
+  'victorops_api_key',
+  'telegram_bot_token',
+  'rocketchat_token',
+  'rocketchat_token_id',
   // config/config.go GlobalConfig: SecretURL
-  'slack_api_url', 'mattermost_webhook_url',
+  'slack_api_url',
+  'mattermost_webhook_url',
   // config/notifiers.go (email, slack, wechat, victorops) and notify/*/config.go: Secret
-  'auth_password', 'auth_secret', 'app_token', 'api_secret', 'api_key', 'alert_source_token', 'service_key', 'routing_key', 'user_key', 'token', 'token_id',
+  'auth_password',
+  'auth_secret',
+  'app_token',
+  'api_secret',
+  'api_key',
+  'alert_source_token',
+  'service_key',
+  'routing_key',
+  'user_key',
+  'token',
+  'token_id',
   'bot_token',
   // slack api_url, discord/msteams/msteamsv2/mattermost webhook_url: SecretURL; webhook url: SecretTemplateURL
-  'api_url', 'webhook_url', 'url',
+  'api_url',
+  'webhook_url',
+  'url',
   // prometheus/common config: Secret (and ProxyHeader, a map of Secret lists)
-  'password', 'credentials', 'client_secret', 'client_certificate_key', 'bearer_token', 'key', 'secrets', 'proxy_connect_header',
+  'password',
+  'credentials',
+  'client_secret',
+  'client_certificate_key',
+  'bearer_token',
+  'key',
+  'secrets',
+  'proxy_connect_header',
 ]
 const secretKeySet = new Set(alertmanagerSecretKeys)
 
@@ -186,7 +213,7 @@ export function redactLines(text: string, knownSecrets: readonly string[] = []):
   let pending = ''
   let lineStart = 0
   let next = 0
-  for (let i = 0; i < source.length; ) {
+  for (let i = 0; i < source.length;) {
     while (next < ranges.length && ranges[next].end <= i) next++
     const range = ranges[next]
     if (range && range.start < i) {

@@ -52,9 +52,13 @@ function assertPreviousIsOurs(previous: V1Secret, target: SecretTarget): Previou
   const ownership = previousOwnership(previous, target.secret)
   if (ownership.ours) return ownership.state
   const name = previousSecretName(target.secret)
-  throw new CliError('conflict', `secret "${name}" in ${target.namespace} is not a backup elife-k8s made of "${target.secret}" (${ownership.why}), so it is left alone and nothing was changed`, {
-    hint: `if it holds an earlier ${configKey} of "${target.secret}" (made by hand or by a tool that did not mark it), mark it with \`kubectl annotate secret ${name} -n ${target.namespace} --overwrite ${previousOfAnnotation}=${target.secret}\`; otherwise move it out of the way (\`kubectl delete secret ${name} -n ${target.namespace}\` after keeping a copy) or pick another --secret`,
-  })
+  throw new CliError(
+    'conflict',
+    `secret "${name}" in ${target.namespace} is not a backup elife-k8s made of "${target.secret}" (${ownership.why}), so it is left alone and nothing was changed`,
+    {
+      hint: `if it holds an earlier ${configKey} of "${target.secret}" (made by hand or by a tool that did not mark it), mark it with \`kubectl annotate secret ${name} -n ${target.namespace} --overwrite ${previousOfAnnotation}=${target.secret}\`; otherwise move it out of the way (\`kubectl delete secret ${name} -n ${target.namespace}\` after keeping a copy) or pick another --secret`,
+    },
+  )
 }
 
 /**
@@ -64,11 +68,16 @@ function assertPreviousIsOurs(previous: V1Secret, target: SecretTarget): Previou
 function assertMutable(secret: V1Secret | undefined, namespace: string, role: 'live' | 'previous'): void {
   if (secret?.immutable !== true) return
   const name = secret.metadata?.name ?? '?'
-  throw new CliError('conflict', `secret "${name}" in ${namespace} is immutable (immutable: true), so its ${configKey} cannot be ${role === 'live' ? 'replaced in place' : 'updated'}; nothing was changed`, {
-    hint: role === 'live'
-      ? `Kubernetes only allows deleting and re-creating an immutable secret: if that is what you want, copy it, \`kubectl delete secret ${name} -n ${namespace}\`, and run this command again to create it`
-      : `it holds the content --rollback would restore; copy it if you need it, then \`kubectl delete secret ${name} -n ${namespace}\` and run this command again`,
-  })
+  throw new CliError(
+    'conflict',
+    `secret "${name}" in ${namespace} is immutable (immutable: true), so its ${configKey} cannot be ${role === 'live' ? 'replaced in place' : 'updated'}; nothing was changed`,
+    {
+      hint:
+        role === 'live'
+          ? `Kubernetes only allows deleting and re-creating an immutable secret: if that is what you want, copy it, \`kubectl delete secret ${name} -n ${namespace}\`, and run this command again to create it`
+          : `it holds the content --rollback would restore; copy it if you need it, then \`kubectl delete secret ${name} -n ${namespace}\` and run this command again`,
+    },
+  )
 }
 
 export interface SecretTarget {
@@ -123,7 +132,9 @@ async function assertNamespace(core: CoreV1Api, namespace: string): Promise<void
     await core.readNamespace({name: namespace})
   } catch (error) {
     if (isNotFound(error)) {
-      throw new CliError('not-found', `namespace "${namespace}" does not exist`, {hint: 'pick the namespace Alertmanager runs in with -n (the runbook uses adm)'})
+      throw new CliError('not-found', `namespace "${namespace}" does not exist`, {
+        hint: 'pick the namespace Alertmanager runs in with -n (the runbook uses adm)',
+      })
     }
     // Not allowed to read namespaces: the secret call will say what is wrong.
   }
@@ -200,15 +211,23 @@ async function writePrevious(
   } catch (error) {
     if (!isConflict(error)) throw error
     if (afterLive) {
-      throw new CliError('conflict', `secret "${target.secret}" in ${target.namespace} holds the restored ${configKey}, but "${name}" changed meanwhile and still holds both contents`, {
-        hint: 'run --rollback again to finish (it only updates the backup)',
-        cause: error,
-      })
+      throw new CliError(
+        'conflict',
+        `secret "${target.secret}" in ${target.namespace} holds the restored ${configKey}, but "${name}" changed meanwhile and still holds both contents`,
+        {
+          hint: 'run --rollback again to finish (it only updates the backup)',
+          cause: error,
+        },
+      )
     }
-    throw new CliError('conflict', `secret "${name}" in ${target.namespace} changed while we were about to update it, so it was left alone and secret "${target.secret}" was not changed`, {
-      hint: 'someone else is editing it; run the command again to see the new plan',
-      cause: error,
-    })
+    throw new CliError(
+      'conflict',
+      `secret "${name}" in ${target.namespace} changed while we were about to update it, so it was left alone and secret "${target.secret}" was not changed`,
+      {
+        hint: 'someone else is editing it; run the command again to see the new plan',
+        cause: error,
+      },
+    )
   }
 }
 
@@ -264,7 +283,13 @@ export async function executeApply(core: CoreV1Api, plan: ApplyPlan, rendered: s
     try {
       await core.createNamespacedSecret({
         namespace: plan.namespace,
-        body: {apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: {name: plan.secret, namespace: plan.namespace}, data: {[configKey]: encode(rendered)}},
+        body: {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          type: 'Opaque',
+          metadata: {name: plan.secret, namespace: plan.namespace},
+          data: {[configKey]: encode(rendered)},
+        },
       })
     } catch (error) {
       if (isConflict(error)) {
@@ -277,7 +302,13 @@ export async function executeApply(core: CoreV1Api, plan: ApplyPlan, rendered: s
     }
     return summary
   }
-  await writePrevious(core, target, previous, currentConfig === undefined ? 'no-key' : 'present', currentConfig === undefined ? {} : {[configKey]: encode(currentConfig)})
+  await writePrevious(
+    core,
+    target,
+    previous,
+    currentConfig === undefined ? 'no-key' : 'present',
+    currentConfig === undefined ? {} : {[configKey]: encode(currentConfig)},
+  )
   await replaceConfig(core, target, current, currentConfig, rendered)
   return summary
 }
@@ -309,20 +340,32 @@ export async function planRollback(core: CoreV1Api, target: SecretTarget): Promi
   }
   const state = assertPreviousIsOurs(previous, target)
   if (state === 'absent') {
-    throw new CliError('conflict', `secret "${target.secret}" in ${target.namespace} did not exist before the last apply, so there is no earlier content to restore`, {
-      hint: 'apply the configuration you want with --template; elife-k8s never deletes the secret',
-    })
+    throw new CliError(
+      'conflict',
+      `secret "${target.secret}" in ${target.namespace} did not exist before the last apply, so there is no earlier content to restore`,
+      {
+        hint: 'apply the configuration you want with --template; elife-k8s never deletes the secret',
+      },
+    )
   }
   if (state === 'no-key') {
-    throw new CliError('conflict', `secret "${target.secret}" in ${target.namespace} had no ${configKey} before the last apply, so there is no earlier configuration to restore (restoring that would leave Alertmanager without one); nothing was changed`, {
-      hint: 'apply the configuration you want with --template',
-    })
+    throw new CliError(
+      'conflict',
+      `secret "${target.secret}" in ${target.namespace} had no ${configKey} before the last apply, so there is no earlier configuration to restore (restoring that would leave Alertmanager without one); nothing was changed`,
+      {
+        hint: 'apply the configuration you want with --template',
+      },
+    )
   }
   const previousConfig = decode(previous)
   if (previousConfig === undefined) {
-    throw new CliError('conflict', `secret "${previousName}" in ${target.namespace} holds no ${configKey}, so there is nothing to restore into "${target.secret}" (that would leave Alertmanager without a configuration); nothing was changed`, {
-      hint: `check what "${previousName}" holds, or apply the configuration you want with --template`,
-    })
+    throw new CliError(
+      'conflict',
+      `secret "${previousName}" in ${target.namespace} holds no ${configKey}, so there is nothing to restore into "${target.secret}" (that would leave Alertmanager without a configuration); nothing was changed`,
+      {
+        hint: `check what "${previousName}" holds, or apply the configuration you want with --template`,
+      },
+    )
   }
   assertMutable(current, target.namespace, 'live')
   assertMutable(previous, target.namespace, 'previous')

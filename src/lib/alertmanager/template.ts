@@ -35,7 +35,10 @@ export function readInput(file: string, what: 'template' | 'values file'): strin
   const flag = what === 'template' ? '--template' : '--values-file'
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
     throw new CliError('usage', `the ${flag} value is a URL, not a file path (not shown, as it may be a secret)`, {
-      hint: what === 'template' ? 'pass the template file, e.g. --template alertmanager-secret.yaml-template' : 'pass webhook URLs with --set NAME=URL, or put NAME=URL lines in the file given to --values-file',
+      hint:
+        what === 'template'
+          ? 'pass the template file, e.g. --template alertmanager-secret.yaml-template'
+          : 'pass webhook URLs with --set NAME=URL, or put NAME=URL lines in the file given to --values-file',
     })
   }
   try {
@@ -57,9 +60,13 @@ export function parseSetFlags(sets: readonly string[]): Map<string, string> {
     const name = eq === -1 ? set : set.slice(0, eq)
     if (eq === -1 || !namePattern.test(name)) {
       const which = sets.length === 1 ? 'the --set value' : `--set value ${index + 1} of ${sets.length}`
-      throw new CliError('usage', `${which} is not NAME=VALUE (${eq === -1 ? 'it has no "="' : 'the part before "=" is not a placeholder name'}; its text is not shown, as it may be a secret)`, {
-        hint: 'pass each placeholder as --set NAME=VALUE (NAME as in ${NAME} in the template), e.g. --set SLACK_WEBHOOK_URL="$SLACK_URL"',
-      })
+      throw new CliError(
+        'usage',
+        `${which} is not NAME=VALUE (${eq === -1 ? 'it has no "="' : 'the part before "=" is not a placeholder name'}; its text is not shown, as it may be a secret)`,
+        {
+          hint: 'pass each placeholder as --set NAME=VALUE (NAME as in ${NAME} in the template), e.g. --set SLACK_WEBHOOK_URL="$SLACK_URL"',
+        },
+      )
     }
     values.set(name, set.slice(eq + 1))
   })
@@ -233,17 +240,25 @@ export function renderTemplate(templateText: string, file: string, values: Place
   const missing = [...new Set(uses.filter((use) => !values.values.has(use.name)).map((use) => use.name))]
   if (missing.length > 0) {
     const where = uses.find((use) => use.name === missing[0])!.path
-    throw new CliError('usage', `template ${file}: ${missing.length === 1 ? 'placeholder' : 'placeholders'} ${missing.map((n) => `\${${n}}`).join(', ')} ${missing.length === 1 ? 'has' : 'have'} no value (first used at ${where})`, {
-      hint: `pass ${missing.map((n) => `--set ${n}=…`).join(' ')}, put ${missing.length === 1 ? 'it' : 'them'} in --values-file, or export ${missing.length === 1 ? 'it' : 'them'} in the environment`,
-    })
+    throw new CliError(
+      'usage',
+      `template ${file}: ${missing.length === 1 ? 'placeholder' : 'placeholders'} ${missing.map((n) => `\${${n}}`).join(', ')} ${missing.length === 1 ? 'has' : 'have'} no value (first used at ${where})`,
+      {
+        hint: `pass ${missing.map((n) => `--set ${n}=…`).join(' ')}, put ${missing.length === 1 ? 'it' : 'them'} in --values-file, or export ${missing.length === 1 ? 'it' : 'them'} in the environment`,
+      },
+    )
   }
   for (const use of uses) {
     if (use.key && isUrlKey(use.key)) {
       const value = substitute(findScalarValue(templateText, use), values.values)
       if (!isHttpUrl(value)) {
-        throw new CliError('usage', `template ${file}: ${use.path} must be an http(s) URL, but the value of \${${use.name}} (from ${describeSource(values.sources.get(use.name))}) does not make one`, {
-          hint: `check ${use.name}; it should look like https://hooks.slack.com/services/…`,
-        })
+        throw new CliError(
+          'usage',
+          `template ${file}: ${use.path} must be an http(s) URL, but the value of \${${use.name}} (from ${describeSource(values.sources.get(use.name))}) does not make one`,
+          {
+            hint: `check ${use.name}; it should look like https://hooks.slack.com/services/…`,
+          },
+        )
       }
     }
   }
@@ -304,5 +319,5 @@ function findScalarValue(templateText: string, use: PlaceholderUse): string {
 }
 
 function substitute(text: string, values: Map<string, string>): string {
-  return text.replace(placeholderPattern, (match, name: string | undefined) => (name === undefined ? '${' : values.get(name) ?? match))
+  return text.replace(placeholderPattern, (match, name: string | undefined) => (name === undefined ? '${' : (values.get(name) ?? match)))
 }

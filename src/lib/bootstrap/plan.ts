@@ -1,7 +1,19 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 import {readFileSync} from 'node:fs'
 
-import {ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions, type V1CustomResourceDefinition, type V1Deployment, VersionApi} from '@kubernetes/client-node'
+import {
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+  type V1CustomResourceDefinition,
+  type V1Deployment,
+  VersionApi,
+} from '@kubernetes/client-node'
 import {parseAllDocuments} from 'yaml'
 
 import {CliError} from '../errors.js'
@@ -92,7 +104,9 @@ const kubeconfigStep: BootstrapStep = {
     const {file, changes: entries, currentContext} = plan.update.merge
     const context = plan.update.entries.context.name
     if (changes.length === 0) return {state: 'done', reason: `context "${context}" is in ${file} and current`}
-    const what = Object.entries(entries).filter(([, change]) => change !== 'unchanged').map(([entry, change]) => `${entry} ${change === 'added' ? 'to add' : 'to update'}`)
+    const what = Object.entries(entries)
+      .filter(([, change]) => change !== 'unchanged')
+      .map(([entry, change]) => `${entry} ${change === 'added' ? 'to add' : 'to update'}`)
     if (currentContext.before !== context) what.push(`make "${context}" current`)
     return {state: 'todo', reason: `${file}: ${what.join(', ')}`, details: changes}
   },
@@ -120,7 +134,9 @@ async function loadCrds(source: string | undefined): Promise<{from: string; crds
       if (!response.ok) throw new Error(`HTTP ${response.status}`)
       text = await response.text()
     } catch (error) {
-      throw new CliError('unreachable', `cannot download the helm-operator CRDs from ${source}: ${(error as Error).message}`, {hint: 'pass --crds with a local copy of the file, or leave --crds out to use the bundled CRD'})
+      throw new CliError('unreachable', `cannot download the helm-operator CRDs from ${source}: ${(error as Error).message}`, {
+        hint: 'pass --crds with a local copy of the file, or leave --crds out to use the bundled CRD',
+      })
     }
   } else {
     from = source
@@ -132,10 +148,14 @@ async function loadCrds(source: string | undefined): Promise<{from: string; crds
   }
   const crds: V1CustomResourceDefinition[] = []
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new CliError('usage', `--crds ${from} is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, {hint: 'pass the helm-operator crds.yaml'})
+    if (doc.errors.length > 0)
+      throw new CliError('usage', `--crds ${from} is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, {hint: 'pass the helm-operator crds.yaml'})
     const object = doc.toJS() as V1CustomResourceDefinition | null
     if (!object) continue
-    if (object.kind !== 'CustomResourceDefinition') throw new CliError('usage', `--crds ${from} holds a ${object.kind ?? 'document without kind'}, not only CustomResourceDefinitions`, {hint: 'pass the helm-operator crds.yaml'})
+    if (object.kind !== 'CustomResourceDefinition')
+      throw new CliError('usage', `--crds ${from} holds a ${object.kind ?? 'document without kind'}, not only CustomResourceDefinitions`, {
+        hint: 'pass the helm-operator crds.yaml',
+      })
     crds.push(object)
   }
   if (crds.length === 0) throw new CliError('usage', `--crds ${from} holds no CustomResourceDefinition`, {hint: 'pass the helm-operator crds.yaml'})
@@ -144,8 +164,18 @@ async function loadCrds(source: string | undefined): Promise<{from: string; crds
 
 function crdMatches(actual: V1CustomResourceDefinition, wanted: V1CustomResourceDefinition): boolean {
   const established = actual.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')
-  const versions = (crd: V1CustomResourceDefinition) => crd.spec.versions.map((v) => `${v.name}:${v.served}:${v.storage}`).sort().join(',')
-  return Boolean(established) && actual.spec.group === wanted.spec.group && actual.spec.names.kind === wanted.spec.names.kind && actual.spec.scope === wanted.spec.scope && versions(actual) === versions(wanted)
+  const versions = (crd: V1CustomResourceDefinition) =>
+    crd.spec.versions
+      .map((v) => `${v.name}:${v.served}:${v.storage}`)
+      .sort()
+      .join(',')
+  return (
+    Boolean(established) &&
+    actual.spec.group === wanted.spec.group &&
+    actual.spec.names.kind === wanted.spec.names.kind &&
+    actual.spec.scope === wanted.spec.scope &&
+    versions(actual) === versions(wanted)
+  )
 }
 
 const crdsStep: BootstrapStep = {
@@ -173,14 +203,20 @@ const crdsStep: BootstrapStep = {
     const extensions = ctx.cluster().api(ApiextensionsV1Api)
     for (const crd of crds) {
       // Server-side apply: creates or updates, idempotent, and owns only the fields in the file.
-      await extensions.patchCustomResourceDefinition({name: crd.metadata!.name!, body: crd, fieldManager: 'elife-k8s', force: true}, setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply))
+      await extensions.patchCustomResourceDefinition(
+        {name: crd.metadata!.name!, body: crd, fieldManager: 'elife-k8s', force: true},
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      )
     }
     const deadline = Date.now() + ctx.options.timeoutMs
     for (const crd of crds) {
       for (;;) {
         const actual = await extensions.readCustomResourceDefinition({name: crd.metadata!.name!})
         if (actual.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break
-        if (Date.now() > deadline) throw new CliError('check-failed', `CRD ${crd.metadata!.name} was applied but is not Established`, {hint: 'see `kubectl get crd ' + crd.metadata!.name + ' -o yaml` (status.conditions)'})
+        if (Date.now() > deadline)
+          throw new CliError('check-failed', `CRD ${crd.metadata!.name} was applied but is not Established`, {
+            hint: 'see `kubectl get crd ' + crd.metadata!.name + ' -o yaml` (status.conditions)',
+          })
         ctx.onProgress(`waiting for CRD ${crd.metadata!.name} to be established…`)
         await sleep(250)
       }
@@ -199,7 +235,8 @@ const namespaceStep: BootstrapStep = {
     const name = ctx.options.fluxNamespace
     try {
       const ns = await ctx.cluster().api(CoreV1Api).readNamespace({name})
-      if (ns.status?.phase === 'Terminating') throw new CliError('conflict', `namespace ${name} is being deleted`, {hint: 'wait until it is gone, then run bootstrap again'})
+      if (ns.status?.phase === 'Terminating')
+        throw new CliError('conflict', `namespace ${name} is being deleted`, {hint: 'wait until it is gone, then run bootstrap again'})
       return {state: 'done', reason: `namespace ${name} exists`}
     } catch (error) {
       if (!isNotFound(error)) throw error
@@ -207,7 +244,10 @@ const namespaceStep: BootstrapStep = {
     }
   },
   async apply(ctx) {
-    await ctx.cluster().api(CoreV1Api).createNamespace({body: {metadata: {name: ctx.options.fluxNamespace}}})
+    await ctx
+      .cluster()
+      .api(CoreV1Api)
+      .createNamespace({body: {metadata: {name: ctx.options.fluxNamespace}}})
     return `namespace ${ctx.options.fluxNamespace} created`
   },
 }
@@ -225,7 +265,10 @@ export interface ChartSpec {
 
 function chartSpec(ctx: BootstrapContext, id: 'flux' | 'helm-operator'): ChartSpec {
   if (id === 'flux') {
-    if (!ctx.options.gitUrl) throw new CliError('usage', 'the flux step needs --git-url (the repository flux syncs, e.g. git@github.com:elifesciences/elife-flux-cluster)', {hint: 'pass --git-url, or --skip flux'})
+    if (!ctx.options.gitUrl)
+      throw new CliError('usage', 'the flux step needs --git-url (the repository flux syncs, e.g. git@github.com:elifesciences/elife-flux-cluster)', {
+        hint: 'pass --git-url, or --skip flux',
+      })
     validateGitUrl(ctx.options.gitUrl)
     return {release: 'flux', chart: 'flux', version: ctx.options.fluxChartVersion, values: fluxValuesObject(ctx.options.gitUrl)}
   }
@@ -238,8 +281,24 @@ function chartSpec(ctx: BootstrapContext, id: 'flux' | 'helm-operator'): ChartSp
  * no `helm repo add` is left behind and a mirror can stand in, and the values as a values file on
  * stdin (`--values -`): no user string is parsed by `--set`, nothing is written to disk.
  */
-export function helmUpgradeCommand(spec: ChartSpec, options: {clusterArgs: string[]; chartRepo: string; namespace: string; timeoutMs: number}): {args: string[]; input: string} {
-  const args = [...options.clusterArgs, 'upgrade', '-i', spec.release, spec.chart, '--repo', options.chartRepo, '--namespace', options.namespace, '--wait', '--timeout', `${Math.ceil(options.timeoutMs / 1000)}s`]
+export function helmUpgradeCommand(
+  spec: ChartSpec,
+  options: {clusterArgs: string[]; chartRepo: string; namespace: string; timeoutMs: number},
+): {args: string[]; input: string} {
+  const args = [
+    ...options.clusterArgs,
+    'upgrade',
+    '-i',
+    spec.release,
+    spec.chart,
+    '--repo',
+    options.chartRepo,
+    '--namespace',
+    options.namespace,
+    '--wait',
+    '--timeout',
+    `${Math.ceil(options.timeoutMs / 1000)}s`,
+  ]
   if (spec.version) args.push('--version', spec.version)
   args.push('--values', '-')
   return {args, input: `${JSON.stringify(spec.values, null, 2)}\n`}
@@ -268,11 +327,15 @@ async function readRelease(ctx: BootstrapContext, release: string): Promise<{ent
   const helm = await ctx.helm()
   const ns = ctx.options.fluxNamespace
   const list = await helm.run([...helm.clusterArgs, 'list', '-n', ns, '-a', '-o', 'json', '--filter', `^${release}$`], {timeoutMs: 60_000})
-  if (list.exitCode !== 0) throw new CliError('tool-failed', `helm list -n ${ns} failed: ${helmErrorLine(list)}`, {hint: 'check helm reaches the cluster with the same kubeconfig'})
+  if (list.exitCode !== 0)
+    throw new CliError('tool-failed', `helm list -n ${ns} failed: ${helmErrorLine(list)}`, {hint: 'check helm reaches the cluster with the same kubeconfig'})
   const entry = (JSON.parse(list.stdout || '[]') as HelmListEntry[]).find((r) => r.name === release)
   if (!entry) return {}
   const values = await helm.run([...helm.clusterArgs, 'get', 'values', release, '-n', ns, '-o', 'json'], {timeoutMs: 60_000})
-  if (values.exitCode !== 0) throw new CliError('tool-failed', `helm get values ${release} -n ${ns} failed: ${helmErrorLine(values)}`, {hint: 'check the release with `elife-k8s helm history`'})
+  if (values.exitCode !== 0)
+    throw new CliError('tool-failed', `helm get values ${release} -n ${ns} failed: ${helmErrorLine(values)}`, {
+      hint: 'check the release with `elife-k8s helm history`',
+    })
   return {entry, values: JSON.parse(values.stdout || 'null') ?? {}}
 }
 
@@ -289,11 +352,21 @@ export function unmanagedInstalls(deployments: V1Deployment[], release: string, 
     if (annotations['meta.helm.sh/release-name'] === release && annotations['meta.helm.sh/release-namespace'] === namespace) continue
     const labels = deployment.metadata?.labels ?? {}
     const images = (deployment.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '')
-    const runsChartImage = images.some((image) => image.replace(/[@:][^/]*$/, '').split('/').at(-1) === release)
+    const runsChartImage = images.some(
+      (image) =>
+        image
+          .replace(/[@:][^/]*$/, '')
+          .split('/')
+          .at(-1) === release,
+    )
     if (deployment.metadata?.name !== release && labels.release !== release && !runsChartImage) continue
     const helm2 = labels.heritage === 'Helm' || labels.heritage === 'Tiller'
     const name = deployment.metadata?.name ?? '?'
-    found.push({name, runsChartImage, description: `deployment "${name}" (${images.join(', ') || 'no image'}${helm2 ? `, labelled heritage=${labels.heritage}: a helm 2 release` : ''})`})
+    found.push({
+      name,
+      runsChartImage,
+      description: `deployment "${name}" (${images.join(', ') || 'no image'}${helm2 ? `, labelled heritage=${labels.heritage}: a helm 2 release` : ''})`,
+    })
   }
   // The chart's own program first (fluxd, not the memcached of the same release), to name it.
   const program = found.filter((f) => f.runsChartImage)
@@ -322,34 +395,57 @@ function chartStep(id: 'flux' | 'helm-operator', description: string): Bootstrap
         if (existing.length > 0) {
           // helm 3 would refuse the objects it does not own, or, named otherwise, a second flux
           // would sync the same repository: stop and say what to do.
-          throw new CliError('conflict', `${spec.release} already runs in namespace ${ns} outside a helm 3 release: ${existing.map((e) => e.description).join('; ')}; bootstrap does not install a second one over it`, {
-            hint: `to keep it, run bootstrap again with --skip ${id}; to have helm 3 manage it, convert its helm 2 release (\`helm 2to3 convert ${spec.release}\`) or delete it (\`kubectl -n ${ns} delete deployment ${existing[0].name}\` and the release's other objects) first, then run bootstrap again`,
-          })
+          throw new CliError(
+            'conflict',
+            `${spec.release} already runs in namespace ${ns} outside a helm 3 release: ${existing.map((e) => e.description).join('; ')}; bootstrap does not install a second one over it`,
+            {
+              hint: `to keep it, run bootstrap again with --skip ${id}; to have helm 3 manage it, convert its helm 2 release (\`helm 2to3 convert ${spec.release}\`) or delete it (\`kubectl -n ${ns} delete deployment ${existing[0].name}\` and the release's other objects) first, then run bootstrap again`,
+            },
+          )
         }
         return {state: 'todo', reason: `install release ${spec.release} in ${ns} (${from})`}
       }
       if (release.entry.status.startsWith('pending-')) {
         // A helm killed mid-operation leaves this lock behind; helm refuses every later upgrade.
-        throw new CliError('conflict', `release ${spec.release} in ${ns} is ${release.entry.status} (revision ${release.entry.revision}): a helm operation was interrupted, or is still running`, {
-          hint: `if no helm is running on it, \`elife-k8s helm unstick ${spec.release} -n ${ns}\` clears it; then run bootstrap again (it resumes at this step)`,
-        })
+        throw new CliError(
+          'conflict',
+          `release ${spec.release} in ${ns} is ${release.entry.status} (revision ${release.entry.revision}): a helm operation was interrupted, or is still running`,
+          {
+            hint: `if no helm is running on it, \`elife-k8s helm unstick ${spec.release} -n ${ns}\` clears it; then run bootstrap again (it resumes at this step)`,
+          },
+        )
       }
       const problems: string[] = []
       if (release.entry.status !== 'deployed') problems.push(`release is ${release.entry.status}`)
       if (spec.version && release.entry.chart !== `${spec.chart}-${spec.version}`) problems.push(`chart ${release.entry.chart} → ${spec.chart}-${spec.version}`)
       const differences = valuesInclude(release.values, wanted) ? [] : valueDifferences(release.values, wanted)
-      if (problems.length === 0 && differences.length === 0) return {state: 'done', reason: `release ${spec.release} in ${ns} is deployed (${release.entry.chart}, revision ${release.entry.revision}) with the runbook's values`}
-      return {state: 'todo', reason: `upgrade release ${spec.release} in ${ns}: ${[...problems, differences.length > 0 ? `${differences.length} value(s) differ` : ''].filter(Boolean).join('; ')}`, details: differences}
+      if (problems.length === 0 && differences.length === 0)
+        return {
+          state: 'done',
+          reason: `release ${spec.release} in ${ns} is deployed (${release.entry.chart}, revision ${release.entry.revision}) with the runbook's values`,
+        }
+      return {
+        state: 'todo',
+        reason: `upgrade release ${spec.release} in ${ns}: ${[...problems, differences.length > 0 ? `${differences.length} value(s) differ` : ''].filter(Boolean).join('; ')}`,
+        details: differences,
+      }
     },
     async apply(ctx) {
       const spec = chartSpec(ctx, id)
       const helm = await ctx.helm()
       const ns = ctx.options.fluxNamespace
-      const {args, input} = helmUpgradeCommand(spec, {clusterArgs: helm.clusterArgs, chartRepo: ctx.options.chartRepo, namespace: ns, timeoutMs: ctx.options.timeoutMs})
+      const {args, input} = helmUpgradeCommand(spec, {
+        clusterArgs: helm.clusterArgs,
+        chartRepo: ctx.options.chartRepo,
+        namespace: ns,
+        timeoutMs: ctx.options.timeoutMs,
+      })
       ctx.onProgress(`helm upgrade -i ${spec.release} (waiting for its pods to be Ready)…`)
       const result = await helm.run(args, {timeoutMs: ctx.options.timeoutMs + 30_000, input})
       if (result.exitCode !== 0) {
-        throw new CliError('tool-failed', `helm upgrade -i ${spec.release} -n ${ns} failed: ${helmErrorLine(result)}`, {hint: `see \`elife-k8s helm history ${spec.release} -n ${ns}\`; run bootstrap again once fixed (it resumes at this step)`})
+        throw new CliError('tool-failed', `helm upgrade -i ${spec.release} -n ${ns} failed: ${helmErrorLine(result)}`, {
+          hint: `see \`elife-k8s helm history ${spec.release} -n ${ns}\`; run bootstrap again once fixed (it resumes at this step)`,
+        })
       }
       const after = await readRelease(ctx, spec.release)
       return `release ${spec.release} in ${ns} is ${after.entry?.status ?? 'unknown'} (${after.entry?.chart ?? '?'}, revision ${after.entry?.revision ?? '?'})`
@@ -362,7 +458,7 @@ function chartStep(id: 'flux' | 'helm-operator', description: string): Bootstrap
 
 const deployKeyStep: BootstrapStep = {
   id: 'deploy-key',
-  description: 'flux\'s deploy key for the Git repository (fluxctl identity --k8s-fwd-ns flux)',
+  description: "flux's deploy key for the Git repository (fluxctl identity --k8s-fwd-ns flux)",
   async check(ctx) {
     const ns = ctx.options.fluxNamespace
     const todo = 'add it to the Git repository as a deploy key WITH write access (GitHub: Settings → Deploy keys → Add deploy key → Allow write access)'
@@ -372,7 +468,10 @@ const deployKeyStep: BootstrapStep = {
       return {state: 'manual', reason: `flux's public key is below; ${todo}`, details: [key]}
     } catch (error) {
       const said = error instanceof CliError ? error.message : (error as Error).message
-      return {state: 'manual', reason: `flux's key cannot be read yet (${said}); once flux runs, \`elife-k8s flux identity --k8s-fwd-ns ${ns}\` prints it: ${todo}`}
+      return {
+        state: 'manual',
+        reason: `flux's key cannot be read yet (${said}); once flux runs, \`elife-k8s flux identity --k8s-fwd-ns ${ns}\` prints it: ${todo}`,
+      }
     }
   },
   async apply() {
@@ -428,26 +527,38 @@ export interface PspFacts {
  */
 export function decidePsp(facts: PspFacts): StepCheck {
   if (!facts.served) {
-    return {state: 'n/a', reason: `the PodSecurityPolicy API (policy/v1beta1 podsecuritypolicies) is not served by this cluster (Kubernetes ${facts.version}; it was removed in 1.25, and Pod Security Admission replaces it): there is no privileged policy to remove`}
+    return {
+      state: 'n/a',
+      reason: `the PodSecurityPolicy API (policy/v1beta1 podsecuritypolicies) is not served by this cluster (Kubernetes ${facts.version}; it was removed in 1.25, and Pod Security Admission replaces it): there is no privileged policy to remove`,
+    }
   }
   const {privileged, baseline: base} = facts
-  if (!privileged.policy && !privileged.clusterRole && !privileged.binding) return {state: 'done', reason: `${eksPrivileged.policy} and its role and binding are gone`}
+  if (!privileged.policy && !privileged.clusterRole && !privileged.binding)
+    return {state: 'done', reason: `${eksPrivileged.policy} and its role and binding are gone`}
   const missing: string[] = []
   if (!base.policy) missing.push(`podsecuritypolicy ${baseline.policy}`)
   if (!base.clusterRole) missing.push(`clusterrole ${baseline.clusterRole}`)
   if (!base.binding) missing.push(`clusterrolebinding ${baseline.binding}`)
   if (missing.length > 0) {
-    throw new CliError('check-failed', `EKS's privileged PodSecurityPolicy cannot be removed yet: ${missing.join(', ')} missing (removing it first would stop every new pod from being admitted)`, {
-      hint: 'apply releases/kube-system/podsecuritypolicy.yaml from the flux repository first (or let flux do it), then run bootstrap again',
-    })
+    throw new CliError(
+      'check-failed',
+      `EKS's privileged PodSecurityPolicy cannot be removed yet: ${missing.join(', ')} missing (removing it first would stop every new pod from being admitted)`,
+      {
+        hint: 'apply releases/kube-system/podsecuritypolicy.yaml from the flux repository first (or let flux do it), then run bootstrap again',
+      },
+    )
   }
-  const present = [privileged.policy ? `podsecuritypolicy ${eksPrivileged.policy}` : '', privileged.clusterRole ? `clusterrole ${eksPrivileged.clusterRole}` : '', privileged.binding ? `clusterrolebinding ${eksPrivileged.binding}` : ''].filter(Boolean)
+  const present = [
+    privileged.policy ? `podsecuritypolicy ${eksPrivileged.policy}` : '',
+    privileged.clusterRole ? `clusterrole ${eksPrivileged.clusterRole}` : '',
+    privileged.binding ? `clusterrolebinding ${eksPrivileged.binding}` : '',
+  ].filter(Boolean)
   return {state: 'todo', reason: `delete ${present.join(', ')} (baseline policy, role and binding are in place)`}
 }
 
 const pspStep: BootstrapStep = {
   id: 'psp',
-  description: 'remove EKS\'s privileged PodSecurityPolicy once the baseline policy, role and binding are in place',
+  description: "remove EKS's privileged PodSecurityPolicy once the baseline policy, role and binding are in place",
   async check(ctx) {
     const {served, version} = await pspServed(ctx)
     const none = {policy: false, clusterRole: false, binding: false}
@@ -476,7 +587,9 @@ const pspStep: BootstrapStep = {
     }
     await ignoreMissing(() => rbac.deleteClusterRoleBinding({name: eksPrivileged.binding}))
     await ignoreMissing(() => rbac.deleteClusterRole({name: eksPrivileged.clusterRole}))
-    await ignoreMissing(() => custom.deleteClusterCustomObject({group: 'policy', version: 'v1beta1', plural: 'podsecuritypolicies', name: eksPrivileged.policy}))
+    await ignoreMissing(() =>
+      custom.deleteClusterCustomObject({group: 'policy', version: 'v1beta1', plural: 'podsecuritypolicies', name: eksPrivileged.policy}),
+    )
     return `${eksPrivileged.policy} removed; pods are admitted under ${baseline.policy}`
   },
 }
@@ -521,8 +634,8 @@ export const bootstrapSteps: readonly BootstrapStep[] = [
   kubeconfigStep,
   crdsStep,
   namespaceStep,
-  chartStep('flux', 'flux chart with the runbook\'s values (helm upgrade -i flux fluxcd/flux --set git.url=… …)'),
-  chartStep('helm-operator', 'helm-operator chart with the runbook\'s values (helm upgrade -i helm-operator fluxcd/helm-operator --set …)'),
+  chartStep('flux', "flux chart with the runbook's values (helm upgrade -i flux fluxcd/flux --set git.url=… …)"),
+  chartStep('helm-operator', "helm-operator chart with the runbook's values (helm upgrade -i helm-operator fluxcd/helm-operator --set …)"),
   deployKeyStep,
   pspStep,
   kubeProxyStep,
@@ -537,4 +650,3 @@ export function selectSteps(only: string[] | undefined, skip: string[] | undefin
   const selected = stepIds.filter((id) => (!only || only.length === 0 || only.includes(id)) && !(skip ?? []).includes(id))
   return {selected, skipped: stepIds.filter((id) => !selected.includes(id))}
 }
-

@@ -16,7 +16,12 @@ export interface RunHooks {
   onDone?(step: BootstrapStep, result: string, index: number, total: number): void
 }
 
-const leftOut = (step: BootstrapStep): StepReport => ({id: step.id, description: step.description, before: {state: 'skipped', reason: 'left out by --only/--skip'}, changed: false})
+const leftOut = (step: BootstrapStep): StepReport => ({
+  id: step.id,
+  description: step.description,
+  before: {state: 'skipped', reason: 'left out by --only/--skip'},
+  changed: false,
+})
 
 /** Checks every selected step; changes nothing. */
 export function checkAll(ctx: BootstrapContext, selected: StepId[], hooks: RunHooks = {}): Promise<StepReport[]> {

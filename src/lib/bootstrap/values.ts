@@ -94,7 +94,8 @@ export function validateGitUrl(url: string): void {
   if (url.startsWith('-')) throw refuse('it starts with "-", which git would read as an option')
   const scp = /^([A-Za-z0-9._-]+)@([A-Za-z0-9.-]+):(.+)$/.exec(url)
   if (scp && !url.includes('://')) {
-    if (!repoPath.test(scp[3]) || scp[3].startsWith('/')) throw refuse('the path after "host:" has characters other than letters, digits, ".", "_", "-", "~" and "/"')
+    if (!repoPath.test(scp[3]) || scp[3].startsWith('/'))
+      throw refuse('the path after "host:" has characters other than letters, digits, ".", "_", "-", "~" and "/"')
     return
   }
   let parsed: URL
@@ -103,9 +104,10 @@ export function validateGitUrl(url: string): void {
   } catch {
     throw refuse('it is neither user@host:path nor a URL')
   }
-  if (parsed.protocol !== 'ssh:' && parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw refuse(`scheme "${parsed.protocol.replace(/:$/, '')}" is not ssh, https or http`)
+  if (parsed.protocol !== 'ssh:' && parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw refuse(`scheme "${parsed.protocol.replace(/:$/, '')}" is not ssh, https or http`)
   if (!/^[A-Za-z0-9.-]+$/.test(parsed.hostname) && !/^\[[0-9A-Fa-f:.]+\]$/.test(parsed.hostname)) throw refuse('it has no valid host')
-  if (parsed.password) throw refuse('it carries a password: helm would keep it in the release values in plain text; use an SSH URL with flux\'s deploy key')
+  if (parsed.password) throw refuse("it carries a password: helm would keep it in the release values in plain text; use an SSH URL with flux's deploy key")
   if (parsed.search || parsed.hash || url.includes('?') || url.includes('#')) throw refuse('it has a query or a fragment')
   const pathname = decodeURIComponent(parsed.pathname).replace(/^\//, '')
   if (pathname === '' || !repoPath.test(pathname)) throw refuse('its path has characters other than letters, digits, ".", "_", "-", "~" and "/", or is empty')

@@ -24,10 +24,7 @@ export type ClusterValues = 'namespaces' | 'contexts' | 'releases' | 'pods' | 'h
 
 export type Wanted =
   /** Commands, topics and flag names: the plugin's own completion. */
-  | {kind: 'default'}
-  | {kind: 'files'}
-  | {kind: 'values'; values: readonly string[]}
-  | {kind: 'cluster'; what: ClusterValues}
+  {kind: 'default'} | {kind: 'files'} | {kind: 'values'; values: readonly string[]} | {kind: 'cluster'; what: ClusterValues}
 
 export interface Completion {
   wanted: Wanted

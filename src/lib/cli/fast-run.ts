@@ -28,6 +28,10 @@ export async function runFastCommand<R>(
     if (json) logJson(document(result))
   } catch (error) {
     io.endSteps()
-    reportFailure(error instanceof Error ? error : new Error(String(error)), {json, debug: flags.debug === true, noColor: flags['no-color'] === true, logJson}, env)
+    reportFailure(
+      error instanceof Error ? error : new Error(String(error)),
+      {json, debug: flags.debug === true, noColor: flags['no-color'] === true, logJson},
+      env,
+    )
   }
 }

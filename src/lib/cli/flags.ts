@@ -56,13 +56,19 @@ export function orList(items: readonly string[]): string {
  * kubectl), or the namespace the command's component lives in (namespaceFlag in src/base-command.ts).
  */
 export function namespaceFlag(defaultNamespace?: string) {
-  const description = defaultNamespace ? `Namespace (default: ${defaultNamespace}, not the context's namespace).` : 'Namespace (default: the context\'s namespace, else "default").'
+  const description = defaultNamespace
+    ? `Namespace (default: ${defaultNamespace}, not the context's namespace).`
+    : 'Namespace (default: the context\'s namespace, else "default").'
   return {type: 'string', char: 'n', description, helpGroup: 'GLOBAL', defaultNamespace} as const satisfies FlagSpec
 }
 
 /** BaseCommand.baseFlags: every command has them (and oclif's --json). */
 export const globalFlags = {
-  kubeconfig: {type: 'string', description: 'Path to the kubeconfig file (default: $KUBECONFIG, merged as kubectl does, else ~/.kube/config).', helpGroup: 'GLOBAL'},
+  kubeconfig: {
+    type: 'string',
+    description: 'Path to the kubeconfig file (default: $KUBECONFIG, merged as kubectl does, else ~/.kube/config).',
+    helpGroup: 'GLOBAL',
+  },
   context: {type: 'string', description: 'The kubeconfig context to use.', helpGroup: 'GLOBAL'},
   namespace: namespaceFlag(),
   output: outputFlag(),
@@ -79,19 +85,29 @@ export const globalFlags = {
 export const jsonFlag = {type: 'boolean', description: 'Format output as json.'} as const satisfies FlagSpec
 
 /** Declared by commands that list across namespaces (kubectl's -A). */
-export const allNamespacesFlag = {type: 'boolean', char: 'A', description: 'Look in all namespaces (overrides --namespace).', default: false} as const satisfies FlagSpec
+export const allNamespacesFlag = {
+  type: 'boolean',
+  char: 'A',
+  description: 'Look in all namespaces (overrides --namespace).',
+  default: false,
+} as const satisfies FlagSpec
 
 export const helmListFlags = {
   'all-namespaces': allNamespacesFlag,
   stuck: {type: 'boolean', description: 'Only releases whose latest revision is failed or pending-*.', default: false},
-  strict: {type: 'boolean', description: 'Exit 6 if a release record cannot be decoded (it is skipped with a warning either way, as helm skips it).', default: false},
+  strict: {
+    type: 'boolean',
+    description: 'Exit 6 if a release record cannot be decoded (it is skipped with a warning either way, as helm skips it).',
+    default: false,
+  },
   // helm list's own -o (helm's table|json|yaml, and kubectl's name), not the generic one: json and
   // yaml are helm's shape.
   output: {
     type: 'option',
     char: 'o',
     options: ['table', 'json', 'yaml', 'name'],
-    description: 'Output format: table (default, with owners), json/yaml exactly as `helm list -o json|yaml` prints them (name, namespace, revision, updated, status, chart, app_version), for scripts written for helm, or name (release names, one a line).',
+    description:
+      'Output format: table (default, with owners), json/yaml exactly as `helm list -o json|yaml` prints them (name, namespace, revision, updated, status, chart, app_version), for scripts written for helm, or name (release names, one a line).',
   },
 } as const satisfies Record<string, FlagSpec>
 
@@ -106,7 +122,7 @@ export const imagesFlags = {
 
 export const tokenFlags = {
   cluster: {type: 'string', description: 'EKS cluster name (for a local cluster on Outposts: its id).', required: true},
-  region: {type: 'string', description: 'AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else the profile\'s region).'},
+  region: {type: 'string', description: "AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else the profile's region)."},
   'role-arn': {type: 'string', description: 'IAM role to assume (through STS) and sign the token as.'},
   profile: {type: 'string', description: 'AWS profile to take credentials from (default: $AWS_PROFILE, else the standard chain).'},
 } as const satisfies Record<string, FlagSpec>

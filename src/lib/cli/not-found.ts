@@ -15,10 +15,21 @@ export function reportUnknownCommand(config: Config, typed: readonly string[]): 
   const spaced = (value: string) => value.replaceAll(':', ' ')
   const visible = config.commands.filter((c) => !c.hidden)
   const ids = [...visible.map((c) => c.id), ...visible.flatMap((c) => c.aliases), ...config.topics.map((t) => t.name)].map(spaced)
-  const {typed: shown, suggestions, topic} = closestCommands(words, [...new Set(ids)], config.topics.map((t) => spaced(t.name)))
+  const {
+    typed: shown,
+    suggestions,
+    topic,
+  } = closestCommands(
+    words,
+    [...new Set(ids)],
+    config.topics.map((t) => spaced(t.name)),
+  )
   const bin = config.bin
   const what = shown ? `\`${bin} ${shown}\` is not a command` : `no ${bin} command matches${topic ? ` after \`${bin} ${topic}\`` : ''}`
-  const hint = suggestions.length > 0 ? `did you mean ${suggestions.map((s) => `\`${bin} ${s}\``).join(' or ')}?` : `\`${bin}${topic ? ` ${topic}` : ''} --help\` lists them`
+  const hint =
+    suggestions.length > 0
+      ? `did you mean ${suggestions.map((s) => `\`${bin} ${s}\``).join(' or ')}?`
+      : `\`${bin}${topic ? ` ${topic}` : ''} --help\` lists them`
   reportFailure(new CliError('usage', what, {hint}), {
     json: typed.includes('--json'),
     debug: false,

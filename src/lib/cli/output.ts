@@ -13,7 +13,9 @@ export function checkOutputFormat(value: string | undefined, offered: readonly O
   if (format) return format
   const list = orList(offered)
   const others = outputFormats.filter((f) => !offered.includes(f))
-  throw new CliError('usage', `-o/--output takes ${list} for \`elife-k8s ${command}\``, {hint: others.length > 0 ? `it has no ${orList(others)} view` : undefined})
+  throw new CliError('usage', `-o/--output takes ${list} for \`elife-k8s ${command}\``, {
+    hint: others.length > 0 ? `it has no ${orList(others)} view` : undefined,
+  })
 }
 
 /** json and yaml print the result document (--json's); wide and name are views the command draws. */

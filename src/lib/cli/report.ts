@@ -48,7 +48,9 @@ export function reportFailure(failure: Error & {oclif?: {exit?: number}}, out: F
   process.exitCode = exitCode
   const message = cliError?.line ?? (parseExit === undefined ? (err.message ?? String(err)) : withoutValues(err.message ?? ''))
   if (out.json) {
-    out.logJson({error: {kind: cliError?.kind ?? (parseExit === 2 ? 'usage' : 'unexpected'), message: cliError?.message ?? message, hint: cliError?.hint, exitCode}})
+    out.logJson({
+      error: {kind: cliError?.kind ?? (parseExit === 2 ? 'usage' : 'unexpected'), message: cliError?.message ?? message, hint: cliError?.hint, exitCode},
+    })
     return
   }
   const red = makeChalk(colorEnabled(process.stderr, env, out.noColor)).red

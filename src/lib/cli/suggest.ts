@@ -49,7 +49,10 @@ export function closestCommands(words: readonly string[], ids: readonly string[]
     .sort((a, b) => a.distance - b.distance || b.width - a.width || a.id.localeCompare(b.id))
   const best = scored.filter((s) => s.distance === scored[0].distance)
   // "helm list" rather than both "helm" and "helm list".
-  const suggestions = best.map((s) => s.id).filter((id, _i, all) => !all.some((other) => other.startsWith(`${id} `))).slice(0, 3)
+  const suggestions = best
+    .map((s) => s.id)
+    .filter((id, _i, all) => !all.some((other) => other.startsWith(`${id} `)))
+    .slice(0, 3)
   // Echo the command words typed (as many as the suggestion has, at least up to the first unknown
   // one), never a word that could be a value.
   const width = Math.max(known + 1, ...best.map((s) => s.width))

@@ -21,8 +21,14 @@ export const alertmanagerConfig: DoctorCheck = {
     if (encoded === undefined) return {status: 'fail', message: `${where} has no "${configKey}" key`, fix}
     // Checked in memory, never printed: the config holds the webhook URLs. Messages name keys only.
     const check = checkAlertmanagerConfig(Buffer.from(encoded, 'base64').toString('utf8'))
-    if (check.errors.length > 0) return {status: 'fail', message: `${where}: Alertmanager would refuse its ${configKey}: ${listSome(check.errors, 3)}`, objects: check.errors, fix}
-    if (check.unusedReceivers.length > 0) return {status: 'warn', message: `${where} is valid, but ${plural(check.unusedReceivers.length, 'receiver')} no route uses: ${check.unusedReceivers.join(', ')}`, fix}
+    if (check.errors.length > 0)
+      return {status: 'fail', message: `${where}: Alertmanager would refuse its ${configKey}: ${listSome(check.errors, 3)}`, objects: check.errors, fix}
+    if (check.unusedReceivers.length > 0)
+      return {
+        status: 'warn',
+        message: `${where} is valid, but ${plural(check.unusedReceivers.length, 'receiver')} no route uses: ${check.unusedReceivers.join(', ')}`,
+        fix,
+      }
     return ok(`${where} is a valid configuration (${plural(check.receivers.length, 'receiver')})`)
   },
 }
@@ -38,7 +44,12 @@ interface SelectingPrometheus {
 function selectors(prometheuses: KubeObject[], field: 'rule' | 'serviceMonitor'): SelectingPrometheus[] {
   return prometheuses.map((p) => {
     const spec = (p.spec ?? {}) as Record<string, LabelSelector | null | undefined>
-    return {ref: objectRef('Prometheus', p.metadata), namespace: p.metadata?.namespace ?? '', selector: spec[`${field}Selector`] ?? null, namespaceSelector: spec[`${field}NamespaceSelector`]}
+    return {
+      ref: objectRef('Prometheus', p.metadata),
+      namespace: p.metadata?.namespace ?? '',
+      selector: spec[`${field}Selector`] ?? null,
+      namespaceSelector: spec[`${field}NamespaceSelector`],
+    }
   })
 }
 
@@ -56,13 +67,24 @@ export function isSelected(object: KubeObject, by: SelectingPrometheus, namespac
 
 async function selectionCheck(ctx: DoctorContext, kind: 'PrometheusRule' | 'ServiceMonitor'): Promise<CheckOutcome> {
   const resource = monitoring(kind === 'PrometheusRule' ? 'prometheusrules' : 'servicemonitors')
-  const [prometheuses, objects, namespaces] = await Promise.all([ctx.reader.list(monitoring('prometheuses')), ctx.reader.list(resource), ctx.reader.list(core('namespaces'))])
-  if (prometheuses === undefined || objects === undefined) return {status: 'skipped', message: 'the Prometheus operator\'s CRDs (monitoring.coreos.com) are not installed'}
+  const [prometheuses, objects, namespaces] = await Promise.all([
+    ctx.reader.list(monitoring('prometheuses')),
+    ctx.reader.list(resource),
+    ctx.reader.list(core('namespaces')),
+  ])
+  if (prometheuses === undefined || objects === undefined)
+    return {status: 'skipped', message: "the Prometheus operator's CRDs (monitoring.coreos.com) are not installed"}
   if (prometheuses.length === 0) return {status: 'skipped', message: 'no Prometheus object in the cluster'}
   const labels = new Map((namespaces ?? []).map((n) => [n.metadata?.name ?? '', n.metadata?.labels ?? {}]))
   const by = selectors(prometheuses, kind === 'PrometheusRule' ? 'rule' : 'serviceMonitor')
   const unselected = objects.filter((o) => !by.some((p) => isSelected(o, p, labels)))
-  if (unselected.length === 0) return ok(`${plural(objects.length, kind)}, ${objects.length === 1 ? 'loaded' : 'all loaded'} by ${listSome(by.map((p) => p.ref), 2)}`)
+  if (unselected.length === 0)
+    return ok(
+      `${plural(objects.length, kind)}, ${objects.length === 1 ? 'loaded' : 'all loaded'} by ${listSome(
+        by.map((p) => p.ref),
+        2,
+      )}`,
+    )
   const field = kind === 'PrometheusRule' ? 'ruleSelector' : 'serviceMonitorSelector'
   return {
     status: 'fail',
@@ -72,8 +94,16 @@ async function selectionCheck(ctx: DoctorContext, kind: 'PrometheusRule' | 'Serv
   }
 }
 
-export const prometheusRules: DoctorCheck = {id: 'prometheus-rules', title: 'PrometheusRules loaded by Prometheus', run: (ctx) => selectionCheck(ctx, 'PrometheusRule')}
-export const serviceMonitors: DoctorCheck = {id: 'service-monitors', title: 'ServiceMonitors scraped by Prometheus', run: (ctx) => selectionCheck(ctx, 'ServiceMonitor')}
+export const prometheusRules: DoctorCheck = {
+  id: 'prometheus-rules',
+  title: 'PrometheusRules loaded by Prometheus',
+  run: (ctx) => selectionCheck(ctx, 'PrometheusRule'),
+}
+export const serviceMonitors: DoctorCheck = {
+  id: 'service-monitors',
+  title: 'ServiceMonitors scraped by Prometheus',
+  run: (ctx) => selectionCheck(ctx, 'ServiceMonitor'),
+}
 
 /** The label the runbook's dashboards carry and the Grafana sidecar selects (`grafana_dashboard: "1"`). */
 export const dashboardLabel = 'grafana_dashboard'
@@ -83,12 +113,18 @@ export const dashboards: DoctorCheck = {
   title: 'Grafana dashboards',
   async run({reader}, options) {
     const maps = (await reader.list(core('configmaps'), {labelSelector: dashboardLabel})) ?? []
-    if (maps.length === 0) return {status: 'warn', message: `no ConfigMap labelled ${dashboardLabel}: Grafana shows no dashboards of ours`, fix: `add the dashboard's JSON in a ConfigMap in ${options.monitoringNamespace} labelled ${dashboardLabel}: "1" (runbook, Dashboards)`}
+    if (maps.length === 0)
+      return {
+        status: 'warn',
+        message: `no ConfigMap labelled ${dashboardLabel}: Grafana shows no dashboards of ours`,
+        fix: `add the dashboard's JSON in a ConfigMap in ${options.monitoringNamespace} labelled ${dashboardLabel}: "1" (runbook, Dashboards)`,
+      }
     const problems: string[] = []
     const uids = new Map<string, string>()
     for (const map of maps) {
       const ref = objectRef('ConfigMap', map.metadata)
-      if (map.metadata?.namespace !== options.monitoringNamespace) problems.push(`${ref} is outside ${options.monitoringNamespace}, where Grafana's sidecar looks`)
+      if (map.metadata?.namespace !== options.monitoringNamespace)
+        problems.push(`${ref} is outside ${options.monitoringNamespace}, where Grafana's sidecar looks`)
       for (const [key, text] of Object.entries(map.data ?? {})) {
         let uid: unknown
         try {
@@ -104,7 +140,13 @@ export const dashboards: DoctorCheck = {
         }
       }
     }
-    if (problems.length > 0) return {status: 'fail', message: `${plural(problems.length, 'dashboard problem')}: ${listSome(problems, 3)}`, objects: problems, fix: 'elife-k8s lint (the dashboards rules say what to change in the repository)'}
+    if (problems.length > 0)
+      return {
+        status: 'fail',
+        message: `${plural(problems.length, 'dashboard problem')}: ${listSome(problems, 3)}`,
+        objects: problems,
+        fix: 'elife-k8s lint (the dashboards rules say what to change in the repository)',
+      }
     return ok(`${plural(maps.length, 'dashboard ConfigMap')} in ${options.monitoringNamespace}, JSON valid, uids unique`)
   },
 }

@@ -18,7 +18,12 @@ export const kubeProxy: DoctorCheck = {
     const findings = runKubeProxyChecks(state, {bindAddress: '0.0.0.0:10249'}).filter((f) => f.status !== 'skipped')
     const failed = findings.filter((f) => f.status === 'failed')
     if (failed.length === 0) return ok(`kube-proxy: ${findings.map((f) => f.message).join('; ')}`.slice(0, 400))
-    return {status: 'fail', message: `kube-proxy: ${failed.map((f) => f.message).join('; ')}`, objects: failed.map((f) => `${f.check}: ${f.message}`), fix: 'elife-k8s kube-proxy fix --dry-run, then without --dry-run'}
+    return {
+      status: 'fail',
+      message: `kube-proxy: ${failed.map((f) => f.message).join('; ')}`,
+      objects: failed.map((f) => `${f.check}: ${f.message}`),
+      fix: 'elife-k8s kube-proxy fix --dry-run, then without --dry-run',
+    }
   },
 }
 
@@ -66,8 +71,13 @@ export const helmOperatorCrds: DoctorCheck = {
     const crd = await reader.get({group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions'}, helmOperatorCrd)
     const operator = (await reader.list(core('pods'), {namespace: options.fluxNamespace, labelSelector: 'app=helm-operator'})) ?? []
     if (!crd) {
-      if (operator.length === 0) return {status: 'skipped', message: `no helm-operator in ${options.fluxNamespace} and no ${helmOperatorCrd} CRD (Flux v2 only, or not bootstrapped)`}
-      return {status: 'fail', message: `helm-operator runs in ${options.fluxNamespace} but the ${helmOperatorCrd} CRD is not installed: it cannot see any HelmRelease`, fix: 'elife-k8s bootstrap --only crds'}
+      if (operator.length === 0)
+        return {status: 'skipped', message: `no helm-operator in ${options.fluxNamespace} and no ${helmOperatorCrd} CRD (Flux v2 only, or not bootstrapped)`}
+      return {
+        status: 'fail',
+        message: `helm-operator runs in ${options.fluxNamespace} but the ${helmOperatorCrd} CRD is not installed: it cannot see any HelmRelease`,
+        fix: 'elife-k8s bootstrap --only crds',
+      }
     }
     const served = ((crd.spec as {versions?: Array<{name?: string; served?: boolean}>} | undefined)?.versions ?? []).filter((v) => v.served).map((v) => v.name)
     return ok(`${helmOperatorCrd} installed (serves ${served.join(', ') || 'nothing'})`)

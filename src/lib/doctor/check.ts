@@ -77,7 +77,12 @@ export async function runChecks(
       let timer: NodeJS.Timeout | undefined
       const timedOut = new Promise<CheckOutcome>((resolve) => {
         timer = setTimeout(
-          () => resolve({status: 'fail', message: `no answer within ${formatMs(limits.timeoutMs)}: the API server (or what the check asks through it) is slow or hanging`, fix: 'rerun with --check-timeout to give it longer, or see `kubectl get --raw /readyz?verbose`'}),
+          () =>
+            resolve({
+              status: 'fail',
+              message: `no answer within ${formatMs(limits.timeoutMs)}: the API server (or what the check asks through it) is slow or hanging`,
+              fix: 'rerun with --check-timeout to give it longer, or see `kubectl get --raw /readyz?verbose`',
+            }),
           limits.timeoutMs,
         )
       })
@@ -87,7 +92,11 @@ export async function runChecks(
       } catch (error) {
         const permission = isForbiddenError(error) ? error.permission : httpStatus(error) === 403 ? forbiddenWhat(error) : undefined
         outcome = permission
-          ? {status: 'skipped', message: `not allowed to ${permission}`, fix: 'ask a cluster admin for that permission (read-only), or use a context that has it'}
+          ? {
+              status: 'skipped',
+              message: `not allowed to ${permission}`,
+              fix: 'ask a cluster admin for that permission (read-only), or use a context that has it',
+            }
           : {status: 'fail', message: `could not check: ${firstLine(error)}`}
       } finally {
         clearTimeout(timer)

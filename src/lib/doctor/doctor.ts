@@ -21,7 +21,10 @@ export interface DoctorResult {
 /** The checks --only/--skip leave, refusing ids that do not exist (a typo must not pass silently). */
 export function selectChecks(all: readonly DoctorCheck[], only: readonly string[], skip: readonly string[]): DoctorCheck[] {
   const ids = new Set(all.map((c) => c.id))
-  for (const [flag, list] of [['--only', only], ['--skip', skip]] as const) {
+  for (const [flag, list] of [
+    ['--only', only],
+    ['--skip', skip],
+  ] as const) {
     const unknown = list.filter((id) => !ids.has(id))
     if (unknown.length > 0) throw new CliError('usage', `${flag} names no check "${unknown[0]}"`, {hint: `the checks are: ${[...ids].join(', ')}`})
   }

@@ -71,11 +71,15 @@ export function eksTarget(kc: KubeConfig, flags: EksFlags, env: NodeJS.ProcessEn
   const authenticator = path.basename(exec?.command ?? '')
   const fromExec =
     argValue(args, ['--cluster-name']) ??
-    (authenticator.startsWith('aws-iam-authenticator') ? argValue(args, ['-i', '--cluster-id']) : args.includes('token') ? argValue(args, ['--cluster']) : undefined)
+    (authenticator.startsWith('aws-iam-authenticator')
+      ? argValue(args, ['-i', '--cluster-id'])
+      : args.includes('token')
+        ? argValue(args, ['--cluster'])
+        : undefined)
   const arn = clusterArnPattern.exec(kc.getCurrentCluster()?.name ?? '')
   const cluster = flags.cluster ?? fromExec ?? arn?.[2]
   if (!cluster) return undefined
-  const source = flags.cluster ? '--eks-cluster' : fromExec ? 'the kubeconfig\'s exec credential plugin' : 'the kubeconfig\'s cluster ARN'
+  const source = flags.cluster ? '--eks-cluster' : fromExec ? "the kubeconfig's exec credential plugin" : "the kubeconfig's cluster ARN"
   const sameAsKubeconfig = cluster === fromExec || cluster === arn?.[2]
   const region =
     flags.region ??
@@ -114,14 +118,26 @@ function eksState(ctx: DoctorContext, options: DoctorOptions): Promise<EksState>
   return ctx.reader.shared('eks', async (): Promise<EksState> => {
     const target = eksTarget(ctx.reader.kc, options.eks ?? {}, process.env)
     if (!target) {
-      return {skip: {status: 'skipped', message: 'no EKS cluster named: the context\'s user runs no `token --cluster`/`eks get-token --cluster-name` and its cluster is not an EKS ARN', fix: 'pass --eks-cluster NAME (and --region) with AWS credentials to compare with what EKS says'}}
+      return {
+        skip: {
+          status: 'skipped',
+          message: "no EKS cluster named: the context's user runs no `token --cluster`/`eks get-token --cluster-name` and its cluster is not an EKS ARN",
+          fix: 'pass --eks-cluster NAME (and --region) with AWS credentials to compare with what EKS says',
+        },
+      }
     }
     let region: string
     try {
       region = await resolveAwsRegion({cluster: target.cluster, region: target.region, profile: target.profile})
     } catch (error) {
       if (!(error instanceof NoAwsRegion)) return {skip: awsOutcome(error, `find the AWS region of EKS cluster "${target.cluster}"`, target)}
-      return {skip: {status: 'skipped', message: `no AWS region for EKS cluster "${target.cluster}" (from ${target.source})`, fix: 'pass --region, set AWS_REGION, or set region in the AWS profile'}}
+      return {
+        skip: {
+          status: 'skipped',
+          message: `no AWS region for EKS cluster "${target.cluster}" (from ${target.source})`,
+          fix: 'pass --region, set AWS_REGION, or set region in the AWS profile',
+        },
+      }
     }
     const eks = await doctorEksClient(target, region)
     ctx.reader.onDispose(() => eks.destroy())
@@ -146,19 +162,34 @@ const isoDay = (date: Date | undefined): string => (date ? date.toISOString().sl
  * What DescribeClusterVersions says about the cluster's Kubernetes minor: only the API's own
  * status and dates, never a calendar of our own.
  */
-export function supportVerdict(version: string, info: ClusterVersionInformation | undefined, upgradePolicy: string | undefined, now: Date): {status: 'ok' | 'warn' | 'fail'; text: string} {
+export function supportVerdict(
+  version: string,
+  info: ClusterVersionInformation | undefined,
+  upgradePolicy: string | undefined,
+  now: Date,
+): {status: 'ok' | 'warn' | 'fail'; text: string} {
   if (!info) return {status: 'ok', text: `DescribeClusterVersions does not list ${version}: its support status is unknown`}
   const status = (info.versionStatus ?? info.status ?? '').toUpperCase().replace(/-/g, '_')
   const standardEnd = info.endOfStandardSupportDate
   const extendedEnd = info.endOfExtendedSupportDate
-  const then = upgradePolicy === 'STANDARD' ? 'then EKS upgrades the control plane itself (upgradePolicy STANDARD)' : upgradePolicy === 'EXTENDED' ? 'then extended support, billed extra (upgradePolicy EXTENDED)' : 'then extended support or an automatic upgrade, as the cluster\'s upgradePolicy says'
-  if (status === 'UNSUPPORTED') return {status: 'fail', text: `Kubernetes ${version} is no longer supported by EKS${extendedEnd ? ` (extended support ended ${isoDay(extendedEnd)})` : ''}`}
+  const then =
+    upgradePolicy === 'STANDARD'
+      ? 'then EKS upgrades the control plane itself (upgradePolicy STANDARD)'
+      : upgradePolicy === 'EXTENDED'
+        ? 'then extended support, billed extra (upgradePolicy EXTENDED)'
+        : "then extended support or an automatic upgrade, as the cluster's upgradePolicy says"
+  if (status === 'UNSUPPORTED')
+    return {status: 'fail', text: `Kubernetes ${version} is no longer supported by EKS${extendedEnd ? ` (extended support ended ${isoDay(extendedEnd)})` : ''}`}
   if (status === 'EXTENDED_SUPPORT') {
-    return {status: 'warn', text: `Kubernetes ${version} is in extended support (billed extra)${standardEnd ? ` since ${isoDay(standardEnd)}` : ''}${extendedEnd ? `, until ${isoDay(extendedEnd)}` : ''}`}
+    return {
+      status: 'warn',
+      text: `Kubernetes ${version} is in extended support (billed extra)${standardEnd ? ` since ${isoDay(standardEnd)}` : ''}${extendedEnd ? `, until ${isoDay(extendedEnd)}` : ''}`,
+    }
   }
   if (!standardEnd) return {status: 'ok', text: `Kubernetes ${version} is in standard support`}
   const days = Math.ceil((standardEnd.getTime() - now.getTime()) / dayMs)
-  if (days <= nearEndOfSupportDays) return {status: 'warn', text: `standard support for Kubernetes ${version} ends ${isoDay(standardEnd)} (in ${days} days); ${then}`}
+  if (days <= nearEndOfSupportDays)
+    return {status: 'warn', text: `standard support for Kubernetes ${version} ends ${isoDay(standardEnd)} (in ${days} days); ${then}`}
   return {status: 'ok', text: `Kubernetes ${version} is in standard support until ${isoDay(standardEnd)}`}
 }
 
@@ -181,7 +212,12 @@ export const eksControlPlane: DoctorCheck = {
     let support: {status: 'ok' | 'warn' | 'fail'; text: string}
     try {
       const versions = await eks.send(new DescribeClusterVersionsCommand({clusterVersions: [version], includeAll: true}))
-      support = supportVerdict(version, versions.clusterVersions?.find((v) => v.clusterVersion === version), cluster.upgradePolicy?.supportType, options.now)
+      support = supportVerdict(
+        version,
+        versions.clusterVersions?.find((v) => v.clusterVersion === version),
+        cluster.upgradePolicy?.supportType,
+        options.now,
+      )
     } catch (error) {
       const outcome = awsOutcome(error, 'list EKS cluster versions', target)
       support = {status: 'ok', text: `support status unknown (${outcome.message})`}
@@ -190,9 +226,10 @@ export const eksControlPlane: DoctorCheck = {
     const status = support.status === 'fail' ? 'fail' : support.status === 'warn' || issues.length > 0 ? 'warn' : 'ok'
     const message = `${head}; ${support.text}${issues.length > 0 ? `; health issues: ${listSome(issues, 3)}` : ''}`
     if (status === 'ok') return ok(message)
-    const fix = support.status !== 'ok'
-      ? `plan the upgrade: elife-k8s doctor --kubernetes-version ${nextMinor(version)}, then aws eks update-cluster-version --name ${target.cluster} --region ${region} --kubernetes-version ${nextMinor(version)}`
-      : `aws eks describe-cluster --name ${target.cluster} --region ${region} --query cluster.health`
+    const fix =
+      support.status !== 'ok'
+        ? `plan the upgrade: elife-k8s doctor --kubernetes-version ${nextMinor(version)}, then aws eks update-cluster-version --name ${target.cluster} --region ${region} --kubernetes-version ${nextMinor(version)}`
+        : `aws eks describe-cluster --name ${target.cluster} --region ${region} --query cluster.health`
     return {status, message, objects: issues.length > 0 ? issues : undefined, fix}
   },
 }
@@ -245,44 +282,62 @@ export const eksAddons: DoctorCheck = {
     let findings: AddonFinding[]
     try {
       findings = await Promise.all(
-      coreAddons.map(async (spec): Promise<AddonFinding> => {
-        let managed: Addon | undefined
-        try {
-          managed = (await eks.send(new DescribeAddonCommand({clusterName: target.cluster, addonName: spec.addon}))).addon
-        } catch (error) {
-          if ((error as {name?: string})?.name !== 'ResourceNotFoundException' || /no cluster/i.test((error as Error).message)) throw error
-        }
-        const versions = await eks.send(new DescribeAddonVersionsCommand({addonName: spec.addon, kubernetesVersion: version}))
-        const recommended = defaultAddonVersion(versions, version, spec.addon)
-        let running: string | undefined
-        let images: Record<string, string> = {}
-        let how: string
-        if (managed) {
-          running = managed.addonVersion
-          how = `managed${managed.status && managed.status !== 'ACTIVE' ? `, ${managed.status}` : ''}`
-        } else {
-          const workload = await ctx.reader.get({group: 'apps', version: 'v1', plural: spec.plural}, spec.name, 'kube-system')
-          if (!workload) return {addon: spec.addon, line: `${spec.addon}: not installed (no ${spec.kind} kube-system/${spec.name}, not an EKS add-on)`, behind: false}
-          const containers = ((workload.spec as {template?: {spec?: {containers?: Array<{name: string; image?: string}>; initContainers?: Array<{name: string; image?: string}>}}}).template?.spec) ?? {}
-          images = Object.fromEntries([...(containers.initContainers ?? []), ...(containers.containers ?? [])].filter((c) => c.name in spec.containers && c.image).map((c) => [c.name, c.image!]))
-          const main = images[Object.keys(spec.containers)[0]]
-          running = main ? parseImage(main).tag : undefined
-          how = `self-managed, ${spec.kind} kube-system/${spec.name}`
-        }
-        if (!recommended) return {addon: spec.addon, line: `${spec.addon} ${running ?? '?'} (${how}): DescribeAddonVersions lists no default for Kubernetes ${version}`, behind: false}
-        const order = compareAddonVersions(running, recommended)
-        if (order === undefined) return {addon: spec.addon, line: `${spec.addon} ${running ?? '?'} (${how}): cannot compare with EKS's default ${recommended}`, behind: false}
-        if (order >= 0) return {addon: spec.addon, line: `${spec.addon} ${running} (${how})${order > 0 ? ` newer than the default ${recommended}` : ''}`, behind: false}
-        let fix: string
-        if (managed) fix = `aws eks update-addon --cluster-name ${target.cluster} --region ${region} --addon-name ${spec.addon} --addon-version ${recommended}`
-        else if (spec.addon === 'kube-proxy') fix = `elife-k8s kube-proxy fix --eks-cluster ${target.cluster} --region ${region} --image ${recommended}`
-        else {
-          const set = Object.entries(images).map(([container, image]) => `${container}=${withTag(image, recommended)}`)
-          fix = `kubectl -n kube-system set image ${spec.kind.toLowerCase()}/${spec.name} ${set.join(' ')}`
-        }
-        return {addon: spec.addon, line: `${spec.addon} ${running} (${how}) is behind EKS's default ${recommended}`, behind: true, fix}
-      }),
-    )
+        coreAddons.map(async (spec): Promise<AddonFinding> => {
+          let managed: Addon | undefined
+          try {
+            managed = (await eks.send(new DescribeAddonCommand({clusterName: target.cluster, addonName: spec.addon}))).addon
+          } catch (error) {
+            if ((error as {name?: string})?.name !== 'ResourceNotFoundException' || /no cluster/i.test((error as Error).message)) throw error
+          }
+          const versions = await eks.send(new DescribeAddonVersionsCommand({addonName: spec.addon, kubernetesVersion: version}))
+          const recommended = defaultAddonVersion(versions, version, spec.addon)
+          let running: string | undefined
+          let images: Record<string, string> = {}
+          let how: string
+          if (managed) {
+            running = managed.addonVersion
+            how = `managed${managed.status && managed.status !== 'ACTIVE' ? `, ${managed.status}` : ''}`
+          } else {
+            const workload = await ctx.reader.get({group: 'apps', version: 'v1', plural: spec.plural}, spec.name, 'kube-system')
+            if (!workload)
+              return {addon: spec.addon, line: `${spec.addon}: not installed (no ${spec.kind} kube-system/${spec.name}, not an EKS add-on)`, behind: false}
+            const containers =
+              (
+                workload.spec as {
+                  template?: {spec?: {containers?: Array<{name: string; image?: string}>; initContainers?: Array<{name: string; image?: string}>}}
+                }
+              ).template?.spec ?? {}
+            images = Object.fromEntries(
+              [...(containers.initContainers ?? []), ...(containers.containers ?? [])]
+                .filter((c) => c.name in spec.containers && c.image)
+                .map((c) => [c.name, c.image!]),
+            )
+            const main = images[Object.keys(spec.containers)[0]]
+            running = main ? parseImage(main).tag : undefined
+            how = `self-managed, ${spec.kind} kube-system/${spec.name}`
+          }
+          if (!recommended)
+            return {
+              addon: spec.addon,
+              line: `${spec.addon} ${running ?? '?'} (${how}): DescribeAddonVersions lists no default for Kubernetes ${version}`,
+              behind: false,
+            }
+          const order = compareAddonVersions(running, recommended)
+          if (order === undefined)
+            return {addon: spec.addon, line: `${spec.addon} ${running ?? '?'} (${how}): cannot compare with EKS's default ${recommended}`, behind: false}
+          if (order >= 0)
+            return {addon: spec.addon, line: `${spec.addon} ${running} (${how})${order > 0 ? ` newer than the default ${recommended}` : ''}`, behind: false}
+          let fix: string
+          if (managed)
+            fix = `aws eks update-addon --cluster-name ${target.cluster} --region ${region} --addon-name ${spec.addon} --addon-version ${recommended}`
+          else if (spec.addon === 'kube-proxy') fix = `elife-k8s kube-proxy fix --eks-cluster ${target.cluster} --region ${region} --image ${recommended}`
+          else {
+            const set = Object.entries(images).map(([container, image]) => `${container}=${withTag(image, recommended)}`)
+            fix = `kubectl -n kube-system set image ${spec.kind.toLowerCase()}/${spec.name} ${set.join(' ')}`
+          }
+          return {addon: spec.addon, line: `${spec.addon} ${running} (${how}) is behind EKS's default ${recommended}`, behind: true, fix}
+        }),
+      )
     } catch (error) {
       return awsOutcome(error, `ask EKS about the add-ons of "${target.cluster}" in ${region}`, target)
     }

@@ -60,7 +60,10 @@ export function kustomizationSyncTime(object: KubeObject, now: Date, flagMs: num
   const appliedAt = lastSuccessfulApply(object)
   if (!appliedAt) {
     const readySince = conditionOf(object, 'Ready')?.lastTransitionTime
-    return {ref, line: `${ref}: ${revision ? `applied ${revision}, ` : ''}no apply time recorded (no status.history)${readySince ? `; Ready condition last changed ${readySince}` : ''}`}
+    return {
+      ref,
+      line: `${ref}: ${revision ? `applied ${revision}, ` : ''}no apply time recorded (no status.history)${readySince ? `; Ready condition last changed ${readySince}` : ''}`,
+    }
   }
   const ageMs = now.getTime() - appliedAt.getTime()
   const limit = staleAfterMs(object, flagMs)

@@ -47,9 +47,17 @@ export const fluxControllers: DoctorCheck = {
       const missing: string[] = []
       for (const component of v1Components) {
         const pods = (await ctx.reader.list(core('pods'), {namespace: options.fluxNamespace, labelSelector: component.selector})) ?? []
-        if (!pods.some(podReady)) missing.push(`${component.name} (${component.selector}: ${pods.length === 0 ? 'no pod' : pods.map((p) => `${p.metadata?.name} ${(p.status as {phase?: string}).phase ?? '?'}`).join(', ')})`)
+        if (!pods.some(podReady))
+          missing.push(
+            `${component.name} (${component.selector}: ${pods.length === 0 ? 'no pod' : pods.map((p) => `${p.metadata?.name} ${(p.status as {phase?: string}).phase ?? '?'}`).join(', ')})`,
+          )
       }
-      if (missing.length > 0) return {status: 'fail', message: `Flux v1 in ${options.fluxNamespace}: not Running and Ready: ${missing.join('; ')}`, fix: `elife-k8s logs ${missing[0].startsWith('fluxd') ? 'flux' : 'helm-operator'} -n ${options.fluxNamespace}`}
+      if (missing.length > 0)
+        return {
+          status: 'fail',
+          message: `Flux v1 in ${options.fluxNamespace}: not Running and Ready: ${missing.join('; ')}`,
+          fix: `elife-k8s logs ${missing[0].startsWith('fluxd') ? 'flux' : 'helm-operator'} -n ${options.fluxNamespace}`,
+        }
       return ok(`Flux v1 in ${options.fluxNamespace}: fluxd and helm-operator Running and Ready`)
     }
     const deployments = (await ctx.reader.list({group: 'apps', version: 'v1', plural: 'deployments'}, {namespace: 'flux-system'})) ?? []
@@ -58,7 +66,8 @@ export const fluxControllers: DoctorCheck = {
       if (!deployment) return name === 'notification-controller' ? [] : [`${name} not installed`]
       return conditionOf(deployment, 'Available')?.status === 'True' ? [] : [`${name} not Available`]
     })
-    if (problems.length > 0) return {status: 'fail', message: `Flux v2 in flux-system: ${problems.join(', ')}`, fix: 'flux check; kubectl -n flux-system get deployments'}
+    if (problems.length > 0)
+      return {status: 'fail', message: `Flux v2 in flux-system: ${problems.join(', ')}`, fix: 'flux check; kubectl -n flux-system get deployments'}
     return ok('Flux v2 controllers in flux-system are Available')
   },
 }
@@ -85,25 +94,45 @@ export const fluxSync: DoctorCheck = {
           fix: 'elife-k8s flux identity, and add the key to the repository as a deploy key with write access',
         }
       }
-      if (pending.length > 0) return {status: 'warn', message: `fluxd has ${plural(pending.length, 'commit')} of ${config.remote.branch} not applied yet`, fix: 'elife-k8s flux sync (then `elife-k8s logs flux` if it does not catch up)'}
+      if (pending.length > 0)
+        return {
+          status: 'warn',
+          message: `fluxd has ${plural(pending.length, 'commit')} of ${config.remote.branch} not applied yet`,
+          fix: 'elife-k8s flux sync (then `elife-k8s logs flux` if it does not catch up)',
+        }
       // fluxd's API has no time of the last sync (git-repo-config and sync?ref= give state and
       // pending commits only); its log does (`elife-k8s logs flux`): not guessed here.
-      return ok(`fluxd is in sync with ${config.remote.url} (${config.remote.branch}); fluxd's API gives no time of its last sync (\`elife-k8s logs flux\` shows its sync loop)`)
+      return ok(
+        `fluxd is in sync with ${config.remote.url} (${config.remote.branch}); fluxd's API gives no time of its last sync (\`elife-k8s logs flux\` shows its sync loop)`,
+      )
     }
     const objects = (await listToolkitObjects(ctx.api(CustomObjectsApi), detected.served, undefined)).filter((o) => o.kind !== 'HelmRelease')
     const notReady = objects.filter((o) => o.ready !== 'True' && !o.suspended)
     const suspended = objects.filter((o) => o.suspended)
     if (notReady.length > 0) {
-      const line = (o: (typeof objects)[number]) => `${o.kind} ${o.namespace}/${o.name}: ${[o.reason, o.message?.split('\n')[0]].filter(Boolean).join(': ') || o.ready}`
-      return {status: 'fail', message: `${notReady.length} of ${objects.length} sources and Kustomizations not Ready: ${listSome(notReady.map(line), 3)}`, objects: notReady.map(line), fix: 'elife-k8s flux sync (reconciles and reports Ready)'}
+      const line = (o: (typeof objects)[number]) =>
+        `${o.kind} ${o.namespace}/${o.name}: ${[o.reason, o.message?.split('\n')[0]].filter(Boolean).join(': ') || o.ready}`
+      return {
+        status: 'fail',
+        message: `${notReady.length} of ${objects.length} sources and Kustomizations not Ready: ${listSome(notReady.map(line), 3)}`,
+        objects: notReady.map(line),
+        fix: 'elife-k8s flux sync (reconciles and reports Ready)',
+      }
     }
-    if (suspended.length > 0) return {status: 'warn', message: `${plural(suspended.length, 'object')} suspended: ${listSome(suspended.map((o) => `${o.kind} ${o.namespace}/${o.name}`))}`, fix: 'flux resume …'}
+    if (suspended.length > 0)
+      return {
+        status: 'warn',
+        message: `${plural(suspended.length, 'object')} suspended: ${listSome(suspended.map((o) => `${o.kind} ${o.namespace}/${o.name}`))}`,
+        fix: 'flux resume …',
+      }
     const revisions = [...new Set(objects.map((o) => o.revision).filter((r): r is string => Boolean(r)))]
     const ready = `${plural(objects.length, 'source and Kustomization', 'sources and Kustomizations')} Ready${revisions.length ? ` (at ${listSome(revisions, 2)})` : ''}`
     // When each Kustomization last applied successfully: Ready stays True while a stopped
     // kustomize-controller applies nothing, so the time is what tells.
     const version = (kind: string) => detected.served.find((s) => s.kind === kind)?.version ?? 'v1'
-    const kustomizations = ((await ctx.reader.list({group: 'kustomize.toolkit.fluxcd.io', version: version('Kustomization'), plural: 'kustomizations'})) ?? []).filter((k) => !(k.spec as {suspend?: boolean} | undefined)?.suspend)
+    const kustomizations = (
+      (await ctx.reader.list({group: 'kustomize.toolkit.fluxcd.io', version: version('Kustomization'), plural: 'kustomizations'})) ?? []
+    ).filter((k) => !(k.spec as {suspend?: boolean} | undefined)?.suspend)
     const sources = (await ctx.reader.list({group: 'source.toolkit.fluxcd.io', version: version('GitRepository'), plural: 'gitrepositories'})) ?? []
     const times = kustomizations.map((k) => kustomizationSyncTime(k, options.now, options.syncStaleAfterMs))
     const lines = [...times.map((t) => t.line), ...sources.map((g) => sourceArtifactLine({kind: 'GitRepository', ...g}, options.now))]
@@ -118,9 +147,12 @@ export const fluxSync: DoctorCheck = {
       }
     }
     const timed = times.filter((t) => t.appliedAt).sort((a, b) => a.appliedAt!.getTime() - b.appliedAt!.getTime())
-    const when = timed.length > 0
-      ? `; last applied ${formatAge(options.now.getTime() - timed[0].appliedAt!.getTime())} ago${timed.length > 1 ? ` at the oldest (${timed[0].ref})` : ''}`
-      : times.length > 0 ? '; kustomize-controller records no apply times here (no status.history): not compared' : ''
+    const when =
+      timed.length > 0
+        ? `; last applied ${formatAge(options.now.getTime() - timed[0].appliedAt!.getTime())} ago${timed.length > 1 ? ` at the oldest (${timed[0].ref})` : ''}`
+        : times.length > 0
+          ? '; kustomize-controller records no apply times here (no status.history): not compared'
+          : ''
     const untimed = timed.length > 0 && timed.length < times.length ? `; ${plural(times.length - timed.length, 'Kustomization')} without status.history` : ''
     return ok(`${ready}${when}${untimed}`, lines.length > 0 ? lines : undefined)
   },
@@ -135,18 +167,40 @@ export const fluxDeployKey: DoctorCheck = {
     if (detected.generation === 'v1') {
       // The chart's default --k8s-secret-name; fluxd generates the key into it on first start.
       const secret = await ctx.reader.get(core('secrets'), 'flux-git-deploy', options.fluxNamespace)
-      if (!secret) return {status: 'fail', message: `no Secret flux-git-deploy in ${options.fluxNamespace}: fluxd has no SSH key for Git`, fix: 'elife-k8s bootstrap --only flux (the flux chart creates it)'}
-      if (!secret.data?.identity) return {status: 'fail', message: `Secret ${options.fluxNamespace}/flux-git-deploy has no "identity" key yet: fluxd has not generated its SSH key`, fix: `elife-k8s logs flux -n ${options.fluxNamespace}`}
+      if (!secret)
+        return {
+          status: 'fail',
+          message: `no Secret flux-git-deploy in ${options.fluxNamespace}: fluxd has no SSH key for Git`,
+          fix: 'elife-k8s bootstrap --only flux (the flux chart creates it)',
+        }
+      if (!secret.data?.identity)
+        return {
+          status: 'fail',
+          message: `Secret ${options.fluxNamespace}/flux-git-deploy has no "identity" key yet: fluxd has not generated its SSH key`,
+          fix: `elife-k8s logs flux -n ${options.fluxNamespace}`,
+        }
       return ok(`Secret ${options.fluxNamespace}/flux-git-deploy holds fluxd's key (see it with \`elife-k8s flux identity\`)`)
     }
-    const repos = ((await ctx.reader.list({group: 'source.toolkit.fluxcd.io', version: detected.served.find((s) => s.kind === 'GitRepository')?.version ?? 'v1', plural: 'gitrepositories'})) ?? []).filter((r) => /^(ssh:|git@)/.test(String((r.spec as {url?: string} | undefined)?.url ?? '')))
+    const repos = (
+      (await ctx.reader.list({
+        group: 'source.toolkit.fluxcd.io',
+        version: detected.served.find((s) => s.kind === 'GitRepository')?.version ?? 'v1',
+        plural: 'gitrepositories',
+      })) ?? []
+    ).filter((r) => /^(ssh:|git@)/.test(String((r.spec as {url?: string} | undefined)?.url ?? '')))
     const missing: string[] = []
     for (const repo of repos) {
       const secretName = (repo.spec as {secretRef?: {name?: string}}).secretRef?.name
       const secret = secretName ? await ctx.reader.get(core('secrets'), secretName, repo.metadata?.namespace) : undefined
-      if (!secret?.data?.identity) missing.push(`GitRepository ${repo.metadata?.namespace}/${repo.metadata?.name} (${secretName ? `Secret ${secretName} without identity` : 'no secretRef'})`)
+      if (!secret?.data?.identity)
+        missing.push(
+          `GitRepository ${repo.metadata?.namespace}/${repo.metadata?.name} (${secretName ? `Secret ${secretName} without identity` : 'no secretRef'})`,
+        )
     }
-    if (missing.length > 0) return {status: 'fail', message: `no SSH key for ${listSome(missing)}`, fix: 'flux create secret git …, then elife-k8s flux identity'}
-    return repos.length === 0 ? ok('no GitRepository uses SSH: no deploy key needed') : ok(`${plural(repos.length, 'SSH GitRepository', 'SSH GitRepositories')} with a key`)
+    if (missing.length > 0)
+      return {status: 'fail', message: `no SSH key for ${listSome(missing)}`, fix: 'flux create secret git …, then elife-k8s flux identity'}
+    return repos.length === 0
+      ? ok('no GitRepository uses SSH: no deploy key needed')
+      : ok(`${plural(repos.length, 'SSH GitRepository', 'SSH GitRepositories')} with a key`)
   },
 }

@@ -37,13 +37,15 @@ export const helmReleases: DoctorCheck = {
     const rows = latest.records.map(({labels, record}) => releaseRow(labels, record, index?.owners))
     const stuck = rows.filter((row) => isStuckStatus(row.status))
     if (stuck.length === 0) return ok(`${plural(rows.length, 'release')}, none failed or pending`)
-    const line = (row: (typeof rows)[number]) => `${row.namespace}/${row.name} ${row.status} (revision ${row.revision}${row.owner ? `, HelmRelease ${row.owner.namespace}/${row.owner.name}` : ''})`
+    const line = (row: (typeof rows)[number]) =>
+      `${row.namespace}/${row.name} ${row.status} (revision ${row.revision}${row.owner ? `, HelmRelease ${row.owner.namespace}/${row.owner.name}` : ''})`
     const first = stuck[0]
     return {
       status: 'fail',
       message: `${stuck.length} of ${plural(rows.length, 'release')} failed or stuck mid-operation: ${listSome(stuck.map(line))}`,
       objects: stuck.map(line),
-      fix: stuck.length === 1 ? `elife-k8s helm unstick ${first.name} -n ${first.namespace}` : 'elife-k8s helm unstick --all -A --dry-run, then without --dry-run',
+      fix:
+        stuck.length === 1 ? `elife-k8s helm unstick ${first.name} -n ${first.namespace}` : 'elife-k8s helm unstick --all -A --dry-run, then without --dry-run',
     }
   },
 }
@@ -122,7 +124,8 @@ export const deprecatedApis: DoctorCheck = {
     }
     const removed = (minor: readonly [number, number]) => runLiveRules(documents, [apiRemoved], `${minor[0]}.${minor[1]}`)
     const atTarget = removed(target)
-    if (atTarget.length === 0) return ok(`no helm release manifest uses an API removed by Kubernetes ${target.join('.')} (${plural(latest.records.length, 'release')})`)
+    if (atTarget.length === 0)
+      return ok(`no helm release manifest uses an API removed by Kubernetes ${target.join('.')} (${plural(latest.records.length, 'release')})`)
     // Already unserved by the running cluster: the next upgrade of that release fails today.
     const failsNow = current !== undefined && removed(current).length > 0
     const lines = atTarget.map((f) => `${f.cluster}: ${f.object?.kind} ${f.object?.name}: ${f.message}`)

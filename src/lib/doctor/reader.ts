@@ -142,6 +142,8 @@ export class ClusterReader {
 }
 
 export function conditionOf(object: KubeObject, type: string): {status?: string; reason?: string; message?: string; lastTransitionTime?: string} | undefined {
-  const conditions = (object.status as {conditions?: Array<{type?: string; status?: string; reason?: string; message?: string; lastTransitionTime?: string}>} | undefined)?.conditions
+  const conditions = (
+    object.status as {conditions?: Array<{type?: string; status?: string; reason?: string; message?: string; lastTransitionTime?: string}>} | undefined
+  )?.conditions
   return conditions?.find((c) => c.type === type)
 }

@@ -15,17 +15,38 @@ interface PodProblem {
   weight: number
 }
 
-const brokenReasons = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'CreateContainerError', 'InvalidImageName', 'RunContainerError'])
+const brokenReasons = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'InvalidImageName',
+  'RunContainerError',
+])
 
 /** Why a pod needs a look, or undefined: a container waiting for a broken reason, or Pending too long. */
 export function podProblem(pod: KubeObject, now: Date, stuckAfterMs: number): PodProblem | undefined {
   if (pod.metadata?.deletionTimestamp) return undefined
-  const status = pod.status as {phase?: string; containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[]; conditions?: Array<{type?: string; reason?: string; message?: string}>} | undefined
+  const status = pod.status as
+    | {
+        phase?: string
+        containerStatuses?: ContainerStatus[]
+        initContainerStatuses?: ContainerStatus[]
+        conditions?: Array<{type?: string; reason?: string; message?: string}>
+      }
+    | undefined
   const ref = objectRef('Pod', pod.metadata)
   const namespace = pod.metadata?.namespace ?? ''
   for (const container of [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])]) {
     const reason = container.state?.waiting?.reason
-    if (reason && brokenReasons.has(reason)) return {ref, namespace, reason: `${reason} (container ${container.name}, ${plural(container.restartCount ?? 0, 'restart')})`, weight: 1e9 + (container.restartCount ?? 0)}
+    if (reason && brokenReasons.has(reason))
+      return {
+        ref,
+        namespace,
+        reason: `${reason} (container ${container.name}, ${plural(container.restartCount ?? 0, 'restart')})`,
+        weight: 1e9 + (container.restartCount ?? 0),
+      }
   }
   if (status?.phase === 'Pending') {
     const created = Date.parse(pod.metadata?.creationTimestamp ?? '')
@@ -58,7 +79,10 @@ export const systemPods: DoctorCheck = {
   async run({reader}, options) {
     const pods = (await reader.list(core('pods'))) ?? []
     const system = new Set(options.systemNamespaces)
-    const problems = pods.filter((p) => system.has(p.metadata?.namespace ?? '')).map((p) => podProblem(p, options.now, options.stuckAfterMs)).filter((p) => p !== undefined)
+    const problems = pods
+      .filter((p) => system.has(p.metadata?.namespace ?? ''))
+      .map((p) => podProblem(p, options.now, options.stuckAfterMs))
+      .filter((p) => p !== undefined)
     return podOutcome(problems, `in ${options.systemNamespaces.join(', ')}`, 'fail')
   },
 }
@@ -69,7 +93,10 @@ export const workloadPods: DoctorCheck = {
   async run({reader}, options) {
     const pods = (await reader.list(core('pods'))) ?? []
     const system = new Set(options.systemNamespaces)
-    const problems = pods.filter((p) => !system.has(p.metadata?.namespace ?? '')).map((p) => podProblem(p, options.now, options.stuckAfterMs)).filter((p) => p !== undefined)
+    const problems = pods
+      .filter((p) => !system.has(p.metadata?.namespace ?? ''))
+      .map((p) => podProblem(p, options.now, options.stuckAfterMs))
+      .filter((p) => p !== undefined)
     return podOutcome(problems, 'in the other namespaces', 'warn')
   },
 }
@@ -91,7 +118,12 @@ export const nodes: DoctorCheck = {
       }
     }
     if (cordoned.length > 0) {
-      return {status: 'warn', message: `${items.length} nodes Ready, ${cordoned.length} cordoned: ${listSome(cordoned.map(name))}`, objects: cordoned.map((n) => `Node ${name(n)}`), fix: `\`kubectl uncordon ${name(cordoned[0])}\` once it is meant to take pods again`}
+      return {
+        status: 'warn',
+        message: `${items.length} nodes Ready, ${cordoned.length} cordoned: ${listSome(cordoned.map(name))}`,
+        objects: cordoned.map((n) => `Node ${name(n)}`),
+        fix: `\`kubectl uncordon ${name(cordoned[0])}\` once it is meant to take pods again`,
+      }
     }
     return ok(`${plural(items.length, 'node')} Ready, none cordoned`)
   },
@@ -125,6 +157,11 @@ export const deployments: DoctorCheck = {
       return problem ? [`${objectRef('Deployment', d.metadata)} ${problem}`] : []
     })
     if (problems.length === 0) return ok(`${plural(items.length, 'Deployment')}, none stuck without its replicas`)
-    return {status: 'fail', message: `${problems.length} of ${items.length} Deployments stuck without all replicas available: ${listSome(problems)}`, objects: problems, fix: 'see the pods checks above, or `kubectl -n NS rollout status deployment NAME`'}
+    return {
+      status: 'fail',
+      message: `${problems.length} of ${items.length} Deployments stuck without all replicas available: ${listSome(problems)}`,
+      objects: problems,
+      fix: 'see the pods checks above, or `kubectl -n NS rollout status deployment NAME`',
+    }
   },
 }

@@ -51,7 +51,12 @@ export interface KubeconfigPlan {
   update: KubeconfigUpdatePlan
 }
 
-function result(plan: KubeconfigPlan, dryRun: boolean, written: boolean, merge: Pick<KubeconfigUpdatePlan['merge'], 'changes' | 'currentContext'> = plan.update.merge): KubeconfigResult {
+function result(
+  plan: KubeconfigPlan,
+  dryRun: boolean,
+  written: boolean,
+  merge: Pick<KubeconfigUpdatePlan['merge'], 'changes' | 'currentContext'> = plan.update.merge,
+): KubeconfigResult {
   const {cluster, entries} = plan.update
   const {exec} = entries.user.user
   return {

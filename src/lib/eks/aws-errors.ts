@@ -12,14 +12,18 @@ export interface AwsAction {
 // Error names from the SDK's credential providers and the services' own error codes.
 const noCredentials = new Set(['CredentialsProviderError', 'TokenProviderError'])
 const badCredentials = new Set([
-  'InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch', 'InvalidSignatureException',
-  'IncompleteSignature', 'InvalidAccessKeyId', 'AuthFailure', 'MissingAuthenticationToken',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'InvalidSignatureException',
+  'IncompleteSignature',
+  'InvalidAccessKeyId',
+  'AuthFailure',
+  'MissingAuthenticationToken',
 ])
 const expiredCredentials = new Set(['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired'])
 const accessDenied = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedException'])
-const networkCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'TimeoutError',
-])
+const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'TimeoutError'])
 
 function firstLine(text: string): string {
   return text.split('\n')[0].trim().replace(/\.$/, '')
@@ -75,7 +79,7 @@ export function toAwsCliError(err: unknown, action: AwsAction): CliError {
   }
   if (badCredentials.has(name)) {
     return new CliError('forbidden', `cannot ${action.what}: AWS rejected the credentials${profileHint} (${name}: ${message})`, {
-      hint: 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the profile\'s keys',
+      hint: "check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the profile's keys",
       cause: err,
     })
   }
@@ -113,7 +117,9 @@ export function toAwsCliError(err: unknown, action: AwsAction): CliError {
     // --request-timeout (src/lib/eks/client-options.ts): the endpoint accepted and did not answer.
     const limits = transportTimeouts()
     const connecting = /establish a connection/i.test(err instanceof Error ? err.message : '')
-    const phrase = connecting ? `did not accept a connection within ${formatDuration(limits.connectMs)}` : `did not answer within ${formatDuration(limits.requestMs)}`
+    const phrase = connecting
+      ? `did not accept a connection within ${formatDuration(limits.connectMs)}`
+      : `did not answer within ${formatDuration(limits.requestMs)}`
     return new CliError('unreachable', `cannot ${action.what}: the AWS endpoint ${endpoint ?? ''} ${phrase}`.replace('  ', ' '), {
       hint: 'check the network, proxy settings and any AWS_ENDPOINT_URL_* override; --request-timeout sets how long to wait',
       cause: err,

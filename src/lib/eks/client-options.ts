@@ -11,7 +11,11 @@ const invocationIdHeader = 'amz-sdk-invocation-id'
 
 /** The SDK's own shape for a request that ran out of time (name TimeoutError, code ETIMEDOUT). */
 function budgetSpent(ms: number): Error {
-  return Object.assign(new Error(`the call used its whole ${ms} ms requestTimeout (retries included)`), {name: 'TimeoutError', code: 'ETIMEDOUT', budgetSpent: true})
+  return Object.assign(new Error(`the call used its whole ${ms} ms requestTimeout (retries included)`), {
+    name: 'TimeoutError',
+    code: 'ETIMEDOUT',
+    budgetSpent: true,
+  })
 }
 
 /**
@@ -25,7 +29,10 @@ function budgetSpent(ms: number): Error {
 class BoundedHandler extends NodeHttpHandler {
   private readonly deadlines = new Map<string, number>()
 
-  constructor(private readonly budgetMs: number | undefined, options: ConstructorParameters<typeof NodeHttpHandler>[0]) {
+  constructor(
+    private readonly budgetMs: number | undefined,
+    options: ConstructorParameters<typeof NodeHttpHandler>[0],
+  ) {
     super(options)
   }
 
@@ -88,7 +95,8 @@ export function boundedRetryStrategy(inner: RetryStrategyV2, budgetMs: number): 
     },
     async refreshRetryTokenForRetry(token: RetryToken, errorInfo: RetryErrorInfo) {
       const bounded = token as BoundedToken
-      if ((errorInfo.error as {budgetSpent?: boolean} | undefined)?.budgetSpent || Date.now() >= bounded.deadline) throw errorInfo.error ?? new Error('request timeout spent')
+      if ((errorInfo.error as {budgetSpent?: boolean} | undefined)?.budgetSpent || Date.now() >= bounded.deadline)
+        throw errorInfo.error ?? new Error('request timeout spent')
       const next = await inner.refreshRetryTokenForRetry(bounded.inner, errorInfo)
       if (Date.now() + next.getRetryDelay() >= bounded.deadline) throw errorInfo.error ?? new Error('request timeout spent')
       return wrap(next, bounded.deadline)

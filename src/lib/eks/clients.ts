@@ -60,17 +60,35 @@ export interface ClientOptions {
 /** An EKS client for the region; the caller destroys it (or uses withEksClient). */
 export async function eksClient(options: ClientOptions): Promise<EKSClient> {
   const {EKSClient} = await import('@aws-sdk/client-eks')
-  return boundRetries(new EKSClient({...awsClientOptions(), region: options.region, profile: options.profile, credentials: options.credentials ?? awsCredentials(options.profile)}))
+  return boundRetries(
+    new EKSClient({
+      ...awsClientOptions(),
+      region: options.region,
+      profile: options.profile,
+      credentials: options.credentials ?? awsCredentials(options.profile),
+    }),
+  )
 }
 
 /** An STS client for the region; the caller destroys it. */
 export async function stsClient(options: ClientOptions): Promise<STSClient> {
   const {STSClient} = await import('@aws-sdk/client-sts')
-  return boundRetries(new STSClient({...awsClientOptions(), region: options.region, profile: options.profile, credentials: options.credentials ?? awsCredentials(options.profile)}))
+  return boundRetries(
+    new STSClient({
+      ...awsClientOptions(),
+      region: options.region,
+      profile: options.profile,
+      credentials: options.credentials ?? awsCredentials(options.profile),
+    }),
+  )
 }
 
 /** Resolves the region, makes an EKS client, runs `fn` with both, and destroys the client. */
-export async function withEksClient<R>(target: AwsTarget, fn: (eks: EKSClient, region: string) => Promise<R>, env: NodeJS.ProcessEnv = process.env): Promise<R> {
+export async function withEksClient<R>(
+  target: AwsTarget,
+  fn: (eks: EKSClient, region: string) => Promise<R>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<R> {
   const region = await resolveAwsRegion(target, env)
   const eks = await eksClient({region, profile: target.profile})
   try {

@@ -37,7 +37,10 @@ export async function describeCluster(eks: EKSClient, name: string, options: {re
   }
   if (!usableStatuses.has(cluster.status)) {
     throw new CliError('conflict', `EKS cluster "${name}" in ${options.region} is ${cluster.status}, not ACTIVE`, {
-      hint: cluster.status === 'CREATING' ? 'wait until it is ACTIVE (`aws eks wait cluster-active`) and retry' : 'a kubeconfig is only written for an ACTIVE or UPDATING cluster',
+      hint:
+        cluster.status === 'CREATING'
+          ? 'wait until it is ACTIVE (`aws eks wait cluster-active`) and retry'
+          : 'a kubeconfig is only written for an ACTIVE or UPDATING cluster',
     })
   }
   if (!cluster.endpoint || !cluster.certificateAuthority?.data) {

@@ -74,7 +74,17 @@ export function execConfig(options: EntryOptions): ExecConfig {
     options.authenticator === 'aws-cli'
       ? {
           apiVersion: execApiVersion,
-          args: ['--region', cluster.region, 'eks', 'get-token', cluster.outpostClusterId ? '--cluster-id' : '--cluster-name', clusterId, '--output', 'json', ...(roleArn ? ['--role', roleArn] : [])],
+          args: [
+            '--region',
+            cluster.region,
+            'eks',
+            'get-token',
+            cluster.outpostClusterId ? '--cluster-id' : '--cluster-name',
+            clusterId,
+            '--output',
+            'json',
+            ...(roleArn ? ['--role', roleArn] : []),
+          ],
           command: 'aws',
         }
       : {

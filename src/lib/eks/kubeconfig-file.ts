@@ -1,5 +1,18 @@
 import {randomBytes} from 'node:crypto'
-import {chownSync, closeSync, fchownSync, fsyncSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {
+  chownSync,
+  closeSync,
+  fchownSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
 import path from 'node:path'
 
 import {Document, isMap, isScalar, isSeq, parseDocument, type YAMLMap, type YAMLSeq} from 'yaml'
@@ -31,7 +44,10 @@ export function readKubeconfigText(file: string): string | undefined {
     return readFileSync(file, 'utf8')
   } catch (error) {
     if (fsCode(error) === 'ENOENT') return undefined
-    throw new CliError('usage', `kubeconfig ${file} cannot be read (${fsCode(error)})`, {hint: 'fix its permissions or point --kubeconfig at another file', cause: error})
+    throw new CliError('usage', `kubeconfig ${file} cannot be read (${fsCode(error)})`, {
+      hint: 'fix its permissions or point --kubeconfig at another file',
+      cause: error,
+    })
   }
 }
 
@@ -180,7 +196,8 @@ export function writeKubeconfigAtomic(file: string, text: string, expectedBefore
       })
     }
     // POSIX only: Windows has no uid/gid to keep (and no process.geteuid).
-    if (typeof process.geteuid === 'function' && (stats.uid !== process.geteuid() || stats.gid !== process.getegid?.())) owner = {uid: stats.uid, gid: stats.gid}
+    if (typeof process.geteuid === 'function' && (stats.uid !== process.geteuid() || stats.gid !== process.getegid?.()))
+      owner = {uid: stats.uid, gid: stats.gid}
   } catch (error) {
     if (error instanceof CliError) throw error
     if (fsCode(error) !== 'ENOENT') throw new CliError('usage', `kubeconfig ${file} cannot be read (${fsCode(error)})`, {cause: error})
@@ -203,10 +220,14 @@ export function writeKubeconfigAtomic(file: string, text: string, expectedBefore
       try {
         fchownSync(fd, owner.uid, owner.gid)
       } catch (error) {
-        throw new CliError('usage', `kubeconfig ${file} belongs to uid ${owner.uid} gid ${owner.gid}, which cannot be kept on the new file (${fsCode(error)}); nothing was written`, {
-          hint: 'run the command as the file\'s owner, or write to another file with --kubeconfig',
-          cause: error,
-        })
+        throw new CliError(
+          'usage',
+          `kubeconfig ${file} belongs to uid ${owner.uid} gid ${owner.gid}, which cannot be kept on the new file (${fsCode(error)}); nothing was written`,
+          {
+            hint: "run the command as the file's owner, or write to another file with --kubeconfig",
+            cause: error,
+          },
+        )
       }
     }
     fsyncSync(fd)
@@ -250,7 +271,9 @@ export function ensureKubeconfigDirectory(file: string, dir: string): void {
       try {
         chownSync(directory, owner.uid, owner.gid)
       } catch (error) {
-        throw new CliError('usage', `kubeconfig ${file} cannot be written (${fsCode(error)} giving ${directory} to uid ${owner.uid}); nothing was written`, {cause: error})
+        throw new CliError('usage', `kubeconfig ${file} cannot be written (${fsCode(error)} giving ${directory} to uid ${owner.uid}); nothing was written`, {
+          cause: error,
+        })
       }
     }
   }

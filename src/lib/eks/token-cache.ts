@@ -39,8 +39,18 @@ const longestLifetimeMs = 15 * 60_000
 // The environment that decides which identity signs, and where: a change in any of these must
 // not be answered with a token signed for the old setting.
 const identityEnv = [
-  'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE',
-  'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_STS', 'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS', 'AWS_USE_FIPS_ENDPOINT', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN',
+  'AWS_PROFILE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+  'AWS_USE_FIPS_ENDPOINT',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_ARN',
 ] as const
 
 /**
@@ -83,8 +93,15 @@ export function tokenSignedAt(token: string): number | undefined {
 function isCachedToken(value: unknown): value is CachedToken {
   const v = value as Partial<CachedToken> | null
   return (
-    typeof v === 'object' && v !== null && v.version === 1 && typeof v.key === 'string' && typeof v.cluster === 'string' &&
-    typeof v.token === 'string' && v.token.startsWith('k8s-aws-v1.') && /^[\w.-]+$/.test(v.token) && typeof v.expirationTimestamp === 'string'
+    typeof v === 'object' &&
+    v !== null &&
+    v.version === 1 &&
+    typeof v.key === 'string' &&
+    typeof v.cluster === 'string' &&
+    typeof v.token === 'string' &&
+    v.token.startsWith('k8s-aws-v1.') &&
+    /^[\w.-]+$/.test(v.token) &&
+    typeof v.expirationTimestamp === 'string'
   )
 }
 

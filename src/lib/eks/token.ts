@@ -43,7 +43,17 @@ function uriEscape(value: string): string {
 
 // botocore's parameter order, so that for the same credentials, clock and cluster the token is
 // byte-for-byte the one `aws eks get-token` prints (the signature itself does not depend on it).
-const queryOrder = ['Action', 'Version', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token', 'X-Amz-Signature']
+const queryOrder = [
+  'Action',
+  'Version',
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Security-Token',
+  'X-Amz-Signature',
+]
 function queryRank(name: string): number {
   const rank = queryOrder.indexOf(name)
   return rank === -1 ? queryOrder.length : rank
@@ -133,7 +143,11 @@ export async function signingCredentials(flags: TokenFlags, region: string, coll
 }
 
 /** A fresh token for the cluster, and when kubectl should ask again. */
-export async function issueToken(flags: TokenFlags, env: NodeJS.ProcessEnv, collaborators: TokenCollaborators = {}): Promise<{token: string; expiration: Date}> {
+export async function issueToken(
+  flags: TokenFlags,
+  env: NodeJS.ProcessEnv,
+  collaborators: TokenCollaborators = {},
+): Promise<{token: string; expiration: Date}> {
   if (flags.roleArn) parseRoleArn(flags.roleArn)
   const region = await resolveTokenRegion(flags, env)
   const credentials = await signingCredentials(flags, region, collaborators)
@@ -168,10 +182,14 @@ export async function getExecCredential(flags: TokenFlags, env: NodeJS.ProcessEn
     // directory that can never exist (inside /proc, below a regular file) is a setting to fix.
     const code = (error as NodeJS.ErrnoException)?.code
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new CliError('usage', `the token cache directory ${path.dirname(file)} cannot be created (${code} at ${(error as NodeJS.ErrnoException).path ?? path.dirname(file)})`, {
-        hint: 'set XDG_CACHE_HOME (or HOME) to a directory that can be created',
-        cause: error,
-      })
+      throw new CliError(
+        'usage',
+        `the token cache directory ${path.dirname(file)} cannot be created (${code} at ${(error as NodeJS.ErrnoException).path ?? path.dirname(file)})`,
+        {
+          hint: 'set XDG_CACHE_HOME (or HOME) to a directory that can be created',
+          cause: error,
+        },
+      )
     }
   }
   return {credential, fromCache: false}

@@ -7,7 +7,14 @@ import {CliError} from '../errors.js'
 import {parseRoleArn} from './arn.js'
 import {describeCluster, type EksCluster} from './cluster.js'
 import {type EntryOptions, type KubeconfigEntries, kubeconfigEntries} from './kubeconfig-entries.js'
-import {chooseKubeconfigFile, ensureKubeconfigDirectory, type MergePlan, planKubeconfigMerge, readKubeconfigText, writeKubeconfigAtomic} from './kubeconfig-file.js'
+import {
+  chooseKubeconfigFile,
+  ensureKubeconfigDirectory,
+  type MergePlan,
+  planKubeconfigMerge,
+  readKubeconfigText,
+  writeKubeconfigAtomic,
+} from './kubeconfig-file.js'
 import {type LockOptions, waitForKubeconfigLock, withKubeconfigLock} from './kubeconfig-lock.js'
 
 /** The entry options (role, profile, aliases, authenticator), with the cluster still to be read. */

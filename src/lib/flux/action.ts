@@ -65,7 +65,9 @@ export const fluxIdentityAction: ReadAction<FluxTarget, FluxIdentityResult> = {
       toolkitIdentity(io.kube.api(CustomObjectsApi), io.kube.api(CoreV1Api), detected.served, namespace),
     )
     if (identities.length === 0) {
-      throw new CliError('not-found', `no GitRepository in ${namespace} has a secretRef Secret with identity.pub`, {hint: 'pass -n with the namespace of the GitRepository (flux-system by default), or check it uses an SSH URL'})
+      throw new CliError('not-found', `no GitRepository in ${namespace} has a secretRef Secret with identity.pub`, {
+        hint: 'pass -n with the namespace of the GitRepository (flux-system by default), or check it uses an SSH URL',
+      })
     }
     return {generation: 'v2', keys: identities.map((i) => ({key: i.key, from: `secret ${namespace}/${i.secret}`}))}
   },
@@ -111,7 +113,13 @@ export const fluxWorkloadsAction: ReadAction<FluxTarget, FluxWorkloadsResult> = 
         const release = status.ReadOnly ? status.ReadOnly : (status.Status ?? '')
         if (containers.length === 0) rows.push({workload: status.ID, container: '', image: '', release, policy: workloadPolicy(status)})
         containers.forEach((container, i) => {
-          rows.push({workload: i === 0 ? status.ID : '', container: container.Name, image: container.Current?.ID ?? '', release: i === 0 ? release : '', policy: i === 0 ? workloadPolicy(status) : ''})
+          rows.push({
+            workload: i === 0 ? status.ID : '',
+            container: container.Name,
+            image: container.Current?.ID ?? '',
+            release: i === 0 ? release : '',
+            policy: i === 0 ? workloadPolicy(status) : '',
+          })
         })
       }
       const scope = `fluxd in ${forwardNamespace}${namespace ? ` in namespace ${namespace}` : ' across all namespaces'}`
@@ -166,7 +174,9 @@ export const fluxSyncAction: ChangeAction<FluxSyncInput, FluxSyncPlan, FluxSyncR
       return {generation: 'v1', input, pod: pod.metadata?.name ?? '?', settings: fluxdGitSettings(pod)}
     }
     const namespace = toolkitNamespace(input)
-    const objects = await io.callApi({verb: 'list', target: `Flux v2 objects ${inWhere(namespace)}`}, () => listToolkitObjects(io.kube.api(CustomObjectsApi), detected.served, namespace))
+    const objects = await io.callApi({verb: 'list', target: `Flux v2 objects ${inWhere(namespace)}`}, () =>
+      listToolkitObjects(io.kube.api(CustomObjectsApi), detected.served, namespace),
+    )
     if (objects.length === 0) {
       throw new CliError('not-found', `no GitRepository, Kustomization or HelmRelease ${namespace ? `in namespace ${namespace}` : 'in any namespace'}`, {
         hint: 'Flux v2 objects usually live in flux-system: pass -n flux-system, or -A',
@@ -237,9 +247,13 @@ export const fluxSyncAction: ChangeAction<FluxSyncInput, FluxSyncPlan, FluxSyncR
     const notReady = results.filter((r) => r.handled && r.ready !== 'True')
     const result: FluxSyncResult = {generation: 'v2', dryRun: false, v2: results}
     if (notReady.length > 0) {
-      const error = new CliError('check-failed', `Flux v2 reconciled ${handled} objects; ${notReady.length} not Ready: ${notReady.map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ')}`, {
-        hint: 'see each object\'s message above, or `elife-k8s flux workloads --generation v2`',
-      })
+      const error = new CliError(
+        'check-failed',
+        `Flux v2 reconciled ${handled} objects; ${notReady.length} not Ready: ${notReady.map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ')}`,
+        {
+          hint: "see each object's message above, or `elife-k8s flux workloads --generation v2`",
+        },
+      )
       return checkFailed(ctx, {...result, failed: error.line}, error)
     }
     return result

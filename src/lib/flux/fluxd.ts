@@ -69,15 +69,19 @@ export class FluxdClient {
         said = (parsed.help || parsed.err || said).trim().split('\n')[0] ?? said
       } catch {}
       const notFluxd = response.status === 404 && !said.includes('not found') ? ' (is this fluxd?)' : ''
-      throw new CliError(response.status === 404 ? 'not-found' : 'check-failed', `fluxd in ${this.where} answered ${method} ${route} with ${response.status}: ${said}${notFluxd}`, {
-        hint: 'check the flux pod runs fluxd 1.x (`elife-k8s logs flux`), or use --generation v2 for Flux v2',
-      })
+      throw new CliError(
+        response.status === 404 ? 'not-found' : 'check-failed',
+        `fluxd in ${this.where} answered ${method} ${route} with ${response.status}: ${said}${notFluxd}`,
+        {
+          hint: 'check the flux pod runs fluxd 1.x (`elife-k8s logs flux`), or use --generation v2 for Flux v2',
+        },
+      )
     }
     try {
       return (text ? JSON.parse(text) : undefined) as T
     } catch (error) {
       throw new CliError('check-failed', `fluxd in ${this.where} answered ${method} ${route} with something that is not JSON: ${text.slice(0, 80)}`, {
-        hint: 'is the port (--fluxd-port, default 3030) fluxd\'s API port?',
+        hint: "is the port (--fluxd-port, default 3030) fluxd's API port?",
         cause: error,
       })
     }
@@ -110,15 +114,23 @@ export class FluxdClient {
    * `fluxctl sync`: check the repo is ready, start a sync job, wait for the job to resolve HEAD,
    * then wait until fluxd reports no commits left to apply up to that revision.
    */
-  async sync(options: {timeoutMs: number; pollMs?: number; onProgress?: (message: string) => void}): Promise<{gitUrl: string; branch: string; revision: string}> {
+  async sync(options: {
+    timeoutMs: number
+    pollMs?: number
+    onProgress?: (message: string) => void
+  }): Promise<{gitUrl: string; branch: string; revision: string}> {
     const pollMs = options.pollMs ?? 500
     const deadline = Date.now() + options.timeoutMs
     const config = await this.gitRepoConfig()
     if (config.status !== 'ready') {
       const detail = config.errors ? `: ${config.errors.split('\n')[0]}` : ''
-      throw new CliError('check-failed', `fluxd in ${this.where} cannot sync: git repository ${config.remote.url || '(none configured)'} is ${config.status}${detail}`, {
-        hint: 'check the deploy key is on the repository with write access (`elife-k8s flux identity`), then run the sync again',
-      })
+      throw new CliError(
+        'check-failed',
+        `fluxd in ${this.where} cannot sync: git repository ${config.remote.url || '(none configured)'} is ${config.status}${detail}`,
+        {
+          hint: 'check the deploy key is on the repository with write access (`elife-k8s flux identity`), then run the sync again',
+        },
+      )
     }
     options.onProgress?.(`synchronizing with ${config.remote.url}`)
     const jobId = await this.call<string>('POST', '/v9/update-manifests', {type: 'sync', cause: {}, spec: {}})
@@ -126,7 +138,9 @@ export class FluxdClient {
     while (!revision) {
       const status = await this.call<JobStatus>('GET', `/v6/jobs?${new URLSearchParams({id: jobId})}`)
       if (status.StatusString === 'failed') {
-        throw new CliError('check-failed', `fluxd's sync job ${jobId} in ${this.where} failed: ${status.Err ?? 'no reason given'}`, {hint: 'see `elife-k8s logs flux` for the reason'})
+        throw new CliError('check-failed', `fluxd's sync job ${jobId} in ${this.where} failed: ${status.Err ?? 'no reason given'}`, {
+          hint: 'see `elife-k8s logs flux` for the reason',
+        })
       }
       if (status.StatusString === 'succeeded') revision = status.Result?.revision
       else await this.waitOrTimeout(deadline, pollMs, options.timeoutMs, `sync job ${jobId} is still ${status.StatusString ?? 'pending'}`)

@@ -10,7 +10,11 @@ export const fluxdLabelSelector = 'app=flux'
 export const fluxdPort = 3030
 
 function isReady(pod: V1Pod): boolean {
-  return pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp && Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+  return (
+    pod.status?.phase === 'Running' &&
+    !pod.metadata?.deletionTimestamp &&
+    Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+  )
 }
 
 /** The fluxd pods (label app=flux, as the fluxcd/flux chart and fluxctl's port-forward use). */
@@ -36,7 +40,13 @@ export async function findFluxdPod(core: CoreV1Api, namespace: string): Promise<
 }
 
 /** Runs `fn` with a fluxd client reached through a port-forward to the flux pod; closes it after. */
-export async function withFluxd<R>(kc: KubeConfig, core: CoreV1Api, namespace: string, port: number, fn: (fluxd: FluxdClient, pod: string) => Promise<R>): Promise<R> {
+export async function withFluxd<R>(
+  kc: KubeConfig,
+  core: CoreV1Api,
+  namespace: string,
+  port: number,
+  fn: (fluxd: FluxdClient, pod: string) => Promise<R>,
+): Promise<R> {
   const pod = await findFluxdPod(core, namespace)
   const name = pod.metadata!.name!
   const forward = await forwardPodPort(kc, namespace, name, port)

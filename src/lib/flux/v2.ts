@@ -1,4 +1,11 @@
-import {type ApiextensionsV1Api, type CoreV1Api, type CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1CustomResourceDefinition} from '@kubernetes/client-node'
+import {
+  type ApiextensionsV1Api,
+  type CoreV1Api,
+  type CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
 import {isNotFound} from '../kube/errors.js'
@@ -84,9 +91,11 @@ function summarize(kind: ToolkitKind, object: KubeObject): ToolkitObject {
 }
 
 async function listKind(custom: CustomObjectsApi, served: ServedKind, namespace: string | undefined): Promise<KubeObject[]> {
-  const list = (namespace
-    ? await custom.listNamespacedCustomObject({group: served.group, version: served.version, namespace, plural: served.plural})
-    : await custom.listClusterCustomObject({group: served.group, version: served.version, plural: served.plural})) as {items?: KubeObject[]}
+  const list = (
+    namespace
+      ? await custom.listNamespacedCustomObject({group: served.group, version: served.version, namespace, plural: served.plural})
+      : await custom.listClusterCustomObject({group: served.group, version: served.version, plural: served.plural})
+  ) as {items?: KubeObject[]}
   return list.items ?? []
 }
 
@@ -124,7 +133,14 @@ export async function reconcileToolkit(
         continue
       }
       await custom.patchNamespacedCustomObject(
-        {group: kind.group, version: kind.version, namespace: ref.namespace, plural: kind.plural, name: ref.name, body: {metadata: {annotations: {[requestedAtAnnotation]: requestedAt}}}},
+        {
+          group: kind.group,
+          version: kind.version,
+          namespace: ref.namespace,
+          plural: kind.plural,
+          name: ref.name,
+          body: {metadata: {annotations: {[requestedAtAnnotation]: requestedAt}}},
+        },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       )
       pending.push(ref)
@@ -141,7 +157,13 @@ export async function reconcileToolkit(
       const ref = pending[i]
       let object: KubeObject
       try {
-        object = (await custom.getNamespacedCustomObject({group: ref.kind.group, version: ref.kind.version, namespace: ref.namespace, plural: ref.kind.plural, name: ref.name})) as KubeObject
+        object = (await custom.getNamespacedCustomObject({
+          group: ref.kind.group,
+          version: ref.kind.version,
+          namespace: ref.namespace,
+          plural: ref.kind.plural,
+          name: ref.name,
+        })) as KubeObject
       } catch (error) {
         if (!isNotFound(error)) throw error
         pending.splice(i, 1)
@@ -168,7 +190,12 @@ export async function reconcileToolkit(
 }
 
 /** flux2's deploy key: `identity.pub` of the GitRepository's secretRef (what `flux create secret git` writes). */
-export async function toolkitIdentity(custom: CustomObjectsApi, core: CoreV1Api, served: ServedKind[], namespace: string): Promise<Array<{gitRepository: string; secret: string; key: string}>> {
+export async function toolkitIdentity(
+  custom: CustomObjectsApi,
+  core: CoreV1Api,
+  served: ServedKind[],
+  namespace: string,
+): Promise<Array<{gitRepository: string; secret: string; key: string}>> {
   const git = served.find((s) => s.kind === 'GitRepository')
   if (!git) return []
   const identities: Array<{gitRepository: string; secret: string; key: string}> = []
@@ -178,7 +205,12 @@ export async function toolkitIdentity(custom: CustomObjectsApi, core: CoreV1Api,
     try {
       const secret = await core.readNamespacedSecret({name: secretName, namespace: repo.metadata!.namespace!})
       const pub = secret.data?.['identity.pub']
-      if (pub) identities.push({gitRepository: `${repo.metadata!.namespace}/${repo.metadata!.name}`, secret: secretName, key: Buffer.from(pub, 'base64').toString('utf8').trim()})
+      if (pub)
+        identities.push({
+          gitRepository: `${repo.metadata!.namespace}/${repo.metadata!.name}`,
+          secret: secretName,
+          key: Buffer.from(pub, 'base64').toString('utf8').trim(),
+        })
     } catch (error) {
       if (!isNotFound(error)) throw error
     }

@@ -61,7 +61,10 @@ export function execaRunner(file: string, baseEnv: NodeJS.ProcessEnv = process.e
         })
       }
       if (code === 'EACCES') {
-        throw new CliError('tool-failed', `helm binary "${file}" cannot be executed (permission denied)`, {hint: 'chmod +x it, or point --helm-binary at another helm 3', cause: error})
+        throw new CliError('tool-failed', `helm binary "${file}" cannot be executed (permission denied)`, {
+          hint: 'chmod +x it, or point --helm-binary at another helm 3',
+          cause: error,
+        })
       }
       if ((error as {timedOut?: boolean}).timedOut) {
         throw new CliError('tool-failed', `helm ${args[0] ?? ''} did not finish within ${Math.round((options.timeoutMs ?? 0) / 1000)}s`, {
@@ -86,7 +89,9 @@ export function parseHelmVersion(output: string): {version: string; major: numbe
  * helm 4 writes release records helm-operator cannot read, so acting with either on a helm 3
  * release would do harm. Fails with one tool-failed line otherwise.
  */
-export async function resolveHelm(location: HelmLocation & {kubeconfig?: string; context?: string; runnerFor?: (file: string) => HelmRunner}): Promise<HelmTool> {
+export async function resolveHelm(
+  location: HelmLocation & {kubeconfig?: string; context?: string; runnerFor?: (file: string) => HelmRunner},
+): Promise<HelmTool> {
   const {path, from} = helmPath(location)
   const run = (location.runnerFor ?? ((file) => execaRunner(file, location.env)))(path)
   const result = await run(['version', '--short'], {timeoutMs: 30_000})
@@ -98,9 +103,13 @@ export async function resolveHelm(location: HelmLocation & {kubeconfig?: string;
     })
   }
   if (parsed.major !== 3) {
-    throw new CliError('tool-failed', `helm at ${path} (from ${from}) is ${parsed.version}, but elife-k8s drives helm 3 (the release format helm-operator and Flux v2 use)`, {
-      hint: 'point --helm-binary (or ELIFE_K8S_HELM) at a helm v3.x binary',
-    })
+    throw new CliError(
+      'tool-failed',
+      `helm at ${path} (from ${from}) is ${parsed.version}, but elife-k8s drives helm 3 (the release format helm-operator and Flux v2 use)`,
+      {
+        hint: 'point --helm-binary (or ELIFE_K8S_HELM) at a helm v3.x binary',
+      },
+    )
   }
   const clusterArgs: string[] = []
   if (location.kubeconfig) clusterArgs.push('--kubeconfig', location.kubeconfig)
@@ -110,7 +119,10 @@ export async function resolveHelm(location: HelmLocation & {kubeconfig?: string;
 
 /** helm's own error line ("Error: UPGRADE FAILED: ..."), without the noise around it. */
 export function helmErrorLine(result: ToolResult): string {
-  const lines = result.stderr.split('\n').map((l) => l.trim()).filter(Boolean)
+  const lines = result.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
   const error = lines.find((l) => l.startsWith('Error:')) ?? lines.at(-1) ?? `exit code ${result.exitCode}`
   return redactUrlCredentials(error.replace(/^Error:\s*/, ''))
 }

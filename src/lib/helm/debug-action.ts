@@ -70,8 +70,13 @@ async function validate(io: CommandIO, objects: KubernetesObject[], namespace: s
   }
   if (asked && !validation.ran) {
     // --validate asked for it: RBAC saying no is exit 4, as every other refusal; only an unreachable server is 5.
-    if (validation.stoppedBy === 'forbidden') throw new CliError('forbidden', validation.skipped ?? 'not allowed to validate against the API server', {hint: 'ask for the right to patch (dry-run) these objects, or rerun with --no-validate'})
-    throw new CliError('unreachable', validation.skipped ?? 'could not validate against the API server', {hint: 'check the cluster is reachable, or rerun with --no-validate'})
+    if (validation.stoppedBy === 'forbidden')
+      throw new CliError('forbidden', validation.skipped ?? 'not allowed to validate against the API server', {
+        hint: 'ask for the right to patch (dry-run) these objects, or rerun with --no-validate',
+      })
+    throw new CliError('unreachable', validation.skipped ?? 'could not validate against the API server', {
+      hint: 'check the cluster is reachable, or rerun with --no-validate',
+    })
   }
   return validation
 }
@@ -88,7 +93,11 @@ export function showHelmDebug(ctx: ActionContext, input: HelmDebugInput, result:
   const hr = `HelmRelease ${result.helmRelease.namespace ? `${result.helmRelease.namespace}/` : ''}${result.helmRelease.name}`
   // Names, URLs and paths come from the HelmRelease (a --file may hold anything): escaped.
   io.say(escapeControl(`${hr} → helm release ${result.release} in ${result.namespace}`))
-  io.say(escapeControl(`chart: ${result.chart.kind === 'git' ? `${result.chart.url} @ ${result.chart.ref}, path ${result.chart.path}` : `${result.chart.name} ${result.chart.version || '(latest)'} from ${result.chart.url}`}`))
+  io.say(
+    escapeControl(
+      `chart: ${result.chart.kind === 'git' ? `${result.chart.url} @ ${result.chart.ref}, path ${result.chart.path}` : `${result.chart.name} ${result.chart.version || '(latest)'} from ${result.chart.url}`}`,
+    ),
+  )
   io.say(escapeControl(`values: ${result.valuesSources.map((s) => `${s.from} (${s.skipped ?? `${s.keys} keys`})`).join(', ')}`))
   if (input.showValues) {
     io.say('values passed to helm (string values that look secret are redacted) on stdout')
@@ -96,19 +105,27 @@ export function showHelmDebug(ctx: ActionContext, input: HelmDebugInput, result:
   }
 
   if (!result.dependencyUpdate.ok) {
-    throw new CliError('check-failed', `helm dependency update failed for ${hr}: ${result.dependencyUpdate.error}`, {hint: 'check the chart\'s dependencies (Chart.yaml) and their repositories'})
+    throw new CliError('check-failed', `helm dependency update failed for ${hr}: ${result.dependencyUpdate.error}`, {
+      hint: "check the chart's dependencies (Chart.yaml) and their repositories",
+    })
   }
   if (result.template.ok) {
-    const rendered = `✔ helm template --debug renders ${result.template.manifests} manifests (${Object.entries(result.template.kinds ?? {}).map(([k, n]) => `${n} ${k}`).join(', ')})`
+    const rendered = `✔ helm template --debug renders ${result.template.manifests} manifests (${Object.entries(result.template.kinds ?? {})
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')})`
     const {validation} = result
     if (validation?.refused.length) {
       io.say(rendered)
       io.say(`✗ the API server would refuse ${validation.refused.length} of them (server-side dry run):`)
       for (const r of validation.refused) io.say(escapeControl(`  ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}: ${r.message}`))
       const objects = validation.refused.length === 1 ? 'an object' : `${validation.refused.length} objects`
-      return checkFailed(ctx, output, new CliError('check-failed', `the API server would refuse ${objects} that the chart of ${hr} renders`, {
-        hint: 'fix the values (or the chart) behind the objects named above; helm-operator fails the same way',
-      }))
+      return checkFailed(
+        ctx,
+        output,
+        new CliError('check-failed', `the API server would refuse ${objects} that the chart of ${hr} renders`, {
+          hint: 'fix the values (or the chart) behind the objects named above; helm-operator fails the same way',
+        }),
+      )
     }
     if (validation?.skipped) io.steps.warning(validation.skipped)
     const checked = validation?.ran ? ' and the API server accepts them all in a dry run' : ''
@@ -120,7 +137,14 @@ export function showHelmDebug(ctx: ActionContext, input: HelmDebugInput, result:
   if (culprit?.template) io.say(escapeControl(`  at ${culprit.template}:${culprit.line}${culprit.source ? `:  ${culprit.source}` : ''}`))
   if (culprit && culprit.values.length > 0) {
     io.say('  values it refers to (as passed to helm; secret-looking strings redacted):')
-    for (const v of culprit.values) io.say(`    ${v.path}: ${v.set ? `${JSON.stringify(v.value)}${v.from === 'chart default' ? ' (chart default)' : ''}` : '(not set)'}`)
+    for (const v of culprit.values)
+      io.say(`    ${v.path}: ${v.set ? `${JSON.stringify(v.value)}${v.from === 'chart default' ? ' (chart default)' : ''}` : '(not set)'}`)
   }
-  return checkFailed(ctx, output, new CliError('check-failed', `the chart of ${hr} does not render with its values`, {hint: 'fix the values (or the chart) named above; rerun with --show-values to see all values keys'}))
+  return checkFailed(
+    ctx,
+    output,
+    new CliError('check-failed', `the chart of ${hr} does not render with its values`, {
+      hint: 'fix the values (or the chart) named above; rerun with --show-values to see all values keys',
+    }),
+  )
 }

@@ -28,7 +28,10 @@ export function loadHelmReleaseFromFile(file: string, name: string): LoadedHelmR
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
-    throw new CliError('usage', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {hint: 'check the --file path', cause: error})
+    throw new CliError('usage', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+      hint: 'check the --file path',
+      cause: error,
+    })
   }
   const docs = parseAllDocuments(text)
   const objects: HelmReleaseObject[] = []
@@ -47,16 +50,21 @@ export function loadHelmReleaseFromFile(file: string, name: string): LoadedHelmR
   if (found && byRelease) note = `helm release ${name} → ${label(found)} (in ${file})`
   else if (found && !byName) note = `${file} has one HelmRelease, ${label(found)}, not named "${name}": using it`
   if (!found) {
-    throw new CliError('usage', objects.length === 0 ? `${file} has no HelmRelease in it` : `${file} has no HelmRelease named "${name}" (it has ${objects.map((o) => o.metadata?.name).join(', ')})`, {
-      hint: 'pass the file that holds this HelmRelease',
-    })
+    throw new CliError(
+      'usage',
+      objects.length === 0
+        ? `${file} has no HelmRelease in it`
+        : `${file} has no HelmRelease named "${name}" (it has ${objects.map((o) => o.metadata?.name).join(', ')})`,
+      {
+        hint: 'pass the file that holds this HelmRelease',
+      },
+    )
   }
   return {object: found, apiVersion: found.apiVersion ?? '', from: {kind: 'file', path: file}, note}
 }
 
 export type ChartSource =
-  | {kind: 'git'; url: string; ref: string; path: string; skipDepUpdate: boolean}
-  | {kind: 'repository'; url: string; name: string; version: string}
+  {kind: 'git'; url: string; ref: string; path: string; skipDepUpdate: boolean} | {kind: 'repository'; url: string; name: string; version: string}
 
 function helmReleaseName(hr: HelmReleaseObject): string {
   return `HelmRelease ${hr.metadata?.namespace ?? ''}/${hr.metadata?.name ?? ''}`.replace(' /', ' ')
@@ -90,7 +98,11 @@ interface SourceObject {
 }
 
 async function fluxV2ChartSource(hr: HelmReleaseObject, name: string, custom: (() => CustomObjectsApi) | undefined): Promise<ChartSource> {
-  const chartSpec = ((hr.spec?.chart as Record<string, unknown> | undefined)?.spec ?? {}) as {chart?: string; version?: string; sourceRef?: {kind?: string; name?: string; namespace?: string}}
+  const chartSpec = ((hr.spec?.chart as Record<string, unknown> | undefined)?.spec ?? {}) as {
+    chart?: string
+    version?: string
+    sourceRef?: {kind?: string; name?: string; namespace?: string}
+  }
   const ref = chartSpec.sourceRef ?? {}
   if (!chartSpec.chart || !ref.kind || !ref.name) {
     throw new CliError('usage', `${name} has no spec.chart.spec with chart and sourceRef`, {
@@ -98,10 +110,15 @@ async function fluxV2ChartSource(hr: HelmReleaseObject, name: string, custom: ((
     })
   }
   if (ref.kind !== 'HelmRepository' && ref.kind !== 'GitRepository') {
-    throw new CliError('usage', `${name} takes its chart from a ${ref.kind}; debug reads HelmRepository and GitRepository sources`, {hint: 'fetch the chart by hand and run `helm template` on it'})
+    throw new CliError('usage', `${name} takes its chart from a ${ref.kind}; debug reads HelmRepository and GitRepository sources`, {
+      hint: 'fetch the chart by hand and run `helm template` on it',
+    })
   }
   const namespace = ref.namespace || hr.metadata?.namespace || 'default'
-  if (!custom) throw new CliError('usage', `${name} names its chart source ${ref.kind} ${namespace}/${ref.name}, which only the cluster has`, {hint: 'run without --file against the cluster'})
+  if (!custom)
+    throw new CliError('usage', `${name} names its chart source ${ref.kind} ${namespace}/${ref.name}, which only the cluster has`, {
+      hint: 'run without --file against the cluster',
+    })
   const plural = ref.kind === 'HelmRepository' ? 'helmrepositories' : 'gitrepositories'
   let source: SourceObject | undefined
   for (const version of ['v1', 'v1beta2']) {
@@ -159,11 +176,15 @@ function parseValuesText(text: string, from: string): Record<string, unknown> {
  * source merged in order, then spec.values on top. Secret sources are read with the user's own
  * RBAC; an optional source that is missing is skipped, as helm-operator does.
  */
-export async function composeValues(hr: HelmReleaseObject, chartDir: string, coreApi: (() => CoreV1Api) | undefined): Promise<{values: Record<string, unknown>; sources: ValuesSource[]}> {
+export async function composeValues(
+  hr: HelmReleaseObject,
+  chartDir: string,
+  coreApi: (() => CoreV1Api) | undefined,
+): Promise<{values: Record<string, unknown>; sources: ValuesSource[]}> {
   let values: Record<string, unknown> = {}
   const sources: ValuesSource[] = []
   const hrNamespace = hr.metadata?.namespace ?? 'default'
-  for (const entry of ((hr.spec?.valuesFrom ?? []) as ValuesFromEntry[])) {
+  for (const entry of (hr.spec?.valuesFrom ?? []) as ValuesFromEntry[]) {
     let text: string | undefined
     let from = 'valuesFrom entry'
     let optional = false
@@ -291,14 +312,18 @@ const defaultGit: NonNullable<DebugDeps['git']> = async (args, cwd) => {
     const result = await execa('git', args, {cwd, reject: false, stdin: 'ignore', env: {GIT_TERMINAL_PROMPT: '0'}})
     return {exitCode: result.exitCode ?? 1, stderr: String(result.stderr ?? '')}
   } catch (error) {
-    if ((error as {code?: string}).code === 'ENOENT') throw new CliError('tool-failed', 'git was not found on PATH', {hint: 'install git to fetch charts from a git source'})
+    if ((error as {code?: string}).code === 'ENOENT')
+      throw new CliError('tool-failed', 'git was not found on PATH', {hint: 'install git to fetch charts from a git source'})
     throw error
   }
 }
 
 /** git's own reason: its first "fatal:" line (the last line is often the tail of a wrapped hint). */
 function gitErrorLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean)
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
   return lines.find((l) => l.startsWith('fatal:')) ?? lines.at(-1) ?? ''
 }
 
@@ -308,8 +333,12 @@ async function fetchChart(source: ChartSource, workDir: string, deps: DebugDeps,
   const shownUrl = redactUrlCredentials(source.url)
   if (source.kind === 'git') {
     // A value starting with "-" would reach git as an option (--upload-pack=...), not as a URL or ref.
-    for (const [field, value] of [['spec.chart.git', source.url], ['spec.chart.ref', source.ref]] as const) {
-      if (value.startsWith('-')) throw new CliError('usage', `${field} starts with "-", so it is not a Git URL or ref (not passed to git)`, {hint: `fix ${field} in the HelmRelease`})
+    for (const [field, value] of [
+      ['spec.chart.git', source.url],
+      ['spec.chart.ref', source.ref],
+    ] as const) {
+      if (value.startsWith('-'))
+        throw new CliError('usage', `${field} starts with "-", so it is not a Git URL or ref (not passed to git)`, {hint: `fix ${field} in the HelmRelease`})
     }
     const git = deps.git ?? defaultGit
     const checkout = path.join(workDir, 'git')
@@ -363,7 +392,12 @@ export async function debugHelmRelease(loaded: LoadedHelmRelease, deps: DebugDep
     deps.onDone?.(`chart fetched (${path.basename(chartDir)})`)
     const {values, sources} = await composeValues(hr, chartDir, deps.core)
     const result: DebugResult = {
-      helmRelease: {apiVersion: loaded.apiVersion, namespace: hr.metadata?.namespace ?? '', name: hr.metadata?.name ?? '', from: loaded.from.kind === 'file' ? loaded.from.path : 'cluster'},
+      helmRelease: {
+        apiVersion: loaded.apiVersion,
+        namespace: hr.metadata?.namespace ?? '',
+        name: hr.metadata?.name ?? '',
+        from: loaded.from.kind === 'file' ? loaded.from.path : 'cluster',
+      },
       release,
       namespace,
       chart: {...source, url: redactUrlCredentials(source.url)},
@@ -387,7 +421,11 @@ export async function debugHelmRelease(loaded: LoadedHelmRelease, deps: DebugDep
 
     deps.onStep?.('helm template --debug')
     // Values reach helm on stdin (`-f -`): they never touch the disk.
-    const rendered = await deps.helm.run(['template', release, chartDir, '--namespace', namespace, '--debug', '-f', '-'], {env: helmEnv, input: stringifyYaml(values), timeoutMs: 300_000})
+    const rendered = await deps.helm.run(['template', release, chartDir, '--namespace', namespace, '--debug', '-f', '-'], {
+      env: helmEnv,
+      input: stringifyYaml(values),
+      timeoutMs: 300_000,
+    })
     if (rendered.exitCode === 0) {
       const kinds: Record<string, number> = {}
       let manifests = 0
@@ -446,7 +484,13 @@ export function findCulprit(error: string, chartDir: string, values: Record<stri
     const fallback = valueAt(defaults, p)
     const leaf = p.split('.').pop()
     if (value !== undefined) culprit.values.push({path: p, value: redactValues(value, leaf), set: true, from: 'HelmRelease'})
-    else culprit.values.push({path: p, value: fallback === undefined ? undefined : redactValues(fallback, leaf), set: fallback !== undefined, from: fallback === undefined ? undefined : 'chart default'})
+    else
+      culprit.values.push({
+        path: p,
+        value: fallback === undefined ? undefined : redactValues(fallback, leaf),
+        set: fallback !== undefined,
+        from: fallback === undefined ? undefined : 'chart default',
+      })
   }
   return culprit
 }

@@ -34,7 +34,14 @@ export const helmHistory: ReadAction<HelmHistoryInput, HelmHistoryResult> = {
     const {history} = resolved
     let revisions = historyRows(history)
     if (input.max) revisions = revisions.slice(-input.max)
-    return {release: resolved.release, namespace: resolved.namespace, helmRelease: resolved.helmRelease, storage: history.driver, revisions, corrupt: history.corrupt}
+    return {
+      release: resolved.release,
+      namespace: resolved.namespace,
+      helmRelease: resolved.helmRelease,
+      storage: history.driver,
+      revisions,
+      corrupt: history.corrupt,
+    }
   },
 }
 
@@ -46,7 +53,8 @@ export function showHelmHistory({io}: ActionContext, input: HelmHistoryInput, re
   if (!input.strict) corrupt(false)
   const latest = revisions.at(-1)
   const newest = Math.max(latest?.revision ?? 0, ...result.corrupt.map((c) => c.revision))
-  if (latest && newest === latest.revision) io.say(escapeControl(`release "${release}" in ${namespace} is ${latest.status} at revision ${latest.revision} (${latest.chart})`))
+  if (latest && newest === latest.revision)
+    io.say(escapeControl(`release "${release}" in ${namespace} is ${latest.status} at revision ${latest.revision} (${latest.chart})`))
   else if (newest > 0) io.say(`release "${release}" in ${namespace}: its latest revision, ${newest}, cannot be decoded`)
   if (input.strict) corrupt(true)
 }

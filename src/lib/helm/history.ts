@@ -21,9 +21,13 @@ export async function noHistoryError(core: CoreV1Api, kc: KubeConfig, release: s
   const owners = await findOwners(kc, namespace).catch(() => undefined)
   const owner = owners?.owners.get(ownerKey(namespace, release))
   if (owner) {
-    return new CliError('not-found', `release "${release}" in ${namespace} has no history: HelmRelease ${owner.namespace}/${owner.name} (${owner.apiVersion}) manages it, but helm has recorded no revision of it`, {
-      hint: `it was never installed or was uninstalled; check the ${owner.controller === 'helm-operator' ? 'helm-operator' : 'helm-controller'} logs for why`,
-    })
+    return new CliError(
+      'not-found',
+      `release "${release}" in ${namespace} has no history: HelmRelease ${owner.namespace}/${owner.name} (${owner.apiVersion}) manages it, but helm has recorded no revision of it`,
+      {
+        hint: `it was never installed or was uninstalled; check the ${owner.controller === 'helm-operator' ? 'helm-operator' : 'helm-controller'} logs for why`,
+      },
+    )
   }
   const elsewhere = await namespacesWithRelease(core, release, namespace)
   if (elsewhere.length > 0) {

@@ -43,7 +43,9 @@ export interface HelmListResult {
 export function helmListInput(ctx: ActionContext, flags: HelmListFlags): HelmListInput {
   const output = (flags.output ?? 'table') as HelmListOutput
   if (flags.json && flags.output !== undefined) {
-    throw new CliError('usage', `--json and -o ${flags.output} cannot go together`, {hint: 'use --json for elife-k8s\'s result (with owners), or -o json|yaml for helm\'s own `helm list -o json|yaml` shape'})
+    throw new CliError('usage', `--json and -o ${flags.output} cannot go together`, {
+      hint: "use --json for elife-k8s's result (with owners), or -o json|yaml for helm's own `helm list -o json|yaml` shape",
+    })
   }
   return {namespace: flags['all-namespaces'] ? undefined : ctx.io.namespace, stuckOnly: flags.stuck === true, strict: flags.strict === true, output}
 }
@@ -52,13 +54,15 @@ export function helmListInput(ctx: ActionContext, flags: HelmListFlags): HelmLis
 export const helmList: ReadAction<HelmListInput, HelmListResult> = {
   async run({io}, input) {
     const {namespace} = input
-    const listed = await io.callApi({verb: 'list helm release records (Secrets with owner=helm)', target: namespace ? `in namespace "${namespace}"` : 'in all namespaces'}, () =>
-      listReleases(io.kube.kc, {
-        namespace,
-        stuckOnly: input.stuckOnly,
-        onProgress: (seen) => io.steps.progress(`read ${thousands(seen)} release records…`),
-        onRestart: (attempt) => io.steps.warning(`the release list expired while paging (410 Gone); listing again from the start (attempt ${attempt})`),
-      }),
+    const listed = await io.callApi(
+      {verb: 'list helm release records (Secrets with owner=helm)', target: namespace ? `in namespace "${namespace}"` : 'in all namespaces'},
+      () =>
+        listReleases(io.kube.kc, {
+          namespace,
+          stuckOnly: input.stuckOnly,
+          onProgress: (seen) => io.steps.progress(`read ${thousands(seen)} release records…`),
+          onRestart: (attempt) => io.steps.warning(`the release list expired while paging (410 Gone); listing again from the start (attempt ${attempt})`),
+        }),
     )
     io.steps.done()
     for (const note of listed.notes) io.steps.warning(note)
@@ -93,6 +97,7 @@ export function showHelmList({io}: ActionContext, input: HelmListInput, result: 
   const corrupt = (strict: boolean) => reportCorrupt(result.corrupt, {warn: (line) => io.steps.warning(line), json: io.json, strict})
   // Without --strict the ⚠ lines come before the summary, which is the last line; with it, the error is.
   if (!input.strict) corrupt(false)
-  if (input.output === 'table') io.say(result.releases.length === 0 ? listEmptyLine(result.scope, input.stuckOnly) : listSummaryLine(result.releases, result.scope, input.stuckOnly))
+  if (input.output === 'table')
+    io.say(result.releases.length === 0 ? listEmptyLine(result.scope, input.stuckOnly) : listSummaryLine(result.releases, result.scope, input.stuckOnly))
   if (input.strict) corrupt(true)
 }

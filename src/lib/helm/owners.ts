@@ -90,4 +90,3 @@ async function listHelmReleases(
     throw error
   }
 }
-

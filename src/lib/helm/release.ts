@@ -139,7 +139,13 @@ export interface CorruptRecord {
  */
 export function tryDecode(data: string | undefined, labels: RecordLabels): {record: ReleaseRecord} | {corrupt: CorruptRecord} {
   const corrupt = (reason: string) => ({
-    corrupt: {release: labels.release, namespace: labels.namespace, revision: labels.revision, object: `${labels.driver === 'secret' ? 'Secret' : 'ConfigMap'} ${labels.objectName}`, reason},
+    corrupt: {
+      release: labels.release,
+      namespace: labels.namespace,
+      revision: labels.revision,
+      object: `${labels.driver === 'secret' ? 'Secret' : 'ConfigMap'} ${labels.objectName}`,
+      reason,
+    },
   })
   if (!data) return corrupt('no data.release')
   const helmBase64 = labels.driver === 'secret' ? Buffer.from(data, 'base64').toString('latin1') : data

@@ -48,7 +48,12 @@ function isObjectName(name: string): boolean {
  * v2's newest version), or undefined. All versions are asked at once (404 is both "no such
  * object" and "no such CRD/version"). `forbiddenIsNone`: a 403 counts as not found.
  */
-export async function findHelmRelease(custom: CustomObjectsApi, name: string, namespace: string, options: {forbiddenIsNone?: boolean} = {}): Promise<LoadedHelmRelease | undefined> {
+export async function findHelmRelease(
+  custom: CustomObjectsApi,
+  name: string,
+  namespace: string,
+  options: {forbiddenIsNone?: boolean} = {},
+): Promise<LoadedHelmRelease | undefined> {
   if (!isObjectName(name)) return undefined
   const versions = helmReleaseApis.flatMap((api) => api.versions.map((version) => ({group: api.group, version})))
   const answers = await Promise.all(
@@ -93,18 +98,24 @@ export async function resolveRelease(io: CommandIO, name: string, namespace: str
     ? await io.callApi({verb: 'read helm release', target: `"${name}" in ${namespace}`}, () => readHistory(core, name, namespace))
     : undefined
   // Reading HelmReleases may be forbidden where reading helm's records is not: then only the release name counts.
-  const hr = await io.callApi({verb: 'get HelmRelease', target: `"${name}" in ${namespace}`}, () => findHelmRelease(io.kube.api(CustomObjectsApi), name, namespace, {forbiddenIsNone: true}))
+  const hr = await io.callApi({verb: 'get HelmRelease', target: `"${name}" in ${namespace}`}, () =>
+    findHelmRelease(io.kube.api(CustomObjectsApi), name, namespace, {forbiddenIsNone: true}),
+  )
   const managed = hr ? managedRelease(controllerOf(hr), hr.object) : undefined
   if (history) {
     if (managed && (managed.release !== name || managed.namespace !== namespace)) {
-      io.say(`"${name}" is a helm release in ${namespace} and the name of HelmRelease ${namespace}/${name}, which manages helm release ${managed.release} in ${managed.namespace}: using the helm release ${name} (for the other, give ${managed.release} -n ${managed.namespace})`)
+      io.say(
+        `"${name}" is a helm release in ${namespace} and the name of HelmRelease ${namespace}/${name}, which manages helm release ${managed.release} in ${managed.namespace}: using the helm release ${name} (for the other, give ${managed.release} -n ${managed.namespace})`,
+      )
     }
     return {release: name, namespace, history}
   }
   if (hr && managed) {
     const helmRelease = helmReleaseName(hr, namespace)
     const what = `HelmRelease ${namespace}/${name} (${hr.apiVersion}) manages helm release ${managed.release} in ${managed.namespace}`
-    const theirs = await io.callApi({verb: 'read helm release', target: `"${managed.release}" in ${managed.namespace}`}, () => readHistory(core, managed.release, managed.namespace))
+    const theirs = await io.callApi({verb: 'read helm release', target: `"${managed.release}" in ${managed.namespace}`}, () =>
+      readHistory(core, managed.release, managed.namespace),
+    )
     if (!theirs) {
       throw new CliError('not-found', `${what}, but helm has recorded no revision of it`, {
         hint: `it was never installed or was uninstalled; check the ${controllerOf(hr) === 'helm-operator' ? 'helm-operator' : 'helm-controller'} logs for why`,
@@ -130,7 +141,9 @@ export async function resolveHelmRelease(io: CommandIO, name: string, namespace:
     const owners = await io.callApi({verb: 'list HelmReleases', target: `managing "${name}" in ${namespace}`}, () => findOwners(io.kube.kc, namespace))
     const owner = owners.owners.get(ownerKey(namespace, name))
     if (owner) {
-      const theirs = await io.callApi({verb: 'get HelmRelease', target: `"${owner.name}" in ${owner.namespace}`}, () => findHelmRelease(custom, owner.name, owner.namespace))
+      const theirs = await io.callApi({verb: 'get HelmRelease', target: `"${owner.name}" in ${owner.namespace}`}, () =>
+        findHelmRelease(custom, owner.name, owner.namespace),
+      )
       if (theirs) {
         io.say(`helm release ${name} in ${namespace} → HelmRelease ${owner.namespace}/${owner.name}`)
         return theirs
@@ -139,7 +152,7 @@ export async function resolveHelmRelease(io: CommandIO, name: string, namespace:
     const history = await readHistory(io.kube.api(CoreV1Api), name, namespace).catch(() => undefined)
     if (history) {
       throw new CliError('not-found', `"${name}" is a helm release in ${namespace}, but no HelmRelease manages it (and there is no HelmRelease of that name)`, {
-        hint: 'debug renders a HelmRelease\'s chart with its values: pass --file with the HelmRelease YAML from the GitOps repo',
+        hint: "debug renders a HelmRelease's chart with its values: pass --file with the HelmRelease YAML from the GitOps repo",
       })
     }
   }

@@ -105,7 +105,12 @@ interface NamedRecord {
  * where even metadata alone is ~1 KB (mostly managedFields). A record whose name is not helm's
  * (or a server that answers with something else than a Table) gives `undefined`: look at everything.
  */
-async function recordNames(kc: KubeConfig, namespace: string | undefined, labelSelector: string, onRestart?: (attempt: number) => void): Promise<NamedRecord[] | undefined> {
+async function recordNames(
+  kc: KubeConfig,
+  namespace: string | undefined,
+  labelSelector: string,
+  onRestart?: (attempt: number) => void,
+): Promise<NamedRecord[] | undefined> {
   const apiPath = apiPathOf('secrets', namespace)
   const names = await pagedList<NamedRecord | undefined, Array<NamedRecord | undefined>>({
     async fetchPage(token) {
@@ -203,7 +208,9 @@ export async function listLatestRecords(kc: KubeConfig, options: ListRecordsOpti
   if (!closer || closer.size > maxCloserLooks) {
     supersededLabels = await labelsOf(`${helmSelector},status=superseded`)
   } else {
-    const lists = await Promise.all([...closer].map(([release, above]) => labelsOf(`${helmSelector},status=superseded,name=${release}${above > 0 ? `,version>${above}` : ''}`)))
+    const lists = await Promise.all(
+      [...closer].map(([release, above]) => labelsOf(`${helmSelector},status=superseded,name=${release}${above > 0 ? `,version>${above}` : ''}`)),
+    )
     supersededLabels = lists.flat()
   }
   for (const record of supersededLabels) keep(latestSecrets, recordLabels(record, 'secret'), undefined)

@@ -65,7 +65,7 @@ function check(input: UnstickInput): void {
       hint: 'see `elife-k8s helm list -A --stuck` for the ones that need it',
     })
   }
-  if (input.allNamespaces && !input.all) throw new CliError('usage', '-A only goes with --all', {hint: 'name the release\'s namespace with -n'})
+  if (input.allNamespaces && !input.all) throw new CliError('usage', '-A only goes with --all', {hint: "name the release's namespace with -n"})
   if (input.toRevision !== undefined && input.all) throw new CliError('usage', '--to-revision only goes with a single RELEASE', {hint: 'drop --all'})
   if (input.chart !== undefined && input.all) throw new CliError('usage', '--chart only goes with a single RELEASE', {hint: 'drop --all'})
 }
@@ -175,7 +175,7 @@ export const unstickAction: ChangeAction<UnstickInput, UnstickPlan, HelmUnstickR
       } catch (error) {
         if (plan.scope === undefined) throw error
         entry.outcome = 'failed'
-        io.steps.failure(`${release} in ${namespace}: ${error instanceof Error ? (error as CliError).line ?? error.message : String(error)}`)
+        io.steps.failure(`${release} in ${namespace}: ${error instanceof Error ? ((error as CliError).line ?? error.message) : String(error)}`)
       }
     }
     // What is true now, once per release, last.
@@ -184,11 +184,15 @@ export const unstickAction: ChangeAction<UnstickInput, UnstickPlan, HelmUnstickR
     if (failures.length > 0) {
       const first = failures[0]
       const failedStep = first?.result?.steps.findLast((s) => !s.ok && s.action !== 'nudge')
-      throw new CliError('tool-failed', failures.length === 1 && first
-        ? `could not unstick release "${first.release}" in ${first.namespace}: ${failedStep?.detail ?? first.result?.summary ?? 'see above'}`
-        : `${failures.length} releases could not be unstuck (see ✗ above)`, {
-        hint: `see \`elife-k8s helm history ${first?.release ?? 'RELEASE'} -n ${first?.namespace ?? 'NS'}\`; helm's own error is above`,
-      })
+      throw new CliError(
+        'tool-failed',
+        failures.length === 1 && first
+          ? `could not unstick release "${first.release}" in ${first.namespace}: ${failedStep?.detail ?? first.result?.summary ?? 'see above'}`
+          : `${failures.length} releases could not be unstuck (see ✗ above)`,
+        {
+          hint: `see \`elife-k8s helm history ${first?.release ?? 'RELEASE'} -n ${first?.namespace ?? 'NS'}\`; helm's own error is above`,
+        },
+      )
     }
     return {dryRun: false, releases: results}
   },

@@ -40,9 +40,7 @@ export function diagnose(release: string, namespace: string, revisions: readonly
     return {
       ...base,
       kind: 'failed',
-      reason: lastDeployed
-        ? `${at} failed${why}`
-        : `${at} failed and no revision was ever deployed (a first install that never deployed)${why}`,
+      reason: lastDeployed ? `${at} failed${why}` : `${at} failed and no revision was ever deployed (a first install that never deployed)${why}`,
     }
   }
   if (isPending(latest.status)) {
@@ -128,16 +126,32 @@ export function planUnstick(diagnosis: Diagnosis, revisions: readonly RevisionRo
   if (options.toRevision !== undefined) {
     target = revisions.find((r) => r.revision === options.toRevision)
     if (!target) {
-      return {diagnosis, steps: [], refusal: {kind: 'usage', message: `${name} has no revision ${options.toRevision}`, hint: `its revisions are ${revisions.map((r) => r.revision).join(', ')} (see \`elife-k8s helm history ${release} -n ${namespace}\`)`}}
+      return {
+        diagnosis,
+        steps: [],
+        refusal: {
+          kind: 'usage',
+          message: `${name} has no revision ${options.toRevision}`,
+          hint: `its revisions are ${revisions.map((r) => r.revision).join(', ')} (see \`elife-k8s helm history ${release} -n ${namespace}\`)`,
+        },
+      }
     }
     if (target.revision === latest.revision) {
-      return {diagnosis, steps: [], refusal: {kind: 'usage', message: `--to-revision ${target.revision} is the stuck revision itself`, hint: 'pick an earlier revision that was deployed'}}
+      return {
+        diagnosis,
+        steps: [],
+        refusal: {kind: 'usage', message: `--to-revision ${target.revision} is the stuck revision itself`, hint: 'pick an earlier revision that was deployed'},
+      }
     }
     if (target.status !== 'deployed' && target.status !== 'superseded') {
       return {
         diagnosis,
         steps: [],
-        refusal: {kind: 'usage', message: `revision ${target.revision} of ${name} is ${target.status}, never deployed: rolling back to it would bring back a broken release`, hint: `pick a deployed or superseded revision${diagnosis.lastDeployed ? ` (the last deployed is ${diagnosis.lastDeployed.revision})` : ''}`},
+        refusal: {
+          kind: 'usage',
+          message: `revision ${target.revision} of ${name} is ${target.status}, never deployed: rolling back to it would bring back a broken release`,
+          hint: `pick a deployed or superseded revision${diagnosis.lastDeployed ? ` (the last deployed is ${diagnosis.lastDeployed.revision})` : ''}`,
+        },
       }
     }
   }
@@ -145,7 +159,11 @@ export function planUnstick(diagnosis: Diagnosis, revisions: readonly RevisionRo
   const steps: Step[] = []
   if (kind === 'uninstalling') {
     if (!options.uninstall) {
-      return {diagnosis, steps: [], refusal: {kind: 'conflict', message: `${name} is half uninstalled (status uninstalling)`, hint: 'rerun with --uninstall to finish removing it'}}
+      return {
+        diagnosis,
+        steps: [],
+        refusal: {kind: 'conflict', message: `${name} is half uninstalled (status uninstalling)`, hint: 'rerun with --uninstall to finish removing it'},
+      }
     }
     steps.push({action: 'uninstall', text: `finish uninstalling ${name} with \`helm uninstall\``})
   } else if (target) {
@@ -157,7 +175,9 @@ export function planUnstick(diagnosis: Diagnosis, revisions: readonly RevisionRo
       escalate: {upgradeChart: options.chart},
       text:
         `roll ${name} back to revision ${target.revision} (${target.chart}, ${target.status}) with \`helm rollback\`` +
-        (pending ? `; if helm refuses because of the ${latest.status} lock, back up revision ${latest.revision}'s record and mark it failed, then roll back again` : '') +
+        (pending
+          ? `; if helm refuses because of the ${latest.status} lock, back up revision ${latest.revision}'s record and mark it failed, then roll back again`
+          : '') +
         `; if helm refuses because revision ${latest.revision}'s manifest and the cluster disagree ("no <kind> with the name ... found"), ${escalationText(release, namespace, target, options.chart)}`,
     })
   } else if (options.uninstall) {
@@ -167,17 +187,27 @@ export function planUnstick(diagnosis: Diagnosis, revisions: readonly RevisionRo
       unlockIfRefused: pending ? latest.revision : undefined,
       text:
         `uninstall ${name} with \`helm uninstall\` (it never deployed; its HelmRelease, if any, will install it afresh)` +
-        (pending ? `; if helm refuses because of the ${latest.status} lock, back up revision ${latest.revision}'s record and mark it failed, then uninstall again` : ''),
+        (pending
+          ? `; if helm refuses because of the ${latest.status} lock, back up revision ${latest.revision}'s record and mark it failed, then uninstall again`
+          : ''),
     })
   } else {
     return {
       diagnosis,
       steps: [],
-      refusal: {kind: 'conflict', message: `${name} has no deployed revision to roll back to`, hint: 'rerun with --uninstall to remove it (its controller can then install it afresh)'},
+      refusal: {
+        kind: 'conflict',
+        message: `${name} has no deployed revision to roll back to`,
+        hint: 'rerun with --uninstall to remove it (its controller can then install it afresh)',
+      },
     }
   }
   if (options.owner) {
-    steps.push({action: 'nudge', owner: options.owner, text: `ask ${options.owner.controller} to reconcile HelmRelease ${options.owner.namespace}/${options.owner.name}`})
+    steps.push({
+      action: 'nudge',
+      owner: options.owner,
+      text: `ask ${options.owner.controller} to reconcile HelmRelease ${options.owner.namespace}/${options.owner.name}`,
+    })
   }
   return {diagnosis, steps}
 }
@@ -203,4 +233,3 @@ export function humanDuration(ms: number): string {
   if (h < 48) return `${h}h${m % 60 ? `${m % 60}m` : ''}`
   return `${Math.floor(h / 24)}d`
 }
-

@@ -32,9 +32,13 @@ export async function prepareUnstick(
   // A newest record nobody can read: what state the release is in is unknown, so nothing is done.
   const newestCorrupt = history.corrupt.at(-1)
   if (newestCorrupt && newestCorrupt.revision > (history.revisions.at(-1)?.labels.revision ?? 0)) {
-    throw new CliError('conflict', `${corruptLine(newestCorrupt)}, and it is the latest revision of release "${target.release}" in ${target.namespace}: its state is unknown, so nothing was changed`, {
-      hint: `look at it with \`kubectl get ${newestCorrupt.object.split(' ')[0]?.toLowerCase()} ${newestCorrupt.object.split(' ')[1]} -n ${target.namespace} -o yaml\`; restore it from a backup, or delete it so that helm takes the revision before as the latest, then run this again`,
-    })
+    throw new CliError(
+      'conflict',
+      `${corruptLine(newestCorrupt)}, and it is the latest revision of release "${target.release}" in ${target.namespace}: its state is unknown, so nothing was changed`,
+      {
+        hint: `look at it with \`kubectl get ${newestCorrupt.object.split(' ')[0]?.toLowerCase()} ${newestCorrupt.object.split(' ')[1]} -n ${target.namespace} -o yaml\`; restore it from a backup, or delete it so that helm takes the revision before as the latest, then run this again`,
+      },
+    )
   }
   const rows = history.revisions.map(({record}) => revisionRow(record))
   const owners = options.owners ?? (await findOwners(clients.kc, target.namespace)).owners
@@ -91,7 +95,11 @@ export async function executeUnstick(clients: UnstickClients, helm: HelmTool, pr
     if (step.action === 'rollback' || step.action === 'uninstall') {
       const [args, done, what] =
         step.action === 'rollback'
-          ? [helmArgs(['rollback', release, String(step.toRevision), '--timeout', '5m0s']), `rolled back to revision ${step.toRevision}`, `helm rollback ${release} ${step.toRevision}`]
+          ? [
+              helmArgs(['rollback', release, String(step.toRevision), '--timeout', '5m0s']),
+              `rolled back to revision ${step.toRevision}`,
+              `helm rollback ${release} ${step.toRevision}`,
+            ]
           : [helmArgs(['uninstall', release, '--timeout', '5m0s']), 'uninstalled', `helm uninstall ${release}`]
       let result = await helm.run(args, {env, timeoutMs: 6 * 60_000})
       // helm refuses while a killed operation's pending record holds its lock: back the record
@@ -104,7 +112,13 @@ export async function executeUnstick(clients: UnstickClients, helm: HelmTool, pr
         result = await helm.run(args, {env, timeoutMs: 6 * 60_000})
       }
       if (result.exitCode !== 0 && step.action === 'rollback' && isManifestMismatchError(result)) {
-        const escalated = await escalateRollback(helm, {release, namespace, toRevision: step.toRevision, chart: step.escalate.upgradeChart, env, helmArgs}, result, outcomes, hooks)
+        const escalated = await escalateRollback(
+          helm,
+          {release, namespace, toRevision: step.toRevision, chart: step.escalate.upgradeChart, env, helmArgs},
+          result,
+          outcomes,
+          hooks,
+        )
         if (!escalated) {
           failed = true
           break
@@ -167,8 +181,16 @@ async function escalateRollback(helm: HelmTool, target: EscalationTarget, refuse
   const {release, namespace, toRevision, chart, env, helmArgs} = target
   const rollback = ['rollback', release, String(toRevision), '--timeout', '5m0s']
   const attempts: Array<{what: string; args: string[]; done: string}> = [
-    {what: `helm rollback ${release} ${toRevision} (again)`, args: helmArgs(rollback), done: `helm rolled ${release} back to revision ${toRevision} at the second attempt`},
-    {what: `helm rollback ${release} ${toRevision} --force`, args: helmArgs([...rollback, '--force']), done: `helm rolled ${release} back to revision ${toRevision} with --force`},
+    {
+      what: `helm rollback ${release} ${toRevision} (again)`,
+      args: helmArgs(rollback),
+      done: `helm rolled ${release} back to revision ${toRevision} at the second attempt`,
+    },
+    {
+      what: `helm rollback ${release} ${toRevision} --force`,
+      args: helmArgs([...rollback, '--force']),
+      done: `helm rolled ${release} back to revision ${toRevision} with --force`,
+    },
   ]
   if (chart) {
     attempts.push({
@@ -192,7 +214,10 @@ async function escalateRollback(helm: HelmTool, target: EscalationTarget, refuse
     }
     if (!isManifestMismatchError(last)) break
   }
-  const manual = chart || !isManifestMismatchError(last) ? '' : `; the runbook's last resort is to upgrade from the last deployed revision's values: \`helm upgrade ${release} CHART -n ${namespace} --reuse-values\` with that revision's chart (or rerun with --chart CHART)`
+  const manual =
+    chart || !isManifestMismatchError(last)
+      ? ''
+      : `; the runbook's last resort is to upgrade from the last deployed revision's values: \`helm upgrade ${release} CHART -n ${namespace} --reuse-values\` with that revision's chart (or rerun with --chart CHART)`
   outcomes.push({action: 'rollback', ok: false, detail: `${lastWhat} failed: ${helmErrorLine(last)}${manual}`})
   return false
 }
@@ -227,11 +252,16 @@ export async function unlockPendingRevision(core: CoreV1Api, history: ReleaseHis
   const where = `${driver === 'secret' ? 'Secret' : 'ConfigMap'} ${objectName} in ${namespace}`
   const current = await readRecordObject(core, driver, objectName, namespace)
   const payload = current.data?.release
-  if (!payload) throw new CliError('unexpected', `helm release record ${where} has no data.release`, {hint: 'nothing was changed; inspect it with `elife-k8s helm history`'})
+  if (!payload)
+    throw new CliError('unexpected', `helm release record ${where} has no data.release`, {
+      hint: 'nothing was changed; inspect it with `elife-k8s helm history`',
+    })
   const record = decodeRelease(payload, driver)
   const status = record.info?.status ?? ''
   if (!isPending(status)) {
-    throw new CliError('conflict', `revision ${revision} of "${history.release}" is ${status} now, not pending: someone else changed it`, {hint: 'nothing was changed; run the command again to see the new state'})
+    throw new CliError('conflict', `revision ${revision} of "${history.release}" is ${status} now, not pending: someone else changed it`, {
+      hint: 'nothing was changed; run the command again to see the new state',
+    })
   }
 
   const backup: V1Secret = {
@@ -255,13 +285,25 @@ export async function unlockPendingRevision(core: CoreV1Api, history: ReleaseHis
   }
   await core.createNamespacedSecret({namespace, body: backup})
 
-  record.info = {...record.info, status: 'failed', description: `Marked failed by elife-k8s helm unstick: helm was interrupted during this operation (was ${status})`}
+  record.info = {
+    ...record.info,
+    status: 'failed',
+    description: `Marked failed by elife-k8s helm unstick: helm was interrupted during this operation (was ${status})`,
+  }
   const labels = {...current.metadata?.labels, status: 'failed', modifiedAt: String(Math.floor(now.getTime() / 1000))}
   try {
     if (driver === 'secret') {
-      await core.replaceNamespacedSecret({name: objectName, namespace, body: {...(current as V1Secret), metadata: {...current.metadata, labels}, data: {...current.data, release: encodeRelease(record, 'secret')}}})
+      await core.replaceNamespacedSecret({
+        name: objectName,
+        namespace,
+        body: {...(current as V1Secret), metadata: {...current.metadata, labels}, data: {...current.data, release: encodeRelease(record, 'secret')}},
+      })
     } else {
-      await core.replaceNamespacedConfigMap({name: objectName, namespace, body: {...(current as V1ConfigMap), metadata: {...current.metadata, labels}, data: {...current.data, release: encodeRelease(record, 'configmap')}}})
+      await core.replaceNamespacedConfigMap({
+        name: objectName,
+        namespace,
+        body: {...(current as V1ConfigMap), metadata: {...current.metadata, labels}, data: {...current.data, release: encodeRelease(record, 'configmap')}},
+      })
     }
   } catch (error) {
     if (isConflict(error)) {
@@ -284,7 +326,11 @@ async function readRecordObject(core: CoreV1Api, driver: StorageDriver, name: st
   try {
     return driver === 'secret' ? await core.readNamespacedSecret({name, namespace}) : await core.readNamespacedConfigMap({name, namespace})
   } catch (error) {
-    if (isNotFound(error)) throw new CliError('conflict', `helm release record ${name} in ${namespace} disappeared while we were working`, {hint: 'nothing was changed; run the command again', cause: error})
+    if (isNotFound(error))
+      throw new CliError('conflict', `helm release record ${name} in ${namespace} disappeared while we were working`, {
+        hint: 'nothing was changed; run the command again',
+        cause: error,
+      })
     throw error
   }
 }
@@ -303,7 +349,9 @@ export const helmOperatorNudgeAnnotation = 'elife-k8s.elifesciences.org/reconcil
 export async function nudgeOwner(custom: CustomObjectsApi, owner: OwnerRef, now: Date): Promise<string> {
   const token = now.toISOString()
   const annotations: Record<string, string> =
-    owner.controller === 'helm-operator' ? {[helmOperatorNudgeAnnotation]: token} : {'reconcile.fluxcd.io/requestedAt': token, 'reconcile.fluxcd.io/resetAt': token}
+    owner.controller === 'helm-operator'
+      ? {[helmOperatorNudgeAnnotation]: token}
+      : {'reconcile.fluxcd.io/requestedAt': token, 'reconcile.fluxcd.io/resetAt': token}
   const [group, version] = owner.apiVersion.split('/')
   if (!helmReleaseApis.some((a) => a.group === group)) throw new Error(`unknown HelmRelease API ${owner.apiVersion}`)
   await custom.patchNamespacedCustomObject(

@@ -73,7 +73,9 @@ function statusMessage(error: unknown): string | undefined {
 
 /** The API server quotes the value it refused; one that looks secret is not repeated. */
 export function redactApiMessage(message: string): string {
-  return message.replace(/Invalid value: "((?:[^"\\]|\\.)*)"/g, (whole, value: string) => (looksSecretValue(value) ? `Invalid value: <redacted: ${value.length} chars>` : whole))
+  return message.replace(/Invalid value: "((?:[^"\\]|\\.)*)"/g, (whole, value: string) =>
+    looksSecretValue(value) ? `Invalid value: <redacted: ${value.length} chars>` : whole,
+  )
 }
 
 /**
@@ -97,7 +99,12 @@ export async function validateObjects(kc: KubeConfig, objects: readonly Kubernet
     } catch (error) {
       const status = httpStatus(error)
       if (status === 401 || status === 403) {
-        return {...result, ran: false, stoppedBy: 'forbidden', skipped: `not allowed to dry-run ${kind} objects in ${namespace} (${status}): the API server was not asked`}
+        return {
+          ...result,
+          ran: false,
+          stoppedBy: 'forbidden',
+          skipped: `not allowed to dry-run ${kind} objects in ${namespace} (${status}): the API server was not asked`,
+        }
       }
       if (status !== undefined && status >= 400 && status < 500) {
         result.refused.push({kind, name, namespace: object.metadata?.namespace, message: redactApiMessage(statusMessage(error) ?? `HTTP ${status}`)})
@@ -105,11 +112,17 @@ export async function validateObjects(kc: KubeConfig, objects: readonly Kubernet
       }
       // discovery found no such kind: the server does not serve it (a CRD not installed)
       if (status === undefined && error instanceof Error && /Unrecognized API version and kind/i.test(error.message)) {
-        result.refused.push({kind, name, namespace: object.metadata?.namespace, message: `the API server does not serve ${object.apiVersion} ${kind} (is its CRD installed?)`})
+        result.refused.push({
+          kind,
+          name,
+          namespace: object.metadata?.namespace,
+          message: `the API server does not serve ${object.apiVersion} ${kind} (is its CRD installed?)`,
+        })
         continue
       }
       const cli = toCliError(error, {verb: 'dry-run', target: `${kind} ${name}`})
-      if (isCliError(cli) && cli.kind === 'unreachable') return {ran: false, stoppedBy: 'unreachable', skipped: `${cli.message}: not validated against the API server`, accepted: 0, refused: []}
+      if (isCliError(cli) && cli.kind === 'unreachable')
+        return {ran: false, stoppedBy: 'unreachable', skipped: `${cli.message}: not validated against the API server`, accepted: 0, refused: []}
       throw cli
     }
   }

@@ -65,6 +65,8 @@ export const imagesAction: ReadAction<ImagesInput, ImagesResult> = {
 export function checkImagesFlags(input: Pick<ImagesInput, 'by' | 'wide' | 'output'>): void {
   if (input.wide && input.by !== 'pod') {
     const asked = input.output === 'wide' ? '-o wide' : '--wide'
-    throw new CliError('usage', `${asked} adds the digest and phase columns of the per-container view, and the default --by image view has one row per image`, {hint: 'add --by pod (e.g. `elife-k8s images -A --by pod --wide`)'})
+    throw new CliError('usage', `${asked} adds the digest and phase columns of the per-container view, and the default --by image view has one row per image`, {
+      hint: 'add --by pod (e.g. `elife-k8s images -A --by pod --wide`)',
+    })
   }
 }

@@ -18,11 +18,15 @@ export type PodLister = (request: PodListRequest) => Promise<Page<PodLike>>
 /** Lists pods through client-node's connection, keeping the JSON as sent (see getJson). */
 export function podLister(kc: KubeConfig): PodLister {
   return async ({namespace, labelSelector, limit, continueToken}) => {
-    const list = await getJson<{items: PodLike[]; metadata?: {continue?: string}}>(kc, namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods` : '/api/v1/pods', {
-      labelSelector,
-      limit,
-      continue: continueToken,
-    })
+    const list = await getJson<{items: PodLike[]; metadata?: {continue?: string}}>(
+      kc,
+      namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods` : '/api/v1/pods',
+      {
+        labelSelector,
+        limit,
+        continue: continueToken,
+      },
+    )
     return {items: list.items ?? [], metadata: {_continue: list.metadata?.continue}}
   }
 }

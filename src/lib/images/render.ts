@@ -32,7 +32,11 @@ function podColumns(wide: boolean): ReadonlyArray<Column<ContainerRow>> {
   const columns: Array<Column<ContainerRow>> = [
     {header: 'namespace', value: (r) => r.namespace},
     {header: 'pod', value: (r) => r.pod},
-    {header: 'container', value: (r) => (r.kind === 'container' ? r.container : `${r.container} (${r.kind})`), color: (r, c) => (r.kind === 'container' ? undefined : c.dim)},
+    {
+      header: 'container',
+      value: (r) => (r.kind === 'container' ? r.container : `${r.container} (${r.kind})`),
+      color: (r, c) => (r.kind === 'container' ? undefined : c.dim),
+    },
     {header: 'image', value: (r) => r.image},
   ]
   if (wide) {

@@ -102,7 +102,12 @@ export function containerRows(pod: PodLike): ContainerRow[] {
 export function imageMatcher(pattern: string | undefined): (image: string) => boolean {
   if (!pattern) return () => true
   if (!pattern.includes('*')) return (image) => image.includes(pattern)
-  const re = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  )
   return (image) => re.test(image)
 }
 

@@ -73,7 +73,9 @@ async function eksInfo(input: KubeProxyInput, apiServerVersion: string): Promise
     if (error instanceof NoAwsRegion) return {skipped: true, reason: 'no AWS region (pass --region or set AWS_REGION)'}
     if (error instanceof CliError) throw error
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
-    throw new CliError('unreachable', `cannot ask EKS about kube-proxy on cluster ${cluster}: ${message}`, {hint: 'check --eks-cluster and --region, or leave them out to skip the EKS comparison'})
+    throw new CliError('unreachable', `cannot ask EKS about kube-proxy on cluster ${cluster}: ${message}`, {
+      hint: 'check --eks-cluster and --region, or leave them out to skip the EKS comparison',
+    })
   }
 }
 
@@ -88,7 +90,9 @@ function reportFindings(ctx: ActionContext, findings: Finding[]): void {
 /** Validates the input, reads kube-proxy (and EKS), and runs the checks. Changes nothing. */
 async function inspect(ctx: ActionContext, input: KubeProxyInput): Promise<{state: KubeProxyState; eks?: EksKubeProxyInfo; findings: Finding[]}> {
   if (!isBindAddress(input.bindAddress)) {
-    throw new CliError('usage', `${input.bindAddressFlag ?? '--bind-address'} "${input.bindAddress}" is not IP:port`, {hint: 'use e.g. 0.0.0.0:10249 or [::]:10249'})
+    throw new CliError('usage', `${input.bindAddressFlag ?? '--bind-address'} "${input.bindAddress}" is not IP:port`, {
+      hint: 'use e.g. 0.0.0.0:10249 or [::]:10249',
+    })
   }
   const state = await readState(ctx, input.namespace)
   const eks = await eksInfo(input, state.apiServerVersion)
@@ -109,7 +113,9 @@ export const kubeProxyCheck: ReadAction<KubeProxyInput, KubeProxyFixResult> = {
 export function checkFailure(result: KubeProxyFixResult): CliError | undefined {
   const failed = result.findings.filter((f) => f.status === 'failed')
   if (failed.length === 0) return undefined
-  return new CliError('check-failed', `kube-proxy in ${result.namespace}: ${failed.length} of ${result.findings.length} checks failed (see the ✗ lines)`, {hint: 'run `elife-k8s kube-proxy fix --dry-run` to see what fix would change'})
+  return new CliError('check-failed', `kube-proxy in ${result.namespace}: ${failed.length} of ${result.findings.length} checks failed (see the ✗ lines)`, {
+    hint: 'run `elife-k8s kube-proxy fix --dry-run` to see what fix would change',
+  })
 }
 
 /** The final line of a check that passed. */
@@ -120,7 +126,8 @@ export function checkPassed(result: KubeProxyFixResult): string {
 /** The changes of a plan, one line each, as `--dry-run` prints them (bootstrap shows them too). */
 export function planChanges(plan: FixPlan): string[] {
   const changes: string[] = []
-  if (plan.metricsBindAddress.changed) changes.push(`set metricsBindAddress ${plan.metricsBindAddress.from} → ${plan.metricsBindAddress.to} in configmap "${configMapName}"`)
+  if (plan.metricsBindAddress.changed)
+    changes.push(`set metricsBindAddress ${plan.metricsBindAddress.from} → ${plan.metricsBindAddress.to} in configmap "${configMapName}"`)
   if (plan.image.changed) changes.push(`set image ${plan.image.from} → ${plan.image.to} (${plan.image.why})`)
   if (plan.restart.needed) changes.push(`restart kube-proxy one node at a time on ${plan.restart.nodes.length} nodes (${plan.restart.why})`)
   return changes
@@ -128,7 +135,8 @@ export function planChanges(plan: FixPlan): string[] {
 
 /** What is true after a fix (or a run with nothing to do): the command's and bootstrap's last line. */
 export function describeNow(result: KubeProxyFixResult): string {
-  if (result.now) return `kube-proxy in ${result.namespace} now serves metrics on ${result.now.metricsBindAddress}, runs ${result.now.image}, and is Ready on ${result.now.nodesReady}/${result.now.nodes} nodes`
+  if (result.now)
+    return `kube-proxy in ${result.namespace} now serves metrics on ${result.now.metricsBindAddress}, runs ${result.now.image}, and is Ready on ${result.now.nodesReady}/${result.now.nodes} nodes`
   const plan = result.plan
   return plan
     ? `kube-proxy in ${result.namespace} is already fixed: metricsBindAddress ${plan.metricsBindAddress.to}, image ${plan.image.to}, every pod current and Ready`
@@ -147,7 +155,15 @@ function shown(plan: KubeProxyPlan): Omit<FixPlan, 'updatedConfig'> {
 }
 
 function notExecuted(plan: KubeProxyPlan, why: 'dry-run' | 'nothing-to-do'): KubeProxyFixResult {
-  return {namespace: plan.input.namespace, mode: 'fix', findings: plan.findings, plan: shown(plan), dryRun: why === 'dry-run', changed: false, nodesRestarted: []}
+  return {
+    namespace: plan.input.namespace,
+    mode: 'fix',
+    findings: plan.findings,
+    plan: shown(plan),
+    dryRun: why === 'dry-run',
+    changed: false,
+    nodesRestarted: [],
+  }
 }
 
 /**
@@ -206,7 +222,9 @@ export const kubeProxyFix: ChangeAction<KubeProxyInput, KubeProxyPlan, KubeProxy
           await io.callApi({verb: 'update daemonset', target: `"kube-proxy" in ${namespace}`}, () => startRestart(kp, state, restartPlan))
           changed.push(`daemonset "kube-proxy" is restarting its pods one node at a time${fix.image.changed ? ` with image ${fix.image.to}` : ''}`)
         }
-        io.steps.action(`restarting kube-proxy one node at a time on ${fix.restart.nodes.length} nodes${fix.image.changed ? ` with image ${fix.image.to}` : ''}`)
+        io.steps.action(
+          `restarting kube-proxy one node at a time on ${fix.restart.nodes.length} nodes${fix.image.changed ? ` with image ${fix.image.to}` : ''}`,
+        )
         const outcome = await io.callApi({verb: 'watch kube-proxy pods', target: `in ${namespace}`}, () =>
           waitForRestart(kp, namespace, {
             timeoutMs: input.timeoutMs,
@@ -238,7 +256,11 @@ export const kubeProxyFix: ChangeAction<KubeProxyInput, KubeProxyPlan, KubeProxy
       const configNow = fix.metricsBindAddress.changed
         ? `configmap "${configMapName}" now sets metricsBindAddress ${fix.metricsBindAddress.to} (was ${fix.metricsBindAddress.from})`
         : `configmap "${configMapName}" was not changed`
-      throw new CliError('check-failed', `kube-proxy in ${namespace} is not fixed yet (${plural(stillFailing.length, 'check')} still failing, see the ✗ lines); ${configNow}`, {hint: 'run the command again'})
+      throw new CliError(
+        'check-failed',
+        `kube-proxy in ${namespace} is not fixed yet (${plural(stillFailing.length, 'check')} still failing, see the ✗ lines); ${configNow}`,
+        {hint: 'run the command again'},
+      )
     }
     return {namespace, mode: 'fix', findings: plan.findings, plan: shown(plan), dryRun: false, changed: true, nodesRestarted, now}
   },

@@ -69,7 +69,8 @@ function locate(configText: string, where: string): Located {
   if (doc.errors.length > 0) throw shapeError(where, `its "${configDataKey}" is neither JSON nor YAML: ${doc.errors[0].message.split('\n')[0]}`)
   if (!isMap(doc.contents)) throw shapeError(where, `its "${configDataKey}" is not a ${format === 'json' ? 'JSON object' : 'YAML mapping'}`)
   const data = (format === 'json' ? JSON.parse(configText) : doc.toJS()) as Record<string, unknown>
-  if (data.kind !== 'KubeProxyConfiguration') throw shapeError(where, `its "${configDataKey}" has kind ${JSON.stringify(data.kind ?? null)}, not KubeProxyConfiguration`)
+  if (data.kind !== 'KubeProxyConfiguration')
+    throw shapeError(where, `its "${configDataKey}" has kind ${JSON.stringify(data.kind ?? null)}, not KubeProxyConfiguration`)
   const map = doc.contents
   const node = map.get(metricsKey, true)
   if (node === undefined) return {format, data, map}
@@ -160,15 +161,23 @@ export function verifyEdit(original: string, updated: string, address: string, w
   try {
     after = locate(updated, where)
   } catch (error) {
-    throw new CliError('conflict', `editing metricsBindAddress in ${where} would leave a config kube-proxy cannot read (${error instanceof CliError ? error.message : String(error)})`, {
-      hint: `set ${metricsKey}: ${address} by hand with \`kubectl -n kube-system edit configmap kube-proxy-config\`, then run the command again`,
-    })
+    throw new CliError(
+      'conflict',
+      `editing metricsBindAddress in ${where} would leave a config kube-proxy cannot read (${error instanceof CliError ? error.message : String(error)})`,
+      {
+        hint: `set ${metricsKey}: ${address} by hand with \`kubectl -n kube-system edit configmap kube-proxy-config\`, then run the command again`,
+      },
+    )
   }
   const expected = {...before.data, [metricsKey]: address}
   if (after.format !== before.format || after.value !== address || !isDeepStrictEqual(after.data, expected)) {
-    throw new CliError('conflict', `editing metricsBindAddress in ${where} would change more than that key (the edited ${before.format.toUpperCase()} reads differently)`, {
-      hint: `set ${metricsKey}: ${address} by hand with \`kubectl -n kube-system edit configmap kube-proxy-config\`, then run the command again`,
-    })
+    throw new CliError(
+      'conflict',
+      `editing metricsBindAddress in ${where} would change more than that key (the edited ${before.format.toUpperCase()} reads differently)`,
+      {
+        hint: `set ${metricsKey}: ${address} by hand with \`kubectl -n kube-system edit configmap kube-proxy-config\`, then run the command again`,
+      },
+    )
   }
 }
 

@@ -6,7 +6,11 @@ export type EksKubeProxyInfo =
   | {skipped: false; cluster: string; clusterVersion: string; recommendedVersion?: string; managedAddon: boolean; addonVersion?: string}
 
 /** The default version of an add-on (kube-proxy unless named) DescribeAddonVersions lists for a cluster minor. */
-export function defaultAddonVersion(output: Pick<DescribeAddonVersionsCommandOutput, 'addons'>, clusterVersion: string, addonName = 'kube-proxy'): string | undefined {
+export function defaultAddonVersion(
+  output: Pick<DescribeAddonVersionsCommandOutput, 'addons'>,
+  clusterVersion: string,
+  addonName = 'kube-proxy',
+): string | undefined {
   for (const addon of output.addons ?? []) {
     if (addon.addonName !== addonName) continue
     for (const version of addon.addonVersions ?? []) {
@@ -23,7 +27,12 @@ function errorName(error: unknown): string {
 /** Errors that mean "no usable AWS credentials here", as opposed to a real AWS answer. */
 export function isNoCredentials(error: unknown): boolean {
   const name = errorName(error)
-  return name === 'CredentialsProviderError' || name === 'ExpiredTokenException' || name === 'UnrecognizedClientException' || /credential/i.test((error as Error)?.message ?? '')
+  return (
+    name === 'CredentialsProviderError' ||
+    name === 'ExpiredTokenException' ||
+    name === 'UnrecognizedClientException' ||
+    /credential/i.test((error as Error)?.message ?? '')
+  )
 }
 
 /**

@@ -48,10 +48,17 @@ function refuseManaged(state: KubeProxyState, eks?: EksKubeProxyInfo): void {
   const managed = eksManagedFields(state)
   const byEks = eks && !eks.skipped && eks.managedAddon
   if (managed.length === 0 && !byEks) return
-  const evidence = managed.length > 0 ? `${managed.join(' and ')} have fields managed by "eks"` : `DescribeAddon lists kube-proxy on cluster ${(eks as {cluster: string}).cluster}`
-  throw new CliError('conflict', `kube-proxy in ${state.namespace} is an EKS managed add-on (${evidence}); editing it by hand stops EKS managing it and EKS may overwrite the change`, {
-    hint: 'change it through the add-on: `aws eks describe-addon-configuration --addon-name kube-proxy --addon-version <version>` shows what it accepts, then `aws eks update-addon --configuration-values …`',
-  })
+  const evidence =
+    managed.length > 0
+      ? `${managed.join(' and ')} have fields managed by "eks"`
+      : `DescribeAddon lists kube-proxy on cluster ${(eks as {cluster: string}).cluster}`
+  throw new CliError(
+    'conflict',
+    `kube-proxy in ${state.namespace} is an EKS managed add-on (${evidence}); editing it by hand stops EKS managing it and EKS may overwrite the change`,
+    {
+      hint: 'change it through the add-on: `aws eks describe-addon-configuration --addon-name kube-proxy --addon-version <version>` shows what it accepts, then `aws eks update-addon --configuration-values …`',
+    },
+  )
 }
 
 /** Refusals while planning: nothing has been written yet, and the line says so. */
@@ -69,7 +76,10 @@ export function planFix(state: KubeProxyState, options: FixOptions): FixPlan {
   refuseManaged(state, options.eks)
   const edit = nothingChanged(() => setMetricsBindAddress(state.configText, options.bindAddress, where(state.namespace, 'configmap', configMapName)))
   const currentImage = kubeProxyImage(state.daemonSet)
-  if (!currentImage) throw new CliError('conflict', `${where(state.namespace, 'daemonset', daemonSetName)} has no "${containerName}" container image`, {hint: 'inspect it with `kubectl -n kube-system get ds kube-proxy -o yaml`'})
+  if (!currentImage)
+    throw new CliError('conflict', `${where(state.namespace, 'daemonset', daemonSetName)} has no "${containerName}" container image`, {
+      hint: 'inspect it with `kubectl -n kube-system get ds kube-proxy -o yaml`',
+    })
   const apiServer = parseVersion(state.apiServerVersion)
   const current = parseVersion(parseImage(currentImage).tag)
   const currentSkew = current && apiServer ? skewAgainstApiServer(current, apiServer) : undefined
@@ -79,15 +89,22 @@ export function planFix(state: KubeProxyState, options: FixOptions): FixPlan {
   if (options.imageTag) {
     const wanted = validateImageTag(options.imageTag)
     const verdict = apiServer ? skewAgainstApiServer(wanted, apiServer) : undefined
-    if (verdict && !verdict.ok) throw new CliError('usage', `--image ${options.imageTag}: ${verdict.reason}`, {hint: `pick a kube-proxy tag for Kubernetes ${apiServer!.major}.${apiServer!.minor} or up to 3 minors older`})
+    if (verdict && !verdict.ok)
+      throw new CliError('usage', `--image ${options.imageTag}: ${verdict.reason}`, {
+        hint: `pick a kube-proxy tag for Kubernetes ${apiServer!.major}.${apiServer!.minor} or up to 3 minors older`,
+      })
     targetImage = withTag(currentImage, options.imageTag)
     why = '--image'
   } else if (currentSkew && !currentSkew.ok) {
     const recommended = options.eks && !options.eks.skipped ? options.eks.recommendedVersion : undefined
     if (!recommended) {
-      throw new CliError('check-failed', `the kube-proxy image ${currentImage} breaks the version-skew policy (${currentSkew.reason}) and no replacement tag is known; nothing was changed`, {
-        hint: `pass --image with the EKS kube-proxy tag for ${apiServer!.major}.${apiServer!.minor} (\`aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version ${apiServer!.major}.${apiServer!.minor}\`), or --eks-cluster NAME --region REGION to look it up`,
-      })
+      throw new CliError(
+        'check-failed',
+        `the kube-proxy image ${currentImage} breaks the version-skew policy (${currentSkew.reason}) and no replacement tag is known; nothing was changed`,
+        {
+          hint: `pass --image with the EKS kube-proxy tag for ${apiServer!.major}.${apiServer!.minor} (\`aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version ${apiServer!.major}.${apiServer!.minor}\`), or --eks-cluster NAME --region REGION to look it up`,
+        },
+      )
     }
     targetImage = withTag(currentImage, recommended)
     why = `version skew (${currentSkew.reason}); EKS recommends ${recommended}`
@@ -166,7 +183,10 @@ export async function writeConfig(clients: KubeProxyClients, state: KubeProxySta
     await clients.core.replaceNamespacedConfigMap({name: configMapName, namespace: state.namespace, body})
   } catch (error) {
     if (isConflict(error)) {
-      throw new CliError('conflict', `${where(state.namespace, 'configmap', configMapName)} changed while we were editing it; nothing was changed`, {hint: 'run the command again', cause: error})
+      throw new CliError('conflict', `${where(state.namespace, 'configmap', configMapName)} changed while we were editing it; nothing was changed`, {
+        hint: 'run the command again',
+        cause: error,
+      })
     }
     throw error
   }
@@ -200,15 +220,23 @@ export async function confirmWritten(clients: KubeProxyClients, state: KubeProxy
   if (text !== undefined && text === plan.updatedConfig) {
     // Our own write reads wrong: put the previous config back.
     try {
-      await clients.core.replaceNamespacedConfigMap({name: configMapName, namespace: state.namespace, body: {...stored, data: {...stored.data, [configDataKey]: state.configText}}})
+      await clients.core.replaceNamespacedConfigMap({
+        name: configMapName,
+        namespace: state.namespace,
+        body: {...stored, data: {...stored.data, [configDataKey]: state.configText}},
+      })
       restored = true
     } catch {
       restored = false
     }
   }
-  throw new WrittenConfigMismatch('conflict', `${object} read back after the edit is not the config we wrote (${problem}); ${restored ? 'the previous config was put back and' : 'it was left as it is now, and'} no kube-proxy pod was restarted`, {
-    hint: 'inspect it with `kubectl -n kube-system get configmap kube-proxy-config -o yaml`, then run the command again',
-  })
+  throw new WrittenConfigMismatch(
+    'conflict',
+    `${object} read back after the edit is not the config we wrote (${problem}); ${restored ? 'the previous config was put back and' : 'it was left as it is now, and'} no kube-proxy pod was restarted`,
+    {
+      hint: 'inspect it with `kubectl -n kube-system get configmap kube-proxy-config -o yaml`, then run the command again',
+    },
+  )
 }
 
 /**
@@ -274,7 +302,6 @@ export async function finishRestart(clients: KubeProxyClients, namespace: string
   }
 }
 
-
 function isTransient(error: unknown): boolean {
   const cli = toCliError(error, {verb: 'watch'})
   if (cli instanceof CliError) return cli.kind === 'unreachable' || /answered 5\d\d/.test(cli.message)
@@ -286,7 +313,11 @@ function isTransient(error: unknown): boolean {
  * and the controller reports the rollout complete, or the timeout passes. Short API outages
  * (an API server restart) are waited out: the controller carries on meanwhile.
  */
-export async function waitForRestart(clients: KubeProxyClients, namespace: string, options: {timeoutMs: number; pollMs?: number} & ApplyHooks): Promise<FixOutcome> {
+export async function waitForRestart(
+  clients: KubeProxyClients,
+  namespace: string,
+  options: {timeoutMs: number; pollMs?: number} & ApplyHooks,
+): Promise<FixOutcome> {
   const deadline = Date.now() + options.timeoutMs
   const reported = new Set<string>()
   let last: FixOutcome = {nodesDone: [], nodesPending: [], nodesWithoutPod: [], nodesDesired: 0}
@@ -304,7 +335,10 @@ export async function waitForRestart(clients: KubeProxyClients, namespace: strin
         reported.add(row.node)
         options.onNodeDone?.(row.node, row.pod ?? '?', reported.size, desired)
       }
-      last = restartProgress(state, done.map((r) => r.node))
+      last = restartProgress(
+        state,
+        done.map((r) => r.node),
+      )
       if (rolloutComplete(state.daemonSet) && done.length >= desired) return last
       options.onProgress?.(`kube-proxy restarted on ${done.length}/${desired} nodes…`)
     } catch (error) {
@@ -314,9 +348,10 @@ export async function waitForRestart(clients: KubeProxyClients, namespace: strin
     }
     if (Date.now() > deadline) {
       throw new CliError('check-failed', `kube-proxy restart did not finish in ${Math.round(options.timeoutMs / 1000)}s: ${describeProgress(last)}`, {
-        hint: last.nodesWithoutPod.length > 0
-          ? `a node without a kube-proxy pod has no working Services; see why with \`kubectl -n ${namespace} describe daemonset kube-proxy\` (events) and \`kubectl get events -n ${namespace}\`, then run \`elife-k8s kube-proxy fix\` again to finish`
-          : `the DaemonSet controller keeps going one node at a time; check \`kubectl -n ${namespace} get pods -l k8s-app=kube-proxy -o wide\`, then run \`elife-k8s kube-proxy fix\` again to finish`,
+        hint:
+          last.nodesWithoutPod.length > 0
+            ? `a node without a kube-proxy pod has no working Services; see why with \`kubectl -n ${namespace} describe daemonset kube-proxy\` (events) and \`kubectl get events -n ${namespace}\`, then run \`elife-k8s kube-proxy fix\` again to finish`
+            : `the DaemonSet controller keeps going one node at a time; check \`kubectl -n ${namespace} get pods -l k8s-app=kube-proxy -o wide\`, then run \`elife-k8s kube-proxy fix\` again to finish`,
       })
     }
     await sleep(options.pollMs ?? 500)

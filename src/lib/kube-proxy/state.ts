@@ -55,14 +55,22 @@ export async function readKubeProxyState(clients: KubeProxyClients, namespace: s
   const configMap = await read('configmap', configMapName, () => clients.core.readNamespacedConfigMap({name: configMapName, namespace}))
   const configText = configMap.data?.[configDataKey]
   if (configText === undefined) {
-    throw new CliError('conflict', `${where(namespace, 'configmap', configMapName)} has no "${configDataKey}" key (keys: ${Object.keys(configMap.data ?? {}).join(', ') || 'none'}); nothing was changed`, {
-      hint: 'EKS keeps the KubeProxyConfiguration under "config"; inspect it with `kubectl -n kube-system get configmap kube-proxy-config -o yaml`',
-    })
+    throw new CliError(
+      'conflict',
+      `${where(namespace, 'configmap', configMapName)} has no "${configDataKey}" key (keys: ${Object.keys(configMap.data ?? {}).join(', ') || 'none'}); nothing was changed`,
+      {
+        hint: 'EKS keeps the KubeProxyConfiguration under "config"; inspect it with `kubectl -n kube-system get configmap kube-proxy-config -o yaml`',
+      },
+    )
   }
-  const times = (configMap.metadata?.managedFields ?? []).map((field) => (field.time ? new Date(field.time).getTime() : Number.NaN)).filter((t) => !Number.isNaN(t))
+  const times = (configMap.metadata?.managedFields ?? [])
+    .map((field) => (field.time ? new Date(field.time).getTime() : Number.NaN))
+    .filter((t) => !Number.isNaN(t))
   const apiServerVersion = (await clients.version.getCode()).gitVersion
   const nodes = (await clients.core.listNode()).items
-  const selector = Object.entries(daemonSet.spec?.selector?.matchLabels ?? {'k8s-app': 'kube-proxy'}).map(([k, v]) => `${k}=${v}`).join(',')
+  const selector = Object.entries(daemonSet.spec?.selector?.matchLabels ?? {'k8s-app': 'kube-proxy'})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')
   const pods = (await clients.core.listNamespacedPod({namespace, labelSelector: selector})).items
   return {
     namespace,
@@ -142,13 +150,20 @@ function matchesRequirement(values: Record<string, string>, requirement: V1NodeS
   const value = values[requirement.key]
   const wanted = requirement.values ?? []
   switch (requirement.operator) {
-    case 'In': return value !== undefined && wanted.includes(value)
-    case 'NotIn': return value === undefined || !wanted.includes(value)
-    case 'Exists': return value !== undefined
-    case 'DoesNotExist': return value === undefined
-    case 'Gt': return value !== undefined && Number.parseInt(value, 10) > Number.parseInt(wanted[0] ?? '', 10)
-    case 'Lt': return value !== undefined && Number.parseInt(value, 10) < Number.parseInt(wanted[0] ?? '', 10)
-    default: return false
+    case 'In':
+      return value !== undefined && wanted.includes(value)
+    case 'NotIn':
+      return value === undefined || !wanted.includes(value)
+    case 'Exists':
+      return value !== undefined
+    case 'DoesNotExist':
+      return value === undefined
+    case 'Gt':
+      return value !== undefined && Number.parseInt(value, 10) > Number.parseInt(wanted[0] ?? '', 10)
+    case 'Lt':
+      return value !== undefined && Number.parseInt(value, 10) < Number.parseInt(wanted[0] ?? '', 10)
+    default:
+      return false
   }
 }
 
@@ -163,18 +178,26 @@ export function daemonPodFits(node: V1Node, podSpec: V1PodSpec | undefined): boo
   const terms = podSpec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms
   if (terms && terms.length > 0) {
     const fields = {'metadata.name': node.metadata?.name ?? ''}
-    const fits = terms.some((term) =>
-      (term.matchExpressions?.length || term.matchFields?.length) &&
-      (term.matchExpressions ?? []).every((r) => matchesRequirement(labels, r)) &&
-      (term.matchFields ?? []).every((r) => matchesRequirement(fields, r)))
+    const fits = terms.some(
+      (term) =>
+        (term.matchExpressions?.length || term.matchFields?.length) &&
+        (term.matchExpressions ?? []).every((r) => matchesRequirement(labels, r)) &&
+        (term.matchFields ?? []).every((r) => matchesRequirement(fields, r)),
+    )
     if (!fits) return false
   }
   const tolerations = podSpec?.tolerations ?? []
   return (node.spec?.taints ?? [])
     .filter((taint) => taint.effect === 'NoSchedule' || taint.effect === 'NoExecute')
-    .every((taint) => tolerations.some((t) =>
-      (t.effect === undefined || t.effect === '' || t.effect === taint.effect) &&
-      (t.operator === 'Exists' ? t.key === undefined || t.key === '' || t.key === taint.key : t.key === taint.key && (t.value ?? '') === (taint.value ?? ''))))
+    .every((taint) =>
+      tolerations.some(
+        (t) =>
+          (t.effect === undefined || t.effect === '' || t.effect === taint.effect) &&
+          (t.operator === 'Exists'
+            ? t.key === undefined || t.key === '' || t.key === taint.key
+            : t.key === taint.key && (t.value ?? '') === (taint.value ?? '')),
+      ),
+    )
 }
 
 /** The nodes the DaemonSet should run kube-proxy on that have no kube-proxy pod (not even one being replaced). */

@@ -52,10 +52,13 @@ export function minorOf(version: Version): string {
 /** An image tag given to --image: a tag only (the repository is kept), and a version in it. */
 export function validateImageTag(tag: string): Version {
   if (tag.includes('/') || tag.includes('@') || tag.includes(':')) {
-    throw new CliError('usage', `--image "${tag}" is not a tag`, {hint: 'pass only the tag, e.g. --image v1.35.3-eksbuild.2; the registry, account and region of the current image are kept'})
+    throw new CliError('usage', `--image "${tag}" is not a tag`, {
+      hint: 'pass only the tag, e.g. --image v1.35.3-eksbuild.2; the registry, account and region of the current image are kept',
+    })
   }
   const version = parseVersion(tag)
-  if (!version) throw new CliError('usage', `--image "${tag}" does not start with a Kubernetes version`, {hint: 'pass a kube-proxy tag like v1.35.3-eksbuild.2'})
+  if (!version)
+    throw new CliError('usage', `--image "${tag}" does not start with a Kubernetes version`, {hint: 'pass a kube-proxy tag like v1.35.3-eksbuild.2'})
   return version
 }
 
@@ -73,15 +76,33 @@ export interface SkewVerdict {
 export function skewAgainstApiServer(proxy: Version, apiServer: Version): SkewVerdict {
   const behind = (apiServer.major - proxy.major) * 100 + (apiServer.minor - proxy.minor)
   const allowed = proxy.major === 1 && proxy.minor < 25 ? 2 : 3
-  if (behind < 0) return {ok: false, reason: `kube-proxy ${minorOf(proxy)} is newer than the API server ${minorOf(apiServer)}; kube-proxy must not be newer than kube-apiserver`}
-  if (behind > allowed) return {ok: false, reason: `kube-proxy ${minorOf(proxy)} is ${behind} minor versions older than the API server ${minorOf(apiServer)}; at most ${allowed} are supported`}
-  return {ok: true, reason: behind === 0 ? `same minor version as the API server (${minorOf(apiServer)})` : `${behind} minor version${behind === 1 ? '' : 's'} older than the API server ${minorOf(apiServer)} (at most ${allowed} supported)`}
+  if (behind < 0)
+    return {
+      ok: false,
+      reason: `kube-proxy ${minorOf(proxy)} is newer than the API server ${minorOf(apiServer)}; kube-proxy must not be newer than kube-apiserver`,
+    }
+  if (behind > allowed)
+    return {
+      ok: false,
+      reason: `kube-proxy ${minorOf(proxy)} is ${behind} minor versions older than the API server ${minorOf(apiServer)}; at most ${allowed} are supported`,
+    }
+  return {
+    ok: true,
+    reason:
+      behind === 0
+        ? `same minor version as the API server (${minorOf(apiServer)})`
+        : `${behind} minor version${behind === 1 ? '' : 's'} older than the API server ${minorOf(apiServer)} (at most ${allowed} supported)`,
+  }
 }
 
 /** The same policy: kube-proxy may be up to three minor versions older or newer than the kubelet beside it (two before 1.25). */
 export function skewAgainstKubelet(proxy: Version, kubelet: Version): SkewVerdict {
   const distance = Math.abs((kubelet.major - proxy.major) * 100 + (kubelet.minor - proxy.minor))
   const allowed = (proxy.major === 1 && proxy.minor < 25) || (kubelet.major === 1 && kubelet.minor < 25) ? 2 : 3
-  if (distance > allowed) return {ok: false, reason: `kube-proxy ${minorOf(proxy)} and kubelet ${minorOf(kubelet)} are ${distance} minor versions apart; at most ${allowed} are supported`}
+  if (distance > allowed)
+    return {
+      ok: false,
+      reason: `kube-proxy ${minorOf(proxy)} and kubelet ${minorOf(kubelet)} are ${distance} minor versions apart; at most ${allowed} are supported`,
+    }
   return {ok: true, reason: `within ${allowed} minor versions of kubelet ${minorOf(kubelet)}`}
 }

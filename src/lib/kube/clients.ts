@@ -44,17 +44,19 @@ function boundedHttpLibrary(loaded: LoadedKubeConfig) {
       const response = await inner.send(request).toPromise()
       // The body is read later, by the generated code: keep the limit until it has been.
       const {body} = response
-      const bounded = <R>(read: () => Promise<R>) => () =>
-        read().then(
-          (value) => {
-            clearTimeout(timer)
-            return value
-          },
-          (error: unknown) => {
-            clearTimeout(timer)
-            throw controller.signal.aborted ? timeoutError('response', host, requestMs) : error
-          },
-        )
+      const bounded =
+        <R>(read: () => Promise<R>) =>
+        () =>
+          read().then(
+            (value) => {
+              clearTimeout(timer)
+              return value
+            },
+            (error: unknown) => {
+              clearTimeout(timer)
+              throw controller.signal.aborted ? timeoutError('response', host, requestMs) : error
+            },
+          )
       response.body = {
         text: bounded(() => body.text()),
         binary: bounded(() => body.binary()),
@@ -81,7 +83,8 @@ function boundedHttpLibrary(loaded: LoadedKubeConfig) {
         } catch (error) {
           outcome = {error}
         }
-        const failure = 'error' in outcome ? outcome.error : outcome.response.httpStatusCode === 429 ? {code: 429, headers: outcome.response.headers} : undefined
+        const failure =
+          'error' in outcome ? outcome.error : outcome.response.httpStatusCode === 429 ? {code: 429, headers: outcome.response.headers} : undefined
         const delay = failure !== undefined && attempt < readRetry.attempts ? retryDelayMs(failure, attempt) : undefined
         if (delay === undefined || waited + delay > readRetry.maxWaitMs) {
           if ('error' in outcome) throw outcome.error

@@ -33,7 +33,14 @@ export function kubeconfigFiles(options: KubeConfigOptions = {}): {files: string
   const list = env.KUBECONFIG ?? ''
   if (list.length > 0) {
     // kubectl dedupes the list and skips empty entries.
-    const files = [...new Set(list.split(path.delimiter).filter(Boolean).map((f) => path.resolve(f)))]
+    const files = [
+      ...new Set(
+        list
+          .split(path.delimiter)
+          .filter(Boolean)
+          .map((f) => path.resolve(f)),
+      ),
+    ]
     return {files, explicit: false}
   }
   const home = env.HOME ?? homedir()

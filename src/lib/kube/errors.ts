@@ -37,12 +37,26 @@ function parseStatus(body: unknown): StatusBody | undefined {
 
 /** Network error codes node reports when a server cannot be reached at all. */
 export const unreachableCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
 ])
 
 /** TLS errors: the server presented a certificate we cannot verify. */
 export const tlsCodes = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ])
 
 /** The first string `code` on an error or its causes (what Node and undici set). */
@@ -99,10 +113,14 @@ export function toCliError(err: unknown, action: ApiAction): CliError | unknown 
       case 503:
       case 504:
         // Still busy after the bounded retries (src/lib/kube/retry.ts).
-        return new CliError('unreachable', `cannot ${what}: the API server ${action.server ?? ''} is not answering requests now (${status}: ${apiMessage})`.replace('  ', ' '), {
-          hint: 'it may be starting or overloaded; retry in a minute',
-          cause: err,
-        })
+        return new CliError(
+          'unreachable',
+          `cannot ${what}: the API server ${action.server ?? ''} is not answering requests now (${status}: ${apiMessage})`.replace('  ', ' '),
+          {
+            hint: 'it may be starting or overloaded; retry in a minute',
+            cause: err,
+          },
+        )
       case 401:
         return new CliError('forbidden', `cannot ${what}: the API server did not accept our credentials${ctx}`, {
           hint: 'refresh them (for EKS: `elife-k8s kubeconfig --cluster NAME`) or pick another --context',
@@ -136,10 +154,14 @@ export function toCliError(err: unknown, action: ApiAction): CliError | unknown 
   }
   const code = errorCode(err)
   if (code && resetCodes.has(code)) {
-    return new CliError('unreachable', `cannot ${what}: the API server ${action.server ?? ''} reset the connection (${code}), also when tried again`.replace('  ', ' '), {
-      hint: `check the network/VPN and the cluster's health${ctx ? ', or pick another --context' : ''}`,
-      cause: err,
-    })
+    return new CliError(
+      'unreachable',
+      `cannot ${what}: the API server ${action.server ?? ''} reset the connection (${code}), also when tried again`.replace('  ', ' '),
+      {
+        hint: `check the network/VPN and the cluster's health${ctx ? ', or pick another --context' : ''}`,
+        cause: err,
+      },
+    )
   }
   if (code && unreachableCodes.has(code)) {
     return new CliError('unreachable', `cannot ${what}: the API server ${action.server ?? ''} is unreachable (${code})`.replace('  ', ' '), {
@@ -148,10 +170,14 @@ export function toCliError(err: unknown, action: ApiAction): CliError | unknown 
     })
   }
   if (code && tlsCodes.has(code)) {
-    return new CliError('unreachable', `cannot ${what}: the API server ${action.server ?? ''} presented a certificate we cannot verify (${code})`.replace('  ', ' '), {
-      hint: 'the kubeconfig\'s certificate-authority-data may be stale; regenerate it with `elife-k8s kubeconfig --cluster NAME`',
-      cause: err,
-    })
+    return new CliError(
+      'unreachable',
+      `cannot ${what}: the API server ${action.server ?? ''} presented a certificate we cannot verify (${code})`.replace('  ', ' '),
+      {
+        hint: "the kubeconfig's certificate-authority-data may be stale; regenerate it with `elife-k8s kubeconfig --cluster NAME`",
+        cause: err,
+      },
+    )
   }
   const message = err instanceof Error ? err.message : String(err)
   // Credential plugins (exec) fail before any request is sent.

@@ -227,7 +227,8 @@ function connectHttp2(url: URL, options: ClientOptions, connectMs: number, onClo
       session.unref()
       resolve({
         get(requestUrl, headers, requestOptions) {
-          if (session.closed || session.destroyed) return Promise.reject(sessionError ?? Object.assign(new Error(`the connection to ${url.host} was closed`), {code: 'ECONNRESET'}))
+          if (session.closed || session.destroyed)
+            return Promise.reject(sessionError ?? Object.assign(new Error(`the connection to ${url.host} was closed`), {code: 'ECONNRESET'}))
           return new Promise((resolveRequest, rejectRequest) => {
             if (inFlight++ === 0) session.ref()
             let finished = false

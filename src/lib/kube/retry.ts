@@ -17,7 +17,15 @@ export const readRetry = {attempts: 4, maxWaitMs: 10_000, firstBackoffMs: 200}
 
 /** Transport failures after which nothing was processed (or a GET may safely be sent again). */
 export const resetCodes = new Set([
-  'ECONNRESET', 'EPIPE', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_SESSION_ERROR', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_STREAM_CANCEL', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET',
+  'ECONNRESET',
+  'EPIPE',
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_SESSION_ERROR',
+  'ERR_HTTP2_INVALID_SESSION',
+  'ERR_HTTP2_STREAM_CANCEL',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
 ])
 
 function status(err: unknown): number | undefined {
@@ -36,7 +44,8 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
 function headerOf(err: unknown, name: string): string | undefined {
   const headers = (err as {headers?: unknown})?.headers
   if (!headers || typeof headers !== 'object') return undefined
-  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) if (key.toLowerCase() === name) return Array.isArray(value) ? String(value[0]) : String(value)
+  for (const [key, value] of Object.entries(headers as Record<string, unknown>))
+    if (key.toLowerCase() === name) return Array.isArray(value) ? String(value[0]) : String(value)
   return undefined
 }
 

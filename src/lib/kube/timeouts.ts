@@ -114,7 +114,9 @@ export function guardSocket(socket: net.Socket, host: string, ms: number): void 
 }
 
 type ConnectionCallback = (err: Error | null, socket?: net.Socket) => void
-type AgentWithConnection = Omit<http.Agent, 'createConnection'> & {createConnection?: (options: unknown, callback?: ConnectionCallback) => net.Socket | undefined}
+type AgentWithConnection = Omit<http.Agent, 'createConnection'> & {
+  createConnection?: (options: unknown, callback?: ConnectionCallback) => net.Socket | undefined
+}
 
 /** Bounds connect + handshake of every socket the agent opens (requests, watches, log streams, websockets). */
 const guardedAgents = new WeakSet<object>()
@@ -134,10 +136,16 @@ function guardAgent<A>(agent: A, host: string, timeouts: Timeouts): A {
         guardSocket(socket, host, timeouts.connectMs)
       }
     }
-    const socket = original.call(this, options, callback ? (err: Error | null, s?: net.Socket) => {
-      guard(s)
-      callback(err, s)
-    } : undefined)
+    const socket = original.call(
+      this,
+      options,
+      callback
+        ? (err: Error | null, s?: net.Socket) => {
+            guard(s)
+            callback(err, s)
+          }
+        : undefined,
+    )
     guard(socket ?? undefined)
     return socket
   }

@@ -146,7 +146,10 @@ interface Prepared {
 function prepare(input: LintInput): Prepared {
   const rules = selectRules(input.only, input.skip)
   const minor = parseMinor(input.kubernetesVersion ?? defaultKubernetesVersion)
-  if (!minor) throw new CliError('usage', `--kubernetes-version "${input.kubernetesVersion}" is not a Kubernetes version`, {hint: `give a minor version such as ${defaultKubernetesVersion}`})
+  if (!minor)
+    throw new CliError('usage', `--kubernetes-version "${input.kubernetesVersion}" is not a Kubernetes version`, {
+      hint: `give a minor version such as ${defaultKubernetesVersion}`,
+    })
   const schemas = rules.some((rule) => rule.id === 'schema') ? input.schemas : undefined
   const loaded = loadFiles(input.paths.length > 0 ? input.paths : ['.'])
   return {rules, kubernetesVersion: minor.join('.'), schemas, loaded}

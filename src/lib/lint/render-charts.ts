@@ -85,7 +85,10 @@ export function normalizeGitUrl(url: string): string {
   const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.*)$/.exec(rest)
   if (scp && !/^[a-z][a-z0-9+.-]*:\/\//i.test(rest)) rest = `${scp[1]}/${scp[2]}`
   else rest = rest.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/^[^@/]*@/, '')
-  rest = rest.replace(/\/+$/, '').replace(/\.git$/, '').replace(/\/+$/, '')
+  rest = rest
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .replace(/\/+$/, '')
   const slash = rest.indexOf('/')
   const host = (slash === -1 ? rest : rest.slice(0, slash)).replace(/:\d+$/, '').toLowerCase()
   return slash === -1 ? host : `${host}${rest.slice(slash)}`
@@ -152,8 +155,10 @@ const exactVersion = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$/
 function inRepository(root: string, chartPath: string, where: PathSegment[]): ChartLocation {
   const dir = path.resolve(root, chartPath)
   const relative = path.relative(path.resolve(root), dir)
-  if (relative.startsWith('..') || path.isAbsolute(relative)) return {kind: 'problem', message: `the chart path ${chartPath} points outside the repository`, path: where}
-  if (!existsSync(path.join(dir, 'Chart.yaml'))) return {kind: 'problem', message: `the chart is this repository's ${chartPath}, but there is no Chart.yaml there`, path: where}
+  if (relative.startsWith('..') || path.isAbsolute(relative))
+    return {kind: 'problem', message: `the chart path ${chartPath} points outside the repository`, path: where}
+  if (!existsSync(path.join(dir, 'Chart.yaml')))
+    return {kind: 'problem', message: `the chart is this repository's ${chartPath}, but there is no Chart.yaml there`, path: where}
   return {kind: 'dir', dir, shown: relative === '' ? '.' : relative}
 }
 
@@ -194,12 +199,24 @@ function locateChart(index: ObjectIndex, release: SourcedObject, self: ReadonlyS
   if (kind === 'GitRepository') {
     if (self.has(normalizeGitUrl(url))) return inRepository(root, chartName, ['spec', 'chart', 'spec', 'chart'])
     const gitRef = asObj(sourceSpec.ref)
-    return {kind: 'git', url, ref: asString(gitRef.commit) ?? asString(gitRef.tag) ?? asString(gitRef.name) ?? asString(gitRef.branch) ?? 'master', path: chartName, shown: `${chartName} of ${url}`}
+    return {
+      kind: 'git',
+      url,
+      ref: asString(gitRef.commit) ?? asString(gitRef.tag) ?? asString(gitRef.name) ?? asString(gitRef.branch) ?? 'master',
+      path: chartName,
+      shown: `${chartName} of ${url}`,
+    }
   }
   if (kind === 'HelmRepository') {
     if (asString(sourceSpec.type) === 'oci' || url.startsWith('oci://')) {
       const version = asString(chartSpec.version)
-      return {kind: 'repository', url: `${url.replace(/\/+$/, '')}/${chartName}`, name: chartName, version: version === '*' ? undefined : version, shown: `${chartName} from ${url}`}
+      return {
+        kind: 'repository',
+        url: `${url.replace(/\/+$/, '')}/${chartName}`,
+        name: chartName,
+        version: version === '*' ? undefined : version,
+        shown: `${chartName} from ${url}`,
+      }
     }
     const version = asString(chartSpec.version)
     return fromRepository(url, chartName, version === '*' ? undefined : version, cache)
@@ -213,7 +230,8 @@ type Values = Record<string, unknown>
 function readKey(index: ObjectIndex, kind: 'ConfigMap' | 'Secret', namespace: string, name: string, key: string): {text?: string; why?: string} {
   const found = index.find(kind, namespace, name, [''])
   if (found.length === 0) {
-    if (kind === 'Secret' && index.find('SealedSecret', namespace, name, ['bitnami.com']).length > 0) return {why: `Secret ${namespace}/${name} is a SealedSecret, not readable offline`}
+    if (kind === 'Secret' && index.find('SealedSecret', namespace, name, ['bitnami.com']).length > 0)
+      return {why: `Secret ${namespace}/${name} is a SealedSecret, not readable offline`}
     return {why: `${kind} ${namespace}/${name} is not in the repository`}
   }
   const object = found[0].object
@@ -263,7 +281,13 @@ function composeValues(index: ObjectIndex, release: SourcedObject, chartDir: str
     } else if (entry.configMapKeyRef !== undefined || entry.secretKeyRef !== undefined) {
       const ref = asObj(entry.configMapKeyRef ?? entry.secretKeyRef)
       optional = ref.optional === true
-      ;({text, why} = readKey(index, entry.configMapKeyRef === undefined ? 'Secret' : 'ConfigMap', asString(ref.namespace) ?? namespace, asString(ref.name) ?? '', asString(ref.key) ?? 'values.yaml'))
+      ;({text, why} = readKey(
+        index,
+        entry.configMapKeyRef === undefined ? 'Secret' : 'ConfigMap',
+        asString(ref.namespace) ?? namespace,
+        asString(ref.name) ?? '',
+        asString(ref.key) ?? 'values.yaml',
+      ))
     } else if (entry.chartFileRef !== undefined) {
       const ref = asObj(entry.chartFileRef)
       optional = ref.optional === true
@@ -325,7 +349,9 @@ function missingDependencies(dir: string): string[] {
   } catch {
     return []
   }
-  const dependencies = asList(chart.dependencies).map((dep) => asString(asObj(dep).name)).filter((name): name is string => Boolean(name))
+  const dependencies = asList(chart.dependencies)
+    .map((dep) => asString(asObj(dep).name))
+    .filter((name): name is string => Boolean(name))
   if (dependencies.length === 0) return []
   let vendored: string[] = []
   try {
@@ -384,11 +410,18 @@ export async function renderHelmReleases(index: ObjectIndex, options: RenderOpti
   const self = await selfUrls(index, options.root, options.git)
   const cache = helmRepositoryCache(env)
   const located = releases.map((release) => ({release, location: locateChart(index, release, self, options.root, cache)}))
-  const toRender = located.filter(({location}) => location.kind === 'dir' || location.kind === 'archive' || (options.online && (location.kind === 'repository' || location.kind === 'git')))
+  const toRender = located.filter(
+    ({location}) => location.kind === 'dir' || location.kind === 'archive' || (options.online && (location.kind === 'repository' || location.kind === 'git')),
+  )
   for (const {release, location} of located) {
-    if (location.kind === 'problem') outcome.problems.push({on: release, path: location.path, message: `HelmRelease ${note(index, release).helmRelease}: ${location.message}`})
+    if (location.kind === 'problem')
+      outcome.problems.push({on: release, path: location.path, message: `HelmRelease ${note(index, release).helmRelease}: ${location.message}`})
     else if (location.kind === 'skip') outcome.skipped.push({...note(index, release), reason: location.reason})
-    else if (!toRender.some((item) => item.release === release)) outcome.skipped.push({...note(index, release), reason: `its chart (${location.shown}) is not in this repository nor in helm's cache; --online fetches it`})
+    else if (!toRender.some((item) => item.release === release))
+      outcome.skipped.push({
+        ...note(index, release),
+        reason: `its chart (${location.shown}) is not in this repository nor in helm's cache; --online fetches it`,
+      })
   }
   if (toRender.length === 0) return outcome
 
@@ -413,7 +446,10 @@ export async function renderHelmReleases(index: ObjectIndex, options: RenderOpti
         chartRef = chartDir = location.dir
         const missing = missingDependencies(location.dir)
         if (missing.length > 0) {
-          outcome.skipped.push({...note(index, release), reason: `its chart ${location.shown} needs \`helm dependency build\` first (${missing.join(', ')} not in its charts/ directory); lint does not change the repository`})
+          outcome.skipped.push({
+            ...note(index, release),
+            reason: `its chart ${location.shown} needs \`helm dependency build\` first (${missing.join(', ')} not in its charts/ directory); lint does not change the repository`,
+          })
           return
         }
       } else if (location.kind === 'archive') {
@@ -440,13 +476,21 @@ export async function renderHelmReleases(index: ObjectIndex, options: RenderOpti
         }
         const dir = path.resolve(checkout, location.path)
         if (!dir.startsWith(checkout) || !existsSync(path.join(dir, 'Chart.yaml'))) {
-          outcome.problems.push({on: release, path: ['spec', 'chart'], message: `HelmRelease ${helmRelease}: ${location.url} at ${location.ref} has no chart at ${location.path}`})
+          outcome.problems.push({
+            on: release,
+            path: ['spec', 'chart'],
+            message: `HelmRelease ${helmRelease}: ${location.url} at ${location.ref} has no chart at ${location.path}`,
+          })
           return
         }
         if (missingDependencies(dir).length > 0) {
           const dep = await helm.run(['dependency', 'build', dir], {timeoutMs: 300_000})
           if (dep.exitCode !== 0) {
-            outcome.problems.push({on: release, path: ['spec', 'chart'], message: `HelmRelease ${helmRelease}: helm dependency build failed: ${helmErrorLine(dep)}`})
+            outcome.problems.push({
+              on: release,
+              path: ['spec', 'chart'],
+              message: `HelmRelease ${helmRelease}: helm dependency build failed: ${helmErrorLine(dep)}`,
+            })
             return
           }
         }
@@ -461,7 +505,10 @@ export async function renderHelmReleases(index: ObjectIndex, options: RenderOpti
       const {release: releaseName} = managedRelease(controller, release.object as never)
       const namespace = index.helmTargetNamespace(release)
       // Values reach helm on stdin (`-f -`): they never touch the disk, and never a message.
-      const result = await helm.run(['template', releaseName, chartRef, ...extra, '--namespace', namespace, '--kube-version', `${options.kubernetesVersion}.0`, '-f', '-'], {input: stringifyYaml(values), timeoutMs: 300_000})
+      const result = await helm.run(
+        ['template', releaseName, chartRef, ...extra, '--namespace', namespace, '--kube-version', `${options.kubernetesVersion}.0`, '-f', '-'],
+        {input: stringifyYaml(values), timeoutMs: 300_000},
+      )
       if (result.exitCode !== 0) {
         const line = redactHelmError(helmErrorLine(result), values)
         if (location.kind === 'repository' && unreachable.test(line)) {
@@ -469,7 +516,11 @@ export async function renderHelmReleases(index: ObjectIndex, options: RenderOpti
           outcome.skipped.push({...note(index, release), reason: `its chart (${location.shown}) could not be fetched: ${line}`})
           return
         }
-        outcome.problems.push({on: release, path: ['spec', 'values'], message: `helm template failed for HelmRelease ${helmRelease}: ${redactHelmError(helmErrorLine(result), values)}`})
+        outcome.problems.push({
+          on: release,
+          path: ['spec', 'values'],
+          message: `helm template failed for HelmRelease ${helmRelease}: ${redactHelmError(helmErrorLine(result), values)}`,
+        })
         return
       }
       const objects: RenderedObject[] = []
@@ -478,16 +529,32 @@ export async function renderHelmReleases(index: ObjectIndex, options: RenderOpti
         try {
           jsyaml.loadAll(text, (value) => parsed.push(value), {schema: jsyaml.CORE_SCHEMA})
         } catch {
-          outcome.problems.push({on: release, path: ['spec', 'values'], message: `helm rendered YAML that does not parse in ${template} of HelmRelease ${helmRelease}`})
+          outcome.problems.push({
+            on: release,
+            path: ['spec', 'values'],
+            message: `helm rendered YAML that does not parse in ${template} of HelmRelease ${helmRelease}`,
+          })
           parsed = []
         }
         for (const value of parsed) {
           if (value === null || value === undefined) continue
-          if (isKubeObject(value) && value.metadata.namespace === undefined && !isBuiltinClusterScoped(groupOf(value.apiVersion), value.kind) && index.isNamespaced(value)) {
+          if (
+            isKubeObject(value) &&
+            value.metadata.namespace === undefined &&
+            !isBuiltinClusterScoped(groupOf(value.apiVersion), value.kind) &&
+            index.isNamespaced(value)
+          ) {
             // helm installs objects without a namespace into the release's.
             value.metadata.namespace = namespace
           }
-          if (isKubeObject(value)) objects.push({apiVersion: value.apiVersion, kind: value.kind, ...(typeof value.metadata.namespace === 'string' ? {namespace: value.metadata.namespace} : {}), name: value.metadata.name, template})
+          if (isKubeObject(value))
+            objects.push({
+              apiVersion: value.apiVersion,
+              kind: value.kind,
+              ...(typeof value.metadata.namespace === 'string' ? {namespace: value.metadata.namespace} : {}),
+              name: value.metadata.name,
+              template,
+            })
           outcome.documents.push(renderedDocument(release, helmRelease, template, value))
         }
       }

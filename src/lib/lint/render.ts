@@ -28,7 +28,6 @@ export function renderText(findings: readonly ResolvedFinding[], chalk: ChalkIns
   return lines
 }
 
-
 /**
  * The one line (stderr) about HelmReleases that were not rendered: how many, which (the first
  * few), why in the commonest case; --json has them all with their reasons.
@@ -40,7 +39,13 @@ export function renderingLine(rendering: LintRendering | undefined): string | un
   const more = skipped.length > shown.length ? ` and ${skipped.length - shown.length} more` : ''
   const offline = skipped.filter((release) => release.reason.includes('--online')).length
   const noHelm = skipped.find((release) => release.reason.startsWith('helm is not available'))
-  const why = noHelm ? `${noHelm.reason.replace(/^helm is not available \((.*)\)$/, '$1')}: point --helm-binary (or ELIFE_K8S_HELM) at helm 3 to render them` : offline === skipped.length ? 'their charts are not in this repository nor in helm\'s cache (--online fetches them)' : offline > 0 ? `${offline} with charts not reachable offline (--online fetches them); --json says why for each` : '--json says why for each'
+  const why = noHelm
+    ? `${noHelm.reason.replace(/^helm is not available \((.*)\)$/, '$1')}: point --helm-binary (or ELIFE_K8S_HELM) at helm 3 to render them`
+    : offline === skipped.length
+      ? "their charts are not in this repository nor in helm's cache (--online fetches them)"
+      : offline > 0
+        ? `${offline} with charts not reachable offline (--online fetches them); --json says why for each`
+        : '--json says why for each'
   const rendered = rendering.rendered.length > 0 ? `rendered ${plural(rendering.rendered.length, 'HelmRelease')}; ` : ''
   return `${rendered}not rendered: ${plural(skipped.length, 'HelmRelease')} (${shown.join(', ')}${more}): ${why}`
 }
@@ -48,7 +53,12 @@ export function renderingLine(rendering: LintRendering | undefined): string | un
 /** The closing line (stderr): what was checked and what was found. */
 export function summaryLine(summary: LintSummary): string {
   const checked = `${plural(summary.files, 'file')}, ${plural(summary.objects, 'object')}${summary.renderedObjects > 0 ? ` (${summary.renderedObjects} rendered by helm)` : ''}${summary.templates > 0 ? `, ${plural(summary.templates, 'template')}` : ''}`
-  const extra = [summary.suppressed > 0 ? `${summary.suppressed} suppressed` : '', summary.belowThreshold > 0 ? `${summary.belowThreshold} below --severity` : ''].filter(Boolean).join(', ')
+  const extra = [
+    summary.suppressed > 0 ? `${summary.suppressed} suppressed` : '',
+    summary.belowThreshold > 0 ? `${summary.belowThreshold} below --severity` : '',
+  ]
+    .filter(Boolean)
+    .join(', ')
   const tail = extra ? `; ${extra}` : ''
   if (summary.errors === 0 && summary.warnings === 0) return `no problems in ${checked}${tail}`
   return `${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')} in ${checked}${tail}`
@@ -106,7 +116,12 @@ function escapeProperty(text: string): string {
 /** GitHub Actions workflow commands: one `::error file=…,line=…,col=…,title=…::message` per finding. */
 export function renderGithub(findings: readonly ResolvedFinding[]): string[] {
   return findings.map((finding) => {
-    const properties = [finding.file ? `file=${escapeProperty(finding.file)}` : '', finding.line ? `line=${finding.line}` : '', finding.column ? `col=${finding.column}` : '', `title=${escapeProperty(finding.rule)}`]
+    const properties = [
+      finding.file ? `file=${escapeProperty(finding.file)}` : '',
+      finding.line ? `line=${finding.line}` : '',
+      finding.column ? `col=${finding.column}` : '',
+      `title=${escapeProperty(finding.rule)}`,
+    ]
     return `::${finding.severity} ${properties.filter(Boolean).join(',')}::${escapeData(`${finding.message} (${finding.hint})`)}`
   })
 }

@@ -45,7 +45,10 @@ export function choosePod(pods: V1Pod[], exclude?: string): V1Pod | undefined {
 export function chooseContainer(pod: V1Pod, component: Component, wanted?: string): string {
   const names = pod.spec?.containers.map((c) => c.name) ?? []
   if (wanted) {
-    if (!names.includes(wanted)) throw new CliError('not-found', `pod ${pod.metadata?.name} has no container "${wanted}" (it has ${names.join(', ')})`, {hint: 'leave out --container, or name one of those'})
+    if (!names.includes(wanted))
+      throw new CliError('not-found', `pod ${pod.metadata?.name} has no container "${wanted}" (it has ${names.join(', ')})`, {
+        hint: 'leave out --container, or name one of those',
+      })
     return wanted
   }
   return names.includes(components[component].container) ? components[component].container : (names[0] ?? '')
@@ -126,16 +129,25 @@ export async function streamComponentLogs(kc: KubeConfig, core: CoreV1Api, out: 
     // process with an unhandled AbortError. Its errors end this pod's stream here instead.
     sink.on('pipe', (source: Readable) => source.on('error', () => sink.end()))
     sink.pipe(out, {end: false})
-    const ended = new Promise<void>((resolve) => sink.on('end', resolve).on('close', resolve).on('error', () => resolve()))
-    const controller = await log.log(options.namespace, name, container, sink, {
-      follow: options.follow,
-      // A replacement pod is read from its start: nothing of it was shown yet.
-      sinceSeconds: previous ? undefined : options.sinceSeconds,
-      timestamps: options.timestamps,
-      tailLines: previous ? undefined : options.tailLines,
-    }).catch((error: unknown) => {
-      throw isNotFound(error) ? new CliError('not-found', `pod ${name} in ${options.namespace} went away before its log could be read`, {hint: 'run the command again'}) : error
-    })
+    const ended = new Promise<void>((resolve) =>
+      sink
+        .on('end', resolve)
+        .on('close', resolve)
+        .on('error', () => resolve()),
+    )
+    const controller = await log
+      .log(options.namespace, name, container, sink, {
+        follow: options.follow,
+        // A replacement pod is read from its start: nothing of it was shown yet.
+        sinceSeconds: previous ? undefined : options.sinceSeconds,
+        timestamps: options.timestamps,
+        tailLines: previous ? undefined : options.tailLines,
+      })
+      .catch((error: unknown) => {
+        throw isNotFound(error)
+          ? new CliError('not-found', `pod ${name} in ${options.namespace} went away before its log could be read`, {hint: 'run the command again'})
+          : error
+      })
     if (!options.follow) {
       await ended
       break

@@ -27,7 +27,9 @@ export async function confirm(options: ConfirmOptions): Promise<void> {
   const input = options.input ?? process.stdin
   const output = options.output ?? process.stderr
   if (!input.isTTY) {
-    throw new CliError('aborted', `not confirmed: ${options.action}`, {hint: 'there is no terminal to ask on; rerun with --yes to go ahead (or --dry-run to see the plan)'})
+    throw new CliError('aborted', `not confirmed: ${options.action}`, {
+      hint: 'there is no terminal to ask on; rerun with --yes to go ahead (or --dry-run to see the plan)',
+    })
   }
   const rl = createInterface({input, output})
   const asking = new AbortController()

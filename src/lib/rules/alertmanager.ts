@@ -76,7 +76,8 @@ export const alertmanagerConfig: Rule = {
   id: 'alertmanager-config',
   severity: 'error',
   group,
-  summary: "The Alertmanager config (alertmanager-secret.yaml-template, prometheus-operator values) passes `alertmanager apply`'s validation, ${NAME} placeholders allowed.",
+  summary:
+    "The Alertmanager config (alertmanager-secret.yaml-template, prometheus-operator values) passes `alertmanager apply`'s validation, ${NAME} placeholders allowed.",
   hint: 'fix the configuration; `elife-k8s alertmanager apply` (and Alertmanager) would refuse it',
   check(index, report) {
     for (const config of alertmanagerConfigs(index, report)) {

@@ -25,8 +25,12 @@ export function dashboardSidecar(index: ObjectIndex): SidecarConfig {
   for (const release of index.prometheusOperatorReleases()) {
     const dashboards = asObj(asObj(asObj(asObj(asObj(release.object.spec).values).grafana).sidecar).dashboards)
     const search = dashboards.searchNamespace
-    const namespaces = search === 'ALL' ? undefined : new Set(typeof search === 'string' && search !== '' ? search.split(',').map((s) => s.trim()) : [index.helmTargetNamespace(release)])
-    const labelValue = dashboards.labelValue === undefined || dashboards.labelValue === null || dashboards.labelValue === '' ? undefined : String(dashboards.labelValue)
+    const namespaces =
+      search === 'ALL'
+        ? undefined
+        : new Set(typeof search === 'string' && search !== '' ? search.split(',').map((s) => s.trim()) : [index.helmTargetNamespace(release)])
+    const labelValue =
+      dashboards.labelValue === undefined || dashboards.labelValue === null || dashboards.labelValue === '' ? undefined : String(dashboards.labelValue)
     return {label: asString(dashboards.label) ?? 'grafana_dashboard', labelValue, namespaces, from: `HelmRelease "${release.object.metadata.name}"`}
   }
   return {label: 'grafana_dashboard', namespaces: new Set(['adm']), from: 'the runbook (no prometheus-operator HelmRelease in the repository)'}
@@ -48,7 +52,11 @@ export const dashboardNamespace: Rule = {
     for (const item of dashboardConfigMaps(index, sidecar.label)) {
       const namespace = index.namespaceOf(item.object) ?? 'default'
       if (sidecar.namespaces.has(namespace)) continue
-      report({on: item, path: ['metadata', 'namespace'], message: `dashboard ConfigMap is in ${namespace}, but Grafana's sidecar only watches ${[...sidecar.namespaces].join(', ')} (${sidecar.from})`})
+      report({
+        on: item,
+        path: ['metadata', 'namespace'],
+        message: `dashboard ConfigMap is in ${namespace}, but Grafana's sidecar only watches ${[...sidecar.namespaces].join(', ')} (${sidecar.from})`,
+      })
     }
   },
 }
@@ -64,7 +72,12 @@ export const dashboardLabelValue: Rule = {
     if (sidecar.labelValue === undefined) return
     for (const item of dashboardConfigMaps(index, sidecar.label)) {
       const value = String(asObj(item.object.metadata.labels)[sidecar.label] ?? '')
-      if (value !== sidecar.labelValue) report({on: item, path: ['metadata', 'labels', sidecar.label], message: `label ${sidecar.label}="${value}" is not the value Grafana's sidecar selects ("${sidecar.labelValue}", ${sidecar.from})`})
+      if (value !== sidecar.labelValue)
+        report({
+          on: item,
+          path: ['metadata', 'labels', sidecar.label],
+          message: `label ${sidecar.label}="${value}" is not the value Grafana's sidecar selects ("${sidecar.labelValue}", ${sidecar.from})`,
+        })
     }
   },
 }
@@ -158,7 +171,11 @@ export const oauthAnnotations: Rule = {
       const hasSignin = annotations[authSignin] !== undefined
       if (hasUrl === hasSignin) continue
       const [present, missing] = hasUrl ? [authUrl, authSignin] : [authSignin, authUrl]
-      report({on: item, path: ['metadata', 'annotations', present], message: `the Ingress has ${present} but not ${missing}${hasUrl ? ' (users get a bare 401 instead of the login page)' : ' (nothing checks the session: the service is open)'}`})
+      report({
+        on: item,
+        path: ['metadata', 'annotations', present],
+        message: `the Ingress has ${present} but not ${missing}${hasUrl ? ' (users get a bare 401 instead of the login page)' : ' (nothing checks the session: the service is open)'}`,
+      })
     }
   },
 }
@@ -175,7 +192,11 @@ export const oauthSigninRd: Rule = {
       if (typeof signin !== 'string') continue
       const match = /[?&]rd=([^&]*)/.exec(signin)
       if (!match || !/[:/?]/.test(match[1])) continue
-      report({on: item, path: ['metadata', 'annotations', authSignin], message: `the rd= redirect in ${authSignin} is not URL-escaped ("${match[1]}"): a query string in $request_uri then ends rd= at its first &, and users land on the wrong page after logging in`})
+      report({
+        on: item,
+        path: ['metadata', 'annotations', authSignin],
+        message: `the rd= redirect in ${authSignin} is not URL-escaped ("${match[1]}"): a query string in $request_uri then ends rd= at its first &, and users land on the wrong page after logging in`,
+      })
     }
   },
 }

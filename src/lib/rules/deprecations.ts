@@ -27,7 +27,13 @@ const table: Array<[apiVersion: string, kinds: string[], deprecatedIn: string, r
   ['extensions/v1beta1', ['Ingress'], '1.14', '1.22', 'networking.k8s.io/v1'],
   ['networking.k8s.io/v1beta1', ['Ingress', 'IngressClass'], '1.19', '1.22', 'networking.k8s.io/v1'],
   ['apiextensions.k8s.io/v1beta1', ['CustomResourceDefinition'], '1.16', '1.22', 'apiextensions.k8s.io/v1'],
-  ['admissionregistration.k8s.io/v1beta1', ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'], '1.16', '1.22', 'admissionregistration.k8s.io/v1'],
+  [
+    'admissionregistration.k8s.io/v1beta1',
+    ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'],
+    '1.16',
+    '1.22',
+    'admissionregistration.k8s.io/v1',
+  ],
   ['apiregistration.k8s.io/v1beta1', ['APIService'], '1.19', '1.22', 'apiregistration.k8s.io/v1'],
   ['certificates.k8s.io/v1beta1', ['CertificateSigningRequest'], '1.19', '1.22', 'certificates.k8s.io/v1'],
   ['coordination.k8s.io/v1beta1', ['Lease'], '1.19', '1.22', 'coordination.k8s.io/v1'],
@@ -92,7 +98,11 @@ export const apiRemoved: Rule = {
   check(index, report) {
     each(index, (item, change) => {
       if (!change.removedIn || !atOrAfter(index.kubernetesVersion, change.removedIn)) return
-      report({on: item, path: ['apiVersion'], message: `${change.apiVersion} ${change.kind} was removed in Kubernetes ${change.removedIn} (target ${index.kubernetesVersion}): ${instead(change)}`})
+      report({
+        on: item,
+        path: ['apiVersion'],
+        message: `${change.apiVersion} ${change.kind} was removed in Kubernetes ${change.removedIn} (target ${index.kubernetesVersion}): ${instead(change)}`,
+      })
     })
   },
 }
@@ -108,7 +118,11 @@ export const apiDeprecated: Rule = {
       if (!atOrAfter(index.kubernetesVersion, change.deprecatedIn)) return
       if (change.removedIn && atOrAfter(index.kubernetesVersion, change.removedIn)) return
       const removal = change.removedIn ? `, removed in ${change.removedIn}` : ''
-      report({on: item, path: ['apiVersion'], message: `${change.apiVersion} ${change.kind} is deprecated since Kubernetes ${change.deprecatedIn}${removal} (target ${index.kubernetesVersion}): ${instead(change)}`})
+      report({
+        on: item,
+        path: ['apiVersion'],
+        message: `${change.apiVersion} ${change.kind} is deprecated since Kubernetes ${change.deprecatedIn}${removal} (target ${index.kubernetesVersion}): ${instead(change)}`,
+      })
     })
   },
 }

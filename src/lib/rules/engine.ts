@@ -61,7 +61,12 @@ export function runRules(index: ObjectIndex, rules: readonly Rule[], options: Ru
     try {
       rule.check(index, report)
     } catch (error) {
-      findings.push({rule: rule.id, severity: 'error', message: `the rule failed: ${(error as Error).message}`, hint: 'this is a bug in elife-k8s; please report it (rerun with --skip-rule to go on)'})
+      findings.push({
+        rule: rule.id,
+        severity: 'error',
+        message: `the rule failed: ${(error as Error).message}`,
+        hint: 'this is a bug in elife-k8s; please report it (rerun with --skip-rule to go on)',
+      })
     }
   }
   findings.sort(compareFindings)
@@ -72,5 +77,10 @@ export function compareFindings(a: ResolvedFinding, b: ResolvedFinding): number 
   const fileA = a.file ?? '\uffff'
   const fileB = b.file ?? '\uffff'
   if (fileA !== fileB) return fileA < fileB ? -1 : 1
-  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0) || (a.rule === b.rule ? 0 : a.rule < b.rule ? -1 : 1) || (a.message === b.message ? 0 : a.message < b.message ? -1 : 1)
+  return (
+    (a.line ?? 0) - (b.line ?? 0) ||
+    (a.column ?? 0) - (b.column ?? 0) ||
+    (a.rule === b.rule ? 0 : a.rule < b.rule ? -1 : 1) ||
+    (a.message === b.message ? 0 : a.message < b.message ? -1 : 1)
+  )
 }

@@ -24,7 +24,11 @@ export const flaggerAnalysisSteps: Rule = {
       const has = (key: string) => analysis[key] !== undefined && analysis[key] !== null
       if (has('iterations') || (has('maxWeight') && has('stepWeight')) || asList(analysis.stepWeights).length > 0) continue
       const present = ['maxWeight', 'stepWeight'].filter(has)
-      report({on: canary, path, message: `the analysis has ${present.length > 0 ? `${present[0]} but not ${present[0] === 'maxWeight' ? 'stepWeight' : 'maxWeight'}` : 'neither iterations nor maxWeight with stepWeight'}`})
+      report({
+        on: canary,
+        path,
+        message: `the analysis has ${present.length > 0 ? `${present[0]} but not ${present[0] === 'maxWeight' ? 'stepWeight' : 'maxWeight'}` : 'neither iterations nor maxWeight with stepWeight'}`,
+      })
     }
   },
 }
@@ -43,8 +47,10 @@ export const flaggerMetricInterval: Rule = {
         if (interval === undefined) return
         const name = asString(asObj(metric).name) ?? `metrics[${i}]`
         const ms = parseGoDuration(interval)
-        if (ms === undefined) report({on: canary, path: [...path, 'metrics', i, 'interval'], message: `metric "${name}": interval ${JSON.stringify(interval)} is not a duration`})
-        else if (ms < 60_000) report({on: canary, path: [...path, 'metrics', i, 'interval'], message: `metric "${name}": interval ${String(interval)} is shorter than 1m`})
+        if (ms === undefined)
+          report({on: canary, path: [...path, 'metrics', i, 'interval'], message: `metric "${name}": interval ${JSON.stringify(interval)} is not a duration`})
+        else if (ms < 60_000)
+          report({on: canary, path: [...path, 'metrics', i, 'interval'], message: `metric "${name}": interval ${String(interval)} is shorter than 1m`})
       })
     }
   },
@@ -70,7 +76,8 @@ export const flaggerNginxNamespace: Rule = {
   id: 'flagger-nginx-namespace',
   severity: 'error',
   group,
-  summary: "Flagger's builtin nginx metrics, or a MetricTemplate filtering nginx metrics by namespace=\"{{ namespace }}\", are not used while the only nginx ingress controller runs in another namespace.",
+  summary:
+    'Flagger\'s builtin nginx metrics, or a MetricTemplate filtering nginx metrics by namespace="{{ namespace }}", are not used while the only nginx ingress controller runs in another namespace.',
   hint: 'use a MetricTemplate whose query names the controller\'s namespace (namespace="adm") and selects the Canary\'s ingress by its own labels (ingress="{{ ingress }}"); templateRef.namespace only locates the template (runbook Gotchas)',
   check(index, report) {
     const controllers = index.nginxControllerNamespaces()
@@ -88,7 +95,11 @@ export const flaggerNginxNamespace: Rule = {
         const templateRef = metric.templateRef === undefined ? undefined : asObj(metric.templateRef)
         if (!templateRef) {
           if (nginx && builtinNginxMetrics.has(name)) {
-            report({on: canary, path: [...path, 'metrics', i], message: `builtin metric "${name}" reads the nginx controller's metrics in ${namespace}, but the only nginx ingress controller runs in ${where}`})
+            report({
+              on: canary,
+              path: [...path, 'metrics', i],
+              message: `builtin metric "${name}" reads the nginx controller's metrics in ${namespace}, but the only nginx ingress controller runs in ${where}`,
+            })
           }
           return
         }

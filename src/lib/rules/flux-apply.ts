@@ -70,7 +70,11 @@ export const objectShape: Rule = {
       }
       if (missing.length === 0) continue
       const what = typeof value.kind === 'string' ? `this ${value.kind}` : 'this object'
-      report({on: document, path: missing[0] === 'apiVersion' || missing[0] === 'kind' ? [missing[0]] : path, message: `${what} has no ${missing.join(', no ')}`})
+      report({
+        on: document,
+        path: missing[0] === 'apiVersion' || missing[0] === 'kind' ? [missing[0]] : path,
+        message: `${what} has no ${missing.join(', no ')}`,
+      })
     }
   },
 }
@@ -97,9 +101,13 @@ export const duplicateObject: Rule = {
 function fluxV1Signs(index: ObjectIndex): boolean {
   if (index.ofKind('HelmRelease', ['helm.fluxcd.io']).length > 0) return true
   if (index.helmReleases().some((release) => index.chartName(release.object) === 'flux')) return true
-  return index.ofKind('Deployment', ['apps']).some((deployment) =>
-    asList(asObj(asObj(asObj(deployment.object.spec).template).spec).containers).some((container) => /(^|\/)fluxcd\/flux:/.test(String(asObj(container).image ?? ''))),
-  )
+  return index
+    .ofKind('Deployment', ['apps'])
+    .some((deployment) =>
+      asList(asObj(asObj(asObj(deployment.object.spec).template).spec).containers).some((container) =>
+        /(^|\/)fluxcd\/flux:/.test(String(asObj(container).image ?? '')),
+      ),
+    )
 }
 
 const kustomizationFile = /^(kustomization\.ya?ml)$/
@@ -120,7 +128,10 @@ function coveredFiles(dir: string, files: ReadonlyMap<string, readonly SourcedDo
     for (const document of files.get(own) ?? []) {
       for (const entry of asList(asObj(document.value).resources)) {
         if (typeof entry !== 'string' || /^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) continue
-        const target = path.posix.normalize(path.posix.join(dir, entry)).replace(/^\.\/?$/, '').replace(/\/$/, '')
+        const target = path.posix
+          .normalize(path.posix.join(dir, entry))
+          .replace(/^\.\/?$/, '')
+          .replace(/\/$/, '')
         if (files.has(target)) out.add(target)
         else coveredFiles(target, files, out, seen)
       }
@@ -171,7 +182,11 @@ export const fluxNotApplied: Rule = {
     for (const kustomization of kustomizations) {
       const spec = asObj(kustomization.object.spec)
       if ((asString(asObj(spec.sourceRef).kind) ?? 'GitRepository') !== 'GitRepository') continue
-      const dir = path.posix.normalize(asString(spec.path) ?? './').replace(/^\.\/?/, '').replace(/^\//, '').replace(/\/$/, '')
+      const dir = path.posix
+        .normalize(asString(spec.path) ?? './')
+        .replace(/^\.\/?/, '')
+        .replace(/^\//, '')
+        .replace(/\/$/, '')
       paths.push(`./${dir}`)
       coveredFiles(dir === '.' ? '' : dir, files, covered)
     }

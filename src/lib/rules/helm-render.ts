@@ -9,7 +9,8 @@ export const helmRender: Rule = {
   id: 'helm-render',
   severity: 'error',
   group: 'HelmRelease rendering',
-  summary: "Every HelmRelease whose chart is reachable (in the repository, in helm's cache, or with --online) renders with `helm template` and its values; the rendered objects are linted with every rule.",
+  summary:
+    "Every HelmRelease whose chart is reachable (in the repository, in helm's cache, or with --online) renders with `helm template` and its values; the rendered objects are linted with every rule.",
   hint: 'run `elife-k8s helm debug --file <this file> <name>` to see the template line and the values it reads; fix the values or the chart',
   check(index, report) {
     for (const problem of index.renderProblems) report({on: problem.on, path: problem.path, message: problem.message})

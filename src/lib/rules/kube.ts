@@ -28,7 +28,15 @@ export function groupOf(apiVersion: string): string {
 export function isKubeObject(value: unknown): value is KubeObject {
   if (!isObj(value)) return false
   const metadata = value.metadata
-  return typeof value.apiVersion === 'string' && value.apiVersion !== '' && typeof value.kind === 'string' && value.kind !== '' && isObj(metadata) && typeof metadata.name === 'string' && metadata.name !== ''
+  return (
+    typeof value.apiVersion === 'string' &&
+    value.apiVersion !== '' &&
+    typeof value.kind === 'string' &&
+    value.kind !== '' &&
+    isObj(metadata) &&
+    typeof metadata.name === 'string' &&
+    metadata.name !== ''
+  )
 }
 
 /**
@@ -40,10 +48,17 @@ const clusterScoped: Record<string, readonly string[]> = {
   'rbac.authorization.k8s.io': ['ClusterRole', 'ClusterRoleBinding'],
   'apiextensions.k8s.io': ['CustomResourceDefinition'],
   'apiregistration.k8s.io': ['APIService'],
-  'admissionregistration.k8s.io': ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding'],
+  'admissionregistration.k8s.io': [
+    'MutatingWebhookConfiguration',
+    'ValidatingWebhookConfiguration',
+    'ValidatingAdmissionPolicy',
+    'ValidatingAdmissionPolicyBinding',
+    'MutatingAdmissionPolicy',
+    'MutatingAdmissionPolicyBinding',
+  ],
   'storage.k8s.io': ['StorageClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'VolumeAttributesClass'],
   'scheduling.k8s.io': ['PriorityClass'],
-  'policy': ['PodSecurityPolicy'],
+  policy: ['PodSecurityPolicy'],
   'node.k8s.io': ['RuntimeClass'],
   'networking.k8s.io': ['IngressClass', 'IPAddress', 'ServiceCIDR'],
   'certificates.k8s.io': ['CertificateSigningRequest', 'ClusterTrustBundle'],
@@ -108,7 +123,13 @@ export function describeSelector(selector: unknown): string {
   for (const expression of asList(sel.matchExpressions)) {
     const {key, operator, values} = asObj(expression)
     const list = asList(values).map(String)
-    parts.push(operator === 'Exists' ? String(key) : operator === 'DoesNotExist' ? `!${String(key)}` : `${String(key)} ${operator === 'NotIn' ? 'notin' : 'in'} (${list.join(',')})`)
+    parts.push(
+      operator === 'Exists'
+        ? String(key)
+        : operator === 'DoesNotExist'
+          ? `!${String(key)}`
+          : `${String(key)} ${operator === 'NotIn' ? 'notin' : 'in'} (${list.join(',')})`,
+    )
   }
   return parts.join(', ')
 }

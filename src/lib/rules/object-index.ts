@@ -99,7 +99,8 @@ export class ObjectIndex {
         if (crdGroup && crdKind) this.crdScopes.set(key(crdGroup, crdKind), asString(spec.scope) ?? 'Namespaced')
       }
     }
-    for (const item of objects) push(this.byName, this.nameKey(groupOf(item.object.apiVersion), item.object.kind, this.namespaceOf(item.object), item.object.metadata.name), item)
+    for (const item of objects)
+      push(this.byName, this.nameKey(groupOf(item.object.apiVersion), item.object.kind, this.namespaceOf(item.object), item.object.metadata.name), item)
   }
 
   private nameKey(group: string, kind: string, namespace: string | undefined, name: string): string {

@@ -37,7 +37,8 @@ export const promqlSyntax: Rule = {
   id: 'promql-syntax',
   severity: 'error',
   group,
-  summary: "Every PrometheusRule expression, and every Prometheus query of a Flagger MetricTemplate (its {{ }} variables filled), parses as PromQL (checked with the Prometheus project's own parser).",
+  summary:
+    "Every PrometheusRule expression, and every Prometheus query of a Flagger MetricTemplate (its {{ }} variables filled), parses as PromQL (checked with the Prometheus project's own parser).",
   hint: 'fix the expression (try it in the Prometheus UI); Prometheus refuses the whole rule file otherwise',
   check(index, report) {
     for (const item of prometheusRules(index)) {
@@ -53,7 +54,11 @@ export const promqlSyntax: Rule = {
           const at = promqlError(expr)
           if (at === undefined) return
           const near = expr.slice(at, at + 20).split('\n')[0]
-          report({on: item, path, message: `${ruleName(rule, g, r)}: expr does not parse as PromQL at character ${at + 1}${near ? ` (near "${near}")` : ' (unexpected end)'}`})
+          report({
+            on: item,
+            path,
+            message: `${ruleName(rule, g, r)}: expr does not parse as PromQL at character ${at + 1}${near ? ` (near "${near}")` : ' (unexpected end)'}`,
+          })
         })
       })
     }
@@ -67,7 +72,11 @@ export const promqlSyntax: Rule = {
       const at = promqlError(filled)
       if (at === undefined) continue
       const near = filled.slice(at, at + 20).split('\n')[0]
-      report({on: template, path: ['spec', 'query'], message: `the query does not parse as PromQL (with its variables filled) at character ${at + 1}${near ? ` (near "${near}")` : ' (unexpected end)'}`})
+      report({
+        on: template,
+        path: ['spec', 'query'],
+        message: `the query does not parse as PromQL (with its variables filled) at character ${at + 1}${near ? ` (near "${near}")` : ' (unexpected end)'}`,
+      })
     }
   },
 }
@@ -83,13 +92,21 @@ export const prometheusRuleDuration: Rule = {
       asList(asObj(item.object.spec).groups).forEach((entry, g) => {
         const ruleGroup = asObj(entry)
         if (ruleGroup.interval !== undefined && !isPrometheusDuration(ruleGroup.interval)) {
-          report({on: item, path: ['spec', 'groups', g, 'interval'], message: `group "${String(ruleGroup.name ?? g)}": interval ${JSON.stringify(ruleGroup.interval)} is not a duration`})
+          report({
+            on: item,
+            path: ['spec', 'groups', g, 'interval'],
+            message: `group "${String(ruleGroup.name ?? g)}": interval ${JSON.stringify(ruleGroup.interval)} is not a duration`,
+          })
         }
         asList(ruleGroup.rules).forEach((ruleEntry, r) => {
           const rule = asObj(ruleEntry)
           for (const field of ['for', 'keep_firing_for']) {
             if (rule[field] !== undefined && !isPrometheusDuration(rule[field])) {
-              report({on: item, path: ['spec', 'groups', g, 'rules', r, field], message: `${ruleName(rule, g, r)}: ${field} ${JSON.stringify(rule[field])} is not a duration`})
+              report({
+                on: item,
+                path: ['spec', 'groups', g, 'rules', r, field],
+                message: `${ruleName(rule, g, r)}: ${field} ${JSON.stringify(rule[field])} is not a duration`,
+              })
             }
           }
         })
@@ -111,7 +128,8 @@ export function ruleSelectorOf(index: ObjectIndex, release: SourcedObject): {sel
   if (spec.ruleSelectorNilUsesHelmValues === false) return {selector: {}, from: 'an empty ruleSelector'}
   const releaseName = index.helmReleaseName(release)
   const chart = index.chartName(release.object)
-  const matchLabels: Record<string, string> = chart === 'kube-prometheus-stack' ? {release: releaseName} : {app: asString(values.nameOverride) ?? 'prometheus-operator', release: releaseName}
+  const matchLabels: Record<string, string> =
+    chart === 'kube-prometheus-stack' ? {release: releaseName} : {app: asString(values.nameOverride) ?? 'prometheus-operator', release: releaseName}
   return {selector: {matchLabels}, from: "the chart's default ruleSelector"}
 }
 
@@ -129,7 +147,9 @@ export const prometheusRuleNotSelected: Rule = {
       const labels = labelsOf(item.object)
       if (selectors.some(({selector}) => selectorMatches(selector, labels))) continue
       const {release, selector, from} = selectors[0]
-      const shown = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ')
+      const shown = Object.entries(labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')
       report({
         on: item,
         path: ['metadata', 'labels'],

@@ -44,10 +44,12 @@ interface ServicePort {
 function servicePorts(index: ObjectIndex, namespace: string, name: string): ServicePort[] | undefined {
   const services = index.find('Service', namespace, name, [''])
   if (services.length > 0) {
-    return services.flatMap((service) => asList(asObj(service.object.spec).ports).map((port) => {
-      const p = asObj(port)
-      return {port: typeof p.port === 'number' ? p.port : undefined, name: asString(p.name)}
-    }))
+    return services.flatMap((service) =>
+      asList(asObj(service.object.spec).ports).map((port) => {
+        const p = asObj(port)
+        return {port: typeof p.port === 'number' ? p.port : undefined, name: asString(p.name)}
+      }),
+    )
   }
   const generated = index.generatedServices().filter((service) => service.namespace === namespace && service.name === name)
   return generated.length > 0 ? generated.flatMap((service) => service.ports) : undefined
@@ -68,10 +70,20 @@ function ingressBackends(spec: Obj): Backend[] {
     const service = asObj(b.service)
     if (asString(service.name)) {
       const port = asObj(service.port)
-      backends.push({service: service.name as string, port: typeof port.number === 'number' ? port.number : asString(port.name), namePath: [...path, 'service', 'name'], portPath: [...path, 'service', 'port']})
+      backends.push({
+        service: service.name as string,
+        port: typeof port.number === 'number' ? port.number : asString(port.name),
+        namePath: [...path, 'service', 'name'],
+        portPath: [...path, 'service', 'port'],
+      })
     } else if (asString(b.serviceName)) {
       const port = b.servicePort
-      backends.push({service: b.serviceName as string, port: typeof port === 'number' || typeof port === 'string' ? port : undefined, namePath: [...path, 'serviceName'], portPath: [...path, 'servicePort']})
+      backends.push({
+        service: b.serviceName as string,
+        port: typeof port === 'number' || typeof port === 'string' ? port : undefined,
+        namePath: [...path, 'serviceName'],
+        portPath: [...path, 'servicePort'],
+      })
     }
   }
   add(spec.defaultBackend, ['spec', 'defaultBackend'])
@@ -88,14 +100,23 @@ function ingressCheck(index: ObjectIndex, report: (finding: Finding) => void, wa
     for (const backend of ingressBackends(asObj(ingress.object.spec))) {
       const ports = servicePorts(index, namespace, backend.service)
       if (ports === undefined) {
-        if (want === 'missing') report({on: ingress, path: backend.namePath, message: `backend Service "${backend.service}" in ${namespace} is not defined in the repository (nor made by a Flagger Canary)`})
+        if (want === 'missing')
+          report({
+            on: ingress,
+            path: backend.namePath,
+            message: `backend Service "${backend.service}" in ${namespace} is not defined in the repository (nor made by a Flagger Canary)`,
+          })
         continue
       }
       if (want !== 'port' || backend.port === undefined) continue
       const found = ports.some((port) => (typeof backend.port === 'number' ? port.port === backend.port : port.name === backend.port))
       if (!found) {
         const known = ports.map((port) => (port.name ? `${port.port ?? '?'} (${port.name})` : String(port.port ?? '?'))).join(', ')
-        report({on: ingress, path: backend.portPath, message: `backend Service "${backend.service}" in ${namespace} has no port ${typeof backend.port === 'number' ? backend.port : `named "${backend.port}"`} (it has ${known || 'no ports'})`})
+        report({
+          on: ingress,
+          path: backend.portPath,
+          message: `backend Service "${backend.service}" in ${namespace} has no port ${typeof backend.port === 'number' ? backend.port : `named "${backend.port}"`} (it has ${known || 'no ports'})`,
+        })
       }
     }
   }
@@ -135,7 +156,7 @@ export const flaggerRefMissing: Rule = {
   severity: 'error',
   group,
   summary: "A Canary's metrics[].templateRef and alerts[].providerRef name a MetricTemplate / AlertProvider in the repository.",
-  hint: 'check the name and namespace (templateRef.namespace defaults to the Canary\'s namespace), or add the object',
+  hint: "check the name and namespace (templateRef.namespace defaults to the Canary's namespace), or add the object",
   check(index, report) {
     for (const canary of index.ofKind('Canary', ['flagger.app'])) {
       const namespace = index.namespaceOf(canary.object) ?? 'default'
@@ -187,7 +208,7 @@ export const flaggerRefOutsideRepo: Rule = {
   severity: 'warning',
   group,
   summary: "A Canary's targetRef, ingressRef and autoscalerRef name objects defined in the repository (else they must come from a chart).",
-  hint: 'check the name; if a HelmRelease\'s chart renders it, make sure the rendered name is this one (the runbook\'s first Flagger gotcha)',
+  hint: "check the name; if a HelmRelease's chart renders it, make sure the rendered name is this one (the runbook's first Flagger gotcha)",
   check(index, report) {
     for (const canary of index.ofKind('Canary', ['flagger.app'])) {
       const namespace = index.namespaceOf(canary.object) ?? 'default'
@@ -222,29 +243,76 @@ export const fluxRefMissing: Rule = {
   severity: 'error',
   group,
   summary: "Flux v2's sourceRef, chartRef, imageRepositoryRef and dependsOn name objects in the repository.",
-  hint: 'check the kind, name and namespace (a reference without namespace means the referring object\'s namespace)',
+  hint: "check the kind, name and namespace (a reference without namespace means the referring object's namespace)",
   check(index, report) {
     const refs: Array<{on: SourcedObject; kind: string; groups?: string[]; ref: Obj; path: PathSegment[]; field: string}> = []
     const namespaceOf = (item: SourcedObject) => index.namespaceOf(item.object) ?? 'default'
     for (const release of index.ofKind('HelmRelease', ['helm.toolkit.fluxcd.io'])) {
       const spec = asObj(release.object.spec)
       const chartSpec = asObj(asObj(spec.chart).spec)
-      if (chartSpec.sourceRef !== undefined) refs.push({on: release, kind: asString(asObj(chartSpec.sourceRef).kind) ?? 'HelmRepository', ref: asObj(chartSpec.sourceRef), path: ['spec', 'chart', 'spec', 'sourceRef'], field: 'sourceRef'})
-      if (spec.chartRef !== undefined) refs.push({on: release, kind: asString(asObj(spec.chartRef).kind) ?? 'OCIRepository', ref: asObj(spec.chartRef), path: ['spec', 'chartRef'], field: 'chartRef'})
-      asList(spec.dependsOn).forEach((dep, i) => refs.push({on: release, kind: 'HelmRelease', groups: ['helm.toolkit.fluxcd.io'], ref: asObj(dep), path: ['spec', 'dependsOn', i], field: 'dependsOn'}))
+      if (chartSpec.sourceRef !== undefined)
+        refs.push({
+          on: release,
+          kind: asString(asObj(chartSpec.sourceRef).kind) ?? 'HelmRepository',
+          ref: asObj(chartSpec.sourceRef),
+          path: ['spec', 'chart', 'spec', 'sourceRef'],
+          field: 'sourceRef',
+        })
+      if (spec.chartRef !== undefined)
+        refs.push({
+          on: release,
+          kind: asString(asObj(spec.chartRef).kind) ?? 'OCIRepository',
+          ref: asObj(spec.chartRef),
+          path: ['spec', 'chartRef'],
+          field: 'chartRef',
+        })
+      asList(spec.dependsOn).forEach((dep, i) =>
+        refs.push({on: release, kind: 'HelmRelease', groups: ['helm.toolkit.fluxcd.io'], ref: asObj(dep), path: ['spec', 'dependsOn', i], field: 'dependsOn'}),
+      )
     }
     for (const kustomization of index.ofKind('Kustomization', ['kustomize.toolkit.fluxcd.io'])) {
       const spec = asObj(kustomization.object.spec)
-      if (spec.sourceRef !== undefined) refs.push({on: kustomization, kind: asString(asObj(spec.sourceRef).kind) ?? 'GitRepository', ref: asObj(spec.sourceRef), path: ['spec', 'sourceRef'], field: 'sourceRef'})
-      asList(spec.dependsOn).forEach((dep, i) => refs.push({on: kustomization, kind: 'Kustomization', groups: ['kustomize.toolkit.fluxcd.io'], ref: asObj(dep), path: ['spec', 'dependsOn', i], field: 'dependsOn'}))
+      if (spec.sourceRef !== undefined)
+        refs.push({
+          on: kustomization,
+          kind: asString(asObj(spec.sourceRef).kind) ?? 'GitRepository',
+          ref: asObj(spec.sourceRef),
+          path: ['spec', 'sourceRef'],
+          field: 'sourceRef',
+        })
+      asList(spec.dependsOn).forEach((dep, i) =>
+        refs.push({
+          on: kustomization,
+          kind: 'Kustomization',
+          groups: ['kustomize.toolkit.fluxcd.io'],
+          ref: asObj(dep),
+          path: ['spec', 'dependsOn', i],
+          field: 'dependsOn',
+        }),
+      )
     }
     for (const automation of index.ofKind('ImageUpdateAutomation', ['image.toolkit.fluxcd.io'])) {
       const spec = asObj(automation.object.spec)
-      if (spec.sourceRef !== undefined) refs.push({on: automation, kind: asString(asObj(spec.sourceRef).kind) ?? 'GitRepository', ref: asObj(spec.sourceRef), path: ['spec', 'sourceRef'], field: 'sourceRef'})
+      if (spec.sourceRef !== undefined)
+        refs.push({
+          on: automation,
+          kind: asString(asObj(spec.sourceRef).kind) ?? 'GitRepository',
+          ref: asObj(spec.sourceRef),
+          path: ['spec', 'sourceRef'],
+          field: 'sourceRef',
+        })
     }
     for (const policy of index.ofKind('ImagePolicy', ['image.toolkit.fluxcd.io'])) {
       const spec = asObj(policy.object.spec)
-      if (spec.imageRepositoryRef !== undefined) refs.push({on: policy, kind: 'ImageRepository', groups: ['image.toolkit.fluxcd.io'], ref: asObj(spec.imageRepositoryRef), path: ['spec', 'imageRepositoryRef'], field: 'imageRepositoryRef'})
+      if (spec.imageRepositoryRef !== undefined)
+        refs.push({
+          on: policy,
+          kind: 'ImageRepository',
+          groups: ['image.toolkit.fluxcd.io'],
+          ref: asObj(spec.imageRepositoryRef),
+          path: ['spec', 'imageRepositoryRef'],
+          field: 'imageRepositoryRef',
+        })
     }
     for (const {on, kind, groups, ref, path, field} of refs) {
       const name = asString(ref.name)
@@ -254,7 +322,8 @@ export const fluxRefMissing: Rule = {
         continue
       }
       const kindGroups = groups ?? (sourceKinds.includes(kind) ? ['source.toolkit.fluxcd.io'] : undefined)
-      if (index.find(kind, namespace, name, kindGroups).length === 0) report({on, path, message: `${field} names ${kind} "${name}" in ${namespace}, which is not defined in the repository`})
+      if (index.find(kind, namespace, name, kindGroups).length === 0)
+        report({on, path, message: `${field} names ${kind} "${name}" in ${namespace}, which is not defined in the repository`})
     }
   },
 }
@@ -272,7 +341,8 @@ export const fluxRefOutsideRepo: Rule = {
         const entry = asObj(from)
         const candidates: Array<{kind: string; ref: Obj; path: PathSegment[]}> = []
         if (entry.kind !== undefined) candidates.push({kind: String(entry.kind), ref: entry, path: ['spec', 'valuesFrom', i]})
-        if (entry.configMapKeyRef !== undefined) candidates.push({kind: 'ConfigMap', ref: asObj(entry.configMapKeyRef), path: ['spec', 'valuesFrom', i, 'configMapKeyRef']})
+        if (entry.configMapKeyRef !== undefined)
+          candidates.push({kind: 'ConfigMap', ref: asObj(entry.configMapKeyRef), path: ['spec', 'valuesFrom', i, 'configMapKeyRef']})
         if (entry.secretKeyRef !== undefined) candidates.push({kind: 'Secret', ref: asObj(entry.secretKeyRef), path: ['spec', 'valuesFrom', i, 'secretKeyRef']})
         for (const {kind, ref, path} of candidates) {
           const name = asString(ref.name)
@@ -281,7 +351,11 @@ export const fluxRefOutsideRepo: Rule = {
           if (index.find(kind, refNamespace, name, ['']).length > 0) continue
           // SealedSecrets in the repository become Secrets of the same name.
           if (kind === 'Secret' && index.find('SealedSecret', refNamespace, name, ['bitnami.com']).length > 0) continue
-          report({on: release, path, message: `valuesFrom names ${kind} "${name}" in ${refNamespace}, which is not defined in the repository (${describeObject(release.object, namespace)} fails to install if it is missing)`})
+          report({
+            on: release,
+            path,
+            message: `valuesFrom names ${kind} "${name}" in ${refNamespace}, which is not defined in the repository (${describeObject(release.object, namespace)} fails to install if it is missing)`,
+          })
         }
       })
     }

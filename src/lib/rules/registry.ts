@@ -30,7 +30,11 @@ export const ignoreComment: Rule = {
     for (const comment of index.suppressionComments) {
       const unknown = comment.rules.filter((id) => !known.has(id))
       if (comment.rules.length === 0) report({at: comment.position, message: 'the ignore comment names no rule, so it suppresses nothing'})
-      else if (unknown.length > 0) report({at: comment.position, message: `the ignore comment names unknown rule${unknown.length === 1 ? '' : 's'} ${unknown.map((id) => `"${id}"`).join(', ')}`})
+      else if (unknown.length > 0)
+        report({
+          at: comment.position,
+          message: `the ignore comment names unknown rule${unknown.length === 1 ? '' : 's'} ${unknown.map((id) => `"${id}"`).join(', ')}`,
+        })
       else if (comment.reason === '') report({at: comment.position, message: 'the ignore comment gives no reason, so it suppresses nothing'})
     }
   },

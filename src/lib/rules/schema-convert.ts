@@ -50,14 +50,14 @@ export function convertSchema(node: unknown, refPrefix = '#/definitions/'): unkn
   for (const [key, value] of Object.entries(node)) {
     if (dropped.has(key)) continue
     if (key === '$ref' && typeof value === 'string') out.$ref = value.replace('#/components/schemas/', refPrefix)
-    else if (key === 'properties' && isJson(value)) out.properties = Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, convertSchema(schema, refPrefix)]))
+    else if (key === 'properties' && isJson(value))
+      out.properties = Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, convertSchema(schema, refPrefix)]))
     else if (key === 'x-kubernetes-preserve-unknown-fields' || key === 'x-kubernetes-int-or-string') continue
     else if (key === 'pattern' && typeof value === 'string') {
       // CRD patterns are Go (RE2) regular expressions; those JavaScript reads differently
       // (inline flags like (?i)) are left out rather than misjudged.
       if (jsPattern(value)) out.pattern = value
-    }
-    else out[key] = convertSchema(value, refPrefix)
+    } else out[key] = convertSchema(value, refPrefix)
   }
   if (node['x-kubernetes-int-or-string'] === true) {
     delete out.type
@@ -110,7 +110,11 @@ export function crdEntries(crd: unknown): Array<{kind: string; name: string; sch
     if (!isJson(version) || typeof version.name !== 'string') continue
     const schema = isJson(version.schema) ? version.schema.openAPIV3Schema : isJson(spec.validation) ? spec.validation.openAPIV3Schema : undefined
     if (!isJson(schema)) continue
-    entries.push({kind: `${group}/${version.name}/${kind}`, name: `crd:${group}/${version.name}/${kind}`, schema: convertCrdSchema(schema, `#/definitions/${objectMetaDefinition}`)})
+    entries.push({
+      kind: `${group}/${version.name}/${kind}`,
+      name: `crd:${group}/${version.name}/${kind}`,
+      schema: convertCrdSchema(schema, `#/definitions/${objectMetaDefinition}`),
+    })
   }
   return entries
 }

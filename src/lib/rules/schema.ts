@@ -164,7 +164,10 @@ export function describeErrors(errors: readonly ErrorObject[]): Array<{path: Pat
         break
       }
       case 'enum':
-        add(path, `${dotted(path)}: must be one of ${((error.params as {allowedValues: unknown[]}).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`)
+        add(
+          path,
+          `${dotted(path)}: must be one of ${((error.params as {allowedValues: unknown[]}).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`,
+        )
         break
       case 'oneOf':
       case 'anyOf':
@@ -187,8 +190,9 @@ export const schemaRule: Rule = {
   id: 'schema',
   severity: 'error',
   group,
-  summary: 'Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources and Kustomization, SealedSecret; CRDs in the repository), strictly: unknown fields are errors.',
-  hint: 'check the field\'s name and indentation (a HelmRelease values key one level off is the classic); `kubectl explain <kind>.<field>` shows the schema',
+  summary:
+    'Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources and Kustomization, SealedSecret; CRDs in the repository), strictly: unknown fields are errors.',
+  hint: "check the field's name and indentation (a HelmRelease values key one level off is the classic); `kubectl explain <kind>.<field>` shows the schema",
   check(index, report) {
     const validator = validatorFor(index)
     if (!validator) return

@@ -39,12 +39,17 @@ function outputOpener(io: CommandIO, output: string | undefined, stdoutIsTTY: bo
       if (statSync(resolve(output), {throwIfNoEntry: false})?.isDirectory()) throw new Error('it is a directory')
       accessSync(dirname(resolve(output)), constants.W_OK)
     } catch (error) {
-      throw new CliError('usage', `cannot write the capture to ${output}: ${error instanceof Error ? error.message : String(error)}`, {hint: 'pick a writable path for -o'})
+      throw new CliError('usage', `cannot write the capture to ${output}: ${error instanceof Error ? error.message : String(error)}`, {
+        hint: 'pick a writable path for -o',
+      })
     }
     return () => fileSink(resolve(output))
   }
   const viewer = findViewer()
-  if (!viewer) throw new CliError('usage', 'no -o given and neither wireshark nor tshark is installed', {hint: 'write to a file with -o capture.pcap, or to stdout with -o -'})
+  if (!viewer)
+    throw new CliError('usage', 'no -o given and neither wireshark nor tshark is installed', {
+      hint: 'write to a file with -o capture.pcap, or to stdout with -o -',
+    })
   return () => viewerSink(viewer)
 }
 
@@ -111,7 +116,9 @@ export function stopOnSignals(io: CommandIO): {signal: AbortSignal; dispose(): v
       controller.abort()
       return
     }
-    io.steps.warning('quitting without cleaning up: a privileged helper pod may be left; find it with `kubectl get pods -A -l app.kubernetes.io/name=elife-k8s-sniff`')
+    io.steps.warning(
+      'quitting without cleaning up: a privileged helper pod may be left; find it with `kubectl get pods -A -l app.kubernetes.io/name=elife-k8s-sniff`',
+    )
     process.exit(130)
   }
   process.on('SIGINT', onSignal)

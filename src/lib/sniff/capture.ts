@@ -37,11 +37,16 @@ export interface CaptureOptions {
 
 /** tcpdump's own words when it is missing: sh's 127, the runtime's "executable file not found". */
 export function isMissingExecutable(end: RemoteEnd): boolean {
-  return end.exitCode === 127 || /executable file not found|not found in \$PATH|: not found|no such file or directory/i.test(`${end.failure ?? ''}\n${end.stderr}`)
+  return (
+    end.exitCode === 127 || /executable file not found|not found in \$PATH|: not found|no such file or directory/i.test(`${end.failure ?? ''}\n${end.stderr}`)
+  )
 }
 
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((line) => line.trim()).filter((line) => line && !/^(tcpdump: )?listening on|^Got \d+|packets? (captured|received|dropped)/.test(line))
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^(tcpdump: )?listening on|^Got \d+|packets? (captured|received|dropped)/.test(line))
   return lines.at(-1) ?? ''
 }
 

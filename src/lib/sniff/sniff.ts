@@ -8,8 +8,18 @@ import {type CaptureProgress, type CaptureResult, remoteFailure, runCapture, typ
 import {openSession, type RemoteEnd, type SessionTarget} from './channel.js'
 import type {PcapSink} from './sink.js'
 import {
-  type CaptureOptions, earlierSniffContainers, ephemeralContainerSpec, helperPodName, nextEphemeralName, PRIVILEGED_SCRIPT, privilegedPodSpec, randomSuffix, type SniffMode,
-  tcpdumpArgs, UPLOAD_SCRIPT, COPY_SCRIPT,
+  type CaptureOptions,
+  earlierSniffContainers,
+  ephemeralContainerSpec,
+  helperPodName,
+  nextEphemeralName,
+  PRIVILEGED_SCRIPT,
+  privilegedPodSpec,
+  randomSuffix,
+  type SniffMode,
+  tcpdumpArgs,
+  UPLOAD_SCRIPT,
+  COPY_SCRIPT,
 } from './specs.js'
 import {checkPodRunning, chooseContainer} from './target.js'
 import type {StepLogger} from '../render/log.js'
@@ -80,9 +90,27 @@ export interface SniffDeps {
 /** What a sniff will do, decided and checked with the API server (a server-side dry run) before anything changes. */
 export type SniffPlan = Base &
   (
-    | {mode: 'ephemeral'; options: SniffOptions; name: string; image: string; command: string[]; node?: string; earlier: string[]; patch: (dryRun: boolean) => Promise<unknown>}
+    | {
+        mode: 'ephemeral'
+        options: SniffOptions
+        name: string
+        image: string
+        command: string[]
+        node?: string
+        earlier: string[]
+        patch: (dryRun: boolean) => Promise<unknown>
+      }
     | {mode: 'upload'; options: SniffOptions; binary: Buffer; remotePath: string; command: string[]}
-    | {mode: 'privileged'; options: SniffOptions; name: string; image: string; command: string[]; helperNamespace: string; node: string; create: (dryRun: boolean) => Promise<unknown>}
+    | {
+        mode: 'privileged'
+        options: SniffOptions
+        name: string
+        image: string
+        command: string[]
+        helperNamespace: string
+        node: string
+        create: (dryRun: boolean) => Promise<unknown>
+      }
   )
 
 const pullFailures = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable', 'SignatureValidationFailed'])
@@ -106,8 +134,12 @@ export function classifyStart(state: V1ContainerState | undefined, what: string,
   const terminated = state?.terminated
   if (terminated) {
     const end: RemoteEnd = {exitCode: terminated.exitCode, stderr: terminated.message ?? '', failure: terminated.exitCode === 0 ? undefined : terminated.reason}
-    if (terminated.exitCode === 127 || /executable file not found/.test(terminated.message ?? '')) return startError(terminated.message ?? 'exit code 127', what, image)
-    return remoteFailure(end, what) ?? new CliError('tool-failed', `${what} ended before the capture started (${terminated.reason ?? 'exit ' + terminated.exitCode})`)
+    if (terminated.exitCode === 127 || /executable file not found/.test(terminated.message ?? ''))
+      return startError(terminated.message ?? 'exit code 127', what, image)
+    return (
+      remoteFailure(end, what) ??
+      new CliError('tool-failed', `${what} ended before the capture started (${terminated.reason ?? 'exit ' + terminated.exitCode})`)
+    )
   }
   return undefined
 }
@@ -119,7 +151,7 @@ function startError(detail: string, what: string, image: string): CliError {
       hint: 'use an --image that has sh and tcpdump (the default is fine)',
     })
   }
-  return new CliError('tool-failed', `${what} cannot start: ${detail}`, {hint: 'see `kubectl describe pod` for the kubelet\'s events'})
+  return new CliError('tool-failed', `${what} cannot start: ${detail}`, {hint: "see `kubectl describe pod` for the kubelet's events"})
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -153,7 +185,9 @@ export async function planSniff(options: SniffOptions, deps: SniffDeps): Promise
       return await core.readNamespacedPod({name: options.pod, namespace})
     } catch (error) {
       if (!isNotFound(error)) throw error
-      throw new CliError('not-found', `pod "${options.pod}" not found in namespace ${namespace}`, {hint: `list the pods with \`kubectl get pods -n ${namespace}\``})
+      throw new CliError('not-found', `pod "${options.pod}" not found in namespace ${namespace}`, {
+        hint: `list the pods with \`kubectl get pods -n ${namespace}\``,
+      })
     }
   })
   const chosen = chooseContainer(pod, options.container)
@@ -177,7 +211,9 @@ export function describeSniff(plan: SniffPlan): {changes: string[]; confirm: str
   switch (plan.mode) {
     case 'ephemeral':
       return {
-        changes: [`add debug container "${plan.name}" (image ${plan.image}, tcpdump as root with NET_RAW/NET_ADMIN) to pod "${plan.pod}" in ${namespace}, targeting container "${plan.container}"`],
+        changes: [
+          `add debug container "${plan.name}" (image ${plan.image}, tcpdump as root with NET_RAW/NET_ADMIN) to pod "${plan.pod}" in ${namespace}, targeting container "${plan.container}"`,
+        ],
         confirm: `add debug container "${plan.name}" (${plan.image}, tcpdump as root with NET_RAW/NET_ADMIN) to pod "${plan.pod}" in ${namespace}; ephemeral containers cannot be removed: it stays in the pod's spec, stopped, until the pod is replaced`,
         consequence: `an ephemeral container cannot be removed from a pod once added (a Kubernetes limit): "${plan.name}" will stay in the pod's spec, stopped, until the pod is replaced`,
       }
@@ -187,7 +223,10 @@ export function describeSniff(plan: SniffPlan): {changes: string[]; confirm: str
     }
     case 'privileged':
       return {
-        changes: [`create privileged pod "${plan.name}" (hostPID, hostNetwork, image ${plan.image}) in ${plan.helperNamespace} on node ${plan.node}`, `delete it when the capture ends`],
+        changes: [
+          `create privileged pod "${plan.name}" (hostPID, hostNetwork, image ${plan.image}) in ${plan.helperNamespace} on node ${plan.node}`,
+          `delete it when the capture ends`,
+        ],
         confirm: `create privileged pod "${plan.name}" (hostPID, hostNetwork, image ${plan.image}) in ${plan.helperNamespace} on node ${plan.node}; it is deleted when the capture ends`,
       }
   }
@@ -219,10 +258,25 @@ export function executeSniff(plan: SniffPlan, deps: SniffDeps, openSink: () => P
 
 /** The result before anything was done. */
 function resultOf(plan: SniffPlan): SniffResult {
-  const base = {namespace: plan.namespace, pod: plan.pod, container: plan.container, containerReason: plan.containerReason, mode: plan.mode, command: plan.command, dryRun: true, packets: 0, bytes: 0, droppedPartialBytes: 0}
+  const base = {
+    namespace: plan.namespace,
+    pod: plan.pod,
+    container: plan.container,
+    containerReason: plan.containerReason,
+    mode: plan.mode,
+    command: plan.command,
+    dryRun: true,
+    packets: 0,
+    bytes: 0,
+    droppedPartialBytes: 0,
+  }
   switch (plan.mode) {
     case 'ephemeral':
-      return {...base, image: plan.image, helper: {kind: 'ephemeral-container', name: plan.name, namespace: plan.namespace, node: plan.node, state: 'not added', earlier: plan.earlier}}
+      return {
+        ...base,
+        image: plan.image,
+        helper: {kind: 'ephemeral-container', name: plan.name, namespace: plan.namespace, node: plan.node, state: 'not added', earlier: plan.earlier},
+      }
     case 'upload':
       return {...base, helper: {kind: 'uploaded-binary', name: plan.remotePath, namespace: plan.namespace, state: 'not copied'}}
     case 'privileged':
@@ -233,10 +287,25 @@ function resultOf(plan: SniffPlan): SniffResult {
 type Base = Pick<SniffResult, 'namespace' | 'pod' | 'container' | 'containerReason' | 'mode'>
 
 function describeStop(capture: CaptureResult): string {
-  return {count: 'the packet count was reached', duration: 'the duration ran out', interrupted: 'interrupted', 'remote-ended': 'tcpdump ended', 'reader-gone': 'the reader went away'}[capture.stoppedBy]
+  return {
+    count: 'the packet count was reached',
+    duration: 'the duration ran out',
+    interrupted: 'interrupted',
+    'remote-ended': 'tcpdump ended',
+    'reader-gone': 'the reader went away',
+  }[capture.stoppedBy]
 }
 
-async function capture(options: SniffOptions, deps: SniffDeps, kind: 'exec' | 'attach', target: SessionTarget, command: string[], where: string, sendStart: boolean, sink: PcapSink) {
+async function capture(
+  options: SniffOptions,
+  deps: SniffDeps,
+  kind: 'exec' | 'attach',
+  target: SessionTarget,
+  command: string[],
+  where: string,
+  sendStart: boolean,
+  sink: PcapSink,
+) {
   deps.steps.action(`capturing into ${sink.description}${options.capture.filter ? ` (filter: ${options.capture.filter})` : ''}; Ctrl-C stops`)
   try {
     return await runCapture({
@@ -258,9 +327,14 @@ async function capture(options: SniffOptions, deps: SniffDeps, kind: 'exec' | 'a
     const message = error instanceof Error ? error.message : String(error)
     const code = /Unexpected server response: (\d+)/.exec(message)?.[1]
     if (code === '403' || code === '401') {
-      throw new CliError('forbidden', `cannot ${kind} into ${where}: the API server answered ${code}`, {hint: `this needs the \`create\` verb on pods/${kind}; use a context that has it`})
+      throw new CliError('forbidden', `cannot ${kind} into ${where}: the API server answered ${code}`, {
+        hint: `this needs the \`create\` verb on pods/${kind}; use a context that has it`,
+      })
     }
-    throw new CliError('unreachable', `cannot ${kind} into ${where}: ${message}`, {hint: 'check that the API server can reach the node\'s kubelet (and retry)', cause: error})
+    throw new CliError('unreachable', `cannot ${kind} into ${where}: ${message}`, {
+      hint: "check that the API server can reach the node's kubelet (and retry)",
+      cause: error,
+    })
   }
 }
 
@@ -304,7 +378,9 @@ async function planEphemeral(options: SniffOptions, deps: SniffDeps, pod: V1Pod,
   const earlier = describeEarlier(pod, earlierSniffContainers(existing))
   const spec = ephemeralContainerSpec({name, image: options.image, targetContainer: base.container, ...options.capture})
   if (earlier.length) {
-    steps.warning(`pod "${options.pod}" already has ${earlier.length} debug container${earlier.length === 1 ? '' : 's'} from earlier sniffs: ${earlier.join(', ')}`)
+    steps.warning(
+      `pod "${options.pod}" already has ${earlier.length} debug container${earlier.length === 1 ? '' : 's'} from earlier sniffs: ${earlier.join(', ')}`,
+    )
   }
   const patch = (dryRun: boolean) =>
     deps.callApi({verb: 'add an ephemeral container to pod', target: `"${options.pod}" in ${namespace}`}, () =>
@@ -340,7 +416,13 @@ async function runEphemeral(plan: Extract<SniffPlan, {mode: 'ephemeral'}>, deps:
     await waitForStart(deps, options, `debug container "${name}"`, readState)
     result.helper.state = 'running'
     const captured = await capture(options, deps, 'attach', {namespace, pod: options.pod, container: name}, [], where, true, sink)
-    Object.assign(result, {packets: captured.packets, bytes: captured.bytes, stoppedBy: captured.stoppedBy, droppedPartialBytes: captured.droppedPartialBytes, output: sink.description})
+    Object.assign(result, {
+      packets: captured.packets,
+      bytes: captured.bytes,
+      stoppedBy: captured.stoppedBy,
+      droppedPartialBytes: captured.droppedPartialBytes,
+      output: sink.description,
+    })
     steps.done()
     steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
     // Attach carries no exit code: read the one the kubelet reports for the container.
@@ -362,7 +444,9 @@ async function runEphemeral(plan: Extract<SniffPlan, {mode: 'ephemeral'}>, deps:
 
 function planUpload(options: SniffOptions, base: Base): SniffPlan {
   if (!options.tcpdumpBinary) {
-    throw new CliError('usage', '--mode upload needs --tcpdump-binary PATH (a statically linked tcpdump for the node\'s CPU architecture)', {hint: 'or use the default --mode ephemeral'})
+    throw new CliError('usage', "--mode upload needs --tcpdump-binary PATH (a statically linked tcpdump for the node's CPU architecture)", {
+      hint: 'or use the default --mode ephemeral',
+    })
   }
   let binary: Buffer
   try {
@@ -392,13 +476,21 @@ async function runUpload(plan: Extract<SniffPlan, {mode: 'upload'}>, deps: Sniff
       const detail = copiedEnd.failure ?? (copiedEnd.stderr.trim().split('\n').at(-1) || `exit code ${copiedEnd.exitCode ?? 'unknown'}`)
       const noShell = /"sh": executable file not found|no such file or directory/i.test(detail)
       throw new CliError('tool-failed', `cannot copy tcpdump into ${where}: ${noShell ? 'the container has no sh' : detail}`, {
-        hint: noShell ? 'upload mode needs sh in the container (distroless images have none); use --mode ephemeral' : `check that ${options.uploadDir} is writable (--upload-dir)`,
+        hint: noShell
+          ? 'upload mode needs sh in the container (distroless images have none); use --mode ephemeral'
+          : `check that ${options.uploadDir} is writable (--upload-dir)`,
       })
     }
     result.helper.state = 'copied'
     deps.steps.success(`copied tcpdump to ${remotePath} in container "${plan.container}"`)
     const captured = await capture(options, deps, 'exec', target, plan.command, where, false, sink)
-    Object.assign(result, {packets: captured.packets, bytes: captured.bytes, stoppedBy: captured.stoppedBy, droppedPartialBytes: captured.droppedPartialBytes, output: sink.description})
+    Object.assign(result, {
+      packets: captured.packets,
+      bytes: captured.bytes,
+      stoppedBy: captured.stoppedBy,
+      droppedPartialBytes: captured.droppedPartialBytes,
+      output: sink.description,
+    })
     deps.steps.done()
     deps.steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
     return result
@@ -417,7 +509,11 @@ async function planPrivileged(options: SniffOptions, deps: SniffDeps, pod: V1Pod
   const nodeName = pod.spec?.nodeName
   const containerId = pod.status?.containerStatuses?.find((s) => s.name === base.container)?.containerID?.replace(/^[a-z-]+:\/\//, '')
   if (!nodeName || !containerId) {
-    throw new CliError('conflict', `container "${base.container}" of pod "${options.pod}" in ${options.namespace} has no ${nodeName ? 'container ID' : 'node'} yet`, {hint: 'wait until it runs, or use --mode ephemeral'})
+    throw new CliError(
+      'conflict',
+      `container "${base.container}" of pod "${options.pod}" in ${options.namespace} has no ${nodeName ? 'container ID' : 'node'} yet`,
+      {hint: 'wait until it runs, or use --mode ephemeral'},
+    )
   }
   const helperNamespace = options.helperNamespace ?? options.namespace
   const name = helperPodName(options.pod, randomSuffix())
@@ -426,9 +522,11 @@ async function planPrivileged(options: SniffOptions, deps: SniffDeps, pod: V1Pod
   const command = ['sh', '-c', PRIVILEGED_SCRIPT, 'sniff', containerId, ...tcpdumpArgs(options.capture)]
   const create = (dryRun: boolean) =>
     deps.callApi({verb: 'create helper pod', target: `"${name}" in ${helperNamespace}`}, () =>
-      deps.core.createNamespacedPod({namespace: helperNamespace, body: podSpec, dryRun: dryRun ? 'All' : undefined, fieldManager: 'elife-k8s-sniff'}).catch((error: unknown) => {
-        throw refusal(error, 'privileged', options.pod, helperNamespace)
-      }),
+      deps.core
+        .createNamespacedPod({namespace: helperNamespace, body: podSpec, dryRun: dryRun ? 'All' : undefined, fieldManager: 'elife-k8s-sniff'})
+        .catch((error: unknown) => {
+          throw refusal(error, 'privileged', options.pod, helperNamespace)
+        }),
     )
   await create(true)
   return {...base, mode: 'privileged', options, name, image: options.image, command, helperNamespace, node: nodeName, create}
@@ -449,12 +547,24 @@ async function runPrivileged(plan: Extract<SniffPlan, {mode: 'privileged'}>, dep
     await waitForStart(deps, options, `helper pod "${name}"`, async () => {
       const current = await core.readNamespacedPod({name, namespace: helperNamespace})
       if (current.status?.phase === 'Failed' || current.status?.phase === 'Succeeded') {
-        return {terminated: {exitCode: -1, reason: `pod ${current.status.phase}${current.status.reason ? `: ${current.status.reason}` : ''}`, message: current.status.message}}
+        return {
+          terminated: {
+            exitCode: -1,
+            reason: `pod ${current.status.phase}${current.status.reason ? `: ${current.status.reason}` : ''}`,
+            message: current.status.message,
+          },
+        }
       }
       return current.status?.containerStatuses?.find((s) => s.name === 'sniff')?.state
     })
     const captured = await capture(options, deps, 'exec', {namespace: helperNamespace, pod: name, container: 'sniff'}, plan.command, where, false, sink)
-    Object.assign(result, {packets: captured.packets, bytes: captured.bytes, stoppedBy: captured.stoppedBy, droppedPartialBytes: captured.droppedPartialBytes, output: sink.description})
+    Object.assign(result, {
+      packets: captured.packets,
+      bytes: captured.bytes,
+      stoppedBy: captured.stoppedBy,
+      droppedPartialBytes: captured.droppedPartialBytes,
+      output: sink.description,
+    })
     steps.done()
     steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
     return result
@@ -468,7 +578,13 @@ async function runPrivileged(plan: Extract<SniffPlan, {mode: 'privileged'}>, dep
 export function describeEarlier(pod: V1Pod, names: string[]): string[] {
   return names.map((name) => {
     const state = pod.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state
-    const what = state?.running ? 'running' : state?.terminated ? `exited ${state.terminated.exitCode}` : state?.waiting ? `waiting: ${state.waiting.reason ?? 'unknown'}` : 'never started'
+    const what = state?.running
+      ? 'running'
+      : state?.terminated
+        ? `exited ${state.terminated.exitCode}`
+        : state?.waiting
+          ? `waiting: ${state.waiting.reason ?? 'unknown'}`
+          : 'never started'
     return `${name} (${what})`
   })
 }
@@ -497,9 +613,13 @@ async function waitForStart(deps: SniffDeps, options: SniffOptions, what: string
     }
     if (verdict instanceof CliError) throw verdict
     if (Date.now() > deadline) {
-      throw new CliError('tool-failed', `${what} did not start within ${Math.round(options.startTimeoutMs / 1000)}s (${last?.waiting?.reason ?? 'no status from the kubelet yet'})`, {
-        hint: 'see `kubectl describe pod` for the kubelet\'s events, or raise --start-timeout',
-      })
+      throw new CliError(
+        'tool-failed',
+        `${what} did not start within ${Math.round(options.startTimeoutMs / 1000)}s (${last?.waiting?.reason ?? 'no status from the kubelet yet'})`,
+        {
+          hint: "see `kubectl describe pod` for the kubelet's events, or raise --start-timeout",
+        },
+      )
     }
     deps.steps.progress(`waiting for ${what} to start (${last?.waiting?.reason ?? 'no status yet'})…`)
     await sleep(deps.pollIntervalMs ?? 1000, deps.signal)

@@ -191,7 +191,8 @@ export function earlierSniffContainers(names: string[]): string[] {
 /** The next free `elife-k8s-sniff-N` among a pod's ephemeral containers: one more than the highest N, from 1. */
 export function nextEphemeralName(names: string[]): string {
   const taken = new Set(names)
-  let n = Math.max(0, ...names.map((name) => (name.startsWith(EPHEMERAL_PREFIX) ? Number(name.slice(EPHEMERAL_PREFIX.length)) : 0)).filter(Number.isSafeInteger)) + 1
+  let n =
+    Math.max(0, ...names.map((name) => (name.startsWith(EPHEMERAL_PREFIX) ? Number(name.slice(EPHEMERAL_PREFIX.length)) : 0)).filter(Number.isSafeInteger)) + 1
   while (taken.has(`${EPHEMERAL_PREFIX}${n}`)) n++
   return `${EPHEMERAL_PREFIX}${n}`
 }

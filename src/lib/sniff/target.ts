@@ -9,10 +9,35 @@ import {CliError} from '../errors.js'
  * skip them.
  */
 const knownSidecars = new Set([
-  'istio-proxy', 'istio-init', 'linkerd-proxy', 'linkerd-init', 'envoy', 'envoy-sidecar', 'cloud-sql-proxy', 'cloudsql-proxy',
-  'config-reloader', 'prometheus-config-reloader', 'configmap-reload', 'config-reload', 'reloader',
-  'memcached-exporter', 'redis-exporter', 'nginx-exporter', 'statsd-exporter', 'postgres-exporter', 'mysqld-exporter', 'node-exporter',
-  'vault-agent', 'vault-agent-init', 'fluent-bit', 'fluentd', 'filebeat', 'promtail', 'oauth2-proxy', 'kube-rbac-proxy', 'git-sync',
+  'istio-proxy',
+  'istio-init',
+  'linkerd-proxy',
+  'linkerd-init',
+  'envoy',
+  'envoy-sidecar',
+  'cloud-sql-proxy',
+  'cloudsql-proxy',
+  'config-reloader',
+  'prometheus-config-reloader',
+  'configmap-reload',
+  'config-reload',
+  'reloader',
+  'memcached-exporter',
+  'redis-exporter',
+  'nginx-exporter',
+  'statsd-exporter',
+  'postgres-exporter',
+  'mysqld-exporter',
+  'node-exporter',
+  'vault-agent',
+  'vault-agent-init',
+  'fluent-bit',
+  'fluentd',
+  'filebeat',
+  'promtail',
+  'oauth2-proxy',
+  'kube-rbac-proxy',
+  'git-sync',
 ])
 const sidecarSuffix = /-(sidecar|exporter|reloader|config-reloader|rbac-proxy)$/
 
@@ -60,7 +85,7 @@ export function chooseContainer(pod: V1Pod, requested?: string): ChosenContainer
     [labels.app, 'matches the app label'],
     [labels['k8s-app'], 'matches the k8s-app label'],
     [labels['app.kubernetes.io/component'], 'matches the app.kubernetes.io/component label'],
-    [workloadName(pod), 'matches the owning workload\'s name'],
+    [workloadName(pod), "matches the owning workload's name"],
     [labels['app.kubernetes.io/instance'], 'matches the app.kubernetes.io/instance label'],
   ]
   for (const [value, reason] of hints) {
@@ -90,7 +115,11 @@ export function checkPodRunning(pod: V1Pod, container: string): void {
   }
   const status = pod.status?.containerStatuses?.find((s) => s.name === container)
   if (status && !status.state?.running) {
-    const state = status.state?.waiting ? `waiting (${status.state.waiting.reason ?? 'unknown'})` : status.state?.terminated ? `terminated (${status.state.terminated.reason ?? 'exit ' + status.state.terminated.exitCode})` : 'not running'
+    const state = status.state?.waiting
+      ? `waiting (${status.state.waiting.reason ?? 'unknown'})`
+      : status.state?.terminated
+        ? `terminated (${status.state.terminated.reason ?? 'exit ' + status.state.terminated.exitCode})`
+        : 'not running'
     throw new CliError('conflict', `container "${container}" of ${podRef} is ${state}`, {hint: 'wait for it to run, or pick another container with -c'})
   }
 }

@@ -231,7 +231,8 @@ export function readYamlFile(text: string, file: string, out: LoadedFiles, optio
   for (const doc of documents) {
     if (doc.errors.length > 0) {
       // The message only, never the quoted source: the file may hold secrets.
-      for (const error of doc.errors) out.fileProblems.push({position: positionOf(counter, file, error.pos[0]), message: `YAML does not parse: ${firstLine(error.message)}`})
+      for (const error of doc.errors)
+        out.fileProblems.push({position: positionOf(counter, file, error.pos[0]), message: `YAML does not parse: ${firstLine(error.message)}`})
       continue
     }
     const contents = doc.contents
@@ -265,7 +266,15 @@ export function readYamlFile(text: string, file: string, out: LoadedFiles, optio
 
 /** Reads every file Flux would apply under `paths` (and the templates beside them). Never writes. */
 export function loadFiles(paths: readonly string[]): LoadedFiles {
-  const out: LoadedFiles = {documents: [], fileProblems: [], templates: [], suppressionComments: [], imagePolicyMarkers: [], lineSuppressions: new Map(), files: 0}
+  const out: LoadedFiles = {
+    documents: [],
+    fileProblems: [],
+    templates: [],
+    suppressionComments: [],
+    imagePolicyMarkers: [],
+    lineSuppressions: new Map(),
+    files: 0,
+  }
   for (const {abs, shown} of listFiles(paths)) {
     let text: string
     try {
