@@ -416,15 +416,7 @@ async function runEphemeral(plan: Extract<SniffPlan, {mode: 'ephemeral'}>, deps:
     await waitForStart(deps, options, `debug container "${name}"`, readState)
     result.helper.state = 'running'
     const captured = await capture(options, deps, 'attach', {namespace, pod: options.pod, container: name}, [], where, true, sink)
-    Object.assign(result, {
-      packets: captured.packets,
-      bytes: captured.bytes,
-      stoppedBy: captured.stoppedBy,
-      droppedPartialBytes: captured.droppedPartialBytes,
-      output: sink.description,
-    })
-    steps.done()
-    steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
+    recordCapture(result, captured, sink.description, steps)
     // Attach carries no exit code: read the one the kubelet reports for the container.
     const ended = await waitForTermination(deps, readState)
     if (ended?.terminated) {
@@ -558,15 +550,7 @@ async function runPrivileged(plan: Extract<SniffPlan, {mode: 'privileged'}>, dep
       return current.status?.containerStatuses?.find((s) => s.name === 'sniff')?.state
     })
     const captured = await capture(options, deps, 'exec', {namespace: helperNamespace, pod: name, container: 'sniff'}, plan.command, where, false, sink)
-    Object.assign(result, {
-      packets: captured.packets,
-      bytes: captured.bytes,
-      stoppedBy: captured.stoppedBy,
-      droppedPartialBytes: captured.droppedPartialBytes,
-      output: sink.description,
-    })
-    steps.done()
-    steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${sink.description}; stopped because ${describeStop(captured)}`)
+    recordCapture(result, captured, sink.description, steps)
     return result
   } finally {
     await sink.close()
@@ -652,4 +636,17 @@ function parseBody(error: unknown): {message?: string} | undefined {
     }
   }
   return undefined
+}
+
+/** What a capture got, into the result and as the ✔ line (both ways of sniffing end the same). */
+function recordCapture(result: SniffResult, captured: CaptureResult, output: string, steps: SniffSteps): void {
+  Object.assign(result, {
+    packets: captured.packets,
+    bytes: captured.bytes,
+    stoppedBy: captured.stoppedBy,
+    droppedPartialBytes: captured.droppedPartialBytes,
+    output,
+  })
+  steps.done()
+  steps.success(`captured ${captured.packets} packets (${captured.bytes} bytes) into ${output}; stopped because ${describeStop(captured)}`)
 }
