@@ -53,6 +53,22 @@ describe('a misspelt command', () => {
     }
   })
 
+  it('a real command given words it takes no argument for: says so, never shows them', async () => {
+    for (const [args, command] of [
+      [['helm', 'list', 'tok-SECRET', '-A'], 'helm list'],
+      [['images', 'xSECRET', 'ySECRET'], 'images'],
+      [['helm', 'ls', 'tok-SECRET'], 'helm ls'],
+    ] as const) {
+      const result = await runCli([...args])
+      expect(result.exitCode, args.join(' ')).toBe(2)
+      expect(result.stdout).toBe('')
+      const extra = args.filter((a) => a.includes('SECRET')).length
+      expect(result.stderr).toBe(
+        `error: \`elife-k8s ${command}\` takes no argument${extra === 1 ? '' : 's'} (${extra} given, not shown); see \`elife-k8s ${command} --help\`\n`,
+      )
+    }
+  })
+
   it("names the topic's help when nothing is close", async () => {
     const result = await runCli(['helm', 'deploy'])
     expect(result.exitCode).toBe(2)

@@ -14,7 +14,19 @@ export function reportUnknownCommand(config: Config, typed: readonly string[]): 
   const words = (end === -1 ? typed : typed.slice(0, end)).filter((word) => word !== '')
   const spaced = (value: string) => value.replaceAll(':', ' ')
   const visible = config.commands.filter((c) => !c.hidden)
-  const ids = [...visible.map((c) => c.id), ...visible.flatMap((c) => c.aliases), ...config.topics.map((t) => t.name)].map(spaced)
+  const commandIds = new Set([...visible.map((c) => c.id), ...visible.flatMap((c) => c.aliases)].map(spaced))
+  const ids = [...commandIds, ...config.topics.map((t) => spaced(t.name))]
+  // A real command followed by words it takes no argument for (`helm list tok-...`): say so, without the words.
+  for (let n = words.length - 1; n > 0; n--) {
+    const command = words.slice(0, n).join(' ')
+    if (!commandIds.has(command)) continue
+    const extra = words.length - n
+    return fail(
+      typed,
+      `\`${config.bin} ${command}\` takes no argument${extra === 1 ? '' : 's'} (${extra} given, not shown)`,
+      `see \`${config.bin} ${command} --help\``,
+    )
+  }
   const {
     typed: shown,
     suggestions,
@@ -30,6 +42,10 @@ export function reportUnknownCommand(config: Config, typed: readonly string[]): 
     suggestions.length > 0
       ? `did you mean ${suggestions.map((s) => `\`${bin} ${s}\``).join(' or ')}?`
       : `\`${bin}${topic ? ` ${topic}` : ''} --help\` lists them`
+  fail(typed, what, hint)
+}
+
+function fail(typed: readonly string[], what: string, hint: string): void {
   reportFailure(new CliError('usage', what, {hint}), {
     json: typed.includes('--json'),
     debug: false,
