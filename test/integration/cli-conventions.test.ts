@@ -79,7 +79,10 @@ describe('a misspelt command', () => {
 describe('helm ls is helm list, as in helm', () => {
   it('prints what helm list prints (fast path and oclif)', async () => {
     for (const env of [{}, {ELIFE_K8S_FAST_PATH: '0'}]) {
-      const [ls, list] = await Promise.all([runCli(['helm', 'ls', '-A', '--json', ...k], {env}), runCli(['helm', 'list', '-A', '--json', ...k], {env})])
+      const [ls, list] = await Promise.all([
+        runCli(['helm', 'ls', '-n', 'prod', '--json', ...k], {env}),
+        runCli(['helm', 'list', '-n', 'prod', '--json', ...k], {env}),
+      ])
       expect(ls.exitCode).toBe(0)
       expect(JSON.parse(ls.stdout)).toEqual(JSON.parse(list.stdout))
     }
@@ -89,8 +92,9 @@ describe('helm ls is helm list, as in helm', () => {
 describe("-o, as kubectl's", () => {
   const lintDir = path.join(repoRoot, 'test/fixtures/gitops')
   const documents: Array<[string, string[], NodeJS.ProcessEnv?]> = [
-    ['images (fast path)', ['images', '-A', ...k]],
-    ['images (oclif)', ['images', '-A', ...k], {ELIFE_K8S_FAST_PATH: '0'}],
+    // A fixture namespace: -A would race the namespaces other test files create and delete meanwhile.
+    ['images (fast path)', ['images', '-n', 'prod', ...k]],
+    ['images (oclif)', ['images', '-n', 'prod', ...k], {ELIFE_K8S_FAST_PATH: '0'}],
     // helm list's -o json|yaml is helm's own shape (test/integration/helm-list.test.ts compares it with helm's).
     ['kube-proxy fix --check', ['kube-proxy', 'fix', '--check', ...k]],
     ['lint', ['lint', lintDir]],
@@ -116,7 +120,7 @@ describe("-o, as kubectl's", () => {
 
   it('images -o wide is --wide (fast path and oclif)', async () => {
     for (const env of [{}, {ELIFE_K8S_FAST_PATH: '0'}]) {
-      const args = ['images', '-n', 'kube-system', '--by', 'pod', ...k]
+      const args = ['images', '-n', 'prod', '--by', 'pod', ...k]
       const [o, wide] = await Promise.all([runCli([...args, '-o', 'wide'], {env}), runCli([...args, '--wide'], {env})])
       expect(o.exitCode).toBe(0)
       expect(o.stdout).toContain('DIGEST')
@@ -128,7 +132,10 @@ describe("-o, as kubectl's", () => {
   })
 
   it('helm list -o name prints release names, one a line', async () => {
-    const [names, json] = await Promise.all([runCli(['helm', 'list', '-A', '-o', 'name', ...k]), runCli(['helm', 'list', '-A', '--json', ...k])])
+    const [names, json] = await Promise.all([
+      runCli(['helm', 'list', '-n', 'prod', '-o', 'name', ...k]),
+      runCli(['helm', 'list', '-n', 'prod', '--json', ...k]),
+    ])
     expect(names.exitCode).toBe(0)
     const releases = (JSON.parse(json.stdout) as {releases: Array<{name: string}>}).releases
     expect(releases.length).toBeGreaterThan(0)

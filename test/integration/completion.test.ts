@@ -69,11 +69,22 @@ describe('bash completion', () => {
   })
 
   it('namespaces, from the cluster', async () => {
-    const namespaces = (await clients().core.listNamespace()).items.map((n) => n.metadata!.name!)
-    expect(namespaces).toContain('adm')
-    expect((await complete(`elife-k8s helm list --kubeconfig ${kubeconfig} -n `)).sort()).toEqual([...namespaces].sort())
-    expect(await complete(`elife-k8s helm list --kubeconfig ${kubeconfig} -n ad`)).toEqual(namespaces.filter((n) => n.startsWith('ad')))
-    expect(await complete(`elife-k8s doctor --kubeconfig ${kubeconfig} --monitoring-namespace=ku`)).toEqual(namespaces.filter((n) => n.startsWith('ku')).sort())
+    // Other test files create and delete namespaces meanwhile: what completion offers must hold every
+    // namespace that existed both before and after it ran, and nothing that existed at neither moment.
+    const list = async () => (await clients().core.listNamespace()).items.map((n) => n.metadata!.name!)
+    const between = async (line: string, keep: (n: string) => boolean) => {
+      const before = await list()
+      const offered = await complete(line)
+      const after = await list()
+      expect(before).toContain('adm')
+      for (const n of before.filter((n) => after.includes(n) && keep(n))) expect(offered, line).toContain(n)
+      for (const n of offered) expect([...before, ...after], line).toContain(n)
+      expect(offered.every(keep), line).toBe(true)
+      expect(new Set(offered).size, line).toBe(offered.length)
+    }
+    await between(`elife-k8s helm list --kubeconfig ${kubeconfig} -n `, () => true)
+    await between(`elife-k8s helm list --kubeconfig ${kubeconfig} -n ad`, (n) => n.startsWith('ad'))
+    await between(`elife-k8s doctor --kubeconfig ${kubeconfig} --monitoring-namespace=ku`, (n) => n.startsWith('ku'))
   })
 
   it('contexts, from the kubeconfig', async () => {
