@@ -44,6 +44,6 @@ describe('helm debug: git failures', () => {
     const url = 'https://x-access-token:ghs_S3CR3T@github.com/elifesciences/private.git'
     const shown = await failure(url, `fatal: repository '${url}/' not found\n`)
     expect(shown).not.toContain('S3CR3T')
-    expect(shown).toContain("fatal: repository 'https://***@github.com/elifesciences/private.git/' not found")
+    expect(shown).toContain("fatal: repository 'https://x-access-token:***@github.com/elifesciences/private.git/' not found")
   })
 })

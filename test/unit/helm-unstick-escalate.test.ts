@@ -91,6 +91,6 @@ describe('helm unstick: a chart URL with credentials in it', () => {
     expect(calls.at(-1)).toBe(`upgrade app ${chart} --reuse-values --timeout 5m0s --namespace stg`)
     shown.push(outcome.summary, ...outcome.steps.map((s) => s.detail))
     expect(shown.join('\n')).not.toContain('S3CR3T')
-    expect(shown.join('\n')).toContain('https://***@charts.example/app-0.1.0.tgz')
+    expect(shown.join('\n')).toContain('https://deploy:***@charts.example/app-0.1.0.tgz')
   })
 })

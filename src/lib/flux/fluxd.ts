@@ -1,4 +1,5 @@
 import {CliError} from '../errors.js'
+import {redactUrlCredentials} from '../render/url.js'
 
 /**
  * A client for fluxd's HTTP API (Flux v1), the one fluxctl uses: the same routes and JSON shapes
@@ -30,12 +31,6 @@ interface JobStatus {
   Result?: {revision?: string}
   Err?: string
   StatusString?: 'queued' | 'running' | 'failed' | 'succeeded'
-}
-
-/** A Git URL with a password or token in it shown with *** instead. */
-export function redactUrlPassword(url: string): string {
-  // user:password@, and http(s)'s token-only user (https://<token>@github.com/...); ssh's git@ is a user name, kept.
-  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@').replace(/^(https?:\/\/)[^/@:]+@/i, '$1***@')
 }
 
 export class FluxdClient {
@@ -90,7 +85,7 @@ export class FluxdClient {
   /** fluxd's Git settings; a password or token in the remote URL is replaced by *** (we print it, never use it). */
   async gitRepoConfig(): Promise<FluxdGitConfig> {
     const config = await this.call<FluxdGitConfig>('POST', '/v9/git-repo-config', false)
-    return config.remote?.url ? {...config, remote: {...config.remote, url: redactUrlPassword(config.remote.url)}} : config
+    return config.remote?.url ? {...config, remote: {...config.remote, url: redactUrlCredentials(config.remote.url)}} : config
   }
 
   /** The commits up to `ref` fluxd has not applied yet (GET /v6/sync, read-only: starts no job). */

@@ -1,7 +1,8 @@
 import type {CoreV1Api, KubeConfig, V1Pod} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
-import {FluxdClient, redactUrlPassword} from './fluxd.js'
+import {redactUrlCredentials} from '../render/url.js'
+import {FluxdClient} from './fluxd.js'
 import {forwardPodPort} from './port-forward.js'
 
 /** fluxctl's defaults: --k8s-fwd-ns / FLUX_FORWARD_NAMESPACE, else "default"; eLife runs it in "flux". */
@@ -82,5 +83,5 @@ export function fluxdGitSettings(pod: V1Pod): FluxdGitSettings {
     if (value !== undefined) flags.set(match[1], value)
   }
   const gitUrl = flags.get('git-url')
-  return {gitUrl: gitUrl === undefined || gitUrl === '' ? undefined : redactUrlPassword(gitUrl), branch: flags.get('git-branch') || 'master'}
+  return {gitUrl: gitUrl === undefined || gitUrl === '' ? undefined : redactUrlCredentials(gitUrl), branch: flags.get('git-branch') || 'master'}
 }

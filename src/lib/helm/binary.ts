@@ -1,7 +1,7 @@
 import {execa} from 'execa'
 
 import {CliError} from '../errors.js'
-import {redactUrlCredentials} from './url.js'
+import {redactUrlCredentials} from '../render/url.js'
 
 export interface ToolResult {
   stdout: string

@@ -13,7 +13,7 @@ import {helmReleaseApis, type HelmReleaseObject, managedRelease} from './owners.
 import {controllerOf, type LoadedHelmRelease} from './resolve.js'
 import {manifestObjects, type Validation} from './validate.js'
 import {mergeValues, redactValues, valueAt, valuePaths, valuePathsIn} from './values.js'
-import {redactUrlCredentials} from './url.js'
+import {redactUrlCredentials} from '../render/url.js'
 
 function groupOf(apiVersion: string | undefined): string {
   return (apiVersion ?? '').split('/')[0] ?? ''

@@ -1,6 +1,6 @@
 import type {OwnerRef} from './owners.js'
 import {isPending, type RevisionRow} from './release.js'
-import {redactUrlCredentials} from './url.js'
+import {redactUrlCredentials} from '../render/url.js'
 
 /**
  * Deciding what `helm unstick` does, kept pure so every case is tested with plain objects.

@@ -8,7 +8,7 @@ import {findOwners, helmReleaseApis, ownerKey, type OwnerRef, ownerRef} from './
 import {corruptLine, decodeRelease, encodeRelease, isPending, type RevisionRow, revisionRow, type StorageDriver} from './release.js'
 import {readHistory, type ReleaseHistory} from './store.js'
 import {diagnose, type Plan, planUnstick, type PlanOptions, type Step} from './unstick-plan.js'
-import {redactUrlCredentials} from './url.js'
+import {redactUrlCredentials} from '../render/url.js'
 
 export interface UnstickClients {
   kc: KubeConfig
