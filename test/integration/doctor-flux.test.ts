@@ -140,10 +140,11 @@ describe('doctor flux-sync: Flux v2 last apply times', () => {
     const {exitCode, check} = await fluxSync()
     expect(exitCode).toBe(0)
     expect(check.status).toBe('ok')
-    expect(check.message).toMatch(
-      new RegExp(`^3 sources and Kustomizations Ready \\(at ${revision}\\); last applied (4|5)m ago at the oldest \\(Kustomization ${ns}/apps\\)$`),
-    )
-    expect(check.objects).toEqual([
+    // doctor reads the whole cluster, where other files' toolkit objects may come and go meanwhile:
+    // the assertions are about this file's objects.
+    expect(check.message).toMatch(new RegExp(`^\\d+ sources and Kustomizations Ready \\(at [^)]*${revision}[^)]*\\); `))
+    expect(check.message).toMatch(new RegExp(`; last applied (4|5)m ago at the oldest \\(Kustomization ${ns}/apps\\)`))
+    expect(check.objects?.filter((o) => o.includes(` ${ns}/`))).toEqual([
       expect.stringMatching(new RegExp(`^Kustomization ${ns}/apps: ${revision} last applied (4|5)m ago \\(`)),
       expect.stringMatching(new RegExp(`^Kustomization ${ns}/infra: ${revision} last applied (2|3)m ago \\(`)),
       `GitRepository ${ns}/cluster: artifact ${revision} stored 72h ago (a new revision; fetches of the same one do not move it)`,
@@ -164,9 +165,11 @@ describe('doctor flux-sync: Flux v2 last apply times', () => {
     await setStatus(kustomizations, 'infra', appliedStatus([{status: 'ReconciliationSucceeded', minutesAgo: 120, digest: 'sha256:bb'}]))
     let run = await fluxSync()
     expect(run.exitCode).toBe(0)
+    expect(run.check.message).toContain(
+      `, but 1 Kustomization not applied for longer than expected: Kustomization ${ns}/apps last applied 2h ago (more than 3 × its interval 10m)`,
+    )
     expect(run.check).toMatchObject({
       status: 'warn',
-      message: `3 sources and Kustomizations Ready (at ${revision}), but 1 Kustomization not applied for longer than expected: Kustomization ${ns}/apps last applied 2h ago (more than 3 × its interval 10m)`,
       fix: 'kustomize-controller may be stopped or stuck: kubectl -n flux-system logs deploy/kustomize-controller, then elife-k8s flux sync',
     })
     run = await fluxSync(['--sync-stale-after', '90m'])
@@ -183,9 +186,8 @@ describe('doctor flux-sync: Flux v2 last apply times', () => {
     await setStatus(kustomizations, 'infra', appliedStatus(undefined))
     const {check} = await fluxSync()
     expect(check.status).toBe('ok')
-    expect(check.message).toBe(
-      `3 sources and Kustomizations Ready (at ${revision}); kustomize-controller records no apply times here (no status.history): not compared`,
-    )
+    expect(check.message).toMatch(new RegExp(`^\\d+ sources and Kustomizations Ready \\(at [^)]*${revision}[^)]*\\)`))
+    expect(check.message).toContain('; kustomize-controller records no apply times here (no status.history): not compared')
     expect(check.objects).toContainEqual(
       expect.stringMatching(
         new RegExp(

@@ -1,9 +1,9 @@
-import {ApiextensionsV1Api, CoreV1Api, CustomObjectsApi} from '@kubernetes/client-node'
+import {ApiextensionsV1Api, CoreV1Api} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
 import {detectGeneration, type DetectedGeneration} from '../flux/generation.js'
 import {fluxdPort, withFluxd} from '../flux/v1.js'
-import {listToolkitObjects} from '../flux/v2.js'
+import {summarizeToolkitObject} from '../flux/v2.js'
 import {formatAge, kustomizationSyncTime, sourceArtifactLine} from './flux-time.js'
 import {type CheckOutcome, type DoctorCheck, type DoctorContext, type DoctorOptions, listSome, ok, plural} from './check.js'
 import {core, conditionOf, type KubeObject} from './reader.js'
@@ -106,7 +106,14 @@ export const fluxSync: DoctorCheck = {
         `fluxd is in sync with ${config.remote.url} (${config.remote.branch}); fluxd's API gives no time of its last sync (\`elife-k8s logs flux\` shows its sync loop)`,
       )
     }
-    const objects = (await listToolkitObjects(ctx.api(CustomObjectsApi), detected.served, undefined)).filter((o) => o.kind !== 'HelmRelease')
+    // Sources and Kustomizations, each kind read once (through the reader the other checks share).
+    const listed = await Promise.all(
+      detected.served
+        .filter((s) => s.kind !== 'HelmRelease')
+        .map(async (s) => ({kind: s.kind, items: (await ctx.reader.list({group: s.group, version: s.version, plural: s.plural})) ?? []})),
+    )
+    const itemsOf = (kind: string) => listed.find((l) => l.kind === kind)?.items ?? []
+    const objects = listed.flatMap(({kind, items}) => items.map((object) => summarizeToolkitObject(kind, object)))
     const notReady = objects.filter((o) => o.ready !== 'True' && !o.suspended)
     const suspended = objects.filter((o) => o.suspended)
     if (notReady.length > 0) {
@@ -129,11 +136,8 @@ export const fluxSync: DoctorCheck = {
     const ready = `${plural(objects.length, 'source and Kustomization', 'sources and Kustomizations')} Ready${revisions.length ? ` (at ${listSome(revisions, 2)})` : ''}`
     // When each Kustomization last applied successfully: Ready stays True while a stopped
     // kustomize-controller applies nothing, so the time is what tells.
-    const version = (kind: string) => detected.served.find((s) => s.kind === kind)?.version ?? 'v1'
-    const kustomizations = (
-      (await ctx.reader.list({group: 'kustomize.toolkit.fluxcd.io', version: version('Kustomization'), plural: 'kustomizations'})) ?? []
-    ).filter((k) => !(k.spec as {suspend?: boolean} | undefined)?.suspend)
-    const sources = (await ctx.reader.list({group: 'source.toolkit.fluxcd.io', version: version('GitRepository'), plural: 'gitrepositories'})) ?? []
+    const kustomizations = itemsOf('Kustomization').filter((k) => !(k.spec as {suspend?: boolean} | undefined)?.suspend)
+    const sources = itemsOf('GitRepository')
     const times = kustomizations.map((k) => kustomizationSyncTime(k, options.now, options.syncStaleAfterMs))
     const lines = [...times.map((t) => t.line), ...sources.map((g) => sourceArtifactLine({kind: 'GitRepository', ...g}, options.now))]
     const stale = times.filter((t) => t.stale)

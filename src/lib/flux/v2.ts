@@ -76,7 +76,8 @@ export function isFluxV2(served: ServedKind[]): boolean {
   return served.some((s) => s.kind === 'GitRepository') && served.some((s) => s.kind === 'Kustomization')
 }
 
-function summarize(kind: ToolkitKind, object: KubeObject): ToolkitObject {
+/** One toolkit object as `flux get` shows it: Ready, reason, revision, suspended. */
+export function summarizeToolkitObject(kind: ToolkitKind, object: KubeObject): ToolkitObject {
   const ready = object.status?.conditions?.find((c) => c.type === 'Ready')
   return {
     kind,
@@ -102,7 +103,7 @@ async function listKind(custom: CustomObjectsApi, served: ServedKind, namespace:
 /** `flux get sources git / kustomizations / helmreleases`: every toolkit object with its Ready condition. */
 export async function listToolkitObjects(custom: CustomObjectsApi, served: ServedKind[], namespace: string | undefined): Promise<ToolkitObject[]> {
   const rows: ToolkitObject[] = []
-  for (const kind of served) for (const object of await listKind(custom, kind, namespace)) rows.push(summarize(kind.kind, object))
+  for (const kind of served) for (const object of await listKind(custom, kind, namespace)) rows.push(summarizeToolkitObject(kind.kind, object))
   return rows
 }
 
@@ -129,7 +130,7 @@ export async function reconcileToolkit(
     for (const object of await listKind(custom, kind, namespace)) {
       const ref = {kind, namespace: object.metadata!.namespace!, name: object.metadata!.name!}
       if (object.spec?.suspend) {
-        results.push({...summarize(kind.kind, object), requestedAt, handled: false})
+        results.push({...summarizeToolkitObject(kind.kind, object), requestedAt, handled: false})
         continue
       }
       await custom.patchNamespacedCustomObject(
@@ -170,7 +171,7 @@ export async function reconcileToolkit(
         continue
       }
       if (object.status?.lastHandledReconcileAt === requestedAt) {
-        const result = {...summarize(ref.kind.kind, object), requestedAt, handled: true}
+        const result = {...summarizeToolkitObject(ref.kind.kind, object), requestedAt, handled: true}
         results.push(result)
         options.onHandled?.(result)
         pending.splice(i, 1)
