@@ -13,6 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {decodeRelease, encodeRelease, recordName} from '../../src/lib/helm/release.js'
 import {clusterClients} from '../helpers/cluster.js'
+import {saveKubeProxy} from '../helpers/kube-proxy.js'
 import {upstreamCrdFiles} from '../helpers/upstream.js'
 import {waitFor} from '../helpers/wait.js'
 import {type ForwardingNode, startFluxd, startForwardingNode, type FluxdServer} from '../setup/fluxd-server.js'
@@ -137,11 +138,26 @@ describe('doctor', () => {
     expect(json.json.checks).toHaveLength(22)
   })
 
-  it('kube-proxy at its EKS default (metricsBindAddress 127.0.0.1) fails, and says to run kube-proxy fix', async () => {
-    const {check, exitCode} = await doctor(['--only', 'kube-proxy'])
-    expect(exitCode).toBe(6)
-    expect(check('kube-proxy')).toMatchObject({status: 'fail', fix: 'elife-k8s kube-proxy fix --dry-run, then without --dry-run'})
-    expect(check('kube-proxy').message).toContain('metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249')
+  it('kube-proxy at its EKS default (metricsBindAddress 127.0.0.1) fails, and says to run kube-proxy fix; after `kube-proxy fix`, it passes', async () => {
+    // kube-system's kube-proxy is shared: saved (and set to EKS's default), restored after.
+    const saved = await saveKubeProxy({core, apps: kc.makeApiClient(AppsV1Api)})
+    try {
+      let run = await doctor(['--only', 'kube-proxy'])
+      expect(run.exitCode).toBe(6)
+      expect(run.check('kube-proxy')).toMatchObject({status: 'fail', fix: 'elife-k8s kube-proxy fix --dry-run, then without --dry-run'})
+      expect(run.check('kube-proxy').message).toContain('metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249')
+      // The fix line's command, for real: the ConfigMap changed and kube-proxy restarted on every node.
+      const fixed = await helmCli(['kube-proxy', 'fix', '--yes'], {KUBECONFIG: kubeconfig})
+      expect(fixed.exitCode, fixed.stderr).toBe(0)
+      expect(fixed.stderr).toContain('now serves metrics on 0.0.0.0:10249')
+      run = await doctor(['--only', 'kube-proxy'])
+      expect(run.exitCode).toBe(0)
+      expect(run.check('kube-proxy').status).toBe('ok')
+      expect(run.check('kube-proxy').message).toMatch(/; metricsBindAddress is 0\.0\.0\.0:10249; all \d+ kube-proxy pods run the current config; /)
+    } finally {
+      await saved.restore()
+    }
+    expect((await doctor(['--only', 'kube-proxy'])).check('kube-proxy').status).toBe('fail')
   })
 
   it('a failed helm upgrade fails helm-releases with the unstick command; rolled back, it passes', async () => {
