@@ -636,7 +636,7 @@ describe('doctor', () => {
         refreshed(125),
         [
           60,
-          'warming.go:181',
+          'warming.go:206',
           [
             ['component', 'warmer'],
             ['updated', 'elifesciences/journal'],
@@ -654,6 +654,28 @@ describe('doctor', () => {
       writeFluxLog(recentSync())
       run = await doctor(['--only', 'flux-sync', '--flux-namespace', `${ns}-flux`])
       expect(run.check('flux-sync').status).toBe('ok')
+    })
+
+    it("a recent sync that could not apply some resources (cluster.SyncError, logged by the daemon) warns with fluxd's error", async () => {
+      writeFluxLog([
+        trying(2),
+        ...applied(2),
+        [
+          2,
+          'sync.go:234',
+          [
+            ['component', 'daemon'],
+            ['err', 'prod:deployment/journal: running kubectl: exit status 1, stderr: The Deployment "journal" is invalid: spec.replicas: Invalid value: -1'],
+          ],
+        ],
+      ])
+      const run = await doctor(['--only', 'flux-sync', '--flux-namespace', `${ns}-flux`])
+      expect(run.exitCode).toBe(0)
+      expect(run.check('flux-sync')).toMatchObject({status: 'warn', fix: `elife-k8s logs flux -n ${ns}-flux, then fix the resources it could not apply`})
+      expect(run.check('flux-sync').message).toMatch(
+        /, but its last sync \((2|3)m ago\) could not apply some resources: prod:deployment\/journal: running kubectl: exit status 1, stderr: The Deployment "journal" is invalid: spec\.replicas: Invalid value: -1$/,
+      )
+      writeFluxLog(recentSync())
     })
 
     it("a user who may reach fluxd but not read its log: the API's answer, and the time of the last sync not known, with the permission it needs", async () => {
