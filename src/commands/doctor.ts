@@ -77,7 +77,7 @@ Checks: ${checkIds.join(', ')}.`
     }),
     'sync-stale-after': duration({
       description:
-        'A Flux v2 Kustomization whose last successful apply (status.history) is older than this warns (Go duration; default: 3 × its spec.interval, at least 30m).',
+        'A Flux v2 Kustomization whose last successful apply (status.history), or a fluxd whose last sync (its log), is older than this warns (Go duration; default: 3 × its spec.interval or --sync-interval, at least 30m).',
     }),
     'eks-cluster': Flags.string({
       description:

@@ -137,6 +137,10 @@ describe('doctor: the AWS side', () => {
           "kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy) is behind EKS's default v1.35.3-eksbuild.2",
           'coredns v1.12.3-eksbuild.1 (self-managed, Deployment kube-system/coredns)',
           'vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node)',
+          // upgrade readiness for 1.36 (the next minor): this catalogue lists nothing for it
+          'kube-proxy: DescribeAddonVersions lists no version for Kubernetes 1.36: not compared',
+          'coredns: DescribeAddonVersions lists no version for Kubernetes 1.36: not compared',
+          'vpc-cni: DescribeAddonVersions lists no version for Kubernetes 1.36: not compared',
         ],
       }),
     )
@@ -157,7 +161,8 @@ describe('doctor: the AWS side', () => {
     expect(run.check('eks-addons')).toMatchObject({
       status: 'ok',
       message:
-        'for Kubernetes 1.35: kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy); coredns v1.12.3-eksbuild.1 (self-managed, Deployment kube-system/coredns); vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node)',
+        'for Kubernetes 1.35: kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy); coredns v1.12.3-eksbuild.1 (self-managed, Deployment kube-system/coredns); vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node); ' +
+        'upgrade to 1.36: kube-proxy, coredns, vpc-cni not compared (DescribeAddonVersions lists no version for it)',
     })
     // DescribeClusterVersions lists nothing for 1.35: said so, not guessed
     expect(run.check('eks')).toMatchObject({
@@ -175,11 +180,133 @@ describe('doctor: the AWS side', () => {
       'kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy)',
       "coredns v1.12.1-eksbuild.2 (managed) is behind EKS's default v1.12.4-eksbuild.3",
       "vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node) is behind EKS's default v1.21.0-eksbuild.1",
+      'kube-proxy: DescribeAddonVersions lists no version for Kubernetes 1.36: not compared',
+      'coredns: DescribeAddonVersions lists no version for Kubernetes 1.36: not compared',
+      'vpc-cni: DescribeAddonVersions lists no version for Kubernetes 1.36: not compared',
     ])
     expect(run.check('eks-addons').fix).toBe(
       `aws eks update-addon --cluster-name ${clusterName} --region us-east-1 --addon-name coredns --addon-version v1.12.4-eksbuild.3; ` +
         'kubectl -n kube-system set image daemonset/aws-node aws-vpc-cni-init=602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni-init:v1.21.0-eksbuild.1 aws-node=602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni:v1.21.0-eksbuild.1',
     )
+  })
+
+  it('upgrade readiness: an add-on at a version EKS lists for --kubernetes-version passes; one it does not list warns with the version to move to first and its fix', async () => {
+    // The local cluster runs kube-proxy v1.34.1-eksbuild.2, coredns v1.12.3-eksbuild.1, aws-node v1.20.4-eksbuild.1 on 1.35.
+    const catalogue = (kubeProxy136: string[]) => [
+      {
+        addonName: 'kube-proxy',
+        type: 'networking',
+        addonVersions: [
+          {addonVersion: 'v1.36.1-eksbuild.1', compatibilities: [{clusterVersion: '1.36', defaultVersion: true}]},
+          {
+            addonVersion: 'v1.35.3-eksbuild.2',
+            compatibilities: [
+              {clusterVersion: '1.35', defaultVersion: false},
+              ...(kubeProxy136.includes('v1.35.3-eksbuild.2') ? [{clusterVersion: '1.36', defaultVersion: false}] : []),
+            ],
+          },
+          {
+            addonVersion: 'v1.34.1-eksbuild.2',
+            compatibilities: [
+              {clusterVersion: '1.35', defaultVersion: true},
+              ...(kubeProxy136.includes('v1.34.1-eksbuild.2') ? [{clusterVersion: '1.36', defaultVersion: false}] : []),
+            ],
+          },
+        ],
+      },
+      {
+        addonName: 'coredns',
+        type: 'networking',
+        addonVersions: [
+          {
+            addonVersion: 'v1.12.3-eksbuild.1',
+            compatibilities: [
+              {clusterVersion: '1.36', defaultVersion: true},
+              {clusterVersion: '1.35', defaultVersion: true},
+            ],
+          },
+        ],
+      },
+      {
+        addonName: 'vpc-cni',
+        type: 'networking',
+        addonVersions: [
+          {
+            addonVersion: 'v1.21.0-eksbuild.1',
+            compatibilities: [
+              {clusterVersion: '1.36', defaultVersion: true},
+              {clusterVersion: '1.35', defaultVersion: false},
+            ],
+          },
+          {addonVersion: 'v1.20.4-eksbuild.1', compatibilities: [{clusterVersion: '1.35', defaultVersion: true}]},
+        ],
+      },
+    ]
+    // Every add-on at a version EKS lists for 1.36 (the next minor, the default target): ok.
+    await moto.setCatalog({
+      addonVersions: catalogue(['v1.34.1-eksbuild.2']).map((a) =>
+        a.addonName === 'vpc-cni'
+          ? {
+              ...a,
+              addonVersions: [
+                {
+                  addonVersion: 'v1.20.4-eksbuild.1',
+                  compatibilities: [
+                    {clusterVersion: '1.35', defaultVersion: true},
+                    {clusterVersion: '1.36', defaultVersion: false},
+                  ],
+                },
+              ],
+            }
+          : a,
+      ),
+    })
+    let run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1'], awsEnv())
+    expect(run.check('eks-addons')).toMatchObject({
+      status: 'ok',
+      message: expect.stringMatching(/; upgrade to 1\.36: kube-proxy, coredns, vpc-cni at versions EKS lists for it$/),
+    })
+    expect(run.check('eks-addons').objects).toContain('kube-proxy v1.34.1-eksbuild.2 is among the versions EKS lists for Kubernetes 1.36')
+
+    // kube-proxy and the VPC CNI at versions EKS does not list for 1.36: each warns with the version
+    // listed for both 1.35 and 1.36 (1.36's default when it is one) and the command that moves it.
+    await moto.setCatalog({addonVersions: catalogue(['v1.35.3-eksbuild.2'])})
+    run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1'], awsEnv())
+    expect(run.exitCode).toBe(0)
+    expect(run.check('eks-addons').status).toBe('warn')
+    expect(run.check('eks-addons').objects).toEqual([
+      'kube-proxy v1.34.1-eksbuild.2 (self-managed, DaemonSet kube-system/kube-proxy)',
+      'coredns v1.12.3-eksbuild.1 (self-managed, Deployment kube-system/coredns)',
+      'vpc-cni v1.20.4-eksbuild.1 (self-managed, DaemonSet kube-system/aws-node)',
+      'kube-proxy v1.34.1-eksbuild.2 is not among the versions EKS lists for Kubernetes 1.36: move to v1.35.3-eksbuild.2 first (listed for 1.35 and 1.36)',
+      'coredns v1.12.3-eksbuild.1 is among the versions EKS lists for Kubernetes 1.36',
+      'vpc-cni v1.20.4-eksbuild.1 is not among the versions EKS lists for Kubernetes 1.36: move to v1.21.0-eksbuild.1 first (listed for 1.35 and 1.36)',
+    ])
+    expect(run.check('eks-addons').message).toBe(
+      'for Kubernetes 1.35: kube-proxy v1.34.1-eksbuild.2 is not among the versions EKS lists for Kubernetes 1.36: move to v1.35.3-eksbuild.2 first (listed for 1.35 and 1.36), ' +
+        'vpc-cni v1.20.4-eksbuild.1 is not among the versions EKS lists for Kubernetes 1.36: move to v1.21.0-eksbuild.1 first (listed for 1.35 and 1.36)',
+    )
+    expect(run.check('eks-addons').fix).toBe(
+      `elife-k8s kube-proxy fix --eks-cluster ${clusterName} --region us-east-1 --image v1.35.3-eksbuild.2; ` +
+        'kubectl -n kube-system set image daemonset/aws-node aws-vpc-cni-init=602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni-init:v1.21.0-eksbuild.1 aws-node=602401143452.dkr.ecr.us-east-1.amazonaws.com/amazon-k8s-cni:v1.21.0-eksbuild.1',
+    )
+
+    // No kube-proxy version listed for both 1.35 and 1.36: it moves right after the control plane, to 1.36's default.
+    await moto.setCatalog({addonVersions: catalogue([])})
+    run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1', '--kubernetes-version', '1.36'], awsEnv())
+    expect(run.check('eks-addons').objects).toContain(
+      'kube-proxy v1.34.1-eksbuild.2 is not among the versions EKS lists for Kubernetes 1.36, and none is listed for both 1.35 and 1.36: move to v1.36.1-eksbuild.1 right after the control plane',
+    )
+    expect(run.check('eks-addons').fix).toContain(
+      `after the control plane is on 1.36: elife-k8s kube-proxy fix --eks-cluster ${clusterName} --region us-east-1 --image v1.36.1-eksbuild.1`,
+    )
+
+    // --kubernetes-version names the target: EKS lists nothing for 1.37 here, said so, not warned.
+    run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1', '--kubernetes-version', '1.37'], awsEnv())
+    expect(run.check('eks-addons')).toMatchObject({
+      status: 'ok',
+      message: expect.stringMatching(/; upgrade to 1\.37: kube-proxy, coredns, vpc-cni not compared \(DescribeAddonVersions lists no version for it\)$/),
+    })
   })
 
   it("warns when the cluster's minor is in extended support, or near the end of standard support, with the dates DescribeClusterVersions gives", async () => {

@@ -4,7 +4,7 @@
 // the whole cluster, so each test asserts on the objects it made, by name.
 import {createServer, type Server} from 'node:http'
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -13,9 +13,11 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {decodeRelease, encodeRelease, recordName} from '../../src/lib/helm/release.js'
 import {clusterClients} from '../helpers/cluster.js'
+import {writeKubeconfig} from '../helpers/kubeconfig.js'
+import {saveKubeProxy} from '../helpers/kube-proxy.js'
 import {upstreamCrdFiles} from '../helpers/upstream.js'
 import {waitFor} from '../helpers/wait.js'
-import {type ForwardingNode, startFluxd, startForwardingNode, type FluxdServer} from '../setup/fluxd-server.js'
+import {type ForwardingNode, fluxdLogLine, startFluxd, startForwardingNode, type FluxdServer} from '../setup/fluxd-server.js'
 import {
   cli as helmCli,
   createNamespace,
@@ -137,11 +139,26 @@ describe('doctor', () => {
     expect(json.json.checks).toHaveLength(22)
   })
 
-  it('kube-proxy at its EKS default (metricsBindAddress 127.0.0.1) fails, and says to run kube-proxy fix', async () => {
-    const {check, exitCode} = await doctor(['--only', 'kube-proxy'])
-    expect(exitCode).toBe(6)
-    expect(check('kube-proxy')).toMatchObject({status: 'fail', fix: 'elife-k8s kube-proxy fix --dry-run, then without --dry-run'})
-    expect(check('kube-proxy').message).toContain('metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249')
+  it('kube-proxy at its EKS default (metricsBindAddress 127.0.0.1) fails, and says to run kube-proxy fix; after `kube-proxy fix`, it passes', async () => {
+    // kube-system's kube-proxy is shared: saved (and set to EKS's default), restored after.
+    const saved = await saveKubeProxy({core, apps: kc.makeApiClient(AppsV1Api)})
+    try {
+      let run = await doctor(['--only', 'kube-proxy'])
+      expect(run.exitCode).toBe(6)
+      expect(run.check('kube-proxy')).toMatchObject({status: 'fail', fix: 'elife-k8s kube-proxy fix --dry-run, then without --dry-run'})
+      expect(run.check('kube-proxy').message).toContain('metricsBindAddress is 127.0.0.1:10249, not 0.0.0.0:10249')
+      // The fix line's command, for real: the ConfigMap changed and kube-proxy restarted on every node.
+      const fixed = await helmCli(['kube-proxy', 'fix', '--yes'], {KUBECONFIG: kubeconfig})
+      expect(fixed.exitCode, fixed.stderr).toBe(0)
+      expect(fixed.stderr).toContain('now serves metrics on 0.0.0.0:10249')
+      run = await doctor(['--only', 'kube-proxy'])
+      expect(run.exitCode).toBe(0)
+      expect(run.check('kube-proxy').status).toBe('ok')
+      expect(run.check('kube-proxy').message).toMatch(/; metricsBindAddress is 0\.0\.0\.0:10249; all \d+ kube-proxy pods run the current config; /)
+    } finally {
+      await saved.restore()
+    }
+    expect((await doctor(['--only', 'kube-proxy'])).check('kube-proxy').status).toBe('fail')
   })
 
   it('a failed helm upgrade fails helm-releases with the unstick command; rolled back, it passes', async () => {
@@ -456,6 +473,57 @@ describe('doctor', () => {
     let fluxNode: ForwardingNode
     let hangingNode: ForwardingNode
     let hanging: Server
+    let fluxLog: string
+    const head = 'a'.repeat(40)
+    type Entry = [minutesAgo: number, caller: string, fields: Array<[string, string]>]
+    /** fluxd's log as the kubelet keeps it (what `elife-k8s logs flux` reads), its lines as fluxd 1.25 prints them. */
+    const writeFluxLog = (entries: Entry[]) =>
+      writeFileSync(fluxLog, entries.map(([m, caller, fields]) => fluxdLogLine(new Date(Date.now() - m * 60_000), caller, fields)).join('\n') + '\n')
+    const refreshed = (m: number): Entry => [
+      m,
+      'loop.go:134',
+      [
+        ['component', 'sync-loop'],
+        ['event', 'refreshed'],
+        ['url', 'ssh://git@github.com/elifesciences/elife-flux-cluster'],
+        ['branch', 'master'],
+        ['HEAD', head],
+      ],
+    ]
+    const trying = (m: number): Entry => [
+      m,
+      'sync.go:64',
+      [
+        ['component', 'daemon'],
+        ['info', 'trying to sync git changes to the cluster'],
+        ['old', head],
+        ['new', head],
+      ],
+    ]
+    const applied = (m: number): Entry[] => [
+      [
+        m,
+        'sync.go:542',
+        [
+          ['method', 'Sync'],
+          ['cmd', 'apply'],
+          ['args', ''],
+          ['count', '42'],
+        ],
+      ],
+      [
+        m,
+        'sync.go:608',
+        [
+          ['method', 'Sync'],
+          ['cmd', 'kubectl apply -f -'],
+          ['took', '1.204519s'],
+          ['err', 'null'],
+          ['output', 'deployment.apps/journal unchanged\nservice/journal unchanged'],
+        ],
+      ],
+    ]
+    const recentSync = (): Entry[] => [trying(75), ...applied(75), refreshed(3), trying(2), ...applied(2)]
 
     async function fluxPod(namespace: string, node: ForwardingNode): Promise<void> {
       await core.createNamespace({body: {metadata: {name: namespace}}})
@@ -495,7 +563,9 @@ describe('doctor', () => {
         workloads: [],
         pendingPolls: 0,
       })
-      fluxNode = await startForwardingNode({kubeconfig, target: {host: '127.0.0.1', port: fluxd.port}})
+      fluxLog = path.join(keyDir, 'flux.log')
+      writeFluxLog(recentSync())
+      fluxNode = await startForwardingNode({kubeconfig, target: {host: '127.0.0.1', port: fluxd.port}, fluxLogFile: fluxLog})
       // A fluxd that accepts the connection and never answers.
       hanging = createServer(() => {})
       await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve))
@@ -517,14 +587,132 @@ describe('doctor', () => {
     it('controllers Ready, deploy key present, in sync: ok; read-only (no sync job started)', async () => {
       const run = await doctor(['--only', 'flux-controllers,flux-sync,flux-deploy-key', '--flux-namespace', `${ns}-flux`])
       expect(run.check('flux-controllers')).toMatchObject({status: 'ok', message: `Flux v1 in ${ns}-flux: fluxd and helm-operator Running and Ready`})
-      expect(run.check('flux-sync')).toMatchObject({
-        status: 'ok',
-        message:
-          "fluxd is in sync with git@github.com:elifesciences/elife-flux-cluster (master); fluxd's API gives no time of its last sync (`elife-k8s logs flux` shows its sync loop)",
-      })
+      // the time from fluxd's sync loop in its log (its API gives none)
+      expect(run.check('flux-sync').status).toBe('ok')
+      expect(run.check('flux-sync').message).toMatch(
+        /^fluxd is in sync with git@github\.com:elifesciences\/elife-flux-cluster \(master\); last sync started (2|3)m ago, no error logged since$/,
+      )
       expect(run.check('flux-deploy-key').status).toBe('ok')
       expect(run.exitCode).toBe(0)
       expect(fluxd.requests).toEqual(['POST /api/flux/v9/git-repo-config', 'GET /api/flux/v6/sync?ref=master'])
+    })
+
+    it("fluxd's last sync failed: fails with fluxd's error line (credentials in URLs hidden) and when a sync last went without one", async () => {
+      const secret = 'ghp_SECRETTOKEN123'
+      const gitError = `fatal: unable to access 'https://deploy:${secret}@github.com/elifesciences/elife-flux-cluster/': The requested URL returned error: 403`
+      writeFluxLog([
+        trying(70),
+        ...applied(70),
+        trying(4),
+        ...applied(4),
+        [
+          4,
+          'loop.go:108',
+          [
+            ['component', 'sync-loop'],
+            ['err', `${gitError}, full output:\n ${gitError}`],
+          ],
+        ],
+      ])
+      const run = await doctor(['--only', 'flux-sync', '--flux-namespace', `${ns}-flux`])
+      expect(run.exitCode).toBe(6)
+      expect(run.check('flux-sync').status).toBe('fail')
+      expect(run.check('flux-sync').message).toMatch(
+        /^fluxd's last sync failed (4|5)m ago: fatal: unable to access 'https:\/\/deploy:\*\*\*@github\.com\/elifesciences\/elife-flux-cluster\/': The requested URL returned error: 403, full output:; the last sync without an error started 1h(10|11)m ago$/,
+      )
+      expect(run.check('flux-sync').fix).toBe(
+        `elife-k8s logs flux -n ${ns}-flux (fluxd's sync loop), fix what it says in the repository or the cluster, then elife-k8s flux sync`,
+      )
+      expect(JSON.stringify(run.json)).not.toContain(secret)
+      const text = await cli(['doctor', '--only', 'flux-sync', '--flux-namespace', `${ns}-flux`])
+      expect(text.exitCode).toBe(6)
+      expect(text.stdout + text.stderr).not.toContain(secret)
+    })
+
+    it('no sync for longer than 3 × --sync-interval (at least 30m) warns, as a stuck fluxd leaves it; a sync since: ok', async () => {
+      writeFluxLog([
+        trying(130),
+        ...applied(130),
+        refreshed(125),
+        [
+          60,
+          'warming.go:206',
+          [
+            ['component', 'warmer'],
+            ['updated', 'elifesciences/journal'],
+            ['successful', '3'],
+            ['attempted', '3'],
+          ],
+        ],
+      ])
+      let run = await doctor(['--only', 'flux-sync', '--flux-namespace', `${ns}-flux`])
+      expect(run.exitCode).toBe(0)
+      expect(run.check('flux-sync')).toMatchObject({status: 'warn', fix: `fluxd may be stuck: elife-k8s logs flux -n ${ns}-flux, then elife-k8s flux sync`})
+      expect(run.check('flux-sync').message).toMatch(
+        /^fluxd is in sync with git@github\.com:elifesciences\/elife-flux-cluster \(master\), but its last sync started 2h1(0|1)m ago \(more than 30m\)$/,
+      )
+      writeFluxLog(recentSync())
+      run = await doctor(['--only', 'flux-sync', '--flux-namespace', `${ns}-flux`])
+      expect(run.check('flux-sync').status).toBe('ok')
+    })
+
+    it("a recent sync that could not apply some resources (cluster.SyncError, logged by the daemon) warns with fluxd's error", async () => {
+      writeFluxLog([
+        trying(2),
+        ...applied(2),
+        [
+          2,
+          'sync.go:234',
+          [
+            ['component', 'daemon'],
+            ['err', 'prod:deployment/journal: running kubectl: exit status 1, stderr: The Deployment "journal" is invalid: spec.replicas: Invalid value: -1'],
+          ],
+        ],
+      ])
+      const run = await doctor(['--only', 'flux-sync', '--flux-namespace', `${ns}-flux`])
+      expect(run.exitCode).toBe(0)
+      expect(run.check('flux-sync')).toMatchObject({status: 'warn', fix: `elife-k8s logs flux -n ${ns}-flux, then fix the resources it could not apply`})
+      expect(run.check('flux-sync').message).toMatch(
+        /, but its last sync \((2|3)m ago\) could not apply some resources: prod:deployment\/journal: running kubectl: exit status 1, stderr: The Deployment "journal" is invalid: spec\.replicas: Invalid value: -1$/,
+      )
+      writeFluxLog(recentSync())
+    })
+
+    it("a user who may reach fluxd but not read its log: the API's answer, and the time of the last sync not known, with the permission it needs", async () => {
+      const namespace = `${ns}-flux`
+      const clusterRole = `${namespace}-crds`
+      const steps: string[][] = [
+        ['create', 'serviceaccount', 'no-log', '-n', namespace],
+        ['create', 'role', 'pods-read', '-n', namespace, '--verb=get,list,watch', '--resource=pods'],
+        ['create', 'role', 'port-forward', '-n', namespace, '--verb=get,create', '--resource=pods/portforward'],
+        ['create', 'rolebinding', 'pods-read', '-n', namespace, '--role=pods-read', `--serviceaccount=${namespace}:no-log`],
+        ['create', 'rolebinding', 'port-forward', '-n', namespace, '--role=port-forward', `--serviceaccount=${namespace}:no-log`],
+        ['create', 'clusterrole', clusterRole, '--verb=get,list', '--resource=customresourcedefinitions.apiextensions.k8s.io'],
+        ['create', 'clusterrolebinding', clusterRole, `--clusterrole=${clusterRole}`, `--serviceaccount=${namespace}:no-log`],
+      ]
+      try {
+        for (const step of steps) expect((await kubectl(step)).exitCode, step.join(' ')).toBe(0)
+        const token = (await kubectl(['create', 'token', 'no-log', '-n', namespace, '--duration=10m'])).stdout.trim()
+        const admin = kc.getCurrentCluster()!
+        const file = writeKubeconfig(path.join(keyDir, 'no-log.kubeconfig'), admin.server, {
+          user: {token},
+          cluster: {'certificate-authority-data': admin.caData},
+        })
+        expect(
+          (
+            await kubectl(['auth', 'can-i', 'get', 'pods', '--subresource=log', '-n', namespace, `--as=system:serviceaccount:${namespace}:no-log`])
+          ).stdout.trim(),
+        ).toBe('no')
+        const run = await cli(['doctor', '--json', '--only', 'flux-sync', '--flux-namespace', namespace], {KUBECONFIG: file})
+        const check = (JSON.parse(run.stdout) as DoctorJson).checks[0]
+        expect(check).toMatchObject({
+          status: 'ok',
+          message: `fluxd is in sync with git@github.com:elifesciences/elife-flux-cluster (master); the time of its last sync is not known: not allowed to get pods/log in namespace "${namespace}"`,
+        })
+        expect(run.exitCode).toBe(0)
+      } finally {
+        await kubectl(['delete', 'clusterrolebinding,clusterrole', clusterRole, '--ignore-not-found'])
+      }
     })
 
     it('a fluxd that never answers times out alone: the other checks still report', async () => {

@@ -4,13 +4,14 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {type AppsV1Api, type CoreV1Api, type KubeConfig, type V1ConfigMap, type V1DaemonSet, type V1Pod, Watch} from '@kubernetes/client-node'
+import {type AppsV1Api, type CoreV1Api, type KubeConfig, type V1DaemonSet, type V1Pod, Watch} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse as parseYaml} from 'yaml'
 
 import {ExitCode} from '../../src/lib/errors.js'
 import {childEnv, repoRoot, runCli, runTool, type RunResult} from '../helpers/cli.js'
 import {binDir, clusterClients as clients, kubeconfig, viewerKubeconfig} from '../helpers/cluster.js'
+import {saveKubeProxy} from '../helpers/kube-proxy.js'
 
 // End to end on the real local cluster: kube-controller-manager's DaemonSet controller and kwok's
 // fake kubelets replace the kube-proxy pods; the test watches them while the built CLI runs.
@@ -62,34 +63,17 @@ async function watchKubeProxyPods(kc: KubeConfig, nodes: string[]) {
 
 describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
   const {kc, core, apps} = clients(kubeconfig)
-  let originalConfigMap: V1ConfigMap
+  let saved: Awaited<ReturnType<typeof saveKubeProxy>>
   let originalDaemonSet: V1DaemonSet
 
   beforeAll(async () => {
-    originalConfigMap = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
-    originalDaemonSet = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
     // start from the EKS default (localhost metrics), whatever an earlier run left
-    const config = originalConfigMap.data!.config.replace(/^metricsBindAddress: .*$/m, 'metricsBindAddress: 127.0.0.1:10249')
-    await core.replaceNamespacedConfigMap({
-      name: 'kube-proxy-config',
-      namespace: 'kube-system',
-      body: {...originalConfigMap, data: {...originalConfigMap.data, config}},
-    })
+    saved = await saveKubeProxy({core, apps})
+    originalDaemonSet = saved.original.daemonSet
   })
 
   afterAll(async () => {
-    const cm = await core.readNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system'})
-    await core.replaceNamespacedConfigMap({name: 'kube-proxy-config', namespace: 'kube-system', body: {...cm, data: originalConfigMap.data}})
-    const ds = await apps.readNamespacedDaemonSet({name: 'kube-proxy', namespace: 'kube-system'})
-    await apps.replaceNamespacedDaemonSet({
-      name: 'kube-proxy',
-      namespace: 'kube-system',
-      body: {
-        ...ds,
-        metadata: {...ds.metadata, annotations: originalDaemonSet.metadata?.annotations},
-        spec: {...ds.spec!, template: originalDaemonSet.spec!.template, updateStrategy: originalDaemonSet.spec!.updateStrategy},
-      },
-    })
+    await saved?.restore()
   })
 
   it('--check reports each finding and exits 6 while metrics are on localhost; --dry-run changes nothing', async () => {

@@ -19,7 +19,9 @@ that dies without stopping it does not leave it behind.
    [ClusterVersionInformation...], "addons": {"<cluster>": {"<addon>": Addon}}} seeds what EKS
    would answer (EKS's own JSON shapes; dates as epoch seconds), replacing the previous catalogue;
    the three calls are then answered from it, filtered by their query parameters as EKS filters
-   them (an add-on not in "addons" is ResourceNotFoundException, as for a self-managed one; a
+   them (DescribeAddonVersions' kubernetesVersion=V: the add-on versions with a compatibility
+   whose clusterVersion is V, each with that compatibility only, as `aws eks describe-addon-versions
+   --kubernetes-version` shows them in EKS's user guide) (an add-on not in "addons" is ResourceNotFoundException, as for a self-managed one; a
    cluster moto does not know is ResourceNotFoundException "No cluster found for name").
 """
 import json
@@ -95,7 +97,15 @@ def catalog_answer(environ, start_response):
         for addon in catalog["addonVersions"]:
             if name and addon.get("addonName") != name:
                 continue
-            versions = [v for v in addon.get("addonVersions", []) if not version or any(c.get("clusterVersion") == version for c in v.get("compatibilities", []))]
+            versions = addon.get("addonVersions", [])
+            if version:
+                # EKS answers kubernetesVersion=V with the versions one of whose compatibilities is
+                # for V, each carrying only that compatibility (the clusterVersion asked about).
+                versions = [
+                    {**v, "compatibilities": [c for c in v.get("compatibilities", []) if c.get("clusterVersion") == version]}
+                    for v in versions
+                    if any(c.get("clusterVersion") == version for c in v.get("compatibilities", []))
+                ]
             if versions:
                 addons.append({**addon, "addonVersions": versions})
         return respond(start_response, "200 OK", {"addons": addons})

@@ -13,6 +13,12 @@
  *    - anything else: 404 with fluxd's JSON error body.
  *    Its public key is derived from a real private key with `ssh-keygen -y`, as fluxd does.
  *
+ *    fluxd's log, which its API does not replace (the time of the last sync), is what fluxd prints
+ *    (fluxLogLine: go-kit logfmt lines of its sync loop, fluxcd/flux pkg/daemon/loop.go and
+ *    sync.go), in the CRI format the kubelet keeps, served by the forwarding node's kwok
+ *    (ClusterLogs) through the real pods/log path, tail and timestamps applied by the kubelet's
+ *    own log reader.
+ *
  * 2. `startForwardingNode()` runs a second kwok process that plays the kubelet of ONE extra node
  *    whose port-forward simulation (kwok's ClusterPortForward) targets the fluxd test server. A pod
  *    bound to that node is then reached through the REAL path fluxctl uses: client → API server
@@ -187,7 +193,12 @@ async function freePort(): Promise<number> {
  * One extra fake node, played by its own kwok whose port-forward goes to `target`. Needs the
  * cluster's state directory (the kubeconfig's directory: pki/ and cluster.json).
  */
-export async function startForwardingNode(options: {kubeconfig: string; target: {host: string; port: number}}): Promise<ForwardingNode> {
+export async function startForwardingNode(options: {
+  kubeconfig: string
+  target: {host: string; port: number}
+  /** A CRI-format log file (see fluxdLogLines) served as the `flux` container's log of the pods on this node. */
+  fluxLogFile?: string
+}): Promise<ForwardingNode> {
   const stateDir = path.dirname(options.kubeconfig)
   const cluster = JSON.parse(readFileSync(path.join(stateDir, 'cluster.json'), 'utf8')) as {binaries: {kwok: string}}
   const id = randomUUID().slice(0, 8)
@@ -209,7 +220,20 @@ spec:
   - target:
       address: ${options.target.host}
       port: ${options.target.port}
-`,
+${
+  options.fluxLogFile
+    ? `---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata:
+  name: fluxd-log
+spec:
+  logs:
+  - containers: [flux]
+    logsFile: ${JSON.stringify(options.fluxLogFile)}
+`
+    : ''
+}`,
   )
 
   const kc = new KubeConfig()
@@ -257,4 +281,24 @@ spec:
     await sleep(250)
   }
   return {name, taint, stop}
+}
+
+/** go-logfmt's value: quoted (Go's escapes) when it holds a space, a control character, `=` or `"`; empty as nothing. */
+function logfmtValue(value: string): string {
+  return value === 'null' || [...value].some((c) => c <= ' ' || c === '=' || c === '"') ? JSON.stringify(value) : value
+}
+
+/** Go's time.RFC3339Nano in UTC, as go-kit's DefaultTimestampUTC writes it: trailing zeros of the fraction dropped. */
+function rfc3339Nano(at: Date): string {
+  return at.toISOString().replace(/\.(\d*?)0*Z$/, (_m, digits: string) => (digits ? `.${digits}Z` : 'Z'))
+}
+
+/**
+ * One line as fluxd writes it (ts=<RFC 3339 nano UTC> caller=<file:line> then the fields), at `at`,
+ * wrapped in the CRI log format the kubelet stores (`<time> stderr F <line>`: fluxd logs to stderr).
+ */
+export function fluxdLogLine(at: Date, caller: string, fields: Array<[string, string]>): string {
+  const ts = rfc3339Nano(at)
+  const line = [['ts', ts], ['caller', caller], ...fields].map(([k, v]) => `${k}=${logfmtValue(v)}`).join(' ')
+  return `${ts} stderr F ${line}`
 }

@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 import {isSelected} from '../../src/lib/doctor/alerting.js'
 import {type DoctorCheck, runChecks} from '../../src/lib/doctor/check.js'
 import {selectChecks} from '../../src/lib/doctor/doctor.js'
-import {compareAddonVersions, eksTarget, supportVerdict} from '../../src/lib/doctor/eks.js'
+import {compareAddonVersions, eksTarget, supportVerdict, upgradeVerdict} from '../../src/lib/doctor/eks.js'
 import {formatAge, kustomizationSyncTime, lastSuccessfulApply, staleAfterMs} from '../../src/lib/doctor/flux-time.js'
 import {helmReleaseProblem} from '../../src/lib/doctor/helm.js'
 import {ClusterReader, ForbiddenError} from '../../src/lib/doctor/reader.js'
@@ -333,6 +333,36 @@ describe('EKS support status and add-on versions', () => {
     expect(compareAddonVersions('v1.12.3-eksbuild.1', 'v1.12.3-eksbuild.1')).toBe(0)
     expect(compareAddonVersions('v1.20.4-eksbuild.10', 'v1.20.4-eksbuild.9')).toBeGreaterThan(0)
     expect(compareAddonVersions('latest', 'v1.20.4-eksbuild.9')).toBeUndefined()
+  })
+})
+
+describe('add-on upgrade readiness (upgradeVerdict)', () => {
+  const current = {version: '1.35', listed: ['v1.35.3-eksbuild.2', 'v1.35.1-eksbuild.1', 'v1.34.1-eksbuild.2']}
+  it('a running version EKS lists for the target is ready', () => {
+    expect(upgradeVerdict('kube-proxy', 'v1.35.3-eksbuild.2', current, {version: '1.36', listed: ['v1.36.1-eksbuild.1', 'v1.35.3-eksbuild.2']})).toEqual({
+      line: 'kube-proxy v1.35.3-eksbuild.2 is among the versions EKS lists for Kubernetes 1.36',
+      verdict: 'listed',
+    })
+  })
+  it("not listed: moves first to the target's default when both minors list it, else to the newest both list", () => {
+    const target = {version: '1.36', listed: ['v1.36.1-eksbuild.1', 'v1.35.1-eksbuild.1', 'v1.35.3-eksbuild.2'], default: 'v1.36.1-eksbuild.1'}
+    expect(upgradeVerdict('kube-proxy', 'v1.34.1-eksbuild.2', current, target)).toMatchObject({verdict: 'incompatible', moveTo: 'v1.35.3-eksbuild.2'})
+    expect(upgradeVerdict('kube-proxy', 'v1.34.1-eksbuild.2', current, {...target, default: 'v1.35.1-eksbuild.1'})).toMatchObject({
+      moveTo: 'v1.35.1-eksbuild.1',
+    })
+  })
+  it("none listed for both minors: right after the control plane, to the target's default; nothing listed for the target: not compared", () => {
+    expect(
+      upgradeVerdict('kube-proxy', 'v1.34.1-eksbuild.2', current, {version: '1.36', listed: ['v1.36.1-eksbuild.1'], default: 'v1.36.1-eksbuild.1'}),
+    ).toMatchObject({
+      verdict: 'incompatible',
+      moveTo: 'v1.36.1-eksbuild.1',
+      after: true,
+    })
+    expect(upgradeVerdict('coredns', 'v1.12.3-eksbuild.1', current, {version: '1.37', listed: []})).toEqual({
+      line: 'coredns: DescribeAddonVersions lists no version for Kubernetes 1.37: not compared',
+      verdict: 'unlisted',
+    })
   })
 })
 

@@ -1,6 +1,6 @@
 import path from 'node:path'
 
-import type {Addon, Cluster, ClusterVersionInformation, EKSClient} from '@aws-sdk/client-eks'
+import type {Addon, Cluster, ClusterVersionInformation, DescribeAddonVersionsCommandOutput, EKSClient} from '@aws-sdk/client-eks'
 import type {KubeConfig} from '@kubernetes/client-node'
 
 import {CliError} from '../errors.js'
@@ -262,12 +262,64 @@ interface AddonFinding {
   line: string
   behind: boolean
   fix?: string
+  /** Upgrade readiness: the running version against the add-on versions EKS lists for the target minor. */
+  upgrade?: {line: string; verdict: UpgradeVerdict; fix?: string}
+}
+
+/** listed: the running version is among those EKS lists for the target; unlisted: EKS lists none for it. */
+type UpgradeVerdict = 'listed' | 'unlisted' | 'incompatible'
+
+type AddonVersionsOutput = Pick<DescribeAddonVersionsCommandOutput, 'addons'>
+
+/** The versions of one add-on DescribeAddonVersions lists (for the minor it was asked about). */
+export function listedAddonVersions(output: AddonVersionsOutput, addonName: string): string[] {
+  return (output.addons ?? [])
+    .filter((a) => a.addonName === addonName)
+    .flatMap((a) => (a.addonVersions ?? []).map((v) => v.addonVersion))
+    .filter((v): v is string => Boolean(v))
+}
+
+/**
+ * Upgrade readiness of one add-on for Kubernetes `target` (DescribeAddonVersions with
+ * kubernetesVersion=target, as `aws eks describe-addon-versions --kubernetes-version` asks): is
+ * the running version among those EKS lists for it? When not, the version to move to first is one
+ * EKS lists for both the cluster's minor and the target (the target's default when it is one,
+ * else the newest), so the add-on can move before the control plane does; when no version is
+ * listed for both, it moves right after the control plane, to the target's default.
+ */
+export function upgradeVerdict(
+  addon: string,
+  running: string,
+  current: {version: string; listed: readonly string[]},
+  target: {version: string; listed: readonly string[]; default?: string},
+): {line: string; verdict: UpgradeVerdict; moveTo?: string; after?: boolean} {
+  if (target.listed.length === 0)
+    return {line: `${addon}: DescribeAddonVersions lists no version for Kubernetes ${target.version}: not compared`, verdict: 'unlisted'}
+  if (target.listed.includes(running)) return {line: `${addon} ${running} is among the versions EKS lists for Kubernetes ${target.version}`, verdict: 'listed'}
+  const newest = (versions: readonly string[]) => [...versions].sort((a, b) => compareAddonVersions(b, a) ?? 0)[0]
+  const both = target.listed.filter((v) => current.listed.includes(v))
+  if (both.length > 0) {
+    const moveTo = target.default && both.includes(target.default) ? target.default : newest(both)
+    return {
+      line: `${addon} ${running} is not among the versions EKS lists for Kubernetes ${target.version}: move to ${moveTo} first (listed for ${current.version} and ${target.version})`,
+      verdict: 'incompatible',
+      moveTo,
+    }
+  }
+  const moveTo = target.default ?? newest(target.listed)
+  return {
+    line: `${addon} ${running} is not among the versions EKS lists for Kubernetes ${target.version}, and none is listed for both ${current.version} and ${target.version}: move to ${moveTo} right after the control plane`,
+    verdict: 'incompatible',
+    moveTo,
+    after: true,
+  }
 }
 
 /**
  * kube-proxy, CoreDNS and the VPC CNI against the default version DescribeAddonVersions lists for
  * the cluster's Kubernetes minor: the managed add-on's version (DescribeAddon), else the image of
- * what runs in kube-system.
+ * what runs in kube-system; and, for upgrade readiness, against the versions it lists for
+ * --kubernetes-version (default: the next minor).
  */
 export const eksAddons: DoctorCheck = {
   id: 'eks-addons',
@@ -278,6 +330,7 @@ export const eksAddons: DoctorCheck = {
     const {cluster, eks, target, region} = state
     const version = cluster.version
     if (!version) return {status: 'skipped', message: `DescribeCluster gave no Kubernetes version for "${target.cluster}"`}
+    const upgradeTo = options.targetVersion ?? nextMinor(version)
     const {DescribeAddonCommand, DescribeAddonVersionsCommand} = await import('@aws-sdk/client-eks')
     let findings: AddonFinding[]
     try {
@@ -289,7 +342,10 @@ export const eksAddons: DoctorCheck = {
           } catch (error) {
             if ((error as {name?: string})?.name !== 'ResourceNotFoundException' || /no cluster/i.test((error as Error).message)) throw error
           }
-          const versions = await eks.send(new DescribeAddonVersionsCommand({addonName: spec.addon, kubernetesVersion: version}))
+          const [versions, targetVersions] = await Promise.all([
+            eks.send(new DescribeAddonVersionsCommand({addonName: spec.addon, kubernetesVersion: version})),
+            upgradeTo === version ? undefined : eks.send(new DescribeAddonVersionsCommand({addonName: spec.addon, kubernetesVersion: upgradeTo})),
+          ])
           const recommended = defaultAddonVersion(versions, version, spec.addon)
           let running: string | undefined
           let images: Record<string, string> = {}
@@ -316,39 +372,89 @@ export const eksAddons: DoctorCheck = {
             running = main ? parseImage(main).tag : undefined
             how = `self-managed, ${spec.kind} kube-system/${spec.name}`
           }
+          /** The command that moves this add-on to `to`, the way it is installed. */
+          const moveFix = (to: string): string => {
+            if (managed) return `aws eks update-addon --cluster-name ${target.cluster} --region ${region} --addon-name ${spec.addon} --addon-version ${to}`
+            if (spec.addon === 'kube-proxy') return `elife-k8s kube-proxy fix --eks-cluster ${target.cluster} --region ${region} --image ${to}`
+            const set = Object.entries(images).map(([container, image]) => `${container}=${withTag(image, to)}`)
+            return `kubectl -n kube-system set image ${spec.kind.toLowerCase()}/${spec.name} ${set.join(' ')}`
+          }
+          let upgrade: AddonFinding['upgrade']
+          if (targetVersions && running && addonVersionKey(running)) {
+            const verdict = upgradeVerdict(
+              spec.addon,
+              running,
+              {version, listed: listedAddonVersions(versions, spec.addon)},
+              {
+                version: upgradeTo,
+                listed: listedAddonVersions(targetVersions, spec.addon),
+                default: defaultAddonVersion(targetVersions, upgradeTo, spec.addon),
+              },
+            )
+            upgrade = {
+              line: verdict.line,
+              verdict: verdict.verdict,
+              fix: verdict.moveTo ? `${verdict.after ? `after the control plane is on ${upgradeTo}: ` : ''}${moveFix(verdict.moveTo)}` : undefined,
+            }
+          }
           if (!recommended)
             return {
               addon: spec.addon,
               line: `${spec.addon} ${running ?? '?'} (${how}): DescribeAddonVersions lists no default for Kubernetes ${version}`,
               behind: false,
+              upgrade,
             }
           const order = compareAddonVersions(running, recommended)
           if (order === undefined)
-            return {addon: spec.addon, line: `${spec.addon} ${running ?? '?'} (${how}): cannot compare with EKS's default ${recommended}`, behind: false}
+            return {
+              addon: spec.addon,
+              line: `${spec.addon} ${running ?? '?'} (${how}): cannot compare with EKS's default ${recommended}`,
+              behind: false,
+              upgrade,
+            }
           if (order >= 0)
-            return {addon: spec.addon, line: `${spec.addon} ${running} (${how})${order > 0 ? ` newer than the default ${recommended}` : ''}`, behind: false}
-          let fix: string
-          if (managed)
-            fix = `aws eks update-addon --cluster-name ${target.cluster} --region ${region} --addon-name ${spec.addon} --addon-version ${recommended}`
-          else if (spec.addon === 'kube-proxy') fix = `elife-k8s kube-proxy fix --eks-cluster ${target.cluster} --region ${region} --image ${recommended}`
-          else {
-            const set = Object.entries(images).map(([container, image]) => `${container}=${withTag(image, recommended)}`)
-            fix = `kubectl -n kube-system set image ${spec.kind.toLowerCase()}/${spec.name} ${set.join(' ')}`
+            return {
+              addon: spec.addon,
+              line: `${spec.addon} ${running} (${how})${order > 0 ? ` newer than the default ${recommended}` : ''}`,
+              behind: false,
+              upgrade,
+            }
+          return {
+            addon: spec.addon,
+            line: `${spec.addon} ${running} (${how}) is behind EKS's default ${recommended}`,
+            behind: true,
+            fix: moveFix(recommended),
+            upgrade,
           }
-          return {addon: spec.addon, line: `${spec.addon} ${running} (${how}) is behind EKS's default ${recommended}`, behind: true, fix}
         }),
       )
     } catch (error) {
       return awsOutcome(error, `ask EKS about the add-ons of "${target.cluster}" in ${region}`, target)
     }
     const behind = findings.filter((f) => f.behind)
-    const lines = findings.map((f) => f.line)
-    if (behind.length === 0) return ok(`for Kubernetes ${version}: ${lines.join('; ')}`, lines)
+    const incompatible = findings.filter((f) => f.upgrade?.verdict === 'incompatible')
+    const lines = [...findings.map((f) => f.line), ...findings.flatMap((f) => (f.upgrade ? [f.upgrade.line] : []))]
+    const named = (verdict: UpgradeVerdict) =>
+      findings
+        .filter((f) => f.upgrade?.verdict === verdict)
+        .map((f) => f.addon)
+        .join(', ')
+    const readiness = [
+      named('listed') && `${named('listed')} at versions EKS lists for it`,
+      named('unlisted') && `${named('unlisted')} not compared (DescribeAddonVersions lists no version for it)`,
+    ].filter(Boolean)
+    if (behind.length === 0 && incompatible.length === 0)
+      return ok(
+        `for Kubernetes ${version}: ${findings.map((f) => f.line).join('; ')}${readiness.length > 0 ? `; upgrade to ${upgradeTo}: ${readiness.join('; ')}` : ''}`,
+        lines,
+      )
+    // One fix per add-on: the move that also readies it for the upgrade, when one is needed.
+    const fixes = findings.flatMap((f) => (f.upgrade?.verdict === 'incompatible' && f.upgrade.fix ? [f.upgrade.fix] : f.behind && f.fix ? [f.fix] : []))
     return {
       status: 'warn',
-      message: `for Kubernetes ${version}: ${listSome(behind.map((f) => f.line))}`,
+      message: `for Kubernetes ${version}: ${listSome([...behind.map((f) => f.line), ...incompatible.map((f) => f.upgrade!.line)])}`,
       objects: lines,
-      fix: behind.map((f) => f.fix).join('; '),
+      fix: fixes.join('; '),
     }
   },
 }

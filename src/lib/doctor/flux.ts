@@ -4,9 +4,12 @@ import {CliError} from '../errors.js'
 import {detectGeneration, type DetectedGeneration} from '../flux/generation.js'
 import {fluxdPort, withFluxd} from '../flux/v1.js'
 import {summarizeToolkitObject} from '../flux/v2.js'
-import {formatAge, kustomizationSyncTime, sourceArtifactLine} from './flux-time.js'
+import {formatAge, kustomizationSyncTime, minStaleAfterMs, sourceArtifactLine, staleIntervals} from './flux-time.js'
+import {fluxdErrorLine, fluxdSyncHistory} from './fluxd-log.js'
 import {type CheckOutcome, type DoctorCheck, type DoctorContext, type DoctorOptions, listSome, ok, plural} from './check.js'
 import {core, conditionOf, type KubeObject} from './reader.js'
+import {formatGoDuration, parseGoDuration} from '../duration.js'
+import {httpStatus} from '../kube/errors.js'
 
 /** Which Flux runs here, decided once per run for the three flux checks (`flux sync`'s own detection). */
 function generation(ctx: DoctorContext, options: DoctorOptions): Promise<DetectedGeneration | undefined> {
@@ -81,30 +84,44 @@ export const fluxSync: DoctorCheck = {
     if (detected.generation === 'v1') {
       // Read-only: fluxd's repository status and the commits it has not applied, as `flux sync`
       // reaches them (a port-forward to fluxd), without starting a sync job.
-      const status = await withFluxd(ctx.reader.kc, ctx.api(CoreV1Api), options.fluxNamespace, fluxdPort, async (fluxd) => {
+      const status = await withFluxd(ctx.reader.kc, ctx.api(CoreV1Api), options.fluxNamespace, fluxdPort, async (fluxd, pod) => {
         const config = await fluxd.gitRepoConfig()
         const pending = config.status === 'ready' && config.remote.branch ? await fluxd.pendingCommits(config.remote.branch) : []
-        return {config, pending}
+        return {config, pending, pod}
       })
       const {config, pending} = status
       if (config.status !== 'ready') {
         return {
           status: 'fail',
-          message: `fluxd cannot sync: git repository ${config.remote.url || '(none configured)'} is ${config.status}${config.errors ? ` (${config.errors.split('\n')[0]})` : ''}`,
+          message: `fluxd cannot sync: git repository ${config.remote.url || '(none configured)'} is ${config.status}${config.errors ? ` (${fluxdErrorLine(config.errors)})` : ''}`,
           fix: 'elife-k8s flux identity, and add the key to the repository as a deploy key with write access',
         }
       }
+      // fluxd's API gives no time of its last sync: its sync loop's log lines do.
+      const last = await lastFluxdSync(ctx, options, status.pod)
+      const logs = `elife-k8s logs flux -n ${options.fluxNamespace}`
+      if (last.failed)
+        return {
+          status: 'fail',
+          message: `fluxd's last sync failed ${last.failed}`,
+          objects: last.objects,
+          fix: `${logs} (fluxd's sync loop), fix what it says in the repository or the cluster, then elife-k8s flux sync`,
+        }
       if (pending.length > 0)
         return {
           status: 'warn',
-          message: `fluxd has ${plural(pending.length, 'commit')} of ${config.remote.branch} not applied yet`,
-          fix: 'elife-k8s flux sync (then `elife-k8s logs flux` if it does not catch up)',
+          message: `fluxd has ${plural(pending.length, 'commit')} of ${config.remote.branch} not applied yet; ${last.text}`,
+          objects: last.objects,
+          fix: `elife-k8s flux sync (then \`${logs}\` if it does not catch up)`,
         }
-      // fluxd's API has no time of the last sync (git-repo-config and sync?ref= give state and
-      // pending commits only); its log does (`elife-k8s logs flux`): not guessed here.
-      return ok(
-        `fluxd is in sync with ${config.remote.url} (${config.remote.branch}); fluxd's API gives no time of its last sync (\`elife-k8s logs flux\` shows its sync loop)`,
-      )
+      if (last.warn)
+        return {
+          status: 'warn',
+          message: `fluxd is in sync with ${config.remote.url} (${config.remote.branch}), but ${last.text}`,
+          objects: last.objects,
+          fix: last.warn === 'stale' ? `fluxd may be stuck: ${logs}, then elife-k8s flux sync` : `${logs}, then fix the resources it could not apply`,
+        }
+      return ok(`fluxd is in sync with ${config.remote.url} (${config.remote.branch}); ${last.text}`, last.objects)
     }
     // Sources and Kustomizations, each kind read once (through the reader the other checks share).
     const listed = await Promise.all(
@@ -160,6 +177,103 @@ export const fluxSync: DoctorCheck = {
     const untimed = timed.length > 0 && timed.length < times.length ? `; ${plural(times.length - timed.length, 'Kustomization')} without status.history` : ''
     return ok(`${ready}${when}${untimed}`, lines.length > 0 ? lines : undefined)
   },
+}
+
+/** How many of fluxd's last log lines are read for its sync loop's lines (a bounded tail). */
+export const fluxdLogTail = 5000
+/** fluxd's --sync-interval default (fluxcd/flux cmd/fluxd). */
+const fluxdDefaultSyncInterval = 5 * 60_000
+
+interface LastSync {
+  /** "<age> ago: <error>" when the last sync failed. */
+  failed?: string
+  /** stale: no sync within the limit; resources: the last sync could not apply some resources. */
+  warn?: 'stale' | 'resources'
+  text: string
+  objects?: string[]
+}
+
+/**
+ * fluxd's last sync and its outcome, from its sync loop's lines in the last `fluxdLogTail` lines of
+ * its log (pods/log, as `elife-k8s logs flux` reads it). Not allowed to read the log, or the log not
+ * served: said so, and the check reports what the API gave.
+ */
+async function lastFluxdSync(ctx: DoctorContext, options: DoctorOptions, podName: string): Promise<LastSync> {
+  const pods = (await ctx.reader.list(core('pods'), {namespace: options.fluxNamespace, labelSelector: 'app=flux'})) ?? []
+  const pod = pods.find((p) => p.metadata?.name === podName)
+  const settings = fluxdPodSettings(pod)
+  const limit =
+    options.syncStaleAfterMs !== undefined
+      ? {ms: options.syncStaleAfterMs, why: `--sync-stale-after ${formatGoDuration(options.syncStaleAfterMs)}`}
+      : settings.syncIntervalMs * staleIntervals < minStaleAfterMs
+        ? {ms: minStaleAfterMs, why: formatGoDuration(minStaleAfterMs)}
+        : {ms: settings.syncIntervalMs * staleIntervals, why: `${staleIntervals} × its --sync-interval ${formatGoDuration(settings.syncIntervalMs)}`}
+  let text: string
+  try {
+    text = await ctx.api(CoreV1Api).readNamespacedPodLog({
+      name: podName,
+      namespace: options.fluxNamespace,
+      container: settings.container,
+      tailLines: fluxdLogTail,
+      timestamps: true,
+    })
+  } catch (error) {
+    const why =
+      httpStatus(error) === 403 ? `not allowed to get pods/log in namespace "${options.fluxNamespace}"` : `its log could not be read (${firstLogError(error)})`
+    return {text: `the time of its last sync is not known: ${why}`}
+  }
+  const history = fluxdSyncHistory(String(text ?? ''))
+  const now = options.now.getTime()
+  const ago = (at: Date) => `${formatAge(now - at.getTime())} ago`
+  const last = history.syncs.at(-1)
+  const lastGood = [...history.syncs].reverse().find((s) => !s.failed)
+  const span = history.lines >= fluxdLogTail && history.firstAt ? `in the last ${fluxdLogTail} lines of its log (since ${ago(history.firstAt)})` : 'in its log'
+  const objects = history.syncs
+    .slice(-3)
+    .map(
+      (s) =>
+        `sync started ${s.at.toISOString()}: ${s.failed ? `failed: ${fluxdErrorLine(s.failed.err)}` : s.resourceErrors ? `some resources not applied: ${fluxdErrorLine(s.resourceErrors)}` : 'no error logged'}`,
+    )
+  if (last?.failed) {
+    const since = lastGood ? `; the last sync without an error started ${ago(lastGood.at)}` : `; no sync without an error ${span}`
+    return {failed: `${ago(last.failed.at)}: ${fluxdErrorLine(last.failed.err)}${since}`, text: '', objects}
+  }
+  if (!last) {
+    // No sync line at all: stale when what was read goes back further than the limit.
+    const readBack = history.firstAt ? now - history.firstAt.getTime() : 0
+    if (readBack > limit.ms || (history.lines < fluxdLogTail && pod && now - Date.parse(pod.metadata?.creationTimestamp ?? '') > limit.ms))
+      return {warn: 'stale', text: `it logged no sync ${span} (expected at least every ${limit.why})`}
+    return {text: `it logged no sync ${span} yet: the time of its last sync is not known`}
+  }
+  const age = now - last.at.getTime()
+  if (age > limit.ms) return {warn: 'stale', text: `its last sync started ${ago(last.at)} (more than ${limit.why})`, objects}
+  if (last.resourceErrors)
+    return {warn: 'resources', text: `its last sync (${ago(last.at)}) could not apply some resources: ${fluxdErrorLine(last.resourceErrors)}`, objects}
+  return {text: `last sync started ${ago(last.at)}, no error logged since`, objects}
+}
+
+function firstLogError(error: unknown): string {
+  const body = (error as {body?: unknown}).body
+  let message = ''
+  try {
+    message = (typeof body === 'string' ? (JSON.parse(body) as {message?: string}) : (body as {message?: string} | undefined))?.message ?? ''
+  } catch {}
+  return (message || (error instanceof Error ? error.message : String(error))).split('\n')[0]
+}
+
+/** The flux container (the chart names it flux) and fluxd's --sync-interval from its arguments. */
+function fluxdPodSettings(pod: KubeObject | undefined): {container?: string; syncIntervalMs: number} {
+  const containers = (pod?.spec as {containers?: Array<{name: string; image?: string; command?: string[]; args?: string[]}>} | undefined)?.containers ?? []
+  const container = containers.find((c) => c.name === 'flux') ?? containers.find((c) => /(^|\/)flux[:@]/.test(c.image ?? '')) ?? containers[0]
+  const argv = [...(container?.command ?? []), ...(container?.args ?? [])]
+  let interval: number | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--?sync-interval(?:=(.*))?$/.exec(argv[i])
+    if (!match) continue
+    const value = match[1] ?? argv[++i]
+    interval = parseGoDuration(value) ?? interval
+  }
+  return {container: container?.name, syncIntervalMs: interval ?? fluxdDefaultSyncInterval}
 }
 
 export const fluxDeployKey: DoctorCheck = {
