@@ -49,6 +49,8 @@ export interface DoctorOptions {
 export interface DoctorContext {
   reader: ClusterReader
   api: KubeAccess['api']
+  /** Aborted when the check's time is up: what it started beside the reader (a port-forward to fluxd) ends with it. */
+  signal?: AbortSignal
 }
 
 export interface DoctorCheck {
@@ -75,20 +77,20 @@ export async function runChecks(
     checks.map(async (check) => {
       const started = performance.now()
       let timer: NodeJS.Timeout | undefined
+      const abort = new AbortController()
       const timedOut = new Promise<CheckOutcome>((resolve) => {
-        timer = setTimeout(
-          () =>
-            resolve({
-              status: 'fail',
-              message: `no answer within ${formatMs(limits.timeoutMs)}: the API server (or what the check asks through it) is slow or hanging`,
-              fix: 'rerun with --check-timeout to give it longer, or see `kubectl get --raw /readyz?verbose`',
-            }),
-          limits.timeoutMs,
-        )
+        timer = setTimeout(() => {
+          abort.abort()
+          resolve({
+            status: 'fail',
+            message: `no answer within ${formatMs(limits.timeoutMs)}: the API server (or what the check asks through it) is slow or hanging`,
+            fix: 'rerun with --check-timeout to give it longer, or see `kubectl get --raw /readyz?verbose`',
+          })
+        }, limits.timeoutMs)
       })
       let outcome: CheckOutcome
       try {
-        outcome = await Promise.race([check.run(ctx, options), timedOut])
+        outcome = await Promise.race([check.run({...ctx, signal: abort.signal}, options), timedOut])
       } catch (error) {
         const permission = isForbiddenError(error) ? error.permission : httpStatus(error) === 403 ? forbiddenWhat(error) : undefined
         outcome = permission

@@ -84,11 +84,18 @@ export const fluxSync: DoctorCheck = {
     if (detected.generation === 'v1') {
       // Read-only: fluxd's repository status and the commits it has not applied, as `flux sync`
       // reaches them (a port-forward to fluxd), without starting a sync job.
-      const status = await withFluxd(ctx.reader.kc, ctx.api(CoreV1Api), options.fluxNamespace, fluxdPort, async (fluxd, pod) => {
-        const config = await fluxd.gitRepoConfig()
-        const pending = config.status === 'ready' && config.remote.branch ? await fluxd.pendingCommits(config.remote.branch) : []
-        return {config, pending, pod}
-      })
+      const status = await withFluxd(
+        ctx.reader.kc,
+        ctx.api(CoreV1Api),
+        options.fluxNamespace,
+        fluxdPort,
+        async (fluxd, pod) => {
+          const config = await fluxd.gitRepoConfig()
+          const pending = config.status === 'ready' && config.remote.branch ? await fluxd.pendingCommits(config.remote.branch) : []
+          return {config, pending, pod}
+        },
+        ctx.signal,
+      )
       const {config, pending} = status
       if (config.status !== 'ready') {
         return {

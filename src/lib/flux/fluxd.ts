@@ -1,4 +1,5 @@
 import {CliError} from '../errors.js'
+import {transportTimeouts} from '../kube/timeouts.js'
 import {redactUrlCredentials} from '../render/url.js'
 
 /**
@@ -33,11 +34,20 @@ interface JobStatus {
   StatusString?: 'queued' | 'running' | 'failed' | 'succeeded'
 }
 
+/** --request-timeout (0: none) bounds each request to fluxd, as it bounds the API server's; `signal` may end it sooner. */
+function requestSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+  const {requestMs} = transportTimeouts()
+  const signals = [...(requestMs > 0 ? [AbortSignal.timeout(requestMs)] : []), ...(signal ? [signal] : [])]
+  return signals.length > 1 ? AbortSignal.any(signals) : signals[0]
+}
+
 export class FluxdClient {
   constructor(
     private readonly base: string,
     /** Names the pod in errors, e.g. `flux pod "flux-7d9f…" in flux`. */
     private readonly where: string,
+    /** Ends every request early (doctor's per-check timeout); each is also bounded by --request-timeout. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   private async call<T>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> {
@@ -47,7 +57,7 @@ export class FluxdClient {
         method,
         headers: {Accept: 'application/json', ...(body === undefined ? {} : {'Content-Type': 'application/json'})},
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
+        signal: requestSignal(this.signal),
       })
     } catch (error) {
       throw new CliError('unreachable', `fluxd in ${this.where} did not answer ${method} ${route} through the port-forward: ${(error as Error).message}`, {

@@ -47,12 +47,13 @@ export async function withFluxd<R>(
   namespace: string,
   port: number,
   fn: (fluxd: FluxdClient, pod: string) => Promise<R>,
+  signal?: AbortSignal,
 ): Promise<R> {
   const pod = await findFluxdPod(core, namespace)
   const name = pod.metadata!.name!
   const forward = await forwardPodPort(kc, namespace, name, port)
   try {
-    return await fn(new FluxdClient(`http://127.0.0.1:${forward.port}`, `pod "${name}" in ${namespace}`), name)
+    return await fn(new FluxdClient(`http://127.0.0.1:${forward.port}`, `pod "${name}" in ${namespace}`, signal), name)
   } finally {
     await forward.close()
   }
