@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -115,17 +115,32 @@ export function bundledSchemas(): SchemaSet | undefined {
   const root = packageRoot()
   if (!root) return undefined
   const dist = path.join(root, 'dist')
-  let validators: Record<string, ValidateFunction> & {meta: {sources: string[]; kinds: Record<string, string>; exports: Record<string, string>}}
-  try {
-    validators = createRequire(import.meta.url)(path.join(dist, 'lint-validators.cjs')) as typeof validators
-  } catch {
-    return undefined
+  const file = path.join(dist, 'lint-validators.cjs')
+  if (!existsSync(file)) return undefined
+  // Loaded on first use, not here: lint starts helm first and loads the validators (a 3 MB
+  // module) while helm renders. A module that does not load validates nothing (no sources).
+  type Module = Record<string, ValidateFunction> & {meta: {sources: string[]; kinds: Record<string, string>; exports: Record<string, string>}}
+  let loaded: Module | undefined
+  const load = (): Module => {
+    if (loaded) return loaded
+    try {
+      loaded = createRequire(import.meta.url)(file) as Module
+    } catch {
+      loaded = {meta: {sources: [], kinds: {}, exports: {}}} as unknown as Module
+    }
+    return loaded
   }
-  const {meta} = validators
   return {
-    sources: meta.sources,
-    kinds: meta.kinds,
-    compiled: (name) => validators[meta.exports[name]],
+    get sources() {
+      return load().meta.sources
+    },
+    get kinds() {
+      return load().meta.kinds
+    },
+    compiled: (name) => {
+      const validators = load()
+      return validators[validators.meta.exports[name]]
+    },
     definitions: () => {
       try {
         return (JSON.parse(readFileSync(path.join(dist, 'lint-schemas.json'), 'utf8')) as {definitions: Record<string, unknown>}).definitions
@@ -187,7 +202,7 @@ function finish(input: LintInput, prepared: Prepared, index: ObjectIndex, render
       warnings: shown.filter((finding) => finding.severity === 'warning').length,
       suppressed,
       belowThreshold: findings.length - shown.length,
-      schemas: schemas?.sources ?? null,
+      schemas: schemas && schemas.sources.length > 0 ? schemas.sources : null,
       kubernetesVersion,
       rules: rules.map((rule) => rule.id),
     },
@@ -222,7 +237,13 @@ export const lintAction: ReadAction<LintInput, LintResult> = {
     const prepared = prepare(input)
     if (!input.render || !renders(prepared.rules)) return finish(input, prepared, indexOf(input, prepared))
     const files = indexOf(input, prepared)
-    const rendered = await renderHelmReleases(files, {...input.render, root: repositoryRoot(input.paths), kubernetesVersion: prepared.kubernetesVersion})
+    const rendered = await renderHelmReleases(files, {
+      ...input.render,
+      root: repositoryRoot(input.paths),
+      kubernetesVersion: prepared.kubernetesVersion,
+      // While the first helm processes run: load the schema validators the rules will need.
+      whileRendering: () => void prepared.schemas?.kinds,
+    })
     if (rendered.documents.length === 0 && rendered.problems.length === 0 && rendered.rendered.size === 0) return finish(input, prepared, files, rendered)
     return finish(input, prepared, indexOf(input, prepared, rendered), rendered)
   },
