@@ -107,9 +107,10 @@ function packageRoot(): string | undefined {
 }
 
 /**
- * The schemas built into dist/ by scripts/lint-schemas.ts: lint-validators.cjs (validators
- * ajv generated at build time) and lint-schemas.json (the definitions, read only for CRDs found
- * in the repository). Undefined when the build could not make them.
+ * The schemas built into dist/ by scripts/lint-schemas.ts: lint-validators.cjs (which kinds are
+ * bundled, where from, and which module of lint-validators/ validates each: code ajv generated at
+ * build time, one module per kind) and lint-schemas.json (the definitions, read only for CRDs
+ * found in the repository). Undefined when the build could not make them.
  */
 export function bundledSchemas(): SchemaSet | undefined {
   const root = packageRoot()
@@ -117,29 +118,43 @@ export function bundledSchemas(): SchemaSet | undefined {
   const dist = path.join(root, 'dist')
   const file = path.join(dist, 'lint-validators.cjs')
   if (!existsSync(file)) return undefined
-  // Loaded on first use, not here: lint starts helm first and loads the validators (a 3 MB
-  // module) while helm renders. A module that does not load validates nothing (no sources).
-  type Module = Record<string, ValidateFunction> & {meta: {sources: string[]; kinds: Record<string, string>; exports: Record<string, string>}}
-  let loaded: Module | undefined
-  const load = (): Module => {
-    if (loaded) return loaded
+  const require = createRequire(import.meta.url)
+  // Loaded on first use, not here: lint starts helm first and reads the index while helm renders;
+  // a kind's validators are loaded when an object of that kind is validated. An index that does
+  // not load validates nothing (no sources).
+  interface Meta {
+    sources: string[]
+    kinds: Record<string, string>
+    exports: Record<string, string>
+    dir: string
+  }
+  let meta: Meta | undefined
+  const load = (): Meta => {
+    if (meta) return meta
     try {
-      loaded = createRequire(import.meta.url)(file) as Module
+      meta = (require(file) as {meta: Meta}).meta
     } catch {
-      loaded = {meta: {sources: [], kinds: {}, exports: {}}} as unknown as Module
+      meta = {sources: [], kinds: {}, exports: {}, dir: ''}
     }
-    return loaded
+    return meta
   }
   return {
     get sources() {
-      return load().meta.sources
+      return load().sources
     },
     get kinds() {
-      return load().meta.kinds
+      return load().kinds
     },
     compiled: (name) => {
-      const validators = load()
-      return validators[validators.meta.exports[name]]
+      const {exports, dir} = load()
+      const module = exports[name]
+      if (!module) return undefined
+      try {
+        return (require(path.join(dist, dir, `${module}.cjs`)) as {validate: ValidateFunction}).validate
+      } catch {
+        // a module missing from the install: the definitions are compiled instead
+        return undefined
+      }
     },
     definitions: () => {
       try {
