@@ -104,4 +104,23 @@ describe('rendering HelmReleases: helm starts first, the rest of lint overlaps w
     expect(result.summary.renderedObjects).toBe(releases)
     expect(loadedAt).toEqual({started: 3, finished: 0})
   })
+
+  it("runs helm template with GOGC=400 (less of helm's CPU on garbage collection), unless GOGC is set", async () => {
+    const seen: Array<NodeJS.ProcessEnv | undefined> = []
+    const helm: HelmTool = {
+      path: 'helm',
+      version: 'v3.20.2',
+      clusterArgs: [],
+      run: async (args, options) => {
+        seen.push(options?.env)
+        return {stdout: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${args[1]}\n`, stderr: '', exitCode: 0}
+      },
+    }
+    const dir = repository(2)
+    await lintAction.run({} as never, {paths: [dir], severity: 'warning', render: {helm: async () => helm, online: false, env: {}}})
+    expect(seen).toEqual([{GOGC: '400'}, {GOGC: '400'}])
+    seen.length = 0
+    await lintAction.run({} as never, {paths: [dir], severity: 'warning', render: {helm: async () => helm, online: false, env: {GOGC: '100'}}})
+    expect(seen).toEqual([undefined, undefined])
+  })
 })

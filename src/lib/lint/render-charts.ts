@@ -397,6 +397,13 @@ export function renderConcurrency(): number {
   return availableParallelism() * 4
 }
 
+/**
+ * Go's GC target for the helm processes lint starts (unless GOGC is set): a `helm template` run is
+ * short and its heap small, so collecting at 5x the live heap instead of 2x leaves its output as
+ * it was and takes a quarter of its CPU off (20 charts: 0.87-0.91 s of CPU instead of 1.19-1.24 s).
+ */
+export const helmGogc = '400'
+
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   const workers = Array.from({length: Math.max(1, Math.min(limit, items.length))}, async () => {
@@ -518,7 +525,7 @@ export async function renderHelmReleases(index: ObjectIndex, options: RenderOpti
       // Values reach helm on stdin (`-f -`): they never touch the disk, and never a message.
       const result = await helm.run(
         ['template', releaseName, chartRef, ...extra, '--namespace', namespace, '--kube-version', `${options.kubernetesVersion}.0`, '-f', '-'],
-        {input: stringifyYaml(values), timeoutMs: 300_000},
+        {input: stringifyYaml(values), timeoutMs: 300_000, ...(env.GOGC === undefined ? {env: {GOGC: helmGogc}} : {})},
       )
       if (result.exitCode !== 0) {
         const line = redactHelmError(helmErrorLine(result), values)
