@@ -6,7 +6,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import type {HelmTool} from '../../src/lib/helm/binary.js'
 import {lintAction} from '../../src/lib/lint/lint.js'
-import {normalizeGitUrl, redactHelmError, splitRendered} from '../../src/lib/lint/render-charts.js'
+import {normalizeGitUrl, redactHelmError, renderConcurrency, splitRendered} from '../../src/lib/lint/render-charts.js'
 import type {SchemaSet} from '../../src/lib/rules/schema.js'
 
 // The pure parts of rule 9 (HelmRelease rendering); helm itself runs in
@@ -103,6 +103,10 @@ describe('rendering HelmReleases: helm starts first, the rest of lint overlaps w
     expect(result.rendering?.rendered.map((release) => release.helmRelease)).toEqual(Array.from({length: releases}, (_, r) => `prod/app-${r}`))
     expect(result.summary.renderedObjects).toBe(releases)
     expect(loadedAt).toEqual({started: 3, finished: 0})
+  })
+
+  it('runs four helm processes per core, at most 16', () => {
+    expect([1, 2, 4, 8, 64].map((cores) => renderConcurrency(cores))).toEqual([4, 8, 16, 16, 16])
   })
 
   it("runs helm template with GOGC=400 (less of helm's CPU on garbage collection), unless GOGC is set", async () => {

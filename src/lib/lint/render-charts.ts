@@ -389,12 +389,13 @@ function renderedDocument(release: SourcedObject, helmRelease: string, template:
 }
 
 /**
- * helm processes at once: four per core. helm's start-up waits on the disk and the kernel as much
- * as it computes, so on 2 cores 8 at once rendered 20 charts faster than 2 or 4 at once did
- * (docs/performance.md), with the same CPU in all.
+ * helm processes at once: four per core, at most 16. helm's start-up waits on the disk and the
+ * kernel as much as it computes, so on 2 cores 8 at once rendered 20 charts faster than 2 or 4 at
+ * once did (docs/performance.md), with the same CPU in all. The cap (not measured: this machine
+ * has 2 cores) keeps a many-core machine from holding dozens of helm processes' memory at once.
  */
-export function renderConcurrency(): number {
-  return availableParallelism() * 4
+export function renderConcurrency(cores: number = availableParallelism()): number {
+  return Math.min(cores * 4, 16)
 }
 
 /**
