@@ -75,7 +75,11 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
       kubernetesVersion: flags['kubernetes-version'],
       schemas: selectRules(only, skip).some((rule) => rule.id === 'schema') ? bundledSchemas() : undefined,
       // helm (and execa with it) is loaded only when a chart is to be rendered.
-      render: {helm: async () => (await import('../lib/helm/binary.js')).resolveHelm({flag: flags['helm-binary']}), online: flags.online},
+      render: {
+        // helm's version is kept in the cache directory, keyed by the binary: no `helm version` per run.
+        helm: async () => (await import('../lib/helm/binary.js')).resolveHelm({flag: flags['helm-binary'], cacheVersion: true}),
+        online: flags.online,
+      },
     })
     if (result.summary.errors > 0) process.exitCode = ExitCode.CHECK_FAILED
 

@@ -1,11 +1,13 @@
 import {execFile} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 
+import {bundledSchemas, lintRepository} from '../../src/lib/lint/lint.js'
 import {childEnv, repoRoot, runCli, type RunResult} from '../helpers/cli.js'
 
 // `elife-k8s lint` as a user runs it: the built CLI in its own process, on the fixture
@@ -178,6 +180,25 @@ describe('elife-k8s lint', () => {
       ['schema', 9, 'spec.replica: unknown field "replica" in spec'],
       ['schema', 50, 'spec.analysis.stepWeigth: unknown field "stepWeigth" in spec.analysis'],
     ])
+  })
+
+  it("loads the validators of the kinds it validates, not every bundled kind's", () => {
+    const repo = path.join(scratch, 'kinds')
+    mkdirSync(repo)
+    writeFileSync(
+      path.join(repo, 'app.yaml'),
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app\n  namespace: app\nspec:\n  ports: [{port: 80}]\n  selectr: {app: app}\n',
+    )
+    const require = createRequire(import.meta.url)
+    const dist = path.join(repoRoot, 'dist')
+    const loaded = () => Object.keys(require.cache).filter((file) => file.startsWith(path.join(dist, 'lint-validators') + path.sep))
+    expect(loaded()).toEqual([])
+    const result = lintRepository({paths: [repo], severity: 'warning', schemas: bundledSchemas(), only: ['schema']})
+    expect(result.findings.map((f) => f.message)).toEqual(['spec.selectr: unknown field "selectr" in spec'])
+    const {meta} = require(path.join(dist, 'lint-validators.cjs')) as {meta: {kinds: Record<string, string>; exports: Record<string, string>}}
+    expect(Object.keys(meta.kinds).length).toBeGreaterThan(100)
+    const moduleOf = (kind: string) => path.join(dist, 'lint-validators', `${meta.exports[meta.kinds[kind]]}.cjs`)
+    expect(loaded().sort()).toEqual([moduleOf('/v1/Namespace'), moduleOf('/v1/Service')].sort())
   })
 
   it('exits 2 with one line for an unknown rule or a missing path', async () => {

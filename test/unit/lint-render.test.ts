@@ -1,6 +1,13 @@
-import {describe, expect, it} from 'vitest'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 
-import {normalizeGitUrl, redactHelmError, splitRendered} from '../../src/lib/lint/render-charts.js'
+import {afterAll, describe, expect, it} from 'vitest'
+
+import type {HelmTool} from '../../src/lib/helm/binary.js'
+import {lintAction} from '../../src/lib/lint/lint.js'
+import {normalizeGitUrl, redactHelmError, renderConcurrency, splitRendered} from '../../src/lib/lint/render-charts.js'
+import type {SchemaSet} from '../../src/lib/rules/schema.js'
 
 // The pure parts of rule 9 (HelmRelease rendering); helm itself runs in
 // test/integration/lint-render.test.ts.
@@ -30,5 +37,94 @@ describe('rendering HelmReleases: the pure parts', () => {
     const output =
       '---\n# Source: journal/templates/service.yaml\napiVersion: v1\nkind: Service\n---\n# Source: journal/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\n'
     expect(splitRendered(output).map((doc) => doc.template)).toEqual(['journal/templates/service.yaml', 'journal/templates/deployment.yaml'])
+  })
+})
+
+describe('rendering HelmReleases: helm starts first, the rest of lint overlaps with it', () => {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-render-order-'))
+  afterAll(() => rmSync(scratch, {recursive: true, force: true}))
+
+  /** A Flux v2 repository whose Kustomization reads itself, with `releases` HelmReleases of charts it keeps. */
+  function repository(releases: number): string {
+    const dir = path.join(scratch, `repo-${releases}`)
+    const write = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(dir, file)), {recursive: true})
+      writeFileSync(path.join(dir, file), text)
+    }
+    write(
+      'sources.yaml',
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: flux-system\n---\n' +
+        'apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: self\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.org/elife/cluster\n  ref:\n    branch: master\n---\n' +
+        'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: self\n',
+    )
+    for (let r = 0; r < releases; r++) {
+      write(`charts/app-${r}/Chart.yaml`, `apiVersion: v2\nname: app-${r}\nversion: 1.0.0\n`)
+      write(`charts/app-${r}/values.yaml`, 'replicaCount: 1\n')
+      write(
+        `app-${r}.yaml`,
+        `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app-${r}\n  namespace: prod\nspec:\n  interval: 10m\n  chart:\n    spec:\n      chart: ./charts/app-${r}\n      sourceRef:\n        kind: GitRepository\n        name: self\n        namespace: flux-system\n  values:\n    replicaCount: 2\n`,
+      )
+    }
+    return dir
+  }
+
+  it('starts helm for the first releases before it loads the schema validators, and loads them before helm has finished', async () => {
+    const releases = 5
+    let started = 0
+    let finished = 0
+    let loadedAt: {started: number; finished: number} | undefined
+    const helm: HelmTool = {
+      path: 'helm',
+      version: 'v3.20.2',
+      clusterArgs: [],
+      run: async (args) => {
+        started++
+        // helm answers later, as a process does.
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        finished++
+        const name = args[1]
+        return {stdout: `---\n# Source: ${name}/templates/cm.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n`, stderr: '', exitCode: 0}
+      },
+    }
+    // Schemas whose loading is seen: the first look at their kinds is when the bundle would be required.
+    const schemas: SchemaSet = {
+      sources: ['test'],
+      get kinds() {
+        loadedAt ??= {started, finished}
+        return {}
+      },
+    }
+    const result = await lintAction.run({} as never, {
+      paths: [repository(releases)],
+      severity: 'warning',
+      schemas,
+      render: {helm: async () => helm, online: false, concurrency: 3},
+    })
+    expect(result.rendering?.rendered.map((release) => release.helmRelease)).toEqual(Array.from({length: releases}, (_, r) => `prod/app-${r}`))
+    expect(result.summary.renderedObjects).toBe(releases)
+    expect(loadedAt).toEqual({started: 3, finished: 0})
+  })
+
+  it('runs four helm processes per core, at most 16', () => {
+    expect([1, 2, 4, 8, 64].map((cores) => renderConcurrency(cores))).toEqual([4, 8, 16, 16, 16])
+  })
+
+  it("runs helm template with GOGC=400 (less of helm's CPU on garbage collection), unless GOGC is set", async () => {
+    const seen: Array<NodeJS.ProcessEnv | undefined> = []
+    const helm: HelmTool = {
+      path: 'helm',
+      version: 'v3.20.2',
+      clusterArgs: [],
+      run: async (args, options) => {
+        seen.push(options?.env)
+        return {stdout: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${args[1]}\n`, stderr: '', exitCode: 0}
+      },
+    }
+    const dir = repository(2)
+    await lintAction.run({} as never, {paths: [dir], severity: 'warning', render: {helm: async () => helm, online: false, env: {}}})
+    expect(seen).toEqual([{GOGC: '400'}, {GOGC: '400'}])
+    seen.length = 0
+    await lintAction.run({} as never, {paths: [dir], severity: 'warning', render: {helm: async () => helm, online: false, env: {GOGC: '100'}}})
+    expect(seen).toEqual([undefined, undefined])
   })
 })

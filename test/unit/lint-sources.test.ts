@@ -5,7 +5,7 @@ import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 
 import {lintRepository} from '../../src/lib/lint/lint.js'
-import {listFiles, loadFiles, readYamlFile, type LoadedFiles} from '../../src/lib/sources/files.js'
+import {flattenStrings, listFiles, loadFiles, readYamlFile, type LoadedFiles} from '../../src/lib/sources/files.js'
 import {repoRoot} from '../helpers/cli.js'
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-sources-'))
@@ -138,6 +138,32 @@ describe('the fast reader (js-yaml) and the precise one (yaml, with positions)',
         file,
       ).toEqual(precise.documents.map((d) => d.locate!(['metadata', 'name'])))
     }
+  })
+})
+
+describe('flattening the strings of parsed documents (memory: js-yaml builds block scalars line by line)', () => {
+  it('leaves every value as it was: long block scalars, numbers-looking strings, nested lists and maps', () => {
+    const dashboard = JSON.stringify({uid: 'abc', panels: Array.from({length: 50}, (_, i) => ({id: i, title: `panel ${i}`}))}, null, 2)
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\ndata:\n  d.json: |-\n${dashboard
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n')}\n  big: "${'1'.repeat(100)}"\n  list: [${'x'.repeat(80)}, 2, null, true]\n`
+    const loaded = loadFiles([repo({'d.yaml': text})])
+    const value = loaded.documents[0].value as {data: Record<string, unknown>}
+    expect(value.data['d.json']).toBe(dashboard)
+    expect(value.data.big).toBe('1'.repeat(100))
+    expect(value.data.list).toEqual(['x'.repeat(80), 2, null, true])
+    const copy = structuredClone(value)
+    flattenStrings(value)
+    expect(value).toEqual(copy)
+  })
+
+  it('visits objects that YAML aliases share once (an alias bomb is walked in linear time, not 2^40 steps)', () => {
+    const levels = Array.from({length: 40}, (_, i) => `l${i + 1}: &l${i + 1} [*l${i}, *l${i}]`).join('\n')
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\nl0: &l0 ["${'y'.repeat(100)}"]\n${levels}\n`
+    const loaded = loadFiles([repo({'bomb.yaml': text})])
+    expect(loaded.documents).toHaveLength(1)
+    expect((loaded.documents[0].value as {metadata: {name: string}}).metadata.name).toBe('bomb')
   })
 })
 

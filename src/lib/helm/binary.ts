@@ -1,5 +1,9 @@
+import {readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+
 import {execa} from 'execa'
 
+import {cacheDir, makeDirectory} from '../cache-dir.js'
 import {CliError} from '../errors.js'
 import {redactUrlCredentials} from '../render/url.js'
 
@@ -84,16 +88,97 @@ export function parseHelmVersion(output: string): {version: string; major: numbe
   return {version: match[0], major: Number(match[1])}
 }
 
+/** The file a command name runs: itself when it has a slash, else the first executable of that name on PATH. */
+export function whichFile(file: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const executable = (candidate: string): boolean => {
+    try {
+      const stats = statSync(candidate)
+      return stats.isFile() && (process.platform === 'win32' || (stats.mode & 0o111) !== 0)
+    } catch {
+      return false
+    }
+  }
+  if (file.includes('/') || file.includes(path.sep)) return executable(file) ? path.resolve(file) : undefined
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue
+    const candidate = path.resolve(dir, file)
+    if (executable(candidate)) return candidate
+  }
+  return undefined
+}
+
+interface VersionCacheEntry {
+  mtimeMs: number
+  size: number
+  ino: number
+  version: string
+}
+
+/**
+ * `helm version --short` answers, kept in elife-k8s's cache directory (helm-versions.json), keyed
+ * by the binary's absolute path and checked against its mtime, size and inode: a helm replaced in
+ * place (an upgrade, a symlink pointed elsewhere) is asked again. Nothing secret: paths and
+ * version strings. A cache that cannot be read or written is no cache.
+ */
+export const helmVersionCache = {
+  file: (env: NodeJS.ProcessEnv): string => path.join(cacheDir(env), 'helm-versions.json'),
+  read(env: NodeJS.ProcessEnv, binary: string): string | undefined {
+    try {
+      const stats = statSync(binary)
+      const entries = JSON.parse(readFileSync(helmVersionCache.file(env), 'utf8')) as Record<string, VersionCacheEntry>
+      const entry = entries[binary]
+      if (entry && entry.mtimeMs === stats.mtimeMs && entry.size === stats.size && entry.ino === stats.ino && typeof entry.version === 'string')
+        return entry.version
+    } catch {
+      // no cache yet, or not readable
+    }
+    return undefined
+  },
+  write(env: NodeJS.ProcessEnv, binary: string, version: string): void {
+    try {
+      const stats = statSync(binary)
+      const file = helmVersionCache.file(env)
+      makeDirectory(path.dirname(file), 0o700)
+      let entries: Record<string, VersionCacheEntry> = {}
+      try {
+        entries = JSON.parse(readFileSync(file, 'utf8')) as Record<string, VersionCacheEntry>
+      } catch {
+        // first entry
+      }
+      entries[binary] = {mtimeMs: stats.mtimeMs, size: stats.size, ino: stats.ino, version}
+      // Written whole, then renamed: a reader never sees half a file.
+      const temporary = `${file}.${process.pid}.tmp`
+      writeFileSync(temporary, `${JSON.stringify(entries)}\n`, {mode: 0o600})
+      renameSync(temporary, file)
+    } catch {
+      // a cache that cannot be written is no cache
+    }
+  },
+}
+
 /**
  * Finds helm and checks it is helm 3: helm 2 speaks to Tiller and stores releases elsewhere,
  * helm 4 writes release records helm-operator cannot read, so acting with either on a helm 3
  * release would do harm. Fails with one tool-failed line otherwise.
  */
 export async function resolveHelm(
-  location: HelmLocation & {kubeconfig?: string; context?: string; runnerFor?: (file: string) => HelmRunner},
+  location: HelmLocation & {
+    kubeconfig?: string
+    context?: string
+    runnerFor?: (file: string) => HelmRunner
+    /** Keep helm's version in the cache directory, keyed by the binary (see helmVersionCache): no `helm version` per run. */
+    cacheVersion?: boolean
+  },
 ): Promise<HelmTool> {
   const {path, from} = helmPath(location)
   const run = (location.runnerFor ?? ((file) => execaRunner(file, location.env)))(path)
+  const env = location.env ?? process.env
+  const binary = location.cacheVersion ? whichFile(path, env) : undefined
+  const cached = binary ? helmVersionCache.read(env, binary) : undefined
+  const clusterArgs: string[] = []
+  if (location.kubeconfig) clusterArgs.push('--kubeconfig', location.kubeconfig)
+  if (location.context) clusterArgs.push('--kube-context', location.context)
+  if (cached) return {path, version: cached, run, clusterArgs}
   const result = await run(['version', '--short'], {timeoutMs: 30_000})
   const parsed = parseHelmVersion(result.stdout)
   if (result.exitCode !== 0 || !parsed) {
@@ -111,9 +196,7 @@ export async function resolveHelm(
       },
     )
   }
-  const clusterArgs: string[] = []
-  if (location.kubeconfig) clusterArgs.push('--kubeconfig', location.kubeconfig)
-  if (location.context) clusterArgs.push('--kube-context', location.context)
+  if (binary) helmVersionCache.write(env, binary, parsed.version)
   return {path, version: parsed.version, run, clusterArgs}
 }
 

@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -107,25 +107,55 @@ function packageRoot(): string | undefined {
 }
 
 /**
- * The schemas built into dist/ by scripts/lint-schemas.ts: lint-validators.cjs (validators
- * ajv generated at build time) and lint-schemas.json (the definitions, read only for CRDs found
- * in the repository). Undefined when the build could not make them.
+ * The schemas built into dist/ by scripts/lint-schemas.ts: lint-validators.cjs (which kinds are
+ * bundled, where from, and which module of lint-validators/ validates each: code ajv generated at
+ * build time, one module per kind) and lint-schemas.json (the definitions, read only for CRDs
+ * found in the repository). Undefined when the build could not make them.
  */
 export function bundledSchemas(): SchemaSet | undefined {
   const root = packageRoot()
   if (!root) return undefined
   const dist = path.join(root, 'dist')
-  let validators: Record<string, ValidateFunction> & {meta: {sources: string[]; kinds: Record<string, string>; exports: Record<string, string>}}
-  try {
-    validators = createRequire(import.meta.url)(path.join(dist, 'lint-validators.cjs')) as typeof validators
-  } catch {
-    return undefined
+  const file = path.join(dist, 'lint-validators.cjs')
+  if (!existsSync(file)) return undefined
+  const require = createRequire(import.meta.url)
+  // Loaded on first use, not here: lint starts helm first and reads the index while helm renders;
+  // a kind's validators are loaded when an object of that kind is validated. An index that does
+  // not load validates nothing (no sources).
+  interface Meta {
+    sources: string[]
+    kinds: Record<string, string>
+    exports: Record<string, string>
+    dir: string
   }
-  const {meta} = validators
+  let meta: Meta | undefined
+  const load = (): Meta => {
+    if (meta) return meta
+    try {
+      meta = (require(file) as {meta: Meta}).meta
+    } catch {
+      meta = {sources: [], kinds: {}, exports: {}, dir: ''}
+    }
+    return meta
+  }
   return {
-    sources: meta.sources,
-    kinds: meta.kinds,
-    compiled: (name) => validators[meta.exports[name]],
+    get sources() {
+      return load().sources
+    },
+    get kinds() {
+      return load().kinds
+    },
+    compiled: (name) => {
+      const {exports, dir} = load()
+      const module = exports[name]
+      if (!module) return undefined
+      try {
+        return (require(path.join(dist, dir, `${module}.cjs`)) as {validate: ValidateFunction}).validate
+      } catch {
+        // a module missing from the install: the definitions are compiled instead
+        return undefined
+      }
+    },
     definitions: () => {
       try {
         return (JSON.parse(readFileSync(path.join(dist, 'lint-schemas.json'), 'utf8')) as {definitions: Record<string, unknown>}).definitions
@@ -187,7 +217,7 @@ function finish(input: LintInput, prepared: Prepared, index: ObjectIndex, render
       warnings: shown.filter((finding) => finding.severity === 'warning').length,
       suppressed,
       belowThreshold: findings.length - shown.length,
-      schemas: schemas?.sources ?? null,
+      schemas: schemas && schemas.sources.length > 0 ? schemas.sources : null,
       kubernetesVersion,
       rules: rules.map((rule) => rule.id),
     },
@@ -222,7 +252,13 @@ export const lintAction: ReadAction<LintInput, LintResult> = {
     const prepared = prepare(input)
     if (!input.render || !renders(prepared.rules)) return finish(input, prepared, indexOf(input, prepared))
     const files = indexOf(input, prepared)
-    const rendered = await renderHelmReleases(files, {...input.render, root: repositoryRoot(input.paths), kubernetesVersion: prepared.kubernetesVersion})
+    const rendered = await renderHelmReleases(files, {
+      ...input.render,
+      root: repositoryRoot(input.paths),
+      kubernetesVersion: prepared.kubernetesVersion,
+      // While the first helm processes run: load the schema validators the rules will need.
+      whileRendering: () => void prepared.schemas?.kinds,
+    })
     if (rendered.documents.length === 0 && rendered.problems.length === 0 && rendered.rendered.size === 0) return finish(input, prepared, files, rendered)
     return finish(input, prepared, indexOf(input, prepared, rendered), rendered)
   },
