@@ -209,6 +209,19 @@ const results = await Promise.all([
     entryPoints: ['cli/fast', 'cli/fast-helm-list', 'cli/fast-images', 'compile-cache'].map((name) => path.join(root, `src/lib/${name}.ts`)),
     splitting: false,
   }),
+  // `--help` (src/lib/cli/help-fast.ts): oclif, its dependencies and our help class in one
+  // CommonJS file, which bin/main.js loads only for a command line oclif answers with help. Its
+  // oclif is a second copy, which runs no command: commands and plugins import the one in
+  // node_modules. typescript stays out: oclif requires it only to transpile sources (bin/dev.js).
+  build({
+    ...common,
+    format: 'cjs',
+    banner: undefined,
+    outExtension: {'.js': '.cjs'},
+    entryPoints: [path.join(root, 'src/lib/cli/help-fast.ts')],
+    external: ['typescript'],
+    splitting: false,
+  }),
   // The token fast path bin/run.js imports (small, with the AWS SDK in chunks it imports only when
   // a token has to be signed).
   build({
