@@ -9,7 +9,7 @@
 //
 // @oclif/core stays outside the bundle: its help and autocomplete plugins import it from
 // node_modules, and there must be one copy of it (bundled, it would also load more eagerly than
-// its own lazy requires do).
+// its own lazy requires do). The one exception is --help's own bundle (below), which runs no command.
 // Bundled dependencies no longer live under node_modules, where Node keeps quiet about a few old
 // APIs they call (Buffer(), url.parse(), punycode); bin/run.js keeps those warnings quiet again.
 //
