@@ -9,7 +9,7 @@
 //
 // @oclif/core stays outside the bundle: its help and autocomplete plugins import it from
 // node_modules, and there must be one copy of it (bundled, it would also load more eagerly than
-// its own lazy requires do).
+// its own lazy requires do). The one exception is --help's own bundle (below), which runs no command.
 // Bundled dependencies no longer live under node_modules, where Node keeps quiet about a few old
 // APIs they call (Buffer(), url.parse(), punycode); bin/run.js keeps those warnings quiet again.
 //
@@ -207,6 +207,19 @@ const results = await Promise.all([
     banner: undefined,
     outExtension: {'.js': '.cjs'},
     entryPoints: ['cli/fast', 'cli/fast-helm-list', 'cli/fast-images', 'compile-cache'].map((name) => path.join(root, `src/lib/${name}.ts`)),
+    splitting: false,
+  }),
+  // `--help` (src/lib/cli/help-fast.ts): oclif, its dependencies and our help class in one
+  // CommonJS file, which bin/main.js loads only for a command line oclif answers with help. Its
+  // oclif is a second copy, which runs no command: commands and plugins import the one in
+  // node_modules. typescript stays out: oclif requires it only to transpile sources (bin/dev.js).
+  build({
+    ...common,
+    format: 'cjs',
+    banner: undefined,
+    outExtension: {'.js': '.cjs'},
+    entryPoints: [path.join(root, 'src/lib/cli/help-fast.ts')],
+    external: ['typescript'],
     splitting: false,
   }),
   // The token fast path bin/run.js imports (small, with the AWS SDK in chunks it imports only when

@@ -4,6 +4,7 @@
 // (an ARN, a jq program) where the column ends, so the line pasted from help no longer works.
 import type {Command} from '@oclif/core/command'
 import {CommandHelp, Help} from '@oclif/core/help'
+import type {Config, HelpOptions} from '@oclif/core/interfaces'
 
 import {reportUnknownCommand} from './lib/cli/not-found.js'
 
@@ -58,7 +59,21 @@ export function wrapCommand(line: string, width: number, separator = '\\'): stri
   return lines.map((l, i) => (i < lines.length - 1 ? `${l} ${separator}` : l))
 }
 
+/**
+ * oclif renders every text of a help through ejs (for `<%= config.bin %>`), which compiles each
+ * text into a function: ~5 ms of a --help. A text without an ejs tag renders as itself (every ejs
+ * token has `<%` or `%>`: a stray `%>` would be dropped, so such a text still goes to ejs).
+ */
+export function plainTextAsIs(render: (text: string) => string): (text: string) => string {
+  return (text) => (typeof text === 'string' && !text.includes('<%') && !text.includes('%>') ? text : render(text))
+}
+
 export class ElifeCommandHelp extends CommandHelp {
+  constructor(command: Command.Loadable, config: Config, opts: HelpOptions) {
+    super(command, config, opts)
+    this.render = plainTextAsIs(this.render)
+  }
+
   protected override examples(examples: Command.Example[] | string | undefined): string | undefined {
     if (!examples || examples.length === 0) return undefined
     const list = Array.isArray(examples) ? examples : [examples]
@@ -81,6 +96,11 @@ export class ElifeCommandHelp extends CommandHelp {
 
 export default class ElifeHelp extends Help {
   protected override CommandHelpClass = ElifeCommandHelp
+
+  constructor(config: Config, opts?: Partial<HelpOptions>) {
+    super(config, opts)
+    this.render = plainTextAsIs(this.render)
+  }
 
   /** `--help` for a command that does not exist: the not-found line (never oclif's, which repeats every word typed). */
   public override async showHelp(argv: string[]): Promise<void> {

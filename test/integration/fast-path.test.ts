@@ -77,7 +77,6 @@ describe('the fast path prints what oclif prints', () => {
 
 describe('what the fast path leaves to oclif', () => {
   const left: Array<[string, string[], NodeJS.ProcessEnv?]> = [
-    ['--help', ['helm', 'list', '--help']],
     ['an unknown flag', ['helm', 'list', '--bogus', ...k]],
     ['an argument', ['helm', 'list', 'extra', ...k]],
     ['a repeated flag', ['images', '-n', 'adm', '-n', 'prod', ...k]],

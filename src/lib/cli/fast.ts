@@ -33,6 +33,22 @@ export const fastCommands: readonly FastCommand[] = [
 ]
 
 /**
+ * Whether oclif answers `argv` with help, as its helpAddition does (@oclif/core's main.ts) for a
+ * CLI of several commands: no word at all, or a help flag (`--help` and package.json's
+ * oclif.additionalHelpFlags) before `--`. bin/main.js then runs oclif's help bundled in one file
+ * (./help-fast.ts).
+ */
+export function isHelpRequest(argv: readonly string[], additionalHelpFlags: readonly string[] = []): boolean {
+  if (argv.length === 0) return true
+  const helpFlags = new Set(['--help', ...additionalHelpFlags])
+  for (const arg of argv) {
+    if (helpFlags.has(arg)) return true
+    if (arg === '--') return false
+  }
+  return false
+}
+
+/**
  * The flags in argv, or undefined for anything this path leaves to oclif. Only the plain forms
  * are taken: `--name value`, `--name=value`, `-c value`, `--flag`, `-c` (one per word).
  */
