@@ -2,7 +2,9 @@
 // dist/lint-schemas.json and dist/lint-validators.cjs: Kubernetes' own OpenAPI v3 schemas from the k8s.io/kubernetes Go module
 // at the version the local cluster pins (scripts/cluster/versions.env), and the CRDs of what
 // eLife's cluster runs, from their Go modules at the versions pinned below. `go mod download`
-// keeps the modules in Go's module cache, outside the repository; nothing upstream is committed.
+// keeps the modules in Go's module cache, outside the repository. The CRDs of Flux v2 controllers
+// the module proxy does not serve (the image controllers, notification-controller) are committed
+// unchanged under scripts/crds/<controller>-<tag>/, each with a README naming repository, tag and path.
 //
 //   npx tsx scripts/lint-schemas.ts [--outdir dist]   (npm run build runs it)
 //
@@ -31,10 +33,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const crdModules = [
   {module: 'github.com/fluxcd/flagger', version: 'v1.36.1', files: ['artifacts/flagger/crd.yaml']},
   {module: 'github.com/fluxcd/helm-operator', version: 'v1.4.4', files: ['deploy/crds.yaml']},
-  // Flux v2 sources and Kustomization (the newest versions the module proxy serves for this Go;
-  // helm-controller and the image controllers are not served there).
+  // Flux v2 sources, Kustomization and HelmRelease (v2 and v2beta2, as helm-controller v1.4's CRD
+  // carries them); the image controllers and notification-controller are vendored (below).
   {module: 'github.com/fluxcd/source-controller', version: 'v1.8.0', dir: 'config/crd/bases'},
   {module: 'github.com/fluxcd/kustomize-controller', version: 'v1.7.3', dir: 'config/crd/bases'},
+  {module: 'github.com/fluxcd/helm-controller', version: 'v1.4.3', dir: 'config/crd/bases'},
   {module: 'github.com/bitnami-labs/sealed-secrets', version: 'v0.40.0', files: ['helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml']},
   // Only the kinds a GitOps repository holds: the chart makes the Prometheus and Alertmanager
   // objects, whose CRDs alone would add 7 MB of validators.
@@ -44,6 +47,17 @@ export const crdModules = [
     dir: 'example/prometheus-operator-crd',
     kinds: ['PrometheusRule', 'ServiceMonitor', 'PodMonitor', 'Probe'],
   },
+] as const
+
+/**
+ * CRDs committed under scripts/crds/ (Flux v2's, at the Flux 2.7 releases of their controllers),
+ * for modules the Go module proxy did not serve: ImageRepository, ImagePolicy,
+ * ImageUpdateAutomation, Alert, Provider, Receiver.
+ */
+export const vendoredCrds = [
+  {project: 'image-reflector-controller', version: 'v1.0.4'},
+  {project: 'image-automation-controller', version: 'v1.0.4'},
+  {project: 'notification-controller', version: 'v1.7.5'},
 ] as const
 
 export function kubernetesVersion(): string {
@@ -101,6 +115,19 @@ export function buildSchemaBundle(): SchemaBundle {
       }
     }
     bundle.sources.push(`${source.module.split('/').pop()} ${source.version}`)
+  }
+  for (const source of vendoredCrds) {
+    const dir = path.join(root, 'scripts/crds', `${source.project}-${source.version}`)
+    for (const file of readdirSync(dir).sort()) {
+      if (!file.endsWith('.yaml')) continue
+      for (const doc of parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))) {
+        for (const entry of crdEntries(doc.toJS())) {
+          bundle.definitions[entry.name] = entry.schema
+          bundle.kinds[entry.kind] = entry.name
+        }
+      }
+    }
+    bundle.sources.push(`${source.project} ${source.version}`)
   }
   return bundle
 }

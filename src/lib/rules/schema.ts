@@ -191,7 +191,7 @@ export const schemaRule: Rule = {
   severity: 'error',
   group,
   summary:
-    'Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources and Kustomization, SealedSecret; CRDs in the repository), strictly: unknown fields are errors.',
+    'Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources, Kustomization, HelmRelease, image automation and notification, SealedSecret; CRDs in the repository), strictly: unknown fields are errors.',
   hint: "check the field's name and indentation (a HelmRelease values key one level off is the classic); `kubectl explain <kind>.<field>` shows the schema",
   check(index, report) {
     const validator = validatorFor(index)
