@@ -97,6 +97,7 @@ export function buildSchemaBundle(): SchemaBundle {
       }
     }
   }
+  addBuiltinEnums(bundle, readFileSync(path.join(moduleDir('k8s.io/kubernetes', k8sVersion), 'pkg/generated/openapi/zz_generated.openapi.go'), 'utf8'))
   for (const source of crdModules) {
     const dir = moduleDir(source.module, source.version)
     const files =
@@ -130,6 +131,71 @@ export function buildSchemaBundle(): SchemaBundle {
     bundle.sources.push(`${source.project} ${source.version}`)
   }
   return bundle
+}
+
+/**
+ * Enums of built-in fields (Service.spec.type, Ingress pathType...). The published OpenAPI files
+ * (api/openapi-spec) are generated without them, but the API server serves them: kube-openapi
+ * generates them from the types' `+enum` markers into pkg/generated/openapi/zz_generated.openapi.go
+ * of the same module, which is what the server's /openapi/v3 is made from. Read from there (gofmt's
+ * layout: a definition's properties at five tabs, a property's own `Enum:` at seven, its array
+ * items' at ten), by definition, property and whether the enum is the items'.
+ */
+export function builtinEnums(generated: string): Array<{definition: string; property: string; items: boolean; values: string[]}> {
+  const out: Array<{definition: string; property: string; items: boolean; values: string[]}> = []
+  let definition = ''
+  let property = ''
+  let inItems = false
+  for (const line of generated.split('\n')) {
+    const fn = /^func schema_k8sio_(\w+)\(ref common\.ReferenceCallback\) common\.OpenAPIDefinition \{$/.exec(line)
+    if (fn) {
+      definition = fn[1]
+      property = ''
+      continue
+    }
+    if (line.startsWith('func ')) {
+      definition = ''
+      continue
+    }
+    if (!definition) continue
+    const prop = /^\t{5}"([^"]+)": \{$/.exec(line)
+    if (prop) {
+      property = prop[1]
+      inItems = false
+      continue
+    }
+    if (/^\t{7}Items: /.test(line)) inItems = true
+    const enumLine = /^(\t{7}|\t{10})Enum:\s+\[\]interface\{\}\{(.*)\},$/.exec(line)
+    if (!enumLine || !property) continue
+    const items = enumLine[1].length === 10
+    if (items && !inItems) continue
+    const values = [...enumLine[2].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string)
+    out.push({definition, property, items, values})
+  }
+  return out
+}
+
+/** Adds builtinEnums() to the bundle's Kubernetes definitions; returns how many fields got one. */
+export function addBuiltinEnums(bundle: SchemaBundle, generated: string): number {
+  // zz_generated's function names are the Go package path and type, '.', '/' and '-' made '_'
+  // ("k8s.io/api/core/v1.ServiceSpec" -> schema_k8sio_api_core_v1_ServiceSpec); the OpenAPI names
+  // are "io.k8s.api.core.v1.ServiceSpec".
+  const byFunction = new Map<string, string>()
+  for (const name of Object.keys(bundle.definitions)) {
+    if (name.startsWith('io.k8s.')) byFunction.set(name.slice('io.k8s.'.length).replaceAll(/[.\-/]/g, '_'), name)
+  }
+  let added = 0
+  for (const {definition, property, items, values} of builtinEnums(generated)) {
+    const name = byFunction.get(definition)
+    const schema = name ? (bundle.definitions[name] as {properties?: Record<string, {type?: unknown; items?: {type?: unknown}}>}) : undefined
+    const field = schema?.properties?.[property]
+    const target = items ? field?.items : field
+    // Only where the published schema has the same plain string field.
+    if (!target || target.type !== 'string') continue
+    Object.assign(target, {enum: values})
+    added++
+  }
+  return added
 }
 
 /**

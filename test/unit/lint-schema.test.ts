@@ -312,6 +312,23 @@ spec:
     ])
   })
 
+  it('checks built-in fields against the enums the API server serves (from the +enum markers), which the published OpenAPI files lack', () => {
+    const service =
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: prod\nspec:\n  type: Loadbalancer\n  ports:\n    - port: 80\n      protocol: tcp\n'
+    expect(lintText(service)).toEqual([
+      '7:3 spec.type: must be one of "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"',
+      '10:7 spec.ports[0].protocol: must be one of "SCTP", "TCP", "UDP"',
+    ])
+    expect(lintText(service.replace('Loadbalancer', 'LoadBalancer').replace('tcp', 'TCP'))).toEqual([])
+    const ingress =
+      'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n  namespace: prod\nspec:\n  rules:\n    - http:\n        paths:\n          - path: /\n            pathType: Prefixed\n            backend:\n              service: {name: web, port: {number: 80}}\n'
+    expect(lintText(ingress)).toEqual(['11:13 spec.rules[0].http.paths[0].pathType: must be one of "Exact", "ImplementationSpecific", "Prefix"'])
+    // An enum of array items: a PersistentVolumeClaim's access modes.
+    const pvc =
+      'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n  namespace: prod\nspec:\n  accessModes: [ReadWriteOnce, ReadWriteAll]\n  resources: {requests: {storage: 1Gi}}\n'
+    expect(lintText(pvc)).toMatchObject([expect.stringMatching(/^7:32 spec\.accessModes\[1\]: must be one of .*"ReadWriteOnce"/)])
+  })
+
   it('reports a kind its group does not have, and leaves kinds of groups it has no schema for alone', () => {
     expect(lintText('apiVersion: apps/v1\nkind: Deploymnet\nmetadata:\n  name: d\n  namespace: prod\n')).toEqual([
       '2:1 apps/v1 has no kind Deploymnet (in the schemas of Kubernetes v1.35.4, flagger v1.36.1, helm-operator v1.4.4, source-controller v1.8.0, kustomize-controller v1.7.3, helm-controller v1.4.3, sealed-secrets v0.40.0, prometheus-operator v0.85.0, image-reflector-controller v1.0.4, image-automation-controller v1.0.4, notification-controller v1.7.5)',
