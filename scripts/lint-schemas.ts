@@ -79,6 +79,19 @@ function moduleDir(module: string, version: string): string {
   return info.Dir
 }
 
+/**
+ * Built-in int32 fields (replicas, ports...) as bounded integers: the API server decodes them into
+ * Go int32s and refuses a number that does not fit. (CRD fields are not decoded so: their
+ * int32 formats are left alone.)
+ */
+export function int32Bounds(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(int32Bounds)
+  if (typeof node !== 'object' || node === null) return node
+  const out = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, int32Bounds(value)])) as Record<string, unknown>
+  if (out.type === 'integer' && out.format === 'int32') Object.assign(out, {minimum: -2147483648, maximum: 2147483647})
+  return out
+}
+
 export function buildSchemaBundle(): SchemaBundle {
   const k8sVersion = kubernetesVersion()
   const bundle: SchemaBundle = {sources: [`Kubernetes ${k8sVersion}`], definitions: {}, kinds: {}}
@@ -88,7 +101,7 @@ export function buildSchemaBundle(): SchemaBundle {
     const spec = JSON.parse(readFileSync(path.join(specDir, file), 'utf8')) as {components?: {schemas?: Record<string, Record<string, unknown>>}}
     for (const [name, schema] of Object.entries(spec.components?.schemas ?? {})) {
       if (bundle.definitions[name]) continue
-      bundle.definitions[name] = convertSchema(schema)
+      bundle.definitions[name] = convertSchema(int32Bounds(schema))
       const gvks = schema['x-kubernetes-group-version-kind']
       // Only kinds with a spec of their own (not the list/option/event types every group repeats).
       if (Array.isArray(gvks) && gvks.length === 1) {
@@ -112,6 +125,7 @@ export function buildSchemaBundle(): SchemaBundle {
           if ('kinds' in source && !(source.kinds as readonly string[]).includes(entry.kind.slice(entry.kind.lastIndexOf('/') + 1))) continue
           bundle.definitions[entry.name] = entry.schema
           bundle.kinds[entry.kind] = entry.name
+          if (entry.cel.length > 0) (bundle.cel ??= {})[entry.name] = entry.cel
         }
       }
     }
@@ -125,6 +139,7 @@ export function buildSchemaBundle(): SchemaBundle {
         for (const entry of crdEntries(doc.toJS())) {
           bundle.definitions[entry.name] = entry.schema
           bundle.kinds[entry.kind] = entry.name
+          if (entry.cel.length > 0) (bundle.cel ??= {})[entry.name] = entry.cel
         }
       }
     }
@@ -210,7 +225,7 @@ export function validatorModule(bundle: SchemaBundle): string {
   const names = [...new Set(Object.values(bundle.kinds))].sort()
   const refs = Object.fromEntries(names.map((name, i) => [`v${i}`, `k8s#/definitions/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`]))
   const exportsByName = Object.fromEntries(names.map((name, i) => [name, `v${i}`]))
-  return `${standaloneCode(ajv, refs)}\nexports.meta = ${JSON.stringify({sources: bundle.sources, kinds: bundle.kinds, exports: exportsByName})};\n`
+  return `${standaloneCode(ajv, refs)}\nexports.meta = ${JSON.stringify({sources: bundle.sources, kinds: bundle.kinds, exports: exportsByName, cel: bundle.cel ?? {}})};\n`
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

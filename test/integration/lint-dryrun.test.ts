@@ -318,6 +318,41 @@ const cases: Case[] = [
     yaml: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: NS\nspec:\n  type: Loadbalancer\n  ports:\n    - port: 80\n',
   },
 
+  // CEL rules (x-kubernetes-validations) of helm-controller's CRD, evaluated by lint with cel-js.
+  {
+    name: 'a Flux v2 HelmRelease with both chart and chartRef (CEL)',
+    api: 'invalid',
+    yaml: helmRelease(`${goodHelmReleaseSpec}  chartRef:\n    kind: OCIRepository\n    name: journal\n`),
+  },
+  {
+    name: 'a Flux v2 HelmRelease with neither chart nor chartRef (CEL)',
+    api: 'invalid',
+    yaml: helmRelease('  interval: 10m\n  values:\n    replicaCount: 2\n'),
+  },
+  {
+    name: 'a Flux v2 HelmRelease retryInterval with RemediateOnFailure (CEL)',
+    api: 'invalid',
+    yaml: helmRelease(`${goodHelmReleaseSpec}  upgrade:\n    strategy:\n      name: RemediateOnFailure\n      retryInterval: 5m\n`),
+  },
+  {
+    name: 'a Flux v2 HelmRelease with chartRef alone (CEL)',
+    api: 'valid',
+    yaml: helmRelease('  interval: 10m\n  chartRef:\n    kind: OCIRepository\n    name: journal\n'),
+  },
+
+  // Formats: Kubernetes' byte (base64) and built-in int32s, which the API server's decoding refuses.
+  {
+    name: 'a Secret with base64 data',
+    api: 'valid',
+    yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: NS\ndata:\n  token: aHVudGVyMg==\n',
+  },
+  {
+    name: 'a Secret with plain text in data',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: NS\ndata:\n  token: hunter2\n',
+  },
+  {name: 'Deployment replicas beyond int32', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('  replicas: 2', '  replicas: 3000000000'))},
+
   // What only the API server's validation code or admission knows: documented disagreements.
   {
     name: 'a name with capitals',

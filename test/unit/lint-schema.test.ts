@@ -329,6 +329,86 @@ spec:
     expect(lintText(pvc)).toMatchObject([expect.stringMatching(/^7:32 spec\.accessModes\[1\]: must be one of .*"ReadWriteOnce"/)])
   })
 
+  it("evaluates the CRDs' CEL rules (x-kubernetes-validations) as the API server does on create", () => {
+    // helm-controller: "either chart or chartRef must be set", on spec.
+    const both = fluxObjects.helmRelease.replace('  install:', '  chartRef:\n    kind: OCIRepository\n    name: journal\n  install:')
+    expect(lintText(both)).toEqual(['6:1 spec: either chart or chartRef must be set'])
+    const neither = fluxObjects.helmRelease.replace(/ {2}chart:\n(?: {4}.*\n)+/, '')
+    expect(lintText(neither)).toEqual(['6:1 spec: either chart or chartRef must be set'])
+    // On array items: remediation strategy retryInterval only with RetryOnFailure.
+    expect(
+      lintText(
+        fluxObjects.helmRelease.replace(
+          '      retries: 3',
+          '      retries: 3\n  upgrade:\n    strategy:\n      name: RemediateOnFailure\n      retryInterval: 5m',
+        ),
+      ),
+    ).toEqual(["20:5 spec.upgrade.strategy: .retryInterval can only be set when .name is 'RetryOnFailure'"])
+    // notification-controller: commitStatusExpr only for git providers.
+    expect(lintText(fluxObjects.provider.replace('  channel: alerts', '  channel: alerts\n  commitStatusExpr: "event.metadata.app"'))).toMatchObject([
+      expect.stringMatching(/^6:1 spec: spec\.commitStatusExpr is only supported for the 'github', 'gitlab'/),
+    ])
+    // A CRD in the repository: its rules too; a rule without a message names the rule; a rule
+    // cel-js cannot evaluate (a Kubernetes CEL library it lacks) and a transition rule are not judged.
+    const crd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.org
+spec:
+  group: example.org
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              x-kubernetes-validations:
+                - rule: self.min <= self.max
+                - rule: quantity(self.size).isGreaterThan(quantity('1Gi'))
+                  message: at least 1Gi
+                - rule: self.min == oldSelf.min
+                  message: min is immutable
+              properties:
+                min: {type: integer}
+                max: {type: integer}
+                size: {type: string}
+                parts:
+                  type: array
+                  items:
+                    type: object
+                    x-kubernetes-validations: [{rule: "self.name != 'main'", message: "'main' is reserved"}]
+                    properties: {name: {type: string}}
+---
+apiVersion: example.org/v1
+kind: Widget
+metadata: {name: w, namespace: prod}
+spec:
+  min: 3
+  max: 2
+  size: 1Mi
+  parts: [{name: a}, {name: main}]
+`
+    expect(lintText(crd)).toEqual(['39:1 spec: failed rule: self.min <= self.max', "43:22 spec.parts[1]: 'main' is reserved"])
+  })
+
+  it("checks Kubernetes' byte format (base64, as Go decodes it) and built-in int32 ranges, as the API server's decoding does", () => {
+    const secret = (data: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: prod\ndata:\n${data}`
+    expect(lintText(secret('  token: aHVudGVyMg==\n  cert: |\n    aHVudGVy\n    Mg==\n  empty: ""\n'))).toEqual([])
+    // Plain text where base64 belongs (stringData is the field for that): the value is never printed.
+    expect(lintText(secret('  token: hunter2\n'))).toEqual(['7:3 data.token: must be base64 (format byte)'])
+    expect(lintText(secret('  token: aHVudGVyMg\n'))).toEqual(['7:3 data.token: must be base64 (format byte)'])
+    const deployment =
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  namespace: prod\nspec:\n  replicas: 3000000000\n  selector: {matchLabels: {app: d}}\n  template:\n    metadata: {labels: {app: d}}\n    spec:\n      containers: [{name: d, image: i}]\n'
+    expect(lintText(deployment)).toEqual(['7:3 spec.replicas: must be <= 2147483647'])
+    expect(lintText(deployment.replace('3000000000', '2147483647'))).toEqual([])
+  })
+
   it('reports a kind its group does not have, and leaves kinds of groups it has no schema for alone', () => {
     expect(lintText('apiVersion: apps/v1\nkind: Deploymnet\nmetadata:\n  name: d\n  namespace: prod\n')).toEqual([
       '2:1 apps/v1 has no kind Deploymnet (in the schemas of Kubernetes v1.35.4, flagger v1.36.1, helm-operator v1.4.4, source-controller v1.8.0, kustomize-controller v1.7.3, helm-controller v1.4.3, sealed-secrets v0.40.0, prometheus-operator v0.85.0, image-reflector-controller v1.0.4, image-automation-controller v1.0.4, notification-controller v1.7.5)',

@@ -13,6 +13,7 @@ import {atLeast, runRules} from '../rules/engine.js'
 import {ObjectIndex} from '../rules/object-index.js'
 import {lintRules} from '../rules/registry.js'
 import type {SchemaSet} from '../rules/schema.js'
+import type {CelRule} from '../rules/schema-convert.js'
 import type {ResolvedFinding, Rule, Severity} from '../rules/types.js'
 import {loadFiles, type LoadedFiles} from '../sources/files.js'
 import {isDirectory, renderHelmReleases, type RenderOutcome} from './render-charts.js'
@@ -115,7 +116,9 @@ export function bundledSchemas(): SchemaSet | undefined {
   const root = packageRoot()
   if (!root) return undefined
   const dist = path.join(root, 'dist')
-  let validators: Record<string, ValidateFunction> & {meta: {sources: string[]; kinds: Record<string, string>; exports: Record<string, string>}}
+  let validators: Record<string, ValidateFunction> & {
+    meta: {sources: string[]; kinds: Record<string, string>; exports: Record<string, string>; cel?: Record<string, CelRule[]>}
+  }
   try {
     validators = createRequire(import.meta.url)(path.join(dist, 'lint-validators.cjs')) as typeof validators
   } catch {
@@ -125,6 +128,7 @@ export function bundledSchemas(): SchemaSet | undefined {
   return {
     sources: meta.sources,
     kinds: meta.kinds,
+    cel: meta.cel,
     compiled: (name) => validators[meta.exports[name]],
     definitions: () => {
       try {
