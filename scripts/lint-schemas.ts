@@ -2,7 +2,9 @@
 // dist/lint-schemas.json and dist/lint-validators.cjs (+ dist/lint-validators/, one module per kind): Kubernetes' own OpenAPI v3 schemas from the k8s.io/kubernetes Go module
 // at the version the local cluster pins (scripts/cluster/versions.env), and the CRDs of what
 // eLife's cluster runs, from their Go modules at the versions pinned below. `go mod download`
-// keeps the modules in Go's module cache, outside the repository; nothing upstream is committed.
+// keeps the modules in Go's module cache, outside the repository. The CRDs of Flux v2 controllers
+// the module proxy does not serve (the image controllers, notification-controller) are committed
+// unchanged under scripts/crds/<controller>-<tag>/, each with a README naming repository, tag and path.
 //
 //   npx tsx scripts/lint-schemas.ts [--outdir dist]   (npm run build runs it)
 //
@@ -31,10 +33,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const crdModules = [
   {module: 'github.com/fluxcd/flagger', version: 'v1.36.1', files: ['artifacts/flagger/crd.yaml']},
   {module: 'github.com/fluxcd/helm-operator', version: 'v1.4.4', files: ['deploy/crds.yaml']},
-  // Flux v2 sources and Kustomization (the newest versions the module proxy serves for this Go;
-  // helm-controller and the image controllers are not served there).
+  // Flux v2 sources, Kustomization and HelmRelease (v2 and v2beta2, as helm-controller v1.4's CRD
+  // carries them); the image controllers and notification-controller are vendored (below).
   {module: 'github.com/fluxcd/source-controller', version: 'v1.8.0', dir: 'config/crd/bases'},
   {module: 'github.com/fluxcd/kustomize-controller', version: 'v1.7.3', dir: 'config/crd/bases'},
+  {module: 'github.com/fluxcd/helm-controller', version: 'v1.4.3', dir: 'config/crd/bases'},
   {module: 'github.com/bitnami-labs/sealed-secrets', version: 'v0.40.0', files: ['helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml']},
   // Only the kinds a GitOps repository holds: the chart makes the Prometheus and Alertmanager
   // objects, whose CRDs alone would add 7 MB of validators.
@@ -44,6 +47,17 @@ export const crdModules = [
     dir: 'example/prometheus-operator-crd',
     kinds: ['PrometheusRule', 'ServiceMonitor', 'PodMonitor', 'Probe'],
   },
+] as const
+
+/**
+ * CRDs committed under scripts/crds/ (Flux v2's, at the Flux 2.7 releases of their controllers),
+ * for modules the Go module proxy did not serve: ImageRepository, ImagePolicy,
+ * ImageUpdateAutomation, Alert, Provider, Receiver.
+ */
+export const vendoredCrds = [
+  {project: 'image-reflector-controller', version: 'v1.0.4'},
+  {project: 'image-automation-controller', version: 'v1.0.4'},
+  {project: 'notification-controller', version: 'v1.7.5'},
 ] as const
 
 export function kubernetesVersion(): string {
@@ -65,6 +79,19 @@ function moduleDir(module: string, version: string): string {
   return info.Dir
 }
 
+/**
+ * Built-in int32 fields (replicas, ports...) as bounded integers: the API server decodes them into
+ * Go int32s and refuses a number that does not fit. (CRD fields are not decoded so: their
+ * int32 formats are left alone.)
+ */
+export function int32Bounds(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(int32Bounds)
+  if (typeof node !== 'object' || node === null) return node
+  const out = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, int32Bounds(value)])) as Record<string, unknown>
+  if (out.type === 'integer' && out.format === 'int32') Object.assign(out, {minimum: -2147483648, maximum: 2147483647})
+  return out
+}
+
 export function buildSchemaBundle(): SchemaBundle {
   const k8sVersion = kubernetesVersion()
   const bundle: SchemaBundle = {sources: [`Kubernetes ${k8sVersion}`], definitions: {}, kinds: {}}
@@ -74,7 +101,7 @@ export function buildSchemaBundle(): SchemaBundle {
     const spec = JSON.parse(readFileSync(path.join(specDir, file), 'utf8')) as {components?: {schemas?: Record<string, Record<string, unknown>>}}
     for (const [name, schema] of Object.entries(spec.components?.schemas ?? {})) {
       if (bundle.definitions[name]) continue
-      bundle.definitions[name] = convertSchema(schema)
+      bundle.definitions[name] = convertSchema(int32Bounds(schema))
       const gvks = schema['x-kubernetes-group-version-kind']
       // Only kinds with a spec of their own (not the list/option/event types every group repeats).
       if (Array.isArray(gvks) && gvks.length === 1) {
@@ -83,6 +110,7 @@ export function buildSchemaBundle(): SchemaBundle {
       }
     }
   }
+  addBuiltinEnums(bundle, readFileSync(path.join(moduleDir('k8s.io/kubernetes', k8sVersion), 'pkg/generated/openapi/zz_generated.openapi.go'), 'utf8'))
   for (const source of crdModules) {
     const dir = moduleDir(source.module, source.version)
     const files =
@@ -97,12 +125,92 @@ export function buildSchemaBundle(): SchemaBundle {
           if ('kinds' in source && !(source.kinds as readonly string[]).includes(entry.kind.slice(entry.kind.lastIndexOf('/') + 1))) continue
           bundle.definitions[entry.name] = entry.schema
           bundle.kinds[entry.kind] = entry.name
+          if (entry.cel.length > 0) (bundle.cel ??= {})[entry.name] = entry.cel
         }
       }
     }
     bundle.sources.push(`${source.module.split('/').pop()} ${source.version}`)
   }
+  for (const source of vendoredCrds) {
+    const dir = path.join(root, 'scripts/crds', `${source.project}-${source.version}`)
+    for (const file of readdirSync(dir).sort()) {
+      if (!file.endsWith('.yaml')) continue
+      for (const doc of parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))) {
+        for (const entry of crdEntries(doc.toJS())) {
+          bundle.definitions[entry.name] = entry.schema
+          bundle.kinds[entry.kind] = entry.name
+          if (entry.cel.length > 0) (bundle.cel ??= {})[entry.name] = entry.cel
+        }
+      }
+    }
+    bundle.sources.push(`${source.project} ${source.version}`)
+  }
   return bundle
+}
+
+/**
+ * Enums of built-in fields (Service.spec.type, Ingress pathType...). The published OpenAPI files
+ * (api/openapi-spec) are generated without them, but the API server serves them: kube-openapi
+ * generates them from the types' `+enum` markers into pkg/generated/openapi/zz_generated.openapi.go
+ * of the same module, which is what the server's /openapi/v3 is made from. Read from there (gofmt's
+ * layout: a definition's properties at five tabs, a property's own `Enum:` at seven, its array
+ * items' at ten), by definition, property and whether the enum is the items'.
+ */
+export function builtinEnums(generated: string): Array<{definition: string; property: string; items: boolean; values: string[]}> {
+  const out: Array<{definition: string; property: string; items: boolean; values: string[]}> = []
+  let definition = ''
+  let property = ''
+  let inItems = false
+  for (const line of generated.split('\n')) {
+    const fn = /^func schema_k8sio_(\w+)\(ref common\.ReferenceCallback\) common\.OpenAPIDefinition \{$/.exec(line)
+    if (fn) {
+      definition = fn[1]
+      property = ''
+      continue
+    }
+    if (line.startsWith('func ')) {
+      definition = ''
+      continue
+    }
+    if (!definition) continue
+    const prop = /^\t{5}"([^"]+)": \{$/.exec(line)
+    if (prop) {
+      property = prop[1]
+      inItems = false
+      continue
+    }
+    if (/^\t{7}Items: /.test(line)) inItems = true
+    const enumLine = /^(\t{7}|\t{10})Enum:\s+\[\]interface\{\}\{(.*)\},$/.exec(line)
+    if (!enumLine || !property) continue
+    const items = enumLine[1].length === 10
+    if (items && !inItems) continue
+    const values = [...enumLine[2].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string)
+    out.push({definition, property, items, values})
+  }
+  return out
+}
+
+/** Adds builtinEnums() to the bundle's Kubernetes definitions; returns how many fields got one. */
+export function addBuiltinEnums(bundle: SchemaBundle, generated: string): number {
+  // zz_generated's function names are the Go package path and type, '.', '/' and '-' made '_'
+  // ("k8s.io/api/core/v1.ServiceSpec" -> schema_k8sio_api_core_v1_ServiceSpec); the OpenAPI names
+  // are "io.k8s.api.core.v1.ServiceSpec".
+  const byFunction = new Map<string, string>()
+  for (const name of Object.keys(bundle.definitions)) {
+    if (name.startsWith('io.k8s.')) byFunction.set(name.slice('io.k8s.'.length).replaceAll(/[.\-/]/g, '_'), name)
+  }
+  let added = 0
+  for (const {definition, property, items, values} of builtinEnums(generated)) {
+    const name = byFunction.get(definition)
+    const schema = name ? (bundle.definitions[name] as {properties?: Record<string, {type?: unknown; items?: {type?: unknown}}>}) : undefined
+    const field = schema?.properties?.[property]
+    const target = items ? field?.items : field
+    // Only where the published schema has the same plain string field.
+    if (!target || target.type !== 'string') continue
+    Object.assign(target, {enum: values})
+    added++
+  }
+  return added
 }
 
 /**
@@ -124,7 +232,7 @@ export function validatorModules(bundle: SchemaBundle): {index: string; modules:
     exportsByName[name] = `v${i}`
     modules[`v${i}.cjs`] = standaloneCode(ajv, {validate: `k8s#/definitions/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`})
   }
-  const index = `exports.meta = ${JSON.stringify({sources: bundle.sources, kinds: bundle.kinds, exports: exportsByName, dir: 'lint-validators'})};\n`
+  const index = `exports.meta = ${JSON.stringify({sources: bundle.sources, kinds: bundle.kinds, exports: exportsByName, dir: 'lint-validators', cel: bundle.cel ?? {}})};\n`
   return {index, modules}
 }
 

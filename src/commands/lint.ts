@@ -18,7 +18,7 @@ function splitIds(values: readonly string[]): string[] {
 export default class Lint extends BaseCommand<typeof Lint> {
   static override summary = "Check the GitOps repository for the runbook's gotchas before Flux applies it: offline, read-only, with file:line:col."
 
-  static override description = `Reads the repository as Flux v1 does (every .yaml/.yml file, recursively, except directories that look like Helm charts; *.yaml-template files are not applied but the Alertmanager template is checked) and runs every rule over the objects: what Flux will apply, references between objects, Flagger's gotchas, PrometheusRules, dashboards and oauth2-proxy annotations, and the Alertmanager configuration. In a repository run by Flux v2 alone (Kustomizations, no Flux v1), a file that no Kustomization's spec.path covers is reported as never applied. It never changes a file and needs no cluster or network (unless --online).
+  static override description = `Reads the repository as Flux v1 does (every .yaml/.yml file, recursively, except directories that look like Helm charts; *.yaml-template files are not applied but the Alertmanager template is checked) and runs every rule over the objects: what Flux will apply, references between objects, Flagger's gotchas, PrometheusRules, dashboards and oauth2-proxy annotations, and the Alertmanager configuration. In a repository run by Flux v2 alone (Kustomizations, no Flux v1), a file that no Kustomization's spec.path covers is reported as never applied. It never changes a file and needs no cluster or network (unless --online, or --from-cluster, which reads the cluster's CRDs).
 
 HelmReleases whose chart can be reached offline (a chart directory in this repository: helm-operator's spec.chart.git naming this repository, or a Flux v2 GitRepository source that this repository's Kustomizations read; or a chart archive in helm's download cache) are rendered with the real helm (helm template, the release's spec.values and the valuesFrom ConfigMaps and Secrets found in the repository, passed on helm's stdin and never printed), and the rendered objects go through the same rules, reported at the HelmRelease with the template named. Other charts are skipped, said in one line on stderr; --online fetches them (git clone, helm's --repo). --skip-rule helm-render turns rendering off. helm is found with --helm-binary, else $ELIFE_K8S_HELM, else "helm" on PATH.
 
@@ -58,6 +58,11 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
       default: false,
     }),
     'helm-binary': Flags.string({description: 'The helm 3 binary that renders charts (default: $ELIFE_K8S_HELM, else helm on PATH).'}),
+    'from-cluster': Flags.boolean({
+      description:
+        "Also validate custom resources against the live cluster's CRDs (read from its API; the cluster's version of a kind wins over the bundled one).",
+      default: false,
+    }),
   }
 
   public async run(): Promise<LintResult> {
@@ -74,6 +79,7 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
       severity: flags.severity as 'warning' | 'error',
       kubernetesVersion: flags['kubernetes-version'],
       schemas: selectRules(only, skip).some((rule) => rule.id === 'schema') ? bundledSchemas() : undefined,
+      fromCluster: flags['from-cluster'],
       // helm (and execa with it) is loaded only when a chart is to be rendered.
       render: {
         // helm's version is kept in the cache directory, keyed by the binary: no `helm version` per run.

@@ -1,5 +1,7 @@
 import {execFile} from 'node:child_process'
+import {readdirSync} from 'node:fs'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 
 /**
@@ -11,6 +13,8 @@ export const upstreamModules = {
   prometheusOperator: {module: 'github.com/prometheus-operator/prometheus-operator', version: 'v0.85.0'},
   // Flux v2's Kustomization (the version lint's schemas use: scripts/lint-schemas.ts).
   kustomizeController: {module: 'github.com/fluxcd/kustomize-controller', version: 'v1.7.3'},
+  // Flux v2's HelmRelease (v2, v2beta2), as lint bundles it.
+  helmController: {module: 'github.com/fluxcd/helm-controller', version: 'v1.4.3'},
 } as const
 
 const dirs = new Map<string, Promise<string>>()
@@ -43,4 +47,25 @@ export async function upstreamCrdFiles(): Promise<{flagger: string; prometheus: 
 /** Flux v2's Kustomization CRD from kustomize-controller (status.history, the real schema). */
 export async function upstreamKustomizationCrd(): Promise<string> {
   return path.join(await moduleDir('kustomizeController'), 'config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml')
+}
+
+/** Flux v2's HelmRelease CRD from helm-controller (the one lint bundles). */
+export async function upstreamFluxHelmReleaseCrd(): Promise<string> {
+  return path.join(await moduleDir('helmController'), 'config/crd/bases/helm.toolkit.fluxcd.io_helmreleases.yaml')
+}
+
+/**
+ * The Flux v2 CRDs the module proxy does not serve, committed unchanged under scripts/crds/ (each
+ * directory's README names repository, tag and path): image automation and notification.
+ */
+export function vendoredFluxCrdFiles(): string[] {
+  const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../scripts/crds')
+  return readdirSync(root)
+    .sort()
+    .flatMap((dir) =>
+      readdirSync(path.join(root, dir))
+        .filter((file) => file.endsWith('.yaml'))
+        .sort()
+        .map((file) => path.join(root, dir, file)),
+    )
 }

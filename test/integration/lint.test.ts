@@ -173,8 +173,12 @@ describe('elife-k8s lint', () => {
       'helm-operator v1.4.4',
       'source-controller v1.8.0',
       'kustomize-controller v1.7.3',
+      'helm-controller v1.4.3',
       'sealed-secrets v0.40.0',
       'prometheus-operator v0.85.0',
+      'image-reflector-controller v1.0.4',
+      'image-automation-controller v1.0.4',
+      'notification-controller v1.7.5',
     ])
     expect(parsed.findings.map((f) => [f.rule, f.line, f.message])).toEqual([
       ['schema', 9, 'spec.replica: unknown field "replica" in spec'],

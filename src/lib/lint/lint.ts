@@ -13,8 +13,10 @@ import {atLeast, runRules} from '../rules/engine.js'
 import {ObjectIndex} from '../rules/object-index.js'
 import {lintRules} from '../rules/registry.js'
 import type {SchemaSet} from '../rules/schema.js'
+import type {CelRule} from '../rules/schema-convert.js'
 import type {ResolvedFinding, Rule, Severity} from '../rules/types.js'
 import {loadFiles, type LoadedFiles} from '../sources/files.js'
+import {listClusterCrds, withClusterCrds} from './cluster-schemas.js'
 import {isDirectory, renderHelmReleases, type RenderOutcome} from './render-charts.js'
 
 export interface LintInput {
@@ -30,6 +32,8 @@ export interface LintInput {
   kubernetesVersion?: string
   /** Schemas for the `schema` rule (the command passes bundledSchemas()); without them it finds nothing. */
   schemas?: SchemaSet
+  /** --from-cluster: add the live cluster's CRDs to the schemas (lintAction only; reads the API). */
+  fromCluster?: boolean
   /** Render HelmReleases with helm (rule 9; lintAction only); `--skip-rule helm-render` turns it off. */
   render?: {
     helm: () => Promise<HelmTool>
@@ -127,6 +131,7 @@ export function bundledSchemas(): SchemaSet | undefined {
     kinds: Record<string, string>
     exports: Record<string, string>
     dir: string
+    cel?: Record<string, CelRule[]>
   }
   let meta: Meta | undefined
   const load = (): Meta => {
@@ -144,6 +149,9 @@ export function bundledSchemas(): SchemaSet | undefined {
     },
     get kinds() {
       return load().kinds
+    },
+    get cel() {
+      return load().cel
     },
     compiled: (name) => {
       const {exports, dir} = load()
@@ -248,7 +256,12 @@ function repositoryRoot(paths: readonly string[]): string {
  * repository; offline unless input.render.online.
  */
 export const lintAction: ReadAction<LintInput, LintResult> = {
-  async run(_ctx, input) {
+  async run(ctx, given) {
+    let input = given
+    if (given.fromCluster && selectRules(given.only, given.skip).some((rule) => rule.id === 'schema')) {
+      const crds = await ctx.io.callApi({verb: 'list', target: 'CustomResourceDefinitions'}, () => listClusterCrds(ctx.io.kube.kc))
+      input = {...given, schemas: withClusterCrds(given.schemas, crds)}
+    }
     const prepared = prepare(input)
     if (!input.render || !renders(prepared.rules)) return finish(input, prepared, indexOf(input, prepared))
     const files = indexOf(input, prepared)

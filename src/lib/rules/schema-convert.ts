@@ -42,6 +42,15 @@ function jsPattern(pattern: string): boolean {
   }
 }
 
+/**
+ * Kubernetes' `format: byte` (Secret data, ConfigMap binaryData, CRD fields): base64 as Go's
+ * encoding/base64 StdEncoding decodes it (padded; line breaks ignored), which is what the API
+ * server does with it. ajv's formats are not used: the validators are generated code (ajv's
+ * standalone mode), where a pattern is plain code and a format would need a module of its own.
+ */
+export const base64Pattern =
+  '^(?:[\\r\\n]*[A-Za-z0-9+/][\\r\\n]*[A-Za-z0-9+/][\\r\\n]*[A-Za-z0-9+/][\\r\\n]*[A-Za-z0-9+/])*(?:[\\r\\n]*[A-Za-z0-9+/][\\r\\n]*[A-Za-z0-9+/][\\r\\n]*(?:=[\\r\\n]*=|[A-Za-z0-9+/][\\r\\n]*=))?[\\r\\n]*$'
+
 /** Converts one schema node (and everything under it). `refPrefix` replaces '#/components/schemas/'. */
 export function convertSchema(node: unknown, refPrefix = '#/definitions/'): unknown {
   if (Array.isArray(node)) return node.map((item) => convertSchema(item, refPrefix))
@@ -59,6 +68,7 @@ export function convertSchema(node: unknown, refPrefix = '#/definitions/'): unkn
       if (jsPattern(value)) out.pattern = value
     } else out[key] = convertSchema(value, refPrefix)
   }
+  if (node.format === 'byte' && node.type === 'string' && out.pattern === undefined) out.pattern = base64Pattern
   if (node['x-kubernetes-int-or-string'] === true) {
     delete out.type
     out.anyOf = [{type: 'integer'}, {type: 'string'}]
@@ -86,6 +96,34 @@ export function convertCrdSchema(openAPIV3Schema: unknown, objectMetaRef: string
   }
 }
 
+/**
+ * A CRD's CEL validation rule (`x-kubernetes-validations`), kept beside the JSON Schema (ajv does
+ * not know them): where it applies (property names from the object's root; null: every item of
+ * an array or value of a map), the rule and its message. Transition rules (those that read
+ * `oldSelf`) are left out: the API server runs them on updates only, and lint sees new objects.
+ */
+export interface CelRule {
+  path: Array<string | null>
+  rule: string
+  message?: string
+}
+
+/** The CEL rules of a schema and everything under it. */
+export function celRules(schema: unknown, path: Array<string | null> = [], out: CelRule[] = []): CelRule[] {
+  if (!isJson(schema)) return out
+  const validations = schema['x-kubernetes-validations']
+  if (Array.isArray(validations)) {
+    for (const validation of validations) {
+      if (!isJson(validation) || typeof validation.rule !== 'string' || /\boldSelf\b/.test(validation.rule)) continue
+      out.push({path: [...path], rule: validation.rule, ...(typeof validation.message === 'string' ? {message: validation.message} : {})})
+    }
+  }
+  if (isJson(schema.properties)) for (const [name, property] of Object.entries(schema.properties)) celRules(property, [...path, name], out)
+  if (isJson(schema.items)) celRules(schema.items, [...path, null], out)
+  if (isJson(schema.additionalProperties)) celRules(schema.additionalProperties, [...path, null], out)
+  return out
+}
+
 export interface SchemaBundle {
   /** Where the schemas come from, for messages: "Kubernetes v1.35.4, flagger v1.36.1, ...". */
   sources: string[]
@@ -93,19 +131,21 @@ export interface SchemaBundle {
   definitions: Record<string, unknown>
   /** "group/version/Kind" ('' group for core) -> schema name. */
   kinds: Record<string, string>
+  /** Schema name -> the CEL rules of its CRD (only names that have some). */
+  cel?: Record<string, CelRule[]>
 }
 
 export const objectMetaDefinition = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta'
 
 /** The bundle entries of a CustomResourceDefinition object (every version that has a schema). */
-export function crdEntries(crd: unknown): Array<{kind: string; name: string; schema: unknown}> {
+export function crdEntries(crd: unknown): Array<{kind: string; name: string; schema: unknown; cel: CelRule[]}> {
   if (!isJson(crd) || !isJson(crd.spec)) return []
   const spec = crd.spec
   const group = typeof spec.group === 'string' ? spec.group : ''
   const kind = isJson(spec.names) && typeof spec.names.kind === 'string' ? spec.names.kind : ''
   if (!group || !kind) return []
   const versions = Array.isArray(spec.versions) ? spec.versions : []
-  const entries: Array<{kind: string; name: string; schema: unknown}> = []
+  const entries: Array<{kind: string; name: string; schema: unknown; cel: CelRule[]}> = []
   for (const version of versions) {
     if (!isJson(version) || typeof version.name !== 'string') continue
     const schema = isJson(version.schema) ? version.schema.openAPIV3Schema : isJson(spec.validation) ? spec.validation.openAPIV3Schema : undefined
@@ -114,6 +154,7 @@ export function crdEntries(crd: unknown): Array<{kind: string; name: string; sch
       kind: `${group}/${version.name}/${kind}`,
       name: `crd:${group}/${version.name}/${kind}`,
       schema: convertCrdSchema(schema, `#/definitions/${objectMetaDefinition}`),
+      cel: celRules(schema),
     })
   }
   return entries

@@ -1,9 +1,10 @@
+import {parse as parseCel} from '@marcbachmann/cel-js'
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
 
 import {apiVersionChanges} from './deprecations.js'
 import {groupOf} from './kube.js'
 import type {ObjectIndex} from './object-index.js'
-import {crdEntries, type SchemaBundle} from './schema-convert.js'
+import {base64Pattern, type CelRule, crdEntries, type SchemaBundle} from './schema-convert.js'
 import type {PathSegment, Rule} from './types.js'
 
 // Issue 17, rule 2: every object against the schema of its apiVersion and kind, strictly
@@ -29,14 +30,18 @@ export interface SchemaSet {
   compiled?: (name: string) => ValidateFunction | undefined
   /** The definitions, for what has no compiled validator (CRDs found in the repository). */
   definitions?: () => Record<string, unknown> | undefined
+  /** The CRDs' CEL rules (x-kubernetes-validations), by definition name. */
+  cel?: Record<string, CelRule[]>
 }
 
 export function schemaSetOf(bundle: SchemaBundle): SchemaSet {
-  return {sources: bundle.sources, kinds: bundle.kinds, definitions: () => bundle.definitions}
+  return {sources: bundle.sources, kinds: bundle.kinds, definitions: () => bundle.definitions, cel: bundle.cel}
 }
 
 interface Validator {
   validate(kindKey: string): ValidateFunction | undefined
+  /** The CEL rules of the kind's CRD. */
+  cel(kindKey: string): readonly CelRule[]
   known(kindKey: string): boolean
   groups: ReadonlySet<string>
 }
@@ -63,11 +68,13 @@ function validatorFor(index: ObjectIndex): Validator | undefined {
   }
   const kinds: Record<string, string> = {...set.kinds}
   const repoDefinitions: Record<string, unknown> = {}
+  const celByName: Record<string, readonly CelRule[]> = {...set.cel}
   // CRDs in the repository describe their own kinds (and win over the bundled ones).
   for (const crd of index.ofKind('CustomResourceDefinition', ['apiextensions.k8s.io'])) {
     for (const entry of crdEntries(crd.object)) {
       repoDefinitions[entry.name] = entry.schema
       kinds[entry.kind] = entry.name
+      celByName[entry.name] = entry.cel
     }
   }
   // Compiled validators are kept with the schema set (one compile per kind per process, as the
@@ -86,6 +93,7 @@ function validatorFor(index: ObjectIndex): Validator | undefined {
   const groups = new Set(Object.keys(kinds).map((key) => key.slice(0, key.indexOf('/'))))
   const validator: Validator = {
     known: (key) => kinds[key] !== undefined,
+    cel: (key) => (kinds[key] ? (celByName[kinds[key]] ?? []) : []),
     groups,
     validate(key) {
       const name = kinds[key]
@@ -118,6 +126,72 @@ function dotted(segments: readonly PathSegment[]): string {
   let out = ''
   for (const segment of segments) out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`
   return out || '(the object)'
+}
+
+type CelProgram = (context: {self: unknown}) => unknown
+const celPrograms = new Map<string, CelProgram | null>()
+
+/** A rule parsed once per process; null when cel-js cannot parse it (a Kubernetes CEL library it lacks). */
+function celProgram(rule: string): CelProgram | null {
+  let program = celPrograms.get(rule)
+  if (program === undefined) {
+    try {
+      program = parseCel(rule) as unknown as CelProgram
+    } catch {
+      program = null
+    }
+    celPrograms.set(rule, program)
+  }
+  return program
+}
+
+/** The object as the API server's CEL sees it: whole numbers are CEL ints. */
+function celValue(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value
+  if (Array.isArray(value)) return value.map(celValue)
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, celValue(v)]))
+  return value
+}
+
+/** Every node a rule applies to: its value and where it is. */
+function* celTargets(node: unknown, path: ReadonlyArray<string | null>, at: PathSegment[] = []): Generator<{self: unknown; at: PathSegment[]}> {
+  if (node === undefined || node === null) return
+  if (path.length === 0) {
+    yield {self: node, at}
+    return
+  }
+  const [head, ...rest] = path
+  if (head === null) {
+    if (Array.isArray(node)) for (const [i, item] of node.entries()) yield* celTargets(item, rest, [...at, i])
+    else if (typeof node === 'object') for (const [key, item] of Object.entries(node)) yield* celTargets(item, rest, [...at, key])
+  } else if (typeof node === 'object' && !Array.isArray(node) && Object.hasOwn(node, head)) {
+    yield* celTargets((node as Record<string, unknown>)[head], rest, [...at, head])
+  }
+}
+
+/**
+ * The CRD's CEL rules that the object breaks, evaluated with cel-js as the API server evaluates
+ * them on create. A rule cel-js cannot parse or evaluate (Kubernetes' own CEL libraries, a type
+ * it reads differently) is not judged: lint then says nothing rather than something wrong.
+ */
+export function celFindings(object: unknown, rules: readonly CelRule[]): Array<{path: PathSegment[]; message: string}> {
+  if (rules.length === 0) return []
+  const root = celValue(object)
+  const out: Array<{path: PathSegment[]; message: string}> = []
+  for (const rule of rules) {
+    const program = celProgram(rule.rule)
+    if (!program) continue
+    for (const {self, at} of celTargets(root, rule.path)) {
+      let result: unknown
+      try {
+        result = program({self})
+      } catch {
+        continue
+      }
+      if (result === false) out.push({path: at, message: `${dotted(at)}: ${rule.message ?? `failed rule: ${rule.rule}`}`})
+    }
+  }
+  return out
 }
 
 /**
@@ -169,6 +243,10 @@ export function describeErrors(errors: readonly ErrorObject[]): Array<{path: Pat
           `${dotted(path)}: must be one of ${((error.params as {allowedValues: unknown[]}).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`,
         )
         break
+      case 'pattern':
+        if ((error.params as {pattern?: string}).pattern === base64Pattern) add(path, `${dotted(path)}: must be base64 (format byte)`)
+        else add(path, `${dotted(path)}: ${error.message ?? error.keyword}`)
+        break
       case 'oneOf':
       case 'anyOf':
       case 'allOf':
@@ -191,7 +269,7 @@ export const schemaRule: Rule = {
   severity: 'error',
   group,
   summary:
-    'Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources and Kustomization, SealedSecret; CRDs in the repository), strictly: unknown fields are errors.',
+    "Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources, Kustomization, HelmRelease, image automation and notification, SealedSecret; CRDs in the repository), strictly: unknown fields are errors; the CRDs' CEL rules too, where cel-js can evaluate them.",
   hint: "check the field's name and indentation (a HelmRelease values key one level off is the classic); `kubectl explain <kind>.<field>` shows the schema",
   check(index, report) {
     const validator = validatorFor(index)
@@ -210,8 +288,9 @@ export const schemaRule: Rule = {
         }
         continue
       }
-      if (validate(item.object)) continue
-      for (const {path, message} of describeErrors(validate.errors ?? []).slice(0, perObject)) report({on: item, path, message})
+      const found = validate(item.object) ? [] : describeErrors(validate.errors ?? [])
+      found.push(...celFindings(item.object, validator.cel(key)))
+      for (const {path, message} of found.slice(0, perObject)) report({on: item, path, message})
     }
   },
 }
