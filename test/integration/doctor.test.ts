@@ -15,6 +15,7 @@ import {decodeRelease, encodeRelease, recordName} from '../../src/lib/helm/relea
 import {clusterClients} from '../helpers/cluster.js'
 import {upstreamCrdFiles} from '../helpers/upstream.js'
 import {waitFor} from '../helpers/wait.js'
+import {type CheckJson, type DoctorJson} from '../helpers/doctor.js'
 import {type ForwardingNode, startFluxd, startForwardingNode, type FluxdServer} from '../setup/fluxd-server.js'
 import {
   cli as helmCli,
@@ -28,18 +29,6 @@ import {
   prepareCharts,
   viewerKubeconfig,
 } from './helm-support.js'
-
-interface CheckJson {
-  id: string
-  status: 'ok' | 'warn' | 'fail' | 'skipped'
-  message: string
-  objects?: string[]
-  fix?: string
-}
-interface DoctorJson {
-  checks: CheckJson[]
-  summary: Record<string, number>
-}
 
 const {kc, core, custom} = clusterClients()
 let ns: string
