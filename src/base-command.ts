@@ -4,7 +4,14 @@ import type {Interfaces} from '@oclif/core'
 import type {ChalkInstance} from 'chalk'
 import {stringify as stringifyYaml} from 'yaml'
 
-import {allNamespacesFlag as allNamespaces, globalFlags, namespaceFlag as namespaceSpec, oclifOptions, type OutputFormat} from './lib/cli/flags.js'
+import {
+  allNamespacesFlag as allNamespaces,
+  type GlobalFlagName,
+  globalFlags,
+  namespaceFlag as namespaceSpec,
+  oclifOptions,
+  type OutputFormat,
+} from './lib/cli/flags.js'
 import type {ActionContext} from './lib/cli/action.js'
 import {installInterruptHandlers, quietOnClosedStdout} from './lib/cli/interrupt.js'
 import {CommandIO} from './lib/cli/io.js'
@@ -16,8 +23,27 @@ import type {ApiAction} from './lib/kube/errors.js'
 import type {StepLogger} from './lib/render/log.js'
 import type {Column} from './lib/render/table.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<typeof globalBaseFlags & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** The flags every command shares, declared in src/lib/cli/flags.ts, which the fast paths read too. */
+const globalBaseFlags = {
+  kubeconfig: Flags.string(oclifOptions(globalFlags.kubeconfig)),
+  context: Flags.string(oclifOptions(globalFlags.context)),
+  namespace: Flags.string(oclifOptions(globalFlags.namespace)),
+  output: Flags.string(oclifOptions(globalFlags.output)),
+  debug: Flags.boolean(oclifOptions(globalFlags.debug)),
+  'no-color': Flags.boolean(oclifOptions(globalFlags['no-color'])),
+  'request-timeout': Flags.string(oclifOptions(globalFlags['request-timeout'])),
+}
+
+/**
+ * A command's baseFlags when it has no use for some global flags (globalFlagsWithout in
+ * src/lib/cli/flags.ts): `static override baseFlags = baseFlagsOf(globalFlagsWithout('namespace'))`.
+ */
+export function baseFlagsOf(declared: Partial<Record<GlobalFlagName, unknown>>): Interfaces.FlagInput {
+  return Object.fromEntries(Object.entries(globalBaseFlags).filter(([name]) => name in declared))
+}
 
 /** Declared by commands that list across namespaces (kubectl's -A; src/lib/cli/flags.ts). */
 export const allNamespacesFlag = Flags.boolean(oclifOptions(allNamespaces))
@@ -52,16 +78,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** True for a command that ends itself on SIGINT/SIGTERM (logs -f, sniff); others stop at a safe point (src/lib/cli/interrupt.ts). */
   static handlesSignals = false
 
-  static override baseFlags = {
-    // Declared in src/lib/cli/flags.ts, which the fast paths read too.
-    kubeconfig: Flags.string(oclifOptions(globalFlags.kubeconfig)),
-    context: Flags.string(oclifOptions(globalFlags.context)),
-    namespace: Flags.string(oclifOptions(globalFlags.namespace)),
-    output: Flags.string(oclifOptions(globalFlags.output)),
-    debug: Flags.boolean(oclifOptions(globalFlags.debug)),
-    'no-color': Flags.boolean(oclifOptions(globalFlags['no-color'])),
-    'request-timeout': Flags.string(oclifOptions(globalFlags['request-timeout'])),
-  }
+  /** Every global flag; a command that has no use for some declares its own (baseFlagsOf). */
+  static override baseFlags: Interfaces.FlagInput = globalBaseFlags
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>

@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, baseFlagsOf} from '../base-command.js'
+import {globalFlagsWithout} from '../lib/cli/flags.js'
 import {bootstrapAction, type BootstrapResult, describeFinished} from '../lib/bootstrap/action.js'
 import {stepIds} from '../lib/bootstrap/plan.js'
 import {runAction} from '../lib/cli/action.js'
@@ -40,6 +41,9 @@ Each step is checked first (done, to do, not applicable, manual); only steps to 
         '<%= config.bin %> <%= command.id %> --git-url git@github.com:elifesciences/elife-flux-cluster --chart-repo https://charts.example.org/fluxcd --only crds,namespace,flux,helm-operator --yes',
     },
   ]
+
+  // Its namespaces are --flux-namespace and --kube-proxy-namespace, not -n.
+  static override baseFlags = baseFlagsOf(globalFlagsWithout('namespace'))
 
   static override flags = {
     cluster: Flags.string({description: 'EKS cluster name: write its kubeconfig entries first (the kubeconfig step).'}),

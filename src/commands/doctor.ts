@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, baseFlagsOf} from '../base-command.js'
+import {globalFlagsWithout} from '../lib/cli/flags.js'
 import {type DoctorResult, runDoctor} from '../lib/doctor/doctor.js'
 import {doctorChecks} from '../lib/doctor/checks.js'
 import {renderCheckLines, summaryLine} from '../lib/doctor/render.js'
@@ -39,6 +40,9 @@ Checks: ${checkIds.join(', ')}.`
       command: '<%= config.bin %> <%= command.id %> --json | jq -r \'.checks[] | select(.status == "fail") | "\\(.id): \\(.message)"\'',
     },
   ]
+
+  // Reads the whole cluster; its namespaces are --flux-namespace, --monitoring-namespace and --system-namespaces, not -n.
+  static override baseFlags = baseFlagsOf(globalFlagsWithout('namespace'))
 
   static override flags = {
     only: Flags.string({

@@ -1,7 +1,8 @@
 import * as Flags from '@oclif/core/flags'
 import {stringify} from 'yaml'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, baseFlagsOf} from '../base-command.js'
+import {globalFlagsWithout} from '../lib/cli/flags.js'
 import {runAction} from '../lib/cli/action.js'
 import {describeWritten, kubeconfigAction, type KubeconfigResult} from '../lib/eks/action.js'
 
@@ -32,6 +33,9 @@ Unlike aws-cli, a second --role-arn for the same cluster gets its own user and c
       command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod --authenticator aws-cli',
     },
   ]
+
+  // --kubeconfig is the file written; the context written is --alias's, and nothing is namespaced.
+  static override baseFlags = baseFlagsOf(globalFlagsWithout('context', 'namespace'))
 
   static override flags = {
     cluster: Flags.string({description: 'EKS cluster name.', required: true}),

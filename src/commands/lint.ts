@@ -1,7 +1,8 @@
 import {Args} from '@oclif/core'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
+import {BaseCommand, baseFlagsOf} from '../base-command.js'
+import {globalFlagsWithout} from '../lib/cli/flags.js'
 import {ExitCode} from '../lib/errors.js'
 import {bundledSchemas, lintAction, selectRules, type LintResult} from '../lib/lint/lint.js'
 import {renderGithub, renderingLine, renderSarif, renderText, summaryLine} from '../lib/lint/render.js'
@@ -44,6 +45,9 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
     path: Args.string({description: 'Files or directories of the GitOps repository (default: the current directory; several may be given).'}),
   }
 
+  // Offline, files only: no cluster (--kubeconfig, --context, -n) and no API or AWS call (--request-timeout).
+  static override baseFlags = baseFlagsOf(globalFlagsWithout('kubeconfig', 'context', 'namespace', 'request-timeout'))
+
   static override flags = {
     format: Flags.string({description: 'Output format (--json is the same as --format json).', options: ['text', 'json', 'sarif', 'github'], default: 'text'}),
     rule: Flags.string({description: 'Run only this rule (repeatable, or comma-separated).', multiple: true}),
@@ -68,7 +72,7 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
   public async run(): Promise<LintResult> {
     const {flags} = this
     // Several PATH arguments: oclif keeps the extra ones in argv (strict = false).
-    const {argv} = await this.parse({flags: Lint.flags, baseFlags: BaseCommand.baseFlags, args: Lint.args, strict: false, enableJsonFlag: true})
+    const {argv} = await this.parse({flags: Lint.flags, baseFlags: Lint.baseFlags, args: Lint.args, strict: false, enableJsonFlag: true})
     const paths = argv.map(String)
     const only = splitIds(flags.rule ?? [])
     const skip = splitIds(flags['skip-rule'] ?? [])

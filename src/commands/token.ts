@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../base-command.js'
-import {oclifOptions, tokenFlags} from '../lib/cli/flags.js'
+import {BaseCommand, baseFlagsOf} from '../base-command.js'
+import {oclifOptions, tokenFlags, tokenGlobalFlags} from '../lib/cli/flags.js'
 import {tokenAction} from '../lib/eks/action.js'
 import type {ExecCredential} from '../lib/eks/exec-credential.js'
 
@@ -28,6 +28,9 @@ The token is printed only here, on stdout, inside the ExecCredential; it is neve
       command: '<%= config.bin %> <%= command.id %> --cluster kubernetes-aws--flux-prod | jq -r .status.expirationTimestamp',
     },
   ]
+
+  // AWS only: no --kubeconfig, --context or -n, which would do nothing here.
+  static override baseFlags = baseFlagsOf(tokenGlobalFlags)
 
   static override flags = {
     cluster: Flags.string(oclifOptions(tokenFlags.cluster)),

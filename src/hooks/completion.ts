@@ -51,7 +51,10 @@ ${fn}() {
   out="$(${bin} complete -- "\${(@)words[2,CURRENT]}" 2>/dev/null)"
   lines=("\${(@f)out}")
   case "\${lines[1]}" in
-    :values) compadd -Q -- "\${(@)lines[2,-1]}" ;;
+    :values)
+      # --flag=value: the candidates are listed and matched as values, as zsh's _arguments does.
+      if compset -P '--[^=]##='; then compadd -Q -- "\${(@)\${(@)lines[2,-1]}#$IPREFIX}"
+      else compadd -Q -- "\${(@)lines[2,-1]}"; fi ;;
     :files) _files ;;
     *) _${bin} "$@" ;;
   esac

@@ -1,5 +1,6 @@
-import {execFile} from 'node:child_process'
+import {type ChildProcessByStdio, execFile, spawn} from 'node:child_process'
 import path from 'node:path'
+import type {Readable} from 'node:stream'
 import {fileURLToPath} from 'node:url'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -22,14 +23,15 @@ export interface RunResult {
 
 /**
  * Runs the built CLI as a user would (a separate process, bin/run.js, the built manifest), so
- * tests see the real stdout, stderr and exit code. Colour is off unless a test asks for it.
+ * tests see the real stdout, stderr and exit code. Colour is off unless a test asks for it; `cwd`
+ * is the working directory it runs in (default: the test's).
  */
-export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number} = {}): Promise<RunResult> {
+export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string} = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       process.execPath,
       [path.join(repoRoot, 'bin/run.js'), ...args],
-      {env: childEnv(options.env), maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000},
+      {env: childEnv(options.env), maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000, cwd: options.cwd},
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0
         if (code === undefined) reject(error)
@@ -54,5 +56,18 @@ export function runTool(file: string, args: string[], options: {env?: NodeJS.Pro
       },
     )
     child.stdin?.end(options.input ?? '')
+  })
+}
+
+/**
+ * Starts the built CLI as runCli does, for a test that acts while it runs (Ctrl-C, reading a stream):
+ * stdin closed, stdout and stderr piped. `detached` puts it in a process group of its own (a signal
+ * to the group reaches the tools it runs, as a terminal's Ctrl-C does).
+ */
+export function spawnCli(args: string[], options: {env?: NodeJS.ProcessEnv; detached?: boolean} = {}): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(process.execPath, [path.join(repoRoot, 'bin/run.js'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv(options.env),
+    detached: options.detached,
   })
 }

@@ -4,7 +4,7 @@
 // its own namespace; the CRD step applies a CRD of a test-only group (--crds), since
 // helmreleases.helm.fluxcd.io is shared by other tests. kube-proxy lives in the shared kube-system,
 // so runs that change things skip it; its state is only read (dry run).
-import {execFileSync, spawn} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -14,7 +14,7 @@ import path from 'node:path'
 import {AppsV1Api, KubeConfig, PatchStrategy, setHeaderOptions} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {repoRoot, runCli, runTool, spawnCli} from '../helpers/cli.js'
 import {helmBin as helm, kubeconfig, kubectlBin as kubectl, clusterClients, randomSuffix} from '../helpers/cluster.js'
 import {startFluxd, startForwardingNode} from '../setup/fluxd-server.js'
 
@@ -202,24 +202,9 @@ describe('bootstrap', () => {
 
   it('Ctrl-C while helm installs the flux chart (SIGINT to the whole process group): the next run resumes and finishes', async () => {
     const ns = newNamespace()
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(repoRoot, 'bin/run.js'),
-        'bootstrap',
-        '--chart-repo',
-        chartRepo,
-        '--crds',
-        crdsFile,
-        '--git-url',
-        gitUrl,
-        '--flux-namespace',
-        ns,
-        '--skip',
-        'kube-proxy',
-        '--yes',
-      ],
-      {env: childEnv(env), detached: true},
+    const child = spawnCli(
+      ['bootstrap', '--chart-repo', chartRepo, '--crds', crdsFile, '--git-url', gitUrl, '--flux-namespace', ns, '--skip', 'kube-proxy', '--yes'],
+      {env, detached: true},
     )
     let stderr = ''
     child.stderr.on('data', (chunk) => (stderr += chunk))

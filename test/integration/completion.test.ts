@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {chmodSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import net, {type AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -9,16 +9,28 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {childEnv, repoRoot, runCli} from '../helpers/cli.js'
 import {cli, clients, kubeconfig} from './helm-support.js'
 
-// Shell completion as a user installs it (`elife-k8s autocomplete bash`), run by real bash: the
-// plugin's function, with ours in front for values from the cluster and the choices of option flags.
+// Shell completion as a user installs it (`elife-k8s autocomplete bash` or `zsh`, whose printed
+// set-up is followed), run by real bash and by a real interactive zsh: the plugin's functions, with
+// ours in front for values from the cluster and the choices of option flags. Every case runs in both.
 const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-completion-'))
 const cacheHome = path.join(scratch, 'cache')
 const binDir = path.join(scratch, 'bin')
 const env = {XDG_CACHE_HOME: cacheHome, PATH: `${binDir}:${process.env.PATH}`}
 const bashFunctions = path.join(cacheHome, 'elife-k8s/autocomplete/functions/bash/elife-k8s.bash')
 
+function run(file: string, args: string[], extraEnv: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, {env: childEnv({...env, ...extraEnv}), timeout: 60_000}, (error, stdout, stderr) => {
+      if ((error as NodeJS.ErrnoException | null)?.code === 'ENOENT')
+        reject(new Error(`${file} is not installed: install it (apt-get install -y ${file}) to run its completion tests`))
+      else if (error) reject(new Error(`${file} failed: ${error.message}\n${stderr}`))
+      else resolve(stdout)
+    })
+  })
+}
+
 /** COMPREPLY for `line` (the cursor at its end), with COMP_WORDS split as bash splits them (at blanks, `=` and `:`). */
-function complete(line: string): Promise<string[]> {
+async function completeBash(line: string): Promise<string[]> {
   const words = line.split(' ').flatMap((word) => word.split(/([=:])/).filter((part, i, all) => part !== '' || i === all.length - 1))
   const script = [
     `source ${JSON.stringify(bashFunctions)}`,
@@ -29,12 +41,80 @@ function complete(line: string): Promise<string[]> {
     '_elife_k8s_values',
     'printf "%s\\n" "${COMPREPLY[@]}"',
   ].join('\n')
-  return new Promise((resolve, reject) => {
-    execFile('bash', ['-c', script], {env: childEnv(env), timeout: 60_000}, (error, stdout) => {
-      if (error) reject(error)
-      else resolve(stdout.split('\n').filter(Boolean))
-    })
-  })
+  return (await run('bash', ['-c', script], {})).split('\n').filter(Boolean)
+}
+
+// zsh: an interactive zsh (its own HOME, whose .zshrc is what the set-up `elife-k8s autocomplete
+// zsh` prints wrote) on a pseudo-terminal (zsh/zpty), so compinit and zsh's completion system run as
+// for a user. The line is typed, then TAB; a key bound to a widget then shows the edited line
+// (zle -M) so the driver knows completion has finished. TERM=dumb and no bracketed paste keep the
+// screen free of escape sequences; a wide terminal keeps the line on one row.
+const zshHome = path.join(scratch, 'zsh-home')
+const zshEnv = {HOME: zshHome, ZDOTDIR: zshHome, TERM: 'dumb'}
+const prompt = 'ZSH-READY> '
+const zshDriver = [
+  'zmodload zsh/zpty',
+  "zpty shell 'stty cols 1000 rows 200; exec zsh -i'",
+  `zpty -r shell out '*${prompt}*'`,
+  'zpty -w -n shell "$1"',
+  "zpty -r shell out '*>>>*'",
+  'print -rn -- "$out"',
+  'zpty -d shell',
+].join('\n')
+let zshReady: Promise<void> | undefined
+
+/** The user's set-up: the printf line `elife-k8s autocomplete zsh` prints, run by zsh, into the test's HOME. */
+async function setUpZsh(): Promise<void> {
+  mkdirSync(zshHome, {recursive: true})
+  writeFileSync(
+    path.join(zshHome, '.zshrc'),
+    [
+      `PS1='${prompt}'`,
+      'unset zle_bracketed_paste',
+      '_test_show_line() { zle -M "<<<$BUFFER>>>" }',
+      'zle -N _test_show_line',
+      "bindkey '^Xq' _test_show_line",
+      '',
+    ].join('\n'),
+  )
+  const instructions = await runCli(['autocomplete', 'zsh'], {env})
+  const setUp = /^\s*(printf .*>> ~\/\.zshrc);/m.exec(instructions.stdout)?.[1]
+  expect(setUp, instructions.stdout).toBeDefined()
+  await run('zsh', ['-f', '-c', setUp!], zshEnv)
+}
+
+/**
+ * What zsh offers after TAB for the word being typed: the list it shows, or the one match it put
+ * on the line (without the `--flag=` of a --flag=value word, as zsh lists such values). When TAB
+ * only filled in a common prefix, a second TAB (as a user presses) shows the list.
+ */
+async function completeZsh(line: string): Promise<string[]> {
+  zshReady ??= setUpZsh()
+  await zshReady
+  const typedWord = line.slice(line.lastIndexOf(' ') + 1)
+  const flagPrefix = /^--[^=]+=/.exec(typedWord)?.[0] ?? ''
+  for (const tabs of [1, 2]) {
+    // The keys: the line, TAB (once or twice), then Ctrl-X q (the widget showing the edited line).
+    const screen = await run('zsh', ['-f', '-c', zshDriver, 'zsh-driver', `${line}${'\t'.repeat(tabs)}\x18q`], zshEnv)
+    const rows = screen
+      .replaceAll('\x07', '')
+      .split(/\r*\n/)
+      .map((row) => row.slice(row.lastIndexOf('\r') + 1))
+    const edited = /<<<(.*)>>>/.exec(screen)?.[1]
+    if (edited === undefined) throw new Error(`zsh did not show the edited line: ${JSON.stringify(screen)}`)
+    const end = rows.findIndex((row, i) => i > 0 && (row.startsWith(prompt) || row.startsWith('<<<')))
+    const listed = rows.slice(1, end).flatMap((row) => row.split(/\s+/).filter(Boolean))
+    if (listed.length > 0) return listed.sort()
+    if (edited === line) return []
+    if (edited.endsWith(' '))
+      return [
+        edited
+          .trimEnd()
+          .slice(edited.trimEnd().lastIndexOf(' ') + 1)
+          .slice(flagPrefix.length),
+      ]
+  }
+  throw new Error(`zsh filled in a prefix of "${line}" but listed nothing on a second TAB`)
 }
 
 let hung: net.Server
@@ -42,7 +122,6 @@ let hungKubeconfig: string
 
 beforeAll(async () => {
   // elife-k8s on PATH, as after `npm install -g`, on the Node.js running the tests.
-  const {mkdirSync} = await import('node:fs')
   mkdirSync(binDir, {recursive: true})
   writeFileSync(
     path.join(binDir, 'elife-k8s'),
@@ -63,7 +142,10 @@ beforeAll(async () => {
 
 afterAll(() => hung?.close())
 
-describe('bash completion', () => {
+describe.each([
+  ['bash', completeBash],
+  ['zsh', completeZsh],
+] as const)('%s completion', (_shell, complete) => {
   it("the plugin's function still completes commands", async () => {
     expect(await complete('elife-k8s helm li')).toEqual(['list'])
   })

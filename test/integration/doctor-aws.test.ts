@@ -11,16 +11,10 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parse, stringify} from 'yaml'
 
+import {noAwsCredentials} from '../helpers/aws.js'
+import {type CheckJson} from '../helpers/doctor.js'
 import {type AwsSandbox, awsSandbox, fakeSecretAccessKey, type Moto, startMoto} from '../setup/moto.js'
 import {cli, kubeconfig} from './helm-support.js'
-
-interface CheckJson {
-  id: string
-  status: 'ok' | 'warn' | 'fail' | 'skipped'
-  message: string
-  objects?: string[]
-  fix?: string
-}
 
 const clusterName = 'elife-doctor'
 const day = 86_400_000
@@ -92,15 +86,7 @@ describe('doctor: the AWS side', () => {
       fix: expect.stringContaining('--eks-cluster NAME'),
     })
     expect(run.check('eks-addons').status).toBe('skipped')
-    const noAws = {
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: '',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-      AWS_CONFIG_FILE: '/nonexistent',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    }
-    run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1'], awsEnv(noAws))
+    run = await doctor(['--eks-cluster', clusterName, '--region', 'us-east-1'], awsEnv(noAwsCredentials))
     expect(run.exitCode).toBe(0)
     expect(run.check('eks')).toMatchObject({
       status: 'skipped',

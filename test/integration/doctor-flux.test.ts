@@ -7,15 +7,8 @@ import {ApiextensionsV1Api, CustomObjectsApi, KubeConfig} from '@kubernetes/clie
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {upstreamKustomizationCrd} from '../helpers/upstream.js'
+import {type CheckJson} from '../helpers/doctor.js'
 import {cli, createNamespace, deleteNamespace, installHelmReleaseCrds, kubeconfig, kubectl} from './helm-support.js'
-
-interface CheckJson {
-  id: string
-  status: 'ok' | 'warn' | 'fail' | 'skipped'
-  message: string
-  objects?: string[]
-  fix?: string
-}
 
 const kc = new KubeConfig()
 let custom: CustomObjectsApi

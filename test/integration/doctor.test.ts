@@ -17,6 +17,7 @@ import {writeKubeconfig} from '../helpers/kubeconfig.js'
 import {saveKubeProxy} from '../helpers/kube-proxy.js'
 import {upstreamCrdFiles} from '../helpers/upstream.js'
 import {waitFor} from '../helpers/wait.js'
+import {type CheckJson, type DoctorJson} from '../helpers/doctor.js'
 import {type ForwardingNode, fluxdLogLine, startFluxd, startForwardingNode, type FluxdServer} from '../setup/fluxd-server.js'
 import {
   cli as helmCli,
@@ -30,18 +31,6 @@ import {
   prepareCharts,
   viewerKubeconfig,
 } from './helm-support.js'
-
-interface CheckJson {
-  id: string
-  status: 'ok' | 'warn' | 'fail' | 'skipped'
-  message: string
-  objects?: string[]
-  fix?: string
-}
-interface DoctorJson {
-  checks: CheckJson[]
-  summary: Record<string, number>
-}
 
 const {kc, core, custom} = clusterClients()
 let ns: string

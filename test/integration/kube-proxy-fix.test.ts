@@ -11,6 +11,7 @@ import {parse as parseYaml} from 'yaml'
 import {ExitCode} from '../../src/lib/errors.js'
 import {childEnv, repoRoot, runCli, runTool, type RunResult} from '../helpers/cli.js'
 import {binDir, clusterClients as clients, kubeconfig, viewerKubeconfig} from '../helpers/cluster.js'
+import {noAwsCredentials} from '../helpers/aws.js'
 import {saveKubeProxy} from '../helpers/kube-proxy.js'
 
 // End to end on the real local cluster: kube-controller-manager's DaemonSet controller and kwok's
@@ -104,14 +105,7 @@ describe('kube-proxy fix on kube-system (shared: restored afterwards)', () => {
     )
     // without AWS credentials the EKS comparison is skipped, not failed
     const noAws = await runCli(['kube-proxy', 'fix', '--kubeconfig', kubeconfig, '--check', '--eks-cluster', 'elife-prod', '--region', 'us-east-1'], {
-      env: {
-        AWS_ACCESS_KEY_ID: '',
-        AWS_SECRET_ACCESS_KEY: '',
-        AWS_PROFILE: '',
-        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-        AWS_CONFIG_FILE: '/nonexistent',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
+      env: noAwsCredentials,
     })
     expect(noAws.stderr).toContain('◎ EKS recommended version not compared: no AWS credentials')
   })

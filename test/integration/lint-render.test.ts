@@ -1,13 +1,12 @@
 import {execFileSync} from 'node:child_process'
-import {createHash} from 'node:crypto'
-import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {cpSync, mkdirSync} from 'node:fs'
 import path from 'node:path'
 
-import {afterAll, describe, expect, inject, it} from 'vitest'
+import {describe, expect, inject, it} from 'vitest'
 import {parseAllDocuments} from 'yaml'
 
-import {repoRoot, runCli, runTool, type RunResult} from '../helpers/cli.js'
+import {runCli, runTool, type RunResult} from '../helpers/cli.js'
+import {gitopsFixture, scratchRepos, treeDigest} from '../helpers/repos.js'
 
 // Rule 9 of `elife-k8s lint` (issue 17): HelmReleases rendered by the real helm, the rendered
 // objects linted with the same rules. The fixture repository keeps a chart (charts/journal) that a
@@ -17,58 +16,18 @@ import {repoRoot, runCli, runTool, type RunResult} from '../helpers/cli.js'
 
 const binDir: string = inject('binDir') || `${process.env.ELIFE_K8S_TEST_BIN}`
 const helmBin = path.join(binDir, 'helm')
-const fixture = path.join(repoRoot, 'test/fixtures/gitops')
-const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-render-'))
+const fixture = gitopsFixture
+const repos = scratchRepos('elife-k8s-lint-render-')
+const scratch = repos.dir
 // helm's caches in a scratch HOME: the user's cache must not decide what renders offline.
 const helmEnv = {
   HELM_CACHE_HOME: path.join(scratch, 'helm-cache'),
   HELM_CONFIG_HOME: path.join(scratch, 'helm-config'),
   HELM_DATA_HOME: path.join(scratch, 'helm-data'),
 }
-afterAll(() => rmSync(scratch, {recursive: true, force: true}))
 
 const lint = (args: string[]): Promise<RunResult> => runCli(['lint', ...args], {env: {ELIFE_K8S_HELM: helmBin, ...helmEnv}, timeoutMs: 240_000})
 const helm = (args: string[], input?: string): Promise<RunResult> => runTool(helmBin, args, {env: helmEnv, input})
-
-interface Edit {
-  file: string
-  from?: string
-  to?: string
-  write?: string
-}
-
-let counter = 0
-function copy(edits: readonly Edit[] = []): string {
-  const dir = path.join(scratch, `repo-${counter++}`)
-  cpSync(fixture, dir, {recursive: true})
-  for (const edit of edits) {
-    const file = path.join(dir, edit.file)
-    if (edit.write !== undefined) {
-      mkdirSync(path.dirname(file), {recursive: true})
-      writeFileSync(file, edit.write)
-      continue
-    }
-    const text = readFileSync(file, 'utf8')
-    if (!text.includes(edit.from!)) throw new Error(`the edit of ${edit.file} no longer applies`)
-    writeFileSync(file, text.replace(edit.from!, edit.to!))
-  }
-  return dir
-}
-
-function treeDigest(dir: string): string {
-  const hash = createHash('sha256')
-  const visit = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const file = path.join(d, name)
-      const stats = statSync(file)
-      hash.update(`${path.relative(dir, file)}\0${stats.mode}\0${stats.mtimeMs}\0`)
-      if (stats.isDirectory()) visit(file)
-      else hash.update(readFileSync(file))
-    }
-  }
-  visit(dir)
-  return hash.digest('hex')
-}
 
 interface Json {
   findings: Array<{rule: string; severity: string; message: string; file: string; line: number; rendered?: {helmRelease: string; template: string}}>
@@ -152,7 +111,7 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
   })
 
   it('flagger-target-rendered: a Canary whose targetRef is not the name the chart renders', async () => {
-    const wrong = copy([{file: 'releases/stg/journal-canary.yaml', write: canary('journal')}])
+    const wrong = repos.copy([{file: 'releases/stg/journal-canary.yaml', write: canary('journal')}])
     const {result, json} = await lintJson(wrong)
     expect(result.exitCode).toBe(6)
     expect(json.findings.map((f) => [f.rule, f.severity, path.relative(wrong, f.file), f.line, f.message])).toEqual([
@@ -169,14 +128,14 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
     expect(unrendered.result.exitCode).toBe(0)
     expect(unrendered.json.findings.map((f) => f.rule)).toEqual(['flagger-ref-outside-repo'])
     // The rendered name: clean.
-    const right = copy([{file: 'releases/stg/journal-canary.yaml', write: canary('journal--stg')}])
+    const right = repos.copy([{file: 'releases/stg/journal-canary.yaml', write: canary('journal--stg')}])
     const clean = await lintJson(right)
     expect(clean.result.exitCode).toBe(0)
     expect(clean.json.findings).toEqual([])
   })
 
   it('lints the rendered objects with the same rules, at the HelmRelease, naming the template', async () => {
-    const dir = copy([{file: 'releases/stg/journal.yaml', from: '    replicaCount: 2\n', to: '    replicaCount: two\n'}])
+    const dir = repos.copy([{file: 'releases/stg/journal.yaml', from: '    replicaCount: 2\n', to: '    replicaCount: two\n'}])
     const {result, json} = await lintJson(dir)
     expect(result.exitCode).toBe(6)
     expect(json.findings.map((f) => [f.rule, path.relative(dir, f.file), f.line, f.message, f.rendered])).toEqual([
@@ -192,7 +151,7 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
 
   it("helm-render: a chart that fails with the release's values, helm's message without the value", async () => {
     const secret = 'Xq7-zz-PLEASE-NEVER-PRINT-9'
-    const dir = copy([{file: 'releases/stg/journal.yaml', from: '    replicaCount: 2\n', to: `    replicaCount: 2\n    mode: ${secret}\n`}])
+    const dir = repos.copy([{file: 'releases/stg/journal.yaml', from: '    replicaCount: 2\n', to: `    replicaCount: 2\n    mode: ${secret}\n`}])
     for (const format of [[], ['--json'], ['--format', 'github']]) {
       const result = await lint([dir, ...format])
       expect(result.exitCode).toBe(6)
@@ -206,7 +165,7 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
   })
 
   it('helm-render: a chart path in the repository with no chart', async () => {
-    const dir = copy([{file: 'releases/stg/journal.yaml', from: 'path: charts/journal', to: 'path: charts/jornal'}])
+    const dir = repos.copy([{file: 'releases/stg/journal.yaml', from: 'path: charts/journal', to: 'path: charts/jornal'}])
     const {result, json} = await lintJson(dir)
     expect(result.exitCode).toBe(6)
     expect(json.findings.map((f) => [f.rule, path.relative(dir, f.file), f.line, f.message])).toEqual([
@@ -236,17 +195,12 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
     git(['add', '.'])
     git(['commit', '--quiet', '-m', 'chart'])
     // A repository of its own: the fixture's remote charts would be fetched for real under --online.
-    const dir = path.join(scratch, 'cache-and-git')
-    mkdirSync(dir)
-    writeFileSync(path.join(dir, 'namespaces.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: adm\n')
-    writeFileSync(
-      path.join(dir, 'cached.yaml'),
-      'apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: cached\n  namespace: adm\nspec:\n  releaseName: cached\n  chart:\n    repository: https://charts.example.invalid/\n    name: journal\n    version: 0.1.0\n',
-    )
-    writeFileSync(
-      path.join(dir, 'elsewhere.yaml'),
-      `apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: elsewhere\n  namespace: adm\nspec:\n  releaseName: elsewhere\n  chart:\n    git: file://${other}\n    ref: master\n    path: helm/journal\n`,
-    )
+    const dir = repos.write({
+      'namespaces.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: adm\n',
+      'cached.yaml':
+        'apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: cached\n  namespace: adm\nspec:\n  releaseName: cached\n  chart:\n    repository: https://charts.example.invalid/\n    name: journal\n    version: 0.1.0\n',
+      'elsewhere.yaml': `apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: elsewhere\n  namespace: adm\nspec:\n  releaseName: elsewhere\n  chart:\n    git: file://${other}\n    ref: master\n    path: helm/journal\n`,
+    })
     const offline = await lintJson(dir)
     expect(offline.result.exitCode).toBe(0)
     expect(offline.json.rendering.rendered.map((release) => release.helmRelease)).toEqual(['adm/cached'])

@@ -1,68 +1,37 @@
-import {execFile} from 'node:child_process'
-import {createHash} from 'node:crypto'
-import {cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {beforeAll, describe, expect, inject, it} from 'vitest'
 
 import {bundledSchemas, lintRepository} from '../../src/lib/lint/lint.js'
-import {childEnv, repoRoot, runCli, type RunResult} from '../helpers/cli.js'
+import {repoRoot, runCli, type RunResult} from '../helpers/cli.js'
+import {gitopsFixture, scratchRepos, treeDigest} from '../helpers/repos.js'
 
 // `elife-k8s lint` as a user runs it: the built CLI in its own process, on the fixture
 // repository (clean) and on a copy broken in three ways. No cluster, no network.
 
-const fixture = path.join(repoRoot, 'test/fixtures/gitops')
+const fixture = gitopsFixture
 // The helm that renders the charts kept in the fixture (rule 9; test/integration/lint-render.test.ts).
 const helmEnv = {ELIFE_K8S_HELM: path.join(inject('binDir') || `${process.env.ELIFE_K8S_TEST_BIN}`, 'helm')}
 const lint = (args: string[]): Promise<RunResult> => runCli(args, {env: helmEnv})
 const notRendered =
   "◎ rendered 2 HelmReleases; not rendered: 5 HelmReleases (adm/flagger, adm/ingress-nginx, adm/prometheus-operator and 2 more): their charts are not in this repository nor in helm's cache (--online fetches them)\n"
-const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-cli-'))
+const repos = scratchRepos('elife-k8s-lint-cli-')
+const scratch = repos.dir
 const broken = path.join(scratch, 'repo')
-afterAll(() => rmSync(scratch, {recursive: true, force: true}))
-
-function edit(file: string, from: string, to: string): void {
-  const text = readFileSync(path.join(broken, file), 'utf8')
-  if (!text.includes(from)) throw new Error(`edit of ${file} does not apply`)
-  writeFileSync(path.join(broken, file), text.replace(from, to))
-}
-
-/** runCli from another working directory. */
-function runCliIn(cwd: string, args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(repoRoot, 'bin/run.js'), ...args], {cwd, env: childEnv(helmEnv)}, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0
-      if (code === undefined) reject(error)
-      else resolve({stdout, stderr, exitCode: code})
-    })
-  })
-}
-
-/** A digest of every file's path, content and mode: lint must leave them all as they were. */
-function treeDigest(dir: string): string {
-  const hash = createHash('sha256')
-  const visit = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const file = path.join(d, name)
-      const stats = statSync(file)
-      hash.update(`${path.relative(dir, file)}\0${stats.mode}\0${stats.mtimeMs}\0`)
-      if (stats.isDirectory()) visit(file)
-      else hash.update(readFileSync(file))
-    }
-  }
-  visit(dir)
-  return hash.digest('hex')
-}
 
 beforeAll(() => {
-  cpSync(fixture, broken, {recursive: true})
-  edit('releases/stg/reviewer.yaml', 'interval: 2m', 'interval: 30s')
-  edit('releases/prod/reviewer.yaml', 'rd=https%3A%2F%2F$host$request_uri', 'rd=https://$host$request_uri')
-  writeFileSync(path.join(broken, 'releases/prod/values.yaml'), 'replicaCount: 2\n')
-  // A warning only: a Service that is not in the repository.
-  edit('releases/stg/reviewer.yaml', '      name: reviewer\n      port:', '      name: reviewer-web\n      port:')
+  repos.copy(
+    [
+      {file: 'releases/stg/reviewer.yaml', from: 'interval: 2m', to: 'interval: 30s'},
+      {file: 'releases/prod/reviewer.yaml', from: 'rd=https%3A%2F%2F$host$request_uri', to: 'rd=https://$host$request_uri'},
+      {file: 'releases/prod/values.yaml', write: 'replicaCount: 2\n'},
+      // A warning only: a Service that is not in the repository.
+      {file: 'releases/stg/reviewer.yaml', from: '      name: reviewer\n      port:', to: '      name: reviewer-web\n      port:'},
+    ],
+    {to: broken},
+  )
 })
 
 describe('elife-k8s lint', () => {
@@ -148,7 +117,7 @@ describe('elife-k8s lint', () => {
   })
 
   it('lints the current directory by default, and several paths in one run', async () => {
-    const here = await runCliIn(broken, ['lint'])
+    const here = await runCli(['lint'], {cwd: broken, env: helmEnv})
     expect(here.exitCode).toBe(6)
     expect(here.stdout).toContain('releases/prod/values.yaml:1:1  error')
     const two = await lint(['lint', path.join(broken, 'releases/prod/values.yaml'), path.join(broken, 'namespaces')])
@@ -157,13 +126,10 @@ describe('elife-k8s lint', () => {
   })
 
   it('validates objects with the schemas built into dist/ (Kubernetes OpenAPI and bundled CRDs), strictly', async () => {
-    const repo = path.join(scratch, 'schema')
-    cpSync(fixture, repo, {recursive: true})
-    const file = path.join(repo, 'releases/prod/reviewer.yaml')
-    writeFileSync(
-      file,
-      readFileSync(file, 'utf8').replace('  replicas: 2\n', '  replica: 2\n').replace('    stepWeight: 10\n', '    stepWeight: 10\n    stepWeigth: 5\n'),
-    )
+    const repo = repos.copy([
+      {file: 'releases/prod/reviewer.yaml', from: '  replicas: 2\n', to: '  replica: 2\n'},
+      {file: 'releases/prod/reviewer.yaml', from: '    stepWeight: 10\n', to: '    stepWeight: 10\n    stepWeigth: 5\n'},
+    ])
     const result = await lint(['lint', repo, '--json'])
     expect(result.exitCode).toBe(6)
     const parsed = JSON.parse(result.stdout) as {findings: Array<{rule: string; line: number; message: string}>; summary: {schemas: string[]}}

@@ -1,4 +1,3 @@
-import {spawn} from 'node:child_process'
 import {chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -7,7 +6,7 @@ import {Watch, type V1Pod} from '@kubernetes/client-node'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ExitCode} from '../../src/lib/errors.js'
-import {childEnv, repoRoot, runCli, runTool} from '../helpers/cli.js'
+import {repoRoot, runCli, runTool, spawnCli} from '../helpers/cli.js'
 import {clusterClients, kubeconfig, kubectlBin as kubectl, randomSuffix, viewerKubeconfig} from '../helpers/cluster.js'
 import {pcapFixture, pcapFixturePath, readPcap} from '../helpers/pcap.js'
 import {waitFor} from '../helpers/wait.js'
@@ -37,6 +36,19 @@ async function waitRunning(ns: string, name: string): Promise<V1Pod> {
 }
 
 const sniffCli = (args: string[], kubeconfigPath = kubeconfig) => runCli(['sniff', '--kubeconfig', kubeconfigPath, ...args])
+/** sniff's arguments for pod web in --mode upload with this fake tcpdump, then `rest`. */
+const uploadArgs = (binary: string, ...rest: string[]) => [
+  'web',
+  '-n',
+  namespace,
+  '--mode',
+  'upload',
+  '--tcpdump-binary',
+  binary,
+  '--upload-dir',
+  uploadDir,
+  ...rest,
+]
 
 function fakeTcpdump(name: string, bytes: Buffer, keepRunning: boolean): string {
   writeFileSync(path.join(work, `${name}.pcap`), bytes)
@@ -213,21 +225,7 @@ describe("sniff --mode upload through kwok's exec (real API server and streaming
   it('copies the binary, streams its pcap byte for byte, and removes it', async () => {
     const binary = fakeTcpdump('full', fixture, false)
     const output = path.join(work, 'upload.pcap')
-    const result = await sniffCli([
-      'web',
-      '-n',
-      namespace,
-      '--mode',
-      'upload',
-      '--tcpdump-binary',
-      binary,
-      '--upload-dir',
-      uploadDir,
-      '-o',
-      output,
-      '--yes',
-      '--json',
-    ])
+    const result = await sniffCli(uploadArgs(binary, '-o', output, '--yes', '--json'))
     expect(result.exitCode, result.stderr).toBe(0)
     const json = JSON.parse(result.stdout)
     expect(json).toMatchObject({packets: 11, bytes: fixture.length, stoppedBy: 'remote-ended', helper: {kind: 'uploaded-binary', state: 'removed'}})
@@ -239,28 +237,7 @@ describe("sniff --mode upload through kwok's exec (real API server and streaming
 
   it('-o - streams the pcap to stdout byte for byte, with progress on stderr only', async () => {
     const binary = fakeTcpdump('stdout', fixture, false)
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(repoRoot, 'bin/run.js'),
-        'sniff',
-        '--kubeconfig',
-        kubeconfig,
-        'web',
-        '-n',
-        namespace,
-        '--mode',
-        'upload',
-        '--tcpdump-binary',
-        binary,
-        '--upload-dir',
-        uploadDir,
-        '-o',
-        '-',
-        '--yes',
-      ],
-      {stdio: ['ignore', 'pipe', 'pipe'], env: childEnv()},
-    )
+    const child = spawnCli(['sniff', '--kubeconfig', kubeconfig, ...uploadArgs(binary, '-o', '-', '--yes')])
     const chunks: Buffer[] = []
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => chunks.push(d))
@@ -275,10 +252,7 @@ describe("sniff --mode upload through kwok's exec (real API server and streaming
     // tshark (Debian's package, installed by .ci/run) is the viewer when there is no display.
     const binary = fakeTcpdump('viewer', fixture, false)
     const env = {DISPLAY: '', WAYLAND_DISPLAY: ''}
-    const result = await runCli(
-      ['sniff', '--kubeconfig', kubeconfig, 'web', '-n', namespace, '--mode', 'upload', '--tcpdump-binary', binary, '--upload-dir', uploadDir, '--yes'],
-      {env},
-    )
+    const result = await runCli(['sniff', '--kubeconfig', kubeconfig, ...uploadArgs(binary, '--yes')], {env})
     expect(result.exitCode, result.stderr).toBe(0)
     const fromFile = await runTool('tshark', ['-r', fixturePath])
     const summaries = (text: string) =>
@@ -294,28 +268,7 @@ describe("sniff --mode upload through kwok's exec (real API server and streaming
   it('Ctrl-C mid-packet: exit 0, the file is the header and the whole packets, the binary removed', async () => {
     const binary = fakeTcpdump('cut', fixture.subarray(0, fixtureEnds[6] + 30), true)
     const output = path.join(work, 'ctrl-c-capture.pcap')
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(repoRoot, 'bin/run.js'),
-        'sniff',
-        '--kubeconfig',
-        kubeconfig,
-        'web',
-        '-n',
-        namespace,
-        '--mode',
-        'upload',
-        '--tcpdump-binary',
-        binary,
-        '--upload-dir',
-        uploadDir,
-        '-o',
-        output,
-        '--yes',
-      ],
-      {stdio: ['ignore', 'pipe', 'pipe'], env: childEnv()},
-    )
+    const child = spawnCli(['sniff', '--kubeconfig', kubeconfig, ...uploadArgs(binary, '-o', output, '--yes')])
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d))

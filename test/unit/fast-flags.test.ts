@@ -4,7 +4,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {fastCommands, globalFastFlags, parseFastFlags} from '../../src/lib/cli/fast.js'
-import {type FlagSpec, tokenFlags} from '../../src/lib/cli/flags.js'
+import {type FlagSpec, jsonFlag, tokenFlags, tokenGlobalFlags} from '../../src/lib/cli/flags.js'
 import {repoRoot} from '../helpers/cli.js'
 
 interface ManifestFlag {
@@ -23,15 +23,19 @@ const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.jso
   commands: Record<string, {aliases: string[]; flags: Record<string, ManifestFlag>}>
 }
 
-// The commands with a fast path, and the declarations (src/lib/cli/flags.ts) both paths read.
-const declarations: Array<{id: string; flags: Record<string, FlagSpec>}> = [...fastCommands, {id: 'token', flags: tokenFlags}]
+// The commands with a fast path, and the declarations (src/lib/cli/flags.ts) both paths read: the
+// global flags the command takes (token: no --kubeconfig, --context or -n) and its own.
+const declarations: Array<{id: string; global: Record<string, FlagSpec>; flags: Record<string, FlagSpec>}> = [
+  ...fastCommands.map((c) => ({...c, global: globalFastFlags})),
+  {id: 'token', global: {...tokenGlobalFlags, json: jsonFlag}, flags: tokenFlags},
+]
 
 describe('oclif and the fast paths read one declaration of the flags', () => {
   for (const command of declarations) {
     it(command.id, () => {
       const declared = manifest.commands[command.id.replace(' ', ':')]?.flags
       expect(declared, `${command.id} is in the built manifest`).toBeDefined()
-      const ours = {...globalFastFlags, ...command.flags}
+      const ours = {...command.global, ...command.flags}
       expect(Object.keys(ours).sort()).toEqual(Object.keys(declared!).sort())
       for (const [name, flag] of Object.entries(declared!)) {
         const mine = ours[name]

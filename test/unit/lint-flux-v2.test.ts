@@ -1,27 +1,15 @@
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {lintRepository} from '../../src/lib/lint/lint.js'
+import {scratchRepos} from '../helpers/repos.js'
 
 // Flux v2 applies only what its Kustomizations' spec.path covers (issue 17, rule 1): in a
 // repository run by Flux v2 alone, an object outside every path is never applied (rule
 // flux-not-applied, a warning). A repository Flux v1 also runs (fluxd applies every file) is left alone.
 
-const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-flux-v2-'))
-afterAll(() => rmSync(scratch, {recursive: true, force: true}))
-
-let counter = 0
-function repo(files: Record<string, string>): string {
-  const dir = path.join(scratch, `repo-${counter++}`)
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), {recursive: true})
-    writeFileSync(path.join(dir, name), text)
-  }
-  return dir
-}
+const repo = scratchRepos('elife-k8s-lint-flux-v2-').write
 
 const configMap = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: prod\n`
 const kustomization = (name: string, dir: string) =>

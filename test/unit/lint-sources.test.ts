@@ -1,25 +1,16 @@
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, symlinkSync} from 'node:fs'
 import path from 'node:path'
 
-import {afterAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {lintRepository} from '../../src/lib/lint/lint.js'
 import {flattenStrings, listFiles, loadFiles, readYamlFile, type LoadedFiles} from '../../src/lib/sources/files.js'
 import {repoRoot} from '../helpers/cli.js'
+import {scratchRepos} from '../helpers/repos.js'
 
-const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-sources-'))
-afterAll(() => rmSync(scratch, {recursive: true, force: true}))
-
-let counter = 0
-function repo(files: Record<string, string>): string {
-  const dir = path.join(scratch, `repo-${counter++}`)
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), {recursive: true})
-    writeFileSync(path.join(dir, name), text)
-  }
-  return dir
-}
+const repos = scratchRepos('elife-k8s-lint-sources-')
+const scratch = repos.dir
+const repo = repos.write
 
 const namespace = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`
 const configMap = (name: string, ns = 'default') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${ns}\n`

@@ -81,6 +81,21 @@ export const globalFlags = {
   },
 } as const satisfies Record<string, FlagSpec>
 
+export type GlobalFlagName = keyof typeof globalFlags
+
+/**
+ * The global flags without those a command has no use for: a flag accepted and silently ignored
+ * (-n on a command that acts in no namespace, --context on one that reads no kubeconfig) misleads,
+ * so such a command does not take it (oclif refuses it, exit 2). BaseCommand's baseFlagsOf turns
+ * the result into the command's baseFlags.
+ */
+export function globalFlagsWithout<K extends GlobalFlagName>(...names: K[]): Omit<typeof globalFlags, K> {
+  return Object.fromEntries(Object.entries(globalFlags).filter(([name]) => !names.includes(name as K))) as Omit<typeof globalFlags, K>
+}
+
+/** `token` talks to AWS only: no kubeconfig, context or namespace. Its fast path reads this too. */
+export const tokenGlobalFlags = globalFlagsWithout('kubeconfig', 'context', 'namespace')
+
 /** oclif's --json (BaseCommand.enableJsonFlag), as the fast path parses it. */
 export const jsonFlag = {type: 'boolean', description: 'Format output as json.'} as const satisfies FlagSpec
 

@@ -4,10 +4,10 @@
 import {execCredential, execCredentialApiVersion} from './exec-credential.js'
 import {type TokenFlags, readCachedToken, tokenCacheFile, tokenCacheKey} from './token-cache.js'
 import {parseFastFlags} from '../cli/fast.js'
-import {globalFlags, tokenFlags} from '../cli/flags.js'
+import {tokenFlags, tokenGlobalFlags} from '../cli/flags.js'
 
 /** What the token fast path parses: the command's own flags (declared once, ./cli/flags.ts) and --no-color. */
-const tokenFastFlags = {...tokenFlags, 'no-color': globalFlags['no-color']}
+const tokenFastFlags = {...tokenFlags, 'no-color': tokenGlobalFlags['no-color']}
 
 /**
  * The token flags, or undefined for anything this path leaves to oclif (--help, --debug, --json,
