@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, baseFlagsOf} from '../base-command.js'
 import {globalFlagsWithout} from '../lib/cli/flags.js'
-import {ExitCode} from '../lib/errors.js'
+import {CliError, ExitCode} from '../lib/errors.js'
 import {bundledSchemas, lintAction, selectRules, type LintResult} from '../lib/lint/lint.js'
 import {renderGithub, renderingLine, renderSarif, renderText, summaryLine} from '../lib/lint/render.js'
 import {defaultKubernetesVersion} from '../lib/rules/deprecations.js'
@@ -45,8 +45,9 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
     path: Args.string({description: 'Files or directories of the GitOps repository (default: the current directory; several may be given).'}),
   }
 
-  // Offline, files only: no cluster (--kubeconfig, --context, -n) and no API or AWS call (--request-timeout).
-  static override baseFlags = baseFlagsOf(globalFlagsWithout('kubeconfig', 'context', 'namespace', 'request-timeout'))
+  // Files, and the cluster's CRDs with --from-cluster (--kubeconfig, --context, --request-timeout
+  // are for that read only); no namespace.
+  static override baseFlags = baseFlagsOf(globalFlagsWithout('namespace'))
 
   static override flags = {
     format: Flags.string({description: 'Output format (--json is the same as --format json).', options: ['text', 'json', 'sarif', 'github'], default: 'text'}),
@@ -74,6 +75,13 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
     // Several PATH arguments: oclif keeps the extra ones in argv (strict = false).
     const {argv} = await this.parse({flags: Lint.flags, baseFlags: Lint.baseFlags, args: Lint.args, strict: false, enableJsonFlag: true})
     const paths = argv.map(String)
+    if (!flags['from-cluster']) {
+      const clusterFlag = (['kubeconfig', 'context', 'request-timeout'] as const).find((name) => flags[name] !== undefined)
+      if (clusterFlag)
+        throw new CliError('usage', `--${clusterFlag} is read only with --from-cluster: lint reads files and talks to no cluster`, {
+          hint: 'add --from-cluster to validate custom resources against that cluster, or drop the flag',
+        })
+    }
     const only = splitIds(flags.rule ?? [])
     const skip = splitIds(flags['skip-rule'] ?? [])
     const result = await lintAction.run(this.ctx, {

@@ -189,14 +189,14 @@ describe("-n help states each command's real default", () => {
 })
 
 describe('a flag that would do nothing is not taken', () => {
-  // token talks to AWS only, kubeconfig writes --alias's context, lint reads files, doctor and
+  // token talks to AWS only, kubeconfig writes --alias's context, lint reads files (and CRDs with --from-cluster), doctor and
   // bootstrap have their own namespace flags: a global flag that did nothing there was accepted and
   // ignored. Refused now, as any unknown flag: exit 2, the flag named, its value never shown.
   const value = 'x-SECRET-VALUE'
   const refused: Array<[string, string[], string[]]> = [
     ['token', ['--cluster', 'c'], ['-n', '--namespace', '--context', '--kubeconfig']],
     ['kubeconfig', ['--cluster', 'c'], ['-n', '--namespace', '--context']],
-    ['lint', [], ['-n', '--namespace', '--context', '--kubeconfig', '--request-timeout']],
+    ['lint', [], ['-n', '--namespace']],
     ['doctor', [], ['-n', '--namespace']],
     ['bootstrap', [], ['-n', '--namespace']],
   ]

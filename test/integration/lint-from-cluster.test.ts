@@ -103,4 +103,27 @@ describe('lint --from-cluster', () => {
     const clean = await runCli(['lint', good, '--from-cluster', '--rule', 'schema'], {env: {KUBECONFIG: kubeconfig}})
     expect(clean.exitCode, clean.stderr).toBe(0)
   })
+
+  it('reads the cluster --kubeconfig and --context name; without --from-cluster they are refused, not ignored', async () => {
+    const bad = repo(gadget('  size: 12\n  colour: red\n'))
+    const context = (await kubectl(['config', 'current-context'])).stdout.trim()
+    const named = ['--kubeconfig', kubeconfig, '--context', context, '--request-timeout', '20s']
+    const result = await runCli(['lint', bad, '--from-cluster', '--rule', 'schema', '--format', 'json', ...named], {
+      env: {KUBECONFIG: '/nonexistent/kubeconfig'},
+    })
+    expect(result.exitCode, result.stderr).toBe(6)
+    expect((JSON.parse(result.stdout) as {findings: Array<{message: string}>}).findings.map((f) => f.message)).toEqual(['spec: size is at most 10'])
+
+    for (const [flag, value] of [
+      ['--kubeconfig', kubeconfig],
+      ['--context', context],
+      ['--request-timeout', '20s'],
+    ]) {
+      const refused = await runCli(['lint', bad, '--rule', 'schema', flag, value])
+      expect(refused.exitCode, refused.stderr).toBe(2)
+      expect(refused.stderr).toBe(
+        `error: ${flag} is read only with --from-cluster: lint reads files and talks to no cluster; add --from-cluster to validate custom resources against that cluster, or drop the flag\n`,
+      )
+    }
+  })
 })
