@@ -1,3 +1,6 @@
+import {homedir} from 'node:os'
+import path from 'node:path'
+
 import {describe, expect, it} from 'vitest'
 
 import {type CompletableCommand, completionOutput, whatToComplete} from '../../src/lib/cli/complete.js'
@@ -45,6 +48,8 @@ describe('whatToComplete', () => {
       typed: {kubeconfig: '/k', namespace: 'prod'},
       current: 'ann',
     })
+    // the words come as typed: a ~/ kubeconfig is the shell's to expand, so completion does it
+    expect(whatToComplete(['helm', 'history', '--kubeconfig', '~/.kube/eks', ''], commands).typed.kubeconfig).toBe(path.join(homedir(), '.kube/eks'))
     expect(whatToComplete(['logs', ''], commands)).toMatchObject({wanted: {kind: 'values', values: ['helm-operator', 'flux']}, typed: {namespace: 'flux'}})
     expect(whatToComplete(['logs', 'flux', ''], commands).wanted).toEqual({kind: 'default'})
   })

@@ -1,6 +1,8 @@
 // What shell completion offers for the word being typed (the hidden `elife-k8s complete` command,
 // called by the bash and zsh functions src/hooks/completion.ts adds to @oclif/plugin-autocomplete's).
 // Pure: decides what is wanted; the command fetches cluster values (namespaces, releases, pods).
+import {homedir} from 'node:os'
+import path from 'node:path'
 
 export interface CompletableFlag {
   char?: string
@@ -70,7 +72,8 @@ export function whatToComplete(words: readonly string[], commands: readonly Comp
   let pending: string | undefined
   let flagsEnded = false
   const record = (name: string, value: string) => {
-    if (name === 'kubeconfig') typed.kubeconfig = value
+    // The shell passes the words as typed: `~/x` is expanded when the command runs, not here.
+    if (name === 'kubeconfig') typed.kubeconfig = value === '~' ? homedir() : value.startsWith('~/') ? path.join(homedir(), value.slice(2)) : value
     else if (name === 'context') typed.context = value
     else if (name === 'namespace') typed.namespace = value
   }
