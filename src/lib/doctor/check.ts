@@ -1,5 +1,5 @@
 import type {KubeAccess} from '../kube/clients.js'
-import {httpStatus} from '../kube/errors.js'
+import {httpStatus, statusMessage} from '../kube/errors.js'
 import {isForbiddenError, type ClusterReader} from './reader.js'
 
 /**
@@ -112,11 +112,7 @@ export async function runChecks(
 
 /** What a typed client call was refused, from the API server's Status message (`... cannot list resource "pods" ...`). */
 function forbiddenWhat(error: unknown): string {
-  const body = (error as {body?: unknown}).body
-  let message = ''
-  try {
-    message = (typeof body === 'string' ? (JSON.parse(body) as {message?: string}) : (body as {message?: string} | undefined))?.message ?? ''
-  } catch {}
+  const message = statusMessage(error) ?? ''
   const match = /cannot (\w+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)")?/.exec(message)
   if (!match) return 'read what it needs (HTTP 403)'
   const [, verb, resource, group, namespace] = match

@@ -9,7 +9,7 @@ import {fluxdErrorLine, fluxdSyncHistory} from './fluxd-log.js'
 import {type CheckOutcome, type DoctorCheck, type DoctorContext, type DoctorOptions, listSome, ok, plural} from './check.js'
 import {core, conditionOf, type KubeObject} from './reader.js'
 import {formatGoDuration, parseGoDuration} from '../duration.js'
-import {httpStatus} from '../kube/errors.js'
+import {httpStatus, statusMessage} from '../kube/errors.js'
 
 /** Which Flux runs here, decided once per run for the three flux checks (`flux sync`'s own detection). */
 function generation(ctx: DoctorContext, options: DoctorOptions): Promise<DetectedGeneration | undefined> {
@@ -260,12 +260,7 @@ async function lastFluxdSync(ctx: DoctorContext, options: DoctorOptions, podName
 }
 
 function firstLogError(error: unknown): string {
-  const body = (error as {body?: unknown}).body
-  let message = ''
-  try {
-    message = (typeof body === 'string' ? (JSON.parse(body) as {message?: string}) : (body as {message?: string} | undefined))?.message ?? ''
-  } catch {}
-  return (message || (error instanceof Error ? error.message : String(error))).split('\n')[0]
+  return (statusMessage(error) || (error instanceof Error ? error.message : String(error))).split('\n')[0]
 }
 
 /** The flux container (the chart names it flux) and fluxd's --sync-interval from its arguments. */

@@ -35,6 +35,11 @@ function parseStatus(body: unknown): StatusBody | undefined {
   return undefined
 }
 
+/** The API server's Status message of a failed call (`... cannot list resource "pods" ...`), when it sent one. */
+export function statusMessage(err: unknown): string | undefined {
+  return parseStatus((err as {body?: unknown} | undefined)?.body)?.message || undefined
+}
+
 /** Network error codes node reports when a server cannot be reached at all. */
 export const unreachableCodes = new Set([
   'ECONNREFUSED',
