@@ -1,4 +1,5 @@
-import {mkdirSync, statSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {mkdirSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 
@@ -48,4 +49,25 @@ export function makeDirectory(dir: string, mode = 0o700): string[] {
     }
   }
   return made
+}
+
+/**
+ * Writes a file of the cache directory whole: a 0600 temp file in its 0700 directory, renamed over
+ * whatever was there, so a reader never sees half a file. Throws what failed (the temp file removed).
+ */
+export function writePrivateFile(file: string, text: string): void {
+  const dir = path.dirname(file)
+  makeDirectory(dir, 0o700)
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    writeFileSync(temp, text, {mode: 0o600, flag: 'wx'})
+    renameSync(temp, file)
+  } catch (error) {
+    try {
+      unlinkSync(temp)
+    } catch {
+      // Never created, or already renamed.
+    }
+    throw error
+  }
 }

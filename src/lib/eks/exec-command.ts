@@ -1,5 +1,7 @@
-import {accessSync, constants, realpathSync} from 'node:fs'
+import {realpathSync} from 'node:fs'
 import path from 'node:path'
+
+import {findOnPath} from '../which.js'
 
 function realpathOrSelf(file: string): string {
   try {
@@ -7,20 +9,6 @@ function realpathOrSelf(file: string): string {
   } catch {
     return path.resolve(file)
   }
-}
-
-/** The first executable `name` on PATH, as a shell (and kubectl's exec) would find it. */
-export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, name)
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined
 }
 
 /** What kubectl's exec entry runs to call us: the command and the arguments before `token ...`. */

@@ -1,9 +1,9 @@
 // Loaded on the token fast path: node built-ins only, no SDK, no oclif.
-import {createHash, randomBytes} from 'node:crypto'
-import {closeSync, constants, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {closeSync, constants, fstatSync, openSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {cacheDir, makeDirectory} from '../cache-dir.js'
+import {cacheDir, writePrivateFile} from '../cache-dir.js'
 import {decodeToken} from './token-format.js'
 
 /** The flags of `elife-k8s token`. */
@@ -139,18 +139,5 @@ export function readCachedToken(file: string, key: string, now: number): CachedT
 
 /** Stores a token: a 0600 temp file in a 0700 directory, renamed over whatever was there. */
 export function writeCachedToken(file: string, entry: CachedToken): void {
-  const dir = path.dirname(file)
-  makeDirectory(dir, 0o700)
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
-  try {
-    writeFileSync(temp, JSON.stringify(entry), {mode: 0o600, flag: 'wx'})
-    renameSync(temp, file)
-  } catch (error) {
-    try {
-      unlinkSync(temp)
-    } catch {
-      // Never created, or already renamed.
-    }
-    throw error
-  }
+  writePrivateFile(file, JSON.stringify(entry))
 }

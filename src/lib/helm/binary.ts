@@ -1,9 +1,10 @@
-import {readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
+import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {execa} from 'execa'
 
-import {cacheDir, makeDirectory} from '../cache-dir.js'
+import {cacheDir, writePrivateFile} from '../cache-dir.js'
+import {findOnPath} from '../which.js'
 import {CliError} from '../errors.js'
 import {redactUrlCredentials} from '../render/url.js'
 
@@ -90,21 +91,9 @@ export function parseHelmVersion(output: string): {version: string; major: numbe
 
 /** The file a command name runs: itself when it has a slash, else the first executable of that name on PATH. */
 export function whichFile(file: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const executable = (candidate: string): boolean => {
-    try {
-      const stats = statSync(candidate)
-      return stats.isFile() && (process.platform === 'win32' || (stats.mode & 0o111) !== 0)
-    } catch {
-      return false
-    }
-  }
-  if (file.includes('/') || file.includes(path.sep)) return executable(file) ? path.resolve(file) : undefined
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue
-    const candidate = path.resolve(dir, file)
-    if (executable(candidate)) return candidate
-  }
-  return undefined
+  if (file.includes('/') || file.includes(path.sep)) return statSync(file, {throwIfNoEntry: false})?.isFile() ? path.resolve(file) : undefined
+  const found = findOnPath(file, env)
+  return found === undefined ? undefined : path.resolve(found)
 }
 
 interface VersionCacheEntry {
@@ -138,7 +127,6 @@ export const helmVersionCache = {
     try {
       const stats = statSync(binary)
       const file = helmVersionCache.file(env)
-      makeDirectory(path.dirname(file), 0o700)
       let entries: Record<string, VersionCacheEntry> = {}
       try {
         entries = JSON.parse(readFileSync(file, 'utf8')) as Record<string, VersionCacheEntry>
@@ -146,10 +134,7 @@ export const helmVersionCache = {
         // first entry
       }
       entries[binary] = {mtimeMs: stats.mtimeMs, size: stats.size, ino: stats.ino, version}
-      // Written whole, then renamed: a reader never sees half a file.
-      const temporary = `${file}.${process.pid}.tmp`
-      writeFileSync(temporary, `${JSON.stringify(entries)}\n`, {mode: 0o600})
-      renameSync(temporary, file)
+      writePrivateFile(file, `${JSON.stringify(entries)}\n`)
     } catch {
       // a cache that cannot be written is no cache
     }

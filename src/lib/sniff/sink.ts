@@ -1,7 +1,8 @@
-import {accessSync, closeSync, constants, fsyncSync, ftruncateSync, openSync, writeSync} from 'node:fs'
-import {delimiter, join} from 'node:path'
+import {closeSync, fsyncSync, ftruncateSync, openSync, writeSync} from 'node:fs'
 
 import {execa} from 'execa'
+
+import {findOnPath} from '../which.js'
 
 /**
  * Where the pcap goes. `write` receives only what PcapFramer emitted (the header, then whole
@@ -81,17 +82,9 @@ export type Viewer = {tool: 'wireshark' | 'tshark'; path: string}
 export function findViewer(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): Viewer | undefined {
   const hasDisplay = platform === 'darwin' || platform === 'win32' || Boolean(env.DISPLAY || env.WAYLAND_DISPLAY)
   const candidates: Array<Viewer['tool']> = hasDisplay ? ['wireshark', 'tshark'] : ['tshark']
-  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean)
   for (const tool of candidates) {
-    for (const dir of dirs) {
-      const path = join(dir, tool)
-      try {
-        accessSync(path, constants.X_OK)
-        return {tool, path}
-      } catch {
-        // not here
-      }
-    }
+    const path = findOnPath(tool, env)
+    if (path) return {tool, path}
   }
   return undefined
 }
