@@ -48,9 +48,9 @@ async function main() {
   if (fastPaths && !process.env.DEBUG && isHelpRequest(argv, require('../package.json').oclif.additionalHelpFlags)) {
     return require(path.join(dist, 'lib/cli/help-fast.cjs')).runHelp(path.join(__dirname, '..'), argv)
   }
-  // `helm list` and `images` run without oclif when their flags are plain ones (src/lib/cli/fast.ts):
-  // starting oclif costs more than their work. Anything else it leaves to oclif below.
-  if (await runFast(argv, process.env, (name) => require(path.join(dist, `lib/cli/fast-${name}.cjs`)))) return
+  // `helm list`, `images` and `lint` run without oclif when their flags are plain ones
+  // (src/lib/cli/fast.ts): starting oclif costs more than their work. Anything else it leaves to oclif below.
+  if (await runFast(argv, process.env, (name) => require(path.join(dist, `lib/cli/fast-${name}.cjs`)), require('../package.json').version)) return
   // The subpaths, not @oclif/core's index, which loads all of oclif up front.
   const {execute} = require('@oclif/core/execute')
   const {settings} = require('@oclif/core/settings')

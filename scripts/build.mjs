@@ -160,6 +160,28 @@ const lazyChildProcess = {
   },
 }
 
+/**
+ * node:http through require(), not an ES module import. Node's ES module loader, to make a built-in
+ * importable, reads every export of it once, and node:http's include lazy getters that load Node's
+ * internal undici (its fetch and WebSocket): 30-60 ms of every start of an ES module bundle that
+ * imports node:http (client-node, raw.ts, the AWS SDK's HTTP handler), even one that never talks to
+ * a server. require() reads no getter. The ES module bundles' banner defines `require`.
+ */
+const httpThroughRequire = {
+  name: 'http-through-require',
+  setup(pluginBuild) {
+    if (pluginBuild.initialOptions.format !== 'esm') return
+    pluginBuild.onResolve({filter: /^(node:)?http$/}, (args) =>
+      // The module below requires the real one: external, loaded by the banner's require.
+      args.namespace === 'require-builtin' ? {path: 'node:http', external: true} : {path: 'node:http', namespace: 'require-builtin'},
+    )
+    pluginBuild.onLoad({filter: /.*/, namespace: 'require-builtin'}, (args) => ({
+      loader: 'js',
+      contents: `module.exports = require(${JSON.stringify(args.path)})`,
+    }))
+  },
+}
+
 const common = {
   absWorkingDir: root,
   outbase: 'src',
@@ -172,7 +194,7 @@ const common = {
   mainFields: ['module', 'main'],
   target: 'node22.12',
   external: ['@oclif/core'],
-  plugins: [clientNodeHasNoSideEffects, lazyDependencies, lazyChildProcess],
+  plugins: [clientNodeHasNoSideEffects, lazyDependencies, lazyChildProcess, httpThroughRequire],
   // Some bundled dependencies are CommonJS and require() Node's built-ins.
   banner: {js: "import {createRequire as __elifeCreateRequire} from 'node:module'; const require = __elifeCreateRequire(import.meta.url);"},
   // Smaller files parse faster; names are kept so that errors and classes read as in the source.
@@ -198,15 +220,17 @@ const results = await Promise.all([
     splitting: false,
   }),
   // What bin/run.js (CommonJS) requires before oclif, as CommonJS too, which needs no ES module
-  // loader: the compile cache switch, and the fast path of `helm list` and `images`
+  // loader: the compile cache switch, and the fast path of `helm list`, `images` and `lint`
   // (src/lib/cli/fast.ts, which parses their flags, and one self-contained file per command: fewer
   // modules to load than shared chunks).
   build({
     ...common,
     format: 'cjs',
-    banner: undefined,
+    // import.meta.url as an ES module has it (lint finds its package root and schema bundle by it).
+    banner: {js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
+    define: {'import.meta.url': '__importMetaUrl'},
     outExtension: {'.js': '.cjs'},
-    entryPoints: ['cli/fast', 'cli/fast-helm-list', 'cli/fast-images', 'compile-cache'].map((name) => path.join(root, `src/lib/${name}.ts`)),
+    entryPoints: ['cli/fast', 'cli/fast-helm-list', 'cli/fast-images', 'cli/fast-lint', 'compile-cache'].map((name) => path.join(root, `src/lib/${name}.ts`)),
     splitting: false,
   }),
   // `--help` (src/lib/cli/help-fast.ts): oclif, its dependencies and our help class in one

@@ -2,19 +2,12 @@ import {Args} from '@oclif/core'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, baseFlagsOf} from '../base-command.js'
-import {globalFlagsWithout} from '../lib/cli/flags.js'
-import {CliError, ExitCode} from '../lib/errors.js'
-import {bundledSchemas, lintAction, selectRules, type LintResult} from '../lib/lint/lint.js'
-import {renderGithub, renderingLine, renderSarif, renderText, summaryLine} from '../lib/lint/render.js'
-import {defaultKubernetesVersion} from '../lib/rules/deprecations.js'
+import {lintFlags, lintGlobalFlags, oclifOptions} from '../lib/cli/flags.js'
+import {CliError} from '../lib/errors.js'
+import {clusterSchemas} from '../lib/lint/cluster-schemas.js'
+import {runLintCommand} from '../lib/lint/command.js'
+import type {LintResult} from '../lib/lint/lint.js'
 import {lintRules} from '../lib/rules/registry.js'
-
-function splitIds(values: readonly string[]): string[] {
-  return values
-    .flatMap((value) => value.split(','))
-    .map((id) => id.trim())
-    .filter(Boolean)
-}
 
 export default class Lint extends BaseCommand<typeof Lint> {
   static override summary = "Check the GitOps repository for the runbook's gotchas before Flux applies it: offline, read-only, with file:line:col."
@@ -47,27 +40,18 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
 
   // Files, and the cluster's CRDs with --from-cluster (--kubeconfig, --context, --request-timeout
   // are for that read only); no namespace.
-  static override baseFlags = baseFlagsOf(globalFlagsWithout('namespace'))
+  static override baseFlags = baseFlagsOf(lintGlobalFlags)
 
+  // Declared once (src/lib/cli/flags.ts): the fast path (src/lib/cli/fast-lint.ts) parses the same.
   static override flags = {
-    format: Flags.string({description: 'Output format (--json is the same as --format json).', options: ['text', 'json', 'sarif', 'github'], default: 'text'}),
-    rule: Flags.string({description: 'Run only this rule (repeatable, or comma-separated).', multiple: true}),
-    'skip-rule': Flags.string({description: 'Do not run this rule (repeatable, or comma-separated).', multiple: true}),
-    severity: Flags.string({description: 'Report findings of this severity and worse.', options: ['warning', 'error'], default: 'warning'}),
-    'kubernetes-version': Flags.string({
-      description: 'The Kubernetes minor to check deprecated and removed APIs against (e.g. 1.33).',
-      default: defaultKubernetesVersion,
-    }),
-    online: Flags.boolean({
-      description: 'Also render HelmReleases whose charts are in other Git repositories or in chart repositories (fetches them).',
-      default: false,
-    }),
-    'helm-binary': Flags.string({description: 'The helm 3 binary that renders charts (default: $ELIFE_K8S_HELM, else helm on PATH).'}),
-    'from-cluster': Flags.boolean({
-      description:
-        "Also validate custom resources against the live cluster's CRDs (read from its API; the cluster's version of a kind wins over the bundled one).",
-      default: false,
-    }),
+    format: Flags.option(oclifOptions(lintFlags.format))(),
+    rule: Flags.string(oclifOptions(lintFlags.rule)),
+    'skip-rule': Flags.string(oclifOptions(lintFlags['skip-rule'])),
+    severity: Flags.option(oclifOptions(lintFlags.severity))(),
+    'kubernetes-version': Flags.string(oclifOptions(lintFlags['kubernetes-version'])),
+    online: Flags.boolean(oclifOptions(lintFlags.online)),
+    'helm-binary': Flags.string(oclifOptions(lintFlags['helm-binary'])),
+    'from-cluster': Flags.boolean(oclifOptions(lintFlags['from-cluster'])),
   }
 
   public async run(): Promise<LintResult> {
@@ -82,44 +66,12 @@ Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (
           hint: 'add --from-cluster to validate custom resources against that cluster, or drop the flag',
         })
     }
-    const only = splitIds(flags.rule ?? [])
-    const skip = splitIds(flags['skip-rule'] ?? [])
-    const result = await lintAction.run(this.ctx, {
+    return runLintCommand(this.io, {
       paths,
-      only,
-      skip,
-      severity: flags.severity as 'warning' | 'error',
-      kubernetesVersion: flags['kubernetes-version'],
-      schemas: selectRules(only, skip).some((rule) => rule.id === 'schema') ? bundledSchemas() : undefined,
-      fromCluster: flags['from-cluster'],
-      // helm (and execa with it) is loaded only when a chart is to be rendered.
-      render: {
-        // helm's version is kept in the cache directory, keyed by the binary: no `helm version` per run.
-        helm: async () => (await import('../lib/helm/binary.js')).resolveHelm({flag: flags['helm-binary'], cacheVersion: true}),
-        online: flags.online,
-      },
+      flags,
+      json: this.jsonEnabled(),
+      version: this.config.version,
+      clusterSchemas: flags['from-cluster'] ? clusterSchemas(this.io) : undefined,
     })
-    if (result.summary.errors > 0) process.exitCode = ExitCode.CHECK_FAILED
-
-    const format = this.jsonEnabled() ? 'json' : flags.format
-    if (format === 'json') {
-      if (!this.jsonEnabled()) this.log(JSON.stringify(result, null, 2))
-    } else if (format === 'sarif') {
-      this.log(JSON.stringify(renderSarif(result.findings, selectRules(only, skip), this.config.version), null, 2))
-    } else if (format === 'github') {
-      for (const line of renderGithub(result.findings)) this.log(line)
-    } else {
-      for (const line of renderText(result.findings, this.stdoutChalk)) this.log(line)
-    }
-    if (result.summary.schemas === null && result.summary.rules.includes('schema')) {
-      this.steps.warning('no schemas were built into this install (the build needs Go and its module proxy), so rule schema checked nothing')
-    }
-    const rendering = renderingLine(result.rendering)
-    if (rendering) this.steps.waiting(rendering)
-    const summary = summaryLine(result.summary)
-    if (result.summary.errors > 0) this.steps.failure(summary)
-    else if (result.summary.warnings > 0) this.steps.warning(summary)
-    else this.steps.success(summary)
-    return result
   }
 }

@@ -1,11 +1,11 @@
 import {execFileSync} from 'node:child_process'
-import {cpSync, mkdirSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {describe, expect, inject, it} from 'vitest'
 import {parseAllDocuments} from 'yaml'
 
-import {runCli, runTool, type RunResult} from '../helpers/cli.js'
+import {runCli, runTool, spawnCli, type RunResult} from '../helpers/cli.js'
 import {gitopsFixture, scratchRepos, treeDigest} from '../helpers/repos.js'
 
 // Rule 9 of `elife-k8s lint` (issue 17): HelmReleases rendered by the real helm, the rendered
@@ -220,4 +220,34 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
       'Deployment/elsewhere-journal',
     ])
   })
+
+  // Ctrl-C while helm renders: no new helm process is started, the scratch directory of checkouts
+  // is removed, and the run ends with the interruption's line (exit 130), not with findings.
+  // The helm here is the real one behind a wrapper that waits 2 s first, so that the signal comes
+  // while the first renders are in flight; both ways (fast path and oclif).
+  for (const fastPath of ['1', '0']) {
+    it(`Ctrl-C while helm renders: exit 130, one line, nothing left in TMPDIR (ELIFE_K8S_FAST_PATH=${fastPath})`, async () => {
+      const wrapper = path.join(scratch, 'slow-helm')
+      writeFileSync(wrapper, `#!/bin/sh\nsleep 2\nexec '${helmBin}' "$@"\n`, {mode: 0o755})
+      const tmp = mkdtempSync(path.join(scratch, 'tmp-'))
+      // More releases than helm processes run at once: the charts of the fixture, 40 times.
+      const dir = repos.copy()
+      for (let i = 0; i < 40; i++)
+        writeFileSync(
+          path.join(dir, `copy-${i}.yaml`),
+          `apiVersion: helm.fluxcd.io/v1\nkind: HelmRelease\nmetadata:\n  name: copy-${i}\n  namespace: stg\nspec:\n  releaseName: copy-${i}\n  chart:\n    git: git@github.com:elifesciences/elife-flux-cluster\n    ref: master\n    path: charts/journal\n`,
+        )
+      const child = spawnCli(['lint', dir], {env: {ELIFE_K8S_HELM: wrapper, TMPDIR: tmp, ELIFE_K8S_FAST_PATH: fastPath, ...helmEnv}})
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      child.kill('SIGINT')
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      expect({code, stderr}).toEqual({code: 130, stderr: 'error: interrupted by SIGINT: stopped at a safe point; nothing was changed\n'})
+      expect(stdout).toBe('')
+      expect(readdirSync(tmp)).toEqual([])
+    }, 60_000)
+  }
 })

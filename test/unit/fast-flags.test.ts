@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {fastCommands, globalFastFlags, parseFastFlags} from '../../src/lib/cli/fast.js'
+import {fastCommands, globalFastFlags, parseFastCommandLine, parseFastFlags, runFast} from '../../src/lib/cli/fast.js'
 import {type FlagSpec, jsonFlag, tokenFlags, tokenGlobalFlags} from '../../src/lib/cli/flags.js'
 import {repoRoot} from '../helpers/cli.js'
 
@@ -26,7 +26,7 @@ const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'oclif.manifest.jso
 // The commands with a fast path, and the declarations (src/lib/cli/flags.ts) both paths read: the
 // global flags the command takes (token: no --kubeconfig, --context or -n) and its own.
 const declarations: Array<{id: string; global: Record<string, FlagSpec>; flags: Record<string, FlagSpec>}> = [
-  ...fastCommands.map((c) => ({...c, global: globalFastFlags})),
+  ...fastCommands.map((c) => ({...c, global: c.globals ?? globalFastFlags})),
   {id: 'token', global: {...tokenGlobalFlags, json: jsonFlag}, flags: tokenFlags},
 ]
 
@@ -42,7 +42,7 @@ describe('oclif and the fast paths read one declaration of the flags', () => {
         expect(mine.char, `${name}: char`).toBe(flag.char)
         expect(mine.description, `${name}: description`).toBe(flag.description)
         expect(mine.required ?? false, `${name}: required`).toBe(flag.required ?? false)
-        expect(flag.multiple ?? false, `${name}: multiple`).toBe(false)
+        expect(mine.multiple ?? false, `${name}: multiple`).toBe(flag.multiple ?? false)
         if (flag.type === 'boolean') expect(mine.type, name).toBe('boolean')
         else if (flag.options) expect([mine.type, mine.options], name).toEqual(['option', flag.options])
         else expect(mine.type, name).toBe('string')
@@ -99,6 +99,56 @@ describe('parseFastFlags', () => {
       ['-z'],
     ]) {
       expect(parseFastFlags(argv, flags), argv.join(' ')).toBeUndefined()
+    }
+  })
+})
+
+describe("parseFastCommandLine: lint's paths and repeatable flags", () => {
+  const lint = fastCommands.find((c) => c.id === 'lint')!
+  const declared = {...lint.globals!, ...lint.flags}
+
+  it('takes the words that are not flags as paths, in order, around the flags', () => {
+    const parsed = parseFastCommandLine(['repo', '--severity', 'error', 'other', '--rule', 'schema,promql-syntax', '--online', 'third'], declared, true)
+    expect(parsed?.args).toEqual(['repo', 'other', 'third'])
+    expect(parsed?.flags).toMatchObject({rule: ['schema,promql-syntax'], severity: 'error', format: 'text', online: true})
+  })
+
+  it("leaves to oclif what its parser reads otherwise: a word after a repeatable flag's value (another value), a repeated flag, --", () => {
+    for (const argv of [['--rule', 'schema', 'repo'], ['--rule', 'a', '--rule', 'b'], ['repo', '--', 'x'], ['-'], ['-n', 'adm'], ['--format', 'xml']]) {
+      expect(parseFastCommandLine(argv, declared, true), argv.join(' ')).toBeUndefined()
+    }
+  })
+
+  it('takes no word for a command without arguments', () => {
+    expect(parseFastCommandLine(['x'], {...globalFastFlags, ...fastCommands.find((c) => c.id === 'images')!.flags}, false)).toBeUndefined()
+  })
+})
+
+describe('runFast', () => {
+  const load = (seen: Array<{module: string; args: readonly string[]}>) => (module: string) => ({
+    run: async (_flags: unknown, _env: unknown, context: {args: readonly string[]}) => {
+      seen.push({module, args: context.args})
+    },
+  })
+
+  it('runs lint on the fast path with its paths', async () => {
+    const seen: Array<{module: string; args: readonly string[]}> = []
+    expect(await runFast(['lint', 'a', 'b', '--severity', 'error'], {}, load(seen), '1.0.0')).toBe(true)
+    expect(seen).toEqual([{module: 'lint', args: ['a', 'b']}])
+  })
+
+  it("leaves lint's cluster flags to oclif (--from-cluster loads the Kubernetes client; the others are refused without it)", async () => {
+    for (const argv of [
+      ['lint', '--from-cluster'],
+      ['lint', '--kubeconfig', '/tmp/k'],
+      ['lint', '--context', 'x'],
+      ['lint', '--request-timeout', '5s'],
+      ['lint', '-n', 'adm'],
+      ['lint', '-o', 'yaml'],
+    ]) {
+      const seen: Array<{module: string; args: readonly string[]}> = []
+      expect(await runFast(argv, {}, load(seen)), argv.join(' ')).toBe(false)
+      expect(seen).toEqual([])
     }
   })
 })

@@ -2,6 +2,7 @@ import {CliError, ExitCode} from '../errors.js'
 import {confirm} from '../render/confirm.js'
 import {checkpoint} from './interrupt.js'
 import type {CommandIO} from './io.js'
+import type {CommandOutput} from './output-io.js'
 
 /**
  * The one shape of every command (docs/architecture.md):
@@ -23,6 +24,11 @@ export interface ActionContext {
   io: CommandIO
 }
 
+/** The context of an action that reads no cluster (lint): output only, no Kubernetes client loaded. */
+export interface OutputContext {
+  io: CommandOutput
+}
+
 /** What a plan would change: printed under --dry-run and before the prompt, returned under --json. */
 export interface PlanDescription {
   /** One line per change, in order; none: there is nothing to do. Never a secret value. */
@@ -36,8 +42,8 @@ export interface PlanDescription {
 }
 
 /** A read-only command's action: read, decide, return a typed result the command renders. */
-export interface ReadAction<Input, Result> {
-  run(ctx: ActionContext, input: Input): Promise<Result>
+export interface ReadAction<Input, Result, Context extends OutputContext = ActionContext> {
+  run(ctx: Context, input: Input): Promise<Result>
 }
 
 /** A changing command's action, in three named stages. */

@@ -3,9 +3,11 @@
 import {helmList, type HelmListFlags, helmListInput, showHelmList} from '../helm/list-action.js'
 import type {ParsedFlags} from './fast.js'
 import {runFastCommand} from './fast-run.js'
+import {preconnectedIO} from './io.js'
 
 export function run(flags: ParsedFlags, env: NodeJS.ProcessEnv): Promise<void> {
   return runFastCommand(
+    preconnectedIO,
     async (io) => {
       const ctx = {io}
       const input = helmListInput(ctx, flags as HelmListFlags)

@@ -1,10 +1,11 @@
-// The flags of the commands that have a fast path (`helm list`, `images`, `token`) and the global
+// The flags of the commands that have a fast path (`helm list`, `images`, `lint`, `token`) and the global
 // flags of every command, declared once as plain data. The oclif commands (src/commands, and
 // BaseCommand.baseFlags) pass each one to the oclif flag constructor of its type; the fast paths
 // (src/lib/cli/fast.ts, src/lib/eks/token-fast.ts) parse argv with the same objects, without
 // loading oclif. test/unit/fast-flags.test.ts checks the built manifest against them.
 
 import {defaultRequestTimeout} from '../kube/timeouts.js'
+import {defaultKubernetesVersion} from '../rules/deprecations.js'
 
 export interface FlagSpec {
   type: 'boolean' | 'string' | 'option'
@@ -14,6 +15,8 @@ export interface FlagSpec {
   options?: readonly string[]
   default?: boolean | string
   required?: boolean
+  /** Repeatable (`--rule a --rule b`): oclif gives a list. */
+  multiple?: boolean
   helpGroup?: string
   /** For -o/--output (a 'string' flag, checked by checkOutputFormat): the formats the command offers. */
   formats?: readonly OutputFormat[]
@@ -133,6 +136,33 @@ export const imagesFlags = {
   wide: {type: 'boolean', description: 'With --by pod: add the running digest and the pod phase (refused without --by pod).', default: false},
   selector: {type: 'string', char: 'l', description: 'Only pods matching this label selector (e.g. app=journal).'},
   image: {type: 'string', description: 'Only images matching this pattern (substring, or a glob with *).'},
+} as const satisfies Record<string, FlagSpec>
+
+/** lint reads files (and, with --from-cluster, the cluster's CRDs): no namespace. */
+export const lintGlobalFlags = globalFlagsWithout('namespace')
+
+export const lintFlags = {
+  format: {type: 'option', description: 'Output format (--json is the same as --format json).', options: ['text', 'json', 'sarif', 'github'], default: 'text'},
+  rule: {type: 'string', description: 'Run only this rule (repeatable, or comma-separated).', multiple: true},
+  'skip-rule': {type: 'string', description: 'Do not run this rule (repeatable, or comma-separated).', multiple: true},
+  severity: {type: 'option', description: 'Report findings of this severity and worse.', options: ['warning', 'error'], default: 'warning'},
+  'kubernetes-version': {
+    type: 'string',
+    description: 'The Kubernetes minor to check deprecated and removed APIs against (e.g. 1.33).',
+    default: defaultKubernetesVersion,
+  },
+  online: {
+    type: 'boolean',
+    description: 'Also render HelmReleases whose charts are in other Git repositories or in chart repositories (fetches them).',
+    default: false,
+  },
+  'helm-binary': {type: 'string', description: 'The helm 3 binary that renders charts (default: $ELIFE_K8S_HELM, else helm on PATH).'},
+  'from-cluster': {
+    type: 'boolean',
+    description:
+      "Also validate custom resources against the live cluster's CRDs (read from its API; the cluster's version of a kind wins over the bundled one).",
+    default: false,
+  },
 } as const satisfies Record<string, FlagSpec>
 
 export const tokenFlags = {

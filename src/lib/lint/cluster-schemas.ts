@@ -1,5 +1,7 @@
 import type {KubeConfig} from '@kubernetes/client-node'
 
+import type {CommandIO} from '../cli/io.js'
+
 import {pagedList} from '../kube/list.js'
 import {getJson} from '../kube/raw.js'
 import type {SchemaSet} from '../rules/schema.js'
@@ -21,6 +23,11 @@ export function listClusterCrds(kc: KubeConfig): Promise<unknown[]> {
       acc.push(...items)
     },
   })
+}
+
+/** `lint --from-cluster`'s schemas (LintInput.clusterSchemas): the cluster's CRDs, read through the command's IO, over the base set. */
+export function clusterSchemas(io: CommandIO): (base: SchemaSet | undefined) => Promise<SchemaSet> {
+  return async (base) => withClusterCrds(base, await io.callApi({verb: 'list', target: 'CustomResourceDefinitions'}, () => listClusterCrds(io.kube.kc)))
 }
 
 /** The schema set with the cluster's CRDs added over it. */

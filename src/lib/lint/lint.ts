@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url'
 
 import type {ValidateFunction} from 'ajv'
 
-import type {ReadAction} from '../cli/action.js'
+import type {OutputContext, ReadAction} from '../cli/action.js'
 import {CliError} from '../errors.js'
 import type {HelmTool} from '../helm/binary.js'
 import {defaultKubernetesVersion, parseMinor} from '../rules/deprecations.js'
@@ -16,7 +16,6 @@ import type {SchemaSet} from '../rules/schema.js'
 import type {CelRule} from '../rules/schema-convert.js'
 import type {ResolvedFinding, Rule, Severity} from '../rules/types.js'
 import {loadFiles, type LoadedFiles} from '../sources/files.js'
-import {listClusterCrds, withClusterCrds} from './cluster-schemas.js'
 import {isDirectory, renderHelmReleases, type RenderOutcome} from './render-charts.js'
 
 export interface LintInput {
@@ -32,8 +31,12 @@ export interface LintInput {
   kubernetesVersion?: string
   /** Schemas for the `schema` rule (the command passes bundledSchemas()); without them it finds nothing. */
   schemas?: SchemaSet
-  /** --from-cluster: add the live cluster's CRDs to the schemas (lintAction only; reads the API). */
-  fromCluster?: boolean
+  /**
+   * --from-cluster: the schemas with the live cluster's CRDs added (lintAction only; reads the
+   * API: clusterSchemas in ./cluster-schemas.ts). The command gives it, so that lint without it
+   * loads no Kubernetes client.
+   */
+  clusterSchemas?: (base: SchemaSet | undefined) => Promise<SchemaSet>
   /** Render HelmReleases with helm (rule 9; lintAction only); `--skip-rule helm-render` turns it off. */
   render?: {
     helm: () => Promise<HelmTool>
@@ -255,12 +258,11 @@ function repositoryRoot(paths: readonly string[]): string {
  * HelmReleases' charts it can reach, through every rule. Read-only: never writes into the
  * repository; offline unless input.render.online.
  */
-export const lintAction: ReadAction<LintInput, LintResult> = {
-  async run(ctx, given) {
+export const lintAction: ReadAction<LintInput, LintResult, OutputContext> = {
+  async run(_ctx, given) {
     let input = given
-    if (given.fromCluster && selectRules(given.only, given.skip).some((rule) => rule.id === 'schema')) {
-      const crds = await ctx.io.callApi({verb: 'list', target: 'CustomResourceDefinitions'}, () => listClusterCrds(ctx.io.kube.kc))
-      input = {...given, schemas: withClusterCrds(given.schemas, crds)}
+    if (given.clusterSchemas && selectRules(given.only, given.skip).some((rule) => rule.id === 'schema')) {
+      input = {...given, schemas: await given.clusterSchemas(given.schemas)}
     }
     const prepared = prepare(input)
     if (!input.render || !renders(prepared.rules)) return finish(input, prepared, indexOf(input, prepared))

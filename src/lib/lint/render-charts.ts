@@ -5,6 +5,7 @@ import path from 'node:path'
 import jsyaml from 'js-yaml'
 import {stringify as stringifyYaml} from 'yaml'
 
+import {checkpoint} from '../cli/interrupt.js'
 import type {HelmTool} from '../helm/binary.js'
 import {managedRelease} from '../helm/owner-names.js'
 import {mergeValues} from '../helm/values.js'
@@ -408,7 +409,11 @@ export const helmGogc = '400'
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   const workers = Array.from({length: Math.max(1, Math.min(limit, items.length))}, async () => {
-    while (next < items.length) await work(items[next++])
+    while (next < items.length) {
+      // Ctrl-C: no new helm process; the scratch directory is removed on the way out.
+      checkpoint()
+      await work(items[next++])
+    }
   })
   await Promise.all(workers)
 }
