@@ -6,7 +6,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import type {HelmTool} from '../../src/lib/helm/binary.js'
 import {lintAction} from '../../src/lib/lint/lint.js'
-import {normalizeGitUrl, redactHelmError, renderConcurrency, splitRendered} from '../../src/lib/lint/render-charts.js'
+import {normalizeGitUrl, redactHelmError, renderConcurrency, splitRendered, valuesDocument} from '../../src/lib/lint/render-charts.js'
 import type {SchemaSet} from '../../src/lib/rules/schema.js'
 
 // The pure parts of rule 9 (HelmRelease rendering); helm itself runs in
@@ -31,6 +31,14 @@ describe('rendering HelmReleases: the pure parts', () => {
     expect(redactHelmError('execution error at (c/templates/d.yaml:2:4): mode hunter2-secret is not one of web; got abc-token-xyz on 8080', values)).toBe(
       'execution error at (c/templates/d.yaml:2:4): mode <value> is not one of web; got <value> on <value>',
     )
+  })
+
+  it('gives helm the values as JSON (YAML to helm), or as YAML where JSON cannot say a number', () => {
+    const values = {replicaCount: 2, tag: '0123', on: 'yes', empty: null, list: [1.5, true, 'x: y'], nested: {'a.b': {c: ''}}}
+    expect(JSON.parse(valuesDocument(values))).toEqual(values)
+    const infinite = valuesDocument({limit: Infinity, ratio: Number.NaN, name: 'x'})
+    expect(infinite).toContain('limit: .inf')
+    expect(infinite).toContain('ratio: .nan')
   })
 
   it("splits helm template's output into documents with the template each came from", () => {

@@ -2,7 +2,7 @@ import path from 'node:path'
 
 import {asList, asObj, asString, describeObject, groupOf, isKubeObject, isObj} from './kube.js'
 import type {ObjectIndex} from './object-index.js'
-import {isFileSource, type Rule, type SourcedDocument} from './types.js'
+import {fileOf, type Rule, type SourcedDocument} from './types.js'
 
 // Issue 17, rule 1: what Flux will apply. Flux v1 applies every .yaml/.yml file in the
 // repository with kubectl; one document it cannot apply fails the sync of the whole repository.
@@ -171,8 +171,9 @@ export const fluxNotApplied: Rule = {
     // Every document from a file, by its path relative to the root.
     const files = new Map<string, SourcedDocument[]>()
     for (const document of index.documents) {
-      if (document.rendered || !isFileSource(document.source)) continue
-      const relative = path.relative(root, document.source.file).split(path.sep).join('/')
+      const file = document.rendered ? undefined : fileOf(document)
+      if (file === undefined) continue
+      const relative = path.relative(root, file).split(path.sep).join('/')
       const list = files.get(relative)
       if (list) list.push(document)
       else files.set(relative, [document])

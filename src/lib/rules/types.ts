@@ -23,6 +23,17 @@ export function isFileSource(source: ObjectSource | undefined): source is FilePo
   return source !== undefined && 'file' in source
 }
 
+/**
+ * The file a document was read from, if any, without its line: `source` of a document read by the
+ * fast parser parses the file again for positions, which a rule that only needs the file (or a
+ * run without findings) should not pay for.
+ */
+export function fileOf(document: SourcedDocument): string | undefined {
+  if (document.file !== undefined) return document.file
+  const source = document.source
+  return isFileSource(source) ? source.file : undefined
+}
+
 export interface KubeMetadata {
   name: string
   namespace?: string
@@ -43,6 +54,8 @@ export interface KubeObject {
 export interface SourcedDocument {
   value: unknown
   source: ObjectSource
+  /** The file (file sources), where known without computing `source`'s position (fileOf). */
+  file?: string
   /** Where a path inside the document sits (file sources); the nearest existing ancestor if the path is missing. */
   locate?: (path: readonly PathSegment[]) => FilePosition
   /** Rule ids suppressed for this whole object (`# elife-k8s:ignore rule-id reason` at its top). */
