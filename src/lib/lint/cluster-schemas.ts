@@ -1,5 +1,6 @@
 import type {KubeConfig} from '@kubernetes/client-node'
 
+import {CliError, isCliError} from '../errors.js'
 import {pagedList} from '../kube/list.js'
 import {getJson} from '../kube/raw.js'
 import type {SchemaSet} from '../rules/schema.js'
@@ -21,6 +22,21 @@ export function listClusterCrds(kc: KubeConfig): Promise<unknown[]> {
       acc.push(...items)
     },
   })
+}
+
+/** What a failed read of the cluster's CRDs is called in its one line. */
+export const readCrdsAction = {verb: 'read', target: "the cluster's CRDs for --from-cluster"} as const
+
+/**
+ * A failed read of the cluster's CRDs (unreachable, timed out, forbidden...) stays a failure with
+ * its own exit code: the user asked for the cluster's schemas, and judging without them would
+ * print a verdict they did not ask for (as kubectl's --validate fails when it cannot read the
+ * server's schemas). The line also says the way out that needs no cluster.
+ */
+export function fromClusterError(error: unknown): unknown {
+  if (!isCliError(error) || error.kind === 'interrupted' || error.kind === 'terminated') return error
+  const without = 'without --from-cluster, lint checks against its bundled schemas only'
+  return new CliError(error.kind, error.message, {hint: error.hint ? `${error.hint}; ${without}` : without, cause: error.cause ?? error})
 }
 
 /** The schema set with the cluster's CRDs added over it. */

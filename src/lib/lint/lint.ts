@@ -16,7 +16,7 @@ import type {SchemaSet} from '../rules/schema.js'
 import type {CelRule} from '../rules/schema-convert.js'
 import type {ResolvedFinding, Rule, Severity} from '../rules/types.js'
 import {loadFiles, type LoadedFiles} from '../sources/files.js'
-import {listClusterCrds, withClusterCrds} from './cluster-schemas.js'
+import {fromClusterError, listClusterCrds, readCrdsAction, withClusterCrds} from './cluster-schemas.js'
 import {isDirectory, renderHelmReleases, type RenderOutcome} from './render-charts.js'
 
 export interface LintInput {
@@ -259,7 +259,11 @@ export const lintAction: ReadAction<LintInput, LintResult> = {
   async run(ctx, given) {
     let input = given
     if (given.fromCluster && selectRules(given.only, given.skip).some((rule) => rule.id === 'schema')) {
-      const crds = await ctx.io.callApi({verb: 'list', target: 'CustomResourceDefinitions'}, () => listClusterCrds(ctx.io.kube.kc))
+      const crds = await ctx.io
+        .callApi(readCrdsAction, () => listClusterCrds(ctx.io.kube.kc))
+        .catch((error: unknown) => {
+          throw fromClusterError(error)
+        })
       input = {...given, schemas: withClusterCrds(given.schemas, crds)}
     }
     const prepared = prepare(input)
