@@ -42,6 +42,7 @@ spec:
               properties:
                 size: {type: integer}
                 colour: {type: string, enum: [red, blue]}
+                since: {type: string, format: date-time}
 `
 
 const gadget = (spec: string) => `apiVersion: v1
@@ -289,5 +290,40 @@ describe('lint --from-cluster', () => {
     const json = await runCli(['lint', bad, '--from-cluster', '--kubeconfig', viewerKubeconfig, '--json'], {env: {KUBECONFIG: ''}})
     expect(json.exitCode, json.stderr).toBe(ExitCode.FORBIDDEN)
     expect(JSON.parse(json.stdout)).toMatchObject({error: {kind: 'forbidden', exitCode: ExitCode.FORBIDDEN}})
+  })
+
+  it("checks a CRD's date-time and integers as the API server does for custom resources", async () => {
+    // kube-openapi's date-time for custom resources: t and z in either case, a zone, a real day;
+    // integers beyond int64 (1e30 is a whole number to JSON Schema) are "must be of type integer".
+    const cases: Array<[string, 'valid' | 'invalid', string[]]> = [
+      ['  since: "2024-01-31T09:30:00.5+01:00"\n', 'valid', []],
+      ['  since: "2024-01-31t09:30:00z"\n', 'valid', []],
+      [
+        '  since: "2024-01-31 09:30:00Z"\n',
+        'invalid',
+        ['spec.since: must be a time as RFC 3339 writes it, such as 2024-01-31T09:30:00Z (a calendar day, T, a zone Z or +01:00)'],
+      ],
+      [
+        '  since: "2024-02-30T09:30:00Z"\n',
+        'invalid',
+        ['spec.since: must be a time as RFC 3339 writes it, such as 2024-01-31T09:30:00Z (a calendar day, T, a zone Z or +01:00)'],
+      ],
+      [
+        '  since: yesterday\n',
+        'invalid',
+        ['spec.since: must be a time as RFC 3339 writes it, such as 2024-01-31T09:30:00Z (a calendar day, T, a zone Z or +01:00)'],
+      ],
+      ['  size: -1e30\n', 'invalid', ['spec.size: must fit in a 64-bit integer (int64)']],
+    ]
+    for (const [spec, api, messages] of cases) {
+      const dir = repo(gadget(spec.startsWith('  size') ? spec : `  size: 3\n${spec}`))
+      expect(await applyVerdict(dir), `the API server on ${spec.trim()}`).toBe(api === 'valid' ? 0 : 1)
+      const result = await runCli(['lint', dir, '--from-cluster', '--rule', 'schema', '--format', 'json'], {env: {KUBECONFIG: kubeconfig}})
+      expect(result.exitCode, `${spec.trim()}: ${result.stderr}`).toBe(api === 'valid' ? 0 : ExitCode.CHECK_FAILED)
+      expect(
+        (JSON.parse(result.stdout) as {findings: Array<{message: string}>}).findings.map((f) => f.message),
+        spec.trim(),
+      ).toEqual(messages)
+    }
   })
 })
