@@ -16,11 +16,12 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import {Ajv} from 'ajv'
+import {_, Ajv} from 'ajv'
+import {fullFormats} from 'ajv-formats/dist/formats.js'
 import standaloneModule from 'ajv/dist/standalone/index.js'
 import {parseAllDocuments} from 'yaml'
 
-import {convertSchema, crdEntries, type SchemaBundle} from '../src/lib/rules/schema-convert.js'
+import {checkedFormats, convertSchema, crdEntries, quantityPattern, type SchemaBundle, timePattern} from '../src/lib/rules/schema-convert.js'
 
 type StandaloneCode = (ajv: Ajv, refs: Record<string, string>) => string
 // ajv/dist/standalone is CommonJS: under Node's ES module loader its default export arrives
@@ -92,6 +93,31 @@ export function int32Bounds(node: unknown): unknown {
   return out
 }
 
+/**
+ * metav1.Time (creationTimestamp and every built-in date-time but MicroTime's) as the API server
+ * decodes it: null is no time, a string is parsed by Go's time.Parse(time.RFC3339, ...), which
+ * takes upper-case T and Z only, a +hh:mm offset and seconds up to 59 (this pattern), on a real
+ * calendar day and hour (ajv-formats' date-time). MicroTime (Events, Leases) is parsed with
+ * another layout and is left unchecked.
+ */
+export const timeDefinition = {
+  type: 'string',
+  nullable: true,
+  format: 'date-time',
+  pattern: timePattern,
+}
+
+/** The built-in definitions whose checks are set here rather than converted from the OpenAPI document. */
+export function builtinFormats(definitions: Record<string, unknown>): void {
+  const time = 'io.k8s.apimachinery.pkg.apis.meta.v1.Time'
+  const microTime = 'io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime'
+  const quantity = 'io.k8s.apimachinery.pkg.api.resource.Quantity'
+  if (definitions[time]) definitions[time] = {...timeDefinition}
+  if (definitions[microTime]) definitions[microTime] = {type: 'string'}
+  const q = definitions[quantity] as {oneOf?: Array<{type?: string; pattern?: string}>} | undefined
+  for (const branch of q?.oneOf ?? []) if (branch.type === 'string') branch.pattern = quantityPattern
+}
+
 export function buildSchemaBundle(): SchemaBundle {
   const k8sVersion = kubernetesVersion()
   const bundle: SchemaBundle = {sources: [`Kubernetes ${k8sVersion}`], definitions: {}, kinds: {}}
@@ -110,6 +136,7 @@ export function buildSchemaBundle(): SchemaBundle {
       }
     }
   }
+  builtinFormats(bundle.definitions)
   addBuiltinEnums(bundle, readFileSync(path.join(moduleDir('k8s.io/kubernetes', k8sVersion), 'pkg/generated/openapi/zz_generated.openapi.go'), 'utf8'))
   for (const source of crdModules) {
     const dir = moduleDir(source.module, source.version)
@@ -223,7 +250,15 @@ export function addBuiltinEnums(bundle: SchemaBundle, generated: string): number
  * so these are on disk once per kind that uses them (15 MB in all).
  */
 export function validatorModules(bundle: SchemaBundle): {index: string; modules: Record<string, string>} {
-  const ajv = new Ajv({strict: false, allErrors: true, validateFormats: false, validateSchema: false, inlineRefs: false, code: {source: true}})
+  // Formats (checkedFormats) are ajv-formats' own: the generated code requires them from it.
+  const ajv = new Ajv({
+    strict: false,
+    allErrors: true,
+    validateSchema: false,
+    inlineRefs: false,
+    code: {source: true, formats: _`require("ajv-formats/dist/formats").fullFormats`},
+  })
+  for (const name of checkedFormats) ajv.addFormat(name, fullFormats[name])
   ajv.addSchema({definitions: bundle.definitions}, 'k8s')
   const names = [...new Set(Object.values(bundle.kinds))].sort()
   const modules: Record<string, string> = {}

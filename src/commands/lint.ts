@@ -20,7 +20,7 @@ Findings read "path:line:col  severity  rule-id  message", grouped by file, with
 
 Rules: ${lintRules.map((rule) => rule.id).join(', ')} (docs/lint-rules.md says what each checks).
 
-Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (an unknown rule, a path that does not exist).`
+Exit codes: 0 no errors (warnings alone are fine), 6 errors found, 2 bad usage (an unknown rule, a path that does not exist); with --from-cluster, 4 when the cluster forbids listing its CRDs and 5 when it cannot be reached (one line, no findings: lint does not judge without the schemas asked for).`
 
   static override examples = [
     {description: 'Lint the repository in the current directory', command: '<%= config.bin %> <%= command.id %>'},

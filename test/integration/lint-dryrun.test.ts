@@ -182,6 +182,71 @@ spec:
       name: '*'
 `
 
+// ---- Formats: int64, date-time (metav1.Time) and quantities (helper lintcluster) ----
+// What the API server refuses that a JSON Schema type alone lets through, found with
+// `kubectl apply --dry-run=server`: a built-in int64 given a number beyond int64 (Go's JSON decoder
+// refuses it; 1e30 is an integer to JSON Schema), a custom resource's integer beyond int64 (the
+// API server decodes custom resources' numbers as int64 or float64, and a float64 is "must be of
+// type integer"), a metav1.Time (creationTimestamp and every other built-in date-time) that Go's
+// time.Parse(RFC3339) refuses (the API server answers "cannot be handled as a Pod: parsing time";
+// kubectl's own decoding refuses it first with the same words), and a resource quantity that
+// resource.ParseQuantity refuses. `creationTimestamp: null`, which `kubectl create --dry-run=client
+// -o yaml` writes into every manifest, is taken by the API server (metav1.Time reads null as no time).
+const pod = (spec: string, meta = '') => `apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: NS
+${meta}spec:
+${spec}  containers:
+    - name: c
+      image: nginx:1.27
+`
+const withCreated = (value: string) => pod('', `  creationTimestamp: ${value}\n`)
+const withMemory = (value: string) =>
+  `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: NS\nspec:\n  containers:\n    - name: c\n      image: nginx:1.27\n      resources:\n        limits:\n          memory: ${value}\n`
+const serviceMonitor = (sampleLimit: string) => `apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: web
+  namespace: NS
+spec:
+  selector:
+    matchLabels:
+      app: web
+  endpoints:
+    - port: http
+  sampleLimit: ${sampleLimit}
+`
+
+const formatCases: Case[] = [
+  {name: 'a Pod int64 (terminationGracePeriodSeconds) at the largest int64', api: 'valid', yaml: pod('  terminationGracePeriodSeconds: 9223372036854775807\n')},
+  {name: 'a Pod int64 (terminationGracePeriodSeconds) given 1e30', api: 'invalid', yaml: pod('  terminationGracePeriodSeconds: 1e30\n')},
+  {name: 'a Pod int64 (activeDeadlineSeconds) given -1e19', api: 'invalid', yaml: pod('  activeDeadlineSeconds: -1e19\n')},
+  {
+    name: 'a Pod int64 given 9223372036854775808 (2^63)',
+    api: 'invalid',
+    yaml: pod('  terminationGracePeriodSeconds: 9223372036854775808\n'),
+    exception:
+      'lint reads YAML numbers as JavaScript numbers (doubles), in which 9223372036854775808 and the largest int64, 9223372036854775807, are the same number: lint takes both rather than refuse the valid one',
+  },
+  {name: 'a ServiceMonitor integer (sampleLimit) at the largest int64', api: 'valid', yaml: serviceMonitor('9223372036854775807')},
+  {name: 'a ServiceMonitor integer (sampleLimit) given 1e30', api: 'invalid', yaml: serviceMonitor('1e30')},
+  {name: 'a creationTimestamp in RFC 3339 with fraction and offset', api: 'valid', yaml: withCreated('"2024-01-01T00:00:00.123+02:00"')},
+  {name: 'a creationTimestamp: null, as kubectl create -o yaml writes it', api: 'valid', yaml: withCreated('null')},
+  {name: 'a creationTimestamp "yesterday"', api: 'invalid', yaml: withCreated('yesterday')},
+  {name: 'a creationTimestamp on 30 February', api: 'invalid', yaml: withCreated('"2024-02-30T00:00:00Z"')},
+  {name: 'a creationTimestamp with a space for T', api: 'invalid', yaml: withCreated('"2024-01-01 00:00:00Z"')},
+  {name: 'a creationTimestamp without a time zone', api: 'invalid', yaml: withCreated('"2024-01-01T00:00:00"')},
+  {name: 'a creationTimestamp with an offset without colon', api: 'invalid', yaml: withCreated('"2024-01-01T00:00:00+0200"')},
+  {name: 'a creationTimestamp on a leap second', api: 'invalid', yaml: withCreated('"2024-12-31T23:59:60Z"')},
+  {name: 'a memory limit of 1.5Gi', api: 'valid', yaml: withMemory('1.5Gi')},
+  {name: 'a memory limit of 1e3 as a string', api: 'valid', yaml: withMemory('"1e3"')},
+  {name: 'a memory limit of "12 gigs"', api: 'invalid', yaml: withMemory('12 gigs')},
+  {name: 'a memory limit of 12Gb', api: 'invalid', yaml: withMemory('12Gb')},
+]
+// ---- end of the formats block ----
+
 const cases: Case[] = [
   // Valid objects, built-in and custom.
   {name: 'a ConfigMap', api: 'valid', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS\ndata:\n  a: "1"\n'},
@@ -352,6 +417,8 @@ const cases: Case[] = [
     yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: NS\ndata:\n  token: hunter2\n',
   },
   {name: 'Deployment replicas beyond int32', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('  replicas: 2', '  replicas: 3000000000'))},
+  // int64, date-time and quantities: the formats block above.
+  ...formatCases,
 
   // What only the API server's validation code or admission knows: documented disagreements.
   {

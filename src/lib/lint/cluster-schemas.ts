@@ -1,7 +1,7 @@
 import type {KubeConfig} from '@kubernetes/client-node'
 
 import type {CommandIO} from '../cli/io.js'
-
+import {CliError, isCliError} from '../errors.js'
 import {pagedList} from '../kube/list.js'
 import {getJson} from '../kube/raw.js'
 import type {SchemaSet} from '../rules/schema.js'
@@ -27,7 +27,29 @@ export function listClusterCrds(kc: KubeConfig): Promise<unknown[]> {
 
 /** `lint --from-cluster`'s schemas (LintInput.clusterSchemas): the cluster's CRDs, read through the command's IO, over the base set. */
 export function clusterSchemas(io: CommandIO): (base: SchemaSet | undefined) => Promise<SchemaSet> {
-  return async (base) => withClusterCrds(base, await io.callApi({verb: 'list', target: 'CustomResourceDefinitions'}, () => listClusterCrds(io.kube.kc)))
+  return async (base) => {
+    const crds = await io
+      .callApi(readCrdsAction, () => listClusterCrds(io.kube.kc))
+      .catch((error: unknown) => {
+        throw fromClusterError(error)
+      })
+    return withClusterCrds(base, crds)
+  }
+}
+
+/** What a failed read of the cluster's CRDs is called in its one line. */
+export const readCrdsAction = {verb: 'read', target: "the cluster's CRDs for --from-cluster"} as const
+
+/**
+ * A failed read of the cluster's CRDs (unreachable, timed out, forbidden...) stays a failure with
+ * its own exit code: the user asked for the cluster's schemas, and judging without them would
+ * print a verdict they did not ask for (as kubectl's --validate fails when it cannot read the
+ * server's schemas). The line also says the way out that needs no cluster.
+ */
+export function fromClusterError(error: unknown): unknown {
+  if (!isCliError(error) || error.kind === 'interrupted' || error.kind === 'terminated') return error
+  const without = 'without --from-cluster, lint checks against its bundled schemas only'
+  return new CliError(error.kind, error.message, {hint: error.hint ? `${error.hint}; ${without}` : without, cause: error.cause ?? error})
 }
 
 /** The schema set with the cluster's CRDs added over it. */

@@ -51,6 +51,35 @@ function jsPattern(pattern: string): boolean {
 export const base64Pattern =
   '^(?:[\\r\\n]*[A-Za-z0-9+/][\\r\\n]*[A-Za-z0-9+/][\\r\\n]*[A-Za-z0-9+/][\\r\\n]*[A-Za-z0-9+/])*(?:[\\r\\n]*[A-Za-z0-9+/][\\r\\n]*[A-Za-z0-9+/][\\r\\n]*(?:=[\\r\\n]*=|[A-Za-z0-9+/][\\r\\n]*=))?[\\r\\n]*$'
 
+/**
+ * Integers as the API server decodes them: into Go int64s (built-in kinds' int64 fields; custom
+ * resources' numbers, where one beyond int64 becomes a float64, "must be of type integer"). JSON
+ * Schema's integer is any whole number (1e30 is one). YAML numbers reach lint as JavaScript numbers,
+ * in which 2^63 - 1 reads as 2^63: lint cannot tell the largest int64 from the number after it, and
+ * takes both (the maximum is 2^63).
+ */
+export const int64Range = {minimum: -(2 ** 63), maximum: 2 ** 63} as const
+
+/**
+ * A CRD's `format: date-time` as the API server checks it (kube-openapi's strfmt IsDateTime, for
+ * custom resources): ajv-formats' date-time (the calendar, hours, minutes) narrowed to its shape
+ * (T or t, a zone Z, z or +hh:mm, seconds up to 59). Built-in kinds' metav1.Time is stricter (Go's
+ * time.Parse with RFC 3339: upper-case T and Z): scripts/lint-schemas.ts sets its own pattern.
+ */
+export const crdDateTimePattern = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(?:\\.\\d+)?(?:[Zz]|[+-]\\d{2}:\\d{2})$'
+
+/** metav1.Time's shape as Go's time.Parse(time.RFC3339, ...) reads it (scripts/lint-schemas.ts: timeDefinition). */
+export const timePattern = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:[0-5]\\d(?:\\.\\d+)?(?:Z|[+-]\\d{2}:\\d{2})$'
+/**
+ * resource.Quantity's string form: the pattern controller-gen writes for Quantity fields into CRDs
+ * (e.g. prometheus-operator v0.85.0's), which follows the grammar in Quantity's own description.
+ * The API server's parser also trims spaces and takes a few oddities ("-", "."), which this refuses.
+ */
+export const quantityPattern = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$'
+
+/** The formats lint checks, ajv-formats' own (dist/formats: fullFormats), by name; other formats are dropped. */
+export const checkedFormats = ['date-time'] as const
+
 /** Converts one schema node (and everything under it). `refPrefix` replaces '#/components/schemas/'. */
 export function convertSchema(node: unknown, refPrefix = '#/definitions/'): unknown {
   if (Array.isArray(node)) return node.map((item) => convertSchema(item, refPrefix))
@@ -69,6 +98,14 @@ export function convertSchema(node: unknown, refPrefix = '#/definitions/'): unkn
     } else out[key] = convertSchema(value, refPrefix)
   }
   if (node.format === 'byte' && node.type === 'string' && out.pattern === undefined) out.pattern = base64Pattern
+  if (node.format === 'date-time' && node.type === 'string') {
+    out.format = 'date-time'
+    if (out.pattern === undefined) out.pattern = crdDateTimePattern
+  }
+  if (out.type === 'integer') {
+    if (out.minimum === undefined && out.exclusiveMinimum === undefined) out.minimum = int64Range.minimum
+    if (out.maximum === undefined && out.exclusiveMaximum === undefined) out.maximum = int64Range.maximum
+  }
   if (node['x-kubernetes-int-or-string'] === true) {
     delete out.type
     out.anyOf = [{type: 'integer'}, {type: 'string'}]

@@ -1,10 +1,21 @@
 import {parse as parseCel} from '@marcbachmann/cel-js'
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import {fullFormats} from 'ajv-formats/dist/formats.js'
 
 import {apiVersionChanges} from './deprecations.js'
 import {groupOf} from './kube.js'
 import type {ObjectIndex} from './object-index.js'
-import {base64Pattern, type CelRule, crdEntries, type SchemaBundle} from './schema-convert.js'
+import {
+  base64Pattern,
+  type CelRule,
+  checkedFormats,
+  crdDateTimePattern,
+  crdEntries,
+  int64Range,
+  quantityPattern,
+  type SchemaBundle,
+  timePattern,
+} from './schema-convert.js'
 import type {PathSegment, Rule} from './types.js'
 
 // Issue 17, rule 2: every object against the schema of its apiVersion and kind, strictly
@@ -13,6 +24,9 @@ import type {PathSegment, Rule} from './types.js'
 // (scripts/lint-schemas.ts), plus the CRDs found in the repository. Validated by ajv.
 
 const group = 'Schemas'
+
+/** What a date-time (metav1.Time, a CRD's format: date-time) that the API server cannot parse is told. */
+const dateTimeMessage = 'must be a time as RFC 3339 writes it, such as 2024-01-31T09:30:00Z (a calendar day, T, a zone Z or +01:00)'
 
 /** At most this many schema findings per object: the first ones say what is wrong. */
 const perObject = 10
@@ -85,7 +99,8 @@ function validatorFor(index: ObjectIndex): Validator | undefined {
     if (state.ajv) return state.ajv
     const definitions = set.definitions?.()
     if (!definitions) return undefined
-    state.ajv = new Ajv({strict: false, allErrors: true, validateFormats: false, validateSchema: false})
+    state.ajv = new Ajv({strict: false, allErrors: true, validateSchema: false})
+    for (const format of checkedFormats) state.ajv.addFormat(format, fullFormats[format])
     state.ajv.addSchema({definitions: {...definitions, ...repoDefinitions}}, 'k8s')
     return state.ajv
   }
@@ -204,6 +219,7 @@ export function describeErrors(errors: readonly ErrorObject[]): Array<{path: Pat
   const types = new Map<string, Set<string>>()
   const alternatives = new Map<string, {path: PathSegment[]; fields: Set<string>}>()
   const seen = new Set<string>()
+  const quantities = new Set<string>()
   const add = (path: PathSegment[], message: string) => {
     const key = `${JSON.stringify(path)} ${message}`
     if (!seen.has(key)) {
@@ -243,10 +259,28 @@ export function describeErrors(errors: readonly ErrorObject[]): Array<{path: Pat
           `${dotted(path)}: must be one of ${((error.params as {allowedValues: unknown[]}).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`,
         )
         break
-      case 'pattern':
-        if ((error.params as {pattern?: string}).pattern === base64Pattern) add(path, `${dotted(path)}: must be base64 (format byte)`)
+      case 'pattern': {
+        const pattern = (error.params as {pattern?: string}).pattern
+        if (pattern === base64Pattern) add(path, `${dotted(path)}: must be base64 (format byte)`)
+        else if (pattern === timePattern || pattern === crdDateTimePattern) add(path, `${dotted(path)}: ${dateTimeMessage}`)
+        else if (pattern === quantityPattern) {
+          // Quantity is a string or a number: its number branch's "must be number" says nothing more.
+          quantities.add(error.instancePath)
+          add(path, `${dotted(path)}: must be a quantity, such as 512Mi, 1.5Gi, 250m or 1e3`)
+        } else add(path, `${dotted(path)}: ${error.message ?? error.keyword}`)
+        break
+      }
+      case 'format':
+        if ((error.params as {format?: string}).format === 'date-time') add(path, `${dotted(path)}: ${dateTimeMessage}`)
         else add(path, `${dotted(path)}: ${error.message ?? error.keyword}`)
         break
+      case 'maximum':
+      case 'minimum': {
+        const limit = (error.params as {limit?: number}).limit
+        if (limit === int64Range.maximum || limit === int64Range.minimum) add(path, `${dotted(path)}: must fit in a 64-bit integer (int64)`)
+        else add(path, `${dotted(path)}: ${error.message ?? error.keyword}`)
+        break
+      }
       case 'oneOf':
       case 'anyOf':
       case 'allOf':
@@ -258,6 +292,7 @@ export function describeErrors(errors: readonly ErrorObject[]): Array<{path: Pat
   }
   for (const {path, fields} of alternatives.values()) add(path, `${dotted(path)}: needs one of ${[...fields].map((f) => `"${f}"`).join(', ')}`)
   for (const [instancePath, set] of types) {
+    if (quantities.has(instancePath)) continue
     const path = segmentsOf(instancePath)
     add(path, `${dotted(path)}: must be ${[...set].join(' or ')}`)
   }
@@ -269,7 +304,7 @@ export const schemaRule: Rule = {
   severity: 'error',
   group,
   summary:
-    "Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources, Kustomization, HelmRelease, image automation and notification, SealedSecret; CRDs in the repository), strictly: unknown fields are errors; the CRDs' CEL rules too, where cel-js can evaluate them.",
+    "Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources, Kustomization, HelmRelease, image automation and notification, SealedSecret; CRDs in the repository), strictly: unknown fields are errors; base64, int32 and int64 ranges, RFC 3339 times and resource quantities as the API server decodes them; the CRDs' CEL rules too, where cel-js can evaluate them.",
   hint: "check the field's name and indentation (a HelmRelease values key one level off is the classic); `kubectl explain <kind>.<field>` shows the schema",
   check(index, report) {
     const validator = validatorFor(index)
