@@ -247,6 +247,33 @@ const formatCases: Case[] = [
 ]
 // ---- end of the formats block ----
 
+// Nulls: an empty `annotations:`, `resources:` or `env:` (common in rendered charts) is null in
+// YAML; the API server decodes it into the zero value (built-in kinds) or prunes it (custom
+// resources), so it is as if absent, and a required field given null is missing.
+const nullCases: Case[] = [
+  {
+    name: 'a ConfigMap with empty annotations, labels and data',
+    api: 'valid',
+    yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS\n  annotations:\n  labels:\ndata:\n',
+  },
+  {
+    name: 'a Deployment with empty pod annotations, resources and env',
+    api: 'valid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace('        app: web\n    spec:', '        app: web\n      annotations:\n    spec:')
+        .replace('          image: nginx:1.27\n', '          image: nginx:1.27\n          resources:\n          env:\n'),
+    ),
+  },
+  {
+    name: 'a Deployment with selector: null (required)',
+    api: 'invalid',
+    yaml: deployment(goodDeploymentSpec.replace('  selector:\n    matchLabels:\n      app: web\n', '  selector:\n')),
+  },
+  {name: 'a Canary with an empty analysis field (webhooks:)', api: 'valid', yaml: canary(`${goodAnalysis}    webhooks:\n`)},
+]
+// ---- end of the nulls block ----
+
 const cases: Case[] = [
   // Valid objects, built-in and custom.
   {name: 'a ConfigMap', api: 'valid', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS\ndata:\n  a: "1"\n'},
@@ -419,6 +446,7 @@ const cases: Case[] = [
   {name: 'Deployment replicas beyond int32', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('  replicas: 2', '  replicas: 3000000000'))},
   // int64, date-time and quantities: the formats block above.
   ...formatCases,
+  ...nullCases,
 
   // What only the API server's validation code or admission knows: documented disagreements.
   {

@@ -299,12 +299,42 @@ export function describeErrors(errors: readonly ErrorObject[]): Array<{path: Pat
   return out
 }
 
+/**
+ * The object as the API server validates it, as far as nulls go: a field given null (an empty
+ * `annotations:` or `resources:`, common in rendered charts) is decoded into Go's zero value for a
+ * built-in kind and pruned from a custom resource unless its schema says nullable, so it is
+ * validated as if absent (a required field given null is then missing, as the server says).
+ * Returns the object itself when it holds no null.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    value.forEach((item, i) => {
+      const pruned = withoutNulls(item)
+      if (pruned !== item) (copy ??= [...value])[i] = pruned
+    })
+    return copy ?? value
+  }
+  if (typeof value !== 'object' || value === null) return value
+  let copy: Record<string, unknown> | undefined
+  for (const [key, item] of Object.entries(value)) {
+    if (item === null) {
+      copy ??= {...value}
+      delete copy[key]
+      continue
+    }
+    const pruned = withoutNulls(item)
+    if (pruned !== item) (copy ??= {...value})[key] = pruned
+  }
+  return copy ?? value
+}
+
 export const schemaRule: Rule = {
   id: 'schema',
   severity: 'error',
   group,
   summary:
-    "Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources, Kustomization, HelmRelease, image automation and notification, SealedSecret; CRDs in the repository), strictly: unknown fields are errors; base64, int32 and int64 ranges, RFC 3339 times and resource quantities as the API server decodes them; the CRDs' CEL rules too, where cel-js can evaluate them.",
+    "Every object matches the schema of its apiVersion and kind (Kubernetes OpenAPI; bundled CRDs of Flagger, helm-operator, the Prometheus operator, Flux v2 sources, Kustomization, HelmRelease, image automation and notification, SealedSecret; CRDs in the repository), strictly: unknown fields are errors, a field given null counts as absent (as the API server decodes it); base64, int32 and int64 ranges, RFC 3339 times and resource quantities as the API server decodes them; the CRDs' CEL rules too, where cel-js can evaluate them.",
   hint: "check the field's name and indentation (a HelmRelease values key one level off is the classic); `kubectl explain <kind>.<field>` shows the schema",
   check(index, report) {
     const validator = validatorFor(index)
@@ -323,8 +353,9 @@ export const schemaRule: Rule = {
         }
         continue
       }
-      const found = validate(item.object) ? [] : describeErrors(validate.errors ?? [])
-      found.push(...celFindings(item.object, validator.cel(key)))
+      const object = withoutNulls(item.object) as typeof item.object
+      const found = validate(object) ? [] : describeErrors(validate.errors ?? [])
+      found.push(...celFindings(object, validator.cel(key)))
       for (const {path, message} of found.slice(0, perObject)) report({on: item, path, message})
     }
   },
