@@ -438,7 +438,11 @@ const cases: Case[] = [
   {name: 'a label value with a space', api: 'invalid', yaml: configMap('c', '', '  labels:\n    app: web app\n')},
   {name: 'a label key with two slashes', api: 'invalid', yaml: configMap('c', '', '  labels:\n    example.org/a/b: x\n')},
   {name: 'an annotation key with a space', api: 'invalid', yaml: configMap('c', '', '  annotations:\n    my note: x\n')},
-  {name: 'an annotation key in capitals with a prefix', api: 'valid', yaml: configMap('c', '', '  annotations:\n    Example.ORG/Note: "any text, spaces too"\n')},
+  {
+    name: 'an annotation key in capitals with a prefix',
+    api: 'valid',
+    yaml: configMap('c', '', '  annotations:\n    Example.ORG/Note: "any text, spaces too"\n'),
+  },
   {
     name: 'a pod template label value with a space',
     api: 'invalid',
@@ -454,7 +458,11 @@ const cases: Case[] = [
     yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: NS\nstringData:\n  config/app.yaml: "x: 1"\n',
   },
   // Workload selectors (LabelSelectorAsSelector semantics).
-  {name: 'a Deployment with an empty selector', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('  selector:\n    matchLabels:\n      app: web\n', '  selector: {}\n'))},
+  {
+    name: 'a Deployment with an empty selector',
+    api: 'invalid',
+    yaml: deployment(goodDeploymentSpec.replace('  selector:\n    matchLabels:\n      app: web\n', '  selector: {}\n')),
+  },
   {
     name: 'a Deployment selector with matchExpressions that match',
     api: 'valid',
@@ -468,37 +476,63 @@ const cases: Case[] = [
   {
     name: 'a Deployment selector with matchExpressions that do not match',
     api: 'invalid',
-    yaml: deployment(goodDeploymentSpec.replace('    matchLabels:\n      app: web\n', '    matchExpressions:\n      - key: app\n        operator: NotIn\n        values: [web]\n')),
+    yaml: deployment(
+      goodDeploymentSpec.replace(
+        '    matchLabels:\n      app: web\n',
+        '    matchExpressions:\n      - key: app\n        operator: NotIn\n        values: [web]\n',
+      ),
+    ),
   },
   {
     name: 'a Deployment selector In without values',
     api: 'invalid',
-    yaml: deployment(goodDeploymentSpec.replace('    matchLabels:\n      app: web\n', '    matchExpressions:\n      - key: app\n        operator: In\n        values: []\n')),
+    yaml: deployment(
+      goodDeploymentSpec.replace('    matchLabels:\n      app: web\n', '    matchExpressions:\n      - key: app\n        operator: In\n        values: []\n'),
+    ),
   },
   {name: 'a StatefulSet whose selector does not match its pod labels', api: 'invalid', yaml: statefulSet('web', 'app: api')},
   {
     name: 'a DaemonSet whose selector does not match its pod labels',
     api: 'invalid',
-    yaml: deployment(goodDeploymentSpec.replace('  replicas: 2\n', '').replace('      app: web\n  template', '      app: agent\n  template')).replace('kind: Deployment', 'kind: DaemonSet'),
+    yaml: deployment(goodDeploymentSpec.replace('  replicas: 2\n', '').replace('      app: web\n  template', '      app: agent\n  template')).replace(
+      'kind: Deployment',
+      'kind: DaemonSet',
+    ),
   },
   {name: 'a Job with a selector but no manualSelector', api: 'invalid', yaml: job('  selector:\n    matchLabels:\n      app: migrate\n')},
-  {name: 'a Job with manualSelector and a matching selector', api: 'valid', yaml: job('  manualSelector: true\n  selector:\n    matchLabels:\n      app: migrate\n')},
-  {name: 'a Job with manualSelector and a selector that does not match', api: 'invalid', yaml: job('  manualSelector: true\n  selector:\n    matchLabels:\n      app: other\n')},
+  {
+    name: 'a Job with manualSelector and a matching selector',
+    api: 'valid',
+    yaml: job('  manualSelector: true\n  selector:\n    matchLabels:\n      app: migrate\n'),
+  },
+  {
+    name: 'a Job with manualSelector and a selector that does not match',
+    api: 'invalid',
+    yaml: job('  manualSelector: true\n  selector:\n    matchLabels:\n      app: other\n'),
+  },
   // Containers and ports.
   {name: 'a container name with capitals', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('        - name: web\n', '        - name: Web\n'))},
   {
     name: 'an init container with the name of a container',
     api: 'invalid',
-    yaml: deployment(goodDeploymentSpec.replace('      containers:\n', '      initContainers:\n        - name: web\n          image: busybox:1.36\n      containers:\n')),
+    yaml: deployment(
+      goodDeploymentSpec.replace('      containers:\n', '      initContainers:\n        - name: web\n          image: busybox:1.36\n      containers:\n'),
+    ),
   },
   {
     name: 'a container port name longer than 15 characters',
     api: 'invalid',
-    yaml: deployment(goodDeploymentSpec.replace('            - containerPort: 8080\n', '            - containerPort: 8080\n              name: http-web-server-1\n')),
+    yaml: deployment(
+      goodDeploymentSpec.replace('            - containerPort: 8080\n', '            - containerPort: 8080\n              name: http-web-server-1\n'),
+    ),
   },
   {name: 'a Service with two unnamed ports', api: 'invalid', yaml: service('web', '    - port: 80\n    - port: 443\n')},
   {name: 'a Service targetPort name in capitals', api: 'invalid', yaml: service('web', '    - port: 80\n      targetPort: Http\n')},
-  {name: 'a Service with two named ports', api: 'valid', yaml: service('web', '    - name: http\n      port: 80\n    - name: https\n      port: 443\n      targetPort: web-tls\n')},
+  {
+    name: 'a Service with two named ports',
+    api: 'valid',
+    yaml: service('web', '    - name: http\n      port: 80\n    - name: https\n      port: 443\n      targetPort: web-tls\n'),
+  },
 
   // What only admission knows: the documented disagreement.
   {
@@ -515,7 +549,12 @@ function lintVerdict(yaml: string): {verdict: Verdict; messages: string[]} {
   const dir = path.join(scratch, `case-${counter++}`)
   mkdirSync(dir)
   writeFileSync(path.join(dir, 'manifest.yaml'), yaml)
-  const result = lintRepository({paths: [dir], severity: 'error', schemas: bundledSchemas(), only: ['yaml-syntax', 'not-an-object', 'object-shape', 'schema', 'object-validation']})
+  const result = lintRepository({
+    paths: [dir],
+    severity: 'error',
+    schemas: bundledSchemas(),
+    only: ['yaml-syntax', 'not-an-object', 'object-shape', 'schema', 'object-validation'],
+  })
   expect(result.summary.schemas, 'the build bundles the schemas (npm run build)').not.toBeNull()
   return {verdict: result.summary.errors > 0 ? 'invalid' : 'valid', messages: result.findings.map((f) => `${f.rule}: ${f.message}`)}
 }

@@ -159,20 +159,28 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
         'object-validation',
         'releases/stg/journal.yaml',
         2,
-        expect.stringMatching(/^metadata\.name "Journal-Web" must be a lowercase RFC 1123 subdomain.* \(for a Deployment\) \(rendered by helm from journal\/templates\/deployment\.yaml of HelmRelease stg\/journal\)$/),
+        expect.stringMatching(
+          /^metadata\.name "Journal-Web" must be a lowercase RFC 1123 subdomain.* \(for a Deployment\) \(rendered by helm from journal\/templates\/deployment\.yaml of HelmRelease stg\/journal\)$/,
+        ),
         'journal/templates/deployment.yaml',
       ],
       [
         'object-validation',
         'releases/stg/journal.yaml',
         2,
-        expect.stringMatching(/^metadata\.name "Journal-Web" must be an RFC 1035 label.* \(for a Service\) \(rendered by helm from journal\/templates\/service\.yaml of HelmRelease stg\/journal\)$/),
+        expect.stringMatching(
+          /^metadata\.name "Journal-Web" must be an RFC 1035 label.* \(for a Service\) \(rendered by helm from journal\/templates\/service\.yaml of HelmRelease stg\/journal\)$/,
+        ),
         'journal/templates/service.yaml',
       ],
     ])
     const ignored = repos.copy([
       edit,
-      {file: 'releases/stg/journal.yaml', from: 'apiVersion: helm.fluxcd.io/v1\n', to: '# elife-k8s:ignore object-validation the chart renames it\napiVersion: helm.fluxcd.io/v1\n'},
+      {
+        file: 'releases/stg/journal.yaml',
+        from: 'apiVersion: helm.fluxcd.io/v1\n',
+        to: '# elife-k8s:ignore object-validation the chart renames it\napiVersion: helm.fluxcd.io/v1\n',
+      },
     ])
     const silenced = await lintJson(ignored)
     expect(silenced.result.exitCode).toBe(0)

@@ -56,15 +56,44 @@ describe('name formats', () => {
 
 describe('labels, annotations and keys', () => {
   it('IsQualifiedName', () => {
-    for (const v of ['simple', 'now-with-dashes', '1-starts-with-num', '1234', 'simple/simple', 'example.com/Upper', 'a.b_c-d', `${'a'.repeat(253)}/${'b'.repeat(63)}`])
+    for (const v of [
+      'simple',
+      'now-with-dashes',
+      '1-starts-with-num',
+      '1234',
+      'simple/simple',
+      'example.com/Upper',
+      'a.b_c-d',
+      `${'a'.repeat(253)}/${'b'.repeat(63)}`,
+    ])
       ok(isQualifiedName(v))
-    for (const v of ['', 'nospecialchars%^=@', 'cantendwithadash-', '-cantstartwithadash', '/simple', 'Example.com/x', 'a/b/c', 'with space', 'a'.repeat(64), `x/${'a'.repeat(64)}`])
+    for (const v of [
+      '',
+      'nospecialchars%^=@',
+      'cantendwithadash-',
+      '-cantstartwithadash',
+      '/simple',
+      'Example.com/x',
+      'a/b/c',
+      'with space',
+      'a'.repeat(64),
+      `x/${'a'.repeat(64)}`,
+    ])
       bad(isQualifiedName(v))
   })
 
   it('IsValidLabelValue', () => {
     for (const v of ['', 'simple', 'now-with-dashes', '1-starts-with-num', 'end-with-num-1', '1234', 'Upper_Case.dot', 'a'.repeat(63)]) ok(isLabelValue(v))
-    for (const v of ['nospecialchars%^=@', 'Tama-nui-te-rā.is.Māori.sun', '\\backslashes', '-starts-with-dash', 'ends-with-dash-', '.starts.with.dot', 'web app', 'a'.repeat(64)])
+    for (const v of [
+      'nospecialchars%^=@',
+      'Tama-nui-te-rā.is.Māori.sun',
+      '\\backslashes',
+      '-starts-with-dash',
+      'ends-with-dash-',
+      '.starts.with.dot',
+      'web app',
+      'a'.repeat(64),
+    ])
       bad(isLabelValue(v))
   })
 
@@ -174,7 +203,14 @@ describe('pod templates and Services', () => {
         spec: {
           initContainers: [{name: 'web', image: 'busybox'}],
           containers: [
-            {name: 'web', image: 'nginx', ports: [{containerPort: 80, name: 'http'}, {containerPort: 81, name: 'http'}]},
+            {
+              name: 'web',
+              image: 'nginx',
+              ports: [
+                {containerPort: 80, name: 'http'},
+                {containerPort: 81, name: 'http'},
+              ],
+            },
             {name: 'Side_Car', ports: [{containerPort: 82, name: 'http-web-server-1'}]},
           ],
         },
@@ -197,8 +233,19 @@ describe('pod templates and Services', () => {
 
   it('Service ports: names required past one port, DNS labels, unique; named targetPorts', () => {
     expect(serviceProblems({spec: {ports: [{port: 80}]}})).toEqual([])
-    expect(serviceProblems({spec: {ports: [{name: 'http', port: 80, targetPort: 'web'}, {name: 'https', port: 443, targetPort: 8443}]}})).toEqual([])
-    expect(serviceProblems({spec: {ports: [{port: 80}, {name: 'http', port: 81}, {name: 'http', port: 82, targetPort: 'Http'}]}}).map((p) => p.message)).toEqual([
+    expect(
+      serviceProblems({
+        spec: {
+          ports: [
+            {name: 'http', port: 80, targetPort: 'web'},
+            {name: 'https', port: 443, targetPort: 8443},
+          ],
+        },
+      }),
+    ).toEqual([])
+    expect(
+      serviceProblems({spec: {ports: [{port: 80}, {name: 'http', port: 81}, {name: 'http', port: 82, targetPort: 'Http'}]}}).map((p) => p.message),
+    ).toEqual([
       'spec.ports[0].name is required when a Service has more than one port',
       'spec.ports[2].name "http" is already the name of another port',
       'spec.ports[2].targetPort "Http" must contain only lower case letters, digits and "-" (a port name is an IANA service name)',
