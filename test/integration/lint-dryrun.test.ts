@@ -457,6 +457,21 @@ const cases: Case[] = [
     api: 'invalid',
     yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: NS\nstringData:\n  config/app.yaml: "x: 1"\n',
   },
+  {
+    name: 'a TLS Secret without tls.key',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\n  namespace: NS\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: "x"\n',
+  },
+  {
+    name: 'a TLS Secret with both keys in stringData',
+    api: 'valid',
+    yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\n  namespace: NS\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: "x"\n  tls.key: "y"\n',
+  },
+  {
+    name: 'a basic-auth Secret with neither username nor password',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: auth\n  namespace: NS\ntype: kubernetes.io/basic-auth\nstringData:\n  user: "x"\n',
+  },
   // Workload selectors (LabelSelectorAsSelector semantics).
   {
     name: 'a Deployment with an empty selector',
@@ -527,6 +542,7 @@ const cases: Case[] = [
     ),
   },
   {name: 'a Service with two unnamed ports', api: 'invalid', yaml: service('web', '    - port: 80\n    - port: 443\n')},
+  {name: 'a Service targetPort number in quotes (a port name)', api: 'invalid', yaml: service('web', '    - port: 80\n      targetPort: "8080"\n')},
   {name: 'a Service targetPort name in capitals', api: 'invalid', yaml: service('web', '    - port: 80\n      targetPort: Http\n')},
   {
     name: 'a Service with two named ports',

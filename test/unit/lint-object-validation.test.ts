@@ -136,6 +136,28 @@ describe('labels, annotations and keys', () => {
   })
 })
 
+describe('Secret types', () => {
+  it('the keys each built-in type requires, in data or stringData; key names only in messages', () => {
+    const secret = (type: string, body: Record<string, unknown>) => secretProblems({type, ...body}).map((p) => p.message)
+    expect(secret('Opaque', {})).toEqual([])
+    expect(secret('kubernetes.io/tls', {data: {'tls.crt': 'eA=='}, stringData: {'tls.key': 'secret-key-material'}})).toEqual([])
+    expect(secret('kubernetes.io/tls', {stringData: {'tls.crt': 'x'}})).toEqual([
+      'a Secret of type kubernetes.io/tls needs the key "tls.key" in data (or stringData)',
+    ])
+    expect(secret('kubernetes.io/basic-auth', {stringData: {password: ''}})).toEqual([])
+    expect(secret('kubernetes.io/basic-auth', {stringData: {user: 'x'}})).toHaveLength(2)
+    expect(secret('kubernetes.io/ssh-auth', {stringData: {'ssh-privatekey': ''}})).toHaveLength(1)
+    expect(secret('kubernetes.io/ssh-auth', {data: {'ssh-privatekey': 'eA=='}})).toEqual([])
+    expect(secret('kubernetes.io/dockerconfigjson', {stringData: {'config.json': '{}'}})).toEqual([
+      'a Secret of type kubernetes.io/dockerconfigjson needs the key ".dockerconfigjson" in data (or stringData)',
+    ])
+    expect(secret('kubernetes.io/service-account-token', {})).toEqual([
+      'a Secret of type kubernetes.io/service-account-token needs the annotation kubernetes.io/service-account.name',
+    ])
+    expect(secret('kubernetes.io/service-account-token', {metadata: {annotations: {'kubernetes.io/service-account.name': 'ci'}}})).toEqual([])
+  })
+})
+
 describe('selectors', () => {
   const template = (labels: Record<string, string>) => ({metadata: {labels}, spec: {containers: [{name: 'web', image: 'nginx'}]}})
 
