@@ -298,7 +298,7 @@ export function configMapProblems(object: Obj): ValidationProblem[] {
 }
 
 /**
- * ValidateSecret: data keys (IsConfigMapKey). stringData is merged into data before validation
+ * ValidateSecret: data keys (IsConfigMapKey) and the keys its type requires. stringData is merged into data before validation
  * (pkg/apis/core/v1/conversion.go Convert_v1_Secret_To_core_Secret), so its keys are data keys too.
  */
 export function secretProblems(object: Obj): ValidationProblem[] {
@@ -308,7 +308,46 @@ export function secretProblems(object: Obj): ValidationProblem[] {
       for (const msg of isConfigMapKey(key)) problems.push({path: [field, key], message: `${field} key "${key}" ${msg}`})
     }
   }
+  problems.push(...secretTypeProblems(object))
   return problems
+}
+
+/**
+ * ValidateSecret's `switch secret.Type`: the keys each built-in type requires (in data or
+ * stringData, which is merged into data). Key names only: no value is read, beyond whether
+ * ssh-privatekey is empty.
+ */
+function secretTypeProblems(object: Obj): ValidationProblem[] {
+  const data = {...asObj(object.data), ...asObj(object.stringData)}
+  const has = (key: string) => Object.hasOwn(data, key)
+  const required = (key: string): ValidationProblem => ({
+    path: ['type'],
+    message: `a Secret of type ${String(object.type)} needs the key "${key}" in data (or stringData)`,
+  })
+  switch (object.type) {
+    case 'kubernetes.io/service-account-token': {
+      const annotations = asObj(asObj(object.metadata).annotations)
+      const name = annotations['kubernetes.io/service-account.name']
+      return typeof name === 'string' && name !== ''
+        ? []
+        : [{path: ['type'], message: `a Secret of type ${object.type} needs the annotation kubernetes.io/service-account.name`}]
+    }
+    case 'kubernetes.io/dockercfg':
+      return has('.dockercfg') ? [] : [required('.dockercfg')]
+    case 'kubernetes.io/dockerconfigjson':
+      return has('.dockerconfigjson') ? [] : [required('.dockerconfigjson')]
+    case 'kubernetes.io/basic-auth':
+      // username or password may be empty, but one of them must be there.
+      return has('username') || has('password') ? [] : [required('username'), required('password')]
+    case 'kubernetes.io/ssh-auth': {
+      const key = data['ssh-privatekey']
+      return key === undefined || key === null || key === '' ? [required('ssh-privatekey')] : []
+    }
+    case 'kubernetes.io/tls':
+      return ['tls.crt', 'tls.key'].filter((key) => !has(key)).map(required)
+    default:
+      return []
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -552,7 +591,7 @@ export const objectValidation: Rule = {
   severity: 'error',
   group,
   summary:
-    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys, workload selectors that do not match their pod template's labels, container and port names.",
+    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container and port names.",
   hint: 'fix the field as the message says; the API server (and so Flux) refuses the object otherwise (`kubectl apply --dry-run=server -f <file>` shows its own words)',
   check(index, report) {
     for (const item of index.objects) {
