@@ -516,6 +516,11 @@ const cases: Case[] = [
   },
   {name: 'a Job with a selector but no manualSelector', api: 'invalid', yaml: job('  selector:\n    matchLabels:\n      app: migrate\n')},
   {
+    name: 'a Job selecting the generated controller-uid label (Exists)',
+    api: 'valid',
+    yaml: job('  selector:\n    matchExpressions:\n      - key: batch.kubernetes.io/controller-uid\n        operator: Exists\n'),
+  },
+  {
     name: 'a Job with manualSelector and a matching selector',
     api: 'valid',
     yaml: job('  manualSelector: true\n  selector:\n    matchLabels:\n      app: migrate\n'),

@@ -211,6 +211,11 @@ describe('selectors', () => {
     expect(jobSelectorProblems('migrate', {selector: {matchLabels: {app: 'migrate'}}, template: template({app: 'migrate'})})).toHaveLength(1)
     // A selector that the generated labels satisfy is accepted (validateGeneratedSelector).
     expect(jobSelectorProblems('migrate', {selector: {matchLabels: {'batch.kubernetes.io/job-name': 'migrate'}}, template: template({})})).toEqual([])
+    // The generated controller-uid label: its value is assigned at creation (or read from metadata.uid).
+    const uidExists = {matchExpressions: [{key: 'batch.kubernetes.io/controller-uid', operator: 'Exists'}]}
+    expect(jobSelectorProblems('migrate', {selector: uidExists, template: template({})})).toEqual([])
+    expect(jobSelectorProblems('migrate', {selector: {matchLabels: {'batch.kubernetes.io/controller-uid': 'f00'}}, template: template({})})).toHaveLength(1)
+    expect(jobSelectorProblems('migrate', {selector: {matchLabels: {'batch.kubernetes.io/controller-uid': 'f00'}}, template: template({})}, 'f00')).toEqual([])
     expect(jobSelectorProblems('migrate', {manualSelector: true, selector: {matchLabels: {app: 'migrate'}}, template: template({app: 'migrate'})})).toEqual([])
     expect(jobSelectorProblems('migrate', {manualSelector: true, selector: {matchLabels: {app: 'x'}}, template: template({app: 'migrate'})})).toHaveLength(1)
     expect(jobSelectorProblems('migrate', {manualSelector: true, template: template({app: 'migrate'})})).toHaveLength(1)

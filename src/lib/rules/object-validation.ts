@@ -430,7 +430,7 @@ function templateMatchProblems(selector: Obj, template: Obj): ValidationProblem[
  * (pkg/registry/batch/job/strategy.go generateSelector), and validateGeneratedSelector refuses a
  * selector given by hand that does not select the generated labels ("`selector` not auto-generated").
  */
-export function jobSelectorProblems(name: string, spec: Obj): ValidationProblem[] {
+export function jobSelectorProblems(name: string, spec: Obj, uid?: string): ValidationProblem[] {
   const manual = spec.manualSelector === true
   const given = Object.hasOwn(spec, 'selector') && spec.selector !== null
   if (manual && !given) return [{path: ['spec'], message: 'spec.selector is required when spec.manualSelector is true'}]
@@ -439,13 +439,17 @@ export function jobSelectorProblems(name: string, spec: Obj): ValidationProblem[
   const problems = labelSelectorProblems(selector, ['spec', 'selector'])
   if (problems.length > 0) return problems
   if (manual) return templateMatchProblems(selector, asObj(spec.template))
-  // The generated labels: job-name (both keys) = the Job's name, controller-uid (both keys) = a
-  // uid assigned at creation, which no selector written in a repository can know.
-  const uidKeys = ['controller-uid', 'batch.kubernetes.io/controller-uid']
-  const mentionsUid =
-    Object.keys(asObj(selector.matchLabels)).some((key) => uidKeys.includes(key)) ||
-    asList(selector.matchExpressions).some((expression) => uidKeys.includes(String(asObj(expression).key)))
-  if (!mentionsUid && selectorMatches(selector, {'job-name': name, 'batch.kubernetes.io/job-name': name})) return []
+  // The labels validateGeneratedSelector expects: job-name (both keys) = the Job's name and
+  // controller-uid (both keys) = its uid, assigned at creation: a value no manifest can hold
+  // unless it was read from the API (metadata.uid).
+  const controllerUid = uid ?? '(assigned at creation)'
+  const expected = {
+    'job-name': name,
+    'batch.kubernetes.io/job-name': name,
+    'controller-uid': controllerUid,
+    'batch.kubernetes.io/controller-uid': controllerUid,
+  }
+  if (selectorMatches(selector, expected)) return []
   return [
     {
       path: ['spec', 'selector'],
@@ -577,7 +581,7 @@ export function objectValidationProblems(object: KubeObject, namespaced: boolean
       if (object.apiVersion === 'apps/v1') problems.push(...appsSelectorProblems(object.kind, spec))
       break
     case 'batch/Job':
-      problems.push(...jobSelectorProblems(object.metadata.name, spec))
+      problems.push(...jobSelectorProblems(object.metadata.name, spec, typeof object.metadata.uid === 'string' ? object.metadata.uid : undefined))
       break
   }
   const templatePath = podTemplatePaths[kindKey]
