@@ -434,6 +434,16 @@ const cases: Case[] = [
     api: 'invalid',
     yaml: rule('    - name: g\n      rules:\n        - alert: Down\n          expr: up == 0\n').replace('  name: alerts\n', '  name: Alerts\n'),
   },
+  {
+    name: 'a PodDisruptionBudget name with capitals (only path segment rules)',
+    api: 'valid',
+    yaml: 'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: Web_Pdb\n  namespace: NS\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: web\n',
+  },
+  {
+    name: 'a PodDisruptionBudget name with a slash (client-go refuses it first)',
+    api: 'invalid',
+    yaml: 'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web/pdb\n  namespace: NS\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: web\n',
+  },
   // Labels and annotations.
   {name: 'a label value with a space', api: 'invalid', yaml: configMap('c', '', '  labels:\n    app: web app\n')},
   {name: 'a label key with two slashes', api: 'invalid', yaml: configMap('c', '', '  labels:\n    example.org/a/b: x\n')},

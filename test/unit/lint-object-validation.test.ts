@@ -292,8 +292,10 @@ describe('pod templates and Services', () => {
     expect(names('batch/v1', 'CronJob', 'a'.repeat(53))).toBe(1)
     expect(names('rbac.authorization.k8s.io/v1', 'ClusterRole', 'system:journal:Reader', false)).toBe(0)
     expect(names('monitoring.coreos.com/v1', 'PrometheusRule', 'Alerts')).toBe(1)
-    // A built-in kind whose name validator is not ported: no name check rather than a wrong one.
+    // A built-in kind whose own name validator is not ported: the check every kind gets
+    // (rest.BeforeCreate: path segment names), rather than a wrong one.
     expect(names('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'Whatever', false)).toBe(0)
+    expect(names('policy/v1', 'PodDisruptionBudget', 'web/pdb')).toBe(1)
   })
 
   it('fieldPath quotes keys that are not identifiers', () => {

@@ -128,8 +128,8 @@ export function isValidPathSegmentName(name: string): string[] {
 type NameValidator = (name: string) => string[]
 
 /**
- * By "group/Kind". Kinds not listed (and not custom resources) get no name check: their
- * validators differ (a CRD's name is <plural>.<group>, an APIService's <version>.<group>...).
+ * By "group/Kind". Built-in kinds not listed get the path segment check every kind gets (their
+ * own validators, where stricter, are not ported: a CRD's name is <plural>.<group>...).
  */
 const nameValidators: Record<string, NameValidator> = {
   // k8s.io/kubernetes@v1.35.4 pkg/apis/core/validation/validation.go
@@ -204,13 +204,15 @@ const builtinGroups = new Set([
   'authorization.k8s.io',
 ])
 
-function nameValidatorFor(object: Pick<KubeObject, 'apiVersion' | 'kind'>): NameValidator | undefined {
+function nameValidatorFor(object: Pick<KubeObject, 'apiVersion' | 'kind'>): NameValidator {
   const apiGroup = groupOf(object.apiVersion)
   const known = nameValidators[`${apiGroup}/${object.kind}`]
   if (known) return known
   // Custom resources: apiextensions-apiserver@v0.35.4 pkg/registry/customresource/validator.go
   // customResourceValidator.Validate: ValidateObjectMetaAccessor(..., NameIsDNSSubdomain).
-  return builtinGroups.has(apiGroup) ? undefined : isDNS1123Subdomain
+  // Other built-in kinds: at least what apiserver@v0.35.4 pkg/registry/rest/create.go BeforeCreate
+  // runs on every object, ValidateObjectMetaAccessor(..., path.ValidatePathSegmentName).
+  return builtinGroups.has(apiGroup) ? isValidPathSegmentName : isDNS1123Subdomain
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,10 +270,8 @@ export function metaLabelProblems(meta: Obj, at: readonly PathSegment[]): Valida
 export function objectMetaProblems(object: KubeObject, namespaced: boolean): ValidationProblem[] {
   const problems: ValidationProblem[] = []
   const meta = object.metadata
-  const validator = nameValidatorFor(object)
-  if (validator) {
-    for (const msg of validator(meta.name)) problems.push({path: ['metadata', 'name'], message: `metadata.name "${meta.name}" ${msg} (for a ${object.kind})`})
-  }
+  for (const msg of nameValidatorFor(object)(meta.name))
+    problems.push({path: ['metadata', 'name'], message: `metadata.name "${meta.name}" ${msg} (for a ${object.kind})`})
   if (namespaced && typeof meta.namespace === 'string' && meta.namespace !== '') {
     for (const msg of isDNS1123Label(meta.namespace)) problems.push({path: ['metadata', 'namespace'], message: `metadata.namespace "${meta.namespace}" ${msg}`})
   }
