@@ -198,7 +198,9 @@ describe('selectors', () => {
     expect(appsSelectorProblems('Deployment', {selector: expressions, template: template({app: 'web', tier: 'db'})}).map((p) => p.path)).toEqual([
       ['spec', 'template', 'metadata', 'labels'],
     ])
-    expect(appsSelectorProblems('Deployment', {selector: {matchLabels: {app: 'api'}}, template: template({app: 'web'})})).toHaveLength(1)
+    expect(appsSelectorProblems('Deployment', {selector: {matchLabels: {app: 'api'}}, template: template({app: 'web'})}).map((p) => p.message)).toEqual([
+      "spec.selector (app=api) does not select the pod template's labels (app=web): give the template the labels the selector asks for",
+    ])
     expect(appsSelectorProblems('StatefulSet', {selector: {}, template: template({app: 'web'})}).map((p) => p.message)).toEqual([
       "spec.selector is empty, which the API server refuses for a StatefulSet: select the pod template's labels",
     ])

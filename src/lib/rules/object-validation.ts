@@ -1,4 +1,4 @@
-import {asList, asObj, groupOf, isObj, selectorMatches, type Obj} from './kube.js'
+import {asList, asObj, describeSelector, groupOf, isObj, selectorMatches, type Obj} from './kube.js'
 import type {KubeObject, PathSegment, Rule} from './types.js'
 
 // Issue 17, rule 2 continued: what the API server's validation code refuses on objects whose
@@ -413,13 +413,18 @@ export function appsSelectorProblems(kind: string, spec: Obj): ValidationProblem
   return problems
 }
 
+function describeLabels(labels: Record<string, string>): string {
+  const entries = Object.entries(labels)
+  return entries.length === 0 ? 'none' : entries.map(([key, value]) => `${key}=${value}`).join(', ')
+}
+
 function templateMatchProblems(selector: Obj, template: Obj): ValidationProblem[] {
   const labels = labelsAt(template)
   if (selectorMatches(selector, labels)) return []
   return [
     {
       path: ['spec', 'template', 'metadata', 'labels'],
-      message: `spec.selector does not match the pod template's labels (spec.template.metadata.labels): make every matchLabels entry and matchExpressions requirement hold for them`,
+      message: `spec.selector (${describeSelector(selector)}) does not select the pod template's labels (${describeLabels(labels)}): give the template the labels the selector asks for`,
     },
   ]
 }
