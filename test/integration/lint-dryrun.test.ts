@@ -220,6 +220,25 @@ spec:
           image: nginx:1.27
 `
 
+const ingress = (host: string, path: string, pathType: string, service = 'web', port = 'number: 80', tls = '') => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: NS
+spec:
+${tls}  rules:
+    - host: "${host}"
+      http:
+        paths:
+          - path: "${path}"
+            pathType: ${pathType}
+            backend:
+              service:
+                name: ${service}
+                port:
+                  ${port}
+`
+
 const job = (selector: string) => `apiVersion: batch/v1
 kind: Job
 metadata:
@@ -540,6 +559,23 @@ const cases: Case[] = [
     api: 'invalid',
     yaml: job('  manualSelector: true\n  selector:\n    matchLabels:\n      app: other\n'),
   },
+  // Ingresses.
+  {name: 'an Ingress host in capitals', api: 'invalid', yaml: ingress('Web.example.org', '/', 'Prefix')},
+  {name: 'an Ingress host that is an IP address', api: 'invalid', yaml: ingress('10.0.0.1', '/', 'Prefix')},
+  {
+    name: 'an Ingress with a wildcard host and TLS host',
+    api: 'valid',
+    yaml: ingress('*.example.org', '/', 'Prefix', 'web', 'number: 80', '  tls:\n    - hosts: ["*.example.org"]\n      secretName: web-tls\n'),
+  },
+  {
+    name: 'an Ingress TLS host with an underscore',
+    api: 'invalid',
+    yaml: ingress('web.example.org', '/', 'Prefix', 'web', 'number: 80', '  tls:\n    - hosts: ["web_example.org"]\n'),
+  },
+  {name: 'an Ingress Prefix path without the leading slash', api: 'invalid', yaml: ingress('web.example.org', 'api', 'Prefix')},
+  {name: 'an Ingress ImplementationSpecific regex path', api: 'valid', yaml: ingress('web.example.org', '/api(/|$)(.*)', 'ImplementationSpecific')},
+  {name: 'an Ingress backend Service name with dots', api: 'invalid', yaml: ingress('web.example.org', '/', 'Prefix', 'web.api')},
+  {name: 'an Ingress backend port name in capitals', api: 'invalid', yaml: ingress('web.example.org', '/', 'Prefix', 'web', 'name: HTTP')},
   // Containers and ports.
   {name: 'a container name with capitals', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('        - name: web\n', '        - name: Web\n'))},
   {

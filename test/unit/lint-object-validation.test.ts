@@ -4,6 +4,7 @@ import {
   appsSelectorProblems,
   configMapProblems,
   fieldPath,
+  ingressProblems,
   isConfigMapKey,
   isDNS1035Label,
   isDNS1123Label,
@@ -12,6 +13,7 @@ import {
   isQualifiedName,
   isValidPathSegmentName,
   isValidPortName,
+  isWildcardDNS1123Subdomain,
   jobSelectorProblems,
   labelSelectorProblems,
   metaLabelProblems,
@@ -279,6 +281,52 @@ describe('pod templates and Services', () => {
       'spec.ports[2].name "http" is already the name of another port',
       'spec.ports[2].targetPort "Http" must contain only lower case letters, digits and "-" (a port name is an IANA service name)',
     ])
+  })
+
+  it('Ingress: hosts (not IPs, wildcards), paths per pathType, backend Service names and ports', () => {
+    ok(isWildcardDNS1123Subdomain('*.example.org'))
+    for (const v of ['*', '*.', 'a.*.org', '*.Example.org', '**.example.org']) bad(isWildcardDNS1123Subdomain(v))
+    const rule = (host: string, path: string, pathType: string, service: Record<string, unknown> = {name: 'web', port: {number: 80}}) => ({
+      host,
+      http: {paths: [{path, pathType, backend: {service}}]},
+    })
+    expect(
+      ingressProblems({
+        spec: {
+          tls: [{hosts: ['*.example.org', 'web.example.org']}],
+          rules: [
+            rule('*.example.org', '/', 'Prefix'),
+            rule('web.example.org', '/api(/|$)(.*)', 'ImplementationSpecific'),
+            rule('', '', 'ImplementationSpecific'),
+          ],
+        },
+      }),
+    ).toEqual([])
+    const problems = ingressProblems({
+      spec: {
+        defaultBackend: {service: {name: 'Web', port: {number: 80}}},
+        tls: [{hosts: ['web_example.org']}],
+        rules: [
+          rule('10.0.0.1', 'api', 'Prefix'),
+          rule('web.example.org', '/a//b/..', 'Exact', {name: 'web', port: {name: 'HTTP'}}),
+          rule('web.example.org', '/', 'Prefix', {name: 'web', port: {name: 'http', number: 80}}),
+        ],
+      },
+    })
+    expect(problems.map((p) => fieldPath(p.path))).toEqual([
+      'spec.defaultBackend.service.name',
+      'spec.tls[0].hosts[0]',
+      'spec.rules[0].host',
+      'spec.rules[0].http.paths[0].path',
+      'spec.rules[1].http.paths[0].path',
+      'spec.rules[1].http.paths[0].path',
+      // "HTTP": not lower case, and no letter a-z (the API server says both too).
+      'spec.rules[1].http.paths[0].backend.service.port.name',
+      'spec.rules[1].http.paths[0].backend.service.port.name',
+      'spec.rules[2].http.paths[0].backend.service.port',
+    ])
+    expect(problems[2].message).toBe('spec.rules[0].host "10.0.0.1" must be a DNS name, not an IP address')
+    expect(problems[5].message).toBe(`spec.rules[1].http.paths[0].path "/a//b/.." cannot end with '/..'`)
   })
 
   it('metadata.name per kind: ConfigMap subdomain, Namespace and StatefulSet labels, Service DNS-1035, RBAC path segments, custom resources subdomains', () => {

@@ -1,3 +1,5 @@
+import {isIPv6} from 'node:net'
+
 import {asList, asObj, describeSelector, groupOf, isObj, selectorMatches, type Obj} from './kube.js'
 import type {KubeObject, PathSegment, Rule} from './types.js'
 
@@ -558,6 +560,93 @@ export function serviceProblems(object: Obj): ValidationProblem[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Ingresses. k8s.io/kubernetes@v1.35.4 pkg/apis/networking/validation/validation.go.
+
+// validation.go (apimachinery): wildcardDNS1123SubdomainFmt
+const wildcardDNS1123SubdomainRegexp = new RegExp(`^\\*\\.${dns1123Label}(\\.${dns1123Label})*$`)
+
+/** validation.go (apimachinery) IsWildcardDNS1123Subdomain. */
+export function isWildcardDNS1123Subdomain(value: string): string[] {
+  const errs = tooLong(value, 253)
+  if (!wildcardDNS1123SubdomainRegexp.test(value)) errs.push('must be "*." followed by a lowercase RFC 1123 subdomain (e.g. *.example.org)')
+  return errs
+}
+
+/** netutils.ParseIPSloppy: an IPv4 address (leading zeros allowed) or an IPv6 one. */
+function isIP(value: string): boolean {
+  if (isIPv6(value)) return true
+  const parts = value.split('.')
+  return parts.length === 4 && parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)
+}
+
+/** validateIngressRules / validateIngressTLS: a host is a DNS name (a wildcard one with "*"), not an IP address. */
+function hostProblems(host: string, at: readonly PathSegment[]): ValidationProblem[] {
+  const where = fieldPath(at)
+  const problems: ValidationProblem[] = []
+  if (isIP(host)) problems.push({path: [...at], message: `${where} "${host}" must be a DNS name, not an IP address`})
+  const msgs = host.includes('*') ? isWildcardDNS1123Subdomain(host) : isDNS1123Subdomain(host)
+  for (const msg of msgs) problems.push({path: [...at], message: `${where} "${host}" ${msg}`})
+  return problems
+}
+
+// validation.go invalidPathSequences, invalidPathSuffixes
+const invalidPathSequences = ['//', '/./', '/../', '%2f', '%2F']
+const invalidPathSuffixes = ['/..', '/.']
+
+/**
+ * validateIngressSpec: rules[].host and tls[].hosts (validateIngressRules, validateIngressTLS);
+ * validateHTTPIngressPath: Exact and Prefix paths absolute, without // /./ /../ %2f, not ending
+ * in /.. or /.; ImplementationSpecific ones absolute when given; validateIngressBackend: the
+ * Service name a DNS-1035 label (ValidateServiceName), a port by name or by number, not both, and
+ * a port name an IANA service name.
+ */
+export function ingressProblems(object: Obj): ValidationProblem[] {
+  const spec = asObj(object.spec)
+  const problems: ValidationProblem[] = []
+  const backend = (value: unknown, at: readonly PathSegment[]) => {
+    const service = asObj(asObj(value).service)
+    if (!isObj(asObj(value).service)) return
+    if (typeof service.name === 'string' && service.name !== '') {
+      for (const msg of isDNS1035Label(service.name))
+        problems.push({path: [...at, 'service', 'name'], message: `${fieldPath([...at, 'service', 'name'])} "${service.name}" ${msg}`})
+    }
+    const port = asObj(service.port)
+    const portName = typeof port.name === 'string' ? port.name : ''
+    const portNumber = typeof port.number === 'number' ? port.number : 0
+    const portPath = [...at, 'service', 'port']
+    if (portName !== '' && portNumber !== 0) problems.push({path: portPath, message: `${fieldPath(portPath)} sets both name and number; give one of them`})
+    else if (portName !== '')
+      for (const msg of isValidPortName(portName))
+        problems.push({path: [...portPath, 'name'], message: `${fieldPath([...portPath, 'name'])} "${portName}" ${msg} (a port name is an IANA service name)`})
+  }
+  if (isObj(spec.defaultBackend)) backend(spec.defaultBackend, ['spec', 'defaultBackend'])
+  asList(spec.tls).forEach((tls, i) => {
+    asList(asObj(tls).hosts).forEach((host, j) => {
+      if (typeof host === 'string') problems.push(...hostProblems(host, ['spec', 'tls', i, 'hosts', j]))
+    })
+  })
+  asList(spec.rules).forEach((entry, i) => {
+    const rule = asObj(entry)
+    if (typeof rule.host === 'string' && rule.host !== '') problems.push(...hostProblems(rule.host, ['spec', 'rules', i, 'host']))
+    asList(asObj(rule.http).paths).forEach((pathEntry, j) => {
+      const here = ['spec', 'rules', i, 'http', 'paths', j]
+      const item = asObj(pathEntry)
+      const value = typeof item.path === 'string' ? item.path : ''
+      const where = `${fieldPath([...here, 'path'])} "${value}"`
+      if (item.pathType === 'Exact' || item.pathType === 'Prefix') {
+        if (!value.startsWith('/')) problems.push({path: [...here, 'path'], message: `${where} must be an absolute path (start with /)`})
+        for (const bad of invalidPathSequences) if (value.includes(bad)) problems.push({path: [...here, 'path'], message: `${where} must not contain '${bad}'`})
+        for (const bad of invalidPathSuffixes) if (value.endsWith(bad)) problems.push({path: [...here, 'path'], message: `${where} cannot end with '${bad}'`})
+      } else if (item.pathType === 'ImplementationSpecific' && value !== '' && !value.startsWith('/')) {
+        problems.push({path: [...here, 'path'], message: `${where} must be an absolute path (start with /)`})
+      }
+      backend(item.backend, [...here, 'backend'])
+    })
+  })
+  return problems
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /** Everything this rule checks on one object. */
 export function objectValidationProblems(object: KubeObject, namespaced: boolean): ValidationProblem[] {
@@ -574,6 +663,9 @@ export function objectValidationProblems(object: KubeObject, namespaced: boolean
       break
     case '/Service':
       problems.push(...serviceProblems(object))
+      break
+    case 'networking.k8s.io/Ingress':
+      problems.push(...ingressProblems(object))
       break
     case '/Pod':
       problems.push(...podTemplateProblems(object, [], false))
@@ -600,7 +692,7 @@ export const objectValidation: Rule = {
   severity: 'error',
   group,
   summary:
-    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container and port names.",
+    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container and port names, Ingress hosts, paths and backends.",
   hint: 'fix the field as the message says; the API server (and so Flux) refuses the object otherwise (`kubectl apply --dry-run=server -f <file>` shows its own words)',
   check(index, report) {
     for (const item of index.objects) {
