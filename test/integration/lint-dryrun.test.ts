@@ -592,6 +592,70 @@ const cases: Case[] = [
       goodDeploymentSpec.replace('            - containerPort: 8080\n', '            - containerPort: 8080\n              name: http-web-server-1\n'),
     ),
   },
+  // Volumes and volumeMounts.
+  {
+    name: 'a volumeMount of a volume the pod has',
+    api: 'valid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace(
+          '            - containerPort: 8080\n',
+          '            - containerPort: 8080\n          volumeMounts:\n            - name: config\n              mountPath: /etc/web\n',
+        )
+        .replace('      containers:\n', '      volumes:\n        - name: config\n          configMap:\n            name: web-config\n      containers:\n'),
+    ),
+  },
+  {
+    name: 'a volumeMount of a volume the pod does not have',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace(
+          '            - containerPort: 8080\n',
+          '            - containerPort: 8080\n          volumeMounts:\n            - name: settings\n              mountPath: /etc/web\n',
+        )
+        .replace('      containers:\n', '      volumes:\n        - name: config\n          configMap:\n            name: web-config\n      containers:\n'),
+    ),
+  },
+  {
+    name: 'two volumeMounts at the same mountPath',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace(
+          '            - containerPort: 8080\n',
+          '            - containerPort: 8080\n          volumeMounts:\n            - name: config\n              mountPath: /etc/web\n            - name: config\n              mountPath: /etc/web\n',
+        )
+        .replace('      containers:\n', '      volumes:\n        - name: config\n          configMap:\n            name: web-config\n      containers:\n'),
+    ),
+  },
+  {
+    name: 'two volumes with the same name',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace(
+          '            - containerPort: 8080\n',
+          '            - containerPort: 8080\n          volumeMounts:\n            - name: config\n              mountPath: /etc/web\n',
+        )
+        .replace(
+          '      containers:\n',
+          '      volumes:\n        - name: config\n          configMap:\n            name: web-config\n        - name: config\n          configMap:\n            name: web-config\n      containers:\n',
+        ),
+    ),
+  },
+  {
+    name: 'a volume name with capitals',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace(
+          '            - containerPort: 8080\n',
+          '            - containerPort: 8080\n          volumeMounts:\n            - name: Config\n              mountPath: /etc/web\n',
+        )
+        .replace('      containers:\n', '      volumes:\n        - name: Config\n          configMap:\n            name: web-config\n      containers:\n'),
+    ),
+  },
   {name: 'a Service with two unnamed ports', api: 'invalid', yaml: service('web', '    - port: 80\n    - port: 443\n')},
   {name: 'a Service targetPort number in quotes (a port name)', api: 'invalid', yaml: service('web', '    - port: 80\n      targetPort: "8080"\n')},
   {name: 'a Service targetPort name in capitals', api: 'invalid', yaml: service('web', '    - port: 80\n      targetPort: Http\n')},

@@ -262,6 +262,30 @@ describe('pod templates and Services', () => {
     )
   })
 
+  it('volumes: DNS-1123 label names, unique; volumeMounts name a valid volume, one mount per mountPath', () => {
+    const spec = (volumes: unknown[], mounts: unknown[]) => ({spec: {volumes, containers: [{name: 'web', image: 'nginx', volumeMounts: mounts}]}})
+    const config = {name: 'config', configMap: {name: 'web-config'}}
+    expect(podTemplateProblems(spec([config], [{name: 'config', mountPath: '/etc/web'}]), ['spec', 'template'])).toEqual([])
+    const problems = podTemplateProblems(
+      spec(
+        [config, config, {name: 'Data', emptyDir: {}}],
+        [
+          {name: 'settings', mountPath: '/etc/web'},
+          {name: 'config', mountPath: '/etc/web'},
+          {name: 'Data', mountPath: '/data'},
+        ],
+      ),
+      ['spec', 'template'],
+    )
+    expect(problems.map((p) => p.message)).toEqual([
+      'spec.template.spec.volumes[1].name "config" is already the name of another volume',
+      'spec.template.spec.volumes[2].name "Data" must be a lowercase RFC 1123 label: lower case letters, digits and "-", starting and ending with a letter or digit',
+      'spec.template.spec.containers[0].volumeMounts[0].name "settings" is not a volume of this pod (spec.template.spec.volumes)',
+      'spec.template.spec.containers[0].volumeMounts[1].mountPath "/etc/web" is already the mountPath of another volumeMount of this container',
+      'spec.template.spec.containers[0].volumeMounts[2].name "Data" is not a volume of this pod (spec.template.spec.volumes)',
+    ])
+  })
+
   it('Service ports: names required past one port, DNS labels, unique; named targetPorts', () => {
     expect(serviceProblems({spec: {ports: [{port: 80}]}})).toEqual([])
     expect(
