@@ -473,11 +473,13 @@ export function jobSelectorProblems(name: string, spec: Obj, uid?: string): Vali
  * ValidatePodTemplateSpec (ValidateLabels, ValidateAnnotations of the template's metadata) and, of
  * ValidatePodSpec, what a repository gets wrong: validateContainers / validateInitContainers
  * (validateContainerCommon: name required and a DNS-1123 label, image required; names unique across
- * containers and initContainers), validateContainerPorts (port names IsValidPortName, unique in a container).
+ * containers and initContainers), validateContainerPorts (port names IsValidPortName, unique in a container),
+ * ValidateVolumes and ValidateVolumeMounts (below).
  */
 export function podTemplateProblems(template: Obj, at: readonly PathSegment[], withMeta = true): ValidationProblem[] {
   const problems: ValidationProblem[] = withMeta ? metaLabelProblems(asObj(template.metadata), [...at, 'metadata']) : []
   const spec = asObj(template.spec)
+  const volumes = volumeProblems(spec, [...at, 'spec'], problems)
   const names = new Set<string>()
   for (const list of ['containers', 'initContainers'] as const) {
     asList(spec[list]).forEach((entry, i) => {
@@ -506,9 +508,48 @@ export function podTemplateProblems(template: Obj, at: readonly PathSegment[], w
           problems.push({path: portPath, message: `${fieldPath(portPath)} "${port.name}" is already the name of another port of this container`})
         ports.add(port.name)
       })
+      // ValidateVolumeMounts: the name is a volume of the pod (IsMatchedVolume, among the volumes
+      // that validated), each mountPath once per container.
+      const mountPaths = new Set<string>()
+      asList(container.volumeMounts).forEach((mountEntry, j) => {
+        const mount = asObj(mountEntry)
+        const mountPath = [...here, 'volumeMounts', j]
+        if (typeof mount.name === 'string' && mount.name !== '' && !volumes.has(mount.name))
+          problems.push({
+            path: [...mountPath, 'name'],
+            message: `${fieldPath(mountPath)}.name "${mount.name}" is not a volume of this pod (${fieldPath([...at, 'spec', 'volumes'])})`,
+          })
+        if (typeof mount.mountPath !== 'string') return
+        if (mountPaths.has(mount.mountPath))
+          problems.push({
+            path: [...mountPath, 'mountPath'],
+            message: `${fieldPath(mountPath)}.mountPath "${mount.mountPath}" is already the mountPath of another volumeMount of this container`,
+          })
+        mountPaths.add(mount.mountPath)
+      })
     })
   }
   return problems
+}
+
+/**
+ * ValidateVolumes: each volume's name a DNS-1123 label, unique. Returns the names of the volumes
+ * that validated (those a volumeMount may name); the volume sources themselves are not checked.
+ */
+function volumeProblems(spec: Obj, at: readonly PathSegment[], problems: ValidationProblem[]): Set<string> {
+  const valid = new Set<string>()
+  const seen = new Set<string>()
+  asList(spec.volumes).forEach((entry, i) => {
+    const here = [...at, 'volumes', i]
+    const name = asObj(entry).name
+    if (typeof name !== 'string' || name === '') return // the schema requires it (rule schema)
+    const errors = isDNS1123Label(name).map((msg) => `${fieldPath(here)}.name "${name}" ${msg}`)
+    if (seen.has(name)) errors.push(`${fieldPath(here)}.name "${name}" is already the name of another volume`)
+    seen.add(name)
+    for (const message of errors) problems.push({path: [...here, 'name'], message})
+    if (errors.length === 0) valid.add(name)
+  })
+  return valid
 }
 
 /** Where each kind keeps its pod template (the Pod itself: its spec). */
@@ -692,7 +733,7 @@ export const objectValidation: Rule = {
   severity: 'error',
   group,
   summary:
-    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container and port names, Ingress hosts, paths and backends.",
+    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container, port and volume names, volumeMounts of missing volumes, Ingress hosts, paths and backends.",
   hint: 'fix the field as the message says; the API server (and so Flux) refuses the object otherwise (`kubectl apply --dry-run=server -f <file>` shows its own words)',
   check(index, report) {
     for (const item of index.objects) {
