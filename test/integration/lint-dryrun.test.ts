@@ -14,12 +14,13 @@ import {createNamespace, deleteNamespace, installHelmReleaseCrds, kubectl, repoR
 // from the same pinned upstream versions lint bundles (Flagger v1.36.1, prometheus-operator
 // v0.85.0, helm-controller v1.4.3, and the image-reflector, image-automation and notification
 // controllers' CRDs committed under scripts/crds/). lint's verdict is that of the rules that say whether the API server would take the
-// object (yaml-syntax, not-an-object, object-shape, schema); its repository rules (references,
+// object (yaml-syntax, not-an-object, object-shape, schema, object-validation); its repository rules (references,
 // Flagger gotchas...) are opinions the API server does not hold, so they are not asked.
 //
 // Where the two legitimately disagree, the case says why (`exception`) and the test asserts that
-// very disagreement: the API server's validation code and admission see more than an OpenAPI
-// schema can say (name formats, label selectors matching, namespaces that exist).
+// very disagreement: admission sees what no manifest says (namespaces that exist). What the API
+// server's validation code refuses beyond the schema (name formats, keys, selectors matching their
+// pod templates) lint's object-validation rule ports, and the cases below hold it to the server.
 
 let ns = ''
 const scratch = mkdtempSync(path.join(tmpdir(), 'elife-k8s-lint-dryrun-'))
@@ -274,6 +275,79 @@ const nullCases: Case[] = [
 ]
 // ---- end of the nulls block ----
 
+// Helpers of the object-validation cases below.
+const configMap = (name: string, body = '', metadata = '') => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${name}
+  namespace: NS
+${metadata}${body}`
+
+const service = (name: string, ports: string) => `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+  namespace: NS
+spec:
+  ports:
+${ports}`
+
+const statefulSet = (name: string, selectorLabel: string) => `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: ${name}
+  namespace: NS
+spec:
+  serviceName: web
+  selector:
+    matchLabels:
+      ${selectorLabel}
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+`
+
+const ingress = (host: string, path: string, pathType: string, service = 'web', port = 'number: 80', tls = '') => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: NS
+spec:
+${tls}  rules:
+    - host: "${host}"
+      http:
+        paths:
+          - path: "${path}"
+            pathType: ${pathType}
+            backend:
+              service:
+                name: ${service}
+                port:
+                  ${port}
+`
+
+const job = (selector: string) => `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  namespace: NS
+spec:
+${selector}  template:
+    metadata:
+      labels:
+        app: migrate
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: busybox:1.36
+`
+
 const cases: Case[] = [
   // Valid objects, built-in and custom.
   {name: 'a ConfigMap', api: 'valid', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS\ndata:\n  a: "1"\n'},
@@ -359,13 +433,6 @@ const cases: Case[] = [
 
   // Missing required fields.
   {name: 'a Deployment without selector', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('  selector:\n    matchLabels:\n      app: web\n', ''))},
-  {
-    name: 'a container without image',
-    api: 'invalid',
-    yaml: deployment(goodDeploymentSpec.replace('          image: nginx:1.27\n', '')),
-    exception:
-      "the OpenAPI schema does not mark Container.image required (configuration management may fill it in); the API server's validation of a Deployment requires it",
-  },
   {name: 'a container without name', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('        - name: web\n          image', '        - image'))},
   {
     name: 'a Canary without targetRef',
@@ -448,25 +515,252 @@ const cases: Case[] = [
   ...formatCases,
   ...nullCases,
 
-  // What only the API server's validation code or admission knows: documented disagreements.
-  {
-    name: 'a name with capitals',
-    api: 'invalid',
-    yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Web-Config\n  namespace: NS\n',
-    exception: "object names are checked by the API server's name validation (RFC 1123), not by the OpenAPI schema",
-  },
-  {
-    name: 'a ConfigMap key with spaces',
-    api: 'invalid',
-    yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: NS\ndata:\n  "not a key": x\n',
-    exception: 'ConfigMap keys are checked by validation code, not by the schema (a map of strings)',
-  },
+  // Rule object-validation: what the API server's validation code refuses beyond the OpenAPI
+  // schema (src/lib/rules/object-validation.ts, ported from k8s.io/kubernetes@v1.35.4 and
+  // k8s.io/apimachinery@v0.35.4). The first four were documented disagreements before that rule.
+  {name: 'a name with capitals', api: 'invalid', yaml: configMap('Web-Config')},
+  {name: 'a ConfigMap key with spaces', api: 'invalid', yaml: configMap('c', 'data:\n  "not a key": x\n')},
   {
     name: 'a Deployment whose selector does not match its pod labels',
     api: 'invalid',
     yaml: deployment(goodDeploymentSpec.replace('    matchLabels:\n      app: web\n', '    matchLabels:\n      app: api\n')),
-    exception: 'selector/labels agreement is validation code, not schema',
   },
+  {name: 'a container without image', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('          image: nginx:1.27\n', ''))},
+  // metadata.name, per kind's name validator.
+  {name: 'a ConfigMap name with dots (DNS-1123 subdomain)', api: 'valid', yaml: configMap('web.config-1')},
+  {name: 'a ConfigMap name ending in a dash', api: 'invalid', yaml: configMap('web-')},
+  {name: 'a Namespace name with dots (DNS-1123 label)', api: 'invalid', yaml: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team.one\n'},
+  {name: 'a Service name with dots (DNS-1035 label)', api: 'invalid', yaml: service('web.api', '    - port: 80\n')},
+  {name: 'a Service name starting with a digit (DNS-1035 label)', api: 'invalid', yaml: service('1web', '    - port: 80\n')},
+  {name: 'a StatefulSet name with dots (DNS-1123 label)', api: 'invalid', yaml: statefulSet('web.one', 'app: web')},
+  {
+    name: 'a ClusterRole name with colons (path segment)',
+    api: 'valid',
+    yaml: 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: "elife:journal:Reader"\nrules: []\n',
+  },
+  {
+    name: 'a CronJob name longer than 52 characters',
+    api: 'invalid',
+    yaml: `apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: ${'a'.repeat(53)}\n  namespace: NS\nspec:\n  schedule: "*/5 * * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n            - name: tick\n              image: busybox:1.36\n`,
+  },
+  {
+    name: 'a custom resource (PrometheusRule) named with capitals',
+    api: 'invalid',
+    yaml: rule('    - name: g\n      rules:\n        - alert: Down\n          expr: up == 0\n').replace('  name: alerts\n', '  name: Alerts\n'),
+  },
+  {
+    name: 'a PodDisruptionBudget name with capitals (only path segment rules)',
+    api: 'valid',
+    yaml: 'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: Web_Pdb\n  namespace: NS\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: web\n',
+  },
+  {
+    name: 'a PodDisruptionBudget name with a slash (client-go refuses it first)',
+    api: 'invalid',
+    yaml: 'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web/pdb\n  namespace: NS\nspec:\n  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app: web\n',
+  },
+  // Labels and annotations.
+  {name: 'a label value with a space', api: 'invalid', yaml: configMap('c', '', '  labels:\n    app: web app\n')},
+  {name: 'a label key with two slashes', api: 'invalid', yaml: configMap('c', '', '  labels:\n    example.org/a/b: x\n')},
+  {name: 'an annotation key with a space', api: 'invalid', yaml: configMap('c', '', '  annotations:\n    my note: x\n')},
+  {
+    name: 'an annotation key in capitals with a prefix',
+    api: 'valid',
+    yaml: configMap('c', '', '  annotations:\n    Example.ORG/Note: "any text, spaces too"\n'),
+  },
+  {
+    name: 'a pod template label value with a space',
+    api: 'invalid',
+    yaml: deployment(goodDeploymentSpec.replace('        app: web\n', '        app: web\n        tier: front end\n')),
+  },
+  // ConfigMap and Secret keys.
+  {name: 'a ConfigMap key with dots, dashes and underscores', api: 'valid', yaml: configMap('c', 'data:\n  app.config_file-1.json: "{}"\n')},
+  {name: 'a ConfigMap key starting with ..', api: 'invalid', yaml: configMap('c', 'data:\n  ..data: x\n')},
+  {name: 'a ConfigMap key in both data and binaryData', api: 'invalid', yaml: configMap('c', 'data:\n  a: x\nbinaryData:\n  a: eA==\n')},
+  {
+    name: 'a Secret stringData key with a slash',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: NS\nstringData:\n  config/app.yaml: "x: 1"\n',
+  },
+  {
+    name: 'a TLS Secret without tls.key',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\n  namespace: NS\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: "x"\n',
+  },
+  {
+    name: 'a TLS Secret with both keys in stringData',
+    api: 'valid',
+    yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\n  namespace: NS\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: "x"\n  tls.key: "y"\n',
+  },
+  {
+    name: 'a basic-auth Secret with neither username nor password',
+    api: 'invalid',
+    yaml: 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: auth\n  namespace: NS\ntype: kubernetes.io/basic-auth\nstringData:\n  user: "x"\n',
+  },
+  // Workload selectors (LabelSelectorAsSelector semantics).
+  {
+    name: 'a Deployment with an empty selector',
+    api: 'invalid',
+    yaml: deployment(goodDeploymentSpec.replace('  selector:\n    matchLabels:\n      app: web\n', '  selector: {}\n')),
+  },
+  {
+    name: 'a Deployment selector with matchExpressions that match',
+    api: 'valid',
+    yaml: deployment(
+      goodDeploymentSpec.replace(
+        '    matchLabels:\n      app: web\n',
+        '    matchExpressions:\n      - key: app\n        operator: In\n        values: [web, api]\n      - key: canary\n        operator: DoesNotExist\n      - key: tier\n        operator: NotIn\n        values: [db]\n',
+      ),
+    ),
+  },
+  {
+    name: 'a Deployment selector with matchExpressions that do not match',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec.replace(
+        '    matchLabels:\n      app: web\n',
+        '    matchExpressions:\n      - key: app\n        operator: NotIn\n        values: [web]\n',
+      ),
+    ),
+  },
+  {
+    name: 'a Deployment selector In without values',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec.replace('    matchLabels:\n      app: web\n', '    matchExpressions:\n      - key: app\n        operator: In\n        values: []\n'),
+    ),
+  },
+  {name: 'a StatefulSet whose selector does not match its pod labels', api: 'invalid', yaml: statefulSet('web', 'app: api')},
+  {
+    name: 'a DaemonSet whose selector does not match its pod labels',
+    api: 'invalid',
+    yaml: deployment(goodDeploymentSpec.replace('  replicas: 2\n', '').replace('      app: web\n  template', '      app: agent\n  template')).replace(
+      'kind: Deployment',
+      'kind: DaemonSet',
+    ),
+  },
+  {name: 'a Job with a selector but no manualSelector', api: 'invalid', yaml: job('  selector:\n    matchLabels:\n      app: migrate\n')},
+  {
+    name: 'a Job selecting the generated controller-uid label (Exists)',
+    api: 'valid',
+    yaml: job('  selector:\n    matchExpressions:\n      - key: batch.kubernetes.io/controller-uid\n        operator: Exists\n'),
+  },
+  {
+    name: 'a Job with manualSelector and a matching selector',
+    api: 'valid',
+    yaml: job('  manualSelector: true\n  selector:\n    matchLabels:\n      app: migrate\n'),
+  },
+  {
+    name: 'a Job with manualSelector and a selector that does not match',
+    api: 'invalid',
+    yaml: job('  manualSelector: true\n  selector:\n    matchLabels:\n      app: other\n'),
+  },
+  // Ingresses.
+  {name: 'an Ingress host in capitals', api: 'invalid', yaml: ingress('Web.example.org', '/', 'Prefix')},
+  {name: 'an Ingress host that is an IP address', api: 'invalid', yaml: ingress('10.0.0.1', '/', 'Prefix')},
+  {
+    name: 'an Ingress with a wildcard host and TLS host',
+    api: 'valid',
+    yaml: ingress('*.example.org', '/', 'Prefix', 'web', 'number: 80', '  tls:\n    - hosts: ["*.example.org"]\n      secretName: web-tls\n'),
+  },
+  {
+    name: 'an Ingress TLS host with an underscore',
+    api: 'invalid',
+    yaml: ingress('web.example.org', '/', 'Prefix', 'web', 'number: 80', '  tls:\n    - hosts: ["web_example.org"]\n'),
+  },
+  {name: 'an Ingress Prefix path without the leading slash', api: 'invalid', yaml: ingress('web.example.org', 'api', 'Prefix')},
+  {name: 'an Ingress ImplementationSpecific regex path', api: 'valid', yaml: ingress('web.example.org', '/api(/|$)(.*)', 'ImplementationSpecific')},
+  {name: 'an Ingress backend Service name with dots', api: 'invalid', yaml: ingress('web.example.org', '/', 'Prefix', 'web.api')},
+  {name: 'an Ingress backend port name in capitals', api: 'invalid', yaml: ingress('web.example.org', '/', 'Prefix', 'web', 'name: HTTP')},
+  // Containers and ports.
+  {name: 'a container name with capitals', api: 'invalid', yaml: deployment(goodDeploymentSpec.replace('        - name: web\n', '        - name: Web\n'))},
+  {
+    name: 'an init container with the name of a container',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec.replace('      containers:\n', '      initContainers:\n        - name: web\n          image: busybox:1.36\n      containers:\n'),
+    ),
+  },
+  {
+    name: 'a container port name longer than 15 characters',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec.replace('            - containerPort: 8080\n', '            - containerPort: 8080\n              name: http-web-server-1\n'),
+    ),
+  },
+  // Volumes and volumeMounts.
+  {
+    name: 'a volumeMount of a volume the pod has',
+    api: 'valid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace(
+          '            - containerPort: 8080\n',
+          '            - containerPort: 8080\n          volumeMounts:\n            - name: config\n              mountPath: /etc/web\n',
+        )
+        .replace('      containers:\n', '      volumes:\n        - name: config\n          configMap:\n            name: web-config\n      containers:\n'),
+    ),
+  },
+  {
+    name: 'a volumeMount of a volume the pod does not have',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace(
+          '            - containerPort: 8080\n',
+          '            - containerPort: 8080\n          volumeMounts:\n            - name: settings\n              mountPath: /etc/web\n',
+        )
+        .replace('      containers:\n', '      volumes:\n        - name: config\n          configMap:\n            name: web-config\n      containers:\n'),
+    ),
+  },
+  {
+    name: 'two volumeMounts at the same mountPath',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace(
+          '            - containerPort: 8080\n',
+          '            - containerPort: 8080\n          volumeMounts:\n            - name: config\n              mountPath: /etc/web\n            - name: config\n              mountPath: /etc/web\n',
+        )
+        .replace('      containers:\n', '      volumes:\n        - name: config\n          configMap:\n            name: web-config\n      containers:\n'),
+    ),
+  },
+  {
+    name: 'two volumes with the same name',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace(
+          '            - containerPort: 8080\n',
+          '            - containerPort: 8080\n          volumeMounts:\n            - name: config\n              mountPath: /etc/web\n',
+        )
+        .replace(
+          '      containers:\n',
+          '      volumes:\n        - name: config\n          configMap:\n            name: web-config\n        - name: config\n          configMap:\n            name: web-config\n      containers:\n',
+        ),
+    ),
+  },
+  {
+    name: 'a volume name with capitals',
+    api: 'invalid',
+    yaml: deployment(
+      goodDeploymentSpec
+        .replace(
+          '            - containerPort: 8080\n',
+          '            - containerPort: 8080\n          volumeMounts:\n            - name: Config\n              mountPath: /etc/web\n',
+        )
+        .replace('      containers:\n', '      volumes:\n        - name: Config\n          configMap:\n            name: web-config\n      containers:\n'),
+    ),
+  },
+  {name: 'a Service with two unnamed ports', api: 'invalid', yaml: service('web', '    - port: 80\n    - port: 443\n')},
+  {name: 'a Service targetPort number in quotes (a port name)', api: 'invalid', yaml: service('web', '    - port: 80\n      targetPort: "8080"\n')},
+  {name: 'a Service targetPort name in capitals', api: 'invalid', yaml: service('web', '    - port: 80\n      targetPort: Http\n')},
+  {
+    name: 'a Service with two named ports',
+    api: 'valid',
+    yaml: service('web', '    - name: http\n      port: 80\n    - name: https\n      port: 443\n      targetPort: web-tls\n'),
+  },
+
+  // What only admission knows: the documented disagreement.
   {
     name: 'an object in a namespace that does not exist',
     api: 'invalid',
@@ -481,7 +775,12 @@ function lintVerdict(yaml: string): {verdict: Verdict; messages: string[]} {
   const dir = path.join(scratch, `case-${counter++}`)
   mkdirSync(dir)
   writeFileSync(path.join(dir, 'manifest.yaml'), yaml)
-  const result = lintRepository({paths: [dir], severity: 'error', schemas: bundledSchemas(), only: ['yaml-syntax', 'not-an-object', 'object-shape', 'schema']})
+  const result = lintRepository({
+    paths: [dir],
+    severity: 'error',
+    schemas: bundledSchemas(),
+    only: ['yaml-syntax', 'not-an-object', 'object-shape', 'schema', 'object-validation'],
+  })
   expect(result.summary.schemas, 'the build bundles the schemas (npm run build)').not.toBeNull()
   return {verdict: result.summary.errors > 0 ? 'invalid' : 'valid', messages: result.findings.map((f) => `${f.rule}: ${f.message}`)}
 }

@@ -149,6 +149,45 @@ describe('lint renders HelmReleases with the real helm (rule 9)', () => {
     ])
   })
 
+  it("object-validation: a rendered name the API server refuses, reported at the HelmRelease; the HelmRelease's ignore comment silences it", async () => {
+    const edit = {file: 'releases/stg/journal.yaml', from: '    replicaCount: 2\n', to: '    replicaCount: 2\n    fullnameOverride: Journal-Web\n'}
+    const dir = repos.copy([edit])
+    const {result, json} = await lintJson(dir)
+    expect(result.exitCode).toBe(6)
+    expect(json.findings.map((f) => [f.rule, path.relative(dir, f.file), f.line, f.message, f.rendered?.template])).toEqual([
+      [
+        'object-validation',
+        'releases/stg/journal.yaml',
+        2,
+        expect.stringMatching(
+          /^metadata\.name "Journal-Web" must be a lowercase RFC 1123 subdomain.* \(for a Deployment\) \(rendered by helm from journal\/templates\/deployment\.yaml of HelmRelease stg\/journal\)$/,
+        ),
+        'journal/templates/deployment.yaml',
+      ],
+      [
+        'object-validation',
+        'releases/stg/journal.yaml',
+        2,
+        expect.stringMatching(
+          /^metadata\.name "Journal-Web" must be an RFC 1035 label.* \(for a Service\) \(rendered by helm from journal\/templates\/service\.yaml of HelmRelease stg\/journal\)$/,
+        ),
+        'journal/templates/service.yaml',
+      ],
+    ])
+    const ignored = repos.copy([
+      edit,
+      {
+        file: 'releases/stg/journal.yaml',
+        from: 'apiVersion: helm.fluxcd.io/v1\n',
+        to: '# elife-k8s:ignore object-validation the chart renames it\napiVersion: helm.fluxcd.io/v1\n',
+      },
+    ])
+    const silenced = await lintJson(ignored)
+    expect(silenced.result.exitCode).toBe(0)
+    expect(silenced.json.findings).toEqual([])
+    expect(silenced.json.summary).toMatchObject({errors: 0, suppressed: 2})
+  })
+
   it("helm-render: a chart that fails with the release's values, helm's message without the value", async () => {
     const secret = 'Xq7-zz-PLEASE-NEVER-PRINT-9'
     const dir = repos.copy([{file: 'releases/stg/journal.yaml', from: '    replicaCount: 2\n', to: `    replicaCount: 2\n    mode: ${secret}\n`}])

@@ -123,6 +123,16 @@ const cases: Case[] = [
     edits: [{file: 'releases/stg/reviewer.yaml', from: '    iterations: 5\n', to: ''}],
   },
   {
+    name: "a Deployment whose selector does not match its pod template's labels",
+    rule: 'object-validation',
+    edits: [{file: 'releases/prod/reviewer.yaml', from: '      labels:\n        app: reviewer\n', to: '      labels:\n        app: reviewer-client\n'}],
+  },
+  {
+    name: 'a dashboard ConfigMap named with capitals',
+    rule: 'object-validation',
+    edits: [{file: 'releases/adm/reviewer-dashboard.yaml', from: '  name: reviewer-dashboard\n', to: '  name: Reviewer-Dashboard\n'}],
+  },
+  {
     name: 'an Ingress of networking.k8s.io/v1beta1 (removed in 1.22)',
     rule: 'api-removed',
     edits: [

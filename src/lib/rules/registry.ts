@@ -1,5 +1,6 @@
 import {alertmanagerConfig, alertmanagerUnusedReceiver} from './alertmanager.js'
 import {apiDeprecated, apiRemoved} from './deprecations.js'
+import {objectValidation} from './object-validation.js'
 import {schemaRule} from './schema.js'
 import {dashboardJson, dashboardLabelValue, dashboardNamespace, dashboardUidDuplicate, oauthAnnotations, oauthSigninRd} from './dashboards.js'
 import {flaggerAnalysisSteps, flaggerMetricInterval, flaggerNginxNamespace, flaggerTargetRendered} from './flagger.js'
@@ -51,6 +52,7 @@ export const lintRules: readonly Rule[] = [
   duplicateObject,
   fluxNotApplied,
   schemaRule,
+  objectValidation,
   apiRemoved,
   apiDeprecated,
   namespaceMissing,
