@@ -244,7 +244,12 @@ const summary = {
   lint: {wallMs: round(full.wallMs), cpuMs: round(full.cpuMs), peakRssMb: round(full.peakRssKb / 1024), walls: full.walls},
   emptyDir: {wallMs: round(floor.wallMs), cpuMs: round(floor.cpuMs), peakRssMb: round(floor.peakRssKb / 1024)},
   // What the fast path (src/lib/cli/fast-lint.ts) saves: kept while it saves >= 20 ms.
-  throughOclif: {wallMs: round(oclif.wallMs), cpuMs: round(oclif.cpuMs), peakRssMb: round(oclif.peakRssKb / 1024), fastPathSavesMs: round(oclif.wallMs - full.wallMs)},
+  throughOclif: {
+    wallMs: round(oclif.wallMs),
+    cpuMs: round(oclif.cpuMs),
+    peakRssMb: round(oclif.peakRssKb / 1024),
+    fastPathSavesMs: round(oclif.wallMs - full.wallMs),
+  },
   targets: {wallMs: 1000, peakRssMb: 150, met: full.wallMs <= 1000 && full.peakRssKb / 1024 <= 150},
 }
 // Rule 9: 20 HelmReleases rendered from charts kept in the repository, against helm template x 20.
@@ -317,6 +322,9 @@ summary.rendering = {
     ratio: round(helmParallel.wallMs / helmEach.wallMs, 3),
   },
   lintOverFloor: round(withCharts.wallMs / helmParallel.wallMs, 3),
+  // The target proposed in docs/performance.md, which holds on any number of cores: <= 1.7x of
+  // the helm-only floor measured in the same run (the issue's <= 0.5x of one by one needs ~4 cores).
+  floorTarget: {ratio: 1.7, met: withCharts.wallMs / helmParallel.wallMs <= 1.7},
   cpuMs: {ours: round(withCharts.cpuMs), peer: round(helmEach.cpuMs)},
   helm: spawnSync(opts.helm, ['version', '--short'], {encoding: 'utf8'}).stdout.trim(),
 }
@@ -332,13 +340,15 @@ else {
   )
   console.log(`  empty dir    ${summary.emptyDir.wallMs} ms wall, ${summary.emptyDir.cpuMs} ms CPU, ${summary.emptyDir.peakRssMb} MB peak   (start-up alone)`)
   const o = summary.throughOclif
-  console.log(`  via oclif    ${o.wallMs} ms wall, ${o.cpuMs} ms CPU, ${o.peakRssMb} MB peak   (ELIFE_K8S_FAST_PATH=0: the fast path saves ${o.fastPathSavesMs} ms)`)
+  console.log(
+    `  via oclif    ${o.wallMs} ms wall, ${o.cpuMs} ms CPU, ${o.peakRssMb} MB peak   (ELIFE_K8S_FAST_PATH=0: the fast path saves ${o.fastPathSavesMs} ms)`,
+  )
   const r = summary.rendering
   console.log(
     `  rendering    ${r.ours}: ${r.wallMs.ours} ms wall (${r.cpuMs.ours} ms CPU) vs ${r.peer}: ${r.wallMs.peer} ms (${r.cpuMs.peer} ms CPU), ratio ${r.wallMs.ratio}x (target <= 0.5x: ${r.target.met ? 'met' : 'NOT met'}; helm ${r.helm})`,
   )
   console.log(
-    `  floor        ${r.helmParallel.label}: ${r.helmParallel.wallMs} ms wall, ${r.helmParallel.cpuMs} ms CPU, ratio ${r.helmParallel.ratio}x on ${r.cores} cores; lint takes ${r.lintOverFloor}x of it`,
+    `  floor        ${r.helmParallel.label}: ${r.helmParallel.wallMs} ms wall, ${r.helmParallel.cpuMs} ms CPU, ratio ${r.helmParallel.ratio}x on ${r.cores} cores; lint takes ${r.lintOverFloor}x of it (proposed target <= 1.7x: ${r.floorTarget.met ? 'met' : 'NOT met'})`,
   )
 }
 if (opts.keep) console.error(`kept ${dir}`)
