@@ -275,6 +275,39 @@ const nullCases: Case[] = [
 ]
 // ---- end of the nulls block ----
 
+// Probes and environment variable names (object-validation; validateProbe, validateHandler,
+// ValidateEnv with the relaxed names of 1.35), and a quantity with spaces, which the server trims.
+const podWith = (container: string) =>
+  `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: NS\nspec:\n  containers:\n    - name: c\n      image: nginx:1.27\n${container}`
+const probeCases: Case[] = [
+  {
+    name: 'a livenessProbe with two handlers',
+    api: 'invalid',
+    yaml: podWith('      livenessProbe:\n        httpGet:\n          port: 80\n        tcpSocket:\n          port: 80\n'),
+  },
+  {name: 'a readinessProbe without a handler', api: 'invalid', yaml: podWith('      readinessProbe:\n        periodSeconds: 5\n')},
+  {
+    name: 'a livenessProbe with successThreshold 2',
+    api: 'invalid',
+    yaml: podWith('      livenessProbe:\n        successThreshold: 2\n        tcpSocket:\n          port: 80\n'),
+  },
+  {
+    name: 'a readinessProbe with successThreshold 2',
+    api: 'valid',
+    yaml: podWith('      readinessProbe:\n        successThreshold: 2\n        tcpSocket:\n          port: 80\n'),
+  },
+  {
+    name: 'a startupProbe with a negative periodSeconds',
+    api: 'invalid',
+    yaml: podWith('      startupProbe:\n        periodSeconds: -1\n        grpc:\n          port: 9000\n'),
+  },
+  {name: 'an env name with "="', api: 'invalid', yaml: podWith('      env:\n        - name: A=B\n          value: x\n')},
+  {name: 'an env name with a space (relaxed names)', api: 'valid', yaml: podWith('      env:\n        - name: MY VAR\n          value: x\n')},
+  {name: 'an envFrom prefix with "="', api: 'invalid', yaml: podWith('      envFrom:\n        - prefix: "A="\n          configMapRef:\n            name: c\n')},
+  {name: 'a memory limit with spaces around it', api: 'valid', yaml: podWith("      resources:\n        limits:\n          memory: ' 1Gi '\n")},
+]
+// ---- end of the probes block ----
+
 // Helpers of the object-validation cases below.
 const configMap = (name: string, body = '', metadata = '') => `apiVersion: v1
 kind: ConfigMap
@@ -514,6 +547,7 @@ const cases: Case[] = [
   // int64, date-time and quantities: the formats block above.
   ...formatCases,
   ...nullCases,
+  ...probeCases,
 
   // Rule object-validation: what the API server's validation code refuses beyond the OpenAPI
   // schema (src/lib/rules/object-validation.ts, ported from k8s.io/kubernetes@v1.35.4 and

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {
+  isRelaxedEnvVarName,
   appsSelectorProblems,
   configMapProblems,
   fieldPath,
@@ -376,5 +377,12 @@ describe('pod templates and Services', () => {
     expect(fieldPath(['data', 'not a key'])).toBe('data["not a key"]')
     expect(fieldPath(['metadata', 'labels', 'app.kubernetes.io/name'])).toBe('metadata.labels["app.kubernetes.io/name"]')
     expect(fieldPath(['spec', 'ports', 0, 'name'])).toBe('spec.ports[0].name')
+  })
+})
+
+describe('isRelaxedEnvVarName (apimachinery IsRelaxedEnvVarName)', () => {
+  it('takes printable ASCII other than "=", a space included; refuses "=", control characters and non-ASCII', () => {
+    for (const ok of ['MY_VAR', 'my.env-name', 'MY VAR', '1abc', '~!@#$%^&*()']) expect(isRelaxedEnvVarName(ok), ok).toEqual([])
+    for (const bad of ['A=B', 'tab\there', 'café', 'line\n']) expect(isRelaxedEnvVarName(bad), bad).toHaveLength(1)
   })
 })

@@ -497,6 +497,7 @@ export function podTemplateProblems(template: Obj, at: readonly PathSegment[], w
         names.add(name)
       }
       if (typeof container.image !== 'string' || container.image === '') problems.push({path: here, message: `${fieldPath(here)}.image is required`})
+      problems.push(...envProblems(container, here), ...probeProblems(container, here))
       const ports = new Set<string>()
       asList(container.ports).forEach((portEntry, j) => {
         const port = asObj(portEntry)
@@ -528,6 +529,68 @@ export function podTemplateProblems(template: Obj, at: readonly PathSegment[], w
         mountPaths.add(mount.mountPath)
       })
     })
+  }
+  return problems
+}
+
+/**
+ * ValidateEnv with RelaxedEnvironmentVariableValidation (on in 1.35): IsRelaxedEnvVarName,
+ * k8s.io/apimachinery@v0.35.4 pkg/util/validation/validation.go. The names of env and
+ * envFrom's prefix: printable ASCII other than "=" (a space is fine, as the server says).
+ */
+export function isRelaxedEnvVarName(value: string): string[] {
+  for (const char of value) {
+    const code = char.codePointAt(0)!
+    if (code < 0x20 || code > 0x7e || char === '=') return ["must consist only of printable ASCII characters other than '='"]
+  }
+  return []
+}
+
+function envProblems(container: Obj, at: readonly PathSegment[]): ValidationProblem[] {
+  const problems: ValidationProblem[] = []
+  asList(container.env).forEach((entry, i) => {
+    const name = asObj(entry).name
+    const here = [...at, 'env', i, 'name']
+    // A missing name: the schema requires it already.
+    if (typeof name === 'string' && name !== '')
+      for (const msg of isRelaxedEnvVarName(name)) problems.push({path: here, message: `${fieldPath(here)} "${name}" ${msg}`})
+  })
+  asList(container.envFrom).forEach((entry, i) => {
+    const prefix = asObj(entry).prefix
+    const here = [...at, 'envFrom', i, 'prefix']
+    if (typeof prefix === 'string' && prefix !== '')
+      for (const msg of isRelaxedEnvVarName(prefix)) problems.push({path: here, message: `${fieldPath(here)} "${prefix}" ${msg}`})
+  })
+  return problems
+}
+
+const probeHandlers = ['exec', 'httpGet', 'tcpSocket', 'grpc'] as const
+const probeCounts = ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'] as const
+
+/**
+ * validateLivenessProbe, validateReadinessProbe, validateStartupProbe and validateProbe /
+ * validateHandler (k8s.io/kubernetes@v1.35.4 pkg/apis/core/validation/validation.go): exactly one
+ * handler (exec, httpGet, tcpSocket, grpc), counts not negative, successThreshold 1 for liveness
+ * and startup probes (the default; only a probe that says otherwise is wrong).
+ */
+function probeProblems(container: Obj, at: readonly PathSegment[]): ValidationProblem[] {
+  const problems: ValidationProblem[] = []
+  for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+    const value = container[kind]
+    if (!isObj(value)) continue
+    const here = [...at, kind]
+    const handlers = probeHandlers.filter((handler) => value[handler] !== undefined && value[handler] !== null)
+    if (handlers.length === 0) problems.push({path: here, message: `${fieldPath(here)} has no handler: give it one of ${probeHandlers.join(', ')}`})
+    for (const extra of handlers.slice(1))
+      problems.push({
+        path: [...here, extra],
+        message: `${fieldPath(here)} has more than one handler (${handlers.join(', ')}): a probe takes exactly one`,
+      })
+    for (const count of probeCounts)
+      if (typeof value[count] === 'number' && value[count] < 0)
+        problems.push({path: [...here, count], message: `${fieldPath([...here, count])} must be greater than or equal to 0`})
+    if (kind !== 'readinessProbe' && typeof value.successThreshold === 'number' && value.successThreshold !== 1)
+      problems.push({path: [...here, 'successThreshold'], message: `${fieldPath([...here, 'successThreshold'])} must be 1 for a ${kind}`})
   }
   return problems
 }
@@ -733,7 +796,7 @@ export const objectValidation: Rule = {
   severity: 'error',
   group,
   summary:
-    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container, port and volume names, volumeMounts of missing volumes, Ingress hosts, paths and backends.",
+    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container, port and volume names, environment variable names, probes (exactly one handler; successThreshold 1 for liveness and startup), volumeMounts of missing volumes, Ingress hosts, paths and backends.",
   hint: 'fix the field as the message says; the API server (and so Flux) refuses the object otherwise (`kubectl apply --dry-run=server -f <file>` shows its own words)',
   check(index, report) {
     for (const item of index.objects) {

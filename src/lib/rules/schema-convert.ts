@@ -71,11 +71,17 @@ export const crdDateTimePattern = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\
 /** metav1.Time's shape as Go's time.Parse(time.RFC3339, ...) reads it (scripts/lint-schemas.ts: timeDefinition). */
 export const timePattern = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:[0-5]\\d(?:\\.\\d+)?(?:Z|[+-]\\d{2}:\\d{2})$'
 /**
- * resource.Quantity's string form: the pattern controller-gen writes for Quantity fields into CRDs
- * (e.g. prometheus-operator v0.85.0's), which follows the grammar in Quantity's own description.
- * The API server's parser also trims spaces and takes a few oddities ("-", "."), which this refuses.
+ * resource.Quantity's string form as controller-gen writes it into CRDs for Quantity fields (e.g.
+ * prometheus-operator v0.85.0's), which follows the grammar in Quantity's own description. A CRD's
+ * pattern is checked as written.
  */
-export const quantityPattern = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$'
+export const crdQuantityPattern = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$'
+/**
+ * A built-in kind's Quantity, which the API server's parser reads after trimming spaces (" 1Gi" is
+ * taken; lint-dryrun): the same grammar with the spaces. The parser also takes a few oddities
+ * ("-", "."), which this refuses.
+ */
+export const quantityPattern = `^\\s*${crdQuantityPattern.slice(1, -1)}\\s*$`
 
 /** The formats lint checks, ajv-formats' own (dist/formats: fullFormats), by name; other formats are dropped. */
 export const checkedFormats = ['date-time'] as const

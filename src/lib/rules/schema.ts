@@ -12,6 +12,7 @@ import {
   crdDateTimePattern,
   crdEntries,
   int64Range,
+  crdQuantityPattern,
   quantityPattern,
   type SchemaBundle,
   timePattern,
@@ -263,7 +264,7 @@ export function describeErrors(errors: readonly ErrorObject[]): Array<{path: Pat
         const pattern = (error.params as {pattern?: string}).pattern
         if (pattern === base64Pattern) add(path, `${dotted(path)}: must be base64 (format byte)`)
         else if (pattern === timePattern || pattern === crdDateTimePattern) add(path, `${dotted(path)}: ${dateTimeMessage}`)
-        else if (pattern === quantityPattern) {
+        else if (pattern === quantityPattern || pattern === crdQuantityPattern) {
           // Quantity is a string or a number: its number branch's "must be number" says nothing more.
           quantities.add(error.instancePath)
           add(path, `${dotted(path)}: must be a quantity, such as 512Mi, 1.5Gi, 250m or 1e3`)
