@@ -305,6 +305,19 @@ const probeCases: Case[] = [
   {name: 'an env name with a space (relaxed names)', api: 'valid', yaml: podWith('      env:\n        - name: MY VAR\n          value: x\n')},
   {name: 'an envFrom prefix with "="', api: 'invalid', yaml: podWith('      envFrom:\n        - prefix: "A="\n          configMapRef:\n            name: c\n')},
   {name: 'a memory limit with spaces around it', api: 'valid', yaml: podWith("      resources:\n        limits:\n          memory: ' 1Gi '\n")},
+  {name: 'a preStop hook without a handler', api: 'invalid', yaml: podWith('      lifecycle:\n        preStop: {}\n')},
+  {
+    name: 'a postStart hook with two handlers',
+    api: 'invalid',
+    yaml: podWith('      lifecycle:\n        postStart:\n          exec:\n            command: [echo]\n          sleep:\n            seconds: 1\n'),
+  },
+  {name: 'a preStop sleep hook', api: 'valid', yaml: podWith('      lifecycle:\n        preStop:\n          sleep:\n            seconds: 1\n')},
+  {
+    name: 'a volume with two volume types',
+    api: 'invalid',
+    yaml: pod('  volumes:\n    - name: data\n      emptyDir: {}\n      configMap:\n        name: c\n'),
+  },
+  {name: 'a volume with no volume type (an emptyDir)', api: 'valid', yaml: pod('  volumes:\n    - name: data\n')},
 ]
 // ---- end of the probes block ----
 

@@ -497,7 +497,7 @@ export function podTemplateProblems(template: Obj, at: readonly PathSegment[], w
         names.add(name)
       }
       if (typeof container.image !== 'string' || container.image === '') problems.push({path: here, message: `${fieldPath(here)}.image is required`})
-      problems.push(...envProblems(container, here), ...probeProblems(container, here))
+      problems.push(...envProblems(container, here), ...probeProblems(container, here), ...lifecycleProblems(container, here))
       const ports = new Set<string>()
       asList(container.ports).forEach((portEntry, j) => {
         const port = asObj(portEntry)
@@ -565,6 +565,17 @@ function envProblems(container: Obj, at: readonly PathSegment[]): ValidationProb
 }
 
 const probeHandlers = ['exec', 'httpGet', 'tcpSocket', 'grpc'] as const
+const hookHandlers = ['exec', 'httpGet', 'tcpSocket', 'sleep'] as const
+
+/** validateHandler: exactly one of the handlers a probe or a lifecycle hook takes. */
+function handlerProblems(value: Obj, here: readonly PathSegment[], handlers: readonly string[]): ValidationProblem[] {
+  const given = handlers.filter((handler) => value[handler] !== undefined && value[handler] !== null)
+  const problems: ValidationProblem[] = []
+  if (given.length === 0) problems.push({path: [...here], message: `${fieldPath(here)} has no handler: give it one of ${handlers.join(', ')}`})
+  for (const extra of given.slice(1))
+    problems.push({path: [...here, extra], message: `${fieldPath(here)} has more than one handler (${given.join(', ')}): it takes exactly one`})
+  return problems
+}
 const probeCounts = ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'] as const
 
 /**
@@ -579,18 +590,23 @@ function probeProblems(container: Obj, at: readonly PathSegment[]): ValidationPr
     const value = container[kind]
     if (!isObj(value)) continue
     const here = [...at, kind]
-    const handlers = probeHandlers.filter((handler) => value[handler] !== undefined && value[handler] !== null)
-    if (handlers.length === 0) problems.push({path: here, message: `${fieldPath(here)} has no handler: give it one of ${probeHandlers.join(', ')}`})
-    for (const extra of handlers.slice(1))
-      problems.push({
-        path: [...here, extra],
-        message: `${fieldPath(here)} has more than one handler (${handlers.join(', ')}): a probe takes exactly one`,
-      })
+    problems.push(...handlerProblems(value, here, probeHandlers))
     for (const count of probeCounts)
       if (typeof value[count] === 'number' && value[count] < 0)
         problems.push({path: [...here, count], message: `${fieldPath([...here, count])} must be greater than or equal to 0`})
     if (kind !== 'readinessProbe' && typeof value.successThreshold === 'number' && value.successThreshold !== 1)
       problems.push({path: [...here, 'successThreshold'], message: `${fieldPath([...here, 'successThreshold'])} must be 1 for a ${kind}`})
+  }
+  return problems
+}
+
+/** validateLifecycle / validateHandler: a postStart or preStop hook has exactly one handler (exec, httpGet, tcpSocket, sleep). */
+function lifecycleProblems(container: Obj, at: readonly PathSegment[]): ValidationProblem[] {
+  const problems: ValidationProblem[] = []
+  const lifecycle = asObj(container.lifecycle)
+  for (const hook of ['postStart', 'preStop'] as const) {
+    const value = lifecycle[hook]
+    if (isObj(value)) problems.push(...handlerProblems(value, [...at, 'lifecycle', hook], hookHandlers))
   }
   return problems
 }
@@ -611,9 +627,50 @@ function volumeProblems(spec: Obj, at: readonly PathSegment[], problems: Validat
     seen.add(name)
     for (const message of errors) problems.push({path: [...here, 'name'], message})
     if (errors.length === 0) valid.add(name)
+    // validateVolumeSource: at most one volume type (none is an emptyDir: v1's defaulting).
+    const sources = volumeSources.filter((source) => {
+      const value = asObj(entry)[source]
+      return value !== undefined && value !== null
+    })
+    for (const extra of sources.slice(1))
+      problems.push({path: [...here, extra], message: `${fieldPath(here)} has more than one volume type (${sources.join(', ')}): a volume takes exactly one`})
   })
   return valid
 }
+
+/** The volume types of a v1 VolumeSource (k8s.io/api@v0.35.4 core/v1/types.go), as validateVolumeSource counts them. */
+const volumeSources = [
+  'emptyDir',
+  'hostPath',
+  'gitRepo',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'secret',
+  'nfs',
+  'iscsi',
+  'glusterfs',
+  'flocker',
+  'persistentVolumeClaim',
+  'rbd',
+  'cinder',
+  'cephfs',
+  'quobyte',
+  'downwardAPI',
+  'fc',
+  'flexVolume',
+  'configMap',
+  'azureFile',
+  'vsphereVolume',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'azureDisk',
+  'storageos',
+  'projected',
+  'scaleIO',
+  'csi',
+  'ephemeral',
+  'image',
+] as const
 
 /** Where each kind keeps its pod template (the Pod itself: its spec). */
 const podTemplatePaths: Record<string, readonly PathSegment[]> = {
@@ -796,7 +853,7 @@ export const objectValidation: Rule = {
   severity: 'error',
   group,
   summary:
-    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container, port and volume names, environment variable names, probes (exactly one handler; successThreshold 1 for liveness and startup), volumeMounts of missing volumes, Ingress hosts, paths and backends.",
+    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container, port and volume names, environment variable names, probes and lifecycle hooks (exactly one handler; successThreshold 1 for liveness and startup), volumes with more than one volume type, volumeMounts of missing volumes, Ingress hosts, paths and backends.",
   hint: 'fix the field as the message says; the API server (and so Flux) refuses the object otherwise (`kubectl apply --dry-run=server -f <file>` shows its own words)',
   check(index, report) {
     for (const item of index.objects) {
