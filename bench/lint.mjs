@@ -293,14 +293,14 @@ if (rendered !== releases) {
 }
 // The floor for any tool that renders with helm: the same ${releases} `helm template` runs and
 // nothing else, as many at once as lint runs (renderConcurrency: 4 per core, at most 16) and with
-// lint's GOGC, started by xargs. helm's start-up (its Go packages' init) is most of each run, so
+// the environment lint gives them (helmTemplateEnv: GOGC, LC_MESSAGES), started by xargs. helm's start-up (its Go packages' init) is most of each run, so
 // on few cores this bounds lint's ratio from below.
 const cores = availableParallelism()
 const atOnce = Math.min(cores * 4, 16)
 const floorScript = path.join(dir, 'helm-template-parallel.sh')
 writeFileSync(
   floorScript,
-  `set -e\nexport GOGC=400\nseq 0 ${releases - 1} | xargs -P ${atOnce} -I{} "$HELM" template app-{} '${path.join(charts, 'charts')}/app-{}' --namespace prod -f '${path.join(dir, 'values')}/app-{}.yaml' > /dev/null\n`,
+  `set -e\nexport GOGC=400${process.env.LC_ALL || process.env.LC_MESSAGES ? '' : ' LC_MESSAGES=fr_FR.UTF-8'}\nseq 0 ${releases - 1} | xargs -P ${atOnce} -I{} "$HELM" template app-{} '${path.join(charts, 'charts')}/app-{}' --namespace prod -f '${path.join(dir, 'values')}/app-{}.yaml' > /dev/null\n`,
 )
 const [withCharts, helmEach, helmParallel] = measureInterleaved(
   [

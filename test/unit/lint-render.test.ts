@@ -6,7 +6,15 @@ import {afterAll, describe, expect, it} from 'vitest'
 
 import type {HelmTool} from '../../src/lib/helm/binary.js'
 import {lintAction} from '../../src/lib/lint/lint.js'
-import {normalizeGitUrl, redactHelmError, renderConcurrency, splitRendered, valuesDocument} from '../../src/lib/lint/render-charts.js'
+import {
+  helmMessagesLocale,
+  helmTemplateEnv,
+  normalizeGitUrl,
+  redactHelmError,
+  renderConcurrency,
+  splitRendered,
+  valuesDocument,
+} from '../../src/lib/lint/render-charts.js'
 import type {SchemaSet} from '../../src/lib/rules/schema.js'
 
 // The pure parts of rule 9 (HelmRelease rendering); helm itself runs in
@@ -117,7 +125,7 @@ describe('rendering HelmReleases: helm starts first, the rest of lint overlaps w
     expect([1, 2, 4, 8, 64].map((cores) => renderConcurrency(cores))).toEqual([4, 8, 16, 16, 16])
   })
 
-  it("runs helm template with GOGC=400 (less of helm's CPU on garbage collection), unless GOGC is set", async () => {
+  it('runs helm template with GOGC=400 and a small message catalogue (LC_MESSAGES), unless the user set either', async () => {
     const seen: Array<NodeJS.ProcessEnv | undefined> = []
     const helm: HelmTool = {
       path: 'helm',
@@ -129,10 +137,23 @@ describe('rendering HelmReleases: helm starts first, the rest of lint overlaps w
       },
     }
     const dir = repository(2)
-    await lintAction.run({} as never, {paths: [dir], severity: 'warning', render: {helm: async () => helm, online: false, env: {}}})
-    expect(seen).toEqual([{GOGC: '400'}, {GOGC: '400'}])
-    seen.length = 0
-    await lintAction.run({} as never, {paths: [dir], severity: 'warning', render: {helm: async () => helm, online: false, env: {GOGC: '100'}}})
-    expect(seen).toEqual([undefined, undefined])
+    const envs = async (env: NodeJS.ProcessEnv) => {
+      seen.length = 0
+      await lintAction.run({} as never, {paths: [dir], severity: 'warning', render: {helm: async () => helm, online: false, env}})
+      return [...seen]
+    }
+    const added = {GOGC: '400', LC_MESSAGES: helmMessagesLocale}
+    expect(await envs({})).toEqual([added, added])
+    expect(await envs({GOGC: '100'})).toEqual([{LC_MESSAGES: helmMessagesLocale}, {LC_MESSAGES: helmMessagesLocale}])
+    // kubectl reads LC_ALL before LC_MESSAGES: a user's choice of either is left alone.
+    expect(await envs({GOGC: '100', LC_ALL: 'de_DE.UTF-8'})).toEqual([{}, {}])
+    expect(await envs({LC_MESSAGES: 'ja_JP.UTF-8'})).toEqual([{GOGC: '400'}, {GOGC: '400'}])
+  })
+
+  it('names a locale only for a chart on disk: a chart fetched from a repository may start a getter plugin, which would read it', () => {
+    expect(helmTemplateEnv({}, true)).toEqual({GOGC: '400', LC_MESSAGES: helmMessagesLocale})
+    expect(helmTemplateEnv({}, false)).toEqual({GOGC: '400'})
+    // One of the catalogues kubectl embeds, in the form it parses (language.encoding).
+    expect(helmMessagesLocale).toMatch(/^[a-z]{2}_[A-Z]{2}\.UTF-8$/)
   })
 })

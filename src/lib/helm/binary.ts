@@ -1,7 +1,6 @@
+import {spawn, type ChildProcess} from 'node:child_process'
 import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
-
-import {execa} from 'execa'
 
 import {cacheDir, writePrivateFile} from '../cache-dir.js'
 import {findOnPath} from '../which.js'
@@ -40,9 +39,14 @@ export function helmPath(location: HelmLocation): {path: string; from: string} {
   return {path: 'helm', from: 'PATH'}
 }
 
+/**
+ * Runs helm through execa: the runner of every command but lint (loaded on first use, so a command
+ * that starts no helm never loads it).
+ */
 export function execaRunner(file: string, baseEnv: NodeJS.ProcessEnv = process.env): HelmRunner {
   return async (args, options = {}) => {
     try {
+      const {execa} = await import('execa')
       const result = await execa(file, args, {
         reject: false,
         env: {...baseEnv, ...options.env},
@@ -58,28 +62,118 @@ export function execaRunner(file: string, baseEnv: NodeJS.ProcessEnv = process.e
       }
       return {stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? 1}
     } catch (error) {
-      const code = (error as {code?: string}).code
-      if (code === 'ENOENT') {
-        throw new CliError('tool-failed', `helm binary "${file}" was not found`, {
-          hint: 'install helm 3, or point --helm-binary (or ELIFE_K8S_HELM) at it',
-          cause: error,
-        })
-      }
-      if (code === 'EACCES') {
-        throw new CliError('tool-failed', `helm binary "${file}" cannot be executed (permission denied)`, {
-          hint: 'chmod +x it, or point --helm-binary at another helm 3',
-          cause: error,
-        })
-      }
-      if ((error as {timedOut?: boolean}).timedOut) {
-        throw new CliError('tool-failed', `helm ${args[0] ?? ''} did not finish within ${Math.round((options.timeoutMs ?? 0) / 1000)}s`, {
-          hint: 'check `elife-k8s helm history` for the release state before retrying',
-          cause: error,
-        })
-      }
-      throw error
+      throw helmRunFailure(file, args, options.timeoutMs, error)
     }
   }
+}
+
+/** After a timeout's SIGTERM, the SIGKILL for a helm that has not ended (execa's default too). */
+const forceKillAfterMs = 5000
+/** The helm processes spawnRunner started that are still running: ended with elife-k8s. */
+const running = new Set<ChildProcess>()
+let killOnExit = false
+
+/**
+ * Runs helm with node:child_process, for lint, which starts a helm per HelmRelease, eight at a
+ * time: execa's machinery costs ~2 ms of CPU per process on top of the spawn (and ~20 ms to load),
+ * which on two cores is time the helm processes wait for (docs/performance.md). The same contract
+ * as execaRunner: an argument array, the environment given and nothing else, stdin from `input`
+ * or none, a timeout (SIGTERM, then SIGKILL), and helm ended when elife-k8s exits (Ctrl-C).
+ */
+export function spawnRunner(file: string, baseEnv: NodeJS.ProcessEnv = process.env): HelmRunner {
+  return (args, options = {}) =>
+    new Promise<ToolResult>((resolve, reject) => {
+      let child: ChildProcess
+      try {
+        child = spawn(file, args, {
+          env: {...baseEnv, ...options.env},
+          cwd: options.cwd,
+          stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        })
+      } catch (error) {
+        reject(helmRunFailure(file, args, options.timeoutMs, error))
+        return
+      }
+      if (!killOnExit) {
+        killOnExit = true
+        process.once('exit', () => {
+          for (const helm of running) helm.kill('SIGKILL')
+        })
+      }
+      running.add(child)
+      const stdout: Buffer[] = []
+      const stderr: Buffer[] = []
+      child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk))
+      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk))
+      if (options.input !== undefined) {
+        // helm may end (a bad flag) before it reads its values: that is its exit code's story, not EPIPE's.
+        child.stdin!.on('error', () => {})
+        child.stdin!.end(options.input)
+      }
+      let timedOut = false
+      let forceKill: NodeJS.Timeout | undefined
+      const timer =
+        options.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true
+              child.kill('SIGTERM')
+              forceKill = setTimeout(() => child.kill('SIGKILL'), forceKillAfterMs)
+              forceKill.unref()
+            }, options.timeoutMs)
+      const settle = (outcome: {error: unknown} | {exitCode: number | null}) => {
+        running.delete(child)
+        clearTimeout(timer)
+        clearTimeout(forceKill)
+        if ('error' in outcome) reject(helmRunFailure(file, args, options.timeoutMs, outcome.error))
+        else if (timedOut)
+          reject(helmRunFailure(file, args, options.timeoutMs, Object.assign(new Error(`timed out after ${options.timeoutMs} ms`), {timedOut: true})))
+        else
+          resolve({
+            stdout: Buffer.concat(stdout).toString('utf8'),
+            stderr: Buffer.concat(stderr).toString('utf8'),
+            // Ended by a signal (nobody here sent it): not a success.
+            exitCode: outcome.exitCode ?? 1,
+          })
+      }
+      let settled = false
+      child.once('error', (error) => {
+        if (!settled) {
+          settled = true
+          settle({error})
+        }
+      })
+      child.once('close', (exitCode) => {
+        if (!settled) {
+          settled = true
+          settle({exitCode})
+        }
+      })
+    })
+}
+
+/** A helm run that did not get as far as an exit code, as one tool-failed line (ENOENT, EACCES, a timeout). */
+function helmRunFailure(file: string, args: string[], timeoutMs: number | undefined, error: unknown): unknown {
+  const code = (error as {code?: string}).code
+  if (code === 'ENOENT') {
+    return new CliError('tool-failed', `helm binary "${file}" was not found`, {
+      hint: 'install helm 3, or point --helm-binary (or ELIFE_K8S_HELM) at it',
+      cause: error,
+    })
+  }
+  if (code === 'EACCES') {
+    return new CliError('tool-failed', `helm binary "${file}" cannot be executed (permission denied)`, {
+      hint: 'chmod +x it, or point --helm-binary at another helm 3',
+      cause: error,
+    })
+  }
+  if ((error as {timedOut?: boolean}).timedOut) {
+    return new CliError('tool-failed', `helm ${args[0] ?? ''} did not finish within ${Math.round((timeoutMs ?? 0) / 1000)}s`, {
+      hint: 'check `elife-k8s helm history` for the release state before retrying',
+      cause: error,
+    })
+  }
+  return error
 }
 
 /** The major version from `helm version --short` ("v3.20.2+g8fb76d6"). */

@@ -49,10 +49,14 @@ export async function runLintCommand(io: CommandOutput, {paths, flags, json, ver
       kubernetesVersion: flags['kubernetes-version'],
       schemas: selectRules(only, skip).some((rule) => rule.id === 'schema') ? bundledSchemas() : undefined,
       clusterSchemas,
-      // helm (and execa with it) is loaded only when a chart is to be rendered.
+      // helm is looked for only when a chart is to be rendered.
       render: {
-        // helm's version is kept in the cache directory, keyed by the binary: no `helm version` per run.
-        helm: async () => (await import('../helm/binary.js')).resolveHelm({flag: flags['helm-binary'], cacheVersion: true}),
+        // helm's version is kept in the cache directory, keyed by the binary: no `helm version` per
+        // run. A helm per HelmRelease, started without execa (spawnRunner says why).
+        helm: async () => {
+          const {resolveHelm, spawnRunner} = await import('../helm/binary.js')
+          return resolveHelm({flag: flags['helm-binary'], cacheVersion: true, runnerFor: (file) => spawnRunner(file)})
+        },
         online: flags.online,
       },
     },

@@ -420,6 +420,23 @@ export function renderConcurrency(cores: number = availableParallelism()): numbe
  */
 export const helmGogc = '400'
 
+/**
+ * The message catalogue helm's kubectl packages load: every helm process parses kubectl's English
+ * one (350 KB, about 16 ms of each run's ~45 ms of CPU) at start-up, though `helm template` prints
+ * none of its strings. For a chart on disk (helm starts no plugin or other program for it) lint
+ * names a locale whose catalogue is 6 KB, in LC_MESSAGES, which kubectl reads after LC_ALL
+ * (k8s.io/kubectl/pkg/util/i18n). helm's own messages are not translated; the output is the same.
+ */
+export const helmMessagesLocale = 'fr_FR.UTF-8'
+
+/** The environment lint adds to a `helm template` run (nothing the user set is overridden). */
+export function helmTemplateEnv(env: NodeJS.ProcessEnv, chartOnDisk: boolean): NodeJS.ProcessEnv {
+  const added: NodeJS.ProcessEnv = {}
+  if (env.GOGC === undefined) added.GOGC = helmGogc
+  if (chartOnDisk && !env.LC_ALL && !env.LC_MESSAGES) added.LC_MESSAGES = helmMessagesLocale
+  return added
+}
+
 async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   const workers = Array.from({length: Math.max(1, Math.min(limit, items.length))}, async () => {
@@ -545,7 +562,7 @@ export async function renderHelmReleases(index: ObjectIndex, options: RenderOpti
       // Values reach helm on stdin (`-f -`): they never touch the disk, and never a message.
       const result = await helm.run(
         ['template', releaseName, chartRef, ...extra, '--namespace', namespace, '--kube-version', `${options.kubernetesVersion}.0`, '-f', '-'],
-        {input: valuesDocument(values), timeoutMs: 300_000, ...(env.GOGC === undefined ? {env: {GOGC: helmGogc}} : {})},
+        {input: valuesDocument(values), timeoutMs: 300_000, env: helmTemplateEnv(env, location.kind !== 'repository')},
       )
       if (result.exitCode !== 0) {
         const line = redactHelmError(helmErrorLine(result), values)
