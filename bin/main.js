@@ -39,7 +39,8 @@ async function main() {
   if (fastPaths && process.argv[2] === 'token' && (await tokenFastPath())) return // answered from the token cache, or signed without oclif
   // Node keeps compiled code in our cache directory (src/lib/compile-cache.ts); the token fast
   // path above does not gain from it.
-  require(path.join(dist, 'lib/compile-cache.cjs')).enableCompileCache()
+  const compileCache = require(path.join(dist, 'lib/compile-cache.cjs'))
+  compileCache.enableCompileCache()
   const {isHelpRequest, runFast} = require(path.join(dist, 'lib/cli/fast.cjs'))
   const argv = process.argv.slice(2)
   // A command line oclif answers with help runs oclif's help from one bundled file
@@ -50,7 +51,13 @@ async function main() {
   }
   // `helm list`, `images` and `lint` run without oclif when their flags are plain ones
   // (src/lib/cli/fast.ts): starting oclif costs more than their work. Anything else it leaves to oclif below.
-  if (await runFast(argv, process.env, (name) => require(path.join(dist, `lib/cli/fast-${name}.cjs`)), require('../package.json').version)) return
+  // Their bundles load with the code a run compiled, not only what V8 compiles at load
+  // (requireWarm); under --debug through require, which maps stack traces to src/.
+  const load = (name) => {
+    const file = path.join(dist, `lib/cli/fast-${name}.cjs`)
+    return process.argv.includes('--debug') ? require(file) : compileCache.requireWarm(file)
+  }
+  if (await runFast(argv, process.env, load, require('../package.json').version)) return
   // The subpaths, not @oclif/core's index, which loads all of oclif up front.
   const {execute} = require('@oclif/core/execute')
   const {settings} = require('@oclif/core/settings')

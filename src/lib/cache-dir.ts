@@ -55,7 +55,7 @@ export function makeDirectory(dir: string, mode = 0o700): string[] {
  * Writes a file of the cache directory whole: a 0600 temp file in its 0700 directory, renamed over
  * whatever was there, so a reader never sees half a file. Throws what failed (the temp file removed).
  */
-export function writePrivateFile(file: string, text: string): void {
+export function writePrivateFile(file: string, text: string | Uint8Array): void {
   const dir = path.dirname(file)
   makeDirectory(dir, 0o700)
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`)
