@@ -52,7 +52,8 @@ export function warmCacheFile(file: string, env: NodeJS.ProcessEnv = process.env
  * next to Node's (0700 directory, 0600 files); NODE_DISABLE_COMPILE_CACHE turns it off too.
  */
 export function requireWarm(file: string, env: NodeJS.ProcessEnv = process.env): unknown {
-  if (env.NODE_DISABLE_COMPILE_CACHE) return module.createRequire(file)(file)
+  const requireFromBundle = module.createRequire(file)
+  if (env.NODE_DISABLE_COMPILE_CACHE || requireFromBundle.cache[file]) return requireFromBundle(file)
   const source = readFileSync(file, 'utf8')
   const {mtimeMs, size} = statSync(file)
   const cacheFile = warmCacheFile(file, env)
@@ -74,6 +75,7 @@ export function requireWarm(file: string, env: NodeJS.ProcessEnv = process.env):
   } catch {
     // no cache yet
   }
+  // No import() in these bundles: vm's way to give a script one is still experimental.
   const script = new vm.Script(module.wrap(source), {filename: file, ...(cached ? {cachedData: cached} : {})})
   if (!cached || script.cachedDataRejected) runs = 0
   if (runs < warmRuns) {
@@ -92,10 +94,17 @@ export function requireWarm(file: string, env: NodeJS.ProcessEnv = process.env):
       }
     })
   }
+  // In require's cache as require would put it (before it runs), so require finds it there.
   const bundle = new module.Module(file)
   bundle.filename = file
+  requireFromBundle.cache[file] = bundle
   const wrapped = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void
-  wrapped.call(bundle.exports, bundle.exports, module.createRequire(file), bundle, file, path.dirname(file))
+  try {
+    wrapped.call(bundle.exports, bundle.exports, requireFromBundle, bundle, file, path.dirname(file))
+  } catch (error) {
+    delete requireFromBundle.cache[file]
+    throw error
+  }
   bundle.loaded = true
   return bundle.exports
 }
