@@ -41,23 +41,22 @@ async function main() {
   // path above does not gain from it.
   const compileCache = require(path.join(dist, 'lib/compile-cache.cjs'))
   compileCache.enableCompileCache()
-  const {isHelpRequest, runFast} = require(path.join(dist, 'lib/cli/fast.cjs'))
+  const {isHelpRequest, helpImportsCommand, runFast} = require(path.join(dist, 'lib/cli/fast.cjs'))
   const argv = process.argv.slice(2)
+  // The bundles below load with the code a run compiled, not only what V8 compiles at load
+  // (requireWarm); under --debug through require, which maps stack traces to src/.
+  const load = (file) => (process.argv.includes('--debug') ? require(file) : compileCache.requireWarm(file))
   // A command line oclif answers with help runs oclif's help from one bundled file
   // (src/lib/cli/help-fast.ts): ~30 ms less than loading it from node_modules. Under DEBUG, oclif's
-  // own debug lines come from node_modules' oclif, as for the other fast paths.
+  // own debug lines come from node_modules' oclif, as for the other fast paths. A command whose
+  // help imports its module (doctor's) needs import(), which requireWarm's scripts do not have.
   if (fastPaths && !process.env.DEBUG && isHelpRequest(argv, require('../package.json').oclif.additionalHelpFlags)) {
-    return require(path.join(dist, 'lib/cli/help-fast.cjs')).runHelp(path.join(__dirname, '..'), argv)
+    const help = path.join(dist, 'lib/cli/help-fast.cjs')
+    return (helpImportsCommand(argv) ? require(help) : load(help)).runHelp(path.join(__dirname, '..'), argv)
   }
   // `helm list`, `images` and `lint` run without oclif when their flags are plain ones
   // (src/lib/cli/fast.ts): starting oclif costs more than their work. Anything else it leaves to oclif below.
-  // Their bundles load with the code a run compiled, not only what V8 compiles at load
-  // (requireWarm); under --debug through require, which maps stack traces to src/.
-  const load = (name) => {
-    const file = path.join(dist, `lib/cli/fast-${name}.cjs`)
-    return process.argv.includes('--debug') ? require(file) : compileCache.requireWarm(file)
-  }
-  if (await runFast(argv, process.env, load, require('../package.json').version)) return
+  if (await runFast(argv, process.env, (name) => load(path.join(dist, `lib/cli/fast-${name}.cjs`)), require('../package.json').version)) return
   // The subpaths, not @oclif/core's index, which loads all of oclif up front.
   const {execute} = require('@oclif/core/execute')
   const {settings} = require('@oclif/core/settings')

@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
+import {dynamicHelpCommands} from '../../src/lib/cli/fast.js'
 import {repoRoot, runCli} from '../helpers/cli.js'
 
 // `--help`, `-h` and `elife-k8s` alone run oclif's help bundled in one file (src/lib/cli/help-fast.ts,
@@ -36,6 +37,11 @@ const commands = Object.keys(manifest.commands).map((id) => id.split(':'))
 // A command whose help is computed when shown (a flag's defaultHelp: doctor) is loaded by oclif to
 // show it, and imports node_modules' oclif for its own classes; its help still comes from the bundle.
 const dynamicHelp = new Set(Object.entries(manifest.commands).flatMap(([id, command]) => (command.hasDynamicHelp ? [id] : [])))
+// bin/main.js loads the help bundle through require for these (their help imports the command's
+// module) and through requireWarm for the rest: the list must be the manifest's.
+it('the commands whose help is computed when shown are the ones bin/main.js loads help for with require', () => {
+  expect([...dynamicHelp].sort()).toEqual([...dynamicHelpCommands].sort())
+})
 const topics = Object.keys((JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {oclif: {topics: Record<string, unknown>}}).oclif.topics)
 
 // Without a terminal oclif wraps at 80 columns; OCLIF_COLUMNS is how a width reaches a piped run.

@@ -72,6 +72,19 @@ export function isHelpRequest(argv: readonly string[], additionalHelpFlags: read
 }
 
 /**
+ * The commands whose help oclif computes when shown (a flag's defaultHelp, the manifest's
+ * hasDynamicHelp): it imports the command's ES module to do so. bin/main.js loads the help bundle
+ * with require for these, and through requireWarm (whose scripts have no import()) for the rest.
+ * test/integration/help-fast.test.ts checks this list against the manifest.
+ */
+export const dynamicHelpCommands: readonly string[] = ['doctor']
+
+/** Whether a help request may name a command of dynamicHelpCommands (any word of argv may be its id). */
+export function helpImportsCommand(argv: readonly string[]): boolean {
+  return argv.some((word) => dynamicHelpCommands.includes(word))
+}
+
+/**
  * The flags in argv, or undefined for anything this path leaves to oclif. Only the plain forms
  * are taken: `--name value`, `--name=value`, `-c value`, `--flag`, `-c` (one per word), and a
  * repeatable flag once (as a list of one).
