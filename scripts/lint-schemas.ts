@@ -95,14 +95,14 @@ export function int32Bounds(node: unknown): unknown {
 
 /**
  * metav1.Time (creationTimestamp and every built-in date-time but MicroTime's) as the API server
- * decodes it: null is no time, a string is parsed by Go's time.Parse(time.RFC3339, ...), which
+ * decodes it: null is no time (withoutNulls, src/lib/rules/schema.ts, takes a null field out before
+ * validation, as for every other field), a string is parsed by Go's time.Parse(time.RFC3339, ...), which
  * takes upper-case T and Z only, a +hh:mm offset and seconds up to 59 (this pattern), on a real
  * calendar day and hour (ajv-formats' date-time). MicroTime (Events, Leases) is parsed with
  * another layout and is left unchecked.
  */
 export const timeDefinition = {
   type: 'string',
-  nullable: true,
   format: 'date-time',
   pattern: timePattern,
 }
