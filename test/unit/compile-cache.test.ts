@@ -116,6 +116,18 @@ describe('requireWarm: a code cache made after the run', () => {
     expect(runsOf(cache)).toBe(1)
   })
 
+  it('runs the bundle, and exits, where the cache directory cannot exist (XDG_CACHE_HOME inside /proc)', () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'elife-k8s-warm-cache-'))
+    const file = bundle(home)
+    const program = `process.stdout.write(String(require(${JSON.stringify(source)}).requireWarm(${JSON.stringify(file)}).answer()))`
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', program], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: {...process.env, XDG_CACHE_HOME: '/proc/self/no-such-directory', NODE_DISABLE_COMPILE_CACHE: ''},
+    })
+    expect({status: child.status, stdout: child.stdout, stderr: child.stderr}).toEqual({status: 0, stdout: '42', stderr: ''})
+  })
+
   it('reads and writes nothing under NODE_DISABLE_COMPILE_CACHE', () => {
     const home = mkdtempSync(path.join(tmpdir(), 'elife-k8s-warm-cache-'))
     const file = bundle(home)
