@@ -72,6 +72,27 @@ afterAll(async () => {
 
 type Verdict = 'valid' | 'invalid'
 
+/** A CRD of group lint.elifesciences.org whose plural is widgets, named as given. */
+const crd = (name: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: ${name}
+spec:
+  group: lint.elifesciences.org
+  scope: Namespaced
+  names:
+    plural: widgets
+    singular: widget
+    kind: Widget
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+`
+
 interface Case {
   name: string
   /** The manifest; NS is replaced by the test's namespace. */
@@ -590,6 +611,8 @@ const cases: Case[] = [
     api: 'invalid',
     yaml: `apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: ${'a'.repeat(53)}\n  namespace: NS\nspec:\n  schedule: "*/5 * * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n            - name: tick\n              image: busybox:1.36\n`,
   },
+  {name: 'a CustomResourceDefinition named <plural>.<group>', api: 'valid', yaml: crd('widgets.lint.elifesciences.org')},
+  {name: 'a CustomResourceDefinition named other than <plural>.<group>', api: 'invalid', yaml: crd('widget.lint.elifesciences.org')},
   {
     name: 'a custom resource (PrometheusRule) named with capitals',
     api: 'invalid',

@@ -55,6 +55,24 @@ describe('name formats', () => {
     expect(isValidPathSegmentName('..')).toEqual(["may not be '..'"])
     expect(isValidPathSegmentName('a/b%c')).toEqual(["may not contain '/'", "may not contain '%'"])
   })
+
+  it('a CustomResourceDefinition is named spec.names.plural + "." + spec.group (ValidateCustomResourceDefinition)', () => {
+    const crd = (name: string, spec: Record<string, unknown>): KubeObject => ({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: {name},
+      spec,
+    })
+    const spec = {group: 'flagger.app', names: {plural: 'canaries', kind: 'Canary'}}
+    expect(objectValidationProblems(crd('canaries.flagger.app', spec), false)).toEqual([])
+    expect(objectValidationProblems(crd('canary.flagger.app', spec), false)).toEqual([
+      {path: ['metadata', 'name'], message: 'metadata.name "canary.flagger.app" must be spec.names.plural+"."+spec.group (for a CustomResourceDefinition)'},
+    ])
+    // No names or group (the schema reports those): the name cannot be what they would make it.
+    expect(objectValidationProblems(crd('canaries.flagger.app', {}), false).map((problem) => problem.message)).toEqual([
+      'metadata.name "canaries.flagger.app" must be spec.names.plural+"."+spec.group (for a CustomResourceDefinition)',
+    ])
+  })
 })
 
 describe('labels, annotations and keys', () => {
@@ -369,8 +387,8 @@ describe('pod templates and Services', () => {
     expect(names('monitoring.coreos.com/v1', 'PrometheusRule', 'Alerts')).toBe(1)
     // A built-in kind whose own name validator is not ported: the check every kind gets
     // (rest.BeforeCreate: path segment names), rather than a wrong one.
-    expect(names('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'Whatever', false)).toBe(0)
     expect(names('policy/v1', 'PodDisruptionBudget', 'web/pdb')).toBe(1)
+    expect(names('policy/v1', 'PodDisruptionBudget', 'Web')).toBe(0)
   })
 
   it('fieldPath quotes keys that are not identifiers', () => {

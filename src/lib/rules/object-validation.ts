@@ -131,7 +131,7 @@ type NameValidator = (name: string) => string[]
 
 /**
  * By "group/Kind". Built-in kinds not listed get the path segment check every kind gets (their
- * own validators, where stricter, are not ported: a CRD's name is <plural>.<group>...).
+ * own validators, where stricter, are not ported); a CRD's name is checked in nameValidatorFor.
  */
 const nameValidators: Record<string, NameValidator> = {
   // k8s.io/kubernetes@v1.35.4 pkg/apis/core/validation/validation.go
@@ -206,8 +206,15 @@ const builtinGroups = new Set([
   'authorization.k8s.io',
 ])
 
-function nameValidatorFor(object: Pick<KubeObject, 'apiVersion' | 'kind'>): NameValidator {
+function nameValidatorFor(object: KubeObject): NameValidator {
   const apiGroup = groupOf(object.apiVersion)
+  if (apiGroup === 'apiextensions.k8s.io' && object.kind === 'CustomResourceDefinition') {
+    // apiextensions-apiserver@v0.35.4 pkg/apis/apiextensions/validation/validation.go
+    // ValidateCustomResourceDefinition: a DNS subdomain, and spec.names.plural + "." + spec.group.
+    const spec = asObj(object.spec)
+    const required = `${String(asObj(spec.names).plural ?? '')}.${String(spec.group ?? '')}`
+    return (name) => [...isDNS1123Subdomain(name), ...(name === required ? [] : ['must be spec.names.plural+"."+spec.group'])]
+  }
   const known = nameValidators[`${apiGroup}/${object.kind}`]
   if (known) return known
   // Custom resources: apiextensions-apiserver@v0.35.4 pkg/registry/customresource/validator.go
