@@ -72,6 +72,10 @@ afterAll(async () => {
 
 type Verdict = 'valid' | 'invalid'
 
+/** A CronJob with the given schedule (a YAML scalar) and spec lines. */
+const cronJob = (schedule: string, extra = '') =>
+  `apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: tick\n  namespace: NS\nspec:\n  schedule: ${schedule}\n${extra}  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n            - name: tick\n              image: busybox:1.36\n`
+
 /** A CRD of group lint.elifesciences.org whose plural is widgets, named as given. */
 const crd = (name: string) => `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -610,6 +614,25 @@ const cases: Case[] = [
     name: 'a CronJob name longer than 52 characters',
     api: 'invalid',
     yaml: `apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: ${'a'.repeat(53)}\n  namespace: NS\nspec:\n  schedule: "*/5 * * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n          containers:\n            - name: tick\n              image: busybox:1.36\n`,
+  },
+  // CronJob schedules: robfig/cron's standard parser, as the API server runs it.
+  {name: 'a CronJob schedule on weekdays by name (0 9 * * mon-fri)', api: 'valid', yaml: cronJob('"0 9 * * mon-fri"')},
+  {name: 'a CronJob schedule @every 1h30m', api: 'valid', yaml: cronJob('"@every 1h30m"')},
+  {name: 'a CronJob schedule with an empty list item (1,,2 * * * *)', api: 'valid', yaml: cronJob('"1,,2 * * * *"')},
+  {name: 'a CronJob schedule of four fields', api: 'invalid', yaml: cronJob('"*/5 * * *"')},
+  {name: 'a CronJob schedule with seconds (six fields)', api: 'invalid', yaml: cronJob('"0 */5 * * * *"')},
+  {name: 'a CronJob schedule on day of week 7', api: 'invalid', yaml: cronJob('"0 0 * * 7"')},
+  {name: 'a CronJob schedule at minute 60', api: 'invalid', yaml: cronJob('"60 * * * *"')},
+  {name: 'a CronJob schedule @every 1d (no such unit)', api: 'invalid', yaml: cronJob('"@every 1d"')},
+  {name: 'a CronJob schedule with CRON_TZ', api: 'invalid', yaml: cronJob('"CRON_TZ=UTC 0 0 * * *"')},
+  {name: 'a CronJob with a negative successfulJobsHistoryLimit', api: 'invalid', yaml: cronJob('"@daily"', '  successfulJobsHistoryLimit: -1\n')},
+  {
+    name: 'a CronJob whose job template has a selector',
+    api: 'invalid',
+    yaml: cronJob('"@daily"').replace(
+      '    spec:\n      template:\n',
+      '    spec:\n      selector:\n        matchLabels:\n          app: tick\n      template:\n',
+    ),
   },
   {name: 'a CustomResourceDefinition named <plural>.<group>', api: 'valid', yaml: crd('widgets.lint.elifesciences.org')},
   {name: 'a CustomResourceDefinition named other than <plural>.<group>', api: 'invalid', yaml: crd('widget.lint.elifesciences.org')},

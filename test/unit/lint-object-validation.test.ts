@@ -4,6 +4,8 @@ import {
   isRelaxedEnvVarName,
   appsSelectorProblems,
   configMapProblems,
+  cronJobProblems,
+  cronScheduleProblem,
   fieldPath,
   ingressProblems,
   isConfigMapKey,
@@ -154,6 +156,79 @@ describe('labels, annotations and keys', () => {
     const secret = secretProblems({data: {token: 'aHVudGVyMg=='}, stringData: {'config/app.yaml': 'password: hunter2'}})
     expect(secret.map((p) => p.path)).toEqual([['stringData', 'config/app.yaml']])
     expect(secret[0].message).not.toContain('hunter2')
+  })
+})
+
+describe('CronJobs (robfig/cron v3.0.1 ParseStandard, validateCronJobSpec)', () => {
+  it('schedules: five fields of numbers, names, ranges, steps and lists, or a descriptor', () => {
+    for (const ok of [
+      '* 5 * * *',
+      '*/5 * * * *',
+      '0 9 * * MON-fri',
+      '0 0 1 jan,Jul *',
+      '5/15 * * * ?',
+      '1,,2 * * * *',
+      '+5 * * * *',
+      '@hourly',
+      '@every 1h30m',
+      '@every .5h',
+      '@every 0',
+    ])
+      expect(cronScheduleProblem(ok), ok).toBeUndefined()
+    expect(
+      [
+        '* * * *',
+        '0 * * * * *',
+        '60 * * * *',
+        '* 24 * * *',
+        '* * 0 * *',
+        '* * * 13 *',
+        '* * * * 7',
+        '*/0 * * * *',
+        '5-1 * * * *',
+        '1-2-3 * * * *',
+        '1/2/3 * * * *',
+        '-1 * * * *',
+        'x * * * *',
+      ].map(cronScheduleProblem),
+    ).toEqual([
+      'expected exactly 5 fields, found 4: [* * * *]',
+      'expected exactly 5 fields, found 6: [0 * * * * *]',
+      'end of range (60) above maximum (59): 60',
+      'end of range (24) above maximum (23): 24',
+      'beginning of range (0) below minimum (1): 0',
+      'end of range (13) above maximum (12): 13',
+      'end of range (7) above maximum (6): 7',
+      'step of range should be a positive number: */0',
+      'beginning of range (5) beyond end of range (1): 5-1',
+      'too many hyphens: 1-2-3',
+      'too many slashes: 1/2/3',
+      'failed to parse int from ',
+      'failed to parse int from x',
+    ])
+    expect(['@fortnightly', '@every 1d', '@every 5', ''].map(cronScheduleProblem)).toEqual([
+      'unrecognized descriptor: @fortnightly',
+      'failed to parse duration @every 1d',
+      'failed to parse duration @every 5',
+      'empty spec string',
+    ])
+  })
+
+  it('a time zone belongs in spec.timeZone; counts are not negative; the job template has no selector', () => {
+    expect(cronJobProblems({schedule: 'CRON_TZ=UTC 0 0 * * *'}).map((problem) => problem.message)).toEqual([
+      'spec.schedule "CRON_TZ=UTC 0 0 * * *" cannot use TZ or CRON_TZ; use the spec.timeZone field instead',
+    ])
+    const problems = cronJobProblems({
+      schedule: '@daily',
+      failedJobsHistoryLimit: -1,
+      successfulJobsHistoryLimit: 0,
+      jobTemplate: {spec: {selector: {matchLabels: {app: 'tick'}}, manualSelector: true}},
+    })
+    expect(problems.map((problem) => problem.path.join('.'))).toEqual([
+      'spec.failedJobsHistoryLimit',
+      'spec.jobTemplate.spec.selector',
+      'spec.jobTemplate.spec.manualSelector',
+    ])
   })
 })
 

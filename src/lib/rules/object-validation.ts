@@ -474,6 +474,134 @@ export function jobSelectorProblems(name: string, spec: Obj, uid?: string): Vali
 }
 
 // ---------------------------------------------------------------------------------------------
+// CronJobs. k8s.io/kubernetes@v1.35.4 pkg/apis/batch/validation/validation.go validateCronJobSpec,
+// whose schedule check is github.com/robfig/cron/v3@v3.0.1 ParseStandard (parser.go), ported here.
+
+interface CronBounds {
+  min: number
+  max: number
+  names?: Record<string, number>
+}
+
+const cronFields: Array<[string, CronBounds]> = [
+  ['minute', {min: 0, max: 59}],
+  ['hour', {min: 0, max: 23}],
+  ['day of month', {min: 1, max: 31}],
+  ['month', {min: 1, max: 12, names: {jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12}}],
+  ['day of week', {min: 0, max: 6, names: {sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6}}],
+]
+
+/** Go's strings.Fields: split on Unicode white space, no empty fields. */
+function goFields(text: string): string[] {
+  return text.split(/[\s\u0085]+/u).filter(Boolean)
+}
+
+/** Go's strconv.Atoi as robfig/cron's mustParseInt uses it: an optional sign, decimal digits, int64; not negative. */
+function cronInt(expr: string): number | string {
+  if (!/^[+-]?\d+$/.test(expr)) return `failed to parse int from ${expr}`
+  const value = BigInt(expr)
+  if (value > 9223372036854775807n || value < -9223372036854775808n) return `failed to parse int from ${expr}: value out of range`
+  if (value < 0n) return `negative number (${value}) not allowed: ${expr}`
+  return Number(value)
+}
+
+/** robfig/cron getRange: `*` or `?`, a number or name, a-b, and /step. The error, or undefined. */
+function cronRangeProblem(expr: string, bounds: CronBounds): string | undefined {
+  const rangeAndStep = expr.split('/')
+  const lowAndHigh = rangeAndStep[0].split('-')
+  let start: number
+  let end: number
+  if (lowAndHigh[0] === '*' || lowAndHigh[0] === '?') {
+    start = bounds.min
+    end = bounds.max
+  } else {
+    const named = (text: string): number | string => bounds.names?.[text.toLowerCase()] ?? cronInt(text)
+    const low = named(lowAndHigh[0])
+    if (typeof low === 'string') return low
+    start = end = low
+    if (lowAndHigh.length === 2) {
+      const high = named(lowAndHigh[1])
+      if (typeof high === 'string') return high
+      end = high
+    } else if (lowAndHigh.length > 2) return `too many hyphens: ${expr}`
+  }
+  let step = 1
+  if (rangeAndStep.length === 2) {
+    const parsed = cronInt(rangeAndStep[1])
+    if (typeof parsed === 'string') return parsed
+    step = parsed
+    if (lowAndHigh.length === 1) end = bounds.max
+  } else if (rangeAndStep.length > 2) return `too many slashes: ${expr}`
+  if (start < bounds.min) return `beginning of range (${start}) below minimum (${bounds.min}): ${expr}`
+  if (end > bounds.max) return `end of range (${end}) above maximum (${bounds.max}): ${expr}`
+  if (start > end) return `beginning of range (${start}) beyond end of range (${end}): ${expr}`
+  if (step === 0) return `step of range should be a positive number: ${expr}`
+  return undefined
+}
+
+/** Go's time.ParseDuration, as `@every` reads it: "0", or signed numbers (with fractions) each with a unit. */
+const goDuration = /^[+-]?(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/u
+
+/** robfig/cron ParseStandard's error for a schedule, or undefined when it parses. */
+export function cronScheduleProblem(schedule: string): string | undefined {
+  if (schedule.length === 0) return 'empty spec string'
+  let spec = schedule
+  if (spec.startsWith('TZ=') || spec.startsWith('CRON_TZ=')) {
+    // The zone is checked by the caller's TZ rule; what follows the first space is the schedule.
+    const space = spec.indexOf(' ')
+    if (space < 0) return 'invalid schedule format: no schedule after the time zone'
+    spec = spec.slice(space).trim()
+  }
+  if (spec.startsWith('@')) {
+    if (['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'].includes(spec)) return undefined
+    if (spec.startsWith('@every ')) return goDuration.test(spec.slice('@every '.length)) ? undefined : `failed to parse duration ${spec}`
+    return `unrecognized descriptor: ${spec}`
+  }
+  const fields = goFields(spec)
+  if (fields.length !== cronFields.length) return `expected exactly ${cronFields.length} fields, found ${fields.length}: [${fields.join(' ')}]`
+  for (const [i, field] of fields.entries()) {
+    // strings.FieldsFunc on ',': empty items are dropped.
+    for (const expr of field.split(',').filter(Boolean)) {
+      const problem = cronRangeProblem(expr, cronFields[i][1])
+      if (problem) return problem
+    }
+  }
+  return undefined
+}
+
+/**
+ * validateCronJobSpec on create: the schedule parses (robfig/cron, five fields or a descriptor) and
+ * names no time zone (the timeZone field does that); the counts are not negative; and
+ * ValidateJobTemplateSpec: no selector and no manualSelector in the job template (generated).
+ */
+export function cronJobProblems(spec: Obj): ValidationProblem[] {
+  const problems: ValidationProblem[] = []
+  if (typeof spec.schedule === 'string' && spec.schedule !== '') {
+    const at = ['spec', 'schedule']
+    const problem = cronScheduleProblem(spec.schedule)
+    if (problem) problems.push({path: at, message: `spec.schedule "${spec.schedule}" is not a cron schedule the API server reads: ${problem}`})
+    if (spec.schedule.includes('TZ'))
+      problems.push({path: at, message: `spec.schedule "${spec.schedule}" cannot use TZ or CRON_TZ; use the spec.timeZone field instead`})
+  }
+  for (const field of ['startingDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit']) {
+    const value = spec[field]
+    if (typeof value === 'number' && value < 0) problems.push({path: ['spec', field], message: `spec.${field} ${value} must be greater than or equal to 0`})
+  }
+  const jobSpec = asObj(asObj(spec.jobTemplate).spec)
+  if (Object.hasOwn(jobSpec, 'selector') && jobSpec.selector !== null)
+    problems.push({
+      path: ['spec', 'jobTemplate', 'spec', 'selector'],
+      message: 'spec.jobTemplate.spec.selector is generated for each Job the CronJob makes; remove it',
+    })
+  if (jobSpec.manualSelector === true)
+    problems.push({
+      path: ['spec', 'jobTemplate', 'spec', 'manualSelector'],
+      message: 'spec.jobTemplate.spec.manualSelector must be false or absent in a CronJob',
+    })
+  return problems
+}
+
+// ---------------------------------------------------------------------------------------------
 // Pod templates. k8s.io/kubernetes@v1.35.4 pkg/apis/core/validation/validation.go.
 
 /**
@@ -848,6 +976,9 @@ export function objectValidationProblems(object: KubeObject, namespaced: boolean
     case 'batch/Job':
       problems.push(...jobSelectorProblems(object.metadata.name, spec, typeof object.metadata.uid === 'string' ? object.metadata.uid : undefined))
       break
+    case 'batch/CronJob':
+      problems.push(...cronJobProblems(spec))
+      break
   }
   const templatePath = podTemplatePaths[kindKey]
   const template = templatePath ? valueAt(object, templatePath) : undefined
@@ -860,7 +991,7 @@ export const objectValidation: Rule = {
   severity: 'error',
   group,
   summary:
-    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container, port and volume names, environment variable names, probes and lifecycle hooks (exactly one handler; successThreshold 1 for liveness and startup), volumes with more than one volume type, volumeMounts of missing volumes, Ingress hosts, paths and backends.",
+    "What the API server's validation code refuses beyond the schema (ported from Kubernetes' own): object names per kind, label and annotation keys, label values, ConfigMap and Secret keys (and the keys a Secret's type requires), workload selectors that do not match their pod template's labels, container, port and volume names, environment variable names, probes and lifecycle hooks (exactly one handler; successThreshold 1 for liveness and startup), volumes with more than one volume type, volumeMounts of missing volumes, Ingress hosts, paths and backends, CronJob schedules (the API server's cron parser; no TZ), CronJob counts and job templates, a CRD's name (<plural>.<group>).",
   hint: 'fix the field as the message says; the API server (and so Flux) refuses the object otherwise (`kubectl apply --dry-run=server -f <file>` shows its own words)',
   check(index, report) {
     for (const item of index.objects) {
