@@ -6,7 +6,6 @@ import {
   configMapProblems,
   cronJobProblems,
   cronScheduleProblem,
-  fieldPath,
   ingressProblems,
   isConfigMapKey,
   isDNS1035Label,
@@ -25,6 +24,7 @@ import {
   secretProblems,
   serviceProblems,
 } from '../../src/lib/rules/object-validation.js'
+import {fieldPath} from '../../src/lib/rules/kube.js'
 import type {KubeObject} from '../../src/lib/rules/types.js'
 
 // The pure checks of rule object-validation, against the cases of the upstream Go's own tests

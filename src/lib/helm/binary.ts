@@ -121,7 +121,11 @@ export function spawnRunner(file: string, baseEnv: NodeJS.ProcessEnv = process.e
               forceKill = setTimeout(() => child.kill('SIGKILL'), forceKillAfterMs)
               forceKill.unref()
             }, options.timeoutMs)
+      let settled = false
       const settle = (outcome: {error: unknown} | {exitCode: number | null}) => {
+        // 'error' may come with or without a 'close' after it: the first answers.
+        if (settled) return
+        settled = true
         running.delete(child)
         clearTimeout(timer)
         clearTimeout(forceKill)
@@ -136,19 +140,8 @@ export function spawnRunner(file: string, baseEnv: NodeJS.ProcessEnv = process.e
             exitCode: outcome.exitCode ?? 1,
           })
       }
-      let settled = false
-      child.once('error', (error) => {
-        if (!settled) {
-          settled = true
-          settle({error})
-        }
-      })
-      child.once('close', (exitCode) => {
-        if (!settled) {
-          settled = true
-          settle({exitCode})
-        }
-      })
+      child.once('error', (error) => settle({error}))
+      child.once('close', (exitCode) => settle({exitCode}))
     })
 }
 

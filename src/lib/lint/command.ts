@@ -55,7 +55,7 @@ export async function runLintCommand(io: CommandOutput, {paths, flags, json, ver
         // run. A helm per HelmRelease, started without execa (spawnRunner says why).
         helm: async () => {
           const {resolveHelm, spawnRunner} = await import('../helm/binary.js')
-          return resolveHelm({flag: flags['helm-binary'], cacheVersion: true, runnerFor: (file) => spawnRunner(file)})
+          return resolveHelm({flag: flags['helm-binary'], cacheVersion: true, runnerFor: spawnRunner})
         },
         online: flags.online,
       },

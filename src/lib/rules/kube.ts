@@ -1,4 +1,4 @@
-import type {KubeObject} from './types.js'
+import type {KubeObject, PathSegment} from './types.js'
 
 export type Obj = Record<string, unknown>
 
@@ -79,10 +79,25 @@ export function describeObject(object: KubeObject, namespace: string | undefined
   return namespace ? `${object.kind} "${object.metadata.name}" in ${namespace}` : `${object.kind} "${object.metadata.name}"`
 }
 
-export function labelsOf(object: KubeObject): Record<string, string> {
-  const labels: Record<string, string> = {}
-  for (const [key, value] of Object.entries(asObj(object.metadata.labels))) labels[key] = value === null || value === undefined ? '' : String(value)
-  return labels
+/** A map's keys and values as the API server decodes them (map[string]string: null is ""). */
+export function stringMap(value: unknown): Array<[string, string]> {
+  return Object.entries(asObj(value)).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)])
+}
+
+/** The labels of an object or a pod template, as strings. */
+export function labelsOf(object: {metadata?: unknown}): Record<string, string> {
+  return Object.fromEntries(stringMap(asObj(object.metadata).labels))
+}
+
+/** `spec.template.spec.containers[0].name`, `data["not a key"]`: how messages name a field. */
+export function fieldPath(path: readonly PathSegment[]): string {
+  let out = ''
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(segment)) out += out === '' ? segment : `.${segment}`
+    else out += `[${JSON.stringify(segment)}]`
+  }
+  return out
 }
 
 /**

@@ -1,6 +1,6 @@
 import {isIPv6} from 'node:net'
 
-import {asList, asObj, describeSelector, groupOf, isObj, selectorMatches, type Obj} from './kube.js'
+import {asList, asObj, describeSelector, fieldPath, groupOf, isObj, labelsOf, selectorMatches, stringMap, type Obj} from './kube.js'
 import type {KubeObject, PathSegment, Rule} from './types.js'
 
 // Issue 17, rule 2 continued: what the API server's validation code refuses on objects whose
@@ -227,22 +227,6 @@ function nameValidatorFor(object: KubeObject): NameValidator {
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-/** `spec.template.spec.containers[0].name`, `data["not a key"]`: how messages name a field. */
-export function fieldPath(path: readonly PathSegment[]): string {
-  let out = ''
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(segment)) out += out === '' ? segment : `.${segment}`
-    else out += `[${JSON.stringify(segment)}]`
-  }
-  return out
-}
-
-/** A map's keys and values as the API server decodes them (map[string]string). */
-function stringMap(value: unknown): Array<[string, string]> {
-  return Object.entries(asObj(value)).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)])
-}
-
 function hasEntries(value: unknown): boolean {
   return Object.keys(asObj(value)).length > 0
 }
@@ -401,10 +385,6 @@ export function labelSelectorProblems(selector: Obj, at: readonly PathSegment[])
 // ---------------------------------------------------------------------------------------------
 // Workloads. k8s.io/kubernetes@v1.35.4 pkg/apis/apps/validation/validation.go and pkg/apis/batch/validation/validation.go.
 
-function labelsAt(template: Obj): Record<string, string> {
-  return Object.fromEntries(stringMap(asObj(template.metadata).labels))
-}
-
 /**
  * ValidateDeploymentSpec, ValidateReplicaSetSpec, ValidateDaemonSetSpec, ValidateStatefulSetSpec:
  * the selector is required, non-empty and valid, and it selects the pod template's labels
@@ -428,7 +408,7 @@ function describeLabels(labels: Record<string, string>): string {
 }
 
 function templateMatchProblems(selector: Obj, template: Obj): ValidationProblem[] {
-  const labels = labelsAt(template)
+  const labels = labelsOf(template)
   if (selectorMatches(selector, labels)) return []
   return [
     {

@@ -3,7 +3,7 @@ import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
 import {fullFormats} from 'ajv-formats/dist/formats.js'
 
 import {apiVersionChanges} from './deprecations.js'
-import {groupOf} from './kube.js'
+import {fieldPath, groupOf} from './kube.js'
 import type {ObjectIndex} from './object-index.js'
 import {
   base64Pattern,
@@ -139,9 +139,7 @@ function segmentsOf(instancePath: string): PathSegment[] {
 }
 
 function dotted(segments: readonly PathSegment[]): string {
-  let out = ''
-  for (const segment of segments) out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`
-  return out || '(the object)'
+  return fieldPath(segments) || '(the object)'
 }
 
 type CelProgram = (context: {self: unknown}) => unknown
